@@ -1,0 +1,195 @@
+/**
+ * The composition root: builds the store, the clients, the pipeline and the Slack app, wires them, and nothing
+ * more. `main.ts` calls it with the parsed configuration; tests call it the same way.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver } from '@slack/bolt';
+import { systemClock, type Clock } from './clock.ts';
+import { EventDeleter } from './commands/delete.ts';
+import { CommandService } from './commands/service.ts';
+import type { Config } from './config.ts';
+import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Delivery } from './pipeline/delivery.ts';
+import { Poller } from './pipeline/poller.ts';
+import type { Route } from './pipeline/routes.ts';
+import { boltLogger } from './slack/bolt-logger.ts';
+import { createWebClient, identify } from './slack/client.ts';
+import { registerActions } from './slack/listeners/actions.ts';
+import { registerCommands } from './slack/listeners/commands.ts';
+import { createPermissionCheck } from './slack/permissions.ts';
+import { createSlackPoster } from './slack/poster.ts';
+import { renderOutboxItem } from './slack/render-outbox.ts';
+import { createHttpServer, SLACK_PATH } from './slack/server.ts';
+import { openSqliteStore } from './store/sqlite.ts';
+
+export interface RunningBot {
+  readonly port: number;
+  readonly log: Logger;
+  /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+}
+
+/** Time allowed for posts in flight at shutdown; the whole stop stays well inside 10 s. */
+const DRAIN_MS = 6000;
+
+export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
+  const clock = options.clock ?? systemClock;
+  const log =
+    options.log ??
+    createLogger({
+      level: config.logLevel,
+      secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
+    });
+
+  const store = openSqliteStore(config.databasePath);
+  try {
+    const slack = createWebClient(config, log, 2);
+    const identity = await identify(slack, log);
+    const halo = createHaloClient({
+      apiUrl: config.halo.apiUrl,
+      apiKey: config.halo.apiKey,
+      timeoutMs: config.halo.timeoutMs,
+      clock,
+    });
+    const defaultRoute: Route | null =
+      config.alerts.channel === null
+        ? null
+        : { channel: config.alerts.channel, keys: config.alerts.keys, targetIds: config.alerts.targetIds };
+
+    const delivery = new Delivery({
+      store,
+      poster: createSlackPoster(createWebClient(config, log, 0)),
+      clock,
+      log,
+      render: renderOutboxItem,
+    });
+    const poller = new Poller({
+      halo,
+      store,
+      clock,
+      log,
+      intervalMs: config.halo.pollIntervalMs,
+      scanConcurrency: config.halo.scanConcurrency,
+      pageSize: MAX_PAGE_SIZE,
+      backfill: config.alerts.backfill,
+      digestThreshold: config.alerts.digestThreshold,
+      defaultRoute,
+      onRouted: () => delivery.kick(),
+    });
+
+    const statusView = async () => {
+      const [stats, failures] = await Promise.all([store.stats(), store.recentFailures(5)]);
+      const poll = poller.getStatus();
+      return { ...poll, ...stats, pollIntervalMs: config.halo.pollIntervalMs, recentFailures: failures };
+    };
+    const canManage = createPermissionCheck({
+      adminUsers: config.slack.adminUsers,
+      client: slack,
+      clock,
+      log,
+    });
+    const commands = new CommandService({
+      halo,
+      store,
+      clock,
+      log,
+      defaultRoute,
+      scanConcurrency: config.halo.scanConcurrency,
+      canManage,
+      status: statusView,
+    });
+
+    const receiver = new HTTPReceiver({
+      signingSecret: config.slack.signingSecret,
+      endpoints: [SLACK_PATH],
+      logger: boltLogger(log),
+    });
+    const app = new App({
+      token: config.slack.botToken,
+      receiver,
+      botId: identity.botId,
+      botUserId: identity.botUserId,
+      // Checked once above; otherwise Bolt calls auth.test before acknowledging the first request.
+      tokenVerificationEnabled: false,
+      logger: boltLogger(log),
+      clientOptions: { slackApiUrl: config.slack.apiUrl, timeout: 10_000, retryConfig: { retries: 2 } },
+    });
+    app.error(async (error) => {
+      log.error('slack: a listener failed', { error: error.message });
+      return Promise.resolve();
+    });
+    registerCommands(app, commands, log);
+    registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
+
+    const server = createHttpServer({
+      receiver,
+      clock,
+      log,
+      health: async () => {
+        const status = await statusView();
+        const stale =
+          status.lastSuccessAt !== null &&
+          clock.now() - status.lastSuccessAt > 3 * config.halo.pollIntervalMs + 30_000;
+        return {
+          status:
+            status.consecutiveFailures > 0 || stale
+              ? 'degraded'
+              : status.lastSuccessAt === null
+                ? 'starting'
+                : 'ok',
+          lastPollAt: status.lastSuccessAt === null ? null : new Date(status.lastSuccessAt).toISOString(),
+          lastError: status.lastError,
+          lastErrorAt: status.lastErrorAt === null ? null : new Date(status.lastErrorAt).toISOString(),
+          consecutiveFailures: status.consecutiveFailures,
+          alertsPending: status.pending,
+          alertsFailed: status.failed,
+          eventsSeen: status.seen,
+        };
+      },
+    });
+    const port = await listen(server, config.port);
+    await poller.start();
+    delivery.start();
+    log.info('halo-slack started', {
+      port,
+      alertChannel: config.alerts.channel ?? 'none',
+      pollIntervalSeconds: config.halo.pollIntervalMs / 1000,
+    });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      port,
+      log,
+      stop: () =>
+        (stopping ??= (async () => {
+          log.info('stopping: finishing posts in flight');
+          server.close();
+          await poller.stop();
+          await delivery.stop(DRAIN_MS);
+          server.closeAllConnections();
+          await store.close();
+          log.info('stopped');
+        })()),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,339 @@
+import type { EventListFilter } from '../halo/types.ts';
+import { USAGE, type Subcommand } from './usage.ts';
+
+export type HaloCommand =
+  | { kind: 'events'; filter: EventListFilter; limit: number }
+  | { kind: 'event'; eventId: string }
+  | { kind: 'types'; query: string }
+  | { kind: 'subscribe'; keys: string[]; targetIds: number[] }
+  | { kind: 'unsubscribe'; target: { id: number } | 'all' }
+  | { kind: 'subscriptions' }
+  | { kind: 'status' }
+  | { kind: 'help'; unknown?: string };
+
+export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; error: string; usage: string };
+
+export type TokenizeResult = { ok: true; tokens: string[] } | { ok: false; error: string };
+
+export const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 20;
+export const MAX_VALUE_LENGTH = 200;
+export const MAX_SUBSCRIBE_FILTERS = 20;
+const MAX_ID = 2 ** 31 - 1;
+const MAX_QUOTED_INPUT = 50;
+
+// Slack clients substitute smart quotes as the user types, and not always as a matched pair, so any quote
+// of the family that opened a value closes it.
+const DOUBLE_QUOTES = '"“”';
+const SINGLE_QUOTES = "'‘’";
+const WHITESPACE = /\s/u;
+
+type Step<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function err(error: string): { ok: false; error: string } {
+  return { ok: false, error };
+}
+
+function fail(subcommand: Subcommand, error: string): ParseResult {
+  return { ok: false, error, usage: USAGE[subcommand] };
+}
+
+function ok(command: HaloCommand): ParseResult {
+  return { ok: true, command };
+}
+
+// Single pass, so `&amp;lt;` (a user who typed `&lt;`) decodes to `&lt;`, not to `<`.
+function decodeSlackEscapes(text: string): string {
+  return text.replace(/&(amp|lt|gt);/g, (_match, name: string) =>
+    name === 'amp' ? '&' : name === 'lt' ? '<' : '>',
+  );
+}
+
+// Only ASCII folds: full Unicode folding maps e.g. the Kelvin sign to `k`, accepting look-alike names.
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+// Cut by code points so an emoji is never split into a lone surrogate.
+function clip(text: string): string {
+  const chars = Array.from(text);
+  return chars.length > MAX_QUOTED_INPUT ? `${chars.slice(0, MAX_QUOTED_INPUT - 1).join('')}…` : text;
+}
+
+/**
+ * User input echoed back: clipped, and with line breaks, bidi overrides and lone surrogates neutralised so a
+ * crafted input cannot reflow or visually reorder the rest of the message.
+ */
+function neutralise(text: string): string {
+  return clip(text)
+    .replace(/\s/gu, ' ')
+    .replace(/[\p{Cc}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, '\uFFFD');
+}
+
+function show(text: string): string {
+  return `“${neutralise(text)}”`;
+}
+
+function quoteFamily(char: string): string | undefined {
+  if (DOUBLE_QUOTES.includes(char)) return DOUBLE_QUOTES;
+  if (SINGLE_QUOTES.includes(char)) return SINGLE_QUOTES;
+  return undefined;
+}
+
+/**
+ * Splits on any whitespace; quotes may start anywhere in a token (`subject:"Scan Started"`) and are removed.
+ * There is no escape character: a value holding both quote families is written as adjacent quoted parts.
+ * Does not decode Slack's HTML escapes; `parseCommand` does that first.
+ */
+export function tokenize(text: string): TokenizeResult {
+  const tokens: string[] = [];
+  let current = '';
+  let inToken = false;
+  let tokenStart = 0;
+  let openFamily: string | undefined;
+  let index = 0;
+  for (const char of text) {
+    if (openFamily !== undefined) {
+      if (openFamily.includes(char)) openFamily = undefined;
+      else current += char;
+    } else if (WHITESPACE.test(char)) {
+      if (inToken) tokens.push(current);
+      current = '';
+      inToken = false;
+    } else {
+      if (!inToken) tokenStart = index;
+      inToken = true;
+      const family = quoteFamily(char);
+      if (family === undefined) current += char;
+      else openFamily = family;
+    }
+    index += char.length;
+  }
+  if (openFamily !== undefined) {
+    const hint =
+      openFamily === SINGLE_QUOTES
+        ? ' An apostrophe counts as a quote: put such a value in double quotes.'
+        : '';
+    return err(`Unterminated quote in ${show(text.slice(tokenStart))}.${hint}`);
+  }
+  if (inToken) tokens.push(current);
+  return { ok: true, tokens };
+}
+
+function checkText(label: string, value: string, allowControl: boolean): Step<string> {
+  if (value === '') return err(`The ${label} is empty.`);
+  if (Array.from(value).length > MAX_VALUE_LENGTH) {
+    return err(`The ${label} is longer than ${MAX_VALUE_LENGTH} characters.`);
+  }
+  if (!allowControl && /\p{Cc}/u.test(value)) return err(`The ${label} contains control characters.`);
+  return { ok: true, value };
+}
+
+function checkId(label: string, value: string): Step<number> {
+  // Digits only: Number() would also take '1e3', '0x10', ' 7' and '1.0'.
+  const id = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+  if (id >= 1 && id <= MAX_ID) return { ok: true, value: id };
+  return err(`The ${label} must be a whole number from 1 to ${MAX_ID}, got ${show(value)}.`);
+}
+
+function checkLimit(value: string): Step<number> {
+  const limit = /^[0-9]{1,3}$/.test(value) ? Number(value) : NaN;
+  if (limit >= 1 && limit <= MAX_PAGE_SIZE) return { ok: true, value: limit };
+  return err(`The limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${show(value)}.`);
+}
+
+function splitFilter(
+  token: string,
+  subcommand: Subcommand,
+  accepted: readonly string[],
+): Step<{ name: string; value: string }> {
+  const accepts = `${subcommand} accepts ${accepted.join(', ')}`;
+  const at = token.search(/[:=]/);
+  if (at === -1) return err(`Expected a filter like key:VALUE (${accepts}), got ${show(token)}.`);
+  const name = asciiLower(token.slice(0, at));
+  if (!accepted.includes(name)) return err(`Unknown filter ${show(token.slice(0, at))}: ${accepts}.`);
+  return { ok: true, value: { name, value: token.slice(at + 1) } };
+}
+
+const EVENTS_FILTERS = ['key', 'target', 'subject', 'detail', 'limit'] as const;
+const SUBSCRIBE_FILTERS = ['key', 'target'] as const;
+
+function parseEvents(rest: string): ParseResult {
+  const tokenized = tokenize(rest);
+  if (!tokenized.ok) return fail('events', tokenized.error);
+  const filter: { -readonly [K in keyof EventListFilter]: EventListFilter[K] } = {};
+  let limit = DEFAULT_PAGE_SIZE;
+  const seen = new Set<string>();
+  for (const token of tokenized.tokens) {
+    const split = splitFilter(token, 'events', EVENTS_FILTERS);
+    if (!split.ok) return fail('events', split.error);
+    const { name, value } = split.value;
+    if (seen.has(name))
+      return fail('events', `The ${name} filter is given twice; events takes each filter once.`);
+    seen.add(name);
+    if (name === 'target') {
+      const id = checkId('target', value);
+      if (!id.ok) return fail('events', id.error);
+      filter.target_id = id.value;
+    } else if (name === 'limit') {
+      const checked = checkLimit(value);
+      if (!checked.ok) return fail('events', checked.error);
+      limit = checked.value;
+    } else {
+      const checked = checkText(name, value, name !== 'key');
+      if (!checked.ok) return fail('events', checked.error);
+      if (name === 'key') filter.key = checked.value;
+      else if (name === 'subject') filter.subject = checked.value;
+      else filter.detail = checked.value;
+    }
+  }
+  return ok({ kind: 'events', filter, limit });
+}
+
+function parseSubscribe(rest: string): ParseResult {
+  const tokenized = tokenize(rest);
+  if (!tokenized.ok) return fail('subscribe', tokenized.error);
+  const keys = new Set<string>();
+  const targetIds = new Set<number>();
+  for (const token of tokenized.tokens) {
+    const split = splitFilter(token, 'subscribe', SUBSCRIBE_FILTERS);
+    if (!split.ok) return fail('subscribe', split.error);
+    const { name, value } = split.value;
+    if (name === 'target') {
+      const id = checkId('target', value);
+      if (!id.ok) return fail('subscribe', id.error);
+      targetIds.add(id.value);
+    } else {
+      const key = checkText('key', value, false);
+      if (!key.ok) return fail('subscribe', key.error);
+      keys.add(key.value);
+    }
+  }
+  if (keys.size > MAX_SUBSCRIBE_FILTERS) {
+    return fail('subscribe', `At most ${MAX_SUBSCRIBE_FILTERS} keys per subscription, got ${keys.size}.`);
+  }
+  if (targetIds.size > MAX_SUBSCRIBE_FILTERS) {
+    return fail(
+      'subscribe',
+      `At most ${MAX_SUBSCRIBE_FILTERS} targets per subscription, got ${targetIds.size}.`,
+    );
+  }
+  return ok({ kind: 'subscribe', keys: [...keys], targetIds: [...targetIds] });
+}
+
+/** Exactly one argument, for `event` and `unsubscribe`. */
+function singleArgument(rest: string, subcommand: Subcommand, missing: string): Step<string> {
+  const tokenized = tokenize(rest);
+  if (!tokenized.ok) return tokenized;
+  const [first, extra] = tokenized.tokens;
+  if (first === undefined) return err(missing);
+  if (extra !== undefined) return err(`Unexpected extra argument ${show(extra)}: ${subcommand} takes one.`);
+  return { ok: true, value: first };
+}
+
+function parseEvent(rest: string): ParseResult {
+  const argument = singleArgument(rest, 'event', 'Missing the event ID.');
+  if (!argument.ok) return fail('event', argument.error);
+  const eventId = checkText('event ID', argument.value, false);
+  if (!eventId.ok) return fail('event', eventId.error);
+  return ok({ kind: 'event', eventId: eventId.value });
+}
+
+function parseUnsubscribe(rest: string): ParseResult {
+  const argument = singleArgument(rest, 'unsubscribe', 'Missing the subscription ID (or “all”).');
+  if (!argument.ok) return fail('unsubscribe', argument.error);
+  if (asciiLower(argument.value) === 'all') return ok({ kind: 'unsubscribe', target: 'all' });
+  const id = checkId('subscription ID', argument.value);
+  if (!id.ok) return fail('unsubscribe', `${id.error} Use “all” to remove every subscription here.`);
+  return ok({ kind: 'unsubscribe', target: { id: id.value } });
+}
+
+function parseTypes(rest: string): ParseResult {
+  // Free text, not tokenized: an apostrophe in `don't` must not read as an unterminated quote.
+  let query = rest.replace(/\s+/gu, ' ');
+  const family = quoteFamily(query.charAt(0));
+  const inner = query.slice(1, -1);
+  // Unwrapped only when it is one quoted value: `"a" "b"` stays as typed.
+  if (family !== undefined && query.length >= 2 && family.includes(query.charAt(query.length - 1))) {
+    if (!Array.from(inner).some((char) => family.includes(char))) query = inner.trim();
+  }
+  if (Array.from(query).length > MAX_VALUE_LENGTH) {
+    return fail('types', `The search text is longer than ${MAX_VALUE_LENGTH} characters.`);
+  }
+  return ok({ kind: 'types', query });
+}
+
+function noArguments(rest: string, subcommand: 'subscriptions' | 'status'): ParseResult {
+  if (rest === '') return ok({ kind: subcommand });
+  const extra = rest.split(/\s/u)[0] ?? rest;
+  return fail(subcommand, `Unexpected extra argument ${show(extra)}: ${subcommand} takes none.`);
+}
+
+/** Parses the text Slack sends for `/halo` (without the command itself). Never throws. */
+export function parseCommand(text: string): ParseResult {
+  const line = decodeSlackEscapes(text).trim();
+  if (line === '') return ok({ kind: 'help' });
+  const space = line.search(/\s/u);
+  const word = space === -1 ? line : line.slice(0, space);
+  const rest = space === -1 ? '' : line.slice(space).trim();
+  const subcommand = asciiLower(word);
+  switch (subcommand) {
+    case 'events':
+      return parseEvents(rest);
+    case 'event':
+      return parseEvent(rest);
+    case 'types':
+      return parseTypes(rest);
+    case 'subscribe':
+      return parseSubscribe(rest);
+    case 'unsubscribe':
+      return parseUnsubscribe(rest);
+    case 'subscriptions':
+    case 'status':
+      return noArguments(rest, subcommand);
+    case 'help':
+      return ok({ kind: 'help' });
+    default:
+      return ok({ kind: 'help', unknown: neutralise(word) });
+  }
+}
+
+/**
+ * Quotes a value only when the tokenizer would otherwise split or strip it. A value holding quotes of both
+ * families is written as adjacent parts, each quoted with the family it does not contain.
+ */
+function quoteValue(value: string): string {
+  if (value !== '' && !/[\s"“”'‘’]/u.test(value)) return value;
+  const prefer = /["“”]/u.test(value) && !/['‘’]/u.test(value) ? "'" : '"';
+  let out = '';
+  let open: string | undefined;
+  for (const char of value) {
+    const needed = DOUBLE_QUOTES.includes(char) ? "'" : SINGLE_QUOTES.includes(char) ? '"' : undefined;
+    const quote = needed ?? open ?? prefer;
+    if (quote !== open) {
+      out += `${open ?? ''}${quote}`;
+      open = quote;
+    }
+    out += char;
+  }
+  return open === undefined ? '""' : `${out}${open}`;
+}
+
+/** What a user would type to list these events; `parseCommand` of it (without `/halo `) gives the filter back. */
+export function formatEventsCommand(filter: EventListFilter): string {
+  const parts = ['/halo events'];
+  if (filter.key !== undefined) parts.push(`key:${quoteValue(filter.key)}`);
+  if (filter.target_id !== undefined) parts.push(`target:${filter.target_id}`);
+  if (filter.subject !== undefined) parts.push(`subject:${quoteValue(filter.subject)}`);
+  if (filter.detail !== undefined) parts.push(`detail:${quoteValue(filter.detail)}`);
+  return parts.join(' ');
+}
+
+/** What a user would type to create this subscription; round-trips through `parseCommand` like the above. */
+export function formatSubscribeCommand(keys: readonly string[], targetIds: readonly number[]): string {
+  return [
+    '/halo subscribe',
+    ...keys.map((key) => `key:${quoteValue(key)}`),
+    ...targetIds.map((id) => `target:${id}`),
+  ].join(' ');
+}

@@ -1,0 +1,236 @@
+/**
+ * Pure renderers for `/halo` answers. Anything from Halo or from the user's own text is escaped on the way in.
+ */
+import type { HaloEvent, HaloEventType, EventListFilter } from '../halo/types.ts';
+import {
+  code,
+  LIMITS,
+  mentionUser,
+  mrkdwn,
+  mrkdwnLink,
+  mrkdwnText,
+  oneLine,
+  plain,
+  plainText,
+  slackDate,
+  type Block,
+  type SlackMessage,
+} from '../slack/blocks/index.ts';
+import type { Subscription } from '../store/store.ts';
+import { formatEventsCommand, formatSubscribeCommand } from './parse.ts';
+
+export const NEXT_PAGE_ACTION_ID = 'halo_events_page';
+
+/** Plain sentences (errors, confirmations): escaped, one section. */
+export function renderNotice(text: string): SlackMessage {
+  const safe = mrkdwn(text, LIMITS.sectionText);
+  return { text: safe, blocks: [{ type: 'section', text: mrkdwnText(safe) }] };
+}
+
+/** Text that is already safe mrkdwn (built from escaped parts). */
+export function renderMrkdwn(safe: string, fallback: string): SlackMessage {
+  return { text: mrkdwn(fallback, 300), blocks: [{ type: 'section', text: mrkdwnText(safe) }] };
+}
+
+/** `<#C…>` for a channel ID from Slack's signed payload, checked so that no other markup can ride along. */
+export function channelRef(channel: string): string {
+  return /^[CGD][A-Z0-9]{2,30}$/.test(channel) ? `<#${channel}>` : code(channel, 40);
+}
+
+export function renderUsageError(error: string, usage: string): SlackMessage {
+  const text = `${mrkdwn(error, 1000)}\nUsage: ${code(usage, 500)}\nSee ${code('/halo help', 20)} for every command.`;
+  return { text: mrkdwn(error, 1000), blocks: [{ type: 'section', text: mrkdwnText(text) }] };
+}
+
+export function renderHelp(help: string, unknown?: string): SlackMessage {
+  const intro = unknown === undefined ? '' : `Unknown command ${code(unknown, 60)}.\n`;
+  const body = help
+    .split('\n')
+    .map((line) => (line.startsWith('/halo') ? code(line, 300) : mrkdwn(line, 300)))
+    .join('\n');
+  return sections(`${intro}${body}`, 'How to use /halo');
+}
+
+/** Long texts split over several sections, each within Slack's limit. */
+function sections(text: string, fallback: string, header?: string): SlackMessage {
+  fallback = mrkdwn(fallback, 300);
+  const blocks: Block[] =
+    header === undefined ? [] : [{ type: 'header', text: plainText(plain(header, LIMITS.headerText)) }];
+  let chunk = '';
+  const flush = (): void => {
+    if (chunk !== '' && blocks.length < LIMITS.blocksPerMessage)
+      blocks.push({ type: 'section', text: mrkdwnText(chunk) });
+    chunk = '';
+  };
+  for (const line of text.split('\n')) {
+    if (chunk.length + line.length + 1 > LIMITS.sectionText) flush();
+    chunk = chunk === '' ? line : `${chunk}\n${line}`;
+  }
+  flush();
+  return { text: fallback, blocks };
+}
+
+export interface EventListPage {
+  readonly filter: EventListFilter;
+  readonly pageSize: number;
+  readonly page: number;
+  /** All matching events read, newest first. */
+  readonly events: readonly HaloEvent[];
+  /** Halo's total, which may exceed what was read. */
+  readonly total: number;
+  readonly truncated: boolean;
+}
+
+function describeFilter(filter: EventListFilter): string {
+  const command = formatEventsCommand(filter);
+  return command === '/halo events' ? 'all events' : code(command, 300);
+}
+
+export function renderEventList(list: EventListPage): SlackMessage {
+  const { page, pageSize, events } = list;
+  const pages = Math.max(1, Math.ceil(events.length / pageSize));
+  const shown = events.slice(page * pageSize, (page + 1) * pageSize);
+  if (events.length === 0)
+    return renderMrkdwn(`No Halo events match ${describeFilter(list.filter)}.`, 'No events');
+  if (shown.length === 0)
+    return renderNotice(`That page is empty now: the events may have changed. Run the command again.`);
+  const blocks: Block[] = [
+    {
+      type: 'section',
+      text: mrkdwnText(
+        `*${events.length} event${events.length === 1 ? '' : 's'}* matching ${describeFilter(list.filter)}, newest first — page ${page + 1} of ${pages}`,
+      ),
+    },
+    { type: 'divider' },
+  ];
+  for (const event of shown) blocks.push({ type: 'section', text: mrkdwnText(eventLine(event)) });
+  if (list.truncated) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwnText(
+          `Halo holds ${list.total} matching events; only the first ${events.length} were read. Add filters to narrow the list.`,
+        ),
+      ],
+    });
+  }
+  if (page + 1 < pages) {
+    const value = JSON.stringify({ f: list.filter, s: pageSize, p: page + 1 });
+    if (value.length <= LIMITS.buttonValue) {
+      blocks.push({
+        type: 'actions',
+        block_id: 'halo_events_pager',
+        elements: [{ type: 'button', text: plainText('Next page'), action_id: NEXT_PAGE_ACTION_ID, value }],
+      });
+    }
+  }
+  return { text: `${events.length} Halo events, page ${page + 1} of ${pages}`, blocks };
+}
+
+function eventLine(event: HaloEvent): string {
+  const subject = mrkdwn(oneLine(event.subject), 200) || '(no subject)';
+  const link = mrkdwnLink(event.url, subject);
+  const host = event.target === null ? '' : ` on ${mrkdwn(oneLine(event.target.host), 200)}`;
+  const date = event.dateCreated === '' ? '' : ` · ${mrkdwn(event.dateCreated, 40)}`;
+  return `*${link ?? subject}*${host}\n${code(event.key, 120)}${date} · ID ${code(event.eventId, 120)}`;
+}
+
+export function renderTypes(types: readonly HaloEventType[], query: string): SlackMessage {
+  if (types.length === 0) {
+    return renderNotice(query === '' ? 'Halo lists no event types.' : `No event type matches “${query}”.`);
+  }
+  const lines = types.map(
+    (t) => `• ${mrkdwn(oneLine(t.subject), 200) || '(no subject)'} — ${code(t.key, 200)}`,
+  );
+  const heading =
+    query === '' ? `${types.length} Halo event types` : `${types.length} event types matching “${query}”`;
+  const message = sections(
+    `${lines.join('\n')}\nSubscribe a channel with ${code('/halo subscribe key:KEY', 60)}.`,
+    heading,
+    heading,
+  );
+  return message;
+}
+
+export function renderSubscriptions(
+  channel: string,
+  subscriptions: readonly Subscription[],
+  defaultRoute: { keys: readonly string[]; targetIds: readonly number[] } | null,
+): SlackMessage {
+  const lines: string[] = [];
+  if (defaultRoute !== null) {
+    lines.push(
+      `• From the bot's settings (HALO_ALERT_CHANNEL): ${describeRoute(defaultRoute.keys, defaultRoute.targetIds)}`,
+    );
+  }
+  for (const sub of subscriptions) {
+    lines.push(
+      `• *#${sub.id}*: ${describeRoute(sub.keys, sub.targetIds)} — added by ${mentionUser(sub.createdBy)} ${slackDate(new Date(sub.createdAt)) ?? ''}`,
+    );
+  }
+  if (lines.length === 0) {
+    return renderMrkdwn(
+      `${channelRef(channel)} has no subscriptions. Add one with \`/halo subscribe key:KEY\`, or \`/halo subscribe\` for every event.`,
+      'No subscriptions',
+    );
+  }
+  return sections(
+    `*Subscriptions of ${channelRef(channel)}*\n${lines.join('\n')}\nRemove one with ${code('/halo unsubscribe ID', 40)}.`,
+    'Subscriptions',
+  );
+}
+
+export function describeRoute(keys: readonly string[], targetIds: readonly number[]): string {
+  if (keys.length === 0 && targetIds.length === 0) return 'every event';
+  const parts: string[] = [];
+  if (keys.length > 0) parts.push(`key ${keys.map((k) => code(k, 120)).join(' or ')}`);
+  if (targetIds.length > 0) parts.push(`target ${targetIds.join(' or ')}`);
+  return parts.join(' and ');
+}
+
+export function renderSubscribed(sub: Subscription, created: boolean): SlackMessage {
+  const what = describeRoute(sub.keys, sub.targetIds);
+  const text = created
+    ? `Subscribed ${channelRef(sub.channel)} to ${what} (subscription #${sub.id}). New events arrive from the next poll on; existing ones are not posted. Invite the bot here if it is not a member: \`/invite @halo\`.`
+    : `${channelRef(sub.channel)} already has this subscription (#${sub.id}): ${code(formatSubscribeCommand(sub.keys, sub.targetIds), 300)}.`;
+  return {
+    text: created ? 'Subscribed' : 'Already subscribed',
+    blocks: [{ type: 'section', text: mrkdwnText(text) }],
+  };
+}
+
+export interface StatusView {
+  readonly lastSuccessAt: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: number | null;
+  readonly consecutiveFailures: number;
+  readonly pollIntervalMs: number;
+  readonly seen: number;
+  readonly pending: number;
+  readonly failed: number;
+  readonly recentFailures: readonly { channel: string; error: string; at: number }[];
+}
+
+export function renderStatus(status: StatusView): SlackMessage {
+  const date = (ms: number | null): string =>
+    ms === null ? 'never' : (slackDate(new Date(ms)) ?? 'unknown');
+  const health =
+    status.consecutiveFailures > 0
+      ? `:warning: Halo polls are failing (${status.consecutiveFailures} in a row)`
+      : ':white_check_mark: Polling normally';
+  const lines = [
+    `*${health}*`,
+    `Last successful poll: ${date(status.lastSuccessAt)} (every ${Math.round(status.pollIntervalMs / 1000)} s)`,
+    `Events seen: ${status.seen}`,
+    `Alerts waiting to be posted: ${status.pending}`,
+    `Alerts that could not be posted: ${status.failed}`,
+  ];
+  if (status.lastError !== null)
+    lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);
+  for (const failure of status.recentFailures) {
+    lines.push(
+      `• Failed post to ${channelRef(failure.channel)}: ${code(failure.error, 100)} ${date(failure.at)}`,
+    );
+  }
+  return sections(lines.join('\n'), health.replace(/:[a-z_]+: /, ''));
+}

@@ -1,0 +1,181 @@
+/**
+ * What each `/halo` subcommand does, independent of Bolt: it takes a parsed command and returns the answer.
+ * Halo failures become a sentence for the user; nothing here throws for a user's mistake or Halo's.
+ */
+import PQueue from 'p-queue';
+import type { Clock } from '../clock.ts';
+import type { HaloClient } from '../halo/client.ts';
+import { HaloError } from '../halo/errors.ts';
+import { scanEvents } from '../halo/scan.ts';
+import type { EventListFilter, HaloEvent } from '../halo/types.ts';
+import type { Logger } from '../log.ts';
+import type { Route } from '../pipeline/routes.ts';
+import { renderAlert, type SlackMessage } from '../slack/blocks/index.ts';
+import type { Store } from '../store/store.ts';
+import type { HaloCommand } from './parse.ts';
+import {
+  renderEventList,
+  renderHelp,
+  renderNotice,
+  renderStatus,
+  renderSubscribed,
+  renderSubscriptions,
+  renderTypes,
+  type StatusView,
+} from './render.ts';
+import { helpText } from './usage.ts';
+
+export interface CommandContext {
+  readonly userId: string;
+  readonly channelId: string;
+}
+
+export interface CommandServiceOptions {
+  readonly halo: HaloClient;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly defaultRoute: Route | null;
+  readonly scanConcurrency: number;
+  /** May this Slack user change subscriptions and delete events? */
+  readonly canManage: (userId: string) => Promise<boolean>;
+  readonly status: () => Promise<StatusView>;
+}
+
+/** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
+export const EVENT_LIST_READ_LIMIT = 20_000;
+
+export const NOT_ALLOWED =
+  'You are not allowed to do that: only the users in HALO_ADMIN_USERS (or, when it is empty, workspace admins and owners) may change subscriptions or delete events.';
+
+export class CommandService {
+  constructor(private readonly options: CommandServiceOptions) {}
+
+  async run(command: HaloCommand, context: CommandContext): Promise<SlackMessage> {
+    try {
+      return await this.dispatch(command, context);
+    } catch (error) {
+      if (error instanceof HaloError) {
+        this.options.log.warn('command: Halo call failed', { command: command.kind, error: error.message });
+        return renderNotice(error.userMessage);
+      }
+      this.options.log.error('command failed unexpectedly', { command: command.kind, error });
+      return renderNotice('Something went wrong on the bot’s side; the details are in its log.');
+    }
+  }
+
+  private async dispatch(command: HaloCommand, context: CommandContext): Promise<SlackMessage> {
+    const { halo, store, clock } = this.options;
+    switch (command.kind) {
+      case 'help':
+        return renderHelp(helpText(), command.unknown);
+      case 'events':
+        return this.eventsPage(command.filter, command.limit, 0);
+      case 'event':
+        return renderAlert(await halo.getEvent(command.eventId));
+      case 'types': {
+        const query = command.query.toLowerCase();
+        const types = (await halo.listTypes())
+          .filter(
+            (t) =>
+              query === '' || t.subject.toLowerCase().includes(query) || t.key.toLowerCase().includes(query),
+          )
+          .sort((a, b) => a.subject.localeCompare(b.subject) || a.key.localeCompare(b.key));
+        return renderTypes(types, command.query);
+      }
+      case 'subscriptions': {
+        const subs = await store.subscriptions(context.channelId);
+        const route = this.options.defaultRoute;
+        return renderSubscriptions(
+          context.channelId,
+          subs,
+          route?.channel === context.channelId ? route : null,
+        );
+      }
+      case 'subscribe': {
+        if (!(await this.options.canManage(context.userId))) return renderNotice(NOT_ALLOWED);
+        const { subscription, created } = await store.addSubscription({
+          channel: context.channelId,
+          keys: command.keys,
+          targetIds: command.targetIds,
+          createdBy: context.userId,
+          createdAt: clock.now(),
+        });
+        if (created)
+          this.options.log.info('subscription added', {
+            id: subscription.id,
+            channel: context.channelId,
+            by: context.userId,
+          });
+        return renderSubscribed(subscription, created);
+      }
+      case 'unsubscribe': {
+        if (!(await this.options.canManage(context.userId))) return renderNotice(NOT_ALLOWED);
+        if (command.target === 'all') {
+          const removed = await store.removeAllSubscriptions(context.channelId);
+          this.options.log.info('subscriptions removed', {
+            channel: context.channelId,
+            removed,
+            by: context.userId,
+          });
+          return renderNotice(
+            removed === 0
+              ? 'This channel had no subscriptions.'
+              : `Removed ${removed} subscription${removed === 1 ? '' : 's'} of this channel.`,
+          );
+        }
+        const removed = await store.removeSubscription(context.channelId, command.target.id);
+        if (removed)
+          this.options.log.info('subscription removed', { id: command.target.id, by: context.userId });
+        return renderNotice(
+          removed
+            ? `Removed subscription #${command.target.id}.`
+            : `This channel has no subscription #${command.target.id}. /halo subscriptions lists them.`,
+        );
+      }
+      case 'status':
+        return renderStatus(await this.options.status());
+    }
+  }
+
+  /** One page of `/halo events`: reads every matching event (up to a cap), newest first. */
+  async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<SlackMessage> {
+    try {
+      const events: HaloEvent[] = [];
+      const seen = new Set<string>();
+      let total = 0;
+      const queue = new PQueue({ concurrency: this.options.scanConcurrency });
+      const reading = new AbortController();
+      await scanEvents(this.options.halo, filter, {
+        pageSize: 1000,
+        queue,
+        signal: reading.signal,
+        onPage: (result) => {
+          total = Math.max(total, result.total ?? 0);
+          for (const event of result.events) {
+            if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
+            seen.add(event.eventId);
+            events.push(event);
+          }
+          if (events.length >= EVENT_LIST_READ_LIMIT) reading.abort();
+          return Promise.resolve();
+        },
+      }).catch((error: unknown) => {
+        if (!reading.signal.aborted) throw error;
+      });
+      // Halo's dates sort as text (`YYYY-MM-DD HH:MM`); the ID breaks ties so pages stay stable.
+      events.sort((a, b) => b.dateCreated.localeCompare(a.dateCreated) || b.eventId.localeCompare(a.eventId));
+      return renderEventList({
+        filter,
+        pageSize,
+        page,
+        events,
+        total: Math.max(total, events.length),
+        truncated: reading.signal.aborted,
+      });
+    } catch (error) {
+      if (error instanceof HaloError) return renderNotice(error.userMessage);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Every way a Halo call can fail becomes one of these, never a raw exception from the HTTP library.
+ * `retryable` tells the caller whether the same request may succeed later.
+ */
+export abstract class HaloError extends Error {
+  abstract readonly retryable: boolean;
+  /** A sentence fit to show a Slack user: no URL, key or stack. */
+  abstract readonly userMessage: string;
+}
+
+/** Halo answered with its error body `{code, message}`, whatever the HTTP status. */
+export class HaloApiError extends HaloError {
+  override name = 'HaloApiError' as const;
+  readonly retryable = false;
+  constructor(
+    readonly endpoint: string,
+    readonly code: number,
+    readonly apiMessage: string,
+    readonly status: number,
+  ) {
+    super(`Halo ${endpoint} failed: ${apiMessage} (code ${code}, HTTP ${status})`);
+  }
+  get notFound(): boolean {
+    return this.code === 404 || /not found/i.test(this.apiMessage);
+  }
+  get userMessage(): string {
+    return this.notFound ? 'Halo says that event was not found.' : `Halo said: ${this.apiMessage}`;
+  }
+}
+
+/** 401/403: the key is wrong, revoked or lacks rights. Retrying cannot help; a person must act. */
+export class HaloAuthError extends HaloError {
+  override name = 'HaloAuthError' as const;
+  readonly retryable = false;
+  readonly userMessage = 'Halo rejected the bot’s API key; an admin must update HALO_API_KEY.';
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+  ) {
+    super(
+      `Halo rejected the API key on ${endpoint} (HTTP ${status}). Create a key under Account → API in Halo and set HALO_API_KEY.`,
+    );
+  }
+}
+
+/** A non-2xx answer without Halo's error body: gateways, overload, rate limits. */
+export class HaloHttpError extends HaloError {
+  override name = 'HaloHttpError' as const;
+  readonly retryable: boolean;
+  readonly userMessage: string;
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+    /** From `Retry-After`, when Halo sent one. */
+    readonly retryAfterMs: number | null,
+  ) {
+    super(`Halo ${endpoint} answered HTTP ${status}`);
+    this.retryable = status === 429 || status >= 500;
+    this.userMessage = this.retryable
+      ? `Halo is not answering properly right now (HTTP ${status}); try again in a minute.`
+      : `Halo refused the request (HTTP ${status}).`;
+  }
+}
+
+/** The body was not JSON, or JSON of the wrong shape: the server said something, but not what the API promises. */
+export class HaloResponseError extends HaloError {
+  override name = 'HaloResponseError' as const;
+  // Garbage usually comes from a proxy or a deploy in progress, so it is worth asking again.
+  readonly retryable = true;
+  readonly userMessage = 'Halo sent an answer the bot could not read; try again in a minute.';
+  constructor(
+    readonly endpoint: string,
+    readonly problem: string,
+  ) {
+    super(`Halo ${endpoint} sent an unreadable answer: ${problem}`);
+  }
+}
+
+/** No answer at all: connection refused or reset, DNS failure, or the timeout. */
+export class HaloNetworkError extends HaloError {
+  override name = 'HaloNetworkError' as const;
+  readonly retryable = true;
+  readonly userMessage: string;
+  constructor(
+    readonly endpoint: string,
+    readonly timedOut: boolean,
+    cause: string,
+  ) {
+    super(`Halo ${endpoint} ${timedOut ? 'timed out' : 'could not be reached'}: ${cause}`);
+    this.userMessage = timedOut
+      ? 'Halo did not answer in time; try again in a minute.'
+      : 'Halo could not be reached; try again in a minute.';
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Pure validation of Halo response bodies. Nothing from the wire is trusted: every field is checked, an error body
+ * is recognised whatever the HTTP status, and a malformed event is counted and skipped rather than failing a page
+ * (one bad record must not block every scan after it).
+ */
+import type { HaloEvent, HaloEventType, HaloTarget } from './types.ts';
+
+export type Json = unknown;
+
+export interface ErrorBody {
+  readonly code: number;
+  readonly message: string;
+}
+
+export interface ListBody<T> {
+  readonly items: T[];
+  /** Items that were present but malformed. */
+  readonly invalid: number;
+  /** `pagination.total` when Halo sent it. */
+  readonly total: number | null;
+}
+
+/** Returns a problem description, or the parsed JSON. */
+export function parseJson(text: string): { ok: true; json: Json } | { ok: false; problem: string } {
+  try {
+    return { ok: true, json: JSON.parse(text) as Json };
+  } catch {
+    const start = text.trimStart().slice(0, 1);
+    const kind =
+      start === '<' ? 'HTML or XML' : text.trim() === '' ? 'an empty body' : 'text that is not JSON';
+    return { ok: false, problem: `${kind} (${text.length} bytes)` };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `{code, message}` with neither `success` nor `list`: Halo's way of saying no. */
+export function errorBody(json: Json): ErrorBody | null {
+  if (!isRecord(json) || 'list' in json || json.success === 1 || json.success === true) return null;
+  const code = typeof json.code === 'string' && /^\d+$/.test(json.code) ? Number(json.code) : json.code;
+  if (typeof code !== 'number' || typeof json.message !== 'string') return null;
+  return { code, message: json.message.slice(0, 300) };
+}
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+function targetId(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return null;
+}
+
+function parseTarget(value: unknown): HaloTarget | null {
+  if (!isRecord(value)) return null;
+  return {
+    name: text(value.target_name) ?? '',
+    id: targetId(value.target_id),
+    host: text(value.target) ?? '',
+  };
+}
+
+/** The `event` object of list and get answers. Only `event_id` is indispensable: it is what dedup keys on. */
+export function parseEvent(value: unknown): HaloEvent | null {
+  if (!isRecord(value)) return null;
+  const eventId = text(value.event_id);
+  if (eventId === null || eventId.trim() === '' || eventId.length > 500) return null;
+  return {
+    eventId,
+    subject: text(value.subject) ?? '',
+    dateCreated: text(value.date_created) ?? '',
+    key: text(value.key) ?? '',
+    url: text(value.url) ?? '',
+    target: parseTarget(value.target),
+  };
+}
+
+function paginationTotal(json: Record<string, unknown>): number | null {
+  const pagination = json.pagination;
+  if (!isRecord(pagination)) return null;
+  const total = targetId(pagination.total);
+  return total;
+}
+
+function parseList<T>(json: Json, item: (value: unknown) => T | null): ListBody<T> | string {
+  if (!isRecord(json)) return 'the body is not a JSON object';
+  if (!Array.isArray(json.list)) return 'the body has no "list" array';
+  const items: T[] = [];
+  let invalid = 0;
+  for (const entry of json.list as unknown[]) {
+    const parsed = item(entry);
+    if (parsed === null) invalid++;
+    else items.push(parsed);
+  }
+  return { items, invalid, total: paginationTotal(json) };
+}
+
+/** `event/list.json`: `{ list: [{ event: {...} }] }`. A bare event (no wrapper) is accepted too. */
+export function parseEventList(json: Json): ListBody<HaloEvent> | string {
+  return parseList(json, (entry) => parseEvent(isRecord(entry) && 'event' in entry ? entry.event : entry));
+}
+
+/** `event/types.json`: `{ list: [{ subject, key }] }`. */
+export function parseTypeList(json: Json): ListBody<HaloEventType> | string {
+  return parseList(json, (entry) => {
+    if (!isRecord(entry)) return null;
+    const key = text(entry.key);
+    if (key === null || key === '') return null;
+    return { key, subject: text(entry.subject) ?? '' };
+  });
+}
+
+/** `event/get.json`: `{ success: 1, event: {...} }`. */
+export function parseGetBody(json: Json): HaloEvent | string {
+  if (!isRecord(json)) return 'the body is not a JSON object';
+  const event = parseEvent(json.event);
+  return event ?? 'the body has no valid "event"';
+}
+
+/** `event/delete.json`: `{ success: 1 }`. */
+export function parseDeleteBody(json: Json): true | string {
+  if (isRecord(json) && (json.success === 1 || json.success === true || json.success === '1')) return true;
+  return 'the body does not say success';
+}
+
+/** `Retry-After` in seconds or as an HTTP date; capped so a hostile value cannot park the bot. */
+export function retryAfterMs(header: string | null, nowMs: number, capMs = 60_000): number | null {
+  if (header === null || header.trim() === '') return null;
+  const trimmed = header.trim();
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  else {
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return null;
+    ms = date - nowMs;
+  }
+  return Math.min(Math.max(ms, 0), capMs);
+}

@@ -1,0 +1,176 @@
+import PQueue from 'p-queue';
+import { sleep, type Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { SlackMessage } from '../slack/blocks/index.ts';
+import { failureHint } from '../slack/failure.ts';
+import type { SlackPoster } from '../slack/poster.ts';
+import type { OutboxItem, Store } from '../store/store.ts';
+
+export interface DeliveryOptions {
+  readonly store: Store;
+  readonly poster: SlackPoster;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly render: (item: OutboxItem) => SlackMessage;
+  /** Pause between two posts to one channel, counted from the previous answer: Slack allows ~1/s/channel. */
+  readonly gapMs?: number;
+  /** Attempts before a row is recorded as failed (visible in `/halo status`). */
+  readonly maxAttempts?: number;
+  readonly backoffMs?: number;
+  readonly backoffCapMs?: number;
+  /** How often due rows (retries, rows left by a crash) are looked for. */
+  readonly tickMs?: number;
+}
+
+interface ChannelState {
+  readonly queue: PQueue;
+  /** Earliest time of the next post: pacing, Retry-After, or a failed row's backoff (kept in order). */
+  notBefore: number;
+}
+
+/**
+ * Drains the outbox: one p-queue per channel (concurrency 1, so a channel's alerts keep their order and its pace),
+ * channels in parallel, so that a slow, rate-limited or broken channel never holds up the others.
+ */
+export class Delivery {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly stopping = new AbortController();
+  private readonly gapMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly backoffCapMs: number;
+  private ticker: NodeJS.Timeout | undefined;
+  private kicking: Promise<void> | undefined;
+
+  constructor(private readonly options: DeliveryOptions) {
+    this.gapMs = options.gapMs ?? 1000;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.backoffMs = options.backoffMs ?? 2000;
+    this.backoffCapMs = options.backoffCapMs ?? 300_000;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => this.kick(), this.options.tickMs ?? 1000);
+    this.kick();
+  }
+
+  /** Schedules a drain for every channel with a due row. Cheap and idempotent: call it whenever rows appear. */
+  kick(): void {
+    if (this.stopping.signal.aborted || this.kicking !== undefined) return;
+    this.kicking = this.schedule()
+      .catch((error: unknown) => this.options.log.error('delivery: could not read the outbox', { error }))
+      .finally(() => (this.kicking = undefined));
+  }
+
+  private async schedule(): Promise<void> {
+    const now = this.options.clock.now();
+    for (const channel of await this.options.store.dueChannels(now)) {
+      const state = this.state(channel);
+      if (state.queue.size + state.queue.pending > 0 || state.notBefore - now > this.gapMs) continue;
+      void state.queue
+        .add(() => this.drain(channel, state))
+        .catch((error: unknown) => {
+          this.options.log.error('delivery: drain failed', { channel, error });
+        });
+    }
+  }
+
+  private state(channel: string): ChannelState {
+    let state = this.channels.get(channel);
+    if (state === undefined) {
+      state = { queue: new PQueue({ concurrency: 1 }), notBefore: 0 };
+      this.channels.set(channel, state);
+    }
+    return state;
+  }
+
+  private async drain(channel: string, state: ChannelState): Promise<void> {
+    const { store, poster, clock, log, render } = this.options;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const wait = state.notBefore - clock.now();
+      if (wait > 0) await sleep(wait, signal);
+      if (this.stopped()) return;
+      const item = await store.nextDue(channel, clock.now());
+      if (item === null) return;
+
+      let message: SlackMessage;
+      try {
+        message = render(item);
+      } catch (error) {
+        await store.markFailed(item.id, 'could not render the stored alert', clock.now());
+        log.error('delivery: a stored alert could not be rendered; recorded as failed', { channel, error });
+        continue;
+      }
+      const result = await poster.post(channel, message);
+      const now = clock.now();
+      state.notBefore = now + this.gapMs;
+      if (result.ok) {
+        await store.markDelivered(item.id, now);
+        log.info('alert posted', { channel, kind: item.kind, key: item.dedupKey, ts: result.ts });
+        continue;
+      }
+      switch (result.kind) {
+        case 'rate_limited':
+          // Costs no attempt: Slack told us exactly when to come back.
+          state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
+          log.warn('delivery: rate limited; pausing this channel only', {
+            channel,
+            retryAfterMs: result.retryAfterMs,
+          });
+          continue;
+        case 'channel': {
+          const failed = await store.failChannel(channel, result.error, now);
+          log.error(failureHint(result, channel), { channel, error: result.error, alertsFailed: failed });
+          return;
+        }
+        case 'message':
+          await store.markFailed(item.id, result.error, now);
+          log.error(failureHint(result, channel), { channel, key: item.dedupKey });
+          continue;
+        case 'auth':
+        case 'transient': {
+          const attempts = item.attempts + 1;
+          if (attempts >= this.maxAttempts) {
+            await store.markFailed(item.id, result.error, now);
+            log.error('delivery: giving up on an alert after repeated failures', {
+              channel,
+              key: item.dedupKey,
+              attempts,
+              error: result.error,
+            });
+            continue;
+          }
+          const backoff = Math.min(this.backoffCapMs, this.backoffMs * 2 ** (attempts - 1));
+          await store.markRetry(item.id, now + backoff, result.error);
+          // Holding the channel keeps its alerts in order: the next one waits for this one's retry.
+          state.notBefore = now + backoff;
+          log[result.kind === 'auth' ? 'error' : 'warn'](failureHint(result, channel), {
+            channel,
+            attempts,
+            retryInMs: backoff,
+          });
+          return;
+        }
+      }
+    }
+  }
+
+  /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */
+  private stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Stops taking new work and waits (up to `deadlineMs`) for posts in flight; unsent rows stay in the outbox. */
+  async stop(deadlineMs: number): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.stopping.abort();
+    const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
+    await Promise.race([idle, sleep(deadlineMs)]);
+  }
+
+  /** Channels with work queued or in flight. */
+  busyChannels(): number {
+    return [...this.channels.values()].filter((s) => s.queue.size + s.queue.pending > 0).length;
+  }
+}

@@ -1,0 +1,287 @@
+import PQueue from 'p-queue';
+import { sleep, type Clock } from '../clock.ts';
+import type { HaloClient } from '../halo/client.ts';
+import { HaloAuthError, HaloError } from '../halo/errors.ts';
+import { scanEvents } from '../halo/scan.ts';
+import type { HaloEvent } from '../halo/types.ts';
+import type { Logger } from '../log.ts';
+import { summarizeDigest } from '../slack/blocks/index.ts';
+import type { NewOutboxItem, Store } from '../store/store.ts';
+import {
+  planCovers,
+  planScan,
+  routeEvents,
+  routeMatches,
+  scopeId,
+  type Route,
+  type Scope,
+} from './routes.ts';
+
+export interface PollerOptions {
+  readonly halo: HaloClient;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly intervalMs: number;
+  readonly scanConcurrency: number;
+  readonly pageSize: number;
+  /** On the very first poll, how many existing events to post anyway. */
+  readonly backfill: number;
+  /** More new events than this for one channel in one poll become one digest. */
+  readonly digestThreshold: number;
+  /** The channel from HALO_ALERT_CHANNEL with its filters, if set. */
+  readonly defaultRoute: Route | null;
+  /** Called when new rows are in the outbox. */
+  readonly onRouted: () => void;
+}
+
+export interface PollStatus {
+  readonly lastSuccessAt: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: number | null;
+  readonly consecutiveFailures: number;
+  readonly lastPoll: PollReport | null;
+}
+
+export interface PollReport {
+  readonly scopes: number;
+  readonly requests: number;
+  readonly events: number;
+  readonly invalid: number;
+  readonly staged: number;
+  readonly routed: number;
+  readonly baseline: boolean;
+  readonly ms: number;
+}
+
+/** Backoff after failed polls: doubling from 1 s, capped so that polling resumes within 30 s of Halo recovering. */
+export function failureDelayMs(consecutiveFailures: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveFailures - 1));
+}
+
+const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
+
+/**
+ * The poll loop. Halo cannot list "events since", so each poll scans what the routes need and compares it with
+ * the store. An unseen event is news only when the previous successful poll's scans would have fetched it;
+ * otherwise (first start, a scope a new subscription just added) it is a baseline and recorded silently.
+ */
+export class Poller {
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private status: PollStatus = {
+    lastSuccessAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    consecutiveFailures: 0,
+    lastPoll: null,
+  };
+  private lastLoggedError = { message: '', at: 0 };
+
+  constructor(private readonly options: PollerOptions) {}
+
+  async start(): Promise<void> {
+    const last = await this.options.store.getState(STATE.lastSuccess);
+    if (last !== null) this.status = { ...this.status, lastSuccessAt: Number(last) };
+    this.loop = this.run();
+  }
+
+  getStatus(): PollStatus {
+    return this.status;
+  }
+
+  private async run(): Promise<void> {
+    const { clock, intervalMs } = this.options;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const started = clock.now();
+      try {
+        await this.pollOnce(signal);
+      } catch (error) {
+        if (this.isStopping()) return;
+        this.recordFailure(error);
+      }
+      const failures = this.status.consecutiveFailures;
+      // Start to start, so that an event waits at most one interval plus the scan itself.
+      const delay =
+        failures > 0 ? failureDelayMs(failures) : Math.max(0, intervalMs - (clock.now() - started));
+      await sleep(delay, signal);
+    }
+  }
+
+  /** One poll: scan, stage what is new, route staged events to channels. Throws what made the scan fail. */
+  async pollOnce(signal: AbortSignal = this.stopping.signal): Promise<PollReport> {
+    const { store, clock, log } = this.options;
+    const started = clock.now();
+    const routes = await this.routes();
+    const planText = await store.getState(STATE.plan);
+    // null: no poll has ever completed, so everything found now is the baseline.
+    const lastPlan = planText === null ? null : (JSON.parse(planText) as Scope[]);
+    const totals = JSON.parse((await store.getState(STATE.totals)) ?? '{}') as Record<string, number>;
+    const plan = planScan(routes, totals, this.options.pageSize);
+    const backfill =
+      lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
+
+    const queue = new PQueue({ concurrency: this.options.scanConcurrency });
+    let requests = 0;
+    let events = 0;
+    let invalid = 0;
+    let staged = 0;
+    const newTotals: Record<string, number> = { ...totals };
+    const failures: unknown[] = [];
+    await Promise.all(
+      plan.map(async (scope) => {
+        try {
+          const result = await scanEvents(this.options.halo, scope, {
+            pageSize: this.options.pageSize,
+            queue,
+            signal,
+            onPage: async (page) => {
+              if (backfill !== null) {
+                for (const event of page.events)
+                  if (routes.some((r) => routeMatches(r, event))) backfill.offer(event);
+              }
+              staged += await store.recordPage(
+                page.events,
+                (event) => lastPlan !== null && planCovers(lastPlan, event),
+              );
+            },
+          });
+          requests += result.pages;
+          events += result.events;
+          invalid += result.invalid;
+          newTotals[scopeId(scope)] = result.total ?? result.events;
+        } catch (error) {
+          failures.push(error);
+        }
+      }),
+    );
+    // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
+    if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
+    const routed = await this.route(routes);
+    if (failures.length > 0) throw failures[0];
+
+    const now = clock.now();
+    await store.setState({
+      [STATE.plan]: JSON.stringify(plan),
+      [STATE.totals]: JSON.stringify(newTotals),
+      [STATE.lastSuccess]: String(now),
+    });
+    const report: PollReport = {
+      scopes: plan.length,
+      requests,
+      events,
+      invalid,
+      staged,
+      routed,
+      baseline: lastPlan === null,
+      ms: now - started,
+    };
+    if (this.status.consecutiveFailures > 0)
+      log.info('poll: Halo is answering again', { after: this.status.lastError });
+    this.status = { ...this.status, lastSuccessAt: now, consecutiveFailures: 0, lastPoll: report };
+    const level = routed > 0 || invalid > 0 || report.baseline ? 'info' : 'debug';
+    log[level](report.baseline ? 'poll: baseline recorded' : 'poll: done', { ...report });
+    if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
+    await store.prune(now - 7 * 24 * 3600 * 1000);
+    return report;
+  }
+
+  private async routes(): Promise<Route[]> {
+    const subscriptions = await this.options.store.subscriptions();
+    const routes: Route[] = subscriptions.map((s) => ({
+      channel: s.channel,
+      keys: s.keys,
+      targetIds: s.targetIds,
+    }));
+    if (this.options.defaultRoute !== null) routes.unshift(this.options.defaultRoute);
+    return routes;
+  }
+
+  /** Turns staged events into outbox rows: one alert per event and channel, or one digest for a burst. */
+  private async route(routes: readonly Route[]): Promise<number> {
+    const { store, clock } = this.options;
+    const staged = await store.staged();
+    if (staged.length === 0) return 0;
+    const items: NewOutboxItem[] = [];
+    for (const [channel, events] of routeEvents(routes, staged)) {
+      if (events.length > this.options.digestThreshold) {
+        items.push({
+          channel,
+          kind: 'digest',
+          payload: JSON.stringify(summarizeDigest(events)),
+          dedupKey: `${channel}:digest:${events[0]!.eventId}:${events.length}`,
+        });
+        continue;
+      }
+      for (const event of events) {
+        items.push({
+          channel,
+          kind: 'alert',
+          payload: JSON.stringify(event),
+          dedupKey: `${channel}:event:${event.eventId}`,
+        });
+      }
+    }
+    await store.route(
+      items,
+      staged.map((event) => event.eventId),
+      clock.now(),
+    );
+    if (items.length > 0) this.options.onRouted();
+    return items.length;
+  }
+
+  private recordFailure(error: unknown): void {
+    const { log, clock } = this.options;
+    const message = error instanceof Error ? error.message : String(error);
+    const now = clock.now();
+    this.status = {
+      ...this.status,
+      lastError: message,
+      lastErrorAt: now,
+      consecutiveFailures: this.status.consecutiveFailures + 1,
+    };
+    // The same failure every few seconds would bury everything else: repeat it at most every 5 minutes.
+    if (message === this.lastLoggedError.message && now - this.lastLoggedError.at < 300_000) {
+      log.debug('poll failed again', { error: message, failures: this.status.consecutiveFailures });
+      return;
+    }
+    this.lastLoggedError = { message, at: now };
+    const fields = {
+      failures: this.status.consecutiveFailures,
+      retryInMs: failureDelayMs(this.status.consecutiveFailures),
+    };
+    if (error instanceof HaloAuthError) log.error(message, fields);
+    else if (error instanceof HaloError) log.warn(`poll failed: ${message}`, fields);
+    else log.error('poll failed unexpectedly', { ...fields, error });
+  }
+
+  /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */
+  private isStopping(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Ends the loop: aborts a scan in progress (its pages already recorded stay recorded) and waits for it. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+}
+
+/** Keeps the `limit` newest events seen, by Halo's date (which sorts as text), for the first start's backfill. */
+class Newest {
+  private readonly kept: HaloEvent[] = [];
+  constructor(private readonly limit: number) {}
+  offer(event: HaloEvent): void {
+    if (this.kept.length === this.limit && event.dateCreated <= this.kept[this.kept.length - 1]!.dateCreated)
+      return;
+    if (this.kept.some((e) => e.eventId === event.eventId)) return;
+    const at = this.kept.findIndex((e) => e.dateCreated < event.dateCreated);
+    this.kept.splice(at === -1 ? this.kept.length : at, 0, event);
+    if (this.kept.length > this.limit) this.kept.pop();
+  }
+  events(): HaloEvent[] {
+    return [...this.kept];
+  }
+}

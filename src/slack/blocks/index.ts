@@ -1,0 +1,33 @@
+export {
+  ALERT_ACTIONS_BLOCK_ID,
+  DELETE_ACTION_ID,
+  DELETED_BLOCK_ID,
+  renderAlert,
+  renderDeleted,
+  type DeletedInfo,
+} from './alert.ts';
+export {
+  renderDigest,
+  summarizeDigest,
+  type DigestKeyCount,
+  type DigestSummary,
+  type DigestTargetCount,
+  type ListCommand,
+  type SummarizeOptions,
+} from './digest.ts';
+export {
+  cleanText,
+  code,
+  escapeMrkdwn,
+  mentionUser,
+  mrkdwn,
+  mrkdwnLink,
+  neutralizeBackticks,
+  plain,
+  safeHttpUrl,
+  slackDate,
+  truncate,
+} from './escape.ts';
+export { checkLimits, LIMITS } from './limits.ts';
+export { mrkdwnText, oneLine, plainText } from './text.ts';
+export type * from './types.ts';

@@ -1,0 +1,121 @@
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { EventDeleter } from '../../commands/delete.ts';
+import { DEFAULT_PAGE_SIZE } from '../../commands/parse.ts';
+import { NEXT_PAGE_ACTION_ID, renderNotice } from '../../commands/render.ts';
+import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
+import type { EventListFilter } from '../../halo/types.ts';
+import type { Logger } from '../../log.ts';
+import { DELETE_ACTION_ID, renderDeleted, type Block, type SlackMessage } from '../blocks/index.ts';
+
+export interface ActionDeps {
+  readonly deleter: EventDeleter;
+  readonly commands: CommandService;
+  readonly canManage: (userId: string) => Promise<boolean>;
+  readonly log: Logger;
+}
+
+/** Interactive payloads: the Delete button, the event list's Next page, and a polite answer to anything else. */
+export function registerActions(app: App, deps: ActionDeps): void {
+  const { log } = deps;
+
+  app.action<BlockAction<ButtonAction>>(DELETE_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const userId = body.user.id;
+    const eventId = typeof action.value === 'string' ? action.value : '';
+    if (!/^[^\p{Cc}]{1,500}$/u.test(eventId)) {
+      await reply(respond, renderNotice('This button does not name a valid event.'), log);
+      return;
+    }
+    if (!(await deps.canManage(userId))) {
+      log.warn('delete refused: user not allowed', { user: userId, event: eventId });
+      await reply(respond, renderNotice(NOT_ALLOWED), log);
+      return;
+    }
+    const outcome = await deps.deleter.delete(eventId, userId);
+    if (outcome.kind === 'failed') {
+      await reply(respond, renderNotice(`The event was not deleted: ${outcome.message}`), log);
+      return;
+    }
+    const original = body.message?.blocks as Block[] | undefined;
+    const { record } = outcome;
+    const updated = renderDeleted(original, {
+      eventId,
+      userId: record.userId,
+      at: new Date(record.at),
+      alreadyDeleted: record.alreadyDeleted,
+    });
+    await reply(respond, updated, log, true);
+  });
+
+  app.action<BlockAction<ButtonAction>>(NEXT_PAGE_ACTION_ID, async ({ ack, action, respond }) => {
+    await ack();
+    const request = parsePageValue(action.value);
+    if (request === null) {
+      await reply(respond, renderNotice('This button is out of date; run /halo events again.'), log);
+      return;
+    }
+    const message = await deps.commands.eventsPage(request.filter, request.pageSize, request.page);
+    await reply(respond, message, log, true);
+  });
+
+  // Anything else signed by Slack (an old button, a shortcut this app no longer has) gets an answer, not a timeout.
+  app.action(/^(?!halo_delete_event$|halo_events_page$).*/, async ({ ack, respond, payload }) => {
+    await ack();
+    const id = 'action_id' in payload ? payload.action_id : 'unknown';
+    log.warn('unknown action', { action: id.slice(0, 100) });
+    await reply(respond, renderNotice('This button is not supported by this version of the bot.'), log);
+  });
+  app.shortcut(/.*/, async ({ ack }) => ack());
+  app.view(/.*/, async ({ ack }) => ack());
+}
+
+async function reply(
+  respond: RespondFn,
+  message: SlackMessage,
+  log: Logger,
+  replaceOriginal = false,
+): Promise<void> {
+  try {
+    await respond(
+      replaceOriginal
+        ? { replace_original: true, text: message.text, blocks: message.blocks }
+        : { response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks },
+    );
+  } catch (error) {
+    log.warn('the answer could not be sent to response_url', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** The Next page button's value: `{f: filter, s: page size, p: page}`, checked field by field. */
+export function parsePageValue(
+  value: string | undefined,
+): { filter: EventListFilter; pageSize: number; page: number } | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(value ?? '');
+  } catch {
+    return null;
+  }
+  if (typeof data !== 'object' || data === null) return null;
+  const { f, s, p } = data as { f?: unknown; s?: unknown; p?: unknown };
+  if (typeof f !== 'object' || f === null) return null;
+  const page = typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < 10_000 ? p : null;
+  const size = typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= DEFAULT_PAGE_SIZE ? s : null;
+  if (page === null || size === null) return null;
+  const raw = f as Record<string, unknown>;
+  const filter: { -readonly [K in keyof EventListFilter]: EventListFilter[K] } = {};
+  for (const name of ['key', 'subject', 'detail'] as const) {
+    const v = raw[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.length > 200) return null;
+    filter[name] = v;
+  }
+  if (raw.target_id !== undefined) {
+    if (typeof raw.target_id !== 'number' || !Number.isSafeInteger(raw.target_id) || raw.target_id < 1)
+      return null;
+    filter.target_id = raw.target_id;
+  }
+  return { filter, pageSize: size, page };
+}

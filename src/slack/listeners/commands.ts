@@ -1,0 +1,36 @@
+import type { App } from '@slack/bolt';
+import { parseCommand } from '../../commands/parse.ts';
+import { renderUsageError } from '../../commands/render.ts';
+import type { CommandService } from '../../commands/service.ts';
+import type { Logger } from '../../log.ts';
+
+/**
+ * `/halo`: acknowledged at once with an empty body (Slack's 3 s limit holds whatever Halo is doing); the answer
+ * follows through `response_url`, privately.
+ */
+export function registerCommands(app: App, service: CommandService, log: Logger): void {
+  app.command('/halo', async ({ ack, command, respond }) => {
+    await ack();
+    const parsed = parseCommand(command.text);
+    const message = parsed.ok
+      ? await service.run(parsed.command, { userId: command.user_id, channelId: command.channel_id })
+      : renderUsageError(parsed.error, parsed.usage);
+    log.info('command', {
+      user: command.user_id,
+      channel: command.channel_id,
+      command: parsed.ok ? parsed.command.kind : 'invalid',
+    });
+    try {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    } catch (error) {
+      log.warn('command: the answer could not be sent to response_url', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+}

@@ -1,0 +1,346 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { HaloEvent } from '../halo/types.ts';
+import {
+  StoreError,
+  type DeletionRecord,
+  type FailedDelivery,
+  type NewOutboxItem,
+  type OutboxItem,
+  type OutboxKind,
+  type Store,
+  type StoreStats,
+  type Subscription,
+} from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS staged (
+  event_id TEXT PRIMARY KEY,
+  event TEXT NOT NULL,
+  date_created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  dedup_key TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, channel, next_attempt_at, id);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  target_ids TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deletions (
+  event_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  already_deleted INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+interface OutboxRow {
+  id: number;
+  channel: string;
+  kind: OutboxKind;
+  payload: string;
+  dedup_key: string;
+  attempts: number;
+}
+
+interface SubscriptionRow {
+  id: number;
+  channel: string;
+  keys: string;
+  target_ids: string;
+  created_by: string;
+  created_at: number;
+}
+
+/** Opens (creating if needed) the SQLite store and takes it for this process alone. */
+export function openSqliteStore(path: string): Store {
+  const file = path === ':memory:' ? path : resolve(path);
+  let db: Database.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: 2000 });
+    // Exclusive locking: a second bot on the same file would post every alert twice. The lock is taken by the
+    // first write below and held until close; the OS releases it if the process dies.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode loses at most the last transactions on power loss, never on a process crash.
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    db.prepare(
+      `INSERT INTO state (key, value) VALUES ('opened_at', ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(String(Date.now()));
+  } catch (error) {
+    throw new StoreError(describeOpenError(file, error));
+  }
+  return new SqliteStore(db);
+}
+
+function describeOpenError(file: string, error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_BUSY' || /locked|busy/i.test(detail)) {
+    return `The database ${file} is in use by another process (is another halo-slack running?). Stop it, or set DATABASE_URL to another file.`;
+  }
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS') {
+    return `The database ${file} cannot be written (${detail}). Make its folder writable by this user, or set DATABASE_URL to a writable path.`;
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return `The file ${file} is not a halo-slack database (${detail}). Set DATABASE_URL to another file.`;
+  }
+  return `The database ${file} could not be opened: ${detail}. Check DATABASE_URL.`;
+}
+
+class SqliteStore implements Store {
+  private readonly insertSeen;
+  private readonly insertStaged;
+  private readonly recordPageTx;
+
+  constructor(private readonly db: Database.Database) {
+    this.insertSeen = db.prepare('INSERT OR IGNORE INTO seen (event_id) VALUES (?)');
+    this.insertStaged = db.prepare(
+      'INSERT OR IGNORE INTO staged (event_id, event, date_created) VALUES (?, ?, ?)',
+    );
+    this.recordPageTx = db.transaction((events: readonly HaloEvent[], isNews: (e: HaloEvent) => boolean) => {
+      let staged = 0;
+      for (const event of events) {
+        if (this.insertSeen.run(event.eventId).changes === 0 || !isNews(event)) continue;
+        this.insertStaged.run(event.eventId, JSON.stringify(event), event.dateCreated);
+        staged++;
+      }
+      return staged;
+    });
+  }
+
+  recordPage(events: readonly HaloEvent[], isNews: (event: HaloEvent) => boolean): Promise<number> {
+    return Promise.resolve(this.recordPageTx(events, isNews));
+  }
+
+  stage(events: readonly HaloEvent[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const event of events) {
+        this.insertSeen.run(event.eventId);
+        this.insertStaged.run(event.eventId, JSON.stringify(event), event.dateCreated);
+      }
+    })();
+    return Promise.resolve();
+  }
+
+  staged(): Promise<HaloEvent[]> {
+    const rows = this.db.prepare('SELECT event FROM staged ORDER BY date_created, event_id').all() as {
+      event: string;
+    }[];
+    return Promise.resolve(rows.map((row) => JSON.parse(row.event) as HaloEvent));
+  }
+
+  route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const unstage = this.db.prepare('DELETE FROM staged WHERE event_id = ?');
+    this.db.transaction(() => {
+      for (const item of items) insert.run(item.channel, item.kind, item.payload, item.dedupKey, now, now);
+      for (const id of eventIds) unstage.run(id);
+    })();
+    return Promise.resolve();
+  }
+
+  getState(key: string): Promise<string | null> {
+    const row = this.db.prepare('SELECT value FROM state WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return Promise.resolve(row?.value ?? null);
+  }
+
+  setState(entries: Readonly<Record<string, string>>): Promise<void> {
+    const upsert = this.db.prepare(
+      'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(entries)) upsert.run(key, value);
+    })();
+    return Promise.resolve();
+  }
+
+  dueChannels(now: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(`SELECT DISTINCT channel FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?`)
+      .all(now) as { channel: string }[];
+    return Promise.resolve(rows.map((row) => row.channel));
+  }
+
+  nextDue(channel: string, now: number): Promise<OutboxItem | null> {
+    const row = this.db
+      .prepare(
+        `SELECT id, channel, kind, payload, dedup_key, attempts FROM outbox
+         WHERE state = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY id LIMIT 1`,
+      )
+      .get(channel, now) as OutboxRow | undefined;
+    if (row === undefined) return Promise.resolve(null);
+    return Promise.resolve({
+      id: row.id,
+      channel: row.channel,
+      kind: row.kind,
+      payload: row.payload,
+      dedupKey: row.dedup_key,
+      attempts: row.attempts,
+    });
+  }
+
+  markDelivered(id: number, now: number): Promise<void> {
+    this.db
+      .prepare(`UPDATE outbox SET state = 'delivered', attempts = attempts + 1, done_at = ? WHERE id = ?`)
+      .run(now, id);
+    return Promise.resolve();
+  }
+
+  markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    this.db
+      .prepare(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`)
+      .run(nextAttemptAt, error, id);
+    return Promise.resolve();
+  }
+
+  markFailed(id: number, error: string, now: number): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ?`,
+      )
+      .run(error, now, id);
+    return Promise.resolve();
+  }
+
+  failChannel(channel: string, error: string, now: number): Promise<number> {
+    const result = this.db
+      .prepare(
+        `UPDATE outbox SET state = 'failed', last_error = ?, done_at = ? WHERE channel = ? AND state = 'pending'`,
+      )
+      .run(error, now, channel);
+    return Promise.resolve(result.changes);
+  }
+
+  recentFailures(limit: number): Promise<FailedDelivery[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT channel, kind, last_error AS error, done_at AS at FROM outbox
+         WHERE state = 'failed' ORDER BY done_at DESC, id DESC LIMIT ?`,
+      )
+      .all(limit) as { channel: string; kind: OutboxKind; error: string | null; at: number | null }[];
+    return Promise.resolve(
+      rows.map((row) => ({ channel: row.channel, kind: row.kind, error: row.error ?? '', at: row.at ?? 0 })),
+    );
+  }
+
+  prune(before: number): Promise<void> {
+    this.db.prepare(`DELETE FROM outbox WHERE state = 'delivered' AND done_at < ?`).run(before);
+    return Promise.resolve();
+  }
+
+  addSubscription(sub: Omit<Subscription, 'id'>): Promise<{ subscription: Subscription; created: boolean }> {
+    const keys = JSON.stringify([...sub.keys].sort());
+    const targetIds = JSON.stringify([...sub.targetIds].sort((a, b) => a - b));
+    return Promise.resolve(
+      this.db.transaction(() => {
+        const existing = this.db
+          .prepare('SELECT * FROM subscriptions WHERE channel = ? AND keys = ? AND target_ids = ?')
+          .get(sub.channel, keys, targetIds) as SubscriptionRow | undefined;
+        if (existing !== undefined) return { subscription: toSubscription(existing), created: false };
+        const result = this.db
+          .prepare(
+            'INSERT INTO subscriptions (channel, keys, target_ids, created_by, created_at) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(sub.channel, keys, targetIds, sub.createdBy, sub.createdAt);
+        const row = this.db
+          .prepare('SELECT * FROM subscriptions WHERE id = ?')
+          .get(result.lastInsertRowid) as SubscriptionRow;
+        return { subscription: toSubscription(row), created: true };
+      })(),
+    );
+  }
+
+  removeSubscription(channel: string, id: number): Promise<boolean> {
+    const result = this.db.prepare('DELETE FROM subscriptions WHERE channel = ? AND id = ?').run(channel, id);
+    return Promise.resolve(result.changes > 0);
+  }
+
+  removeAllSubscriptions(channel: string): Promise<number> {
+    return Promise.resolve(
+      this.db.prepare('DELETE FROM subscriptions WHERE channel = ?').run(channel).changes,
+    );
+  }
+
+  subscriptions(channel?: string): Promise<Subscription[]> {
+    const rows = (
+      channel === undefined
+        ? this.db.prepare('SELECT * FROM subscriptions ORDER BY id').all()
+        : this.db.prepare('SELECT * FROM subscriptions WHERE channel = ? ORDER BY id').all(channel)
+    ) as SubscriptionRow[];
+    return Promise.resolve(rows.map(toSubscription));
+  }
+
+  recordDeletion(record: DeletionRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO deletions (event_id, user_id, at, already_deleted) VALUES (?, ?, ?, ?)',
+      )
+      .run(record.eventId, record.userId, record.at, record.alreadyDeleted ? 1 : 0);
+    return Promise.resolve();
+  }
+
+  deletion(eventId: string): Promise<DeletionRecord | null> {
+    const row = this.db.prepare('SELECT * FROM deletions WHERE event_id = ?').get(eventId) as
+      { event_id: string; user_id: string; at: number; already_deleted: number } | undefined;
+    if (row === undefined) return Promise.resolve(null);
+    return Promise.resolve({
+      eventId: row.event_id,
+      userId: row.user_id,
+      at: row.at,
+      alreadyDeleted: row.already_deleted === 1,
+    });
+  }
+
+  stats(): Promise<StoreStats> {
+    const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
+    return Promise.resolve({
+      seen: count('SELECT count(*) AS n FROM seen'),
+      staged: count('SELECT count(*) AS n FROM staged'),
+      pending: count(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`),
+      failed: count(`SELECT count(*) AS n FROM outbox WHERE state = 'failed'`),
+      delivered: count(`SELECT count(*) AS n FROM outbox WHERE state = 'delivered'`),
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}
+
+function toSubscription(row: SubscriptionRow): Subscription {
+  return {
+    id: row.id,
+    channel: row.channel,
+    keys: JSON.parse(row.keys) as string[],
+    targetIds: JSON.parse(row.target_ids) as number[],
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}

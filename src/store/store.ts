@@ -1,0 +1,99 @@
+/**
+ * Everything the bot must remember across restarts, behind one small interface so that a PostgreSQL
+ * implementation (several replicas, one database) can sit beside the SQLite one. Methods are async for that reason.
+ *
+ * The delivery design is an outbox: a scan records each page's unseen events as `seen` and, when they are news,
+ * `staged`, in one transaction; routing turns staged events into outbox rows (one per channel) in one
+ * transaction; a post marks its row delivered. A crash at any point leaves each event in exactly one of those
+ * states, so nothing is lost, and only the post in flight at the crash can be repeated.
+ */
+import type { HaloEvent } from '../halo/types.ts';
+
+export interface Subscription {
+  readonly id: number;
+  readonly channel: string;
+  readonly keys: readonly string[];
+  readonly targetIds: readonly number[];
+  readonly createdBy: string;
+  readonly createdAt: number;
+}
+
+export type OutboxKind = 'alert' | 'digest';
+
+export interface NewOutboxItem {
+  readonly channel: string;
+  readonly kind: OutboxKind;
+  /** JSON: a HaloEvent for alerts, a DigestSummary for digests. Rendered at delivery time. */
+  readonly payload: string;
+  /** Makes a repeat of the same delivery a no-op, e.g. `C123:event:ev-1`. */
+  readonly dedupKey: string;
+}
+
+export interface OutboxItem extends NewOutboxItem {
+  readonly id: number;
+  readonly attempts: number;
+}
+
+export interface StoreStats {
+  readonly seen: number;
+  readonly pending: number;
+  readonly failed: number;
+  readonly delivered: number;
+  readonly staged: number;
+}
+
+export interface FailedDelivery {
+  readonly channel: string;
+  readonly kind: OutboxKind;
+  readonly error: string;
+  readonly at: number;
+}
+
+export interface DeletionRecord {
+  readonly eventId: string;
+  readonly userId: string;
+  readonly at: number;
+  readonly alreadyDeleted: boolean;
+}
+
+export interface Store {
+  /** Records a scanned page. Unseen events for which `isNews` holds are staged for routing. Returns how many. */
+  recordPage(events: readonly HaloEvent[], isNews: (event: HaloEvent) => boolean): Promise<number>;
+  /** Stages events directly (the first start's backfill); already-staged ones are ignored. */
+  stage(events: readonly HaloEvent[]): Promise<void>;
+  /** Staged events, oldest first by date then ID. */
+  staged(): Promise<HaloEvent[]>;
+  /** In one transaction: adds the outbox rows and unstages the events they came from. */
+  route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void>;
+
+  getState(key: string): Promise<string | null>;
+  setState(entries: Readonly<Record<string, string>>): Promise<void>;
+
+  /** Channels with an outbox row due at `now`. */
+  dueChannels(now: number): Promise<string[]>;
+  nextDue(channel: string, now: number): Promise<OutboxItem | null>;
+  markDelivered(id: number, now: number): Promise<void>;
+  markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  markFailed(id: number, error: string, now: number): Promise<void>;
+  /** A channel that can never receive (archived, bot removed): fails every pending row of it at once. */
+  failChannel(channel: string, error: string, now: number): Promise<number>;
+  recentFailures(limit: number): Promise<FailedDelivery[]>;
+  /** Forgets delivered rows older than `before`, keeping the table small. */
+  prune(before: number): Promise<void>;
+
+  addSubscription(sub: Omit<Subscription, 'id'>): Promise<{ subscription: Subscription; created: boolean }>;
+  removeSubscription(channel: string, id: number): Promise<boolean>;
+  removeAllSubscriptions(channel: string): Promise<number>;
+  subscriptions(channel?: string): Promise<Subscription[]>;
+
+  recordDeletion(record: DeletionRecord): Promise<void>;
+  deletion(eventId: string): Promise<DeletionRecord | null>;
+
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+/** The store cannot be opened or written: a person must fix a path, a permission or a second process. */
+export class StoreError extends Error {
+  override name = 'StoreError' as const;
+}

@@ -1,0 +1,160 @@
+// Builds and signs requests to the bot exactly as Slack sends them (slash commands and button clicks).
+import { createHmac } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+/** Slack's request signature: `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{raw body}`. */
+export function signRequest(
+  signingSecret: string,
+  body: string,
+  timestampSec: number,
+): { 'x-slack-signature': string; 'x-slack-request-timestamp': string } {
+  const digest = createHmac('sha256', signingSecret).update(`v0:${timestampSec}:${body}`).digest('hex');
+  return { 'x-slack-signature': `v0=${digest}`, 'x-slack-request-timestamp': String(timestampSec) };
+}
+
+/** A slash-command body, form-encoded with Slack's field order; `command` defaults to `/halo`. */
+export function slashCommandBody(fields: {
+  text: string;
+  user_id?: string;
+  channel_id?: string;
+  response_url: string;
+  command?: string;
+  team_id?: string;
+  user_name?: string;
+  trigger_id?: string;
+}): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: fields.team_id ?? 'T1',
+    team_domain: 'fake-team',
+    channel_id: fields.channel_id ?? 'C123',
+    channel_name: 'halo-alerts',
+    user_id: fields.user_id ?? 'U123',
+    user_name: fields.user_name ?? 'alice',
+    command: fields.command ?? '/halo',
+    text: fields.text,
+    api_app_id: 'A1',
+    is_enterprise_install: 'false',
+    response_url: fields.response_url,
+    trigger_id: fields.trigger_id ?? '1234567890.1234567890.abcdef0123456789abcdef0123456789',
+  }).toString();
+}
+
+/** An interactivity body: Slack sends the payload JSON as one form field. */
+export function blockActionBody(payload: Record<string, unknown>): string {
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+function findButton(blocks: unknown[], actionId: string): { blockId: string; text: unknown } | undefined {
+  for (const block of blocks) {
+    if (typeof block !== 'object' || block === null) continue;
+    const { block_id: blockId, elements, accessory } = block as Record<string, unknown>;
+    const candidates = [...(Array.isArray(elements) ? (elements as unknown[]) : []), accessory];
+    for (const element of candidates) {
+      if (typeof element !== 'object' || element === null) continue;
+      const { action_id: id, text } = element as Record<string, unknown>;
+      if (id === actionId) return { blockId: typeof blockId === 'string' ? blockId : 'actions', text };
+    }
+  }
+  return undefined;
+}
+
+/** A realistic `block_actions` payload for a click on a button. */
+export function buttonClickPayload(opts: {
+  actionId: string;
+  value: string;
+  userId: string;
+  channelId: string;
+  responseUrl: string;
+  messageTs?: string;
+  messageBlocks?: unknown[];
+  isEphemeral?: boolean;
+}): Record<string, unknown> {
+  const messageTs = opts.messageTs ?? '1700000000.000100';
+  const isEphemeral = opts.isEphemeral ?? false;
+  const blocks = opts.messageBlocks ?? [];
+  const button = findButton(blocks, opts.actionId);
+  const actionTs = (Date.now() / 1000).toFixed(6);
+  const payload: Record<string, unknown> = {
+    type: 'block_actions',
+    user: { id: opts.userId, username: 'alice', name: 'alice', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'deprecated-verification-token',
+    container: {
+      type: 'message',
+      message_ts: messageTs,
+      channel_id: opts.channelId,
+      is_ephemeral: isEphemeral,
+    },
+    trigger_id: '1234567890.1234567890.abcdef0123456789abcdef0123456789',
+    team: { id: 'T1', domain: 'fake-team' },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: opts.channelId, name: 'halo-alerts' },
+    state: { values: {} },
+    response_url: opts.responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: opts.actionId,
+        block_id: button?.blockId ?? 'actions',
+        text: button?.text ?? { type: 'plain_text', text: 'Button', emoji: true },
+        value: opts.value,
+        action_ts: actionTs,
+      },
+    ],
+  };
+  if (!isEphemeral) {
+    // Slack puts this fallback text on messages that were sent with blocks only.
+    payload.message = {
+      type: 'message',
+      user: 'UBOT',
+      bot_id: 'B1',
+      ts: messageTs,
+      text: "This content can't be displayed.",
+      blocks,
+    };
+  }
+  return payload;
+}
+
+/**
+ * POSTs a body to `${baseUrl}/slack/events`, signed as Slack would. The content type defaults to exactly
+ * `application/x-www-form-urlencoded`: Bolt compares it exactly, so `; charset=utf-8` would be rejected.
+ */
+export async function postToBot(
+  baseUrl: string,
+  body: string,
+  options: {
+    signingSecret: string;
+    timestampSec?: number;
+    contentType?: string;
+    signature?: string;
+    omitSignature?: boolean;
+  },
+): Promise<{ status: number; text: string; json: unknown; ms: number }> {
+  const timestampSec = options.timestampSec ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
+  };
+  if (options.omitSignature !== true) {
+    const signed = signRequest(options.signingSecret, body, timestampSec);
+    headers['x-slack-request-timestamp'] = signed['x-slack-request-timestamp'];
+    headers['x-slack-signature'] = options.signature ?? signed['x-slack-signature'];
+  }
+  const started = performance.now();
+  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/slack/events`, {
+    method: 'POST',
+    headers,
+    body,
+  });
+  const text = await response.text();
+  const ms = performance.now() - started;
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, text, json, ms };
+}

@@ -1,0 +1,418 @@
+// A stand-in for Slack's Web API (point the WebClient at `apiUrl`) and for `response_url` endpoints.
+// Plain node:http on 127.0.0.1, no dependencies.
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { inspect } from 'node:util';
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  token: string | undefined;
+  at: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface SlackPost {
+  channel: string;
+  text: string;
+  blocks: unknown[];
+  ts: string;
+  at: number;
+}
+
+export interface ResponseUrlPost {
+  id: string;
+  body: Record<string, unknown>;
+  at: number;
+  /** False when `responseFault` made the post fail. */
+  ok: boolean;
+}
+
+export interface SlackUser {
+  is_admin?: boolean;
+  is_owner?: boolean;
+  is_primary_owner?: boolean;
+}
+
+export type SlackFault =
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  | { kind: 'error'; error: string }
+  | { kind: 'hang' }
+  | { kind: 'reset' };
+
+export interface FakeSlack {
+  url: string;
+  apiUrl: string;
+  token: string;
+  calls: SlackCall[];
+  posts: SlackPost[];
+  updates: SlackCall[];
+  /** Successful chat.postEphemeral calls. */
+  ephemerals: SlackCall[];
+  responses: ResponseUrlPost[];
+  users: Map<string, SlackUser>;
+  channelErrors: Map<string, string>;
+  rateLimitPerChannelMs: number;
+  fault: ((call: { method: string; args: Record<string, unknown> }) => SlackFault | undefined) | undefined;
+  /** Consulted for each POST to a response_url; `error` answers HTTP 400 with the error as text. */
+  responseFault:
+    ((post: { id: string; body: Record<string, unknown> }) => SlackFault | undefined) | undefined;
+  responseUrl(id?: string): string;
+  postsTo(channel: string): SlackPost[];
+  waitFor<T>(predicate: () => T | undefined | false, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface FakeSlackOptions {
+  token?: string | undefined;
+  rateLimitPerChannelMs?: number | undefined;
+}
+
+export const DEFAULT_BOT_TOKEN = 'xoxb-test-token';
+export const BOT_USER_ID = 'UBOT';
+export const TEAM_ID = 'T1';
+export const BOT_ID = 'B1';
+
+// The WebClient form-encodes object arguments as JSON strings; these are decoded back.
+const JSON_ARGS = ['blocks', 'attachments', 'metadata'];
+const TS_BASE_SECONDS = 1_700_000_000;
+
+interface Answer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+type Outcome = { answer: Answer; ok: true } | { answer: Answer; ok: false; error: string };
+
+function okAnswer(result: Record<string, unknown>): Outcome {
+  return { ok: true, answer: { status: 200, body: JSON.stringify({ ok: true, ...result }) } };
+}
+
+function errorAnswer(error: string, status = 200, headers?: Record<string, string>): Outcome {
+  const answer: Answer = { status, body: JSON.stringify({ ok: false, error }) };
+  if (headers) answer.headers = headers;
+  return { ok: false, error, answer };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Parses a JSON or form body into arguments; undefined when a JSON body is not an object. */
+function parseArgs(contentType: string, text: string): Record<string, unknown> | undefined {
+  if (contentType.startsWith('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return isRecord(parsed) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const args: Record<string, unknown> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    args[name] = value;
+    if (JSON_ARGS.includes(name)) {
+      try {
+        args[name] = JSON.parse(value) as unknown;
+      } catch {
+        // Left as the raw string; chat.postMessage then answers invalid_blocks.
+      }
+    }
+  }
+  return args;
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const hanging = new Set<ServerResponse>();
+  const lastAcceptedPost = new Map<string, number>();
+  let tsCounter = 100;
+  let responseCounter = 0;
+  let closed: Promise<void> | undefined;
+
+  const nextTs = (): string => {
+    const n = tsCounter++;
+    return `${TS_BASE_SECONDS + Math.floor(n / 1_000_000)}.${String(n % 1_000_000).padStart(6, '0')}`;
+  };
+
+  const send = (
+    res: ServerResponse,
+    answer: Answer,
+    contentType = 'application/json; charset=utf-8',
+  ): void => {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(answer.status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(answer.body),
+      ...answer.headers,
+    });
+    res.end(answer.body);
+  };
+
+  /** Applies a fault; returns the error to record, the answer having been sent (or withheld). */
+  const applyFault = (
+    fault: SlackFault,
+    req: IncomingMessage,
+    res: ServerResponse,
+    asText: boolean,
+  ): string => {
+    switch (fault.kind) {
+      case 'status': {
+        const headers: Record<string, string> = { ...fault.headers };
+        const hasRetryAfter = Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after');
+        if (fault.status === 429 && !hasRetryAfter) headers['retry-after'] = '1';
+        const error = fault.status === 429 ? 'ratelimited' : `http_${fault.status}`;
+        const body = fault.body ?? (asText ? error : JSON.stringify({ ok: false, error }));
+        const type = body.trimStart().startsWith('<') ? 'text/html; charset=utf-8' : undefined;
+        send(res, { status: fault.status, body, headers }, type);
+        return error;
+      }
+      case 'error':
+        if (asText) send(res, { status: 400, body: fault.error }, 'text/plain; charset=utf-8');
+        else send(res, { status: 200, body: JSON.stringify({ ok: false, error: fault.error }) });
+        return fault.error;
+      case 'reset':
+        req.socket.destroy();
+        return 'reset';
+      case 'hang':
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return 'hang';
+    }
+  };
+
+  const postMessage = (args: Record<string, unknown>, at: number): Outcome => {
+    const channel = nonEmptyString(args.channel);
+    if (channel === undefined) return errorAnswer('channel_not_found');
+    const { blocks } = args;
+    if (blocks !== undefined && !Array.isArray(blocks)) return errorAnswer('invalid_blocks');
+    const text = typeof args.text === 'string' ? args.text : '';
+    const hasAttachments = Array.isArray(args.attachments) && args.attachments.length > 0;
+    if (text === '' && (blocks === undefined || blocks.length === 0) && !hasAttachments) {
+      return errorAnswer('no_text');
+    }
+    const channelError = fake.channelErrors.get(channel);
+    if (channelError !== undefined) return errorAnswer(channelError);
+    const now = performance.now();
+    const last = lastAcceptedPost.get(channel);
+    if (fake.rateLimitPerChannelMs > 0 && last !== undefined && now - last < fake.rateLimitPerChannelMs) {
+      const retryAfter = Math.max(1, Math.ceil((fake.rateLimitPerChannelMs - (now - last)) / 1000));
+      return errorAnswer('ratelimited', 429, { 'retry-after': String(retryAfter) });
+    }
+    lastAcceptedPost.set(channel, now);
+    const ts = nextTs();
+    const post: SlackPost = { channel, text, blocks: blocks ?? [], ts, at };
+    fake.posts.push(post);
+    const message = { type: 'message', text, user: BOT_USER_ID, bot_id: BOT_ID, ts, blocks: post.blocks };
+    return okAnswer({ channel, ts, message });
+  };
+
+  const callMethod = (method: string, args: Record<string, unknown>, at: number): Outcome => {
+    switch (method) {
+      case 'auth.test':
+        return okAnswer({
+          url: 'https://fake-team.slack.com/',
+          team: 'Fake Team',
+          user: 'halo-bot',
+          team_id: TEAM_ID,
+          user_id: BOT_USER_ID,
+          bot_id: BOT_ID,
+          is_enterprise_install: false,
+        });
+      case 'chat.postMessage':
+        return postMessage(args, at);
+      case 'chat.update': {
+        const channel = nonEmptyString(args.channel);
+        const ts = nonEmptyString(args.ts);
+        if (channel === undefined) return errorAnswer('channel_not_found');
+        if (ts === undefined) return errorAnswer('message_not_found');
+        const text = typeof args.text === 'string' ? args.text : '';
+        return okAnswer({ channel, ts, text, message: { text, blocks: args.blocks ?? [] } });
+      }
+      case 'chat.postEphemeral': {
+        if (nonEmptyString(args.channel) === undefined) return errorAnswer('channel_not_found');
+        if (nonEmptyString(args.user) === undefined) return errorAnswer('user_not_found');
+        return okAnswer({ message_ts: nextTs() });
+      }
+      case 'users.info': {
+        const id = nonEmptyString(args.user);
+        const user = id === undefined ? undefined : fake.users.get(id);
+        if (id === undefined || user === undefined) return errorAnswer('user_not_found');
+        return okAnswer({
+          user: {
+            id,
+            team_id: TEAM_ID,
+            name: id.toLowerCase(),
+            deleted: false,
+            is_bot: false,
+            is_admin: false,
+            is_owner: false,
+            is_primary_owner: false,
+            ...user,
+          },
+        });
+      }
+      default:
+        return errorAnswer('unknown_method');
+    }
+  };
+
+  const onApiCall = async (method: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const at = Date.now();
+    const text = await readBody(req);
+    const args = parseArgs(req.headers['content-type'] ?? '', text);
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length) : undefined;
+    const token = bearer ?? (typeof args?.token === 'string' ? args.token : undefined);
+    const call: SlackCall = { method, args: args ?? {}, token, at, ok: false };
+    fake.calls.push(call);
+    const fault = fake.fault?.({ method, args: call.args });
+    if (fault !== undefined) {
+      call.error = applyFault(fault, req, res, false);
+      return;
+    }
+    let outcome: Outcome;
+    if (args === undefined) outcome = errorAnswer('invalid_json');
+    else if (token !== fake.token) outcome = errorAnswer('invalid_auth');
+    else outcome = callMethod(method, args, at);
+    call.ok = outcome.ok;
+    if (!outcome.ok) call.error = outcome.error;
+    else if (method === 'chat.update') fake.updates.push(call);
+    else if (method === 'chat.postEphemeral') fake.ephemerals.push(call);
+    send(res, outcome.answer);
+  };
+
+  const onResponseUrl = async (id: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const at = Date.now();
+    const text = await readBody(req);
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      body = isRecord(parsed) ? parsed : { raw: text };
+    } catch {
+      body = { raw: text };
+    }
+    const post: ResponseUrlPost = { id, body, at, ok: false };
+    fake.responses.push(post);
+    const fault = fake.responseFault?.({ id, body });
+    if (fault !== undefined) {
+      applyFault(fault, req, res, true);
+      return;
+    }
+    post.ok = true;
+    send(res, { status: 200, body: 'ok' }, 'text/plain; charset=utf-8');
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'POST' && pathname.startsWith('/api/')) {
+      await onApiCall(decodeURIComponent(pathname.slice('/api/'.length)), req, res);
+    } else if (req.method === 'POST' && pathname.startsWith('/response/')) {
+      await onResponseUrl(decodeURIComponent(pathname.slice('/response/'.length)), req, res);
+    } else {
+      req.resume();
+      send(res, { status: 404, body: JSON.stringify({ ok: false, error: 'not_found' }) });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((error: unknown) => {
+      send(res, {
+        status: 500,
+        body: JSON.stringify({ ok: false, error: `fake_slack_failed: ${String(error)}` }),
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  const fake: FakeSlack = {
+    url,
+    apiUrl: `${url}/api/`,
+    token: options.token ?? DEFAULT_BOT_TOKEN,
+    calls: [],
+    posts: [],
+    updates: [],
+    ephemerals: [],
+    responses: [],
+    users: new Map(),
+    channelErrors: new Map(),
+    rateLimitPerChannelMs: options.rateLimitPerChannelMs ?? 0,
+    fault: undefined,
+    responseFault: undefined,
+    responseUrl(id) {
+      responseCounter += 1;
+      return `${url}/response/${encodeURIComponent(id ?? `r${responseCounter}`)}`;
+    },
+    postsTo(channel) {
+      return fake.posts.filter((p) => p.channel === channel);
+    },
+    waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+      const deadline = performance.now() + timeoutMs;
+      return new Promise<T>((resolve, reject) => {
+        let lastError: unknown;
+        const poll = (): void => {
+          try {
+            const value = predicate();
+            if (value !== undefined && value !== false) {
+              resolve(value);
+              return;
+            }
+            lastError = undefined;
+          } catch (error) {
+            lastError = error;
+          }
+          if (performance.now() >= deadline) {
+            const recent = fake.calls
+              .slice(-5)
+              .map((c) => `${c.method}${c.ok ? '' : ` (${c.error ?? 'failed'})`}`)
+              .join(', ');
+            const thrown = lastError === undefined ? '' : `; the predicate last threw: ${inspect(lastError)}`;
+            reject(
+              new Error(
+                `FakeSlack.waitFor timed out after ${timeoutMs} ms${thrown}. Seen ${fake.calls.length} calls, ` +
+                  `${fake.posts.length} posts, ${fake.responses.length} response_url posts; last calls: ${recent || 'none'}`,
+              ),
+            );
+            return;
+          }
+          setTimeout(poll, 20);
+        };
+        poll();
+      });
+    },
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        hanging.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+  return fake;
+}

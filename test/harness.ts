@@ -1,0 +1,160 @@
+/**
+ * Starts the real bot against the local Halo and Slack stand-ins, configured through the same environment
+ * variables a user sets. `inProcess` runs `startBot(parseConfig(env))`, the code path of `npm start` minus signal
+ * handling; `spawnBot` runs `npm start`'s command as a child process, for kill -9 and SIGTERM tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBot, type RunningBot } from '../src/app.ts';
+import { parseConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { startFakeHalo, type FakeHalo, type FakeHaloOptions } from './fakes/halo.ts';
+import { startFakeSlack, type FakeSlack } from './fakes/slack.ts';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const ROOT = join(import.meta.dirname, '..');
+
+export interface Fakes {
+  readonly halo: FakeHalo;
+  readonly slack: FakeSlack;
+  close(): Promise<void>;
+}
+
+export async function startFakes(
+  options: { halo?: FakeHaloOptions; rateLimitPerChannelMs?: number } = {},
+): Promise<Fakes> {
+  const halo = await startFakeHalo(options.halo);
+  const slack = await startFakeSlack({ rateLimitPerChannelMs: options.rateLimitPerChannelMs ?? 0 });
+  return {
+    halo,
+    slack,
+    close: async () => {
+      await Promise.all([halo.close(), slack.close()]);
+    },
+  };
+}
+
+export function tempDatabase(): string {
+  return `sqlite:${join(mkdtempSync(join(tmpdir(), 'halo-slack-test-')), 'bot.db')}`;
+}
+
+/** The environment a user would write in `.env`, pointed at the fakes. */
+export function botEnv(fakes: Fakes, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: fakes.slack.token,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fakes.slack.apiUrl,
+    HALO_API_KEY: fakes.halo.apiKey,
+    HALO_API_URL: fakes.halo.url,
+    HALO_POLL_INTERVAL_SECONDS: '1',
+    HALO_TIMEOUT_SECONDS: '2',
+    HALO_ALERT_CHANNEL: 'CALERTS',
+    DATABASE_URL: tempDatabase(),
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    ...overrides,
+  };
+}
+
+export interface InProcessBot {
+  readonly bot: RunningBot;
+  readonly url: string;
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function inProcessBot(env: Record<string, string>): Promise<InProcessBot> {
+  const logs: string[] = [];
+  const config = parseConfig(env);
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
+    write: (line) => logs.push(line),
+  });
+  const bot = await startBot(config, { log });
+  return { bot, url: `http://127.0.0.1:${bot.port}`, logs, stop: () => bot.stop() };
+}
+
+export interface ChildBot {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+}
+
+/** Runs `tsx src/main.ts` (what `npm start` runs) with exactly `env` plus PATH; resolves once it is listening. */
+export async function spawnBot(env: Record<string, string>): Promise<ChildBot> {
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bot did not start in time:\n${out}`)), 20_000);
+    const check = (): void => {
+      const match = /halo-slack started port=(\d+)/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`bot exited (${code}) before starting:\n${out}`));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+}
+
+/** Runs the bot to completion (for start-up failures): exit code and everything it printed. */
+export async function runBotToExit(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | string; output: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | string>((resolve) =>
+    child.on('exit', (c, s) => resolve(c ?? s ?? 'unknown')),
+  );
+  clearTimeout(timer);
+  return { code, output };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | null,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false && value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the bot has completed `n` more polls than now, judged by Halo list requests settling. */
+export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const blocksDir = join(root, 'src/slack/blocks');
+const allowedOutside = new Set([join(root, 'src/halo/types.ts')]);
+
+const files = readdirSync(blocksDir)
+  .filter((name) => name.endsWith('.ts'))
+  .map((name) => ({ name, source: readFileSync(join(blocksDir, name), 'utf8') }));
+
+/** Every module specifier: static imports and re-exports, side-effect imports, dynamic imports, require. */
+function specifiers(source: string): string[] {
+  const patterns = [
+    /\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+    /\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+  ];
+  return patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1] ?? ''));
+}
+
+describe('src/slack/blocks boundary', () => {
+  it('has the files it is meant to have', () => {
+    expect(files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['alert.ts', 'digest.ts', 'escape.ts', 'index.ts', 'limits.ts', 'types.ts']),
+    );
+  });
+
+  it.each(files)('$name imports only its own folder and src/halo/types.ts', ({ source }) => {
+    for (const specifier of specifiers(source)) {
+      expect(specifier, 'no package, Slack SDK or Node built-in').toMatch(/^\.\.?\//);
+      const target = resolve(blocksDir, specifier);
+      const inside = !relative(blocksDir, target).startsWith('..');
+      expect(inside || allowedOutside.has(target), `${specifier} leaves the folder`).toBe(true);
+    }
+  });
+
+  it.each(files)('$name is pure: no environment, clock, randomness, I/O or dynamic code', ({ source }) => {
+    expect(source).not.toMatch(
+      /\bprocess\.|\bDate\.now\b|new Date\(|Math\.random|\bfetch\(|\bconsole\.|\beval\(/,
+    );
+  });
+
+  it('is checked by this test for every kind of import', () => {
+    const sample = [
+      `import type { A } from '@slack/types';`,
+      `export { b } from "./b.ts";`,
+      `import './side-effect.ts';`,
+      `const c = await import('node:fs');`,
+      `import {\n  d,\n} from '../../app.ts';`,
+    ].join('\n');
+    expect(specifiers(sample)).toEqual(
+      expect.arrayContaining(['@slack/types', './b.ts', './side-effect.ts', 'node:fs', '../../app.ts']),
+    );
+  });
+});

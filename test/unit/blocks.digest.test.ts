@@ -1,0 +1,253 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { HaloEvent } from '../../src/halo/types.ts';
+import {
+  checkLimits,
+  renderDigest,
+  summarizeDigest,
+  type ListCommand,
+  type SlackMessage,
+} from '../../src/slack/blocks/index.ts';
+
+function halo(
+  eventId: string,
+  key: string,
+  targetId: number | null,
+  host = `host${targetId ?? ''}.example.com`,
+) {
+  return {
+    eventId,
+    subject: `Subject of ${key}`,
+    dateCreated: '2024-05-01 12:30',
+    key,
+    url: `https://app.halosecurity.com/event/${eventId}`,
+    target: targetId === null && host === '' ? null : { name: '', id: targetId, host },
+  } satisfies HaloEvent;
+}
+
+const listCommand: ListCommand = (filter) =>
+  filter.key !== undefined
+    ? `/halo events key:${filter.key}`
+    : `/halo events target:${filter.target_id ?? ''}`;
+
+const sectionTexts = (message: SlackMessage): string[] =>
+  message.blocks.flatMap((b) => (b.type === 'section' && b.text !== undefined ? [b.text.text] : []));
+
+/** Every `&` an entity, and `<`/`>` only in our own `<https://…|View>` links. */
+function expectEscaped(message: SlackMessage): void {
+  const texts = [
+    message.text,
+    ...sectionTexts(message),
+    ...message.blocks.flatMap((b) => (b.type === 'context' ? b.elements.map((e) => e.text) : [])),
+  ];
+  for (const text of texts) {
+    const rest = text.replace(/<https?:\/\/[^<>|\s]+\|View>/g, '');
+    expect(rest.match(/[<>]|&(?!amp;|lt;|gt;)/g), text).toBeNull();
+  }
+}
+
+describe('summarizeDigest', () => {
+  const events = [
+    halo('1', 'domain-add', 1),
+    halo('2', 'target-scan-start', 2),
+    halo('3', 'target-scan-start', 1),
+    halo('4', 'account-user-add', null, ''),
+    halo('5', 'domain-add', 2),
+    halo('6', 'website-cert-risk', null, 'nohost-id.example.com'),
+    halo('7', 'website-cert-risk', 3, 'host2.example.com'),
+  ];
+
+  it('counts by key and by target, most first, ties by key or host', () => {
+    expect(summarizeDigest(events)).toEqual({
+      total: 7,
+      byKey: [
+        { key: 'domain-add', subject: 'Subject of domain-add', count: 2 },
+        { key: 'target-scan-start', subject: 'Subject of target-scan-start', count: 2 },
+        { key: 'website-cert-risk', subject: 'Subject of website-cert-risk', count: 2 },
+        { key: 'account-user-add', subject: 'Subject of account-user-add', count: 1 },
+      ],
+      byTarget: [
+        { targetId: 1, host: 'host1.example.com', count: 2 },
+        { targetId: 2, host: 'host2.example.com', count: 2 },
+        { targetId: null, host: '', count: 1 },
+        // Same host as target 2 but another target: grouped by ID, not by host.
+        { targetId: 3, host: 'host2.example.com', count: 1 },
+        { targetId: null, host: 'nohost-id.example.com', count: 1 },
+      ],
+      sample: events.slice(0, 5),
+    });
+  });
+
+  it('keeps sampleSize events as plain copies and survives a JSON round trip', () => {
+    const withExtra = events.map((e) => ({ ...e, raw: { secret: 'not stored' } }));
+    const summary = summarizeDigest(withExtra, { sampleSize: 2 });
+    expect(summary.sample).toEqual(events.slice(0, 2));
+    expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
+    expect(summarizeDigest(events, { sampleSize: 0 }).sample).toEqual([]);
+    expect(summarizeDigest([]).byKey).toEqual([]);
+  });
+
+  it('rejects a bad sampleSize', () => {
+    expect(() => summarizeDigest(events, { sampleSize: -1 })).toThrow(
+      'Expected `sampleSize` to be an integer >= 0, got -1',
+    );
+    expect(() => summarizeDigest(events, { sampleSize: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('renderDigest', () => {
+  it('renders counts, examples and how to list them', () => {
+    const events = [
+      halo('1', 'domain-add', 1),
+      halo('2', 'target-scan-start', 2),
+      halo('3', 'domain-add', 1),
+    ];
+    expect(renderDigest(summarizeDigest(events), listCommand)).toEqual({
+      text: '3 new Halo events: Subject of domain-add (2), Subject of target-scan-start (1)',
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: '3 new Halo events' } },
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: '*By event type*\n• *2* Subject of domain-add `domain-add`\n• *1* Subject of target-scan-start `target-scan-start`',
+            verbatim: true,
+          },
+        },
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: '*By target*\n• *2* host1.example.com · ID 1\n• *1* host2.example.com · ID 2',
+            verbatim: true,
+          },
+        },
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: [
+              '*For example*',
+              '• Subject of domain-add · host1.example.com · 2024-05-01 12:30 · <https://app.halosecurity.com/event/1|View>',
+              '• Subject of target-scan-start · host2.example.com · 2024-05-01 12:30 · <https://app.halosecurity.com/event/2|View>',
+              '• Subject of domain-add · host1.example.com · 2024-05-01 12:30 · <https://app.halosecurity.com/event/3|View>',
+            ].join('\n'),
+            verbatim: true,
+          },
+        },
+        {
+          type: 'context',
+          elements: [
+            {
+              type: 'mrkdwn',
+              text: 'List the most common type with `/halo events key:domain-add` or the busiest target with `/halo events target:1`',
+              verbatim: true,
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('says "event" for one, and "List them" when there is one type and one target', () => {
+    const message = renderDigest(summarizeDigest([halo('1', 'domain-add', 5)]), listCommand);
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '1 new Halo event' },
+    });
+    expect(message.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: 'List them with `/halo events key:domain-add` or `/halo events target:5`',
+          verbatim: true,
+        },
+      ],
+    });
+  });
+
+  it('escapes Halo text, links only http(s) URLs and escapes the command', () => {
+    const event: HaloEvent = {
+      ...halo('1', '<!channel>`', null, '<@U1> & co'),
+      subject: '<!here> `x`',
+      url: 'javascript:alert(1)',
+    };
+    const message = renderDigest(summarizeDigest([event]), () => '/halo events <!channel>');
+    expect(sectionTexts(message)).toEqual([
+      '*By event type*\n• *1* &lt;!here&gt; ˋxˋ `&lt;!channel&gt;ˋ`',
+      '*By target*\n• *1* &lt;@U1&gt; &amp; co',
+      '*For example*\n• &lt;!here&gt; `x` · &lt;@U1&gt; &amp; co · 2024-05-01 12:30',
+    ]);
+    expect(message.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'List them with `/halo events &lt;!channel&gt;`', verbatim: true }],
+    });
+    expect(message.text).toBe('1 new Halo event: &lt;!here&gt; `x` (1)');
+  });
+
+  it('shows ten rows, then how many more, and stays within limits for 10,000 events', () => {
+    const long = (n: number) => `${'&<'.repeat(250)}${n}`;
+    const events: HaloEvent[] = Array.from({ length: 10_000 }, (_, i) => ({
+      eventId: String(i),
+      subject: long(i),
+      dateCreated: long(i),
+      key: `key-${i % 37}-${'`'.repeat(300)}`,
+      url: `https://app.halosecurity.com/event/${i}?${'q=&'.repeat(i % 2 === 0 ? 10 : 2000)}`,
+      target: { name: long(i), id: i % 501, host: long(i) },
+    }));
+    const summary = summarizeDigest(events, { sampleSize: 50 });
+    expect(summary.total).toBe(10_000);
+    expect(summary.byKey).toHaveLength(37);
+    expect(summary.byTarget).toHaveLength(501);
+
+    const message = renderDigest(
+      summary,
+      (filter) => `/halo events ${JSON.stringify(filter)}${'x'.repeat(5000)}`,
+    );
+    expect(checkLimits(message)).toEqual([]);
+    expectEscaped(message);
+    const [byKey, byTarget, sample] = sectionTexts(message);
+    expect(byKey).toMatch(/\nand 27 more types$/);
+    expect(byTarget).toMatch(/\nand 491 more targets$/);
+    expect(sample).toMatch(/\nand \d+ more events$/);
+  });
+
+  it('renders just the header for an empty summary', () => {
+    const message = renderDigest(summarizeDigest([]), listCommand);
+    expect(message).toEqual({
+      text: '0 new Halo events',
+      blocks: [{ type: 'header', text: { type: 'plain_text', text: '0 new Halo events' } }],
+    });
+  });
+
+  it('stays within limits for any events and command', () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', ' ', '&', '<', '>', '`', '|', '\n', '\u202E', '😀'),
+      maxLength: 600,
+    });
+    const arbEvent = fc.record({
+      eventId: fc.string({ maxLength: 20 }),
+      subject: text,
+      dateCreated: text,
+      key: fc.oneof(fc.constantFrom('a', 'b', 'c'), text),
+      url: fc.oneof(fc.webUrl(), text),
+      target: fc.option(fc.record({ name: text, id: fc.option(fc.nat({ max: 20 })), host: text }), {
+        nil: null,
+      }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(arbEvent, { maxLength: 60 }),
+        fc.nat({ max: 30 }),
+        text,
+        (events, sampleSize, cmd) => {
+          const message = renderDigest(summarizeDigest(events, { sampleSize }), () => cmd);
+          expect(checkLimits(message)).toEqual([]);
+          expectEscaped(message);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

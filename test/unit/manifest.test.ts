@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+// Paths come from this file, not the working directory, so the test runs from anywhere.
+const manifestUrl = new URL('../../manifest.yml', import.meta.url);
+// Slack's schema, copied unchanged from slackapi/manifest-schema (see test/fixtures/README.md).
+const schemaUrl = new URL('../fixtures/manifest.schema.json', import.meta.url);
+
+interface SlashCommand {
+  command: string;
+  url?: string;
+}
+
+/** The parts of the manifest this test checks; the schema vouches for the shape first. */
+interface Manifest {
+  _metadata?: { major_version?: number };
+  display_information: { name: string; background_color?: string };
+  features?: { slash_commands?: SlashCommand[] };
+  oauth_config?: { scopes?: { bot?: string[]; user?: string[] } };
+  settings?: { interactivity?: { is_enabled: boolean; request_url?: string } };
+}
+
+function loadManifest(): unknown {
+  return parse(readFileSync(manifestUrl, 'utf8'));
+}
+
+function compileSchema(): { validate: ValidateFunction; schema: Record<string, unknown> } {
+  const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv({
+    // The schema is draft-07 (ajv's default) but carries Slack's own annotations: `regex`, `_note`, `requires`.
+    strict: false,
+    // Only `$schema` has a format (uri); ajv-formats is not a dependency and is not needed for that.
+    validateFormats: false,
+    allErrors: true,
+  });
+  return { validate: ajv.compile(schema), schema };
+}
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? [])
+    .map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`)
+    .join('\n');
+}
+
+function slashCommandsOf(manifest: Manifest): SlashCommand[] {
+  return manifest.features?.slash_commands ?? [];
+}
+
+describe('manifest.yml', () => {
+  const { validate, schema } = compileSchema();
+  const raw = loadManifest();
+
+  it('targets version 1 of the manifest schema, the version the copied schema describes', () => {
+    expect(schema['$schema']).toBe('http://json-schema.org/draft-07/schema#');
+    expect((raw as Manifest)._metadata?.major_version).toBe(1);
+  });
+
+  it("is valid against Slack's published manifest schema", () => {
+    const valid = validate(raw);
+    // Printed in the assertion message so a failure says which field is wrong.
+    expect(valid, describeErrors(validate.errors)).toBe(true);
+  });
+
+  const manifest = raw as Manifest;
+
+  it('has a /halo command whose request URL is the Bolt endpoint', () => {
+    const halo = slashCommandsOf(manifest).filter((c) => c.command === '/halo');
+    expect(halo).toHaveLength(1);
+    expect(halo[0]?.url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+    expect(slashCommandsOf(manifest).map((c) => c.command)).toEqual(['/halo']);
+  });
+
+  it('turns interactivity on, pointing at the Bolt endpoint', () => {
+    const interactivity = manifest.settings?.interactivity;
+    expect(interactivity?.is_enabled).toBe(true);
+    expect(interactivity?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+  });
+
+  it('asks for exactly the bot scopes the bot uses, and no user scopes', () => {
+    expect(manifest.oauth_config?.scopes?.bot).toEqual(['chat:write', 'commands', 'users:read']);
+    expect(manifest.oauth_config?.scopes?.user).toBeUndefined();
+  });
+
+  it('has a background colour matching the pattern the schema states but ajv ignores', () => {
+    // The schema writes this pattern under the non-standard `regex` keyword, which no validator enforces.
+    expect(manifest.display_information.background_color).toMatch(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/);
+  });
+
+  describe('the validator', () => {
+    // Proves the schema check has teeth, so the validity test above cannot pass vacuously.
+    function copy(): Manifest {
+      return structuredClone(raw) as Manifest;
+    }
+
+    it('rejects a manifest without display_information.name', () => {
+      const broken = copy() as { display_information: Partial<Manifest['display_information']> };
+      delete broken.display_information.name;
+      expect(validate(broken)).toBe(false);
+      expect(validate.errors).toContainEqual(
+        expect.objectContaining({
+          instancePath: '/display_information',
+          keyword: 'required',
+          params: { missingProperty: 'name' },
+        }),
+      );
+    });
+
+    it('rejects a bot scope that is not a string', () => {
+      const broken = copy() as { oauth_config: { scopes: { bot: unknown[] } } };
+      broken.oauth_config.scopes.bot.push(42);
+      expect(validate(broken)).toBe(false);
+      expect(validate.errors).toContainEqual(
+        expect.objectContaining({ instancePath: '/oauth_config/scopes/bot/3', keyword: 'type' }),
+      );
+    });
+
+    it('rejects a setting Slack does not know', () => {
+      const broken = copy() as { settings: Record<string, unknown> };
+      broken.settings['socket_mode'] = true;
+      expect(validate(broken)).toBe(false);
+      expect(validate.errors).toContainEqual(
+        expect.objectContaining({ instancePath: '/settings', keyword: 'additionalProperties' }),
+      );
+    });
+  });
+});
