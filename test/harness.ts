@@ -85,8 +85,12 @@ export interface ChildBot {
   readonly exited: Promise<number | string>;
 }
 
-/** Runs `tsx src/main.ts` (what `npm start` runs) with exactly `env` plus PATH; resolves once it is listening. */
-export async function spawnBot(env: Record<string, string>): Promise<ChildBot> {
+/** `tsx src/main.ts`, what `npm start` runs, with exactly `env` plus PATH; stdout and stderr collected together. */
+function spawnMain(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | string>;
+} {
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -98,22 +102,28 @@ export async function spawnBot(env: Record<string, string>): Promise<ChildBot> {
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
+  return { child, output: () => out, exited };
+}
+
+/** Runs the bot as a child process; resolves once it is listening. */
+export async function spawnBot(env: Record<string, string>): Promise<ChildBot> {
+  const { child, output, exited } = spawnMain(env);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bot did not start in time:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`bot did not start in time:\n${output()}`)), 20_000);
     const check = (): void => {
-      const match = /halo-slack started port=(\d+)/.exec(out);
+      const match = /halo-slack started port=(\d+)/.exec(output());
       if (match !== null) {
         clearTimeout(timer);
         resolve(Number(match[1]));
       }
     };
-    child.stdout.on('data', check);
+    child.stdout?.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`bot exited (${code}) before starting:\n${out}`));
+      reject(new Error(`bot exited (${code}) before starting:\n${output()}`));
     });
   });
-  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+  return { child, url: `http://127.0.0.1:${port}`, output, exited };
 }
 
 /** Runs the bot to completion (for start-up failures): exit code and everything it printed. */
@@ -121,20 +131,11 @@ export async function runBotToExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<{ code: number | string; output: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const { child, output, exited } = spawnMain(env);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | string>((resolve) =>
-    child.on('exit', (c, s) => resolve(c ?? s ?? 'unknown')),
-  );
+  const code = await exited;
   clearTimeout(timer);
-  return { code, output };
+  return { code, output: output() };
 }
 
 export async function waitFor<T>(
@@ -153,7 +154,6 @@ export async function waitFor<T>(
 
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the bot has completed `n` more polls than now, judged by Halo list requests settling. */
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
