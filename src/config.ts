@@ -74,7 +74,7 @@ export function parseConfig(env: Env): Config {
       const parsed = new URL(raw);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
     } catch {
-      problems.push(`${name} must be an http(s) URL, got "${raw}"`);
+      problems.push(`${name} must be an http(s) URL, got "${withoutPassword(raw)}"`);
     }
     return raw;
   };
@@ -107,6 +107,13 @@ export function parseConfig(env: Env): Config {
       `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got "${channel}"`,
     );
   }
+  const alertKeys = list('HALO_ALERT_KEYS');
+  if (channel === null && (alertKeys.length > 0 || read('HALO_ALERT_TARGET_IDS') !== undefined)) {
+    // Filters without the channel they filter would be ignored silently: the user surely meant something.
+    problems.push(
+      'HALO_ALERT_KEYS and HALO_ALERT_TARGET_IDS filter HALO_ALERT_CHANNEL, which is not set: set it, or remove the filters and use /halo subscribe',
+    );
+  }
   const targetIds: number[] = [];
   for (const raw of list('HALO_ALERT_TARGET_IDS')) {
     if (/^\d+$/.test(raw) && Number(raw) > 0 && Number(raw) <= 2 ** 31 - 1) targetIds.push(Number(raw));
@@ -126,7 +133,9 @@ export function parseConfig(env: Env): Config {
   if (databaseUrl.startsWith('sqlite:') && databaseUrl.length > 'sqlite:'.length) {
     databasePath = databaseUrl.slice('sqlite:'.length);
   } else {
-    problems.push(`DATABASE_URL must look like sqlite:./data/halo-slack.db, got "${databaseUrl}"`);
+    problems.push(
+      `DATABASE_URL must look like sqlite:./data/halo-slack.db, got "${withoutPassword(databaseUrl)}"`,
+    );
   }
 
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
@@ -145,7 +154,7 @@ export function parseConfig(env: Env): Config {
     },
     alerts: {
       channel,
-      keys: list('HALO_ALERT_KEYS'),
+      keys: alertKeys,
       targetIds,
       backfill: integer('HALO_BACKFILL', 0, 0, 1000),
       digestThreshold: integer('HALO_DIGEST_THRESHOLD', 20, 1, 10_000),
@@ -154,6 +163,21 @@ export function parseConfig(env: Env): Config {
     port: integer('PORT', 3000, 0, 65_535),
     logLevel: logLevel ?? 'info',
   };
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) {
+    // A secret pasted into the wrong variable would be echoed in a problem, and from there into a terminal or CI log.
+    const secrets = [botToken, signingSecret, apiKey]
+      .filter((s) => s.length >= 6)
+      .sort((a, b) => b.length - a.length);
+    throw new ConfigError(
+      problems.map((problem) =>
+        secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), problem),
+      ),
+    );
+  }
   return config;
+}
+
+/** `postgres://user:pass@host/db` and the like carry a password: a problem may show the URL, never that. */
+function withoutPassword(raw: string): string {
+  return raw.replace(/^([a-z][a-z\d+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:[redacted]@');
 }

@@ -14,7 +14,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /**
  * One line per event: `<ISO time> <LEVEL> <message> key=value …`. Every known secret is replaced by `[redacted]`
  * in the finished line, whatever field or error message carried it: redacting at the last step is the only
- * place that cannot be forgotten.
+ * place that cannot be forgotten. Each text is also redacted before it is cut to length or JSON-escaped, either
+ * of which would leave a secret the last step no longer recognises.
  */
 export function createLogger(options: {
   level: LogLevel;
@@ -24,18 +25,21 @@ export function createLogger(options: {
 }): Logger {
   const now = options.now ?? (() => new Date());
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  // Short strings would redact innocent text; real tokens and keys are long.
-  const secrets = options.secrets.filter((s) => s.length >= 6);
+  // Short strings would redact innocent text; real tokens and keys are long. Longest first, so that a secret
+  // containing another is not left half redacted.
+  const secrets = options.secrets.filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+  const redact = (text: string): string =>
+    secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
   const min = ORDER[options.level];
 
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
     if (ORDER[level] < min) return;
-    let line = `${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${oneLine(message)}`;
+    let line = `${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${oneLine(redact(message))}`;
     for (const [key, value] of Object.entries(fields ?? {})) {
       if (value === undefined) continue;
-      line += ` ${key}=${formatValue(value)}`;
+      line += ` ${key}=${formatValue(value, redact)}`;
     }
-    for (const secret of secrets) line = line.split(secret).join('[redacted]');
+    line = redact(line);
     try {
       write(line);
     } catch {
@@ -50,12 +54,13 @@ export function createLogger(options: {
   };
 }
 
-function formatValue(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(oneLine(`${value.name}: ${value.message}`));
-  if (typeof value === 'string') return /^[\w.:/@-]+$/.test(value) ? value : JSON.stringify(oneLine(value));
+function formatValue(value: unknown, redact: (text: string) => string): string {
+  if (value instanceof Error) return JSON.stringify(oneLine(redact(`${value.name}: ${value.message}`)));
+  if (typeof value === 'string')
+    return /^[\w.:/@-]+$/.test(value) ? value : JSON.stringify(oneLine(redact(value)));
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redact(v) : v));
   } catch {
     return '"[unserialisable]"';
   }

@@ -3,6 +3,7 @@
  */
 import type { HaloEvent, HaloEventType, EventListFilter } from '../halo/types.ts';
 import {
+  cleanText,
   code,
   LIMITS,
   mentionUser,
@@ -13,6 +14,7 @@ import {
   plain,
   plainText,
   slackDate,
+  truncate,
   type Block,
   type SlackMessage,
 } from '../slack/blocks/index.ts';
@@ -124,15 +126,30 @@ export function renderEventList(list: EventListPage): SlackMessage {
       });
     }
   }
-  return { text: `${events.length} Halo events, page ${page + 1} of ${pages}`, blocks };
+  return {
+    text: `${events.length} Halo event${events.length === 1 ? '' : 's'}, page ${page + 1} of ${pages}`,
+    blocks,
+  };
 }
 
+/** A link longer than this is left out: the rest of an event's row is under 1000, the section's limit 3000. */
+const MAX_ROW_LINK = 2000;
+
 function eventLine(event: HaloEvent): string {
-  const subject = mrkdwn(oneLine(event.subject), 200) || '(no subject)';
-  const link = mrkdwnLink(event.url, subject);
+  const raw = oneLine(cleanText(event.subject));
+  const subject = mrkdwn(raw, 200) || '(no subject)';
+  // mrkdwnLink escapes the label itself: the escaped `subject` would show `&` as `&amp;`.
+  const link = mrkdwnLink(event.url, truncate(raw, 200) || '(no subject)');
+  // A URL cannot be shortened without breaking it: a long one costs the link, not the whole message.
+  const title = link !== undefined && link.length <= MAX_ROW_LINK ? link : subject;
   const host = event.target === null ? '' : ` on ${mrkdwn(oneLine(event.target.host), 200)}`;
-  const date = event.dateCreated === '' ? '' : ` · ${mrkdwn(event.dateCreated, 40)}`;
-  return `*${link ?? subject}*${host}\n${code(event.key, 120)}${date} · ID ${code(event.eventId, 120)}`;
+  // Each event is two lines: a newline in Halo's key, date or ID would break the row (and its code spans).
+  const details = [
+    code(oneLine(event.key), 120),
+    mrkdwn(oneLine(event.dateCreated), 40),
+    `ID ${code(oneLine(event.eventId), 120)}`,
+  ];
+  return `*${title}*${host}\n${details.filter((part) => part !== '').join(' · ')}`;
 }
 
 export function renderTypes(types: readonly HaloEventType[], query: string): SlackMessage {
@@ -142,8 +159,11 @@ export function renderTypes(types: readonly HaloEventType[], query: string): Sla
   const lines = types.map(
     (t) => `• ${mrkdwn(oneLine(t.subject), 200) || '(no subject)'} — ${code(t.key, 200)}`,
   );
+  const plural = types.length === 1 ? '' : 's';
   const heading =
-    query === '' ? `${types.length} Halo event types` : `${types.length} event types matching “${query}”`;
+    query === ''
+      ? `${types.length} Halo event type${plural}`
+      : `${types.length} event type${plural} matching “${query}”`;
   const message = sections(
     `${lines.join('\n')}\nSubscribe a channel with ${code('/halo subscribe key:KEY', 60)}.`,
     heading,
@@ -229,7 +249,7 @@ export function renderStatus(status: StatusView): SlackMessage {
     lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);
   for (const failure of status.recentFailures) {
     lines.push(
-      `• Failed post to ${channelRef(failure.channel)}: ${code(failure.error, 100)} ${date(failure.at)}`,
+      `• Failed post to ${channelRef(failure.channel)}: ${code(failure.error, 100) || 'unknown error'} ${date(failure.at)}`,
     );
   }
   return sections(lines.join('\n'), health.replace(/:[a-z_]+: /, ''));

@@ -89,6 +89,9 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       throw new HaloNetworkError(endpoint, false, describeCause(error));
     }
     if (status === 401 || status === 403) throw new HaloAuthError(endpoint, status);
+    // Overload and rate limits stay worth retrying when Halo's `{code, message}` body comes with them.
+    if (status === 429 || status >= 500)
+      throw new HaloHttpError(endpoint, status, retryAfterMs(retryAfter, options.clock.now(), 30_000));
     const parsed = parseJson(body);
     if (parsed.ok) {
       const error = errorBody(parsed.json);

@@ -28,7 +28,8 @@ export function parseJson(text: string): { ok: true; json: Json } | { ok: false;
     const start = text.trimStart().slice(0, 1);
     const kind =
       start === '<' ? 'HTML or XML' : text.trim() === '' ? 'an empty body' : 'text that is not JSON';
-    return { ok: false, problem: `${kind} (${text.length} bytes)` };
+    // `length` counts characters (UTF-16 units), which are not bytes once the body holds any non-ASCII text.
+    return { ok: false, problem: `${kind} (${text.length} characters)` };
   }
 }
 
@@ -38,7 +39,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** `{code, message}` with neither `success` nor `list`: Halo's way of saying no. */
 export function errorBody(json: Json): ErrorBody | null {
-  if (!isRecord(json) || 'list' in json || json.success === 1 || json.success === true) return null;
+  // `success` is read as `parseDeleteBody` reads it, so that no body is both a success and an error.
+  if (!isRecord(json) || 'list' in json || saysSuccess(json)) return null;
   const code = typeof json.code === 'string' && /^\d+$/.test(json.code) ? Number(json.code) : json.code;
   if (typeof code !== 'number' || typeof json.message !== 'string') return null;
   return { code, message: json.message.slice(0, 300) };
@@ -84,7 +86,8 @@ function paginationTotal(json: Record<string, unknown>): number | null {
   const pagination = json.pagination;
   if (!isRecord(pagination)) return null;
   const total = targetId(pagination.total);
-  return total;
+  // A negative total would end a paged read after its first page; better to read on until a short page.
+  return total !== null && total >= 0 ? total : null;
 }
 
 function parseList<T>(json: Json, item: (value: unknown) => T | null): ListBody<T> | string {
@@ -124,8 +127,12 @@ export function parseGetBody(json: Json): HaloEvent | string {
 
 /** `event/delete.json`: `{ success: 1 }`. */
 export function parseDeleteBody(json: Json): true | string {
-  if (isRecord(json) && (json.success === 1 || json.success === true || json.success === '1')) return true;
+  if (isRecord(json) && saysSuccess(json)) return true;
   return 'the body does not say success';
+}
+
+function saysSuccess(json: Record<string, unknown>): boolean {
+  return json.success === 1 || json.success === true || json.success === '1';
 }
 
 /** `Retry-After` in seconds or as an HTTP date; capped so a hostile value cannot park the bot. */
@@ -134,6 +141,9 @@ export function retryAfterMs(header: string | null, nowMs: number, capMs = 60_00
   const trimmed = header.trim();
   let ms: number;
   if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  // Every HTTP date format has an `HH:MM:SS` time; without this, Date.parse takes '-1' or 'soon 2' for a past
+  // date, and a garbled header would mean "retry at once" instead of the client's own backoff.
+  else if (!/\d\d:\d\d:\d\d/.test(trimmed)) return null;
   else {
     const date = Date.parse(trimmed);
     if (Number.isNaN(date)) return null;

@@ -1,6 +1,10 @@
 import type PQueue from 'p-queue';
 import type { EventPage, HaloClient } from './client.ts';
+import { HaloResponseError } from './errors.ts';
 import type { EventListFilter } from './types.ts';
+
+/** A total above this is garbage, not an account: it would schedule millions of requests. */
+const MAX_TOTAL = 10_000_000;
 
 export interface ScanResult {
   readonly pages: number;
@@ -49,8 +53,16 @@ export async function scanEvents(
 
   const first = await fetchPage(0);
   if (first.total !== null) {
+    if (first.total > MAX_TOTAL) {
+      throw new HaloResponseError('event/list.json', `pagination.total of ${first.total} is not plausible`);
+    }
+    // Halo may cap pages below what was asked: step by what it served, or pages would be skipped silently.
+    const step =
+      first.returned > 0 && first.returned < pageSize && first.total > first.returned
+        ? first.returned
+        : pageSize;
     const starts: number[] = [];
-    for (let start = pageSize; start < first.total; start += pageSize) starts.push(start);
+    for (let start = step; start < first.total; start += step) starts.push(start);
     const results = await Promise.allSettled(
       starts.map((start) =>
         fetchPage(start).catch((error: unknown) => {

@@ -41,6 +41,8 @@ export class Delivery {
   private readonly backoffCapMs: number;
   private ticker: NodeJS.Timeout | undefined;
   private kicking: Promise<void> | undefined;
+  /** A kick that came while the outbox was being read: its rows may not have been visible yet. */
+  private kickAgain = false;
 
   constructor(private readonly options: DeliveryOptions) {
     this.gapMs = options.gapMs ?? 1000;
@@ -56,10 +58,20 @@ export class Delivery {
 
   /** Schedules a drain for every channel with a due row. Cheap and idempotent: call it whenever rows appear. */
   kick(): void {
-    if (this.stopping.signal.aborted || this.kicking !== undefined) return;
+    if (this.stopping.signal.aborted) return;
+    if (this.kicking !== undefined) {
+      this.kickAgain = true;
+      return;
+    }
     this.kicking = this.schedule()
       .catch((error: unknown) => this.options.log.error('delivery: could not read the outbox', { error }))
-      .finally(() => (this.kicking = undefined));
+      .finally(() => {
+        this.kicking = undefined;
+        if (this.kickAgain) {
+          this.kickAgain = false;
+          this.kick();
+        }
+      });
   }
 
   private async schedule(): Promise<void> {

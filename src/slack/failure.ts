@@ -55,7 +55,7 @@ export function classifySlackError(error: unknown): SlackFailure {
     data?: { error?: unknown };
     retryAfter?: unknown;
     statusCode?: unknown;
-    original?: { message?: unknown; code?: unknown };
+    original?: { message?: unknown; code?: unknown; cause?: unknown };
   };
   switch (e.code) {
     case 'slack_webapi_rate_limited_error': {
@@ -77,7 +77,16 @@ export function classifySlackError(error: unknown): SlackFailure {
       return { kind: 'transient', error: `http_${status}` };
     }
     case 'slack_webapi_request_error': {
-      const code = typeof e.original?.code === 'string' ? e.original.code : '';
+      // @slack/web-api 8 uses fetch, whose error is a bare "fetch failed" with the system code on `cause`.
+      const cause = e.original?.cause;
+      const causeCode =
+        typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+      const code =
+        typeof e.original?.code === 'string'
+          ? e.original.code
+          : typeof causeCode === 'string'
+            ? causeCode
+            : '';
       const message = typeof e.original?.message === 'string' ? e.original.message : 'request failed';
       return { kind: 'transient', error: `request_error: ${code === '' ? message : code}`.slice(0, 200) };
     }

@@ -73,7 +73,7 @@ interface SubscriptionRow {
 /** Opens (creating if needed) the SQLite store and takes it for this process alone. */
 export function openSqliteStore(path: string): Store {
   const file = path === ':memory:' ? path : resolve(path);
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { timeout: 2000 });
@@ -89,6 +89,7 @@ export function openSqliteStore(path: string): Store {
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     ).run(String(Date.now()));
   } catch (error) {
+    db?.close();
     throw new StoreError(describeOpenError(file, error));
   }
   return new SqliteStore(db);
@@ -102,6 +103,9 @@ function describeOpenError(file: string, error: unknown): string {
   }
   if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS') {
     return `The database ${file} cannot be written (${detail}). Make its folder writable by this user, or set DATABASE_URL to a writable path.`;
+  }
+  if (code === 'EEXIST' || code === 'ENOTDIR') {
+    return `The database ${file} cannot be created: part of its folder path is a file, not a folder. Set DATABASE_URL to a path in a folder.`;
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return `The file ${file} is not a halo-slack database (${detail}). Set DATABASE_URL to another file.`;
@@ -153,8 +157,8 @@ class SqliteStore implements Store {
 
   route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void> {
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
     );
     const unstage = this.db.prepare('DELETE FROM staged WHERE event_id = ?');
     this.db.transaction(() => {
@@ -188,13 +192,15 @@ class SqliteStore implements Store {
   }
 
   nextDue(channel: string, now: number): Promise<OutboxItem | null> {
+    // The channel's oldest pending row, due or not: a later row must never overtake one waiting for its retry,
+    // including after a restart, when no in-memory hold remembers the wait.
     const row = this.db
       .prepare(
-        `SELECT id, channel, kind, payload, dedup_key, attempts FROM outbox
-         WHERE state = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY id LIMIT 1`,
+        `SELECT id, channel, kind, payload, dedup_key, attempts, next_attempt_at FROM outbox
+         WHERE state = 'pending' AND channel = ? ORDER BY id LIMIT 1`,
       )
-      .get(channel, now) as OutboxRow | undefined;
-    if (row === undefined) return Promise.resolve(null);
+      .get(channel) as (OutboxRow & { next_attempt_at: number }) | undefined;
+    if (row === undefined || row.next_attempt_at > now) return Promise.resolve(null);
     return Promise.resolve({
       id: row.id,
       channel: row.channel,

@@ -1,0 +1,305 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, type Config } from '../../src/config.ts';
+
+const TOKEN = 'xoxb-1111-2222-abcdefghijklmnop';
+const SIGNING_SECRET = 'signing-secret-0123456789abcdef';
+const API_KEY = 'halo-api-key-0123456789abcdef';
+
+const REQUIRED = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, HALO_API_KEY: API_KEY };
+
+const DEFAULTS: Config = {
+  slack: { botToken: TOKEN, signingSecret: SIGNING_SECRET, apiUrl: 'https://slack.com/api/', adminUsers: [] },
+  halo: {
+    apiKey: API_KEY,
+    apiUrl: 'https://api.halosecurity.com/api/v1',
+    pollIntervalMs: 60_000,
+    timeoutMs: 10_000,
+    scanConcurrency: 4,
+  },
+  alerts: { channel: null, keys: [], targetIds: [], backfill: 0, digestThreshold: 20 },
+  databasePath: './data/halo-slack.db',
+  port: 3000,
+  logLevel: 'info',
+};
+
+/** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
+function problems(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig: defaults and every variable', () => {
+  it('takes the default of every optional setting', () => {
+    expect(parseConfig(REQUIRED)).toEqual(DEFAULTS);
+  });
+
+  it('treats empty and blank values as unset', () => {
+    const blank = {
+      SLACK_API_URL: '',
+      HALO_API_URL: '  ',
+      HALO_POLL_INTERVAL_SECONDS: '',
+      HALO_ALERT_CHANNEL: ' ',
+      HALO_ALERT_KEYS: ' , ,',
+      HALO_ALERT_TARGET_IDS: '',
+      HALO_ADMIN_USERS: '',
+      DATABASE_URL: '',
+      PORT: '',
+      LOG_LEVEL: '\t',
+    };
+    expect(parseConfig({ ...REQUIRED, ...blank })).toEqual(DEFAULTS);
+  });
+
+  it('reads every variable, trimming spaces', () => {
+    const config = parseConfig({
+      SLACK_BOT_TOKEN: `  ${TOKEN}\n`,
+      SLACK_SIGNING_SECRET: ` ${SIGNING_SECRET} `,
+      HALO_API_KEY: `${API_KEY}\r\n`,
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+      HALO_API_URL: 'http://127.0.0.1:8888/api/v1//',
+      HALO_POLL_INTERVAL_SECONDS: '15',
+      HALO_TIMEOUT_SECONDS: '300',
+      HALO_SCAN_CONCURRENCY: '16',
+      HALO_ALERT_CHANNEL: 'C0123ABCD',
+      HALO_ALERT_KEYS: 'target-scan-start, website-cert-risk ,,',
+      HALO_ALERT_TARGET_IDS: '42, 43,2147483647',
+      HALO_ADMIN_USERS: 'U0123ABCD, W0456EFGH',
+      HALO_BACKFILL: '1000',
+      HALO_DIGEST_THRESHOLD: '1',
+      DATABASE_URL: 'sqlite:/var/lib/halo-slack/bot.db',
+      PORT: '0',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(config).toEqual({
+      slack: {
+        botToken: TOKEN,
+        signingSecret: SIGNING_SECRET,
+        apiUrl: 'http://127.0.0.1:9999/api/',
+        adminUsers: ['U0123ABCD', 'W0456EFGH'],
+      },
+      halo: {
+        apiKey: API_KEY,
+        apiUrl: 'http://127.0.0.1:8888/api/v1',
+        pollIntervalMs: 15_000,
+        timeoutMs: 300_000,
+        scanConcurrency: 16,
+      },
+      alerts: {
+        channel: 'C0123ABCD',
+        keys: ['target-scan-start', 'website-cert-risk'],
+        targetIds: [42, 43, 2147483647],
+        backfill: 1000,
+        digestThreshold: 1,
+      },
+      databasePath: '/var/lib/halo-slack/bot.db',
+      port: 0,
+      logLevel: 'debug',
+    } satisfies Config);
+  });
+
+  it('keeps a Slack API URL that already ends with a slash, and accepts an in-memory database', () => {
+    const config = parseConfig({
+      ...REQUIRED,
+      SLACK_API_URL: 'https://slack.example/api/',
+      DATABASE_URL: 'sqlite::memory:',
+    });
+    expect(config.slack.apiUrl).toBe('https://slack.example/api/');
+    expect(config.databasePath).toBe(':memory:');
+  });
+
+  it('accepts the bounds of every number', () => {
+    const low = parseConfig({
+      ...REQUIRED,
+      HALO_POLL_INTERVAL_SECONDS: '1',
+      HALO_TIMEOUT_SECONDS: '1',
+      HALO_SCAN_CONCURRENCY: '1',
+      HALO_BACKFILL: '0',
+      HALO_DIGEST_THRESHOLD: '1',
+      PORT: '0',
+    });
+    expect([low.halo.pollIntervalMs, low.halo.timeoutMs, low.halo.scanConcurrency]).toEqual([1000, 1000, 1]);
+    expect([low.alerts.backfill, low.alerts.digestThreshold, low.port]).toEqual([0, 1, 0]);
+    const high = parseConfig({
+      ...REQUIRED,
+      HALO_POLL_INTERVAL_SECONDS: '86400',
+      HALO_TIMEOUT_SECONDS: '300',
+      HALO_SCAN_CONCURRENCY: '16',
+      HALO_BACKFILL: '1000',
+      HALO_DIGEST_THRESHOLD: '10000',
+      PORT: '65535',
+    });
+    expect([high.halo.pollIntervalMs, high.halo.timeoutMs, high.halo.scanConcurrency]).toEqual([
+      86_400_000, 300_000, 16,
+    ]);
+    expect([high.alerts.backfill, high.alerts.digestThreshold, high.port]).toEqual([1000, 10_000, 65_535]);
+  });
+
+  it('accepts every log level in any case, and G and D channel IDs', () => {
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      expect(parseConfig({ ...REQUIRED, LOG_LEVEL: level.toUpperCase() }).logLevel).toBe(level);
+    }
+    expect(parseConfig({ ...REQUIRED, HALO_ALERT_CHANNEL: 'G01ABC' }).alerts.channel).toBe('G01ABC');
+    expect(parseConfig({ ...REQUIRED, HALO_ALERT_CHANNEL: 'D01ABC' }).alerts.channel).toBe('D01ABC');
+  });
+});
+
+describe('parseConfig: problems', () => {
+  it('names each missing required variable with where to find it', () => {
+    expect(problems({})).toEqual([
+      'SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
+      'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page',
+      'HALO_API_KEY is missing: create an API key in Halo Security under Account → API',
+    ]);
+  });
+
+  it('reports every problem together in one message, one line each, with the count', () => {
+    const error = configError({});
+    expect(error.name).toBe('ConfigError');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toBe(
+      'halo-slack cannot start: 3 settings to fix (set them in the environment or in .env; .env.example documents each):\n' +
+        '  - SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page\n' +
+        '  - SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page\n' +
+        '  - HALO_API_KEY is missing: create an API key in Halo Security under Account → API',
+    );
+  });
+
+  it('says "1 setting" for a single problem', () => {
+    expect(configError({ ...REQUIRED, PORT: 'http' }).message).toBe(
+      'halo-slack cannot start: 1 setting to fix (set them in the environment or in .env; .env.example documents each):\n' +
+        '  - PORT must be a whole number from 0 to 65535, got "http"',
+    );
+  });
+
+  it('reports a malformed value of every variable at once, in a fixed order', () => {
+    expect(
+      problems({
+        SLACK_BOT_TOKEN: 'xoxp-user-token-not-a-bot-token',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        HALO_API_KEY: API_KEY,
+        SLACK_API_URL: 'slack.com/api',
+        HALO_API_URL: 'ftp://api.halosecurity.com/api/v1',
+        HALO_ALERT_CHANNEL: '#security',
+        HALO_ALERT_TARGET_IDS: '42,abc,0,-1,1.5,2147483648',
+        HALO_ADMIN_USERS: 'U0123ABCD,@alice,u0123abcd',
+        DATABASE_URL: './data/halo-slack.db',
+        LOG_LEVEL: 'Verbose',
+        HALO_POLL_INTERVAL_SECONDS: '0',
+        HALO_TIMEOUT_SECONDS: '301',
+        HALO_SCAN_CONCURRENCY: '17',
+        HALO_BACKFILL: '1001',
+        HALO_DIGEST_THRESHOLD: '0',
+        PORT: '65536',
+      }),
+    ).toEqual([
+      'SLACK_BOT_TOKEN must be a bot token starting with "xoxb-" (OAuth & Permissions page)',
+      'SLACK_API_URL must be an http(s) URL, got "slack.com/api"',
+      'HALO_API_URL must be an http(s) URL, got "ftp://api.halosecurity.com/api/v1"',
+      `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got "#security"`,
+      'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "abc"',
+      'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "0"',
+      'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "-1"',
+      'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "1.5"',
+      'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "2147483648"',
+      'HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "@alice"',
+      'HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "u0123abcd"',
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "./data/halo-slack.db"',
+      'LOG_LEVEL must be one of debug, info, warn, error, got "verbose"',
+      'HALO_POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got "0"',
+      'HALO_TIMEOUT_SECONDS must be a whole number from 1 to 300, got "301"',
+      'HALO_SCAN_CONCURRENCY must be a whole number from 1 to 16, got "17"',
+      'HALO_BACKFILL must be a whole number from 0 to 1000, got "1001"',
+      'HALO_DIGEST_THRESHOLD must be a whole number from 1 to 10000, got "0"',
+      'PORT must be a whole number from 0 to 65535, got "65536"',
+    ]);
+  });
+
+  it('rejects numbers that are not plain whole numbers', () => {
+    for (const raw of ['1.5', '-1', '+5', '1e3', '0x10', '６０', '60s', '99999999999999999999']) {
+      expect(problems({ ...REQUIRED, HALO_POLL_INTERVAL_SECONDS: raw })).toEqual([
+        `HALO_POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got "${raw}"`,
+      ]);
+    }
+  });
+
+  it('rejects URLs that are not http(s), and a DATABASE_URL without a path', () => {
+    for (const raw of ['javascript:alert(1)', 'file:///etc/passwd', 'not a url', 'https//x']) {
+      expect(problems({ ...REQUIRED, HALO_API_URL: raw })).toEqual([
+        `HALO_API_URL must be an http(s) URL, got "${raw}"`,
+      ]);
+    }
+    expect(problems({ ...REQUIRED, DATABASE_URL: 'sqlite:' })).toEqual([
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "sqlite:"',
+    ]);
+  });
+
+  it('rejects channel IDs of the wrong shape', () => {
+    for (const raw of ['c0123abcd', 'C1', 'U0123ABCD', '<#C0123ABCD>', 'C0123 ABCD']) {
+      expect(problems({ ...REQUIRED, HALO_ALERT_CHANNEL: raw })).toHaveLength(1);
+    }
+  });
+
+  it('refuses alert filters without the alert channel they filter', () => {
+    const expected = [
+      'HALO_ALERT_KEYS and HALO_ALERT_TARGET_IDS filter HALO_ALERT_CHANNEL, which is not set: set it, or remove the filters and use /halo subscribe',
+    ];
+    expect(problems({ ...REQUIRED, HALO_ALERT_KEYS: 'port-open' })).toEqual(expected);
+    expect(problems({ ...REQUIRED, HALO_ALERT_TARGET_IDS: '42' })).toEqual(expected);
+  });
+
+  it('is missing-first: a missing token is not also reported as having the wrong prefix', () => {
+    expect(problems({ ...REQUIRED, SLACK_BOT_TOKEN: '   ' })).toEqual([
+      'SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
+    ]);
+  });
+});
+
+describe('parseConfig: secrets', () => {
+  it('never echoes a wrong bot token', () => {
+    const token = 'xoxp-9999-8888-secretusertoken';
+    const error = configError({ ...REQUIRED, SLACK_BOT_TOKEN: token });
+    expect(error.message).not.toContain(token);
+    expect(error.message).not.toContain('secretusertoken');
+  });
+
+  it('never echoes a secret pasted into another variable', () => {
+    const error = configError({
+      ...REQUIRED,
+      HALO_API_URL: API_KEY,
+      SLACK_API_URL: SIGNING_SECRET,
+      HALO_ALERT_CHANNEL: TOKEN,
+      LOG_LEVEL: `${API_KEY}x`,
+    });
+    expect(error.problems).toHaveLength(4);
+    for (const secret of [TOKEN, SIGNING_SECRET, API_KEY]) expect(error.message).not.toContain(secret);
+    expect(error.problems[0]).toBe('SLACK_API_URL must be an http(s) URL, got "[redacted]"');
+  });
+
+  it('never echoes a password in a URL', () => {
+    const error = configError({
+      ...REQUIRED,
+      DATABASE_URL: 'postgres://halo:pa55word@db.internal:5432/halo',
+      HALO_API_URL: 'ftp://user:hunter2@files.example/api',
+    });
+    expect(error.message).not.toContain('pa55word');
+    expect(error.message).not.toContain('hunter2');
+    expect(error.problems).toEqual([
+      'HALO_API_URL must be an http(s) URL, got "ftp://user:[redacted]@files.example/api"',
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "postgres://halo:[redacted]@db.internal:5432/halo"',
+    ]);
+  });
+});

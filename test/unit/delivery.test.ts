@@ -1,0 +1,326 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
+import type { Logger } from '../../src/log.ts';
+import { Delivery, type DeliveryOptions } from '../../src/pipeline/delivery.ts';
+import type { SlackMessage } from '../../src/slack/blocks/index.ts';
+import type { PostResult, SlackPoster } from '../../src/slack/poster.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import type { NewOutboxItem, OutboxItem, Store } from '../../src/store/store.ts';
+
+interface Post {
+  readonly channel: string;
+  /** The row's dedup key: `render` below puts it in the text. */
+  readonly key: string;
+  readonly at: number;
+}
+
+type Answer = (post: Post, n: number) => PostResult | Promise<PostResult>;
+
+const ok: PostResult = { ok: true, ts: '1.0' };
+
+/** A SlackPoster that records every post and answers with `answer` (called with the post and its index). */
+function fakePoster(answer: Answer = () => ok): SlackPoster & { posts: Post[]; answer: Answer } {
+  const poster = {
+    posts: [] as Post[],
+    answer,
+    async post(channel: string, message: SlackMessage): Promise<PostResult> {
+      const post = { channel, key: message.text, at: Date.now() };
+      poster.posts.push(post);
+      return poster.answer(post, poster.posts.length - 1);
+    },
+  };
+  return poster;
+}
+
+/** Records the attempts count of every row handed to the poster, and every markRetry. */
+function spy(store: Store): { store: Store; attempts: Map<string, number[]>; retries: number[] } {
+  const attempts = new Map<string, number[]>();
+  const retries: number[] = [];
+  const spied: Store = Object.create(store) as Store;
+  spied.nextDue = async (channel: string, now: number): Promise<OutboxItem | null> => {
+    const item = await store.nextDue(channel, now);
+    if (item !== null) attempts.set(item.dedupKey, [...(attempts.get(item.dedupKey) ?? []), item.attempts]);
+    return item;
+  };
+  spied.markRetry = (id: number, next: number, error: string): Promise<void> => {
+    retries.push(id);
+    return store.markRetry(id, next, error);
+  };
+  return { store: spied, attempts, retries };
+}
+
+const logs: string[] = [];
+const log: Logger = {
+  debug: (m) => logs.push(`debug ${m}`),
+  info: (m) => logs.push(`info ${m}`),
+  warn: (m) => logs.push(`warn ${m}`),
+  error: (m) => logs.push(`error ${m}`),
+};
+
+const running: Delivery[] = [];
+const stores: Store[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((d) => d.stop(200)));
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+  logs.length = 0;
+});
+
+function item(channel: string, name: string): NewOutboxItem {
+  return { channel, kind: 'alert', payload: '{}', dedupKey: `${channel}:${name}` };
+}
+
+async function setup(
+  items: NewOutboxItem[],
+  poster: SlackPoster,
+  options: Partial<DeliveryOptions> = {},
+): Promise<{ delivery: Delivery; store: Store }> {
+  const store = openSqliteStore(':memory:');
+  stores.push(store);
+  await store.route(items, [], Date.now());
+  const delivery = new Delivery({
+    store,
+    poster,
+    clock: systemClock,
+    log,
+    render: (row) => ({ text: row.dedupKey, blocks: [] }),
+    gapMs: 5,
+    maxAttempts: 3,
+    backoffMs: 20,
+    backoffCapMs: 1000,
+    tickMs: 10,
+    ...options,
+  });
+  running.push(delivery);
+  return { delivery, store: options.store ?? store };
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const keys = (posts: Post[], channel?: string) =>
+  posts.filter((p) => channel === undefined || p.channel === channel).map((p) => p.key);
+
+describe('Delivery: order and pace', () => {
+  it("posts each channel's rows in order, spaced by the gap", async () => {
+    const poster = fakePoster();
+    const items = ['a', 'b', 'c', 'd'].flatMap((name) => [item('C1', name), item('C2', name)]);
+    const { delivery, store } = await setup(items, poster, { gapMs: 30 });
+    delivery.start();
+    await waitFor(() => poster.posts.length === 8);
+    expect(keys(poster.posts, 'C1')).toEqual(['C1:a', 'C1:b', 'C1:c', 'C1:d']);
+    expect(keys(poster.posts, 'C2')).toEqual(['C2:a', 'C2:b', 'C2:c', 'C2:d']);
+    for (const channel of ['C1', 'C2']) {
+      const times = poster.posts.filter((p) => p.channel === channel).map((p) => p.at);
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(28);
+    }
+    await waitFor(async () => (await store.stats()).delivered === 8);
+    expect(await store.stats()).toMatchObject({ pending: 0, failed: 0, delivered: 8 });
+  });
+
+  it('picks up rows added later when kicked', async () => {
+    const poster = fakePoster();
+    const { delivery, store } = await setup([], poster, { tickMs: 60_000 });
+    delivery.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.route([item('C1', 'late')], [], Date.now());
+    delivery.kick();
+    await waitFor(() => poster.posts.length === 1, 1000);
+    expect(keys(poster.posts)).toEqual(['C1:late']);
+  });
+
+  // A kick while schedule() is still reading the outbox must not be dropped.
+  it('does not lose a kick that arrives while the outbox is being read', async () => {
+    const poster = fakePoster();
+    const { delivery, store } = await setup([], poster, { tickMs: 60_000 });
+    delivery.start();
+    await store.route([item('C1', 'late')], [], Date.now());
+    delivery.kick();
+    await waitFor(() => poster.posts.length === 1, 250);
+  });
+});
+
+describe('Delivery: failures stay in their channel', () => {
+  it('keeps posting to one channel while another is stuck and then failing', async () => {
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const poster = fakePoster(async (post) => {
+      if (post.channel !== 'C1') return ok;
+      await stuck;
+      return { ok: false, kind: 'transient', error: 'http_503' };
+    });
+    const items = [item('C1', 'a'), ...['a', 'b', 'c', 'd', 'e'].map((name) => item('C2', name))];
+    const { delivery, store } = await setup(items, poster);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).delivered === 5);
+    expect(keys(poster.posts, 'C2')).toEqual(['C2:a', 'C2:b', 'C2:c', 'C2:d', 'C2:e']);
+    expect(keys(poster.posts, 'C1')).toEqual(['C1:a']);
+    release();
+    await waitFor(() => keys(poster.posts, 'C1').length === 2);
+  });
+
+  it('pauses only the rate-limited channel, for as long as Slack says, at no attempt', async () => {
+    let limited = false;
+    const poster = fakePoster((post) => {
+      if (post.key === 'C1:a' && !limited) {
+        limited = true;
+        return { ok: false, kind: 'rate_limited', error: 'ratelimited', retryAfterMs: 150 };
+      }
+      return ok;
+    });
+    const base = openSqliteStore(':memory:');
+    stores.push(base);
+    const spied = spy(base);
+    const items = [item('C1', 'a'), item('C1', 'b'), item('C2', 'a'), item('C2', 'b'), item('C2', 'c')];
+    const { delivery } = await setup(items, poster, { store: spied.store });
+    await base.route(items, [], Date.now());
+    delivery.start();
+    await waitFor(() => poster.posts.length === 6);
+    const first = poster.posts.find((p) => p.key === 'C1:a')!;
+    const retry = poster.posts.filter((p) => p.key === 'C1:a')[1]!;
+    expect(retry.at - first.at).toBeGreaterThanOrEqual(145);
+    // C2 went on during C1's pause.
+    expect(poster.posts.filter((p) => p.channel === 'C2').every((p) => p.at < retry.at)).toBe(true);
+    expect(keys(poster.posts, 'C1')).toEqual(['C1:a', 'C1:a', 'C1:b']);
+    expect(spied.attempts.get('C1:a')).toEqual([0, 0]);
+    expect(spied.retries).toEqual([]);
+  });
+
+  it("fails all of a channel's pending rows when the channel cannot receive", async () => {
+    const poster = fakePoster((post) =>
+      post.channel === 'C1' ? { ok: false, kind: 'channel', error: 'not_in_channel' } : ok,
+    );
+    const items = [item('C1', 'a'), item('C1', 'b'), item('C1', 'c'), item('C2', 'a')];
+    const { delivery, store } = await setup(items, poster);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).pending === 0);
+    expect(keys(poster.posts).sort()).toEqual(['C1:a', 'C2:a']);
+    expect(await store.stats()).toMatchObject({ failed: 3, delivered: 1 });
+    expect((await store.recentFailures(10)).map((f) => [f.channel, f.error])).toEqual([
+      ['C1', 'not_in_channel'],
+      ['C1', 'not_in_channel'],
+      ['C1', 'not_in_channel'],
+    ]);
+    expect(logs).toContain(
+      'error Slack will not accept posts to channel C1 (not_in_channel): invite the bot with /invite @halo there, or change the subscription or HALO_ALERT_CHANNEL.',
+    );
+  });
+
+  it.each(['transient', 'auth'] as const)(
+    'retries a %s failure with growing backoff, then records it failed after maxAttempts',
+    async (kind) => {
+      const poster = fakePoster((post) =>
+        post.key === 'C1:a' ? { ok: false, kind, error: kind === 'auth' ? 'invalid_auth' : 'http_503' } : ok,
+      );
+      const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b')], poster);
+      delivery.start();
+      await waitFor(() => poster.posts.length === 4);
+      // Order holds: b waits for a's retries.
+      expect(keys(poster.posts)).toEqual(['C1:a', 'C1:a', 'C1:a', 'C1:b']);
+      const [t0, t1, t2] = poster.posts.map((p) => p.at) as [number, number, number];
+      expect(t1 - t0).toBeGreaterThanOrEqual(18);
+      expect(t2 - t1).toBeGreaterThanOrEqual(38);
+      await waitFor(async () => (await store.stats()).pending === 0);
+      expect(await store.stats()).toMatchObject({ failed: 1, delivered: 1 });
+      expect(await store.recentFailures(1)).toMatchObject([
+        { channel: 'C1', error: kind === 'auth' ? 'invalid_auth' : 'http_503' },
+      ]);
+    },
+  );
+
+  it('fails only the row Slack rejects as a message, and goes on', async () => {
+    const poster = fakePoster((post) =>
+      post.key === 'C1:b' ? { ok: false, kind: 'message', error: 'invalid_blocks' } : ok,
+    );
+    const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b'), item('C1', 'c')], poster);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).pending === 0);
+    expect(keys(poster.posts)).toEqual(['C1:a', 'C1:b', 'C1:c']);
+    expect(await store.stats()).toMatchObject({ failed: 1, delivered: 2 });
+    expect(await store.recentFailures(5)).toMatchObject([{ channel: 'C1', error: 'invalid_blocks' }]);
+  });
+
+  it('records a row that cannot be rendered as failed, and goes on', async () => {
+    const poster = fakePoster();
+    const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b')], poster, {
+      render: (row) => {
+        if (row.dedupKey === 'C1:a') throw new SyntaxError('bad JSON');
+        return { text: row.dedupKey, blocks: [] };
+      },
+    });
+    delivery.start();
+    await waitFor(async () => (await store.stats()).pending === 0);
+    expect(keys(poster.posts)).toEqual(['C1:b']);
+    expect(await store.recentFailures(5)).toMatchObject([{ error: 'could not render the stored alert' }]);
+  });
+});
+
+describe('Delivery: retry order', () => {
+  // After a restart no in-memory hold remembers the wait: the store itself must keep the order.
+  it('keeps order across a restart while the first row waits for its retry', async () => {
+    const poster = fakePoster();
+    const store = openSqliteStore(':memory:');
+    stores.push(store);
+    await store.route([item('C1', 'a'), item('C1', 'b')], [], Date.now());
+    // What a previous process left: a failed once and is due again in 150 ms.
+    await store.markRetry(1, Date.now() + 150, 'http_503');
+    const { delivery } = await setup([], poster, { store });
+    delivery.start();
+    await waitFor(async () => (await store.stats()).pending === 0);
+    expect(keys(poster.posts)).toEqual(['C1:a', 'C1:b']);
+  });
+
+  it('never posts a later row before an earlier one that is being retried', async () => {
+    // Many short retries: a timer that fires a millisecond early must not let the next row overtake.
+    for (let round = 0; round < 10; round++) {
+      let failures = 0;
+      const poster = fakePoster((post) =>
+        post.key === 'C1:a' && failures++ < 2 ? { ok: false, kind: 'transient', error: 'http_503' } : ok,
+      );
+      const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b')], poster, {
+        backoffMs: 3,
+        gapMs: 1,
+        tickMs: 1,
+      });
+      delivery.start();
+      await waitFor(async () => (await store.stats()).pending === 0);
+      expect(keys(poster.posts), `round ${round}`).toEqual(['C1:a', 'C1:a', 'C1:a', 'C1:b']);
+      await delivery.stop(1000);
+    }
+  });
+});
+
+describe('Delivery: stop', () => {
+  it('waits for the post in flight, records it, and starts no other', async () => {
+    const poster = fakePoster(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return ok;
+    });
+    const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b'), item('C2', 'a')], poster);
+    delivery.start();
+    await waitFor(() => poster.posts.length === 2);
+    expect(delivery.busyChannels()).toBe(2);
+    const started = Date.now();
+    await delivery.stop(5000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(await store.stats()).toMatchObject({ delivered: 2, pending: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(poster.posts).toHaveLength(2);
+    expect(delivery.busyChannels()).toBe(0);
+  });
+
+  it('gives up waiting at the deadline', async () => {
+    const poster = fakePoster(() => new Promise<PostResult>(() => undefined));
+    const { delivery } = await setup([item('C1', 'a')], poster);
+    delivery.start();
+    await waitFor(() => poster.posts.length === 1);
+    const started = Date.now();
+    await delivery.stop(100);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,292 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import PQueue from 'p-queue';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
+import { createHaloClient, MAX_PAGE_SIZE, type EventPage, type HaloClient } from '../../src/halo/client.ts';
+import { HaloHttpError } from '../../src/halo/errors.ts';
+import { scanEvents, type ScanResult } from '../../src/halo/scan.ts';
+
+/**
+ * A minimal event/list.json: `total` events `ev-0…`, paged by start/limit, optionally without `pagination`,
+ * answering after `delayMs`, and counting the requests in flight at once.
+ */
+const server = {
+  total: 0,
+  withPagination: true,
+  delayMs: 0,
+  /** Serves at most this many per page, whatever `limit` asks (a server-side cap). */
+  cap: Infinity,
+  /** Claims this total instead of the real one. */
+  claimedTotal: null as number | null,
+  /** Answers 503 for this `start`. */
+  failAt: null as number | null,
+  requests: [] as { start: number; limit: number; key: string | null }[],
+  inFlight: 0,
+  maxInFlight: 0,
+  /** Requests the client gave up on before the answer. */
+  abandoned: 0,
+};
+
+let http: Server;
+let client: HaloClient;
+
+beforeAll(async () => {
+  http = createServer((req, res) => {
+    req.resume();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const start = Number(url.searchParams.get('start') ?? 0);
+    const limit = Math.min(server.cap, Number(url.searchParams.get('limit') ?? 100));
+    server.requests.push({ start, limit, key: url.searchParams.get('key') });
+    server.inFlight++;
+    server.maxInFlight = Math.max(server.maxInFlight, server.inFlight);
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      server.inFlight--;
+    };
+    res.on('close', () => {
+      if (!res.writableFinished) server.abandoned++;
+      finish();
+    });
+    setTimeout(() => {
+      if (res.destroyed) return;
+      if (start === server.failAt) {
+        res.writeHead(503, { 'content-type': 'text/html' });
+        res.end('<html>busy</html>');
+        finish();
+        return;
+      }
+      const list = [];
+      for (let i = start; i < Math.min(server.total, start + limit); i++)
+        list.push({ event: { event_id: `ev-${i}` } });
+      const body = server.withPagination
+        ? { pagination: { total: server.claimedTotal ?? server.total, start, limit }, list }
+        : { list };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+      finish();
+    }, server.delayMs);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  client = createHaloClient({
+    apiUrl: `http://127.0.0.1:${port}/api/v1`,
+    apiKey: 'k',
+    timeoutMs: 5000,
+    clock: systemClock,
+    attempts: 2,
+    backoffMs: 5,
+  });
+});
+
+afterAll(async () => {
+  http.closeAllConnections();
+  await new Promise((resolve) => http.close(resolve));
+});
+
+beforeEach(() => {
+  Object.assign(server, {
+    total: 0,
+    cap: Infinity,
+    claimedTotal: null,
+    withPagination: true,
+    delayMs: 0,
+    failAt: null,
+    requests: [],
+    inFlight: 0,
+    maxInFlight: 0,
+    abandoned: 0,
+  });
+});
+
+async function scan(
+  options: { concurrency?: number; pageSize?: number; key?: string; signal?: AbortSignal } = {},
+): Promise<{ result: ScanResult; ids: string[]; pages: EventPage[] }> {
+  const ids: string[] = [];
+  const pages: EventPage[] = [];
+  const result = await scanEvents(client, options.key === undefined ? {} : { key: options.key }, {
+    pageSize: options.pageSize ?? MAX_PAGE_SIZE,
+    queue: new PQueue({ concurrency: options.concurrency ?? 4 }),
+    signal: options.signal ?? new AbortController().signal,
+    onPage: (page) => {
+      pages.push(page);
+      ids.push(...page.events.map((e) => e.eventId));
+      return Promise.resolve();
+    },
+  });
+  return { result, ids, pages };
+}
+
+const expectedIds = (n: number) => Array.from({ length: n }, (_, i) => `ev-${i}`);
+const sorted = (ids: string[]) => [...ids].sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+
+describe('scanEvents: requests', () => {
+  it('steps by what Halo serves when it caps pages below the limit asked, so no page is skipped', async () => {
+    server.total = 2200;
+    server.cap = 500;
+    const { result, ids } = await scan();
+    expect(sorted(ids)).toEqual(expectedIds(2200));
+    expect(result.pages).toBe(5);
+    expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 500, 1000, 1500, 2000]);
+  });
+
+  it('refuses an implausible pagination.total instead of scheduling millions of requests', async () => {
+    server.total = 10;
+    server.claimedTotal = 2_000_000_000;
+    await expect(scan()).rejects.toThrow('pagination.total of 2000000000 is not plausible');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [0, 1],
+    [1, 1],
+    [999, 1],
+    [1000, 1],
+    [1001, 2],
+    [2500, 3],
+    [10_000, 10],
+  ])('with pagination.total, reads %i events in %i pages of 1000', async (n, requests) => {
+    server.total = n;
+    const { result, ids } = await scan();
+    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: n });
+    expect(sorted(ids)).toEqual(expectedIds(n));
+    expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: requests }, (_, i) => i * 1000),
+    );
+    expect(server.requests.every((r) => r.limit === 1000)).toBe(true);
+  });
+
+  it.each([
+    [0, 1],
+    [999, 1],
+    [1000, 2],
+    [2000, 3],
+    [2500, 3],
+  ])('without pagination.total, reads %i events in %i pages, until a short one', async (n, requests) => {
+    server.total = n;
+    server.withPagination = false;
+    const { result, ids } = await scan();
+    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: null });
+    expect(ids).toEqual(expectedIds(n));
+    expect(server.requests.map((r) => r.start)).toEqual(Array.from({ length: requests }, (_, i) => i * 1000));
+  });
+
+  it('passes the filter and page size on every request', async () => {
+    server.total = 25;
+    const { result } = await scan({ key: 'domain-add', pageSize: 10 });
+    expect(result.pages).toBe(3);
+    expect(server.requests.map((r) => [r.start, r.limit, r.key])).toEqual([
+      [0, 10, 'domain-add'],
+      [10, 10, 'domain-add'],
+      [20, 10, 'domain-add'],
+    ]);
+  });
+
+  it('counts malformed events without failing the page', async () => {
+    server.total = 3;
+    const original = client.listEvents.bind(client);
+    const flaky: HaloClient = {
+      ...client,
+      listEvents: async (filter, options) => {
+        const page = await original(filter, options);
+        return { ...page, events: page.events.slice(1), invalid: 1 };
+      },
+    };
+    const result = await scanEvents(
+      flaky,
+      {},
+      {
+        pageSize: 1000,
+        queue: new PQueue({ concurrency: 1 }),
+        signal: new AbortController().signal,
+        onPage: () => Promise.resolve(),
+      },
+    );
+    expect(result).toEqual({ pages: 1, events: 2, invalid: 1, total: 3 });
+  });
+});
+
+describe('scanEvents: concurrency', () => {
+  it.each([1, 3, 4])('keeps at most %i requests in flight', async (concurrency) => {
+    server.total = 8000;
+    server.delayMs = 20;
+    const { result } = await scan({ concurrency });
+    expect(result.pages).toBe(8);
+    expect(server.maxInFlight).toBe(concurrency);
+  });
+
+  it('shares one bound between scans using the same queue', async () => {
+    server.total = 6000;
+    server.delayMs = 20;
+    const queue = new PQueue({ concurrency: 2 });
+    const options = {
+      pageSize: 1000,
+      queue,
+      signal: new AbortController().signal,
+      onPage: () => Promise.resolve(),
+    };
+    await Promise.all([scanEvents(client, {}, options), scanEvents(client, { key: 'a' }, options)]);
+    expect(server.requests).toHaveLength(12);
+    expect(server.maxInFlight).toBe(2);
+  });
+});
+
+describe('scanEvents: failure', () => {
+  it('fails when the first page fails, without reading on', async () => {
+    server.total = 5000;
+    server.failAt = 0;
+    await expect(scan()).rejects.toBeInstanceOf(HaloHttpError);
+    expect(server.requests.map((r) => r.start)).toEqual([0, 0]);
+  });
+
+  it('fails with the failing page’s error and stops the pages not yet read', async () => {
+    server.total = 20_000;
+    server.delayMs = 30;
+    server.failAt = 1000;
+    const error: unknown = await scan({ concurrency: 2 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(HaloHttpError);
+    expect(error).toMatchObject({ status: 503 });
+    // Page 0, page 1000 twice (one retry), and the pages that were in flight beside it: far from all 20.
+    expect(server.requests.length).toBeLessThan(8);
+    // No request is left running once the scan has failed.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.inFlight).toBe(0);
+  });
+
+  it('fails when a page cannot be recorded, and stops the rest', async () => {
+    server.total = 20_000;
+    server.delayMs = 10;
+    let calls = 0;
+    const failing = scanEvents(
+      client,
+      {},
+      {
+        pageSize: 1000,
+        queue: new PQueue({ concurrency: 2 }),
+        signal: new AbortController().signal,
+        onPage: () => {
+          calls++;
+          return calls === 2 ? Promise.reject(new Error('disk full')) : Promise.resolve();
+        },
+      },
+    );
+    await expect(failing).rejects.toThrow('disk full');
+    expect(server.requests.length).toBeLessThan(8);
+  });
+
+  it('stops at once when the caller aborts', async () => {
+    server.total = 20_000;
+    server.delayMs = 50;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 80);
+    await expect(scan({ concurrency: 2, signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(server.requests.length).toBeLessThan(6);
+  });
+});
