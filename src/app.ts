@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Delivery } from './pipeline/delivery.ts';
+import { healthBody } from './pipeline/health.ts';
 import { Poller } from './pipeline/poller.ts';
 import type { Route } from './pipeline/routes.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
@@ -132,27 +133,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       receiver,
       clock,
       log,
-      health: async () => {
-        const status = await statusView();
-        const stale =
-          status.lastSuccessAt !== null &&
-          clock.now() - status.lastSuccessAt > 3 * config.halo.pollIntervalMs + 30_000;
-        return {
-          status:
-            status.consecutiveFailures > 0 || stale
-              ? 'degraded'
-              : status.lastSuccessAt === null
-                ? 'starting'
-                : 'ok',
-          lastPollAt: status.lastSuccessAt === null ? null : new Date(status.lastSuccessAt).toISOString(),
-          lastError: status.lastError,
-          lastErrorAt: status.lastErrorAt === null ? null : new Date(status.lastErrorAt).toISOString(),
-          consecutiveFailures: status.consecutiveFailures,
-          alertsPending: status.pending,
-          alertsFailed: status.failed,
-          eventsSeen: status.seen,
-        };
-      },
+      health: async () => healthBody(await statusView(), clock.now(), config.halo.pollIntervalMs),
     });
     const port = await listen(server, config.port);
     await poller.start();

@@ -1,0 +1,30 @@
+import type { PollStatus } from './poller.ts';
+
+export interface HealthInput extends Pick<
+  PollStatus,
+  'lastSuccessAt' | 'lastError' | 'lastErrorAt' | 'consecutiveFailures'
+> {
+  readonly pending: number;
+  readonly failed: number;
+  readonly seen: number;
+}
+
+/**
+ * The `/healthz` body. `degraded` when polls are failing or the last success is older than three intervals
+ * (plus the 30 s failure backoff): a monitor should page someone before alerts go missing, not after.
+ */
+export function healthBody(input: HealthInput, now: number, pollIntervalMs: number): Record<string, unknown> {
+  const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    status:
+      input.consecutiveFailures > 0 || stale ? 'degraded' : input.lastSuccessAt === null ? 'starting' : 'ok',
+    lastPollAt: iso(input.lastSuccessAt),
+    lastError: input.lastError,
+    lastErrorAt: iso(input.lastErrorAt),
+    consecutiveFailures: input.consecutiveFailures,
+    alertsPending: input.pending,
+    alertsFailed: input.failed,
+    eventsSeen: input.seen,
+  };
+}

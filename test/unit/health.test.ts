@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { healthBody } from '../../src/pipeline/health.ts';
+
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const base = {
+  lastSuccessAt: null,
+  lastError: null,
+  lastErrorAt: null,
+  consecutiveFailures: 0,
+  pending: 2,
+  failed: 1,
+  seen: 500,
+};
+
+describe('healthBody', () => {
+  it('says starting before the first poll', () => {
+    expect(healthBody(base, NOW, 60_000)).toEqual({
+      status: 'starting',
+      lastPollAt: null,
+      lastError: null,
+      lastErrorAt: null,
+      consecutiveFailures: 0,
+      alertsPending: 2,
+      alertsFailed: 1,
+      eventsSeen: 500,
+    });
+  });
+
+  it('says ok after a recent poll, and degraded once it is older than three intervals and the backoff', () => {
+    expect(healthBody({ ...base, lastSuccessAt: NOW - 60_000 }, NOW, 60_000)).toMatchObject({
+      status: 'ok',
+      lastPollAt: '2026-11-25T11:59:00.000Z',
+    });
+    expect(healthBody({ ...base, lastSuccessAt: NOW - 210_001 }, NOW, 60_000)).toMatchObject({
+      status: 'degraded',
+    });
+  });
+
+  it('says degraded while polls fail, with the last error and its time', () => {
+    const failing = {
+      ...base,
+      lastSuccessAt: NOW - 5000,
+      consecutiveFailures: 2,
+      lastError: 'Halo event/list.json answered HTTP 503',
+      lastErrorAt: NOW - 1000,
+    };
+    expect(healthBody(failing, NOW, 60_000)).toMatchObject({
+      status: 'degraded',
+      lastError: 'Halo event/list.json answered HTTP 503',
+      lastErrorAt: '2026-11-25T11:59:59.000Z',
+      consecutiveFailures: 2,
+    });
+  });
+});
