@@ -122,40 +122,8 @@ export class Poller {
     const backfill =
       lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
 
-    const queue = new PQueue({ concurrency: this.options.scanConcurrency });
-    let requests = 0;
-    let events = 0;
-    let invalid = 0;
-    let staged = 0;
-    const newTotals: Record<string, number> = { ...totals };
-    const failures: unknown[] = [];
-    await Promise.all(
-      plan.map(async (scope) => {
-        try {
-          const result = await scanEvents(this.options.halo, scope, {
-            pageSize: this.options.pageSize,
-            queue,
-            signal,
-            onPage: async (page) => {
-              if (backfill !== null) {
-                for (const event of page.events)
-                  if (routes.some((r) => routeMatches(r, event))) backfill.offer(event);
-              }
-              staged += await store.recordPage(
-                page.events,
-                (event) => lastPlan !== null && planCovers(lastPlan, event),
-              );
-            },
-          });
-          requests += result.pages;
-          events += result.events;
-          invalid += result.invalid;
-          newTotals[scopeId(scope)] = result.total ?? result.events;
-        } catch (error) {
-          failures.push(error);
-        }
-      }),
-    );
+    const scan = await this.scan(plan, { routes, lastPlan, backfill, signal });
+    const { requests, events, invalid, staged, failures } = scan;
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
     if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
     const routed = await this.route(routes);
@@ -164,7 +132,7 @@ export class Poller {
     const now = clock.now();
     await store.setState({
       [STATE.plan]: JSON.stringify(plan),
-      [STATE.totals]: JSON.stringify(newTotals),
+      [STATE.totals]: JSON.stringify({ ...totals, ...scan.totals }),
       [STATE.lastSuccess]: String(now),
     });
     const report: PollReport = {
@@ -185,6 +153,60 @@ export class Poller {
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
     await store.prune(now - 7 * 24 * 3600 * 1000);
     return report;
+  }
+
+  /**
+   * Runs every scope's scan through one queue, so the whole poll keeps to HALO_SCAN_CONCURRENCY requests in
+   * flight. Each page is recorded as it arrives; a failed scope does not stop the others.
+   */
+  private async scan(
+    plan: readonly Scope[],
+    context: {
+      routes: readonly Route[];
+      lastPlan: Scope[] | null;
+      backfill: Newest | null;
+      signal: AbortSignal;
+    },
+  ): Promise<{
+    requests: number;
+    events: number;
+    invalid: number;
+    staged: number;
+    totals: Record<string, number>;
+    failures: unknown[];
+  }> {
+    const { routes, lastPlan, backfill, signal } = context;
+    const { store } = this.options;
+    const queue = new PQueue({ concurrency: this.options.scanConcurrency });
+    const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
+    const failures: unknown[] = [];
+    const isNews = (event: HaloEvent): boolean => lastPlan !== null && planCovers(lastPlan, event);
+    await Promise.all(
+      plan.map(async (scope) => {
+        try {
+          const scanned = await scanEvents(this.options.halo, scope, {
+            pageSize: this.options.pageSize,
+            queue,
+            signal,
+            onPage: async (page) => {
+              if (backfill !== null) {
+                for (const event of page.events) {
+                  if (routes.some((r) => routeMatches(r, event))) backfill.offer(event);
+                }
+              }
+              result.staged += await store.recordPage(page.events, isNews);
+            },
+          });
+          result.requests += scanned.pages;
+          result.events += scanned.events;
+          result.invalid += scanned.invalid;
+          result.totals[scopeId(scope)] = scanned.total ?? scanned.events;
+        } catch (error) {
+          failures.push(error);
+        }
+      }),
+    );
+    return { ...result, failures };
   }
 
   private async routes(): Promise<Route[]> {
