@@ -105,12 +105,25 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       scanConcurrency: config.halo.scanConcurrency,
       canManage,
       status: statusView,
+      startRoute: (route) => poller.startRoute(route),
     });
 
     const receiver = new HTTPReceiver({
       signingSecret: config.slack.signingSecret,
       endpoints: [SLACK_PATH],
       logger: boltLogger(log),
+      // A signed payload that no listener can use (e.g. block_actions without actions) is the sender's mistake:
+      // 400, not Bolt's default 500. Errors after the ack only need logging.
+      processEventErrorHandler: ({ error, response }) => {
+        log.warn('slack: a request could not be processed', { error: error.message });
+        if (!response.headersSent) response.writeHead(400).end();
+        return Promise.resolve(false);
+      },
+      // Nothing acknowledged it within Slack's 3 s (no listener matches): still the sender's mistake.
+      unhandledRequestHandler: ({ response }) => {
+        log.warn('slack: a request matched no listener');
+        if (!response.headersSent) response.writeHead(400).end();
+      },
     });
     const app = new App({
       token: config.slack.botToken,

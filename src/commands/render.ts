@@ -208,10 +208,14 @@ export function describeRoute(keys: readonly string[], targetIds: readonly numbe
   return parts.join(' and ');
 }
 
-export function renderSubscribed(sub: Subscription, created: boolean): SlackMessage {
+/** `started`: the bot recorded the subscription's starting point now (Halo answered). */
+export function renderSubscribed(sub: Subscription, created: boolean, started: boolean): SlackMessage {
   const what = describeRoute(sub.keys, sub.targetIds);
+  const from = started
+    ? 'Every new event from now on is posted here; existing ones are not.'
+    : 'Halo could not be reached just now, so new events are posted from the next successful poll on; existing ones are not.';
   const text = created
-    ? `Subscribed ${channelRef(sub.channel)} to ${what} (subscription #${sub.id}). New events arrive from the next poll on; existing ones are not posted. Invite the bot here if it is not a member: \`/invite @halo\`.`
+    ? `Subscribed ${channelRef(sub.channel)} to ${what} (subscription #${sub.id}). ${from} Invite the bot here if it is not a member: \`/invite @halo\`.`
     : `${channelRef(sub.channel)} already has this subscription (#${sub.id}): ${code(formatSubscribeCommand(sub.keys, sub.targetIds), 300)}.`;
   return {
     text: created ? 'Subscribed' : 'Already subscribed',

@@ -40,6 +40,8 @@ export interface CommandServiceOptions {
   /** May this Slack user change subscriptions and delete events? */
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly status: () => Promise<StatusView>;
+  /** Records where a new subscription starts, so that every later event reaches it; false when Halo failed. */
+  readonly startRoute: (route: Route) => Promise<boolean>;
 }
 
 /** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
@@ -101,13 +103,18 @@ export class CommandService {
           createdBy: context.userId,
           createdAt: clock.now(),
         });
-        if (created)
-          this.options.log.info('subscription added', {
-            id: subscription.id,
-            channel: context.channelId,
-            by: context.userId,
-          });
-        return renderSubscribed(subscription, created);
+        if (!created) return renderSubscribed(subscription, created, true);
+        this.options.log.info('subscription added', {
+          id: subscription.id,
+          channel: context.channelId,
+          by: context.userId,
+        });
+        const started = await this.options.startRoute({
+          channel: subscription.channel,
+          keys: subscription.keys,
+          targetIds: subscription.targetIds,
+        });
+        return renderSubscribed(subscription, created, started);
       }
       case 'unsubscribe': {
         if (!(await this.options.canManage(context.userId))) return renderNotice(NOT_ALLOWED);
@@ -138,44 +145,42 @@ export class CommandService {
     }
   }
 
-  /** One page of `/halo events`: reads every matching event (up to a cap), newest first. */
+  /**
+   * One page of `/halo events`: reads every matching event (up to a cap), newest first. Halo's failures are
+   * thrown: `run` makes a sentence of them; the Next page button answers them privately, keeping the list.
+   */
   async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<SlackMessage> {
-    try {
-      const events: HaloEvent[] = [];
-      const seen = new Set<string>();
-      let total = 0;
-      const queue = new PQueue({ concurrency: this.options.scanConcurrency });
-      const reading = new AbortController();
-      await scanEvents(this.options.halo, filter, {
-        pageSize: 1000,
-        queue,
-        signal: reading.signal,
-        onPage: (result) => {
-          total = Math.max(total, result.total ?? 0);
-          for (const event of result.events) {
-            if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
-            seen.add(event.eventId);
-            events.push(event);
-          }
-          if (events.length >= EVENT_LIST_READ_LIMIT) reading.abort();
-          return Promise.resolve();
-        },
-      }).catch((error: unknown) => {
-        if (!reading.signal.aborted) throw error;
-      });
-      // Halo's dates sort as text (`YYYY-MM-DD HH:MM`); the ID breaks ties so pages stay stable.
-      events.sort((a, b) => b.dateCreated.localeCompare(a.dateCreated) || b.eventId.localeCompare(a.eventId));
-      return renderEventList({
-        filter,
-        pageSize,
-        page,
-        events,
-        total: Math.max(total, events.length),
-        truncated: reading.signal.aborted,
-      });
-    } catch (error) {
-      if (error instanceof HaloError) return renderNotice(error.userMessage);
-      throw error;
-    }
+    const events: HaloEvent[] = [];
+    const seen = new Set<string>();
+    let total = 0;
+    const queue = new PQueue({ concurrency: this.options.scanConcurrency });
+    const reading = new AbortController();
+    await scanEvents(this.options.halo, filter, {
+      pageSize: 1000,
+      queue,
+      signal: reading.signal,
+      onPage: (result) => {
+        total = Math.max(total, result.total ?? 0);
+        for (const event of result.events) {
+          if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
+          seen.add(event.eventId);
+          events.push(event);
+        }
+        if (events.length >= EVENT_LIST_READ_LIMIT) reading.abort();
+        return Promise.resolve();
+      },
+    }).catch((error: unknown) => {
+      if (!reading.signal.aborted) throw error;
+    });
+    // Halo's dates sort as text (`YYYY-MM-DD HH:MM`); the ID breaks ties so pages stay stable.
+    events.sort((a, b) => b.dateCreated.localeCompare(a.dateCreated) || b.eventId.localeCompare(a.eventId));
+    return renderEventList({
+      filter,
+      pageSize,
+      page,
+      events,
+      total: Math.max(total, events.length),
+      truncated: reading.signal.aborted,
+    });
   }
 }

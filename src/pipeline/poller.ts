@@ -77,6 +77,8 @@ export class Poller {
     lastPoll: null,
   };
   private lastLoggedError = { message: '', at: 0 };
+  /** Serialises polls and {@link startRoute}: never two scans at once. */
+  private lock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PollerOptions) {}
 
@@ -96,7 +98,7 @@ export class Poller {
     while (!signal.aborted) {
       const started = clock.now();
       try {
-        await this.pollOnce(signal);
+        await this.exclusive(() => this.pollOnce(signal));
       } catch (error) {
         if (this.isStopping()) return;
         this.recordFailure(error);
@@ -153,6 +155,51 @@ export class Poller {
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
     await store.prune(now - 7 * 24 * 3600 * 1000);
     return report;
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(task, task);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Makes a new route's scopes covered now rather than at the next poll, whose first look at them would be a
+   * silent baseline: an event created between "Subscribed" and that poll would never be posted. Scans the scopes
+   * the plan does not cover yet, staging what is news for the existing routes and recording the rest as seen.
+   * Returns false when Halo failed; the next poll then takes the baseline as before.
+   */
+  startRoute(route: Route): Promise<boolean> {
+    return this.exclusive(async () => {
+      const { store, log } = this.options;
+      const planText = await store.getState(STATE.plan);
+      // Before the first completed poll everything is baseline anyway.
+      if (planText === null) return true;
+      const lastPlan = JSON.parse(planText) as Scope[];
+      const totals = JSON.parse((await store.getState(STATE.totals)) ?? '{}') as Record<string, number>;
+      const added = planScan([route], totals, this.options.pageSize).filter(
+        (scope) => !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
+      );
+      if (added.length === 0) return true;
+      const routes = await this.routes();
+      const scan = await this.scan(added, { routes, lastPlan, backfill: null, signal: this.stopping.signal });
+      await this.route(routes);
+      if (scan.failures.length > 0) {
+        log.warn('subscription: Halo could not be scanned now; the next poll sets its starting point', {
+          error: scan.failures[0] instanceof Error ? scan.failures[0].message : String(scan.failures[0]),
+        });
+        return false;
+      }
+      await store.setState({
+        [STATE.plan]: JSON.stringify([...lastPlan, ...added]),
+        [STATE.totals]: JSON.stringify({ ...totals, ...scan.totals }),
+      });
+      log.info('subscription: starting point recorded', {
+        scopes: added.map(scopeId).join(','),
+        events: scan.events,
+      });
+      return true;
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ import type { EventDeleter } from '../../commands/delete.ts';
 import { DEFAULT_PAGE_SIZE } from '../../commands/parse.ts';
 import { NEXT_PAGE_ACTION_ID, renderNotice } from '../../commands/render.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
+import { HaloError } from '../../halo/errors.ts';
 import type { EventListFilter } from '../../halo/types.ts';
 import type { Logger } from '../../log.ts';
 import { DELETE_ACTION_ID, renderDeleted, type Block, type SlackMessage } from '../blocks/index.ts';
@@ -54,7 +55,23 @@ export function registerActions(app: App, deps: ActionDeps): void {
       await reply(respond, renderNotice('This button is out of date; run /halo events again.'), log);
       return;
     }
-    const message = await deps.commands.eventsPage(request.filter, request.pageSize, request.page);
+    let message: SlackMessage;
+    try {
+      message = await deps.commands.eventsPage(request.filter, request.pageSize, request.page);
+    } catch (error) {
+      // Like a failed delete: the list stays as it was, its button still works, and the clicker is told.
+      if (error instanceof HaloError) {
+        await reply(respond, renderNotice(error.userMessage), log);
+        return;
+      }
+      log.error('events: the next page failed unexpectedly', { error });
+      await reply(
+        respond,
+        renderNotice('Something went wrong on the bot’s side; the details are in its log.'),
+        log,
+      );
+      return;
+    }
     await reply(respond, message, log, true);
   });
 
