@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import FaultReporter from './test/faults/report.ts';
 
 export default defineConfig({
   test: {
@@ -7,5 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most tests wait on timers and sockets, not the CPU: on a 2-core machine vitest would run files one at a time.
+    maxWorkers: 4,
+    // The fault report prints one table after any run that included test/faults.
+    reporters: ['default', new FaultReporter()],
   },
 });

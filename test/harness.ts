@@ -1,7 +1,8 @@
 /**
  * Starts the real bot against the local Halo and Slack stand-ins, configured through the same environment
  * variables a user sets. `inProcess` runs `startBot(parseConfig(env))`, the code path of `npm start` minus signal
- * handling; `spawnBot` runs `npm start`'s command as a child process, for kill -9 and SIGTERM tests.
+ * handling; `spawnBot` runs `npm start`'s command (`node --import tsx src/main.ts`, one process, so a kill
+ * reaches the bot itself) as a child process, for kill -9 and SIGTERM tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -85,13 +86,13 @@ export interface ChildBot {
   readonly exited: Promise<number | string>;
 }
 
-/** `tsx src/main.ts`, what `npm start` runs, with exactly `env` plus PATH; stdout and stderr collected together. */
+/** What `npm start` runs (one node process), with exactly `env` plus PATH; stdout and stderr collected together. */
 function spawnMain(env: Record<string, string>): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | string>;
 } {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -97,7 +97,13 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       const error = errorBody(parsed.json);
       if (error !== null) {
         if (error.code === 401 || error.code === 403) throw new HaloAuthError(endpoint, error.code);
-        throw new HaloApiError(endpoint, error.code, error.message, status);
+        // Some APIs quote the key they were given; Halo's message reaches /healthz, /halo status and users.
+        throw new HaloApiError(
+          endpoint,
+          error.code,
+          error.message.split(options.apiKey).join('[redacted]'),
+          status,
+        );
       }
     }
     if (status < 200 || status > 299) {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HaloEvent } from '../halo/types.ts';
@@ -75,7 +75,7 @@ export function openSqliteStore(path: string): Store {
   const file = path === ':memory:' ? path : resolve(path);
   let db: Database.Database | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') makeFolder(dirname(file));
     db = new Database(file, { timeout: 2000 });
     // Exclusive locking: a second bot on the same file would post every alert twice. The lock is taken by the
     // first write below and held until close; the OS releases it if the process dies.
@@ -93,6 +93,24 @@ export function openSqliteStore(path: string): Store {
     throw new StoreError(describeOpenError(file, error));
   }
   return new SqliteStore(db);
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's recursive mkdir retries for ever, synchronously, where creating a folder
+ * says "no such file" although its parent exists (procfs): the process would hang before it could say anything.
+ */
+function makeFolder(folder: string): void {
+  const missing: string[] = [];
+  let current = folder;
+  while (!existsSync(current)) {
+    missing.unshift(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  if (!statSync(current).isDirectory())
+    throw Object.assign(new Error(`${current} is a file`), { code: 'ENOTDIR' });
+  for (const level of missing) mkdirSync(level);
 }
 
 function describeOpenError(file: string, error: unknown): string {

@@ -1,0 +1,49 @@
+// Halo not answering, or refusing the key, or answering slowly.
+import { describe, it } from 'vitest';
+import { haloOutage, type HaloOutage } from './halo-outage.ts';
+import { onList, ROOMY, scenarioPerTest } from './scenario.ts';
+
+const scenario = scenarioPerTest();
+let realKey = '';
+
+const outages: HaloOutage[] = [
+  {
+    fault: 'connection reset',
+    apply: (s) => (s.fakes.halo.fault = onList({ kind: 'reset' })),
+    clear: (s) => (s.fakes.halo.fault = undefined),
+    lastError: /could not be reached/,
+  },
+  {
+    fault: 'request hangs (HALO_TIMEOUT_SECONDS=1)',
+    env: { HALO_TIMEOUT_SECONDS: '1' },
+    apply: (s) => (s.fakes.halo.fault = onList({ kind: 'hang' })),
+    clear: (s) => (s.fakes.halo.fault = undefined),
+    lastError: /timed out/,
+  },
+  {
+    fault: 'API key rejected (HTTP 401)',
+    apply: (s) => {
+      realKey = s.fakes.halo.apiKey;
+      s.fakes.halo.apiKey = 'a-key-the-bot-does-not-have';
+    },
+    clear: (s) => (s.fakes.halo.apiKey = realKey),
+    lastError: /rejected the API key/,
+  },
+  {
+    fault: 'slow responses (1.5 s each, under the timeout)',
+    env: { HALO_TIMEOUT_SECONDS: '5' },
+    apply: (s) => (s.fakes.halo.latencyMs = 1500),
+    clear: (s) => (s.fakes.halo.latencyMs = 0),
+    lastError: null,
+  },
+];
+
+describe(
+  'Halo unreachable, refusing or slow: the bot stays up, reports it, and posts the waiting events once',
+  ROOMY,
+  () => {
+    for (const outage of outages) {
+      it(outage.fault, (context) => haloOutage(context, scenario.current, outage));
+    }
+  },
+);

@@ -1,0 +1,139 @@
+// Secrets under faults that try to draw them out: a Halo that echoes the API key in its error messages, a
+// Slack that echoes the token, requests with bad signatures. (Every other fault test also ends with the same
+// scan.)
+import { describe, expect, it } from 'vitest';
+import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
+import { postToBot, slashCommandBody } from '../fakes/sign.ts';
+import { SIGNING_SECRET } from '../harness.ts';
+import {
+  ADMIN,
+  ALERTS,
+  completedPolls,
+  countAlerts,
+  countsRow,
+  expectCounts,
+  failureTimes,
+  logMatch,
+  record,
+  ROOMY,
+  scenarioPerTest,
+  to,
+} from './scenario.ts';
+import { waitFor } from '../harness.ts';
+
+const scenario = scenarioPerTest();
+
+describe('secrets stay secret', ROOMY, () => {
+  it('Halo echoes the API key in its error messages (polls, /halo event, Delete)', async (context) => {
+    const s = scenario.current;
+    const { halo, slack } = await s.start();
+    halo.addEvent();
+    const bot = await s.bot(s.env({ HALO_ADMIN_USERS: ADMIN }));
+    await logMatch(bot, /poll: baseline recorded/);
+    const target = halo.addEvent();
+    const post = await slack.waitFor(() => slack.posts[0], 20_000);
+
+    // Halo's error body `{code, message}`, the message quoting the key it was given: a common API habit.
+    halo.fault = (req) => ({
+      kind: 'body',
+      body: JSON.stringify({ code: 400, message: `API key ${req.apiKey ?? ''} may not call ${req.path}` }),
+    });
+    const waiting = halo.addEvent();
+    await waitFor('a failed poll', () => failureTimes(bot).size >= 1, 20_000);
+    const health = await s.health(bot);
+    const status = await s.command(bot, 'status', { user: ADMIN });
+    const event = await s.command(bot, `event ${target.event_id}`, { user: ADMIN });
+    const click = await s.click(bot, { actionId: DELETE_ACTION_ID, value: target.event_id, post });
+    const deleted = await s.response(click.responseId);
+    halo.fault = undefined;
+    await slack.waitFor(() => slack.posts.length >= 2, 30_000);
+    await completedPolls(bot, 2);
+
+    const key = halo.apiKey;
+    const where = [
+      ['/healthz', JSON.stringify(health.body)],
+      ['/halo status', JSON.stringify(status.body)],
+      ['/halo event', JSON.stringify(event.body)],
+      ['Delete answer', JSON.stringify(deleted)],
+      ['log', bot.logs.join('\n')],
+    ].filter(([, text]) => text!.includes(key));
+    const counts = countAlerts(slack.posts, to(ALERTS, target, waiting));
+    record(context, {
+      area: 'Secrets',
+      fault: 'Halo error messages quote the API key',
+      behaviour:
+        where.length === 0
+          ? 'key redacted from /healthz, /halo status, command and Delete answers, logs'
+          : `KEY LEAKED to ${where.map(([name]) => name).join(', ')}`,
+      ...countsRow(counts),
+    });
+    expect(where.map(([name]) => name)).toEqual([]);
+    expectCounts(counts);
+  });
+
+  it('Slack echoes the token and signing secret in failed answers', async (context) => {
+    const s = scenario.current;
+    const { halo, slack } = await s.start();
+    halo.addEvent();
+    const bot = await s.bot(s.env());
+    await logMatch(bot, /poll: baseline recorded/);
+    let n = 0;
+    slack.fault = ({ method }) => {
+      if (method !== 'chat.postMessage' || n >= 2) return undefined;
+      n++;
+      return n === 1
+        ? {
+            kind: 'status',
+            status: 500,
+            body: `<html><pre>Authorization: Bearer ${slack.token}\nX-Secret: ${SIGNING_SECRET}</pre></html>`,
+          }
+        : { kind: 'error', error: `not_authed (token ${slack.token})` };
+    };
+    const event = halo.addEvent();
+    await slack.waitFor(() => slack.posts.length >= 1, 30_000);
+    await completedPolls(bot, 2);
+    const counts = countAlerts(slack.posts, to(ALERTS, event));
+    const leaks = s.leaks().leaks;
+    record(context, {
+      area: 'Secrets',
+      fault: 'Slack error answers quote the token',
+      behaviour: leaks.length === 0 ? 'retried, posted; token never logged or shown' : 'TOKEN LEAKED',
+      ...countsRow(counts),
+    });
+    expectCounts(counts);
+  });
+
+  it('requests with a bad signature, a stale or a future timestamp are refused without a trace of the secret', async (context) => {
+    const s = scenario.current;
+    await s.start();
+    const bot = await s.bot(s.env());
+    const body = slashCommandBody({ text: 'status', response_url: s.fakes.slack.responseUrl('sig') });
+    const now = Math.floor(Date.now() / 1000);
+    const tries = [
+      { signature: 'v0=' + '0'.repeat(64) },
+      { signature: `v0=${SIGNING_SECRET}` },
+      { timestampSec: now - 600 },
+      { timestampSec: now + 600 },
+      { omitSignature: true },
+    ];
+    const statuses: number[] = [];
+    for (const options of tries) {
+      const answer = await postToBot(bot.url, body, { signingSecret: SIGNING_SECRET, ...options });
+      s.said.push(answer.text);
+      statuses.push(answer.status);
+    }
+    expect(
+      statuses.every((status) => status === 401 || status === 400 || status === 403),
+      String(statuses),
+    ).toBe(true);
+    expect(s.fakes.slack.responses).toHaveLength(0);
+    record(context, {
+      area: 'Secrets',
+      fault: 'bad signature / stale / future timestamp',
+      behaviour: `refused (HTTP ${[...new Set(statuses)].join('/')}), nothing run`,
+      expected: null,
+      delivered: null,
+      duplicated: null,
+    });
+  });
+});
