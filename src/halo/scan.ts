@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type PQueue from 'p-queue';
 import type { EventPage, HaloClient } from './client.ts';
 import { HaloResponseError } from './errors.ts';
@@ -37,32 +38,28 @@ export async function scanEvents(
   // Ends the sibling requests as soon as one page has failed: the poll has failed anyway.
   const failed = new AbortController();
   const signal = AbortSignal.any([options.signal, failed.signal]);
+  // Every queued page listens on this signal; a 100-page scan is expected, not a leak.
+  setMaxListeners(0, signal);
   let pages = 0;
   let events = 0;
   let invalid = 0;
-  const fetchPage = async (start: number): Promise<EventPage> => {
+  let latestTotal = 0;
+  /** Only counts come back: holding every page until the scan ends would hold every event at once. */
+  const fetchPage = async (start: number): Promise<{ total: number | null; returned: number }> => {
     const page = await queue.add(() => client.listEvents(filter, { start, limit: pageSize, signal }), {
       signal,
     });
+    // Pages that arrive together are handled one per turn of the event loop, so a slash command in between is
+    // acknowledged without waiting for all of them.
+    await new Promise((resolve) => setImmediate(resolve));
     pages++;
     events += page.events.length;
     invalid += page.invalid;
+    latestTotal = Math.max(latestTotal, page.total ?? 0);
     await onPage(page);
-    return page;
+    return { total: page.total, returned: page.returned };
   };
-
-  const first = await fetchPage(0);
-  if (first.total !== null) {
-    if (first.total > MAX_TOTAL) {
-      throw new HaloResponseError('event/list.json', `pagination.total of ${first.total} is not plausible`);
-    }
-    // Halo may cap pages below what was asked: step by what it served, or pages would be skipped silently.
-    const step =
-      first.returned > 0 && first.returned < pageSize && first.total > first.returned
-        ? first.returned
-        : pageSize;
-    const starts: number[] = [];
-    for (let start = step; start < first.total; start += step) starts.push(start);
+  const fetchAll = async (starts: readonly number[]): Promise<void> => {
     const results = await Promise.allSettled(
       starts.map((start) =>
         fetchPage(start).catch((error: unknown) => {
@@ -78,9 +75,30 @@ export async function scanEvents(
     const cause =
       reasons.find((reason) => !(reason instanceof Error && reason.name === 'AbortError')) ?? reasons[0];
     if (reasons.length > 0) throw cause;
+  };
+
+  const first = await fetchPage(0);
+  if (first.total !== null) {
+    if (first.total > MAX_TOTAL) {
+      throw new HaloResponseError('event/list.json', `pagination.total of ${first.total} is not plausible`);
+    }
+    // Halo may cap pages below what was asked: step by what it served, or pages would be skipped silently.
+    const step =
+      first.returned > 0 && first.returned < pageSize && first.total > first.returned
+        ? first.returned
+        : pageSize;
+    const starts: number[] = [];
+    for (let start = step; start < first.total; start += step) starts.push(start);
+    await fetchAll(starts);
+    // Events added while the scan ran show in later pages' totals: read them now rather than a poll later.
+    const more: number[] = [];
+    const end = Math.min(latestTotal, MAX_TOTAL);
+    for (let start = Math.max(step, starts.length * step + step); start < end; start += step)
+      more.push(start);
+    await fetchAll(more);
   } else {
     let last = first;
     for (let start = pageSize; last.returned >= pageSize; start += pageSize) last = await fetchPage(start);
   }
-  return { pages, events, invalid, total: first.total };
+  return { pages, events, invalid, total: first.total === null ? null : Math.max(first.total, latestTotal) };
 }

@@ -17,6 +17,8 @@ const server = {
   delayMs: 0,
   /** Serves at most this many per page, whatever `limit` asks (a server-side cap). */
   cap: Infinity,
+  /** Events added to the total once the first request has been answered (events arriving mid-scan). */
+  growBy: 0,
   /** Claims this total instead of the real one. */
   claimedTotal: null as number | null,
   /** Answers 503 for this `start`. */
@@ -59,6 +61,7 @@ beforeAll(async () => {
         return;
       }
       const list = [];
+      if (server.requests.length === 2) server.total += server.growBy;
       for (let i = start; i < Math.min(server.total, start + limit); i++)
         list.push({ event: { event_id: `ev-${i}` } });
       const body = server.withPagination
@@ -90,6 +93,7 @@ beforeEach(() => {
   Object.assign(server, {
     total: 0,
     cap: Infinity,
+    growBy: 0,
     claimedTotal: null,
     withPagination: true,
     delayMs: 0,
@@ -130,6 +134,15 @@ describe('scanEvents: requests', () => {
     expect(sorted(ids)).toEqual(expectedIds(2200));
     expect(result.pages).toBe(5);
     expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 500, 1000, 1500, 2000]);
+  });
+
+  it('reads, in the same scan, the pages of events that later pages say were added meanwhile', async () => {
+    server.total = 2000;
+    server.growBy = 1500;
+    const { result, ids } = await scan({ concurrency: 1 });
+    expect(sorted(ids)).toEqual(expectedIds(3500));
+    expect(result.total).toBe(3500);
+    expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000]);
   });
 
   it('refuses an implausible pagination.total instead of scheduling millions of requests', async () => {
