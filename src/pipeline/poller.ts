@@ -59,6 +59,9 @@ export function failureDelayMs(consecutiveFailures: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveFailures - 1));
 }
 
+/** A scan this large allocates tens of MB that are garbage the moment it ends. */
+const LARGE_SCAN = 10_000;
+
 const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
 
 /**
@@ -98,7 +101,8 @@ export class Poller {
     while (!signal.aborted) {
       const started = clock.now();
       try {
-        await this.exclusive(() => this.pollOnce(signal));
+        const report = await this.exclusive(() => this.pollOnce(signal));
+        if (report.events >= LARGE_SCAN) this.collectGarbage();
       } catch (error) {
         if (this.isStopping()) return;
         this.recordFailure(error);
@@ -324,6 +328,20 @@ export class Poller {
     if (error instanceof HaloAuthError) log.error(message, fields);
     else if (error instanceof HaloError) log.warn(`poll failed: ${message}`, fields);
     else log.error('poll failed unexpectedly', { ...fields, error });
+  }
+
+  /**
+   * A full collection while the bot is idle between polls. V8 lets the old generation grow to about twice what
+   * it needs before collecting it, and a scan promotes much of its short-lived garbage there: without this, a
+   * 100,000-event account holds ~100 MB more than it uses. `npm start` passes `--expose-gc` for it; the pause
+   * (tens of ms for ~20 MB live) lands right after the poll, not at an arbitrary moment during the next.
+   */
+  private collectGarbage(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc === undefined) return;
+    const started = performance.now();
+    gc();
+    this.options.log.debug('poll: memory collected', { ms: Math.round(performance.now() - started) });
   }
 
   /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */
