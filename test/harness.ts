@@ -159,3 +159,19 @@ export async function getJson(url: string): Promise<{ status: number; body: Reco
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
+
+/** Everything the user would read: the fallback text and every text object in the blocks. */
+export function visibleText(body: Record<string, unknown>): string {
+  const texts: string[] = [typeof body.text === 'string' ? body.text : ''];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (typeof node === 'object' && node !== null) {
+      for (const [name, value] of Object.entries(node)) {
+        if (name === 'text' && typeof value === 'string') texts.push(value);
+        else walk(value);
+      }
+    }
+  };
+  walk(body.blocks);
+  return texts.join('\n');
+}

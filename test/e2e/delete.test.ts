@@ -16,6 +16,7 @@ import {
   waitFor,
   type Fakes,
   type InProcessBot,
+  visibleText,
 } from '../harness.ts';
 
 type Body = Record<string, unknown>;
@@ -83,22 +84,6 @@ function deleteCalls(eventId: string) {
 
 function hasDeleteButton(blocks: unknown): boolean {
   return JSON.stringify(blocks ?? []).includes(`"action_id":"${DELETE_ACTION_ID}"`);
-}
-
-/** The text of every text object, and the fallback text. */
-function visibleText(body: Body): string {
-  const texts: string[] = [typeof body.text === 'string' ? body.text : ''];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (typeof node === 'object' && node !== null) {
-      for (const [name, value] of Object.entries(node)) {
-        if (name === 'text' && typeof value === 'string') texts.push(value);
-        else walk(value);
-      }
-    }
-  };
-  walk(body.blocks);
-  return texts.join('\n');
 }
 
 function expectPrivateNote(answer: Body): void {

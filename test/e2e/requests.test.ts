@@ -20,6 +20,7 @@ import {
   waitFor,
   type Fakes,
   type InProcessBot,
+  visibleText,
 } from '../harness.ts';
 
 let fakes: Fakes;
@@ -67,22 +68,6 @@ function signed(body: string, options: { timestampSec?: number; contentType?: st
 async function answerTo(responseId: string): Promise<Record<string, unknown>> {
   const post = await fakes.slack.waitFor(() => fakes.slack.responses.find((r) => r.id === responseId));
   return post.body;
-}
-
-/** Everything the user would read: the fallback text and every text object in the blocks. */
-function visibleText(body: Record<string, unknown>): string {
-  const texts: string[] = [typeof body.text === 'string' ? body.text : ''];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (typeof node === 'object' && node !== null) {
-      for (const [name, value] of Object.entries(node)) {
-        if (name === 'text' && typeof value === 'string') texts.push(value);
-        else walk(value);
-      }
-    }
-  };
-  walk(body.blocks);
-  return texts.join('\n');
 }
 
 /**

@@ -21,6 +21,8 @@ export interface SlackPost {
   blocks: unknown[];
   ts: string;
   at: number;
+  /** The message metadata the post carried, as decoded from the call. */
+  metadata?: unknown;
 }
 
 export interface ResponseUrlPost {
@@ -218,9 +220,47 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     lastAcceptedPost.set(channel, now);
     const ts = nextTs();
     const post: SlackPost = { channel, text, blocks: blocks ?? [], ts, at };
+    if (args.metadata !== undefined) post.metadata = args.metadata;
     fake.posts.push(post);
     const message = { type: 'message', text, user: BOT_USER_ID, bot_id: BOT_ID, ts, blocks: post.blocks };
     return okAnswer({ channel, ts, message });
+  };
+
+  /**
+   * The channel's accepted posts, newest first, a page at a time (`cursor` is the offset of the page). The fake's
+   * ts are synthetic (fixed base), so `oldest` and `latest` are compared with the time each post was accepted.
+   */
+  const history = (args: Record<string, unknown>): Outcome => {
+    const channel = nonEmptyString(args.channel);
+    if (channel === undefined) return errorAnswer('channel_not_found');
+    const channelError = fake.channelErrors.get(channel);
+    if (channelError !== undefined) return errorAnswer(channelError);
+    const bound = (value: unknown, otherwise: number): number =>
+      typeof value === 'string' && value !== '' && Number.isFinite(Number(value))
+        ? Number(value) * 1000
+        : otherwise;
+    const oldest = bound(args.oldest, 0);
+    const latest = bound(args.latest, Infinity);
+    const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100) || 100));
+    const offset = Math.max(0, Number(args.cursor ?? 0) || 0);
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+    const inRange = fake.posts
+      .filter((p) => p.channel === channel && p.at >= oldest && p.at <= latest)
+      .reverse();
+    const page = inRange.slice(offset, offset + limit).map((p) => ({
+      type: 'message',
+      ts: p.ts,
+      text: p.text,
+      user: BOT_USER_ID,
+      bot_id: BOT_ID,
+      ...(withMetadata && p.metadata !== undefined ? { metadata: p.metadata } : {}),
+    }));
+    const more = offset + limit < inRange.length;
+    return okAnswer({
+      messages: page,
+      has_more: more,
+      response_metadata: { next_cursor: more ? String(offset + limit) : '' },
+    });
   };
 
   const callMethod = (method: string, args: Record<string, unknown>, at: number): Outcome => {
@@ -237,6 +277,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         });
       case 'chat.postMessage':
         return postMessage(args, at);
+      case 'conversations.history':
+        return history(args);
       case 'chat.update': {
         const channel = nonEmptyString(args.channel);
         const ts = nonEmptyString(args.ts);

@@ -1,9 +1,10 @@
 // kill -9 at the three moments of the alert pipeline, then a restart on the same store: no alert lost, none
-// repeated but the one post that was in flight.
+// repeated (the issue allows the one post in flight; the bot looks for it in the channel before reposting).
 import { describe, it } from 'vitest';
 import { makeEvents, type FakeHalo, type FakeHaloEvent } from '../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 import {
+  alertEventId,
   ALERTS,
   completedPolls,
   countAlerts,
@@ -111,16 +112,21 @@ describe('kill -9, then a restart on the same DATABASE_URL', ROOMY, () => {
     const whileDown = halo.addEvent();
 
     const second = await s.spawn(env);
-    await slack.waitFor(() => slack.posts.length >= 3, 20_000);
+    // The channel's rows go in order: once the later event is posted, the one in flight has been dealt with.
+    await slack.waitFor(() => slack.posts.some((p) => alertEventId(p) === whileDown.event_id), 20_000);
     await completedPolls(second, 2);
     const counts = countAlerts(slack.posts, to(ALERTS, inFlight, whileDown));
     record(context, {
       area: 'Process',
       fault: 'kill -9 during a post (Slack had posted it)',
-      behaviour: 'restart re-sent the one post in flight (at-least-once); nothing else repeated',
+      behaviour:
+        counts.duplicated > 0
+          ? 'restart re-sent the one post in flight (at-least-once); nothing else repeated'
+          : 'restart found the post in flight already in the channel and did not repeat it',
       ...countsRow(counts),
       kills: 1,
     });
-    expectCounts(counts, 1);
+    // The issue allows this one repeat; the bot does better, as it finds the post in the channel first.
+    expectCounts(counts);
   });
 });

@@ -10,6 +10,7 @@ import {
   countsRow,
   expectCounts,
   logMatch,
+  logText,
   OTHER,
   record,
   ROOMY,
@@ -110,13 +111,19 @@ describe('a hanging chat.postMessage', ROOMY, () => {
     proxy.hold = ({ method }) => (method === 'chat.postMessage' && held++ === 0 ? 'forever' : undefined);
     const event = halo.addEvent();
     await logMatch(bot, new RegExp(`Posting to ${ALERTS} failed for now`), 30_000);
-    await waitFor('the retry', () => callsTo(s, ALERTS).length >= 2, 30_000);
+    // Either a second post, or the bot finding the first one in the channel and making none.
+    const found = /delivery: an earlier attempt had posted it/;
+    await waitFor('the retry', () => callsTo(s, ALERTS).length >= 2 || found.test(logText(bot)), 30_000);
     await completedPolls(bot, 2);
     const counts = countAlerts(slack.posts, to(ALERTS, event));
+    const looked = slack.calls.filter((c) => c.method === 'conversations.history').length;
     record(context, {
       area: 'Slack',
       fault: 'answer to a post that Slack made never comes',
-      behaviour: `timed out, retried blindly: ${counts.duplicated > 0 ? 'POSTED TWICE' : 'found it already posted'}`,
+      behaviour:
+        counts.duplicated > 0
+          ? 'timed out, retried blindly: POSTED TWICE'
+          : `timed out; before retrying, read the channel (${looked} × conversations.history), found it posted, did not repost`,
       ...countsRow(counts),
     });
     expectCounts(counts);

@@ -1,11 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { webApi } from '@slack/bolt';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import type { Logger } from '../../src/log.ts';
 import { Delivery, type DeliveryOptions } from '../../src/pipeline/delivery.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
-import type { PostResult, SlackPoster } from '../../src/slack/poster.ts';
+import {
+  createSlackPoster,
+  type FoundResult,
+  type PostResult,
+  type SlackPoster,
+} from '../../src/slack/poster.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { NewOutboxItem, OutboxItem, Store } from '../../src/store/store.ts';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 
 interface Post {
   readonly channel: string;
@@ -16,17 +23,36 @@ interface Post {
 
 type Answer = (post: Post, n: number) => PostResult | Promise<PostResult>;
 
+interface Lookup {
+  readonly channel: string;
+  readonly key: string;
+  readonly sinceMs: number;
+}
+
 const ok: PostResult = { ok: true, ts: '1.0' };
 
-/** A SlackPoster that records every post and answers with `answer` (called with the post and its index). */
-function fakePoster(answer: Answer = () => ok): SlackPoster & { posts: Post[]; answer: Answer } {
+/**
+ * A SlackPoster that records every post and answers with `answer` (called with the post and its index), and
+ * every lookup of an earlier post, answered by `find`.
+ */
+function fakePoster(
+  answer: Answer = () => ok,
+  find: (lookup: Lookup) => FoundResult = () => ({ found: false }),
+): SlackPoster & { posts: Post[]; lookups: Lookup[]; answer: Answer } {
   const poster = {
     posts: [] as Post[],
+    lookups: [] as Lookup[],
     answer,
-    async post(channel: string, message: SlackMessage): Promise<PostResult> {
+    async post(channel: string, message: SlackMessage, dedupKey: string): Promise<PostResult> {
+      expect(dedupKey, 'the post is tagged with its own row').toBe(message.text);
       const post = { channel, key: message.text, at: Date.now() };
       poster.posts.push(post);
       return poster.answer(post, poster.posts.length - 1);
+    },
+    findPosted(channel: string, key: string, sinceMs: number): Promise<FoundResult> {
+      const lookup = { channel, key, sinceMs };
+      poster.lookups.push(lookup);
+      return Promise.resolve(find(lookup));
     },
   };
   return poster;
@@ -322,5 +348,149 @@ describe('Delivery: stop', () => {
     const started = Date.now();
     await delivery.stop(100);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('Delivery: a post whose answer never came is looked for before it is made again', () => {
+  /** A row an earlier attempt began at `sentAt` and left for retry, as a timeout or a kill -9 would. */
+  async function uncertain(store: Store, id: number, sentAt: number): Promise<void> {
+    await store.markSending(id, sentAt);
+    await store.markRetry(id, Date.now(), 'request_error: ETIMEDOUT');
+  }
+
+  it('does not post again a row the channel already shows, and goes on with the next', async () => {
+    const poster = fakePoster(undefined, (lookup) =>
+      lookup.key === 'C1:a' ? { found: true, ts: '9.9' } : { found: false },
+    );
+    const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b')], poster);
+    await uncertain(store, 1, 1234);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).delivered === 2);
+    expect(poster.lookups).toEqual([{ channel: 'C1', key: 'C1:a', sinceMs: 1234 }]);
+    expect(keys(poster.posts)).toEqual(['C1:b']);
+    expect(logs).toContain('info delivery: an earlier attempt had posted it');
+    expect(await store.stats()).toMatchObject({ pending: 0, failed: 0 });
+  });
+
+  it('posts a row the channel does not show', async () => {
+    const poster = fakePoster();
+    const { delivery, store } = await setup([item('C1', 'a')], poster);
+    await uncertain(store, 1, 1234);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).delivered === 1);
+    expect(poster.lookups).toEqual([{ channel: 'C1', key: 'C1:a', sinceMs: 1234 }]);
+    expect(keys(poster.posts)).toEqual(['C1:a']);
+    expect(logs.filter((l) => l.startsWith('warn'))).toEqual([]);
+  });
+
+  it('posts when the channel cannot be read, warning once per reason', async () => {
+    const poster = fakePoster(undefined, () => ({ unknown: 'missing_scope' }));
+    const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b'), item('C2', 'a')], poster);
+    for (const id of [1, 2, 3]) await uncertain(store, id, 1234);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).delivered === 3);
+    expect(keys(poster.posts).sort()).toEqual(['C1:a', 'C1:b', 'C2:a']);
+    expect(poster.lookups).toHaveLength(3);
+    expect(logs.filter((l) => l.startsWith('warn'))).toEqual([
+      'warn cannot check whether an uncertain post reached Slack (missing_scope): it may be posted twice; add channels:history and groups:history to the app and reinstall it',
+    ]);
+  });
+
+  it('checks the retry of a post that failed for now, from the moment that post began', async () => {
+    const poster = fakePoster((post, n) =>
+      n === 0 ? { ok: false, kind: 'transient', error: 'request_error: ETIMEDOUT' } : ok,
+    );
+    const { delivery, store } = await setup([item('C1', 'a')], poster);
+    const before = Date.now();
+    delivery.start();
+    await waitFor(async () => (await store.stats()).delivered === 1);
+    expect(keys(poster.posts)).toEqual(['C1:a', 'C1:a']);
+    expect(poster.lookups).toHaveLength(1);
+    expect(poster.lookups[0]!.sinceMs).toBeGreaterThanOrEqual(before);
+    expect(poster.lookups[0]!.sinceMs).toBeLessThanOrEqual(poster.posts[0]!.at);
+  });
+
+  it('never looks for a row that was never attempted', async () => {
+    const poster = fakePoster();
+    const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b'), item('C2', 'a')], poster);
+    delivery.start();
+    await waitFor(async () => (await store.stats()).delivered === 3);
+    expect(poster.lookups).toEqual([]);
+  });
+});
+
+describe('SlackPoster against the fake Slack', () => {
+  let slack: FakeSlack;
+  let poster: SlackPoster;
+  const message = (text: string): SlackMessage => ({ text, blocks: [] });
+
+  beforeAll(async () => {
+    slack = await startFakeSlack({ token: 'xoxb-1' });
+    poster = createSlackPoster(
+      new webApi.WebClient('xoxb-1', {
+        slackApiUrl: slack.apiUrl,
+        retryConfig: { retries: 0 },
+        timeout: 2000,
+        logLevel: webApi.LogLevel.ERROR,
+      }),
+    );
+  });
+  afterAll(() => slack.close());
+  beforeEach(() => {
+    slack.posts.length = 0;
+    slack.calls.length = 0;
+    slack.fault = undefined;
+  });
+
+  it('tags each post with its dedup key, and finds it by that key', async () => {
+    const since = Date.now();
+    expect(await poster.post('C1', message('a'), 'C1:event:a')).toMatchObject({ ok: true });
+    expect(slack.posts[0]?.metadata).toEqual({
+      event_type: 'halo_alert',
+      event_payload: { key: 'C1:event:a' },
+    });
+    const found = await poster.findPosted('C1', 'C1:event:a', since);
+    expect(found).toEqual({ found: true, ts: slack.posts[0]!.ts });
+    expect(await poster.findPosted('C1', 'C1:event:b', since)).toEqual({ found: false });
+    expect(await poster.findPosted('C2', 'C1:event:a', since)).toEqual({ found: false });
+    const history = slack.calls.find((c) => c.method === 'conversations.history')!;
+    expect(history.args).toMatchObject({ channel: 'C1', include_all_metadata: 'true', limit: '200' });
+    expect(Number(history.args.oldest)).toBeCloseTo((since - 2000) / 1000, 3);
+  });
+
+  it('looks only from a little before the attempt on', async () => {
+    await poster.post('C1', message('a'), 'C1:event:a');
+    expect(await poster.findPosted('C1', 'C1:event:a', Date.now() + 60_000)).toEqual({ found: false });
+  });
+
+  it('pages back through a busy channel, but not without end', async () => {
+    const since = Date.now();
+    await poster.post('C1', message('a'), 'C1:event:a');
+    const others = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        channel: 'C1',
+        text: 'chat',
+        blocks: [],
+        ts: `2.${i}`,
+        at: since,
+      }));
+    slack.posts.push(...others(450));
+    expect(await poster.findPosted('C1', 'C1:event:a', since)).toMatchObject({ found: true });
+    expect(slack.calls.filter((c) => c.method === 'conversations.history')).toHaveLength(3);
+    slack.posts.push(...others(600));
+    expect(await poster.findPosted('C1', 'C1:event:a', since)).toEqual({
+      unknown: 'more than 1000 messages since the attempt',
+    });
+  });
+
+  it('answers "unknown" when the channel cannot be read', async () => {
+    await poster.post('C1', message('a'), 'C1:event:a');
+    slack.fault = ({ method }) =>
+      method === 'conversations.history' ? { kind: 'error', error: 'missing_scope' } : undefined;
+    expect(await poster.findPosted('C1', 'C1:event:a', 0)).toEqual({ unknown: 'missing_scope' });
+    slack.fault = ({ method }) => (method === 'conversations.history' ? { kind: 'reset' } : undefined);
+    expect(await poster.findPosted('C1', 'C1:event:a', 0)).toMatchObject({
+      unknown: expect.stringMatching(/^request_error/) as unknown,
+    });
   });
 });

@@ -79,7 +79,13 @@ describe('manifest.yml', () => {
   });
 
   it('asks for exactly the bot scopes the bot uses, and no user scopes', () => {
-    expect(manifest.oauth_config?.scopes?.bot).toEqual(['chat:write', 'commands', 'users:read']);
+    expect(manifest.oauth_config?.scopes?.bot).toEqual([
+      'chat:write',
+      'commands',
+      'users:read',
+      'channels:history',
+      'groups:history',
+    ]);
     expect(manifest.oauth_config?.scopes?.user).toBeUndefined();
   });
 
@@ -112,7 +118,7 @@ describe('manifest.yml', () => {
       broken.oauth_config.scopes.bot.push(42);
       expect(validate(broken)).toBe(false);
       expect(validate.errors).toContainEqual(
-        expect.objectContaining({ instancePath: '/oauth_config/scopes/bot/3', keyword: 'type' }),
+        expect.objectContaining({ instancePath: '/oauth_config/scopes/bot/5', keyword: 'type' }),
       );
     });
 

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
@@ -135,6 +136,7 @@ describe('routing to the outbox', () => {
       payload: JSON.stringify(event('a')),
       dedupKey: 'C2:event:a',
       attempts: 0,
+      sentAt: null,
     });
     await store.markDelivered(1, 1100);
     expect(await store.nextDue('C2', 1100)).toMatchObject({ id: 3, dedupKey: 'C2:event:c' });
@@ -153,6 +155,24 @@ describe('routing to the outbox', () => {
     await store.markRetry(1, 4000, 'http_503');
     expect(await store.nextDue('C1', 4000)).toMatchObject({ attempts: 2 });
     expect(await store.stats()).toMatchObject({ pending: 1, failed: 0 });
+  });
+
+  it('remembers when a post began, across a retry, so that the retry can look for it first', async () => {
+    await store.route([alert('C1', 'a'), alert('C1', 'b')], [], 1000);
+    expect(await store.nextDue('C1', 1000)).toMatchObject({ id: 1, sentAt: null });
+    await store.markSending(1, 1500);
+    expect(await store.nextDue('C1', 1500)).toMatchObject({ id: 1, sentAt: 1500, attempts: 0 });
+    await store.markRetry(1, 3000, 'request_error: ETIMEDOUT');
+    expect(await store.nextDue('C1', 3000)).toMatchObject({ id: 1, sentAt: 1500, attempts: 1 });
+    await store.markSending(1, 3100);
+    expect(await store.nextDue('C1', 3100)).toMatchObject({ id: 1, sentAt: 3100 });
+    await store.markDelivered(1, 3200);
+    expect(await store.nextDue('C1', 3200)).toMatchObject({ id: 2, sentAt: null });
+    // Kept across a close and reopen: a kill -9 mid-post leaves the row uncertain.
+    await store.markSending(2, 3300);
+    await store.close();
+    store = openSqliteStore(path);
+    expect(await store.nextDue('C1', 3300)).toMatchObject({ id: 2, sentAt: 3300 });
   });
 
   it('records failures, newest first, and fails every pending row of a channel at once', async () => {
@@ -333,6 +353,43 @@ describe('the file', () => {
         `^The file ${file} is not a halo-slack database \\(.+\\)\\. Set DATABASE_URL to another file\\.$`,
       ),
     );
+  });
+
+  it('upgrades a store made before outbox rows remembered their last post', async () => {
+    await store.close();
+    const old = freshPath();
+    mkdirSync(dirname(old));
+    const db = new Database(old);
+    db.exec(`
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        dedup_key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        done_at INTEGER
+      );
+      INSERT INTO outbox (channel, kind, payload, dedup_key, attempts, created_at)
+        VALUES ('C1', 'alert', '{}', 'C1:event:old', 2, 1000);
+    `);
+    db.close();
+    store = openSqliteStore(old);
+    expect(await store.nextDue('C1', 1000)).toMatchObject({
+      dedupKey: 'C1:event:old',
+      attempts: 2,
+      sentAt: null,
+    });
+    await store.markSending(1, 2000);
+    expect(await store.nextDue('C1', 2000)).toMatchObject({ sentAt: 2000 });
+    // Opening it again does not try to add the column twice.
+    await store.close();
+    store = openSqliteStore(old);
+    expect(await store.nextDue('C1', 2000)).toMatchObject({ sentAt: 2000 });
   });
 
   it('works in memory', async () => {
