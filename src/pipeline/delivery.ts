@@ -43,6 +43,8 @@ export class Delivery {
   private kicking: Promise<void> | undefined;
   /** A kick that came while the outbox was being read: its rows may not have been visible yet. */
   private kickAgain = false;
+  /** Reasons already warned about for which an uncertain post could not be looked for. */
+  private readonly uncheckable = new Set<string>();
 
   constructor(private readonly options: DeliveryOptions) {
     this.gapMs = options.gapMs ?? 1000;
@@ -114,7 +116,24 @@ export class Delivery {
         log.error('delivery: a stored alert could not be rendered; recorded as failed', { channel, error });
         continue;
       }
-      const result = await poster.post(channel, message);
+      if (item.sentAt !== null) {
+        // The last attempt may have reached Slack without the bot hearing so: posting again blindly could
+        // repeat the alert.
+        const earlier = await poster.findPosted(channel, item.dedupKey, item.sentAt);
+        if ('found' in earlier && earlier.found) {
+          await store.markDelivered(item.id, clock.now());
+          log.info('delivery: an earlier attempt had posted it', {
+            channel,
+            key: item.dedupKey,
+            ts: earlier.ts,
+          });
+          continue;
+        }
+        if ('unknown' in earlier) this.cannotCheck(earlier.unknown, channel);
+        if (this.stopped()) return;
+      }
+      await store.markSending(item.id, clock.now());
+      const result = await poster.post(channel, message, item.dedupKey);
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
@@ -166,6 +185,20 @@ export class Delivery {
         }
       }
     }
+  }
+
+  /** Once per reason: a missing scope would otherwise repeat the same warning for every uncertain post. */
+  private cannotCheck(reason: string, channel: string): void {
+    if (this.uncheckable.has(reason)) return;
+    this.uncheckable.add(reason);
+    const hint =
+      reason === 'missing_scope'
+        ? '; add channels:history and groups:history to the app and reinstall it'
+        : '';
+    this.options.log.warn(
+      `cannot check whether an uncertain post reached Slack (${reason}): it may be posted twice${hint}`,
+      { channel },
+    );
   }
 
   /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */

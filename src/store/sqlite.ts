@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   created_at INTEGER NOT NULL,
-  done_at INTEGER
+  done_at INTEGER,
+  sent_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, channel, next_attempt_at, id);
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -59,6 +60,7 @@ interface OutboxRow {
   payload: string;
   dedup_key: string;
   attempts: number;
+  sent_at: number | null;
 }
 
 interface SubscriptionRow {
@@ -84,6 +86,7 @@ export function openSqliteStore(path: string): Store {
     // NORMAL in WAL mode loses at most the last transactions on power loss, never on a process crash.
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    upgrade(db);
     db.prepare(
       `INSERT INTO state (key, value) VALUES ('opened_at', ?)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -93,6 +96,13 @@ export function openSqliteStore(path: string): Store {
     throw new StoreError(describeOpenError(file, error));
   }
   return new SqliteStore(db);
+}
+
+/** Brings a store made by an older version up to the current schema; CREATE TABLE IF NOT EXISTS cannot. */
+function upgrade(db: Database.Database): void {
+  const columns = db.pragma('table_info(outbox)') as { name: string }[];
+  if (!columns.some((column) => column.name === 'sent_at'))
+    db.exec('ALTER TABLE outbox ADD COLUMN sent_at INTEGER');
 }
 
 /**
@@ -214,7 +224,7 @@ class SqliteStore implements Store {
     // including after a restart, when no in-memory hold remembers the wait.
     const row = this.db
       .prepare(
-        `SELECT id, channel, kind, payload, dedup_key, attempts, next_attempt_at FROM outbox
+        `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, next_attempt_at FROM outbox
          WHERE state = 'pending' AND channel = ? ORDER BY id LIMIT 1`,
       )
       .get(channel) as (OutboxRow & { next_attempt_at: number }) | undefined;
@@ -226,7 +236,13 @@ class SqliteStore implements Store {
       payload: row.payload,
       dedupKey: row.dedup_key,
       attempts: row.attempts,
+      sentAt: row.sent_at,
     });
+  }
+
+  markSending(id: number, now: number): Promise<void> {
+    this.db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?').run(now, id);
+    return Promise.resolve();
   }
 
   markDelivered(id: number, now: number): Promise<void> {

@@ -5,7 +5,8 @@
  * The delivery design is an outbox: a scan records each page's unseen events as `seen` and, when they are news,
  * `staged`, in one transaction; routing turns staged events into outbox rows (one per channel) in one
  * transaction; a post marks its row delivered. A crash at any point leaves each event in exactly one of those
- * states, so nothing is lost, and only the post in flight at the crash can be repeated.
+ * states, so nothing is lost. A post whose answer never came (a timeout, a crash mid-post) is looked for in the
+ * channel before it is made again, so it is repeated only when that check cannot be made.
  */
 import type { HaloEvent } from '../halo/types.ts';
 
@@ -32,6 +33,11 @@ export interface NewOutboxItem {
 export interface OutboxItem extends NewOutboxItem {
   readonly id: number;
   readonly attempts: number;
+  /**
+   * When the last post of this row began, if it may have reached Slack without the bot hearing so (a timeout,
+   * a crash mid-post); null before the first attempt. The next attempt first checks the channel.
+   */
+  readonly sentAt: number | null;
 }
 
 export interface StoreStats {
@@ -72,7 +78,10 @@ export interface Store {
   /** Channels with an outbox row due at `now`. */
   dueChannels(now: number): Promise<string[]>;
   nextDue(channel: string, now: number): Promise<OutboxItem | null>;
+  /** Written before each post, so that a post cut short (even by kill -9) is known to be uncertain. */
+  markSending(id: number, now: number): Promise<void>;
   markDelivered(id: number, now: number): Promise<void>;
+  /** Keeps `sentAt`: the failed attempt may have posted after all. */
   markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>;
   markFailed(id: number, error: string, now: number): Promise<void>;
   /** A channel that can never receive (archived, bot removed): fails every pending row of it at once. */
