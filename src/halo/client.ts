@@ -121,7 +121,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = read(await once(endpoint, params, signal));
+        const json = await once(endpoint, params, signal);
+        // Parsing a page and validating it are each a few ms of CPU: a turn of the event loop between them lets
+        // a slash command that arrived meanwhile be acknowledged first.
+        await new Promise((resolve) => setImmediate(resolve));
+        const result = read(json);
         if (typeof result === 'string') throw new HaloResponseError(endpoint, result);
         return result;
       } catch (error) {
