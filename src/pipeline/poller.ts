@@ -5,17 +5,10 @@ import { HaloAuthError, HaloError } from '../halo/errors.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
-import { summarizeDigest } from '../slack/blocks/index.ts';
-import type { NewOutboxItem, Store } from '../store/store.ts';
-import {
-  planCovers,
-  planScan,
-  routeEvents,
-  routeMatches,
-  scopeId,
-  type Route,
-  type Scope,
-} from './routes.ts';
+import type { Store } from '../store/store.ts';
+import { Newest } from './newest.ts';
+import { outboxItems } from './outbox.ts';
+import { planCovers, planScan, routeMatches, scopeId, type Route, type Scope } from './routes.ts';
 
 export interface PollerOptions {
   readonly halo: HaloClient;
@@ -276,26 +269,7 @@ export class Poller {
     const { store, clock } = this.options;
     const staged = await store.staged();
     if (staged.length === 0) return 0;
-    const items: NewOutboxItem[] = [];
-    for (const [channel, events] of routeEvents(routes, staged)) {
-      if (events.length > this.options.digestThreshold) {
-        items.push({
-          channel,
-          kind: 'digest',
-          payload: JSON.stringify(summarizeDigest(events)),
-          dedupKey: `${channel}:digest:${events[0]!.eventId}:${events.length}`,
-        });
-        continue;
-      }
-      for (const event of events) {
-        items.push({
-          channel,
-          kind: 'alert',
-          payload: JSON.stringify(event),
-          dedupKey: `${channel}:event:${event.eventId}`,
-        });
-      }
-    }
+    const items = outboxItems(routes, staged, this.options.digestThreshold);
     await store.route(
       items,
       staged.map((event) => event.eventId),
@@ -353,22 +327,5 @@ export class Poller {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-  }
-}
-
-/** Keeps the `limit` newest events seen, by Halo's date (which sorts as text), for the first start's backfill. */
-class Newest {
-  private readonly kept: HaloEvent[] = [];
-  constructor(private readonly limit: number) {}
-  offer(event: HaloEvent): void {
-    if (this.kept.length === this.limit && event.dateCreated <= this.kept[this.kept.length - 1]!.dateCreated)
-      return;
-    if (this.kept.some((e) => e.eventId === event.eventId)) return;
-    const at = this.kept.findIndex((e) => e.dateCreated < event.dateCreated);
-    this.kept.splice(at === -1 ? this.kept.length : at, 0, event);
-    if (this.kept.length > this.limit) this.kept.pop();
-  }
-  events(): HaloEvent[] {
-    return [...this.kept];
   }
 }
