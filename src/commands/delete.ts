@@ -44,7 +44,7 @@ export class EventDeleter {
         this.log.warn('delete failed', {
           event: eventId,
           user: userId,
-          error: error instanceof Error ? error.message : String(error),
+          error,
         });
         return { kind: 'failed', message };
       }

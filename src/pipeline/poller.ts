@@ -113,10 +113,8 @@ export class Poller {
     const { store, clock, log } = this.options;
     const started = clock.now();
     const routes = await this.routes();
-    const planText = await store.getState(STATE.plan);
     // null: no poll has ever completed, so everything found now is the baseline.
-    const lastPlan = planText === null ? null : (JSON.parse(planText) as Scope[]);
-    const totals = JSON.parse((await store.getState(STATE.totals)) ?? '{}') as Record<string, number>;
+    const { lastPlan, totals } = await this.lastPlan();
     const plan = planScan(routes, totals, this.options.pageSize);
     const backfill =
       lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
@@ -154,6 +152,18 @@ export class Poller {
     return report;
   }
 
+  /** The scans of the last successful poll (null before the first) and the totals they found per scope. */
+  private async lastPlan(): Promise<{ lastPlan: Scope[] | null; totals: Record<string, number> }> {
+    const [plan, totals] = await Promise.all([
+      this.options.store.getState(STATE.plan),
+      this.options.store.getState(STATE.totals),
+    ]);
+    return {
+      lastPlan: plan === null ? null : (JSON.parse(plan) as Scope[]),
+      totals: JSON.parse(totals ?? '{}') as Record<string, number>,
+    };
+  }
+
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.lock.then(task, task);
     this.lock = run.catch(() => undefined);
@@ -169,11 +179,9 @@ export class Poller {
   startRoute(route: Route): Promise<boolean> {
     return this.exclusive(async () => {
       const { store, log } = this.options;
-      const planText = await store.getState(STATE.plan);
+      const { lastPlan, totals } = await this.lastPlan();
       // Before the first completed poll everything is baseline anyway.
-      if (planText === null) return true;
-      const lastPlan = JSON.parse(planText) as Scope[];
-      const totals = JSON.parse((await store.getState(STATE.totals)) ?? '{}') as Record<string, number>;
+      if (lastPlan === null) return true;
       const added = planScan([route], totals, this.options.pageSize).filter(
         (scope) => !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
       );

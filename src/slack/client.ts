@@ -46,7 +46,7 @@ export async function identify(client: webApi.WebClient, log: Logger): Promise<B
       );
     }
     log.warn('Slack could not be reached at start-up; alerts will wait in the outbox until it can', {
-      error: error instanceof Error ? error.message : String(error),
+      error,
     });
     return { botId: 'B_UNKNOWN', botUserId: 'U_UNKNOWN' };
   }

@@ -30,7 +30,7 @@ export function createPermissionCheck(options: {
     } catch (error) {
       log.warn('permissions: users.info failed; denying', {
         user: userId,
-        error: error instanceof Error ? error.message : String(error),
+        error,
       });
       return false;
     }

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { EventDeleter } from '../../commands/delete.ts';
 import { DEFAULT_PAGE_SIZE } from '../../commands/parse.ts';
 import { NEXT_PAGE_ACTION_ID, renderNotice } from '../../commands/render.ts';
@@ -7,6 +7,7 @@ import { HaloError } from '../../halo/errors.ts';
 import type { EventListFilter } from '../../halo/types.ts';
 import type { Logger } from '../../log.ts';
 import { DELETE_ACTION_ID, renderDeleted, type Block, type SlackMessage } from '../blocks/index.ts';
+import { reply } from './reply.ts';
 
 export interface ActionDeps {
   readonly deleter: EventDeleter;
@@ -84,25 +85,6 @@ export function registerActions(app: App, deps: ActionDeps): void {
   });
   app.shortcut(/.*/, async ({ ack }) => ack());
   app.view(/.*/, async ({ ack }) => ack());
-}
-
-async function reply(
-  respond: RespondFn,
-  message: SlackMessage,
-  log: Logger,
-  replaceOriginal = false,
-): Promise<void> {
-  try {
-    await respond(
-      replaceOriginal
-        ? { replace_original: true, text: message.text, blocks: message.blocks }
-        : { response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks },
-    );
-  } catch (error) {
-    log.warn('the answer could not be sent to response_url', {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
 }
 
 /** The Next page button's value: `{f: filter, s: page size, p: page}`, checked field by field. */

@@ -3,6 +3,7 @@ import { parseCommand } from '../../commands/parse.ts';
 import { renderUsageError } from '../../commands/render.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
+import { reply } from './reply.ts';
 
 /**
  * `/halo`: acknowledged at once with an empty body (Slack's 3 s limit holds whatever Halo is doing); the answer
@@ -20,17 +21,6 @@ export function registerCommands(app: App, service: CommandService, log: Logger)
       channel: command.channel_id,
       command: parsed.ok ? parsed.command.kind : 'invalid',
     });
-    try {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: message.text,
-        blocks: message.blocks,
-      });
-    } catch (error) {
-      log.warn('command: the answer could not be sent to response_url', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
+    await reply(respond, message, log);
   });
 }

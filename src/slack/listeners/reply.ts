@@ -1,0 +1,24 @@
+import type { RespondFn } from '@slack/bolt';
+import type { Logger } from '../../log.ts';
+import type { SlackMessage } from '../blocks/index.ts';
+
+/**
+ * Answers through `response_url`: privately, or replacing the message a button was on. A failure is logged and
+ * swallowed: the request was acknowledged already, and there is no one else to tell.
+ */
+export async function reply(
+  respond: RespondFn,
+  message: SlackMessage,
+  log: Logger,
+  replaceOriginal = false,
+): Promise<void> {
+  try {
+    await respond(
+      replaceOriginal
+        ? { replace_original: true, text: message.text, blocks: message.blocks }
+        : { response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks },
+    );
+  } catch (error) {
+    log.warn('the answer could not be sent to response_url', { error });
+  }
+}
