@@ -132,7 +132,14 @@ export class Delivery {
         if ('unknown' in earlier) this.cannotCheck(earlier.unknown, channel);
         if (this.stopped()) return;
       }
-      await store.markSending(item.id, clock.now());
+      if (!(await store.markSending(item.id, clock.now()))) {
+        // Another replica leads now, or the row is no longer pending: posting it could repeat it.
+        log.info('delivery: row not claimed; leaving it to whoever holds it', {
+          channel,
+          key: item.dedupKey,
+        });
+        return;
+      }
       const result = await poster.post(channel, message, item.dedupKey);
       const now = clock.now();
       state.notBefore = now + this.gapMs;

@@ -232,6 +232,8 @@ export class Poller {
     const queue = new PQueue({ concurrency: this.options.scanConcurrency });
     const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
     const failures: unknown[] = [];
+    // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few
+    // scopes per plan) next to the page's parsing.
     const isNews = (event: HaloEvent): boolean => lastPlan !== null && planCovers(lastPlan, event);
     await Promise.all(
       plan.map(async (scope) => {
@@ -246,7 +248,7 @@ export class Poller {
                   if (routes.some((r) => routeMatches(r, event))) backfill.offer(event);
                 }
               }
-              result.staged += await store.recordPage(page.events, isNews);
+              result.staged += await store.recordPage(page.events, page.events.map(isNews));
             },
           });
           result.requests += scanned.pages;

@@ -157,16 +157,16 @@ class SqliteStore implements Store {
     this.insertSeenPage = db.prepare(
       'INSERT OR IGNORE INTO seen (event_id) SELECT value FROM json_each(?) RETURNING event_id',
     );
-    this.recordPageTx = db.transaction((events: readonly HaloEvent[], isNews: (e: HaloEvent) => boolean) => {
+    this.recordPageTx = db.transaction((events: readonly HaloEvent[], news: readonly boolean[]) => {
       const inserted = this.insertSeenPage.all(JSON.stringify(events.map((e) => e.eventId))) as {
         event_id: string;
       }[];
       if (inserted.length === 0) return 0;
       const unseen = new Set(inserted.map((row) => row.event_id));
       let staged = 0;
-      for (const event of events) {
+      for (const [i, event] of events.entries()) {
         // `delete`: an ID listed twice on one page is staged once.
-        if (!unseen.delete(event.eventId) || !isNews(event)) continue;
+        if (!unseen.delete(event.eventId) || news[i] !== true) continue;
         this.insertStaged.run(event.eventId, JSON.stringify(event), event.dateCreated);
         staged++;
       }
@@ -174,8 +174,8 @@ class SqliteStore implements Store {
     });
   }
 
-  recordPage(events: readonly HaloEvent[], isNews: (event: HaloEvent) => boolean): Promise<number> {
-    return Promise.resolve(this.recordPageTx(events, isNews));
+  recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number> {
+    return Promise.resolve(this.recordPageTx(events, news));
   }
 
   stage(events: readonly HaloEvent[]): Promise<void> {
@@ -252,9 +252,12 @@ class SqliteStore implements Store {
     });
   }
 
-  markSending(id: number, now: number): Promise<void> {
-    this.db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?').run(now, id);
-    return Promise.resolve();
+  markSending(id: number, now: number): Promise<boolean> {
+    // One process holds the file, so a pending row is always this process's to post.
+    const result = this.db
+      .prepare(`UPDATE outbox SET sent_at = ? WHERE id = ? AND state = 'pending'`)
+      .run(now, id);
+    return Promise.resolve(result.changes > 0);
   }
 
   markDelivered(id: number, now: number): Promise<void> {

@@ -62,9 +62,18 @@ export interface DeletionRecord {
   readonly alreadyDeleted: boolean;
 }
 
+/**
+ * The store's contract, implemented by SQLite (one process) and PostgreSQL (several replicas). Every method is
+ * async and takes plain data, never a callback: a PostgreSQL transaction spans network round trips, and a callback
+ * run inside one would hold its locks for as long as the caller takes. `test/contract/store.contract.ts` is the
+ * one test suite both implementations pass.
+ */
 export interface Store {
-  /** Records a scanned page. Unseen events for which `isNews` holds are staged for routing. Returns how many. */
-  recordPage(events: readonly HaloEvent[], isNews: (event: HaloEvent) => boolean): Promise<number>;
+  /**
+   * Records a scanned page as seen, in one transaction. `news[i]` says whether `events[i]`, if it was not seen
+   * before, is news (staged for routing) or a baseline (only recorded). Returns how many were staged.
+   */
+  recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number>;
   /** Stages events directly (the first start's backfill); already-staged ones are ignored. */
   stage(events: readonly HaloEvent[]): Promise<void>;
   /** Staged events, oldest first by date then ID. */
@@ -78,8 +87,12 @@ export interface Store {
   /** Channels with an outbox row due at `now`. */
   dueChannels(now: number): Promise<string[]>;
   nextDue(channel: string, now: number): Promise<OutboxItem | null>;
-  /** Written before each post, so that a post cut short (even by kill -9) is known to be uncertain. */
-  markSending(id: number, now: number): Promise<void>;
+  /**
+   * Claims a row for one post, written before it so that a post cut short (even by kill -9) is known to be
+   * uncertain. False when the row may not be posted by this process: it is no longer pending, or (PostgreSQL)
+   * another replica leads now or holds the row. The caller must then not post it.
+   */
+  markSending(id: number, now: number): Promise<boolean>;
   markDelivered(id: number, now: number): Promise<void>;
   /** Keeps `sentAt`: the failed attempt may have posted after all. */
   markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>;

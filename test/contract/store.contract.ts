@@ -1,0 +1,312 @@
+/**
+ * The one contract every Store implementation passes. Each implementation's test file calls `storeContract` with
+ * a harness that opens a store on a fresh, empty database; the behaviour asserted here is what the pipeline and
+ * the commands rely on, whatever the database.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HaloEvent } from '../../src/halo/types.ts';
+import type { NewOutboxItem, Store } from '../../src/store/store.ts';
+
+export interface StoreHarness {
+  /** A store on a fresh, empty database. */
+  fresh(): Promise<Store>;
+  /** A new store on the database of the last `fresh()`, whose store has been closed. */
+  reopen(): Promise<Store>;
+}
+
+export function event(
+  eventId: string,
+  dateCreated = '2024-05-01 12:00',
+  key = 'target-scan-start',
+): HaloEvent {
+  return {
+    eventId,
+    subject: `Subject ${eventId}`,
+    dateCreated,
+    key,
+    url: `https://www.halosecurity.com/link?q=user-event&id=${eventId}`,
+    target: { name: '', id: 1, host: 'www.example.com' },
+  };
+}
+
+export function alert(channel: string, eventId: string): NewOutboxItem {
+  return {
+    channel,
+    kind: 'alert',
+    payload: JSON.stringify(event(eventId)),
+    dedupKey: `${channel}:event:${eventId}`,
+  };
+}
+
+/** Every event of a page is news. */
+const all = (n: number): boolean[] => Array<boolean>(n).fill(true);
+
+export function storeContract(harness: StoreHarness): void {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await harness.fresh();
+  });
+  afterEach(() => store.close());
+
+  describe('seen and staged events', () => {
+    it('records every event as seen and stages only the unseen ones that are news', async () => {
+      const [a, b, c] = [event('a'), event('b'), event('c')];
+      expect(await store.recordPage([a, b, c], [true, false, true])).toBe(2);
+      expect(await store.staged()).toEqual([a, c]);
+      // Seen before: never staged again, whatever the page says now.
+      expect(await store.recordPage([a, b, c, event('d')], [true, true, true, true])).toBe(1);
+      expect((await store.staged()).map((e) => e.eventId)).toEqual(['a', 'c', 'd']);
+      expect(await store.stats()).toEqual({ seen: 4, staged: 3, pending: 0, failed: 0, delivered: 0 });
+    });
+
+    it('records a baseline silently, and stages an ID listed twice on one page once', async () => {
+      expect(await store.recordPage([event('a')], [false])).toBe(0);
+      expect(await store.recordPage([event('a'), event('b'), event('b')], [true, true, true])).toBe(1);
+      expect((await store.staged()).map((e) => e.eventId)).toEqual(['b']);
+      expect(await store.stats()).toMatchObject({ seen: 2, staged: 1 });
+    });
+
+    it('stages events directly, once, marking them seen', async () => {
+      await store.stage([event('x'), event('y')]);
+      await store.stage([event('x')]);
+      expect((await store.staged()).map((e) => e.eventId)).toEqual(['x', 'y']);
+      expect(await store.recordPage([event('x'), event('y')], all(2))).toBe(0);
+      expect(await store.stats()).toMatchObject({ seen: 2, staged: 2 });
+    });
+
+    it('returns staged events oldest first by date, then by ID, exactly as recorded', async () => {
+      const odd: HaloEvent = { ...event('z'), target: null, url: '' };
+      await store.recordPage(
+        [event('b', '2024-05-02 09:00'), event('c', '2024-05-01 10:00'), event('a', '2024-05-01 10:00'), odd],
+        all(4),
+      );
+      expect(await store.staged()).toEqual([
+        event('a', '2024-05-01 10:00'),
+        event('c', '2024-05-01 10:00'),
+        odd,
+        event('b', '2024-05-02 09:00'),
+      ]);
+    });
+  });
+
+  describe('routing to the outbox', () => {
+    it('adds outbox rows and unstages their events in one step', async () => {
+      await store.recordPage([event('a'), event('b'), event('c')], all(3));
+      await store.route([alert('C1', 'a'), alert('C2', 'a'), alert('C1', 'b')], ['a', 'b'], 1000);
+      expect((await store.staged()).map((e) => e.eventId)).toEqual(['c']);
+      expect(await store.stats()).toEqual({ seen: 3, staged: 1, pending: 3, failed: 0, delivered: 0 });
+    });
+
+    it('routes all or nothing: a bad row leaves the outbox and the staged events as they were', async () => {
+      await store.recordPage([event('a'), event('b')], all(2));
+      // A null payload makes the second insert throw (NOT NULL), after the first has been written.
+      const bad = { ...alert('C2', 'b'), payload: null } as unknown as NewOutboxItem;
+      // `then` so that a synchronous throw and a rejection are both caught.
+      await expect(
+        Promise.resolve().then(() => store.route([alert('C1', 'a'), bad], ['a', 'b'], 1000)),
+      ).rejects.toThrow(/NOT NULL|null value/i);
+      expect(await store.stats()).toEqual({ seen: 2, staged: 2, pending: 0, failed: 0, delivered: 0 });
+    });
+
+    it('ignores a row whose dedup key is already in the outbox', async () => {
+      await store.route([alert('C1', 'a')], [], 1000);
+      await store.route([alert('C1', 'a'), { ...alert('C1', 'a'), payload: '{"changed":true}' }], [], 2000);
+      expect(await store.stats()).toMatchObject({ pending: 1 });
+      expect(await store.nextDue('C1', 2000)).toMatchObject({ payload: JSON.stringify(event('a')) });
+    });
+
+    it('lists due channels and gives each channel its rows in order, when due', async () => {
+      await store.route([alert('C2', 'a'), alert('C1', 'b'), alert('C2', 'c')], [], 1000);
+      await store.route([alert('C3', 'd')], [], 5000);
+      expect(await store.dueChannels(999)).toEqual([]);
+      expect((await store.dueChannels(1000)).sort()).toEqual(['C1', 'C2']);
+      expect((await store.dueChannels(5000)).sort()).toEqual(['C1', 'C2', 'C3']);
+      expect(await store.nextDue('C3', 4999)).toBeNull();
+      expect(await store.nextDue('C2', 1000)).toEqual({
+        id: 1,
+        channel: 'C2',
+        kind: 'alert',
+        payload: JSON.stringify(event('a')),
+        dedupKey: 'C2:event:a',
+        attempts: 0,
+        sentAt: null,
+      });
+      await store.markDelivered(1, 1100);
+      expect(await store.nextDue('C2', 1100)).toMatchObject({ id: 3, dedupKey: 'C2:event:c' });
+      await store.markDelivered(3, 1200);
+      expect(await store.nextDue('C2', 1200)).toBeNull();
+      expect((await store.dueChannels(5000)).sort()).toEqual(['C1', 'C3']);
+      expect(await store.stats()).toMatchObject({ pending: 2, delivered: 2 });
+    });
+
+    it('keeps a row for retry: counted, postponed, with its error', async () => {
+      await store.route([alert('C1', 'a')], [], 1000);
+      await store.markRetry(1, 3000, 'http_503');
+      expect(await store.nextDue('C1', 2999)).toBeNull();
+      expect(await store.dueChannels(2999)).toEqual([]);
+      expect(await store.nextDue('C1', 3000)).toMatchObject({ id: 1, attempts: 1 });
+      await store.markRetry(1, 4000, 'http_503');
+      expect(await store.nextDue('C1', 4000)).toMatchObject({ attempts: 2 });
+      expect(await store.stats()).toMatchObject({ pending: 1, failed: 0 });
+    });
+
+    it('remembers when a post began, across a retry, so that the retry can look for it first', async () => {
+      await store.route([alert('C1', 'a'), alert('C1', 'b')], [], 1000);
+      expect(await store.nextDue('C1', 1000)).toMatchObject({ id: 1, sentAt: null });
+      await store.markSending(1, 1500);
+      expect(await store.nextDue('C1', 1500)).toMatchObject({ id: 1, sentAt: 1500, attempts: 0 });
+      await store.markRetry(1, 3000, 'request_error: ETIMEDOUT');
+      expect(await store.nextDue('C1', 3000)).toMatchObject({ id: 1, sentAt: 1500, attempts: 1 });
+      await store.markSending(1, 3100);
+      expect(await store.nextDue('C1', 3100)).toMatchObject({ id: 1, sentAt: 3100 });
+      await store.markDelivered(1, 3200);
+      expect(await store.nextDue('C1', 3200)).toMatchObject({ id: 2, sentAt: null });
+      // Kept across a close and reopen: a kill -9 mid-post leaves the row uncertain.
+      await store.markSending(2, 3300);
+      await store.close();
+      store = await harness.reopen();
+      expect(await store.nextDue('C1', 3300)).toMatchObject({ id: 2, sentAt: 3300 });
+    });
+
+    it('records failures, newest first, and fails every pending row of a channel at once', async () => {
+      await store.route([alert('C1', 'a'), alert('C1', 'b'), alert('C1', 'c'), alert('C2', 'd')], [], 1000);
+      await store.markDelivered(1, 1500);
+      await store.markRetry(2, 9000, 'http_503');
+      await store.markFailed(4, 'msg_too_long', 2000);
+      expect(await store.failChannel('C1', 'is_archived', 3000)).toBe(2);
+      expect(await store.failChannel('C1', 'is_archived', 3000)).toBe(0);
+      expect(await store.dueChannels(10_000)).toEqual([]);
+      expect(await store.stats()).toMatchObject({ pending: 0, failed: 3, delivered: 1 });
+      expect(await store.recentFailures(10)).toEqual([
+        { channel: 'C1', kind: 'alert', error: 'is_archived', at: 3000 },
+        { channel: 'C1', kind: 'alert', error: 'is_archived', at: 3000 },
+        { channel: 'C2', kind: 'alert', error: 'msg_too_long', at: 2000 },
+      ]);
+      expect(await store.recentFailures(1)).toHaveLength(1);
+    });
+
+    it('prunes delivered rows older than the cut-off, and nothing else', async () => {
+      await store.route([alert('C1', 'a'), alert('C1', 'b'), alert('C1', 'c'), alert('C1', 'd')], [], 0);
+      await store.markDelivered(1, 100);
+      await store.markDelivered(2, 300);
+      await store.markFailed(3, 'no_text', 100);
+      await store.prune(200);
+      expect(await store.stats()).toMatchObject({ delivered: 1, failed: 1, pending: 1 });
+    });
+  });
+
+  describe('state', () => {
+    it('keeps key/value state', async () => {
+      expect(await store.getState('last_plan')).toBeNull();
+      await store.setState({ last_plan: '[{}]', scan_totals: '{"all":5}' });
+      await store.setState({ last_plan: '[]' });
+      expect(await store.getState('last_plan')).toBe('[]');
+      expect(await store.getState('scan_totals')).toBe('{"all":5}');
+    });
+  });
+
+  describe('subscriptions', () => {
+    const sub = (channel: string, keys: string[], targetIds: number[] = []) => ({
+      channel,
+      keys,
+      targetIds,
+      createdBy: 'U0123ABCD',
+      createdAt: 1000,
+    });
+
+    it('adds a subscription, and returns the existing one for the same filters in any order', async () => {
+      expect(await store.addSubscription(sub('C1', ['b', 'a'], [10, 9]))).toEqual({
+        subscription: {
+          id: 1,
+          channel: 'C1',
+          keys: ['a', 'b'],
+          targetIds: [9, 10],
+          createdBy: 'U0123ABCD',
+          createdAt: 1000,
+        },
+        created: true,
+      });
+      const again = await store.addSubscription({
+        ...sub('C1', ['a', 'b'], [9, 10]),
+        createdBy: 'U999',
+        createdAt: 5,
+      });
+      expect(again).toEqual({
+        subscription: {
+          id: 1,
+          channel: 'C1',
+          keys: ['a', 'b'],
+          targetIds: [9, 10],
+          createdBy: 'U0123ABCD',
+          createdAt: 1000,
+        },
+        created: false,
+      });
+      expect(await store.addSubscription(sub('C2', ['a', 'b'], [9, 10]))).toMatchObject({
+        subscription: { id: 2 },
+        created: true,
+      });
+      expect(await store.addSubscription(sub('C1', []))).toMatchObject({
+        subscription: { id: 3 },
+        created: true,
+      });
+    });
+
+    it('lists, removes one (only in its channel) and removes all of a channel', async () => {
+      await store.addSubscription(sub('C1', ['a']));
+      await store.addSubscription(sub('C2', ['a']));
+      await store.addSubscription(sub('C1', [], [42]));
+      expect((await store.subscriptions()).map((s) => [s.id, s.channel])).toEqual([
+        [1, 'C1'],
+        [2, 'C2'],
+        [3, 'C1'],
+      ]);
+      expect((await store.subscriptions('C1')).map((s) => s.id)).toEqual([1, 3]);
+      expect(await store.subscriptions('C9')).toEqual([]);
+      expect(await store.removeSubscription('C2', 1)).toBe(false);
+      expect(await store.removeSubscription('C1', 1)).toBe(true);
+      expect(await store.removeSubscription('C1', 1)).toBe(false);
+      expect(await store.removeAllSubscriptions('C1')).toBe(1);
+      expect(await store.removeAllSubscriptions('C1')).toBe(0);
+      expect((await store.subscriptions()).map((s) => s.id)).toEqual([2]);
+    });
+  });
+
+  describe('deletions', () => {
+    it('records who deleted an event, the latest record winning', async () => {
+      expect(await store.deletion('ev-1')).toBeNull();
+      await store.recordDeletion({ eventId: 'ev-1', userId: 'U1', at: 1000, alreadyDeleted: false });
+      expect(await store.deletion('ev-1')).toEqual({
+        eventId: 'ev-1',
+        userId: 'U1',
+        at: 1000,
+        alreadyDeleted: false,
+      });
+      await store.recordDeletion({ eventId: 'ev-1', userId: 'U2', at: 2000, alreadyDeleted: true });
+      expect(await store.deletion('ev-1')).toEqual({
+        eventId: 'ev-1',
+        userId: 'U2',
+        at: 2000,
+        alreadyDeleted: true,
+      });
+    });
+  });
+
+  describe('the database', () => {
+    it('keeps everything across a close and reopen', async () => {
+      await store.recordPage([event('a')], [true]);
+      await store.route([alert('C1', 'a')], ['a'], 1000);
+      await store.addSubscription({ channel: 'C1', keys: [], targetIds: [], createdBy: 'U1', createdAt: 1 });
+      await store.setState({ last_plan: '[{}]' });
+      await store.close();
+      store = await harness.reopen();
+      expect(await store.stats()).toEqual({ seen: 1, staged: 0, pending: 1, failed: 0, delivered: 0 });
+      expect(await store.subscriptions()).toHaveLength(1);
+      expect(await store.getState('last_plan')).toBe('[{}]');
+      // Closing twice is harmless.
+      await store.close();
+      await store.close();
+    });
+  });
+}

@@ -1,0 +1,130 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { StoreError, type Store } from '../../src/store/store.ts';
+import { event, storeContract } from '../contract/store.contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'halo-store-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+const freshPath = (): string => join(dir, `store-${++n}`, 'halo.db');
+
+describe('the SQLite store passes the store contract', () => {
+  let path = '';
+  storeContract({
+    fresh: () => {
+      path = freshPath();
+      return Promise.resolve(openSqliteStore(path));
+    },
+    reopen: () => Promise.resolve(openSqliteStore(path)),
+  });
+});
+
+/** Captures the error `fn` throws. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
+let store: Store;
+let path: string;
+
+beforeEach(() => {
+  path = freshPath();
+  store = openSqliteStore(path);
+});
+afterEach(() => store.close());
+
+describe('the file', () => {
+  it('refuses a second store on the same file while the first is open', async () => {
+    await store.setState({ a: '1' });
+    const error = thrown(() => openSqliteStore(path));
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ name: 'StoreError' });
+    expect((error as Error).message).toBe(
+      `The database ${path} is in use by another process (is another halo-slack running?). Stop it, or set DATABASE_URL to another file.`,
+    );
+    // The first store is unharmed, and the file opens again once it is closed.
+    expect(await store.getState('a')).toBe('1');
+    await store.close();
+    store = openSqliteStore(path);
+    expect(await store.getState('a')).toBe('1');
+  });
+
+  it('says so when the folder of the path is a regular file', () => {
+    const file = join(dir, `not-a-folder-${++n}`);
+    writeFileSync(file, 'x');
+    const error = thrown(() => openSqliteStore(join(file, 'halo.db')));
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The database ${join(file, 'halo.db')} cannot be created: part of its folder path is a file`,
+      ),
+    );
+    expect((error as Error).message).toContain('DATABASE_URL');
+  });
+
+  it('says so when the file is not a database', () => {
+    const file = join(dir, `garbage-${++n}.db`);
+    writeFileSync(file, 'this is not sqlite '.repeat(100));
+    const error = thrown(() => openSqliteStore(file));
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The file ${file} is not a halo-slack database \\(.+\\)\\. Set DATABASE_URL to another file\\.$`,
+      ),
+    );
+  });
+
+  it('upgrades a store made before outbox rows remembered their last post', async () => {
+    await store.close();
+    const old = freshPath();
+    mkdirSync(dirname(old));
+    const db = new Database(old);
+    db.exec(`
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        dedup_key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        done_at INTEGER
+      );
+      INSERT INTO outbox (channel, kind, payload, dedup_key, attempts, created_at)
+        VALUES ('C1', 'alert', '{}', 'C1:event:old', 2, 1000);
+    `);
+    db.close();
+    store = openSqliteStore(old);
+    expect(await store.nextDue('C1', 1000)).toMatchObject({
+      dedupKey: 'C1:event:old',
+      attempts: 2,
+      sentAt: null,
+    });
+    await store.markSending(1, 2000);
+    expect(await store.nextDue('C1', 2000)).toMatchObject({ sentAt: 2000 });
+    // Opening it again does not try to add the column twice.
+    await store.close();
+    store = openSqliteStore(old);
+    expect(await store.nextDue('C1', 2000)).toMatchObject({ sentAt: 2000 });
+  });
+
+  it('works in memory', async () => {
+    const memory = openSqliteStore(':memory:');
+    await memory.recordPage([event('a')], [true]);
+    expect(await memory.stats()).toMatchObject({ seen: 1, staged: 1 });
+    await memory.close();
+  });
+});
