@@ -59,22 +59,32 @@ export async function scanEvents(
     await onPage(page);
     return { total: page.total, returned: page.returned };
   };
+  /**
+   * Reads the pages at `starts` with at most `queue.concurrency` of them queued or in flight at once. Enqueueing
+   * every page up front held them all: p-queue keeps its consumed entries (each closing over its resolved page)
+   * until half the queue is consumed, so a scan kept up to half of Halo's events alive (~75 MB at 500k events).
+   * A short queue also leaves room for other Halo requests (a `/halo events` command) between a scan's pages.
+   */
   const fetchAll = async (starts: readonly number[]): Promise<void> => {
-    const results = await Promise.allSettled(
-      starts.map((start) =>
-        fetchPage(start).catch((error: unknown) => {
+    let next = 0;
+    const errors: unknown[] = [];
+    const worker = async (): Promise<void> => {
+      while (next < starts.length && errors.length === 0) {
+        const start = starts[next++]!;
+        try {
+          await fetchPage(start);
+        } catch (error) {
+          errors.push(error);
           failed.abort();
-          throw error;
-        }),
-      ),
-    );
+        }
+      }
+    };
+    const width = Math.max(1, Math.min(queue.concurrency, starts.length));
+    await Promise.all(Array.from({ length: width }, worker));
     // The first real failure, not the aborts it caused in its siblings.
-    const reasons = results.flatMap((result) =>
-      result.status === 'rejected' ? [result.reason as unknown] : [],
-    );
     const cause =
-      reasons.find((reason) => !(reason instanceof Error && reason.name === 'AbortError')) ?? reasons[0];
-    if (reasons.length > 0) throw cause;
+      errors.find((reason) => !(reason instanceof Error && reason.name === 'AbortError')) ?? errors[0];
+    if (errors.length > 0) throw cause;
   };
 
   const first = await fetchPage(0);

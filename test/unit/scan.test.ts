@@ -244,6 +244,28 @@ describe('scanEvents: concurrency', () => {
     expect(server.requests).toHaveLength(12);
     expect(server.maxInFlight).toBe(2);
   });
+  it('never queues more pages than it can run at once, so no finished page is held until the scan ends', async () => {
+    // p-queue keeps consumed entries, each holding its resolved page, until half its queue is consumed: a scan
+    // that queued every page up front kept up to half of Halo's events alive (memory grew with the account).
+    server.total = 40_000;
+    const queue = new PQueue({ concurrency: 3 });
+    let maxQueued = 0;
+    await scanEvents(
+      client,
+      {},
+      {
+        pageSize: 1000,
+        queue,
+        signal: new AbortController().signal,
+        onPage: () => {
+          maxQueued = Math.max(maxQueued, queue.size + queue.pending);
+          return Promise.resolve();
+        },
+      },
+    );
+    expect(server.requests).toHaveLength(40);
+    expect(maxQueued).toBeLessThanOrEqual(3);
+  });
 });
 
 describe('scanEvents: failure', () => {
