@@ -37,9 +37,6 @@ export interface StartOptions {
   readonly log?: Logger;
 }
 
-/** Time allowed for posts in flight at shutdown; the whole stop stays well inside 10 s. */
-const DRAIN_MS = 6000;
-
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
   const clock = options.clock ?? systemClock;
   const log =
@@ -49,6 +46,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
     });
 
+  const { delays } = config;
   const store = openSqliteStore(config.databasePath);
   try {
     const slack = createWebClient(config, log, 2);
@@ -57,6 +55,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       apiUrl: config.halo.apiUrl,
       apiKey: config.halo.apiKey,
       timeoutMs: config.halo.timeoutMs,
+      backoffMs: delays.haloBackoffMs,
       clock,
     });
     const defaultRoute: Route | null =
@@ -70,6 +69,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       clock,
       log,
       render: renderOutboxItem,
+      gapMs: delays.slackGapMs,
+      backoffMs: delays.slackBackoffMs,
+      backoffCapMs: delays.slackBackoffCapMs,
+      tickMs: delays.deliveryTickMs,
     });
     const poller = new Poller({
       halo,
@@ -77,6 +80,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       clock,
       log,
       intervalMs: config.halo.pollIntervalMs,
+      failureBackoffMs: delays.pollBackoffMs,
+      failureBackoffCapMs: delays.pollBackoffCapMs,
       scanConcurrency: config.halo.scanConcurrency,
       pageSize: MAX_PAGE_SIZE,
       backfill: config.alerts.backfill,
@@ -133,7 +138,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       // Checked once above; otherwise Bolt calls auth.test before acknowledging the first request.
       tokenVerificationEnabled: false,
       logger: boltLogger(log),
-      clientOptions: { slackApiUrl: config.slack.apiUrl, timeout: 10_000, retryConfig: { retries: 2 } },
+      clientOptions: {
+        slackApiUrl: config.slack.apiUrl,
+        timeout: delays.slackTimeoutMs,
+        retryConfig: { retries: 2 },
+      },
     });
     app.error(async (error) => {
       log.error('slack: a listener failed', { error: error.message });
@@ -166,7 +175,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           log.info('stopping: finishing posts in flight');
           server.close();
           await poller.stop();
-          await delivery.stop(DRAIN_MS);
+          await delivery.stop(delays.drainMs);
           server.closeAllConnections();
           await store.close();
           log.info('stopped');

@@ -2,6 +2,7 @@
  * Configuration is read once, here, from the environment (dotenv fills gaps from `.env`; a real variable wins).
  * Every problem is collected so that a user fixes them all in one go rather than one per restart.
  */
+import { parseDelayOverrides, PRODUCTION_DELAYS, type Delays } from './delays.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -31,6 +32,8 @@ export interface Config {
   readonly databasePath: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  /** Production delays unless `TEST_DELAYS` shortens some (tests only). */
+  readonly delays: Delays;
 }
 
 export class ConfigError extends Error {
@@ -143,13 +146,19 @@ export function parseConfig(env: Env): Config {
   if (logLevel === undefined)
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
 
+  const { overrides, problems: delayProblems } = parseDelayOverrides(read('TEST_DELAYS'));
+  problems.push(...delayProblems);
+  const { pollIntervalMs, haloTimeoutMs, ...delayOverrides } = overrides;
+  const intervalSeconds = integer('HALO_POLL_INTERVAL_SECONDS', 60, 1, 86_400);
+  const timeoutSeconds = integer('HALO_TIMEOUT_SECONDS', 10, 1, 300);
+
   const config: Config = {
     slack: { botToken, signingSecret, apiUrl: slackApiUrl, adminUsers },
     halo: {
       apiKey,
       apiUrl: haloApiUrl,
-      pollIntervalMs: integer('HALO_POLL_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
-      timeoutMs: integer('HALO_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
+      pollIntervalMs: pollIntervalMs ?? intervalSeconds * 1000,
+      timeoutMs: haloTimeoutMs ?? timeoutSeconds * 1000,
       scanConcurrency: integer('HALO_SCAN_CONCURRENCY', 4, 1, 16),
     },
     alerts: {
@@ -162,6 +171,7 @@ export function parseConfig(env: Env): Config {
     databasePath,
     port: integer('PORT', 3000, 0, 65_535),
     logLevel: logLevel ?? 'info',
+    delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
   };
   if (problems.length > 0) {
     // A secret pasted into the wrong variable would be echoed in a problem, and from there into a terminal or CI log.

@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
+import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { SlackMessage } from '../slack/blocks/index.ts';
 import { failureHint } from '../slack/failure.ts';
@@ -47,14 +48,14 @@ export class Delivery {
   private readonly uncheckable = new Set<string>();
 
   constructor(private readonly options: DeliveryOptions) {
-    this.gapMs = options.gapMs ?? 1000;
+    this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.maxAttempts = options.maxAttempts ?? 8;
-    this.backoffMs = options.backoffMs ?? 2000;
-    this.backoffCapMs = options.backoffCapMs ?? 300_000;
+    this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
+    this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
   }
 
   start(): void {
-    this.ticker = setInterval(() => this.kick(), this.options.tickMs ?? 1000);
+    this.ticker = setInterval(() => this.kick(), this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs);
     this.kick();
   }
 

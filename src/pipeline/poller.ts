@@ -4,6 +4,7 @@ import type { HaloClient } from '../halo/client.ts';
 import { HaloAuthError, HaloError } from '../halo/errors.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
+import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { Newest } from './newest.ts';
@@ -16,6 +17,9 @@ export interface PollerOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly intervalMs: number;
+  /** Wait after the first failed poll, doubling per failure up to the cap (see `failureDelayMs`). */
+  readonly failureBackoffMs?: number;
+  readonly failureBackoffCapMs?: number;
   readonly scanConcurrency: number;
   readonly pageSize: number;
   /** On the very first poll, how many existing events to post anyway. */
@@ -47,9 +51,16 @@ export interface PollReport {
   readonly ms: number;
 }
 
-/** Backoff after failed polls: doubling from 1 s, capped so that polling resumes within 30 s of Halo recovering. */
-export function failureDelayMs(consecutiveFailures: number): number {
-  return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveFailures - 1));
+/**
+ * Backoff after failed polls: doubling from 1 s, capped so that polling resumes within 30 s of Halo recovering
+ * (production delays; tests shorten both).
+ */
+export function failureDelayMs(
+  consecutiveFailures: number,
+  first = PRODUCTION_DELAYS.pollBackoffMs,
+  cap = PRODUCTION_DELAYS.pollBackoffCapMs,
+): number {
+  return backoffMs(consecutiveFailures, first, cap);
 }
 
 /** A scan this large allocates tens of MB that are garbage the moment it ends. */
@@ -103,7 +114,7 @@ export class Poller {
       const failures = this.status.consecutiveFailures;
       // Start to start, so that an event waits at most one interval plus the scan itself.
       const delay =
-        failures > 0 ? failureDelayMs(failures) : Math.max(0, intervalMs - (clock.now() - started));
+        failures > 0 ? this.failureDelay(failures) : Math.max(0, intervalMs - (clock.now() - started));
       await sleep(delay, signal);
     }
   }
@@ -289,6 +300,10 @@ export class Poller {
     return items.length;
   }
 
+  private failureDelay(failures: number): number {
+    return failureDelayMs(failures, this.options.failureBackoffMs, this.options.failureBackoffCapMs);
+  }
+
   private recordFailure(error: unknown): void {
     const { log, clock } = this.options;
     const message = error instanceof Error ? error.message : String(error);
@@ -307,7 +322,7 @@ export class Poller {
     this.lastLoggedError = { message, at: now };
     const fields = {
       failures: this.status.consecutiveFailures,
-      retryInMs: failureDelayMs(this.status.consecutiveFailures),
+      retryInMs: this.failureDelay(this.status.consecutiveFailures),
     };
     if (error instanceof HaloAuthError) log.error(message, fields);
     else if (error instanceof HaloError) log.warn(`poll failed: ${message}`, fields);

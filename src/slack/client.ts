@@ -12,7 +12,7 @@ export function createWebClient(config: Config, log: Logger, retries: number): w
     slackApiUrl: config.slack.apiUrl,
     logger: boltLogger(log),
     logLevel: webApi.LogLevel.WARN,
-    timeout: 10_000,
+    timeout: config.delays.slackTimeoutMs,
     rejectRateLimitedCalls: true,
     retryConfig: { retries, factor: 2, minTimeout: 500, maxTimeout: 4000 },
   });

@@ -26,13 +26,13 @@ const outages: HaloOutage[] = [
     lastError: /HTTP 502/,
   },
   {
-    fault: 'HTTP 503 + Retry-After, 3 polls running',
+    fault: 'HTTP 503 + Retry-After: 0.3, 3 polls running',
     apply: (s) =>
       (s.fakes.halo.fault = onList({
         kind: 'status',
         status: 503,
         body: '',
-        headers: { 'retry-after': '1' },
+        headers: { 'retry-after': '0.3' },
       })),
     clear: (s) => (s.fakes.halo.fault = undefined),
     lastError: /HTTP 503/,

@@ -1,7 +1,7 @@
 // SIGTERM: the bot finishes the post in flight, keeps the rest in the outbox, and is gone within 10 s.
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { waitFor, type ChildBot } from '../harness.ts';
+import { FAST_DELAYS, waitFor, type ChildBot } from '../harness.ts';
 import {
   ALERTS,
   completedPolls,
@@ -40,11 +40,12 @@ describe('SIGTERM', ROOMY, () => {
     const { halo, slack } = await s.start();
     halo.addEvent();
     const proxy = await s.proxy();
-    const env = s.env({ SLACK_API_URL: proxy.apiUrl });
+    // The post is held 1 s; the drain (1 s in the suite's delays, 6 s in production) must cover it.
+    const env = s.env({ SLACK_API_URL: proxy.apiUrl, TEST_DELAYS: `${FAST_DELAYS},drain=4000` });
     const first = await s.spawn(env);
     await logMatch(first, /poll: baseline recorded/);
 
-    proxy.hold = ({ method }) => (method === 'chat.postMessage' ? 2000 : undefined);
+    proxy.hold = ({ method }) => (method === 'chat.postMessage' ? 1000 : undefined);
     const events = [1, 2, 3].map((m) => halo.addEvent({ date_created: `2026-01-01 10:0${m}` }));
     await waitFor('a post in flight', () => slack.posts.length === 1 && proxy.holding() === 1);
     const stop = await sigterm(first);

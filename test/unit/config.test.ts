@@ -20,6 +20,18 @@ const DEFAULTS: Config = {
   databasePath: './data/halo-slack.db',
   port: 3000,
   logLevel: 'info',
+  // The production delays the README promises (Operations): tests shorten them only through TEST_DELAYS.
+  delays: {
+    slackTimeoutMs: 10_000,
+    slackGapMs: 1000,
+    slackBackoffMs: 2000,
+    slackBackoffCapMs: 60_000,
+    deliveryTickMs: 1000,
+    pollBackoffMs: 1000,
+    pollBackoffCapMs: 30_000,
+    haloBackoffMs: 300,
+    drainMs: 6000,
+  },
 };
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
@@ -108,6 +120,7 @@ describe('parseConfig: defaults and every variable', () => {
       databasePath: '/var/lib/halo-slack/bot.db',
       port: 0,
       logLevel: 'debug',
+      delays: DEFAULTS.delays,
     } satisfies Config);
   });
 
@@ -154,6 +167,31 @@ describe('parseConfig: defaults and every variable', () => {
     }
     expect(parseConfig({ ...REQUIRED, HALO_ALERT_CHANNEL: 'G01ABC' }).alerts.channel).toBe('G01ABC');
     expect(parseConfig({ ...REQUIRED, HALO_ALERT_CHANNEL: 'D01ABC' }).alerts.channel).toBe('D01ABC');
+  });
+});
+
+describe('parseConfig: TEST_DELAYS', () => {
+  it('shortens only the delays it names, the poll interval and Halo timeout included', () => {
+    const config = parseConfig({
+      ...REQUIRED,
+      HALO_POLL_INTERVAL_SECONDS: '30',
+      TEST_DELAYS: 'slackTimeout=500, slackBackoff=20,drain=0,pollInterval=150,haloTimeout=250',
+    });
+    expect(config.delays).toEqual({
+      ...DEFAULTS.delays,
+      slackTimeoutMs: 500,
+      slackBackoffMs: 20,
+      drainMs: 0,
+    });
+    expect([config.halo.pollIntervalMs, config.halo.timeoutMs]).toEqual([150, 250]);
+  });
+
+  it('refuses an unknown name or a value that is not whole milliseconds, echoing no value', () => {
+    expect(problems({ ...REQUIRED, TEST_DELAYS: 'slackBackof=20,drain=-1,xoxb-123-secret' })).toEqual([
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, pollInterval, haloTimeout; check "slackBackof" (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, pollInterval, haloTimeout; check "drain" (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, pollInterval, haloTimeout (leave TEST_DELAYS unset outside tests)',
+    ]);
   });
 });
 
