@@ -87,7 +87,7 @@ export function parseDelayOverrides(raw: string | undefined): {
     }
     overrides[name] = Number(match[2]);
   }
-  return { overrides: overrides as DelayOverrides, problems };
+  return { overrides, problems };
 }
 
 /** Doubling from `first`, capped: the wait before attempt `failures + 1`. */
