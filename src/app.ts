@@ -13,6 +13,7 @@ import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Delivery } from './pipeline/delivery.ts';
 import { healthBody } from './pipeline/health.ts';
+import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { Poller } from './pipeline/poller.ts';
 import type { Route } from './pipeline/routes.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
@@ -87,13 +88,33 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       backfill: config.alerts.backfill,
       digestThreshold: config.alerts.digestThreshold,
       defaultRoute,
+      // No event is critical until severities exist (issue 9); then only a mute naming the key holds one back.
+      isCritical: () => false,
+      onRouted: () => delivery.kick(),
+    });
+    const muteExpiry = new MuteExpiry({
+      store,
+      clock,
+      log,
+      // Often enough that a mute's end is announced within a poll interval (at most a minute) of it.
+      intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
       onRouted: () => delivery.kick(),
     });
 
     const statusView = async () => {
-      const [stats, failures] = await Promise.all([store.stats(), store.recentFailures(5)]);
+      const [stats, failures, muted] = await Promise.all([
+        store.stats(),
+        store.recentFailures(5),
+        store.mutedTotal(),
+      ]);
       const poll = poller.getStatus();
-      return { ...poll, ...stats, pollIntervalMs: config.halo.pollIntervalMs, recentFailures: failures };
+      return {
+        ...poll,
+        ...stats,
+        muted,
+        pollIntervalMs: config.halo.pollIntervalMs,
+        recentFailures: failures,
+      };
     };
     const canManage = createPermissionCheck({
       adminUsers: config.slack.adminUsers,
@@ -160,6 +181,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const port = await listen(server, config.port);
     await poller.start();
     delivery.start();
+    muteExpiry.start();
     log.info('halo-slack started', {
       port,
       alertChannel: config.alerts.channel ?? 'none',
@@ -175,6 +197,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           log.info('stopping: finishing posts in flight');
           server.close();
           await poller.stop();
+          await muteExpiry.stop();
           await delivery.stop(delays.drainMs);
           server.closeAllConnections();
           await store.close();

@@ -89,7 +89,26 @@ export interface InProcessBot {
   stop(): Promise<void>;
 }
 
-export async function inProcessBot(env: Record<string, string>): Promise<InProcessBot> {
+/** A clock the test can move forward (mute expiry, stale polls) while everything else runs in real time. */
+export interface TestClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance: (ms) => {
+      offset += ms;
+    },
+  };
+}
+
+export async function inProcessBot(
+  env: Record<string, string>,
+  options: { clock?: TestClock } = {},
+): Promise<InProcessBot> {
   const logs: string[] = [];
   const config = parseConfig(env);
   const log = createLogger({
@@ -97,7 +116,10 @@ export async function inProcessBot(env: Record<string, string>): Promise<InProce
     secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
     write: (line) => logs.push(line),
   });
-  const bot = await startBot(config, { log });
+  const bot = await startBot(config, {
+    log,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   return { bot, url: `http://127.0.0.1:${bot.port}`, logs, stop: () => bot.stop() };
 }
 

@@ -22,15 +22,16 @@ export class EventDeleter {
     private readonly log: Logger,
   ) {}
 
-  delete(eventId: string, userId: string): Promise<DeleteOutcome> {
+  /** `channel`: where the button was clicked, for the audit log. */
+  delete(eventId: string, userId: string, channel: string | null = null): Promise<DeleteOutcome> {
     const running = this.inFlight.get(eventId);
     if (running !== undefined) return running;
-    const attempt = this.run(eventId, userId).finally(() => this.inFlight.delete(eventId));
+    const attempt = this.run(eventId, userId, channel).finally(() => this.inFlight.delete(eventId));
     this.inFlight.set(eventId, attempt);
     return attempt;
   }
 
-  private async run(eventId: string, userId: string): Promise<DeleteOutcome> {
+  private async run(eventId: string, userId: string, channel: string | null): Promise<DeleteOutcome> {
     const previous = await this.store.deletion(eventId);
     if (previous !== null) return { kind: 'done', record: previous };
     let alreadyDeleted = false;
@@ -51,6 +52,13 @@ export class EventDeleter {
     }
     const record: DeletionRecord = { eventId, userId, at: this.clock.now(), alreadyDeleted };
     await this.store.recordDeletion(record);
+    await this.store.audit({
+      at: record.at,
+      userId,
+      action: 'delete',
+      channel,
+      detail: alreadyDeleted ? `event ${eventId} (already gone from Halo)` : `event ${eventId}`,
+    });
     this.log.info(alreadyDeleted ? 'delete: event was already gone' : 'event deleted', {
       event: eventId,
       user: userId,

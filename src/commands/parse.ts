@@ -1,4 +1,5 @@
 import type { EventListFilter } from '../halo/types.ts';
+import { parseDuration } from './duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
 
 export type HaloCommand =
@@ -8,6 +9,9 @@ export type HaloCommand =
   | { kind: 'subscribe'; keys: string[]; targetIds: number[] }
   | { kind: 'unsubscribe'; target: { id: number } | 'all' }
   | { kind: 'subscriptions' }
+  | { kind: 'mute'; key: string | null; targetId: number | null; durationMs: number }
+  | { kind: 'mutes' }
+  | { kind: 'unmute'; id: number }
   | { kind: 'status' }
   | { kind: 'help'; unknown?: string };
 
@@ -157,6 +161,7 @@ function splitFilter(
 
 const EVENTS_FILTERS = ['key', 'target', 'subject', 'detail', 'limit'] as const;
 const SUBSCRIBE_FILTERS = ['key', 'target'] as const;
+const MUTE_FILTERS = ['key', 'target', 'for'] as const;
 
 function parseEvents(rest: string): ParseResult {
   const tokenized = tokenize(rest);
@@ -221,7 +226,47 @@ function parseSubscribe(rest: string): ParseResult {
   return ok({ kind: 'subscribe', keys: [...keys], targetIds: [...targetIds] });
 }
 
-/** Exactly one argument, for `event` and `unsubscribe`. */
+function parseMute(rest: string): ParseResult {
+  const tokenized = tokenize(rest);
+  if (!tokenized.ok) return fail('mute', tokenized.error);
+  let key: string | null = null;
+  let targetId: number | null = null;
+  let durationMs: number | null = null;
+  const seen = new Set<string>();
+  for (const token of tokenized.tokens) {
+    const split = splitFilter(token, 'mute', MUTE_FILTERS);
+    if (!split.ok) return fail('mute', split.error);
+    const { name, value } = split.value;
+    if (seen.has(name)) return fail('mute', `The ${name} filter is given twice; a mute takes each once.`);
+    seen.add(name);
+    if (name === 'target') {
+      const id = checkId('target', value);
+      if (!id.ok) return fail('mute', id.error);
+      targetId = id.value;
+    } else if (name === 'key') {
+      const checked = checkText('key', value, false);
+      if (!checked.ok) return fail('mute', checked.error);
+      key = checked.value;
+    } else {
+      const duration = parseDuration(value);
+      if (!duration.ok) return fail('mute', duration.error);
+      durationMs = duration.ms;
+    }
+  }
+  if (key === null && targetId === null) return fail('mute', 'Say what to mute: key:K, target:ID, or both.');
+  if (durationMs === null) return fail('mute', 'Say for how long: for:30m, for:24h or for:7d (at most 30d).');
+  return ok({ kind: 'mute', key, targetId, durationMs });
+}
+
+function parseUnmute(rest: string): ParseResult {
+  const argument = singleArgument(rest, 'unmute', 'Missing the mute ID (/halo mutes lists them).');
+  if (!argument.ok) return fail('unmute', argument.error);
+  const id = checkId('mute ID', argument.value.replace(/^#/, ''));
+  if (!id.ok) return fail('unmute', id.error);
+  return ok({ kind: 'unmute', id: id.value });
+}
+
+/** Exactly one argument, for `event`, `unsubscribe` and `unmute`. */
 function singleArgument(rest: string, subcommand: Subcommand, missing: string): Step<string> {
   const tokenized = tokenize(rest);
   if (!tokenized.ok) return tokenized;
@@ -263,7 +308,7 @@ function parseTypes(rest: string): ParseResult {
   return ok({ kind: 'types', query });
 }
 
-function noArguments(rest: string, subcommand: 'subscriptions' | 'status'): ParseResult {
+function noArguments(rest: string, subcommand: 'subscriptions' | 'mutes' | 'status'): ParseResult {
   if (rest === '') return ok({ kind: subcommand });
   const extra = rest.split(/\s/u)[0] ?? rest;
   return fail(subcommand, `Unexpected extra argument ${show(extra)}: ${subcommand} takes none.`);
@@ -288,7 +333,12 @@ export function parseCommand(text: string): ParseResult {
       return parseSubscribe(rest);
     case 'unsubscribe':
       return parseUnsubscribe(rest);
+    case 'mute':
+      return parseMute(rest);
+    case 'unmute':
+      return parseUnmute(rest);
     case 'subscriptions':
+    case 'mutes':
     case 'status':
       return noArguments(rest, subcommand);
     case 'help':

@@ -232,6 +232,8 @@ export interface StatusView {
   readonly seen: number;
   readonly pending: number;
   readonly failed: number;
+  /** Events held back by mutes (recorded and counted, not posted). */
+  readonly muted: number;
   readonly recentFailures: readonly { channel: string; error: string; at: number }[];
 }
 
@@ -248,6 +250,7 @@ export function renderStatus(status: StatusView): SlackMessage {
     `Events seen: ${status.seen}`,
     `Alerts waiting to be posted: ${status.pending}`,
     `Alerts that could not be posted: ${status.failed}`,
+    `Events muted (counted, not posted): ${status.muted}`,
   ];
   if (status.lastError !== null)
     lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);

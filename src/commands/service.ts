@@ -12,7 +12,8 @@ import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
 import { renderAlert, type SlackMessage } from '../slack/blocks/index.ts';
 import type { Store } from '../store/store.ts';
-import type { HaloCommand } from './parse.ts';
+import { Mutes } from './mutes.ts';
+import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
 import {
   renderEventList,
   renderHelp,
@@ -51,7 +52,11 @@ export const NOT_ALLOWED =
   'You are not allowed to do that: only the users in HALO_ADMIN_USERS (or, when it is empty, workspace admins and owners) may change subscriptions or delete events.';
 
 export class CommandService {
-  constructor(private readonly options: CommandServiceOptions) {}
+  readonly mutes: Mutes;
+
+  constructor(private readonly options: CommandServiceOptions) {
+    this.mutes = new Mutes(options);
+  }
 
   async run(command: HaloCommand, context: CommandContext): Promise<SlackMessage> {
     try {
@@ -104,6 +109,13 @@ export class CommandService {
           createdAt: clock.now(),
         });
         if (!created) return renderSubscribed(subscription, created, true);
+        await store.audit({
+          at: clock.now(),
+          userId: context.userId,
+          action: 'subscribe',
+          channel: context.channelId,
+          detail: `#${subscription.id} ${formatSubscribeCommand(subscription.keys, subscription.targetIds)}`,
+        });
         this.options.log.info('subscription added', {
           id: subscription.id,
           channel: context.channelId,
@@ -120,6 +132,15 @@ export class CommandService {
         if (!(await this.options.canManage(context.userId))) return renderNotice(NOT_ALLOWED);
         if (command.target === 'all') {
           const removed = await store.removeAllSubscriptions(context.channelId);
+          if (removed > 0) {
+            await store.audit({
+              at: clock.now(),
+              userId: context.userId,
+              action: 'unsubscribe',
+              channel: context.channelId,
+              detail: `all (${removed})`,
+            });
+          }
           this.options.log.info('subscriptions removed', {
             channel: context.channelId,
             removed,
@@ -131,18 +152,48 @@ export class CommandService {
               : `Removed ${removed} subscription${removed === 1 ? '' : 's'} of this channel.`,
           );
         }
-        const removed = await store.removeSubscription(context.channelId, command.target.id);
-        if (removed)
-          this.options.log.info('subscription removed', { id: command.target.id, by: context.userId });
+        const removed = await this.unsubscribe(context.channelId, command.target.id, context.userId);
         return renderNotice(
           removed
             ? `Removed subscription #${command.target.id}.`
             : `This channel has no subscription #${command.target.id}. /halo subscriptions lists them.`,
         );
       }
+      case 'mute':
+        return this.mutes.mute({
+          channel: context.channelId,
+          userId: context.userId,
+          key: command.key,
+          targetId: command.targetId,
+          durationMs: command.durationMs,
+        });
+      case 'mutes':
+        return this.mutes.list(context.channelId);
+      case 'unmute':
+        return this.mutes.unmute(command.id, context.userId, context.channelId);
       case 'status':
         return renderStatus(await this.options.status());
     }
+  }
+
+  /** Removes one subscription (the command, or the App Home's button) and records who did it. */
+  async unsubscribe(channel: string, id: number, userId: string): Promise<boolean> {
+    const { store, clock, log } = this.options;
+    const subscription = (await store.subscriptions(channel)).find((sub) => sub.id === id);
+    const removed = await store.removeSubscription(channel, id);
+    if (!removed) return false;
+    await store.audit({
+      at: clock.now(),
+      userId,
+      action: 'unsubscribe',
+      channel,
+      detail:
+        subscription === undefined
+          ? `#${id}`
+          : `#${id} ${formatSubscribeCommand(subscription.keys, subscription.targetIds)}`,
+    });
+    log.info('subscription removed', { id, by: userId });
+    return true;
   }
 
   /**

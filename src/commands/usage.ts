@@ -1,5 +1,15 @@
 export type Subcommand =
-  'events' | 'event' | 'types' | 'subscribe' | 'unsubscribe' | 'subscriptions' | 'status' | 'help';
+  | 'events'
+  | 'event'
+  | 'types'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'subscriptions'
+  | 'mute'
+  | 'mutes'
+  | 'unmute'
+  | 'status'
+  | 'help';
 
 /** One line per subcommand; shown after every parse error so the user sees the right shape at once. */
 export const USAGE: Readonly<Record<Subcommand, string>> = {
@@ -9,6 +19,9 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   subscribe: '/halo subscribe [key:K]… [target:ID]…',
   unsubscribe: '/halo unsubscribe ID|all',
   subscriptions: '/halo subscriptions',
+  mute: '/halo mute key:K [target:ID] for:DURATION',
+  mutes: '/halo mutes',
+  unmute: '/halo unmute ID',
   status: '/halo status',
   help: '/halo help',
 };
@@ -48,6 +61,18 @@ const HELP: readonly HelpEntry[] = [
     description: "List this channel's subscriptions.",
     example: '/halo subscriptions',
   },
+  {
+    subcommand: 'mute',
+    description:
+      'Stop posting matching events in this channel for a while (30m, 24h, 7d; at most 30d). target:ID alone mutes one target. Muted events are still counted, and critical ones are never muted unless key: names their type.',
+    example: '/halo mute key:target-scan-start for:24h',
+  },
+  {
+    subcommand: 'mutes',
+    description: "List this channel's mutes, with their IDs, who made them and when they end.",
+    example: '/halo mutes',
+  },
+  { subcommand: 'unmute', description: 'End a mute now.', example: '/halo unmute 2' },
   { subcommand: 'status', description: "Show the bot's status.", example: '/halo status' },
   { subcommand: 'help', description: 'Show this help.', example: '/halo help' },
 ];

@@ -13,8 +13,16 @@ export function outboxItems(
   events: readonly HaloEvent[],
   digestThreshold: number,
 ): NewOutboxItem[] {
+  return outboxItemsFor(routeEvents(routes, events), digestThreshold);
+}
+
+/** {@link outboxItems} for events already routed to their channels (and, say, without the muted ones). */
+export function outboxItemsFor(
+  byChannel: ReadonlyMap<string, readonly HaloEvent[]>,
+  digestThreshold: number,
+): NewOutboxItem[] {
   const items: NewOutboxItem[] = [];
-  for (const [channel, matched] of routeEvents(routes, events)) {
+  for (const [channel, matched] of byChannel) {
     if (matched.length > digestThreshold) {
       items.push({
         channel,

@@ -8,8 +8,17 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { Newest } from './newest.ts';
-import { outboxItems } from './outbox.ts';
-import { planCovers, planScan, routeMatches, scopeId, type Route, type Scope } from './routes.ts';
+import { withoutMuted } from './mutes.ts';
+import { outboxItemsFor } from './outbox.ts';
+import {
+  planCovers,
+  planScan,
+  routeEvents,
+  routeMatches,
+  scopeId,
+  type Route,
+  type Scope,
+} from './routes.ts';
 
 export interface PollerOptions {
   readonly halo: HaloClient;
@@ -28,6 +37,8 @@ export interface PollerOptions {
   readonly digestThreshold: number;
   /** The channel from HALO_ALERT_CHANNEL with its filters, if set. */
   readonly defaultRoute: Route | null;
+  /** Critical events are held back only by a mute that names their exact key. */
+  readonly isCritical: (event: HaloEvent) => boolean;
   /** Called when new rows are in the outbox. */
   readonly onRouted: () => void;
 }
@@ -285,12 +296,19 @@ export class Poller {
     return routes;
   }
 
-  /** Turns staged events into outbox rows: one alert per event and channel, or one digest for a burst. */
+  /**
+   * Turns staged events into outbox rows: one alert per event and channel, or one digest for a burst. Muted
+   * events are counted against their mute and unstaged with the rest: they are recorded, never posted.
+   */
   private async route(routes: readonly Route[]): Promise<number> {
     const { store, clock } = this.options;
     const staged = await store.staged();
     if (staged.length === 0) return 0;
-    const items = outboxItems(routes, staged, this.options.digestThreshold);
+    const mutes = await store.activeMutes(clock.now());
+    const { byChannel, held } = withoutMuted(routeEvents(routes, staged), mutes, this.options.isCritical);
+    const items = outboxItemsFor(byChannel, this.options.digestThreshold);
+    // Counted first: a crash between the two loses a count, never an alert.
+    if (held.size > 0) await store.countMuted(held);
     await store.route(
       items,
       staged.map((event) => event.eventId),

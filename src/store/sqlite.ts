@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HaloEvent } from '../halo/types.ts';
+import { ACTIONS_SCHEMA, sqliteActions } from './sqlite-actions.ts';
 import {
   StoreError,
+  type ActionStore,
   type DeletionRecord,
   type FailedDelivery,
   type NewOutboxItem,
@@ -86,6 +88,7 @@ export function openSqliteStore(path: string): Store {
     // NORMAL in WAL mode loses at most the last transactions on power loss, never on a process crash.
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    db.exec(ACTIONS_SCHEMA);
     upgrade(db);
     db.prepare(
       `INSERT INTO state (key, value) VALUES ('opened_at', ?)
@@ -146,8 +149,10 @@ class SqliteStore implements Store {
   private readonly insertSeenPage;
   private readonly insertStaged;
   private readonly recordPageTx;
+  private readonly actions: ActionStore;
 
   constructor(private readonly db: Database.Database) {
+    this.actions = sqliteActions(db);
     this.insertSeen = db.prepare('INSERT OR IGNORE INTO seen (event_id) VALUES (?)');
     this.insertStaged = db.prepare(
       'INSERT OR IGNORE INTO staged (event_id, event, date_created) VALUES (?, ?, ?)',
@@ -371,6 +376,17 @@ class SqliteStore implements Store {
       alreadyDeleted: row.already_deleted === 1,
     });
   }
+
+  acknowledge: ActionStore['acknowledge'] = (ack) => this.actions.acknowledge(ack);
+  addMute: ActionStore['addMute'] = (mute) => this.actions.addMute(mute);
+  removeMute: ActionStore['removeMute'] = (id, now, channel) => this.actions.removeMute(id, now, channel);
+  activeMutes: ActionStore['activeMutes'] = (now, channel) => this.actions.activeMutes(now, channel);
+  countMuted: ActionStore['countMuted'] = (held) => this.actions.countMuted(held);
+  expiredMutes: ActionStore['expiredMutes'] = (now) => this.actions.expiredMutes(now);
+  endMutes: ActionStore['endMutes'] = (ids, now) => this.actions.endMutes(ids, now);
+  mutedTotal: ActionStore['mutedTotal'] = () => this.actions.mutedTotal();
+  audit: ActionStore['audit'] = (entry) => this.actions.audit(entry);
+  recentAudit: ActionStore['recentAudit'] = (limit) => this.actions.recentAudit(limit);
 
   stats(): Promise<StoreStats> {
     const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;

@@ -19,7 +19,8 @@ export interface Subscription {
   readonly createdAt: number;
 }
 
-export type OutboxKind = 'alert' | 'digest';
+/** `notice`: one line the bot says of itself (a mute ended); its payload is the message text's data. */
+export type OutboxKind = 'alert' | 'digest' | 'notice';
 
 export interface NewOutboxItem {
   readonly channel: string;
@@ -62,13 +63,83 @@ export interface DeletionRecord {
   readonly alreadyDeleted: boolean;
 }
 
+/** "Do not post these events in this channel until `expiresAt`": a key, a target, or both (both must match). */
+export interface Mute {
+  readonly id: number;
+  readonly channel: string;
+  readonly key: string | null;
+  readonly targetId: number | null;
+  /** How the target was named when the mute was made (a host), for the lines that mention it; may be empty. */
+  readonly targetLabel: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Events it kept from being posted so far. */
+  readonly held: number;
+}
+
+export type NewMute = Omit<Mute, 'id' | 'held'>;
+
+export interface Acknowledgement {
+  readonly channel: string;
+  readonly messageTs: string;
+  readonly eventId: string;
+  readonly userId: string;
+  readonly at: number;
+}
+
+export type AuditAction =
+  'delete' | 'acknowledge' | 'mute' | 'unmute' | 'mute_expired' | 'subscribe' | 'unsubscribe';
+
+export interface NewAuditEntry {
+  readonly at: number;
+  /** Who did it; the bot itself for `mute_expired`. */
+  readonly userId: string;
+  readonly action: AuditAction;
+  /** The channel it concerned, when one. */
+  readonly channel: string | null;
+  /** Plain text: what it concerned (an event ID, a mute's filter, a subscription's ID and filters). */
+  readonly detail: string;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  readonly id: number;
+}
+
+/** What the acknowledge, mute and audit features need; part of {@link Store}. */
+export interface ActionStore {
+  /**
+   * Records that `userId` acknowledged the alert at (`channel`, `messageTs`); a repeat by the same user keeps the
+   * first time. Returns every acknowledgement of that message, oldest first.
+   */
+  acknowledge(ack: Acknowledgement): Promise<Acknowledgement[]>;
+
+  addMute(mute: NewMute): Promise<Mute>;
+  /** Ends a mute early (unmute); null when no mute in force has that ID (in that channel, when given). */
+  removeMute(id: number, now: number, channel?: string): Promise<Mute | null>;
+  /** Mutes in force at `now`, oldest first; only that channel's when given. */
+  activeMutes(now: number, channel?: string): Promise<Mute[]>;
+  /** Adds to each mute's count of events held back. */
+  countMuted(held: ReadonlyMap<number, number>): Promise<void>;
+  /** Mutes whose time is up at `now` and whose end has not been announced yet. */
+  expiredMutes(now: number): Promise<Mute[]>;
+  /** Marks mutes as ended (announced or removed): they are never returned again. */
+  endMutes(ids: readonly number[], now: number): Promise<void>;
+  /** Events held back by every mute ever made. */
+  mutedTotal(): Promise<number>;
+
+  audit(entry: NewAuditEntry): Promise<void>;
+  /** The newest entries first. */
+  recentAudit(limit: number): Promise<AuditEntry[]>;
+}
+
 /**
  * The store's contract, implemented by SQLite (one process) and PostgreSQL (several replicas). Every method is
  * async and takes plain data, never a callback: a PostgreSQL transaction spans network round trips, and a callback
  * run inside one would hold its locks for as long as the caller takes. `test/contract/store.contract.ts` is the
  * one test suite both implementations pass.
  */
-export interface Store {
+export interface Store extends ActionStore {
   /**
    * Records a scanned page as seen, in one transaction. `news[i]` says whether `events[i]`, if it was not seen
    * before, is news (staged for routing) or a baseline (only recorded). Returns how many were staged.

@@ -322,6 +322,7 @@ describe('renderStatus', () => {
     seen: 1234,
     pending: 2,
     failed: 1,
+    muted: 7,
     recentFailures: [],
   };
 
@@ -334,7 +335,8 @@ describe('renderStatus', () => {
             `Last successful poll: ${DATE} (every 60 s)\n` +
             'Events seen: 1234\n' +
             'Alerts waiting to be posted: 2\n' +
-            'Alerts that could not be posted: 1',
+            'Alerts that could not be posted: 1\n' +
+            'Events muted (counted, not posted): 7',
         ),
       ],
     });
@@ -361,6 +363,7 @@ describe('renderStatus', () => {
             'Events seen: 1234\n' +
             'Alerts waiting to be posted: 2\n' +
             'Alerts that could not be posted: 1\n' +
+            'Events muted (counted, not posted): 7\n' +
             `Last error (${DATE}): Halo event/list.json sent an unreadable answer: &lt;html&gt; &amp; more\n` +
             `• Failed post to <#C0123ABCD>: \`not_in_channel\` ${DATE}\n` +
             `• Failed post to \`&lt;!channel&gt;\`: unknown error ${DATE}`,

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { StoreError, type Store } from '../../src/store/store.ts';
+import { actionsContract } from '../contract/actions.contract.ts';
 import { event, storeContract } from '../contract/store.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halo-store-test-'));
@@ -16,6 +17,17 @@ const freshPath = (): string => join(dir, `store-${++n}`, 'halo.db');
 describe('the SQLite store passes the store contract', () => {
   let path = '';
   storeContract({
+    fresh: () => {
+      path = freshPath();
+      return Promise.resolve(openSqliteStore(path));
+    },
+    reopen: () => Promise.resolve(openSqliteStore(path)),
+  });
+});
+
+describe('the SQLite store passes the actions contract', () => {
+  let path = '';
+  actionsContract({
     fresh: () => {
       path = freshPath();
       return Promise.resolve(openSqliteStore(path));

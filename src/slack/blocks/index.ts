@@ -31,3 +31,4 @@ export {
 export { checkLimits, LIMITS } from './limits.ts';
 export { mrkdwnText, oneLine, plainText } from './text.ts';
 export type * from './types.ts';
+export { describeMute, heldText, renderMuteEnded, type MuteView } from './mute.ts';

@@ -33,7 +33,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
       await reply(respond, renderNotice(NOT_ALLOWED), log);
       return;
     }
-    const outcome = await deps.deleter.delete(eventId, userId);
+    const outcome = await deps.deleter.delete(eventId, userId, body.channel?.id ?? null);
     if (outcome.kind === 'failed') {
       await reply(respond, renderNotice(`The event was not deleted: ${outcome.message}`), log);
       return;
