@@ -112,7 +112,8 @@ export class BenchBot {
     startTimeoutMs = 30_000,
   ): Promise<{ bot: BenchBot; port: number }> {
     const tempDir = mkdtempSync(join(tmpdir(), 'halo-slack-bench-'));
-    const child = spawn(process.execPath, [...startFlags(), ENTRY], {
+    // --no-env-file: the bench gets exactly the environment it sets, whatever the user's .env holds.
+    const child = spawn(process.execPath, [...startFlags(), ENTRY, '--no-env-file'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env(`sqlite:${join(tempDir, 'bot.db')}`) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,9 @@
 /**
  * `npm start`: reads the configuration, starts the bot, and stops it cleanly on SIGTERM/SIGINT.
  * Start-up problems (settings, database, a rejected token) end in one clear message and exit code 1.
+ *
+ * `--no-env-file` (`npm start -- --no-env-file`) reads settings from the real environment only, never `.env`: the
+ * tests start the bot that way so that it gets exactly the environment they mean, whatever the user's `.env` holds.
  */
 import dotenv from 'dotenv';
 import { startBot, type RunningBot } from './app.ts';
@@ -11,9 +14,20 @@ import { StoreError } from './store/store.ts';
 /** SIGTERM must end the process within 10 s even if something hangs. */
 const HARD_STOP_MS = 9500;
 
+const NO_ENV_FILE = '--no-env-file';
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== NO_ENV_FILE);
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `halo-slack: unknown argument ${JSON.stringify(unknown[0])}; the only one is ${NO_ENV_FILE}\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
   // A real environment variable wins over .env (dotenv never overrides by default).
-  dotenv.config({ quiet: true });
+  if (!args.includes(NO_ENV_FILE)) dotenv.config({ quiet: true });
   let bot: RunningBot;
   try {
     bot = await startBot(parseConfig(process.env));

@@ -3,11 +3,15 @@
  * variables a user sets. `inProcess` runs `startBot(parseConfig(env))`, the code path of `npm start` minus signal
  * handling; `spawnBot` runs `npm start`'s command (`node --import tsx src/main.ts`, one process, so a kill
  * reaches the bot itself) as a child process, for kill -9 and SIGTERM tests.
+ *
+ * Neither reads `.env`: `parseConfig(env)` sees only `env`, and the child gets `--no-env-file` and exactly `env`
+ * plus PATH, so a user's `.env` in the repository cannot change what a test runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startBot, type RunningBot } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -131,14 +135,29 @@ export interface ChildBot {
   readonly exited: Promise<number | string>;
 }
 
+export interface SpawnOptions {
+  /** Working directory of the bot, where `npm start` would look for `.env` (default: the repository root). */
+  readonly cwd?: string;
+  /** Read `.env` as a user's `npm start` does (default false: the bot gets `--no-env-file`). */
+  readonly readEnvFile?: boolean;
+}
+
+// By absolute path, so that the bot also starts in a working directory outside the repository.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
 /** What `npm start` runs (one node process), with exactly `env` plus PATH; stdout and stderr collected together. */
-function spawnMain(env: Record<string, string>): {
+function spawnMain(
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | string>;
 } {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+  const args = ['--expose-gc', '--import', TSX_LOADER, join(ROOT, 'src', 'main.ts')];
+  if (options.readEnvFile !== true) args.push('--no-env-file');
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -152,8 +171,8 @@ function spawnMain(env: Record<string, string>): {
 }
 
 /** Runs the bot as a child process; resolves once it is listening. */
-export async function spawnBot(env: Record<string, string>): Promise<ChildBot> {
-  const { child, output, exited } = spawnMain(env);
+export async function spawnBot(env: Record<string, string>, options: SpawnOptions = {}): Promise<ChildBot> {
+  const { child, output, exited } = spawnMain(env, options);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bot did not start in time:\n${output()}`)), 20_000);
     const check = (): void => {
@@ -176,8 +195,9 @@ export async function spawnBot(env: Record<string, string>): Promise<ChildBot> {
 export async function runBotToExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
+  options: SpawnOptions = {},
 ): Promise<{ code: number | string; output: string }> {
-  const { child, output, exited } = spawnMain(env);
+  const { child, output, exited } = spawnMain(env, options);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await exited;
   clearTimeout(timer);
