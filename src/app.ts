@@ -74,6 +74,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       backoffMs: delays.slackBackoffMs,
       backoffCapMs: delays.slackBackoffCapMs,
       tickMs: delays.deliveryTickMs,
+      digestThreshold: config.alerts.digestThreshold,
     });
     const poller = new Poller({
       halo,

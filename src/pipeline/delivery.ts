@@ -1,11 +1,12 @@
 import PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
-import { PRODUCTION_DELAYS } from '../delays.ts';
+import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { SlackMessage } from '../slack/blocks/index.ts';
 import { failureHint } from '../slack/failure.ts';
 import type { SlackPoster } from '../slack/poster.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
+import { backlogDigest } from './outbox.ts';
 
 export interface DeliveryOptions {
   readonly store: Store;
@@ -15,10 +16,14 @@ export interface DeliveryOptions {
   readonly render: (item: OutboxItem) => SlackMessage;
   /** Pause between two posts to one channel, counted from the previous answer: Slack allows ~1/s/channel. */
   readonly gapMs?: number;
-  /** Attempts before a row is recorded as failed (visible in `/halo status`). */
-  readonly maxAttempts?: number;
+  /** First wait after a post failed for now; doubles per attempt, up to the cap, for as long as it takes. */
   readonly backoffMs?: number;
   readonly backoffCapMs?: number;
+  /**
+   * More unposted alerts than this in one channel when Slack answers again after failing become one digest
+   * (HALO_DIGEST_THRESHOLD). Unset: never.
+   */
+  readonly digestThreshold?: number;
   /** How often due rows (retries, rows left by a crash) are looked for. */
   readonly tickMs?: number;
 }
@@ -37,7 +42,6 @@ export class Delivery {
   private readonly channels = new Map<string, ChannelState>();
   private readonly stopping = new AbortController();
   private readonly gapMs: number;
-  private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly backoffCapMs: number;
   private ticker: NodeJS.Timeout | undefined;
@@ -49,7 +53,6 @@ export class Delivery {
 
   constructor(private readonly options: DeliveryOptions) {
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
-    this.maxAttempts = options.maxAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
   }
@@ -128,6 +131,7 @@ export class Delivery {
             key: item.dedupKey,
             ts: earlier.ts,
           });
+          if (item.attempts > 0) await this.collapseBacklog(channel);
           continue;
         }
         if ('unknown' in earlier) this.cannotCheck(earlier.unknown, channel);
@@ -147,6 +151,8 @@ export class Delivery {
       if (result.ok) {
         await store.markDelivered(item.id, now);
         log.info('alert posted', { channel, kind: item.kind, key: item.dedupKey, ts: result.ts });
+        // A row that had failed is through: Slack is back, and what piled up behind it may be too much to post.
+        if (item.attempts > 0) await this.collapseBacklog(channel);
         continue;
       }
       switch (result.kind) {
@@ -169,18 +175,10 @@ export class Delivery {
           continue;
         case 'auth':
         case 'transient': {
+          // Never given up: an outage or a token being rotated ends, and an alert must not be lost to it. Only
+          // Slack refusing the channel or the message itself (above) fails a row.
           const attempts = item.attempts + 1;
-          if (attempts >= this.maxAttempts) {
-            await store.markFailed(item.id, result.error, now);
-            log.error('delivery: giving up on an alert after repeated failures', {
-              channel,
-              key: item.dedupKey,
-              attempts,
-              error: result.error,
-            });
-            continue;
-          }
-          const backoff = Math.min(this.backoffCapMs, this.backoffMs * 2 ** (attempts - 1));
+          const backoff = backoffMs(attempts, this.backoffMs, this.backoffCapMs);
           await store.markRetry(item.id, now + backoff, result.error);
           // Holding the channel keeps its alerts in order: the next one waits for this one's retry.
           state.notBefore = now + backoff;
@@ -192,6 +190,21 @@ export class Delivery {
           return;
         }
       }
+    }
+  }
+
+  /** Replaces a channel's unposted alerts by one digest when there are more than the digest threshold. */
+  private async collapseBacklog(channel: string): Promise<void> {
+    const { store, clock, log } = this.options;
+    const threshold = this.options.digestThreshold;
+    if (threshold === undefined) return;
+    const collapse = backlogDigest(channel, await store.unattemptedAlerts(channel), threshold);
+    if (collapse === null) return;
+    if (await store.replaceWithDigest(collapse.ids, collapse.digest, clock.now())) {
+      log.info('delivery: Slack is answering again; the alerts that waited go as one digest', {
+        channel,
+        alerts: collapse.ids.length,
+      });
     }
   }
 

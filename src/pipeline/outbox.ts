@@ -1,6 +1,6 @@
 import type { HaloEvent } from '../halo/types.ts';
 import { summarizeDigest } from '../slack/blocks/index.ts';
-import type { NewOutboxItem } from '../store/store.ts';
+import type { NewOutboxItem, OutboxItem } from '../store/store.ts';
 import { routeEvents, type Route } from './routes.ts';
 
 /**
@@ -42,4 +42,47 @@ export function outboxItemsFor(
     }
   }
   return items;
+}
+
+/**
+ * A channel's backlog of unposted alerts as one digest, when it holds more than `digestThreshold` of them: after
+ * a Slack outage the channel gets what it would have got had those events come in one poll, not a flood. Null
+ * when the backlog is small enough to post one by one. A row whose payload is not an event is left as it is (it
+ * fails on its own when rendered).
+ */
+export function backlogDigest(
+  channel: string,
+  rows: readonly OutboxItem[],
+  digestThreshold: number,
+): { ids: number[]; digest: NewOutboxItem } | null {
+  const ids: number[] = [];
+  const events: HaloEvent[] = [];
+  for (const row of rows) {
+    if (row.channel !== channel || row.kind !== 'alert') continue;
+    const event = parseEvent(row.payload);
+    if (event === null) continue;
+    ids.push(row.id);
+    events.push(event);
+  }
+  if (events.length <= digestThreshold) return null;
+  return {
+    ids,
+    digest: {
+      channel,
+      kind: 'digest',
+      payload: JSON.stringify(summarizeDigest(events)),
+      dedupKey: `${channel}:backlog:${events[0]!.eventId}:${events.length}`,
+    },
+  };
+}
+
+function parseEvent(payload: string): HaloEvent | null {
+  try {
+    const value = JSON.parse(payload) as Partial<HaloEvent> | null;
+    return typeof value === 'object' && value !== null && typeof value.eventId === 'string'
+      ? (value as HaloEvent)
+      : null;
+  } catch {
+    return null;
+  }
 }

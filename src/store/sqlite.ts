@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS deletions (
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+/** Rolls back `replaceWithDigest`'s transaction. */
+class NotReplaced extends Error {}
+
 interface OutboxRow {
   id: number;
   channel: string;
@@ -255,6 +258,51 @@ class SqliteStore implements Store {
       attempts: row.attempts,
       sentAt: row.sent_at,
     });
+  }
+
+  unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at FROM outbox
+         WHERE state = 'pending' AND channel = ? AND kind = 'alert' AND attempts = 0 AND sent_at IS NULL
+         ORDER BY id`,
+      )
+      .all(channel) as OutboxRow[];
+    return Promise.resolve(
+      rows.map((row) => ({
+        id: row.id,
+        channel: row.channel,
+        kind: row.kind,
+        payload: row.payload,
+        dedupKey: row.dedup_key,
+        attempts: row.attempts,
+        sentAt: row.sent_at,
+      })),
+    );
+  }
+
+  replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
+    const remove = this.db.prepare(
+      `DELETE FROM outbox WHERE id = ? AND state = 'pending' AND attempts = 0 AND sent_at IS NULL`,
+    );
+    const insert = this.db.prepare(
+      `INSERT INTO outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+    );
+    const replaced = this.db.transaction(() => {
+      for (const id of ids) {
+        // A row claimed or posted meanwhile must be posted as itself: undo everything.
+        if (remove.run(id).changes !== 1) throw new NotReplaced();
+      }
+      insert.run(digest.channel, digest.kind, digest.payload, digest.dedupKey, now, now);
+    });
+    try {
+      replaced();
+      return Promise.resolve(true);
+    } catch (error) {
+      if (error instanceof NotReplaced) return Promise.resolve(false);
+      throw error;
+    }
   }
 
   markSending(id: number, now: number): Promise<boolean> {

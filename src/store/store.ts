@@ -158,6 +158,14 @@ export interface Store extends ActionStore {
   /** Channels with an outbox row due at `now`. */
   dueChannels(now: number): Promise<string[]>;
   nextDue(channel: string, now: number): Promise<OutboxItem | null>;
+  /** A channel's pending alert rows never attempted (none can have reached Slack), oldest first. */
+  unattemptedAlerts(channel: string): Promise<OutboxItem[]>;
+  /**
+   * In one transaction: removes the rows `ids`, each still pending and never attempted, and adds `digest` in
+   * their place (a backlog that grew while Slack was down is posted as one message). False, changing nothing,
+   * when any of them is no longer so.
+   */
+  replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean>;
   /**
    * Claims a row for one post, written before it so that a post cut short (even by kill -9) is known to be
    * uncertain. False when the row may not be posted by this process: it is no longer pending, or (PostgreSQL)

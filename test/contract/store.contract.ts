@@ -186,6 +186,44 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.recentFailures(1)).toHaveLength(1);
     });
 
+    it('replaces never-attempted alerts by one digest in their place, all or nothing', async () => {
+      await store.route(
+        [alert('C1', 'a'), alert('C1', 'b'), alert('C1', 'c'), alert('C1', 'd'), alert('C2', 'e')],
+        [],
+        1000,
+      );
+      await store.markSending(1, 1100);
+      await store.markRetry(1, 1200, 'http_503');
+      // a was attempted (it may have reached Slack), e is another channel's.
+      expect((await store.unattemptedAlerts('C1')).map((row) => row.dedupKey)).toEqual([
+        'C1:event:b',
+        'C1:event:c',
+        'C1:event:d',
+      ]);
+      const digest: NewOutboxItem = {
+        channel: 'C1',
+        kind: 'digest',
+        payload: '{}',
+        dedupKey: 'C1:backlog:b:3',
+      };
+      // A row no longer unattempted (claimed meanwhile): nothing changes.
+      await store.markSending(4, 1300);
+      expect(await store.replaceWithDigest([2, 3, 4], digest, 1400)).toBe(false);
+      expect(await store.stats()).toMatchObject({ pending: 5 });
+      expect(await store.replaceWithDigest([2, 3], { ...digest, dedupKey: 'C1:backlog:b:2' }, 1400)).toBe(
+        true,
+      );
+      expect(await store.unattemptedAlerts('C1')).toEqual([]);
+      expect(await store.stats()).toMatchObject({ pending: 4 });
+      // The channel's order: a (being retried), d, then the digest.
+      const order: string[] = [];
+      for (let row = await store.nextDue('C1', 2000); row !== null; row = await store.nextDue('C1', 2000)) {
+        order.push(`${row.kind} ${row.dedupKey}`);
+        await store.markDelivered(row.id, 2000);
+      }
+      expect(order).toEqual(['alert C1:event:a', 'alert C1:event:d', 'digest C1:backlog:b:2']);
+    });
+
     it('prunes delivered rows older than the cut-off, and nothing else', async () => {
       await store.route([alert('C1', 'a'), alert('C1', 'b'), alert('C1', 'c'), alert('C1', 'd')], [], 0);
       await store.markDelivered(1, 100);

@@ -99,7 +99,7 @@ export function renderReport(lines: readonly Line[]): string {
     ...rows.map(format),
     '',
     summary,
-    'Lost = expected − delivered. * Failed: alerts Slack refused for good (a broken channel, or 8 attempts),',
+    'Lost = expected − delivered. * Failed: alerts Slack refused for good (a broken channel, a rejected message),',
     '  recorded as failed and shown in /halo status; not counted as expected. † Secrets: the API key, bot token',
     '  and signing secret searched for in every log line, Slack call and message, response_url body and HTTP',
     '  answer of the test; "none" = none found.',

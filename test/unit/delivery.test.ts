@@ -111,7 +111,6 @@ async function setup(
     log,
     render: (row) => ({ text: row.dedupKey, blocks: [] }),
     gapMs: 5,
-    maxAttempts: 3,
     backoffMs: 20,
     backoffCapMs: 1000,
     tickMs: 10,
@@ -238,24 +237,40 @@ describe('Delivery: failures stay in their channel', () => {
   });
 
   it.each(['transient', 'auth'] as const)(
-    'retries a %s failure with growing backoff, then records it failed after maxAttempts',
+    'retries a %s failure with a doubling backoff up to its cap for as long as it takes, failing nothing',
     async (kind) => {
-      const poster = fakePoster((post) =>
-        post.key === 'C1:a' ? { ok: false, kind, error: kind === 'auth' ? 'invalid_auth' : 'http_503' } : ok,
-      );
-      const { delivery, store } = await setup([item('C1', 'a'), item('C1', 'b')], poster);
+      let failing = true;
+      const error = kind === 'auth' ? 'invalid_auth' : 'http_503';
+      const poster = fakePoster((post) => (post.key === 'C1:a' && failing ? { ok: false, kind, error } : ok));
+      const base = openSqliteStore(':memory:');
+      stores.push(base);
+      await base.route([item('C1', 'a'), item('C1', 'b')], [], Date.now());
+      // The wait asked for at each retry, read where it is recorded.
+      const waits: number[] = [];
+      const store: Store = Object.create(base) as Store;
+      store.markRetry = (id, next, why) => {
+        waits.push(next - Date.now());
+        return base.markRetry(id, next, why);
+      };
+      const { delivery } = await setup([], poster, { store, backoffMs: 10, backoffCapMs: 40 });
       delivery.start();
-      await waitFor(() => poster.posts.length === 4);
+      // Well past the 8 attempts after which an alert used to be failed for good.
+      await waitFor(() => poster.posts.length >= 12);
+      expect(await store.stats()).toMatchObject({ failed: 0, pending: 2 });
       // Order holds: b waits for a's retries.
-      expect(keys(poster.posts)).toEqual(['C1:a', 'C1:a', 'C1:a', 'C1:b']);
-      const [t0, t1, t2] = poster.posts.map((p) => p.at) as [number, number, number];
-      expect(t1 - t0).toBeGreaterThanOrEqual(18);
-      expect(t2 - t1).toBeGreaterThanOrEqual(38);
+      expect(new Set(keys(poster.posts))).toEqual(new Set(['C1:a']));
+      expect(waits.slice(0, 3).map((w) => Math.round(w / 10) * 10)).toEqual([10, 20, 40]);
+      expect(Math.max(...waits), 'capped').toBeLessThanOrEqual(40);
+      expect(logs.filter((line) => line.startsWith('error') || line.startsWith('warn'))).toContain(
+        kind === 'auth'
+          ? 'error Slack rejected the bot token (invalid_auth): reinstall the app and set SLACK_BOT_TOKEN.'
+          : 'warn Posting to C1 failed for now (http_503); it will be retried.',
+      );
+
+      failing = false;
       await waitFor(async () => (await store.stats()).pending === 0);
-      expect(await store.stats()).toMatchObject({ failed: 1, delivered: 1 });
-      expect(await store.recentFailures(1)).toMatchObject([
-        { channel: 'C1', error: kind === 'auth' ? 'invalid_auth' : 'http_503' },
-      ]);
+      expect(await store.stats()).toMatchObject({ failed: 0, delivered: 2 });
+      expect(keys(poster.posts).slice(-2)).toEqual(['C1:a', 'C1:b']);
     },
   );
 
@@ -283,6 +298,63 @@ describe('Delivery: failures stay in their channel', () => {
     await waitFor(async () => (await store.stats()).pending === 0);
     expect(keys(poster.posts)).toEqual(['C1:b']);
     expect(await store.recentFailures(5)).toMatchObject([{ error: 'could not render the stored alert' }]);
+  });
+});
+
+describe('Delivery: a backlog that grew while Slack was failing', () => {
+  const alertOf = (channel: string, eventId: string): NewOutboxItem => ({
+    channel,
+    kind: 'alert',
+    payload: JSON.stringify({
+      eventId,
+      subject: 'Port opened',
+      dateCreated: '2026-11-01 10:00',
+      key: 'port-open',
+      url: '',
+      target: { name: '', id: 1, host: 'h' },
+    }),
+    dedupKey: `${channel}:event:${eventId}`,
+  });
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `ev${i}`);
+
+  it('is posted as one digest once Slack takes the row it was failing, the rest of the outbox untouched', async () => {
+    let failures = 0;
+    const poster = fakePoster((post) =>
+      post.key === 'C1:event:ev0' && failures++ < 3
+        ? { ok: false, kind: 'transient', error: 'http_503' }
+        : ok,
+    );
+    const rows = [...ids(6).map((id) => alertOf('C1', id)), alertOf('C2', 'ev0')];
+    const { delivery, store } = await setup(rows, poster, { digestThreshold: 3 });
+    delivery.start();
+    await waitFor(async () => (await store.stats()).pending === 0);
+    expect(keys(poster.posts, 'C1')).toEqual([
+      'C1:event:ev0',
+      'C1:event:ev0',
+      'C1:event:ev0',
+      'C1:event:ev0',
+      'C1:backlog:ev1:5',
+    ]);
+    expect(keys(poster.posts, 'C2')).toEqual(['C2:event:ev0']);
+    expect(await store.stats()).toMatchObject({ failed: 0, delivered: 3 });
+    expect(logs).toContain(
+      'info delivery: Slack is answering again; the alerts that waited go as one digest',
+    );
+  });
+
+  it('is posted one by one when it is not above the threshold, or when nothing failed', async () => {
+    let failures = 0;
+    const poster = fakePoster((post) =>
+      post.key === 'C1:event:ev0' && failures++ < 1
+        ? { ok: false, kind: 'transient', error: 'http_503' }
+        : ok,
+    );
+    const rows = [...ids(4).map((id) => alertOf('C1', id)), ...ids(5).map((id) => alertOf('C2', id))];
+    const { delivery, store } = await setup(rows, poster, { digestThreshold: 3 });
+    delivery.start();
+    await waitFor(async () => (await store.stats()).pending === 0);
+    expect(keys(poster.posts, 'C1')).toEqual(['C1:event:ev0', ...ids(4).map((id) => `C1:event:${id}`)]);
+    expect(keys(poster.posts, 'C2')).toEqual(ids(5).map((id) => `C2:event:${id}`));
   });
 });
 

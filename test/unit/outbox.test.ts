@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { Newest } from '../../src/pipeline/newest.ts';
-import { outboxItems } from '../../src/pipeline/outbox.ts';
+import { backlogDigest, outboxItems } from '../../src/pipeline/outbox.ts';
+import type { OutboxItem } from '../../src/store/store.ts';
 
 function event(id: string, key = 'port-open', targetId = 1, dateCreated = '2026-11-01 10:00'): HaloEvent {
   return {
@@ -56,5 +57,44 @@ describe('Newest', () => {
     newest.offer(event('mid', 'k', 1, '2026-02-01 10:00'));
     newest.offer(event('new', 'k', 1, '2026-03-01 10:00'));
     expect(newest.events().map((e) => e.eventId)).toEqual(['new', 'mid']);
+  });
+});
+
+describe('backlogDigest', () => {
+  const row = (
+    id: number,
+    channel: string,
+    payload: string,
+    kind: 'alert' | 'digest' = 'alert',
+  ): OutboxItem => ({
+    id,
+    channel,
+    kind,
+    payload,
+    dedupKey: `${channel}:${id}`,
+    attempts: 0,
+    sentAt: null,
+  });
+
+  it('turns more than the threshold of a channel’s alerts into one digest of their events', () => {
+    const rows = [
+      row(4, 'C1', JSON.stringify(event('a'))),
+      row(5, 'C1', JSON.stringify(event('b', 'domain-add', 2))),
+      row(6, 'C1', JSON.stringify(event('c'))),
+      row(7, 'C1', 'not an event'),
+      row(8, 'C2', JSON.stringify(event('d'))),
+      row(9, 'C1', '{}', 'digest'),
+    ];
+    expect(backlogDigest('C1', rows, 3)).toBeNull();
+    const collapsed = backlogDigest('C1', rows, 2);
+    expect(collapsed?.ids).toEqual([4, 5, 6]);
+    expect(collapsed?.digest).toMatchObject({ channel: 'C1', kind: 'digest', dedupKey: 'C1:backlog:a:3' });
+    expect(JSON.parse(collapsed!.digest.payload)).toMatchObject({
+      total: 3,
+      byKey: [
+        { key: 'port-open', count: 2 },
+        { key: 'domain-add', count: 1 },
+      ],
+    });
   });
 });
