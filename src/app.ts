@@ -15,6 +15,7 @@ import { Delivery } from './pipeline/delivery.ts';
 import { healthBody } from './pipeline/health.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { Poller } from './pipeline/poller.ts';
+import { createRedactor } from './redact.ts';
 import type { Route } from './pipeline/routes.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { createWebClient, identify } from './slack/client.ts';
@@ -40,12 +41,10 @@ export interface StartOptions {
 
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
   const clock = options.clock ?? systemClock;
-  const log =
-    options.log ??
-    createLogger({
-      level: config.logLevel,
-      secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
-    });
+  const secrets = [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey];
+  const log = options.log ?? createLogger({ level: config.logLevel, secrets });
+  // Error text shown in Slack gets the same redaction as the logs (each source also redacts its own).
+  const redact = createRedactor(secrets);
 
   const { delays } = config;
   const store = openSqliteStore(config.databasePath);
@@ -109,8 +108,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         store.mutedTotal(),
       ]);
       const poll = poller.getStatus();
+      const lastError = poll.lastError === null ? null : redact(poll.lastError);
       return {
         ...poll,
+        lastError,
         ...stats,
         muted,
         pollIntervalMs: config.halo.pollIntervalMs,

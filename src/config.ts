@@ -3,6 +3,7 @@
  * Every problem is collected so that a user fixes them all in one go rather than one per restart.
  */
 import { parseDelayOverrides, PRODUCTION_DELAYS, type Delays } from './delays.ts';
+import { createRedactor } from './redact.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -57,6 +58,8 @@ export function parseConfig(env: Env): Config {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
   };
+  const secrets = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'HALO_API_KEY'].map((name) => read(name) ?? '');
+  const shown = (raw: string): string => quoteUnlessSecret(raw, secrets);
   const required = (name: string, hint: string): string => {
     const value = read(name);
     if (value === undefined) problems.push(`${name} is missing: ${hint}`);
@@ -66,18 +69,26 @@ export function parseConfig(env: Env): Config {
     const raw = read(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got ${shown(raw)}`);
       return fallback;
     }
     return Number(raw);
   };
-  const url = (name: string, fallback: string): string => {
+  const url = (name: string, fallback: string, authenticatesWith: string): string => {
     const raw = read(name) ?? fallback;
+    let parsed: URL | undefined;
     try {
-      const parsed = new URL(raw);
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+      parsed = new URL(raw);
     } catch {
-      problems.push(`${name} must be an http(s) URL, got "${withoutPassword(raw)}"`);
+      // reported below
+    }
+    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      problems.push(`${name} must be an http(s) URL, got ${shownUrl(raw, secrets)}`);
+    } else if (parsed.username !== '' || parsed.password !== '') {
+      // fetch refuses such a URL with an error that quotes it whole, password included, into logs and answers.
+      problems.push(
+        `${name} must not contain a user name or password (user:pass@): the bot authenticates with ${authenticatesWith}, sent as a header; remove them from the URL`,
+      );
     }
     return raw;
   };
@@ -100,14 +111,17 @@ export function parseConfig(env: Env): Config {
   );
   const apiKey = required('HALO_API_KEY', 'create an API key in Halo Security under Account → API');
 
-  let slackApiUrl = url('SLACK_API_URL', 'https://slack.com/api/');
+  let slackApiUrl = url('SLACK_API_URL', 'https://slack.com/api/', 'SLACK_BOT_TOKEN');
   if (!slackApiUrl.endsWith('/')) slackApiUrl += '/';
-  const haloApiUrl = url('HALO_API_URL', 'https://api.halosecurity.com/api/v1').replace(/\/+$/, '');
+  const haloApiUrl = url('HALO_API_URL', 'https://api.halosecurity.com/api/v1', 'HALO_API_KEY').replace(
+    /\/+$/,
+    '',
+  );
 
   const channel = read('HALO_ALERT_CHANNEL') ?? null;
   if (channel !== null && !/^[CGD][A-Z0-9]{2,}$/.test(channel)) {
     problems.push(
-      `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got "${channel}"`,
+      `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got ${shown(channel)}`,
     );
   }
   const alertKeys = list('HALO_ALERT_KEYS');
@@ -120,13 +134,16 @@ export function parseConfig(env: Env): Config {
   const targetIds: number[] = [];
   for (const raw of list('HALO_ALERT_TARGET_IDS')) {
     if (/^\d+$/.test(raw) && Number(raw) > 0 && Number(raw) <= 2 ** 31 - 1) targetIds.push(Number(raw));
-    else problems.push(`HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "${raw}"`);
+    else
+      problems.push(
+        `HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got ${shown(raw)}`,
+      );
   }
   const adminUsers = list('HALO_ADMIN_USERS');
   for (const user of adminUsers) {
     if (!/^[UW][A-Z0-9]{2,}$/.test(user)) {
       problems.push(
-        `HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "${user}"`,
+        `HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got ${shown(user)}`,
       );
     }
   }
@@ -137,14 +154,14 @@ export function parseConfig(env: Env): Config {
     databasePath = databaseUrl.slice('sqlite:'.length);
   } else {
     problems.push(
-      `DATABASE_URL must look like sqlite:./data/halo-slack.db, got "${withoutPassword(databaseUrl)}"`,
+      `DATABASE_URL must look like sqlite:./data/halo-slack.db, got ${shownUrl(databaseUrl, secrets)}`,
     );
   }
 
-  const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
-  const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
+  const logLevelRaw = read('LOG_LEVEL') ?? 'info';
+  const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw.toLowerCase());
   if (logLevel === undefined)
-    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${shown(logLevelRaw)}`);
 
   const { overrides, problems: delayProblems } = parseDelayOverrides(read('TEST_DELAYS'));
   problems.push(...delayProblems);
@@ -174,20 +191,59 @@ export function parseConfig(env: Env): Config {
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
   };
   if (problems.length > 0) {
-    // A secret pasted into the wrong variable would be echoed in a problem, and from there into a terminal or CI log.
-    const secrets = [botToken, signingSecret, apiKey]
-      .filter((s) => s.length >= 6)
-      .sort((a, b) => b.length - a.length);
-    throw new ConfigError(
-      problems.map((problem) =>
-        secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), problem),
-      ),
-    );
+    // Nothing above quotes a secret; this is the net under it, in case a future problem does.
+    const redact = createRedactor(secrets);
+    throw new ConfigError(problems.map(redact));
   }
   return config;
 }
 
-/** `postgres://user:pass@host/db` and the like carry a password: a problem may show the URL, never that. */
-function withoutPassword(raw: string): string {
-  return raw.replace(/^([a-z][a-z\d+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, '$1:[redacted]@');
+/**
+ * Longer values are never quoted: a token, key or signing secret pasted into the wrong variable is long, and
+ * it may be one the bot does not know (its own variable left empty). Every value a setting expects that is
+ * worth quoting back (a log level, a number, a channel or user ID) is shorter.
+ */
+const MAX_QUOTED = 20;
+/** This many characters in common with a secret, in any letter case, make a value too close to quote. */
+const SHARED_WITH_SECRET = 8;
+
+/**
+ * `"value"` for a value fit to show in a problem, or a description of it: never a value that could be a
+ * secret, in any letter case (a problem lower-casing a value would defeat an exact-match redaction).
+ */
+function quoteUnlessSecret(raw: string, secrets: readonly string[]): string {
+  if (raw.length > MAX_QUOTED)
+    return `a value of ${raw.length} characters (not shown, in case it is a secret)`;
+  if (sharesWithSecret(raw, secrets)) return 'a value like one of the secrets (not shown)';
+  return `"${raw}"`;
+}
+
+/**
+ * A URL as far as it is safe to show: scheme and host, never user name, password, path or query (a path or
+ * query can hold a token, as Slack's webhook URLs do). A value that does not parse is quoted like any other.
+ */
+function shownUrl(raw: string, secrets: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    return quoteUnlessSecret(raw, secrets);
+  }
+  const base = parsed.host === '' ? parsed.protocol : `${parsed.protocol}//${parsed.host}`;
+  const more = !['', '/'].includes(parsed.pathname) || parsed.search !== '' || parsed.hash !== '';
+  const shown = more ? `${base}${parsed.host === '' ? '' : '/'}…` : base;
+  return shown.length > 100 || sharesWithSecret(shown, secrets) ? 'a URL (not shown)' : `"${shown}"`;
+}
+
+function sharesWithSecret(value: string, secrets: readonly string[]): boolean {
+  const lower = value.toLowerCase();
+  return secrets.some((secret) => {
+    const s = secret.toLowerCase();
+    if (s.length < 6) return false;
+    if (lower.includes(s)) return true;
+    for (let i = 0; i + SHARED_WITH_SECRET <= lower.length; i++) {
+      if (s.includes(lower.slice(i, i + SHARED_WITH_SECRET))) return true;
+    }
+    return false;
+  });
 }

@@ -1,4 +1,5 @@
 import type { LogLevel } from './config.ts';
+import { createRedactor } from './redact.ts';
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -12,10 +13,12 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * One line per event: `<ISO time> <LEVEL> <message> key=value …`. Every known secret is replaced by `[redacted]`
- * in the finished line, whatever field or error message carried it: redacting at the last step is the only
- * place that cannot be forgotten. Each text is also redacted before it is cut to length or JSON-escaped, either
- * of which would leave a secret the last step no longer recognises.
+ * One line per event: `<ISO time> <LEVEL> <message> key=value …`. Every known secret (and any run of 8+ of its
+ * leading characters, and a URL's user info) is replaced by `[redacted]` in the finished line, whatever field or
+ * error message carried it: redacting at the last step is the only place that cannot be forgotten. Each text is
+ * also redacted before it is cut to length or JSON-escaped, either of which would leave a secret the last step no
+ * longer recognises. Control and format characters are written as `\uXXXX`, so that no upstream text can move
+ * the cursor, colour the terminal, break a line or reorder what a reader sees.
  */
 export function createLogger(options: {
   level: LogLevel;
@@ -25,11 +28,7 @@ export function createLogger(options: {
 }): Logger {
   const now = options.now ?? (() => new Date());
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  // Short strings would redact innocent text; real tokens and keys are long. Longest first, so that a secret
-  // containing another is not left half redacted.
-  const secrets = options.secrets.filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
-  const redact = (text: string): string =>
-    secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+  const redact = createRedactor(options.secrets);
   const min = ORDER[options.level];
 
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
@@ -39,7 +38,7 @@ export function createLogger(options: {
       if (value === undefined) continue;
       line += ` ${key}=${formatValue(value, redact)}`;
     }
-    line = redact(line);
+    line = escapeControls(redact(line));
     try {
       write(line);
     } catch {
@@ -69,4 +68,23 @@ function formatValue(value: unknown, redact: (text: string) => string): string {
 function oneLine(text: string): string {
   // Newlines from remote error bodies would split one event over several lines.
   return text.replace(/[\r\n]+/g, ' ').slice(0, 2000);
+}
+
+/**
+ * C0 and C1 controls (ESC, U+0085 …), format characters (bidi overrides such as U+202E, zero-width characters,
+ * U+FEFF), the line and paragraph separators U+2028 and U+2029, and unpaired surrogate halves.
+ */
+const UNSAFE_IN_LOG = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/**
+ * Writes every control or format character as `\uXXXX` (one per UTF-16 unit): readable, still valid inside a
+ * JSON string, and inert on a terminal or in a log viewer.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE_IN_LOG, (char) => {
+    let escaped = '';
+    for (let i = 0; i < char.length; i++)
+      escaped += `\\u${char.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`;
+    return escaped;
+  });
 }

@@ -1,5 +1,6 @@
 import ky, { type KyInstance } from 'ky';
 import { sleep, type Clock } from '../clock.ts';
+import { createRedactor, redactAndCut } from '../redact.ts';
 import {
   HaloApiError,
   HaloAuthError,
@@ -68,6 +69,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     timeout: false,
     throwHttpErrors: false,
   });
+  const redactKey = createRedactor([options.apiKey]);
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 300;
 
@@ -97,13 +99,9 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       const error = errorBody(parsed.json);
       if (error !== null) {
         if (error.code === 401 || error.code === 403) throw new HaloAuthError(endpoint, error.code);
-        // Some APIs quote the key they were given; Halo's message reaches /healthz, /halo status and users.
-        throw new HaloApiError(
-          endpoint,
-          error.code,
-          error.message.split(options.apiKey).join('[redacted]'),
-          status,
-        );
+        // Some APIs quote the key they were given; Halo's message reaches /halo status, users and the logs.
+        // Redacted first and cut after, so that a key straddling the cut leaves no half behind.
+        throw new HaloApiError(endpoint, error.code, redactAndCut(error.message, redactKey, 300), status);
       }
     }
     if (status < 200 || status > 299) {

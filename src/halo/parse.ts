@@ -37,13 +37,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `{code, message}` with neither `success` nor `list`: Halo's way of saying no. */
+/**
+ * `{code, message}` with neither `success` nor `list`: Halo's way of saying no. The message is whole: the client
+ * redacts the key from it before cutting it, since a cut first could leave half a key behind.
+ */
 export function errorBody(json: Json): ErrorBody | null {
   // `success` is read as `parseDeleteBody` reads it, so that no body is both a success and an error.
   if (!isRecord(json) || 'list' in json || saysSuccess(json)) return null;
   const code = typeof json.code === 'string' && /^\d+$/.test(json.code) ? Number(json.code) : json.code;
   if (typeof code !== 'number' || typeof json.message !== 'string') return null;
-  return { code, message: json.message.slice(0, 300) };
+  return { code, message: json.message };
 }
 
 function text(value: unknown): string | null {

@@ -2,7 +2,7 @@ import type { PollStatus } from './poller.ts';
 
 export interface HealthInput extends Pick<
   PollStatus,
-  'lastSuccessAt' | 'lastError' | 'lastErrorAt' | 'consecutiveFailures'
+  'lastSuccessAt' | 'lastErrorAt' | 'consecutiveFailures'
 > {
   readonly pending: number;
   readonly failed: number;
@@ -12,6 +12,10 @@ export interface HealthInput extends Pick<
 /**
  * The `/healthz` body. `degraded` when polls are failing or the last success is older than three intervals
  * (plus the 30 s failure backoff): a monitor should page someone before alerts go missing, not after.
+ *
+ * Anyone who can reach the port can read it, so it holds status words, times and counts, each picked by name:
+ * never text from Halo or Slack (an error message can quote a URL, a body or worse). The error itself is in
+ * `/halo status` and the logs. A field added here must be of those kinds too.
  */
 export function healthBody(input: HealthInput, now: number, pollIntervalMs: number): Record<string, unknown> {
   const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
@@ -20,7 +24,6 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
     status:
       input.consecutiveFailures > 0 || stale ? 'degraded' : input.lastSuccessAt === null ? 'starting' : 'ok',
     lastPollAt: iso(input.lastSuccessAt),
-    lastError: input.lastError,
     lastErrorAt: iso(input.lastErrorAt),
     consecutiveFailures: input.consecutiveFailures,
     alertsPending: input.pending,

@@ -14,6 +14,7 @@ import {
   expectCounts,
   failureTimes,
   logMatch,
+  onList,
   record,
   ROOMY,
   scenarioPerTest,
@@ -69,6 +70,77 @@ describe('secrets stay secret', ROOMY, () => {
     });
     expect(where.map(([name]) => name)).toEqual([]);
     expectCounts(counts);
+  });
+
+  it('Halo error text: a key across the 300-character cut, terminal escapes, line and bidi controls', async (context) => {
+    const s = scenario.current;
+    const { halo, slack } = await s.start();
+    halo.addEvent();
+    const bot = await s.bot(s.env({ HALO_ADMIN_USERS: ADMIN }));
+    await logMatch(bot, /poll: baseline recorded/);
+
+    // Escapes that clear the screen and fake a log line, then the key quoted so that it starts 10 characters
+    // before Halo's message is cut to 300: a cut before redaction would keep "test-halo-".
+    const hostile = '\u001b[2J\u001b[31mrepaint\u2028fake INFO  line\u0085two \u202Eevil\u202C ';
+    const message = `${hostile}${'x'.repeat(290 - hostile.length)}${halo.apiKey}`;
+    halo.fault = onList({ kind: 'body', body: JSON.stringify({ code: 400, message }) });
+    const waiting = halo.addEvent();
+    await waitFor('a failed poll', () => failureTimes(bot).size >= 1, 20_000);
+    const health = await s.health(bot);
+    const status = await s.command(bot, 'status', { user: ADMIN });
+    halo.fault = undefined;
+    await slack.waitFor(() => slack.posts.length >= 1, 30_000);
+    await completedPolls(bot, 2);
+
+    const prefix = halo.apiKey.slice(0, 8).toLowerCase();
+    const statusText = JSON.stringify(status.body);
+    const logs = bot.logs.join('\n');
+    const problems = [
+      [
+        '/healthz serves error text',
+        'lastError' in health.body || JSON.stringify(health.body).includes('xxxxxxxx'),
+      ],
+      ['/halo status holds part of the key', statusText.toLowerCase().includes(prefix)],
+      ['/halo status lost the error', !statusText.includes('xxxxxxxx')],
+      ['a log line holds part of the key', logs.toLowerCase().includes(prefix)],
+      [
+        'a log line holds a raw control character',
+        bot.logs.some((line) => /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(line)),
+      ],
+      ['the log lost the escaped text', !logs.includes('\\u001B[2J') || !logs.includes('\\u202Eevil')],
+    ].filter(([, failed]) => failed === true);
+    const counts = countAlerts(slack.posts, to(ALERTS, waiting));
+    record(context, {
+      area: 'Secrets',
+      fault: 'Halo error: key across the 300-char cut, ESC/U+2028/U+0085/U+202E',
+      behaviour:
+        problems.length === 0
+          ? 'key redacted before the cut; controls escaped in logs; /healthz status and counts only'
+          : problems.map(([what]) => what).join('; '),
+      ...countsRow(counts),
+    });
+    expect(problems.map(([what]) => what)).toEqual([]);
+    expectCounts(counts);
+  });
+
+  it('HALO_API_URL with a user name and password: refused at start-up, the password shown nowhere', async (context) => {
+    const s = scenario.current;
+    await s.start();
+    const url = new URL(s.fakes.halo.url);
+    url.username = 'bot';
+    url.password = 'hunter2-secret';
+    const result = await s.runToExit(s.env({ HALO_API_URL: url.href }), 15_000);
+    record(context, {
+      area: 'Secrets',
+      fault: 'credentials in HALO_API_URL',
+      behaviour: `exit ${result.code}: "${result.output.trim().split('\n')[1]?.trim().slice(0, 60) ?? ''}…"`,
+      expected: null,
+      delivered: null,
+      duplicated: null,
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/HALO_API_URL must not contain a user name or password/);
+    expect(result.output).not.toContain('hunter2');
   });
 
   it('Slack echoes the token and signing secret in failed answers', async (context) => {

@@ -246,7 +246,7 @@ describe('parseConfig: problems', () => {
     ).toEqual([
       'SLACK_BOT_TOKEN must be a bot token starting with "xoxb-" (OAuth & Permissions page)',
       'SLACK_API_URL must be an http(s) URL, got "slack.com/api"',
-      'HALO_API_URL must be an http(s) URL, got "ftp://api.halosecurity.com/api/v1"',
+      'HALO_API_URL must be an http(s) URL, got "ftp://api.halosecurity.com/…"',
       `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got "#security"`,
       'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "abc"',
       'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "0"',
@@ -256,7 +256,7 @@ describe('parseConfig: problems', () => {
       'HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "@alice"',
       'HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "u0123abcd"',
       'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "./data/halo-slack.db"',
-      'LOG_LEVEL must be one of debug, info, warn, error, got "verbose"',
+      'LOG_LEVEL must be one of debug, info, warn, error, got "Verbose"',
       'HALO_POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got "0"',
       'HALO_TIMEOUT_SECONDS must be a whole number from 1 to 300, got "301"',
       'HALO_SCAN_CONCURRENCY must be a whole number from 1 to 16, got "17"',
@@ -274,10 +274,16 @@ describe('parseConfig: problems', () => {
     }
   });
 
-  it('rejects URLs that are not http(s), and a DATABASE_URL without a path', () => {
-    for (const raw of ['javascript:alert(1)', 'file:///etc/passwd', 'not a url', 'https//x']) {
+  it('rejects URLs that are not http(s), showing only their scheme and host, and a DATABASE_URL without a path', () => {
+    for (const [raw, shown] of [
+      ['javascript:alert(1)', '"javascript:…"'],
+      ['file:///etc/passwd', '"file:…"'],
+      ['ftp://files.example', '"ftp://files.example"'],
+      ['not a url', '"not a url"'],
+      ['https//x', '"https//x"'],
+    ]) {
       expect(problems({ ...REQUIRED, HALO_API_URL: raw })).toEqual([
-        `HALO_API_URL must be an http(s) URL, got "${raw}"`,
+        `HALO_API_URL must be an http(s) URL, got ${shown}`,
       ]);
     }
     expect(problems({ ...REQUIRED, DATABASE_URL: 'sqlite:' })).toEqual([
@@ -324,7 +330,56 @@ describe('parseConfig: secrets', () => {
     });
     expect(error.problems).toHaveLength(4);
     for (const secret of [TOKEN, SIGNING_SECRET, API_KEY]) expect(error.message).not.toContain(secret);
-    expect(error.problems[0]).toBe('SLACK_API_URL must be an http(s) URL, got "[redacted]"');
+    expect(error.problems).toEqual([
+      'SLACK_API_URL must be an http(s) URL, got a value of 31 characters (not shown, in case it is a secret)',
+      'HALO_API_URL must be an http(s) URL, got a value of 29 characters (not shown, in case it is a secret)',
+      `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got a value of 31 characters (not shown, in case it is a secret)`,
+      'LOG_LEVEL must be one of debug, info, warn, error, got a value of 30 characters (not shown, in case it is a secret)',
+    ]);
+  });
+
+  it('never echoes a secret in another letter case, or a part of one', () => {
+    const key = 'HaloKey-AbCdEf0123';
+    const error = configError({
+      ...REQUIRED,
+      HALO_API_KEY: key,
+      // LOG_LEVEL used to be echoed lower-cased, which an exact-match redaction of the key cannot recognise.
+      LOG_LEVEL: key,
+      PORT: key.toUpperCase(),
+      HALO_ALERT_CHANNEL: key.slice(0, 10),
+      HALO_ADMIN_USERS: `U${TOKEN.slice(5, 15).toUpperCase()}`,
+    });
+    const text = error.message.toLowerCase();
+    for (const secret of [TOKEN, key]) {
+      for (let i = 0; i + 8 <= secret.length; i++)
+        expect(text).not.toContain(secret.slice(i, i + 8).toLowerCase());
+    }
+    expect(error.problems.map((p) => p.replace(/^(\w+).*got /, '$1 got '))).toEqual([
+      'HALO_ALERT_CHANNEL got a value like one of the secrets (not shown)',
+      'HALO_ADMIN_USERS got a value like one of the secrets (not shown)',
+      'LOG_LEVEL got a value like one of the secrets (not shown)',
+      'PORT got a value like one of the secrets (not shown)',
+    ]);
+  });
+
+  it('never echoes a long value, which could be a secret the bot does not know', () => {
+    const error = configError({ ...REQUIRED, LOG_LEVEL: 'Zm9vYmFyYmF6cXV4cXV1eA' });
+    expect(error.problems).toEqual([
+      'LOG_LEVEL must be one of debug, info, warn, error, got a value of 22 characters (not shown, in case it is a secret)',
+    ]);
+  });
+
+  it('refuses a user name or password in HALO_API_URL and SLACK_API_URL, naming neither', () => {
+    const error = configError({
+      ...REQUIRED,
+      HALO_API_URL: 'https://bot:hunter2@api.halosecurity.com/api/v1',
+      SLACK_API_URL: 'https://tokenonly@slack.example/api/',
+    });
+    expect(error.problems).toEqual([
+      'SLACK_API_URL must not contain a user name or password (user:pass@): the bot authenticates with SLACK_BOT_TOKEN, sent as a header; remove them from the URL',
+      'HALO_API_URL must not contain a user name or password (user:pass@): the bot authenticates with HALO_API_KEY, sent as a header; remove them from the URL',
+    ]);
+    expect(error.message).not.toMatch(/hunter2|tokenonly/);
   });
 
   it('never echoes a password in a URL', () => {
@@ -336,8 +391,8 @@ describe('parseConfig: secrets', () => {
     expect(error.message).not.toContain('pa55word');
     expect(error.message).not.toContain('hunter2');
     expect(error.problems).toEqual([
-      'HALO_API_URL must be an http(s) URL, got "ftp://user:[redacted]@files.example/api"',
-      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "postgres://halo:[redacted]@db.internal:5432/halo"',
+      'HALO_API_URL must be an http(s) URL, got "ftp://files.example/…"',
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "postgres://db.internal:5432/…"',
     ]);
   });
 });

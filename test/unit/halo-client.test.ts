@@ -152,6 +152,25 @@ describe('HaloClient: Halo says no', () => {
     expect(halo.requests).toHaveLength(1);
   });
 
+  it('redacts the key from a Halo message before cutting it to 300 characters: no half key is left', async () => {
+    // The key starts at character 290: a cut at 300 before redaction would keep its first 10 characters.
+    const message = `${'x'.repeat(290)}${halo.apiKey} and ${halo.apiKey.toUpperCase()} again`;
+    always({ kind: 'body', body: JSON.stringify({ code: 400, message }) });
+    const error = (await failure(client().getEvent('ev-1'))) as HaloApiError;
+    expect(error.apiMessage).toBe(`${'x'.repeat(290)}[redacted]`);
+    expect(error.userMessage).toBe(`Halo said: ${'x'.repeat(290)}[redacted]`);
+    expect(error.message).not.toContain(halo.apiKey.slice(0, 8));
+  });
+
+  it('redacts the leading characters of a key that Halo cut short itself', async () => {
+    always({
+      kind: 'body',
+      body: JSON.stringify({ code: 400, message: `bad key ${halo.apiKey.slice(0, 9)}…` }),
+    });
+    const error = (await failure(client().getEvent('ev-1'))) as HaloApiError;
+    expect(error.apiMessage).toBe('bad key [redacted]…');
+  });
+
   it('turns 401 and 403 into HaloAuthError, not retried, whatever the body', async () => {
     const wrongKey = await failure(list(client({ apiKey: 'wrong-key' })));
     expect(wrongKey).toBeInstanceOf(HaloAuthError);

@@ -70,14 +70,14 @@ describe('errorBody', () => {
     });
   });
 
-  it('takes a numeric string code, and cuts a long message to 300 characters', () => {
+  it('takes a numeric string code, and keeps a long message whole (the client redacts it, then cuts it)', () => {
     expect(errorBody({ code: '404', message: 'event not found' })).toEqual({
       code: 404,
       message: 'event not found',
     });
     expect(errorBody({ code: 500, message: 'x'.repeat(1000) })).toEqual({
       code: 500,
-      message: 'x'.repeat(300),
+      message: 'x'.repeat(1000),
     });
     expect(errorBody({ success: 0, code: 1, message: 'failed' })).toEqual({ code: 1, message: 'failed' });
   });

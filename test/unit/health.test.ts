@@ -4,7 +4,6 @@ import { healthBody } from '../../src/pipeline/health.ts';
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const base = {
   lastSuccessAt: null,
-  lastError: null,
   lastErrorAt: null,
   consecutiveFailures: 0,
   pending: 2,
@@ -17,7 +16,6 @@ describe('healthBody', () => {
     expect(healthBody(base, NOW, 60_000)).toEqual({
       status: 'starting',
       lastPollAt: null,
-      lastError: null,
       lastErrorAt: null,
       consecutiveFailures: 0,
       alertsPending: 2,
@@ -36,19 +34,23 @@ describe('healthBody', () => {
     });
   });
 
-  it('says degraded while polls fail, with the last error and its time', () => {
+  it('says degraded while polls fail, with the time of the last error but never its text', () => {
+    // The status view passes the whole poll status, error text included: the public body must not carry it.
     const failing = {
       ...base,
       lastSuccessAt: NOW - 5000,
       consecutiveFailures: 2,
-      lastError: 'Halo event/list.json answered HTTP 503',
+      lastError: 'Halo event/list.json failed: see https://user:pass@halo.example/ (code 7)',
       lastErrorAt: NOW - 1000,
     };
-    expect(healthBody(failing, NOW, 60_000)).toMatchObject({
+    expect(healthBody(failing, NOW, 60_000)).toEqual({
       status: 'degraded',
-      lastError: 'Halo event/list.json answered HTTP 503',
+      lastPollAt: '2026-11-25T11:59:55.000Z',
       lastErrorAt: '2026-11-25T11:59:59.000Z',
       consecutiveFailures: 2,
+      alertsPending: 2,
+      alertsFailed: 1,
+      eventsSeen: 500,
     });
   });
 });

@@ -88,6 +88,30 @@ describe('createLogger: format', () => {
   });
 });
 
+describe('createLogger: injection', () => {
+  it('writes control and format characters as \\uXXXX in the message, strings, errors and nested fields', () => {
+    const { log, lines } = logger();
+    const hostile =
+      'a\u001B[31mred\u001B[0m \u0085b\u2028c\u2029d \u202Eevil\u202C \u200Bzw\uFEFF \u0007\t\u009B';
+    log.error(`poll failed: ${hostile}`, {
+      text: hostile,
+      error: new Error(hostile),
+      nested: { s: hostile },
+      astral: 'tag\u{E0041}',
+      lone: 'half\uD800',
+    });
+    const escaped =
+      'a\\u001B[31mred\\u001B[0m \\u0085b\\u2028c\\u2029d \\u202Eevil\\u202C \\u200Bzw\\uFEFF \\u0007\\u0009\\u009B';
+    const json =
+      'a\\u001b[31mred\\u001b[0m \\u0085b\\u2028c\\u2029d \\u202Eevil\\u202C \\u200Bzw\\uFEFF \\u0007\\t\\u009B';
+    expect(lines).toEqual([
+      `2024-05-01T12:30:00.000Z ERROR poll failed: ${escaped} text="${json}" error="Error: ${json}" nested={"s":"${json}"} astral="tag\\uDB40\\uDC41" lone="half\\ud800"`,
+    ]);
+    // Nothing a terminal or log viewer would act on is left, and the line still parses field by field.
+    expect(lines[0]).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
+  });
+});
+
 describe('createLogger: levels', () => {
   it.each([
     ['debug', ['debug', 'info', 'warn', 'error']],
@@ -153,6 +177,35 @@ describe('createLogger: secrets', () => {
     const { log, lines } = logger('info', [short, long]);
     log.info(`${long} ${short}`);
     expect(lines).toEqual(['2024-05-01T12:30:00.000Z INFO  [redacted] [redacted]']);
+  });
+
+  it('redacts 8 or more leading characters of a secret that someone else cut short', () => {
+    const { log, lines } = logger();
+    log.warn(`Halo said: key ${API_KEY.slice(0, 12)}…`, {
+      body: `token=${TOKEN.slice(0, 8)}`,
+      short: `${TOKEN.slice(0, 7)} is just the start of any token`,
+    });
+    expect(lines).toEqual([
+      '2024-05-01T12:30:00.000Z WARN  Halo said: key [redacted]… body="token=[redacted]" short="xoxb-11 is just the start of any token"',
+    ]);
+  });
+
+  it('redacts a secret in any letter case', () => {
+    const { log, lines } = logger();
+    log.error(`LOG_LEVEL got ${API_KEY.toUpperCase()}`, { lower: TOKEN.toLowerCase() });
+    expect(lines).toEqual(['2024-05-01T12:30:00.000Z ERROR LOG_LEVEL got [redacted] lower=[redacted]']);
+  });
+
+  it("removes a URL's user info wherever it appears", () => {
+    const { log, lines } = logger();
+    log.warn('fetch https://bot:hunter2@halo.example/api failed', {
+      error: new TypeError(
+        'Request cannot be constructed from a URL that includes credentials: https://u:p@h/x',
+      ),
+    });
+    expect(lines).toEqual([
+      '2024-05-01T12:30:00.000Z WARN  fetch https://[redacted]@halo.example/api failed error="TypeError: Request cannot be constructed from a URL that includes credentials: https://[redacted]@h/x"',
+    ]);
   });
 
   it('ignores secrets shorter than 6 characters, which would redact innocent words', () => {
