@@ -1,4 +1,5 @@
 import ky, { type KyInstance } from 'ky';
+import { childController } from '../abort.ts';
 import { sleep, type Clock } from '../clock.ts';
 import { createRedactor, redactAndCut } from '../redact.ts';
 import {
@@ -74,21 +75,28 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   const backoffMs = options.backoffMs ?? 300;
 
   async function once(endpoint: string, params: Record<string, string>, signal?: AbortSignal): Promise<Json> {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    // One controller per request, released when it ends: nothing stays attached to the caller's signal.
+    const request = childController(signal);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
+    }, options.timeoutMs);
     let status: number;
     let body: string;
     let retryAfter: string | null;
     try {
-      const response = await http.get(endpoint, { searchParams: params, signal: combined });
+      const response = await http.get(endpoint, { searchParams: params, signal: request.controller.signal });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
       body = await response.text();
     } catch (error) {
       if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
-      if (timeout.aborted)
-        throw new HaloNetworkError(endpoint, true, `no answer within ${options.timeoutMs} ms`);
+      if (timedOut) throw new HaloNetworkError(endpoint, true, `no answer within ${options.timeoutMs} ms`);
       throw new HaloNetworkError(endpoint, false, describeCause(error));
+    } finally {
+      clearTimeout(timer);
+      request.release();
     }
     if (status === 401 || status === 403) throw new HaloAuthError(endpoint, status);
     // Overload and rate limits stay worth retrying when Halo's `{code, message}` body comes with them.

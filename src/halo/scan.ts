@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type PQueue from 'p-queue';
+import { childController } from '../abort.ts';
 import type { EventPage, HaloClient } from './client.ts';
 import { HaloResponseError } from './errors.ts';
 import type { EventListFilter } from './types.ts';
@@ -34,10 +35,25 @@ export async function scanEvents(
   filter: EventListFilter,
   options: ScanOptions,
 ): Promise<ScanResult> {
+  // The scan's own controller, aborted by the caller's signal (shutdown) or by a failed page; released at the end
+  // so that nothing of the scan stays attached to the long-lived caller's signal.
+  const link = childController(options.signal);
+  try {
+    return await scanWith(client, filter, options, link.controller);
+  } finally {
+    link.release();
+  }
+}
+
+async function scanWith(
+  client: HaloClient,
+  filter: EventListFilter,
+  options: ScanOptions,
+  failed: AbortController,
+): Promise<ScanResult> {
   const { pageSize, queue, onPage } = options;
-  // Ends the sibling requests as soon as one page has failed: the poll has failed anyway.
-  const failed = new AbortController();
-  const signal = AbortSignal.any([options.signal, failed.signal]);
+  // Aborting it ends the sibling requests as soon as one page has failed: the poll has failed anyway.
+  const signal = failed.signal;
   // Every queued page listens on this signal; a 100-page scan is expected, not a leak.
   setMaxListeners(0, signal);
   let pages = 0;

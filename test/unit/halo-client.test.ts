@@ -11,6 +11,7 @@ import {
   HaloNetworkError,
   HaloResponseError,
 } from '../../src/halo/errors.ts';
+import { attachedTo } from '../attached.ts';
 import { startFakeHalo, type FakeHalo, type HaloFault, type HaloRequest } from '../fakes/halo.ts';
 
 let halo: FakeHalo;
@@ -419,5 +420,23 @@ describe('HaloClient: abort', () => {
     expect(error).toMatchObject({ name: 'AbortError' });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(halo.requests).toHaveLength(1);
+  });
+});
+
+describe('HaloClient: the caller’s signal', () => {
+  it('keeps nothing attached to it after many requests, answered, retried, timed out or failed', async () => {
+    // The bot's stop signal lives as long as the process: anything left on it per request is a leak.
+    const stop = new AbortController();
+    const c = client({ timeoutMs: 50 });
+    const options = { start: 0, limit: 1000, signal: stop.signal };
+    for (let i = 0; i < 100; i++) await c.listEvents({}, options);
+    firstThen(2, { kind: 'status', status: 503, body: '' });
+    await c.listEvents({}, options);
+    always({ kind: 'hang' });
+    expect(await failure(c.getEvent('ev-1', stop.signal))).toBeInstanceOf(HaloNetworkError);
+    always({ kind: 'status', status: 401, body: '' });
+    expect(await failure(c.deleteEvent('ev-1', stop.signal))).toBeInstanceOf(HaloAuthError);
+    expect(attachedTo(stop.signal)).toBe(0);
+    expect(stop.signal.aborted).toBe(false);
   });
 });

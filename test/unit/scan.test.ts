@@ -6,6 +6,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE, type EventPage, type HaloClient } from '../../src/halo/client.ts';
 import { HaloHttpError } from '../../src/halo/errors.ts';
 import { scanEvents, type ScanResult } from '../../src/halo/scan.ts';
+import { attachedTo } from '../attached.ts';
 
 /**
  * A minimal event/list.json: `total` events `ev-0…`, paged by start/limit, optionally without `pagination`,
@@ -312,6 +313,15 @@ describe('scanEvents: failure', () => {
     );
     await expect(failing).rejects.toThrow('disk full');
     expect(server.requests.length).toBeLessThan(8);
+  });
+
+  it('keeps nothing attached to the caller’s signal after many scans, passing or failing', async () => {
+    const stop = new AbortController();
+    server.total = 2500;
+    for (let i = 0; i < 30; i++) await scan({ signal: stop.signal });
+    server.failAt = 1000;
+    for (let i = 0; i < 5; i++) await expect(scan({ signal: stop.signal })).rejects.toThrow(HaloHttpError);
+    expect(attachedTo(stop.signal)).toBe(0);
   });
 
   it('stops at once when the caller aborts', async () => {
