@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import { systemClock, type Clock } from './clock.ts';
 import { EventDeleter } from './commands/delete.ts';
+import { homeChannels } from './commands/home.ts';
 import { CommandService } from './commands/service.ts';
 import type { Config } from './config.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
@@ -21,6 +22,7 @@ import { boltLogger } from './slack/bolt-logger.ts';
 import { createWebClient, identify } from './slack/client.ts';
 import { registerActions } from './slack/listeners/actions.ts';
 import { registerCommands } from './slack/listeners/commands.ts';
+import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
 import { createSlackPoster } from './slack/poster.ts';
 import { renderOutboxItem } from './slack/render-outbox.ts';
@@ -172,6 +174,26 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       return Promise.resolve();
     });
     registerCommands(app, commands, log);
+    registerHome(app, {
+      commands,
+      canManage,
+      log,
+      data: async (userId) => {
+        const [isAdmin, status, subscriptions, mutes, audit] = await Promise.all([
+          canManage(userId),
+          statusView(),
+          store.subscriptions(),
+          store.activeMutes(clock.now()),
+          store.recentAudit(20),
+        ]);
+        return {
+          isAdmin,
+          health: { ...status, connection: 'HTTP (Events API at /slack/events)' },
+          channels: homeChannels(subscriptions, mutes, defaultRoute),
+          audit,
+        };
+      },
+    });
     registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
 
     const server = createHttpServer({

@@ -18,9 +18,12 @@ export function parseDuration(text: string): DurationResult {
   return { ok: true, ms };
 }
 
-/** The shortest exact way to say `ms` (`90m` stays `90m`, `48h` becomes `2d`); inverse of {@link parseDuration}. */
+/**
+ * An exact way to say `ms`, as people say it: `90m` stays `90m`, `24h` stays `24h`, `48h` becomes `2d`. Parses
+ * back to `ms` with {@link parseDuration}.
+ */
 export function formatDuration(ms: number): string {
-  if (ms % UNIT_MS.d === 0) return `${ms / UNIT_MS.d}d`;
+  if (ms % UNIT_MS.d === 0 && ms > UNIT_MS.d) return `${ms / UNIT_MS.d}d`;
   if (ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
   return `${Math.round(ms / UNIT_MS.m)}m`;
 }

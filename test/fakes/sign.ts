@@ -158,3 +158,23 @@ export async function postToBot(
   }
   return { status: response.status, text, json, ms };
 }
+
+/** An Events API `event_callback` body, JSON as Slack sends it; send with content type `application/json`. */
+export function eventCallbackBody(event: Record<string, unknown>): string {
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    event: { event_ts: (Date.now() / 1000).toFixed(6), ...event },
+    type: 'event_callback',
+    event_id: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ team_id: 'T1', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}
+
+/** An `app_home_opened` event for `userId`'s Home tab. */
+export function appHomeOpenedBody(userId: string, tab: 'home' | 'messages' = 'home'): string {
+  return eventCallbackBody({ type: 'app_home_opened', user: userId, channel: 'DHOME', tab });
+}

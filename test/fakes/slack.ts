@@ -54,6 +54,8 @@ export interface FakeSlack {
   updates: SlackCall[];
   /** Successful chat.postEphemeral calls. */
   ephemerals: SlackCall[];
+  /** Successful views.publish calls (App Home tabs), `args.view` decoded. */
+  views: SlackCall[];
   responses: ResponseUrlPost[];
   users: Map<string, SlackUser>;
   channelErrors: Map<string, string>;
@@ -79,7 +81,7 @@ export const TEAM_ID = 'T1';
 export const BOT_ID = 'B1';
 
 // The WebClient form-encodes object arguments as JSON strings; these are decoded back.
-const JSON_ARGS = ['blocks', 'attachments', 'metadata'];
+const JSON_ARGS = ['blocks', 'attachments', 'metadata', 'view'];
 const TS_BASE_SECONDS = 1_700_000_000;
 
 interface Answer {
@@ -287,6 +289,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const text = typeof args.text === 'string' ? args.text : '';
         return okAnswer({ channel, ts, text, message: { text, blocks: args.blocks ?? [] } });
       }
+      case 'views.publish': {
+        if (nonEmptyString(args.user_id) === undefined) return errorAnswer('invalid_arguments');
+        const view = args.view;
+        if (!isRecord(view) || view.type !== 'home' || !Array.isArray(view.blocks))
+          return errorAnswer('invalid_arguments');
+        if (view.blocks.length > 100) return errorAnswer('invalid_arguments');
+        return okAnswer({ view: { id: 'V1', type: 'home', blocks: view.blocks } });
+      }
       case 'chat.postEphemeral': {
         if (nonEmptyString(args.channel) === undefined) return errorAnswer('channel_not_found');
         if (nonEmptyString(args.user) === undefined) return errorAnswer('user_not_found');
@@ -337,6 +347,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (!outcome.ok) call.error = outcome.error;
     else if (method === 'chat.update') fake.updates.push(call);
     else if (method === 'chat.postEphemeral') fake.ephemerals.push(call);
+    else if (method === 'views.publish') fake.views.push(call);
     send(res, outcome.answer);
   };
 
@@ -399,6 +410,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     posts: [],
     updates: [],
     ephemerals: [],
+    views: [],
     responses: [],
     users: new Map(),
     channelErrors: new Map(),

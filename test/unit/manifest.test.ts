@@ -78,6 +78,15 @@ describe('manifest.yml', () => {
     expect(interactivity?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
   });
 
+  it('has a Home tab and subscribes to app_home_opened at the Bolt endpoint', () => {
+    const settings = manifest.settings as
+      { event_subscriptions?: { request_url?: string; bot_events?: string[] } } | undefined;
+    const features = manifest.features as { app_home?: { home_tab_enabled?: boolean } } | undefined;
+    expect(features?.app_home?.home_tab_enabled).toBe(true);
+    expect(settings?.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    expect(settings?.event_subscriptions?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+  });
+
   it('asks for exactly the bot scopes the bot uses, and no user scopes', () => {
     expect(manifest.oauth_config?.scopes?.bot).toEqual([
       'chat:write',

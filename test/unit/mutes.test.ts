@@ -33,6 +33,7 @@ describe('parseDuration', () => {
     expect(formatDuration(1_800_000)).toBe('30m');
     expect(formatDuration(5_400_000)).toBe('90m');
     expect(formatDuration(3_600_000)).toBe('1h');
+    expect(formatDuration(86_400_000)).toBe('24h');
     expect(formatDuration(172_800_000)).toBe('2d');
   });
 });

@@ -47,6 +47,7 @@ export interface SectionBlock {
   readonly block_id?: string;
   readonly text?: TextObject;
   readonly fields?: readonly TextObject[];
+  readonly accessory?: ButtonElement;
 }
 
 export interface ContextBlock {

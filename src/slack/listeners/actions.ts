@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { EventDeleter } from '../../commands/delete.ts';
+import { HOME_UNMUTE_ACTION_ID, HOME_UNSUBSCRIBE_ACTION_ID } from '../../commands/home.ts';
 import { DEFAULT_PAGE_SIZE } from '../../commands/parse.ts';
 import { NEXT_PAGE_ACTION_ID, renderNotice } from '../../commands/render.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
@@ -15,6 +16,14 @@ export interface ActionDeps {
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
 }
+
+/** Action IDs with a listener of their own: the catch-all below must not answer them a second time. */
+const HANDLED_ACTIONS = [
+  DELETE_ACTION_ID,
+  NEXT_PAGE_ACTION_ID,
+  HOME_UNMUTE_ACTION_ID,
+  HOME_UNSUBSCRIBE_ACTION_ID,
+];
 
 /** Interactive payloads: the Delete button, the event list's Next page, and a polite answer to anything else. */
 export function registerActions(app: App, deps: ActionDeps): void {
@@ -77,7 +86,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
   });
 
   // Anything else signed by Slack (an old button, a shortcut this app no longer has) gets an answer, not a timeout.
-  app.action(/^(?!halo_delete_event$|halo_events_page$).*/, async ({ ack, respond, payload }) => {
+  app.action(new RegExp(`^(?!(${HANDLED_ACTIONS.join('|')})$).*`), async ({ ack, respond, payload }) => {
     await ack();
     const id = 'action_id' in payload ? payload.action_id : 'unknown';
     log.warn('unknown action', { action: id.slice(0, 100) });

@@ -1,0 +1,252 @@
+/**
+ * The App Home tab: the bot's health, each channel's subscriptions and mutes, and the last actions people took.
+ * Pure: the listener gathers the data and publishes what this returns. Admins get an Unmute or Unsubscribe
+ * button beside each row; everyone else sees the same page read-only.
+ */
+import type { Route } from '../pipeline/routes.ts';
+import {
+  code,
+  LIMITS,
+  mentionUser,
+  mrkdwn,
+  mrkdwnText,
+  plainText,
+  slackDate,
+  type Block,
+  type ButtonElement,
+} from '../slack/blocks/index.ts';
+import type { AuditEntry, Mute, Subscription } from '../store/store.ts';
+import { muteLine } from './mutes.ts';
+import { channelRef, describeRoute } from './render.ts';
+
+export const HOME_UNMUTE_ACTION_ID = 'halo_home_unmute';
+export const HOME_UNSUBSCRIBE_ACTION_ID = 'halo_home_unsubscribe';
+/** A Home tab holds at most 100 blocks. */
+const MAX_HOME_BLOCKS = 100;
+/** Blocks kept for the health and audit sections and the headers around the channel rows. */
+const RESERVED_BLOCKS = 12;
+
+export interface HomeHealth {
+  readonly lastSuccessAt: number | null;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | null;
+  readonly pending: number;
+  readonly failed: number;
+  readonly muted: number;
+  readonly connection: string;
+}
+
+export interface HomeChannel {
+  readonly channel: string;
+  /** HALO_ALERT_CHANNEL's route, when this is that channel. */
+  readonly fromSettings: Route | null;
+  readonly subscriptions: readonly Subscription[];
+  readonly mutes: readonly Mute[];
+}
+
+export interface HomeData {
+  readonly isAdmin: boolean;
+  readonly health: HomeHealth;
+  readonly channels: readonly HomeChannel[];
+  readonly audit: readonly AuditEntry[];
+}
+
+export interface HomeView {
+  readonly type: 'home';
+  readonly blocks: Block[];
+}
+
+/** The Unmute button's value: the mute's ID. */
+export function encodeUnmuteValue(muteId: number): string {
+  return String(muteId);
+}
+
+export function decodeUnmuteValue(value: string | undefined): number | null {
+  return value !== undefined && /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : null;
+}
+
+/** The Unsubscribe button's value: `channel:subscription ID`. */
+export function encodeUnsubscribeValue(channel: string, id: number): string {
+  return `${channel}:${id}`;
+}
+
+export function decodeUnsubscribeValue(value: string | undefined): { channel: string; id: number } | null {
+  const match = /^([CGD][A-Z0-9]{2,30}):([1-9][0-9]{0,9})$/.exec(value ?? '');
+  return match === null ? null : { channel: match[1]!, id: Number(match[2]) };
+}
+
+const date = (ms: number | null): string => (ms === null ? 'never' : (slackDate(new Date(ms)) ?? 'unknown'));
+
+const VERBS: Readonly<Record<AuditEntry['action'], string>> = {
+  delete: 'deleted',
+  acknowledge: 'acknowledged',
+  mute: 'muted',
+  unmute: 'unmuted',
+  mute_expired: 'mute ended:',
+  subscribe: 'subscribed',
+  unsubscribe: 'unsubscribed',
+};
+
+function auditLine(entry: AuditEntry): string {
+  const who = entry.userId === 'halo-slack' ? 'halo' : mentionUser(entry.userId);
+  const where = entry.channel === null ? '' : ` in ${channelRef(entry.channel)}`;
+  return `• ${date(entry.at)} ${who} ${VERBS[entry.action]} ${code(entry.detail, 300)}${where}`;
+}
+
+function healthText(health: HomeHealth): string {
+  const state =
+    health.consecutiveFailures > 0
+      ? `:warning: Halo polls are failing (${health.consecutiveFailures} in a row)`
+      : health.lastSuccessAt === null
+        ? ':hourglass: Starting: no poll has completed yet'
+        : ':white_check_mark: Polling normally';
+  const lines = [
+    `*${state}*`,
+    `Last successful poll: ${date(health.lastSuccessAt)}`,
+    `Alerts waiting to be posted: ${health.pending} · could not be posted: ${health.failed}`,
+    `Events muted (counted, not posted): ${health.muted}`,
+    `Connection to Slack: ${mrkdwn(health.connection, 100)}`,
+  ];
+  if (health.lastError !== null) lines.push(`Last error: ${mrkdwn(health.lastError, 500)}`);
+  return lines.join('\n');
+}
+
+function row(text: string, button: ButtonElement | undefined): Block {
+  return button === undefined
+    ? { type: 'section', text: mrkdwnText(text) }
+    : { type: 'section', text: mrkdwnText(text), accessory: button };
+}
+
+function channelRows(channel: HomeChannel, isAdmin: boolean): Block[] {
+  const rows: Block[] = [{ type: 'section', text: mrkdwnText(`*${channelRef(channel.channel)}*`) }];
+  if (channel.fromSettings !== null) {
+    rows.push(
+      row(
+        `From the bot's settings (HALO_ALERT_CHANNEL): ${describeRoute(channel.fromSettings.keys, channel.fromSettings.targetIds)}`,
+        undefined,
+      ),
+    );
+  }
+  for (const sub of channel.subscriptions) {
+    const button: ButtonElement | undefined = isAdmin
+      ? {
+          type: 'button',
+          text: plainText('Unsubscribe'),
+          action_id: HOME_UNSUBSCRIBE_ACTION_ID,
+          value: encodeUnsubscribeValue(sub.channel, sub.id),
+          confirm: {
+            title: plainText('Remove this subscription?'),
+            text: plainText(`Subscription #${sub.id} stops posting to this channel.`),
+            confirm: plainText('Unsubscribe'),
+            deny: plainText('Cancel'),
+          },
+        }
+      : undefined;
+    rows.push(
+      row(
+        `Subscription *#${sub.id}*: ${describeRoute(sub.keys, sub.targetIds)}, by ${mentionUser(sub.createdBy)}`,
+        button,
+      ),
+    );
+  }
+  for (const mute of channel.mutes) {
+    const button: ButtonElement | undefined = isAdmin
+      ? {
+          type: 'button',
+          text: plainText('Unmute'),
+          action_id: HOME_UNMUTE_ACTION_ID,
+          value: encodeUnmuteValue(mute.id),
+        }
+      : undefined;
+    rows.push(row(`:mute: Mute ${muteLine(mute)}`, button));
+  }
+  return rows;
+}
+
+export function renderHome(data: HomeData): HomeView {
+  const blocks: Block[] = [
+    { type: 'header', text: plainText('Halo Security') },
+    { type: 'section', text: mrkdwnText(healthText(data.health)) },
+    { type: 'divider' },
+    { type: 'header', text: plainText('Channels') },
+  ];
+  const room = MAX_HOME_BLOCKS - RESERVED_BLOCKS;
+  let shown = 0;
+  for (const channel of data.channels) {
+    const rows = channelRows(channel, data.isAdmin);
+    if (blocks.length + rows.length > room) break;
+    blocks.push(...rows);
+    shown++;
+  }
+  if (data.channels.length === 0) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwnText(
+        'No channel receives alerts yet: type `/halo subscribe` in one, or set HALO_ALERT_CHANNEL.',
+      ),
+    });
+  } else if (shown < data.channels.length) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwnText(
+          `${data.channels.length - shown} more channels; \`/halo subscriptions\` and \`/halo mutes\` in each list them.`,
+        ),
+      ],
+    });
+  }
+  blocks.push({ type: 'divider' }, { type: 'header', text: plainText('Recent actions') });
+  const lines = data.audit.map(auditLine);
+  blocks.push({
+    type: 'section',
+    text: mrkdwnText(lines.length === 0 ? 'Nothing yet.' : fit(lines, LIMITS.sectionText)),
+  });
+  if (!data.isAdmin) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwnText(
+          'Read-only: only the users in HALO_ADMIN_USERS (or workspace admins and owners) can unmute and unsubscribe here.',
+        ),
+      ],
+    });
+  }
+  return { type: 'home', blocks };
+}
+
+/** As many whole lines as fit in `max` characters. */
+function fit(lines: readonly string[], max: number): string {
+  let text = '';
+  for (const line of lines) {
+    const next = text === '' ? line : `${text}\n${line}`;
+    if (next.length > max) break;
+    text = next;
+  }
+  return text;
+}
+
+/** Every channel that receives alerts or has a mute, with its rows, in a stable order (settings first). */
+export function homeChannels(
+  subscriptions: readonly Subscription[],
+  mutes: readonly Mute[],
+  defaultRoute: Route | null,
+): HomeChannel[] {
+  const channels = new Map<string, { subscriptions: Subscription[]; mutes: Mute[] }>();
+  const entry = (channel: string) => {
+    let found = channels.get(channel);
+    if (found === undefined) {
+      found = { subscriptions: [], mutes: [] };
+      channels.set(channel, found);
+    }
+    return found;
+  };
+  if (defaultRoute !== null) entry(defaultRoute.channel);
+  for (const sub of subscriptions) entry(sub.channel).subscriptions.push(sub);
+  for (const mute of mutes) entry(mute.channel).mutes.push(mute);
+  return [...channels].map(([channel, rows]) => ({
+    channel,
+    fromSettings: defaultRoute?.channel === channel ? defaultRoute : null,
+    subscriptions: rows.subscriptions,
+    mutes: rows.mutes,
+  }));
+}
