@@ -29,7 +29,7 @@ export function registerHome(app: App, deps: HomeDeps): void {
       const view = renderHome(await deps.data(userId));
       await client.views.publish({
         user_id: userId,
-        view: view as unknown as webApi.ViewsPublishArguments['view'],
+        view,
       });
     } catch (error) {
       log.warn('home: the Home tab could not be published', { user: userId, error });
