@@ -7,7 +7,8 @@ import { getEventListeners } from 'node:events';
  */
 export function attachedTo(signal: AbortSignal): number {
   const dependants = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
-  const set = dependants === undefined ? undefined : (signal as unknown as Record<symbol, unknown>)[dependants];
+  const set =
+    dependants === undefined ? undefined : (signal as unknown as Record<symbol, unknown>)[dependants];
   // Node's own Set (from its primordials), not necessarily this realm's: read its size, not its class.
   const size = (set as { size?: unknown } | undefined)?.size;
   const derived = typeof size === 'number' ? size : 0;

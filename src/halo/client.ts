@@ -77,9 +77,10 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   async function once(endpoint: string, params: Record<string, string>, signal?: AbortSignal): Promise<Json> {
     // One controller per request, released when it ends: nothing stays attached to the caller's signal.
     const request = childController(signal);
-    let timedOut = false;
+    // An object, not a `let`: the flag changes inside the timer callback, which narrowing cannot see.
+    const deadline = { passed: false };
     const timer = setTimeout(() => {
-      timedOut = true;
+      deadline.passed = true;
       request.controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
     }, options.timeoutMs);
     let status: number;
@@ -92,7 +93,8 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       body = await response.text();
     } catch (error) {
       if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
-      if (timedOut) throw new HaloNetworkError(endpoint, true, `no answer within ${options.timeoutMs} ms`);
+      if (deadline.passed)
+        throw new HaloNetworkError(endpoint, true, `no answer within ${options.timeoutMs} ms`);
       throw new HaloNetworkError(endpoint, false, describeCause(error));
     } finally {
       clearTimeout(timer);
