@@ -9,11 +9,11 @@ import { systemClock, type Clock } from './clock.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { homeChannels } from './commands/home.ts';
 import { CommandService } from './commands/service.ts';
-import type { Config } from './config.ts';
+import { databasePassword, type Config } from './config.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Delivery } from './pipeline/delivery.ts';
-import { healthBody } from './pipeline/health.ts';
+import { healthBody, type HealthInput } from './pipeline/health.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { Poller } from './pipeline/poller.ts';
 import { createRedactor } from './redact.ts';
@@ -27,7 +27,7 @@ import { createPermissionCheck } from './slack/permissions.ts';
 import { createSlackPoster } from './slack/poster.ts';
 import { renderOutboxItem } from './slack/render-outbox.ts';
 import { createHttpServer, SLACK_PATH } from './slack/server.ts';
-import { openSqliteStore } from './store/sqlite.ts';
+import { openStore } from './store/open.ts';
 
 export interface RunningBot {
   readonly port: number;
@@ -43,13 +43,18 @@ export interface StartOptions {
 
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
   const clock = options.clock ?? systemClock;
-  const secrets = [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey];
+  const secrets = [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.halo.apiKey,
+    config.database.kind === 'postgres' ? databasePassword(config.database.url) : '',
+  ];
   const log = options.log ?? createLogger({ level: config.logLevel, secrets });
   // Error text shown in Slack gets the same redaction as the logs (each source also redacts its own).
   const redact = createRedactor(secrets);
 
   const { delays } = config;
-  const store = openSqliteStore(config.databasePath);
+  const store = await openStore(config.database, log);
   try {
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
@@ -119,6 +124,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         pollIntervalMs: config.halo.pollIntervalMs,
         recentFailures: failures,
       };
+    };
+    /** /healthz must answer when the database does not: that is when a monitor most needs it. */
+    const healthView = async (): Promise<HealthInput> => {
+      try {
+        return await statusView();
+      } catch {
+        return { ...poller.getStatus(), pending: null, failed: null, seen: null, databaseReachable: false };
+      }
     };
     const canManage = createPermissionCheck({
       adminUsers: config.slack.adminUsers,
@@ -200,7 +213,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       receiver,
       clock,
       log,
-      health: async () => healthBody(await statusView(), clock.now(), config.halo.pollIntervalMs),
+      health: async () => healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
     });
     const port = await listen(server, config.port);
     await poller.start();

@@ -4,6 +4,7 @@
  */
 import { parseDelayOverrides, PRODUCTION_DELAYS, type Delays } from './delays.ts';
 import { createRedactor } from './redact.ts';
+import { hostname } from 'node:os';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -30,12 +31,18 @@ export interface Config {
     readonly backfill: number;
     readonly digestThreshold: number;
   };
-  readonly databasePath: string;
+  readonly database: DatabaseConfig;
+  /** This process's name among replicas: shown in /healthz and /halo status. */
+  readonly replicaId: string;
   readonly port: number;
   readonly logLevel: LogLevel;
   /** Production delays unless `TEST_DELAYS` shortens some (tests only). */
   readonly delays: Delays;
 }
+
+/** `sqlite:` keeps one process on one file; `postgres:` lets several replicas share one database. */
+export type DatabaseConfig =
+  { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
 
 export class ConfigError extends Error {
   override name = 'ConfigError' as const;
@@ -58,7 +65,10 @@ export function parseConfig(env: Env): Config {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
   };
-  const secrets = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'HALO_API_KEY'].map((name) => read(name) ?? '');
+  const secrets = [
+    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'HALO_API_KEY'].map((name) => read(name) ?? ''),
+    databasePassword(read('DATABASE_URL') ?? ''),
+  ];
   const shown = (raw: string): string => quoteUnlessSecret(raw, secrets);
   const required = (name: string, hint: string): string => {
     const value = read(name);
@@ -149,14 +159,21 @@ export function parseConfig(env: Env): Config {
   }
 
   const databaseUrl = read('DATABASE_URL') ?? 'sqlite:./data/halo-slack.db';
-  let databasePath = '';
+  let database: DatabaseConfig = { kind: 'sqlite', path: '' };
   if (databaseUrl.startsWith('sqlite:') && databaseUrl.length > 'sqlite:'.length) {
-    databasePath = databaseUrl.slice('sqlite:'.length);
+    database = { kind: 'sqlite', path: databaseUrl.slice('sqlite:'.length) };
+  } else if (/^postgres(ql)?:\/\/[^/]/.test(databaseUrl) && URL.canParse(databaseUrl)) {
+    database = { kind: 'postgres', url: databaseUrl };
   } else {
     problems.push(
-      `DATABASE_URL must look like sqlite:./data/halo-slack.db, got ${shownUrl(databaseUrl, secrets)}`,
+      `DATABASE_URL must look like sqlite:./data/halo-slack.db or postgres://host:5432/database, got ${shownUrl(databaseUrl, secrets)}`,
     );
   }
+  const replicaId = read('REPLICA_ID') ?? `${hostname()}-${process.pid}`;
+  if (!/^[\w.:-]{1,100}$/.test(replicaId))
+    problems.push(
+      `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got ${shown(replicaId)}`,
+    );
 
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw.toLowerCase());
@@ -185,7 +202,8 @@ export function parseConfig(env: Env): Config {
       backfill: integer('HALO_BACKFILL', 0, 0, 1000),
       digestThreshold: integer('HALO_DIGEST_THRESHOLD', 20, 1, 10_000),
     },
-    databasePath,
+    database,
+    replicaId,
     port: integer('PORT', 3000, 0, 65_535),
     logLevel: logLevel ?? 'info',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
@@ -246,4 +264,10 @@ function sharesWithSecret(value: string, secrets: readonly string[]): boolean {
     }
     return false;
   });
+}
+
+/** The password in a `postgres://` URL ('' when none): a secret like the tokens, redacted wherever it could show. */
+export function databasePassword(url: string): string {
+  if (!/^postgres(ql)?:/.test(url) || !URL.canParse(url)) return '';
+  return decodeURIComponent(new URL(url).password);
 }

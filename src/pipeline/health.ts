@@ -4,14 +4,18 @@ export interface HealthInput extends Pick<
   PollStatus,
   'lastSuccessAt' | 'lastErrorAt' | 'consecutiveFailures'
 > {
-  readonly pending: number;
-  readonly failed: number;
-  readonly seen: number;
+  /** Null when the database could not be read. */
+  readonly pending: number | null;
+  readonly failed: number | null;
+  readonly seen: number | null;
+  /** False when the database could not be read just now. */
+  readonly databaseReachable?: boolean;
 }
 
 /**
- * The `/healthz` body. `degraded` when polls are failing or the last success is older than three intervals
- * (plus the 30 s failure backoff): a monitor should page someone before alerts go missing, not after.
+ * The `/healthz` body. `degraded` when polls are failing, the database cannot be read (`database: unreachable`),
+ * or the last success is older than three intervals (plus the 30 s failure backoff): a monitor should page
+ * someone before alerts go missing, not after.
  *
  * Anyone who can reach the port can read it, so it holds status words, times and counts, each picked by name:
  * never text from Halo or Slack (an error message can quote a URL, a body or worse). The error itself is in
@@ -19,15 +23,21 @@ export interface HealthInput extends Pick<
  */
 export function healthBody(input: HealthInput, now: number, pollIntervalMs: number): Record<string, unknown> {
   const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
+  const reachable = input.databaseReachable !== false;
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   return {
     status:
-      input.consecutiveFailures > 0 || stale ? 'degraded' : input.lastSuccessAt === null ? 'starting' : 'ok',
+      input.consecutiveFailures > 0 || stale || !reachable
+        ? 'degraded'
+        : input.lastSuccessAt === null
+          ? 'starting'
+          : 'ok',
     lastPollAt: iso(input.lastSuccessAt),
     lastErrorAt: iso(input.lastErrorAt),
     consecutiveFailures: input.consecutiveFailures,
     alertsPending: input.pending,
     alertsFailed: input.failed,
     eventsSeen: input.seen,
+    ...(reachable ? {} : { database: 'unreachable' }),
   };
 }

@@ -90,25 +90,45 @@ export function openSqliteStore(path: string): Store {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode loses at most the last transactions on power loss, never on a process crash.
     db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
-    db.exec(ACTIONS_SCHEMA);
-    upgrade(db);
+    migrate(db, file);
     db.prepare(
       `INSERT INTO state (key, value) VALUES ('opened_at', ?)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     ).run(String(Date.now()));
   } catch (error) {
     db?.close();
-    throw new StoreError(describeOpenError(file, error));
+    throw error instanceof StoreError ? error : new StoreError(describeOpenError(file, error));
   }
   return new SqliteStore(db);
 }
 
-/** Brings a store made by an older version up to the current schema; CREATE TABLE IF NOT EXISTS cannot. */
-function upgrade(db: Database.Database): void {
-  const columns = db.pragma('table_info(outbox)') as { name: string }[];
-  if (!columns.some((column) => column.name === 'sent_at'))
-    db.exec('ALTER TABLE outbox ADD COLUMN sent_at INTEGER');
+/** The schema this version writes, kept in SQLite's `user_version`. Raise it with each step added below. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/**
+ * Brings the file to the current schema in one transaction: a crash mid-way leaves the old schema whole. A file
+ * from a newer version is refused rather than used blindly, since its rows may mean what this version cannot know.
+ * Version 0 is a new file or one made before versions were kept (with or without `outbox.sent_at`).
+ */
+function migrate(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SQLITE_SCHEMA_VERSION)
+    throw new StoreError(newerSchema(file, version, SQLITE_SCHEMA_VERSION));
+  if (version === SQLITE_SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Version 1: everything up to this point, whichever of it an unversioned file already has. A change to the
+    // schema from now on is a new numbered step here (and in pg-schema.ts), never an edit of this one.
+    db.exec(SCHEMA);
+    db.exec(ACTIONS_SCHEMA);
+    const columns = db.pragma('table_info(outbox)') as { name: string }[];
+    if (!columns.some((column) => column.name === 'sent_at'))
+      db.exec('ALTER TABLE outbox ADD COLUMN sent_at INTEGER');
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  })();
+}
+
+export function newerSchema(where: string, found: number, known: number): string {
+  return `The database ${where} was written by a newer version of halo-slack (schema version ${found}; this version knows up to ${known}). Upgrade halo-slack, or set DATABASE_URL to another database.`;
 }
 
 /**

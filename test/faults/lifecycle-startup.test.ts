@@ -103,7 +103,7 @@ describe('settings and token', ROOMY, () => {
       SLACK_SIGNING_SECRET: '',
       HALO_POLL_INTERVAL_SECONDS: '0',
       HALO_ALERT_CHANNEL: '#alerts',
-      DATABASE_URL: 'postgres://db/halo',
+      DATABASE_URL: 'mysql://db/halo',
     });
     const result = await s.runToExit(env);
     expect(result.code).toBe(1);

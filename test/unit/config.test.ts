@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type Config } from '../../src/config.ts';
 
@@ -17,7 +18,8 @@ const DEFAULTS: Config = {
     scanConcurrency: 4,
   },
   alerts: { channel: null, keys: [], targetIds: [], backfill: 0, digestThreshold: 20 },
-  databasePath: './data/halo-slack.db',
+  database: { kind: 'sqlite', path: './data/halo-slack.db' },
+  replicaId: `${hostname()}-${process.pid}`,
   port: 3000,
   logLevel: 'info',
   // The production delays the README promises (Operations): tests shorten them only through TEST_DELAYS.
@@ -93,6 +95,7 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_BACKFILL: '1000',
       HALO_DIGEST_THRESHOLD: '1',
       DATABASE_URL: 'sqlite:/var/lib/halo-slack/bot.db',
+      REPLICA_ID: 'bot-a',
       PORT: '0',
       LOG_LEVEL: 'DEBUG',
     });
@@ -117,7 +120,8 @@ describe('parseConfig: defaults and every variable', () => {
         backfill: 1000,
         digestThreshold: 1,
       },
-      databasePath: '/var/lib/halo-slack/bot.db',
+      database: { kind: 'sqlite', path: '/var/lib/halo-slack/bot.db' },
+      replicaId: 'bot-a',
       port: 0,
       logLevel: 'debug',
       delays: DEFAULTS.delays,
@@ -131,7 +135,7 @@ describe('parseConfig: defaults and every variable', () => {
       DATABASE_URL: 'sqlite::memory:',
     });
     expect(config.slack.apiUrl).toBe('https://slack.example/api/');
-    expect(config.databasePath).toBe(':memory:');
+    expect(config.database).toEqual({ kind: 'sqlite', path: ':memory:' });
   });
 
   it('accepts the bounds of every number', () => {
@@ -255,7 +259,7 @@ describe('parseConfig: problems', () => {
       'HALO_ALERT_TARGET_IDS must be a comma list of positive whole numbers, got "2147483648"',
       'HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "@alice"',
       'HALO_ADMIN_USERS must be a comma list of Slack user IDs like U0123ABCD (profile → ⋮ → Copy member ID), got "u0123abcd"',
-      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "./data/halo-slack.db"',
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db or postgres://host:5432/database, got "./data/halo-slack.db"',
       'LOG_LEVEL must be one of debug, info, warn, error, got "Verbose"',
       'HALO_POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got "0"',
       'HALO_TIMEOUT_SECONDS must be a whole number from 1 to 300, got "301"',
@@ -287,7 +291,7 @@ describe('parseConfig: problems', () => {
       ]);
     }
     expect(problems({ ...REQUIRED, DATABASE_URL: 'sqlite:' })).toEqual([
-      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "sqlite:"',
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db or postgres://host:5432/database, got "sqlite:"',
     ]);
   });
 
@@ -385,14 +389,26 @@ describe('parseConfig: secrets', () => {
   it('never echoes a password in a URL', () => {
     const error = configError({
       ...REQUIRED,
-      DATABASE_URL: 'postgres://halo:pa55word@db.internal:5432/halo',
+      DATABASE_URL: 'mysql://halo:pa55word@db.internal:5432/halo',
       HALO_API_URL: 'ftp://user:hunter2@files.example/api',
     });
     expect(error.message).not.toContain('pa55word');
     expect(error.message).not.toContain('hunter2');
     expect(error.problems).toEqual([
       'HALO_API_URL must be an http(s) URL, got "ftp://files.example/…"',
-      'DATABASE_URL must look like sqlite:./data/halo-slack.db, got "postgres://db.internal:5432/…"',
+      'DATABASE_URL must look like sqlite:./data/halo-slack.db or postgres://host:5432/database, got "mysql://db.internal:5432/…"',
+    ]);
+  });
+
+  it('takes a postgres:// DATABASE_URL for replicas, and treats its password like a token', () => {
+    const url = 'postgresql://halo:s3cret-pa55word@db.internal:5432/halo?sslmode=require';
+    expect(parseConfig({ ...REQUIRED, DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    const error = configError({ ...REQUIRED, DATABASE_URL: url, LOG_LEVEL: 's3cret-pa55word' });
+    expect(error.problems).toEqual([
+      'LOG_LEVEL must be one of debug, info, warn, error, got a value like one of the secrets (not shown)',
+    ]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'bot a' })).toEqual([
+      `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got "bot a"`,
     ]);
   });
 });

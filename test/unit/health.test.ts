@@ -53,4 +53,25 @@ describe('healthBody', () => {
       eventsSeen: 500,
     });
   });
+
+  it('says degraded, without counts, when the database cannot be read', () => {
+    const unreachable = {
+      ...base,
+      lastSuccessAt: NOW - 5000,
+      pending: null,
+      failed: null,
+      seen: null,
+      databaseReachable: false,
+    };
+    expect(healthBody(unreachable, NOW, 60_000)).toEqual({
+      status: 'degraded',
+      lastPollAt: '2026-11-25T11:59:55.000Z',
+      lastErrorAt: null,
+      consecutiveFailures: 0,
+      alertsPending: null,
+      alertsFailed: null,
+      eventsSeen: null,
+      database: 'unreachable',
+    });
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite.ts';
 import { StoreError, type Store } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { event, storeContract } from '../contract/store.contract.ts';
@@ -138,5 +138,25 @@ describe('the file', () => {
     await memory.recordPage([event('a')], [true]);
     expect(await memory.stats()).toMatchObject({ seen: 1, staged: 1 });
     await memory.close();
+  });
+
+  it('keeps a schema version, and refuses a file from a newer version of the bot, changing nothing', async () => {
+    await store.setState({ a: '1' });
+    await store.close();
+    const db = new Database(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    const error = thrown(() => openSqliteStore(path));
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toBe(
+      `The database ${path} was written by a newer version of halo-slack (schema version ${SQLITE_SCHEMA_VERSION + 1}; this version knows up to ${SQLITE_SCHEMA_VERSION}). Upgrade halo-slack, or set DATABASE_URL to another database.`,
+    );
+    const after = new Database(path);
+    expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION + 1);
+    after.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+    after.close();
+    store = openSqliteStore(path);
+    expect(await store.getState('a')).toBe('1');
   });
 });

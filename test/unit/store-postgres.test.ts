@@ -1,0 +1,100 @@
+import { expect, it } from 'vitest';
+import type { Logger } from '../../src/log.ts';
+import { PG_SCHEMA_VERSION } from '../../src/store/pg-schema.ts';
+import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import { StoreError } from '../../src/store/store.ts';
+import { actionsContract } from '../contract/actions.contract.ts';
+import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
+import { admin, describePg, freshSchema } from '../postgres.ts';
+
+const logs: string[] = [];
+const log: Logger = {
+  debug: (m) => logs.push(m),
+  info: (m) => logs.push(m),
+  warn: (m) => logs.push(m),
+  error: (m) => logs.push(m),
+};
+
+function harness(): StoreHarness {
+  let url = '';
+  return {
+    fresh: async () => {
+      url = (await freshSchema('contract')).url;
+      return openPostgresStore(url, log);
+    },
+    reopen: () => openPostgresStore(url, log),
+  };
+}
+
+describePg('the PostgreSQL store passes the store contract', () => storeContract(harness()));
+describePg('the PostgreSQL store passes the actions contract', () => actionsContract(harness()));
+
+describePg('the PostgreSQL schema', () => {
+  it('is migrated once when two replicas start at the same moment, and keeps its version', async () => {
+    const { schema, url } = await freshSchema('migrate');
+    const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url, log)));
+    await stores[0]!.setState({ a: '1' });
+    expect(await stores[2]!.getState('a')).toBe('1');
+    await Promise.all(stores.map((s) => s.close()));
+    expect(await admin(`SELECT version FROM ${schema}.halo_schema`)).toEqual([
+      { version: PG_SCHEMA_VERSION },
+    ]);
+  });
+
+  it('refuses a database from a newer version of the bot with a clear message, changing nothing', async () => {
+    const { schema, url } = await freshSchema('newer');
+    const store = await openPostgresStore(url, log);
+    await store.setState({ a: '1' });
+    await store.close();
+    await admin(`UPDATE ${schema}.halo_schema SET version = ${PG_SCHEMA_VERSION + 1}`);
+    const error = await openPostgresStore(url, log).then(
+      () => new Error('opened'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The database postgres://.+ was written by a newer version of halo-slack \\(schema version ${PG_SCHEMA_VERSION + 1}; this version knows up to ${PG_SCHEMA_VERSION}\\)\\. Upgrade halo-slack, or set DATABASE_URL to another database\\.$`,
+      ),
+    );
+    expect(await admin(`SELECT value FROM ${schema}.halo_state WHERE key = 'a'`)).toEqual([{ value: '1' }]);
+  });
+
+  it('says which server it could not reach, without the password', async () => {
+    const error = await openPostgresStore('postgres://halo:pa55word-x@127.0.0.1:1/halo', log).then(
+      () => new Error('opened'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(
+      /^The database postgres:\/\/halo:\[redacted\]@127\.0\.0\.1:1\/halo could not be opened: .+\. Check DATABASE_URL/,
+    );
+    expect((error as Error).message).not.toContain('pa55word-x');
+  });
+});
+
+describePg('fencing', () => {
+  async function twoLeaders(): Promise<{ old: PostgresStore; current: PostgresStore; schema: string }> {
+    const { schema, url } = await freshSchema('fence');
+    const old = await openPostgresStore(url, log);
+    const current = await openPostgresStore(url, log);
+    old.setFence(1);
+    current.setFence(2);
+    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+    return { old, current, schema };
+  }
+
+  it('keeps a replaced leader from claiming a row, and from marking one the new leader claimed', async () => {
+    const { old, current } = await twoLeaders();
+    await current.recordPage([event('a'), event('b')], [true, true]);
+    await current.route([alert('C1', 'a'), alert('C1', 'b')], ['a', 'b'], 1000);
+    expect(await old.markSending(1, 1100)).toBe(false);
+    expect(await current.markSending(1, 1200)).toBe(true);
+    await old.markFailed(1, 'stale', 1300);
+    expect(await current.nextDue('C1', 1300)).toMatchObject({ id: 1, sentAt: 1200 });
+    await current.markDelivered(1, 1400);
+    expect(await current.nextDue('C1', 1400)).toMatchObject({ id: 2 });
+    expect(await current.stats()).toMatchObject({ pending: 1, delivered: 1, failed: 0 });
+    await Promise.all([old.close(), current.close()]);
+  });
+});
