@@ -1,0 +1,113 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
+import { createHaloClient, MAX_PAGE_SIZE, type HaloClient } from '../../src/halo/client.ts';
+import { createLogger } from '../../src/log.ts';
+import { Poller } from '../../src/pipeline/poller.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import type { Store } from '../../src/store/store.ts';
+import { startFakeHalo, type FakeHalo } from '../fakes/halo.ts';
+import { waitFor } from '../harness.ts';
+
+let halo: FakeHalo;
+let store: Store;
+let poller: Poller | undefined;
+const logs: string[] = [];
+
+beforeEach(async () => {
+  halo = await startFakeHalo();
+  store = openSqliteStore(':memory:');
+});
+afterEach(async () => {
+  await poller?.stop();
+  poller = undefined;
+  await store.close();
+  await halo.close();
+  logs.length = 0;
+});
+
+/** The real client, except that the list request armed with `hold` waits until it is released. */
+function gatedClient(): {
+  client: HaloClient;
+  hold(key: string): { reached: Promise<void>; release(): void };
+} {
+  const real = createHaloClient({
+    apiUrl: halo.url,
+    apiKey: halo.apiKey,
+    timeoutMs: 5000,
+    clock: systemClock,
+  });
+  let armed: { key: string; reached: () => void; released: Promise<void> } | null = null;
+  const client: HaloClient = {
+    ...real,
+    async listEvents(filter, options) {
+      const gate = armed;
+      if (gate !== null && filter.key === gate.key) {
+        armed = null;
+        gate.reached();
+        await gate.released;
+      }
+      return real.listEvents(filter, options);
+    },
+  };
+  return {
+    client,
+    hold(key) {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedP = new Promise<void>((resolve) => (reached = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      armed = { key, reached, released };
+      return { reached: reachedP, release };
+    },
+  };
+}
+
+const polls = (): number => logs.filter((line) => /poll: (done|baseline recorded)/.test(line)).length;
+
+describe('Poller: a subscription made while a poll is scanning', () => {
+  it('keeps its starting point: an event created right after it is posted, not taken for a baseline', async () => {
+    const gated = gatedClient();
+    halo.addEvent({ key: 'port-open' });
+    poller = new Poller({
+      halo: gated.client,
+      store,
+      clock: systemClock,
+      log: createLogger({ level: 'debug', secrets: [], write: (line) => logs.push(line) }),
+      intervalMs: 20,
+      scanConcurrency: 2,
+      pageSize: MAX_PAGE_SIZE,
+      backfill: 0,
+      digestThreshold: 20,
+      // Only port-open for the alert channel: the poll's plan is one scan by key, which does not cover
+      // domain-add until the subscription below adds it.
+      defaultRoute: { channel: 'CALERTS', keys: ['port-open'], targetIds: [] },
+      isCritical: () => false,
+      onRouted: () => undefined,
+    });
+    await poller.start();
+    await waitFor('the baseline', () => polls() >= 1);
+
+    // A poll is scanning (held in its request) when the subscription asks for its starting point.
+    const held = gated.hold('port-open');
+    await held.reached;
+    await store.addSubscription({
+      channel: 'CSUB',
+      keys: ['domain-add'],
+      targetIds: [],
+      createdBy: 'U1',
+      createdAt: Date.now(),
+    });
+    const started = poller.startRoute({ channel: 'CSUB', keys: ['domain-add'], targetIds: [] });
+    // Whatever the subscription would do on its own, it has had the time to do it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+    expect(await started).toBe(true);
+
+    // "Subscribed" has been answered: an event created now must reach the channel.
+    const after = polls();
+    const right = halo.addEvent({ key: 'domain-add' });
+    await waitFor('two more polls', () => polls() >= after + 2);
+    const routed = await store.nextDue('CSUB', Date.now());
+    expect(routed?.dedupKey).toBe(`CSUB:event:${right.event_id}`);
+  });
+});
