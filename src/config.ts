@@ -59,8 +59,24 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-export function parseConfig(env: Env): Config {
-  const problems: string[] = [];
+/**
+ * The example secrets of `.env.example`. Copied unchanged they would fail later and less clearly (Slack's
+ * `invalid_auth`), so they are refused as clearly as missing values. Its example channel and user IDs are
+ * commented out there, so a user who fills in only the secrets posts to no made-up channel.
+ */
+export const PLACEHOLDERS: Readonly<Record<string, readonly string[]>> = {
+  SLACK_BOT_TOKEN: ['xoxb-your-bot-token'],
+  SLACK_SIGNING_SECRET: ['your-signing-secret'],
+  HALO_API_KEY: ['your-halo-api-key'],
+};
+
+function isPlaceholder(name: string, value: string): boolean {
+  return PLACEHOLDERS[name]?.includes(value) === true;
+}
+
+/** `earlier`: problems already found in how the settings were read (a `.env` line cut short), reported first. */
+export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
+  const problems: string[] = [...earlier];
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
@@ -73,6 +89,10 @@ export function parseConfig(env: Env): Config {
   const required = (name: string, hint: string): string => {
     const value = read(name);
     if (value === undefined) problems.push(`${name} is missing: ${hint}`);
+    else if (isPlaceholder(name, value)) {
+      problems.push(`${name} is still the example value from .env.example: ${hint}`);
+      return '';
+    }
     return value ?? '';
   };
   const integer = (name: string, fallback: number, min: number, max: number): number => {

@@ -5,9 +5,9 @@
  * `--no-env-file` (`npm start -- --no-env-file`) reads settings from the real environment only, never `.env`: the
  * tests start the bot that way so that it gets exactly the environment they mean, whatever the user's `.env` holds.
  */
-import dotenv from 'dotenv';
 import { startBot, type RunningBot } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
+import { loadEnvFile } from './env-file.ts';
 import { SlackAuthError } from './slack/client.ts';
 import { StoreError } from './store/store.ts';
 
@@ -26,17 +26,19 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  // A real environment variable wins over .env (dotenv never overrides by default).
-  if (!args.includes(NO_ENV_FILE)) dotenv.config({ quiet: true });
   let bot: RunningBot;
+  // A real environment variable wins over .env.
+  let env: Readonly<Record<string, string | undefined>> = process.env;
   try {
-    bot = await startBot(parseConfig(process.env));
+    let envFileProblems: readonly string[] = [];
+    if (!args.includes(NO_ENV_FILE)) ({ env, problems: envFileProblems } = loadEnvFile('.env', process.env));
+    bot = await startBot(parseConfig(env, envFileProblems));
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StoreError || error instanceof SlackAuthError) {
       process.stderr.write(`${error.message}\n`);
     } else if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
       process.stderr.write(
-        `Port ${String(process.env.PORT ?? 3000)} is already in use: stop the other program or set PORT.\n`,
+        `Port ${String(env.PORT ?? 3000)} is already in use: stop the other program or set PORT.\n`,
       );
     } else {
       process.stderr.write(

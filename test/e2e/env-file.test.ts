@@ -1,6 +1,6 @@
 // A user's `.env` must not change what a test runs: bots started by the harness get `--no-env-file` and exactly
 // the environment the test gives them. The same `.env` is read when the bot is started as a user starts it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import {
   botEnv,
   delay,
   getJson,
+  ROOT,
+  runBotToExit,
   spawnBot,
   startFakes,
   waitFor,
@@ -40,9 +42,9 @@ afterEach(async () => {
 });
 
 /** A folder holding the user's `.env`, used as the bot's working directory (where `npm start` looks for it). */
-function folderWithEnvFile(): string {
+function folderWithEnvFile(text = USER_ENV_FILE): string {
   const dir = mkdtempSync(join(tmpdir(), 'halo-slack-envfile-'));
-  writeFileSync(join(dir, '.env'), USER_ENV_FILE);
+  writeFileSync(join(dir, '.env'), text);
   return dir;
 }
 
@@ -75,5 +77,32 @@ describe('.env', () => {
   it('is read by npm start without --no-env-file (the real environment still wins)', async () => {
     // HALO_ALERT_KEYS comes from .env; the poll interval and log level given by the test win over .env's.
     expect(await postedKeys(true)).toEqual(['issue-new']);
+  });
+});
+
+describe('npm start with a .env a new user wrote', () => {
+  it('.env.example copied unchanged: exit 1 naming each placeholder, like missing values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'halo-slack-envfile-'));
+    copyFileSync(join(ROOT, '.env.example'), join(dir, '.env'));
+    const { code, output } = await runBotToExit({}, 20_000, { cwd: dir, readEnvFile: true });
+    expect(code).toBe(1);
+    expect(output).toContain('halo-slack cannot start: 3 settings to fix');
+    expect(output).toContain('SLACK_BOT_TOKEN is still the example value from .env.example');
+    expect(output).toContain('SLACK_SIGNING_SECRET is still the example value from .env.example');
+    expect(output).toContain('HALO_API_KEY is still the example value from .env.example');
+    expect(output, 'no stack trace').not.toMatch(/^\s+at /m);
+  });
+
+  it('HALO_ALERT_CHANNEL=#security: exit 1 saying "#" made it empty and that it takes a channel ID', async () => {
+    fakes = await startFakes();
+    const env = botEnv(fakes);
+    delete env.HALO_ALERT_CHANNEL;
+    const dir = folderWithEnvFile('# alerts\nHALO_ALERT_CHANNEL=#security\n');
+    const { code, output } = await runBotToExit(env, 20_000, { cwd: dir, readEnvFile: true });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'HALO_ALERT_CHANNEL in .env (line 2) starts with "#", which .env reads as a comment, so the setting was empty: ' +
+        'HALO_ALERT_CHANNEL takes a channel ID like C0123ABCD',
+    );
   });
 });
