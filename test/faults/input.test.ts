@@ -43,6 +43,12 @@ const TRICKY = [
   '\u202E',
   '\u2066',
   '\u200F',
+  '\u200B',
+  '\u200D',
+  '\u2060',
+  '\uFEFF',
+  'pay\u200Bpal.com',
+  '\n*Approved*\n',
   '\u0000',
   '\u0007',
   '\u001B[31m',
@@ -113,6 +119,32 @@ function expectSafe(message: Record<string, unknown>, input: string, mentions: s
     checkLimits({ text: typeof message.text === 'string' ? message.text : '', blocks }),
     `Block Kit limits ${why}`,
   ).toEqual([]);
+}
+
+/**
+ * What could fool a reader of an alert: a character that hides or reorders text (controls, bidi, zero-width)
+ * anywhere Slack shows it, or a field of more than its label line and one value line (a newline in a Halo value
+ * could fake another bold label). Button values are not shown, and carry the event ID exactly.
+ */
+function deceptions(blocks: readonly unknown[], text: string): string[] {
+  const found: string[] = [];
+  const strings: string[] = [text];
+  JSON.stringify(blocks, (key, value: unknown) => {
+    if (key === 'value') return undefined;
+    if (typeof value === 'string') strings.push(value);
+    return value;
+  });
+  const hiding =
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+  for (const shown of strings)
+    if (hiding.test(shown)) found.push(`a hiding character in ${JSON.stringify(shown.slice(0, 80))}`);
+  for (const block of blocks as { fields?: { text: string }[] }[]) {
+    for (const field of block.fields ?? [])
+      if (!/^\*[^*\n]+\*\n[^\n]*$/.test(field.text))
+        found.push(`field ${JSON.stringify(field.text.slice(0, 80))}`);
+  }
+  return found;
 }
 
 function expectNoListenerFailure(logs: string): void {
@@ -191,14 +223,16 @@ describe('Halo events full of markup, control and bidi characters, 5,000-charact
     );
     await slack.waitFor(() => slack.posts.length >= events.length, 30_000);
     await completedPolls(bot, 2);
-    for (const post of slack.posts)
+    for (const post of slack.posts) {
       expectSafe({ text: post.text, blocks: post.blocks }, `event (seed ${seed})`);
+      expect(deceptions(post.blocks, post.text), `event (seed ${seed})`).toEqual([]);
+    }
     const list = await s.command(bot, 'events');
     expectSafe(list.body, `/halo events (seed ${seed})`);
     const counts = countAlerts(slack.posts, to(ALERTS, ...events));
     record(context, {
       area: 'Input',
-      fault: 'markup/control/bidi/5,000-char Halo event fields',
+      fault: 'markup/control/bidi/zero-width/newline/5,000-char Halo fields',
       behaviour: 'alerts and /halo events escaped them, within limits',
       ...countsRow(counts),
     });

@@ -158,6 +158,52 @@ describe('renderAlert', () => {
     expectSafe(message);
   });
 
+  it('removes zero-width characters from the header, every field, the fallback and the confirm dialog', () => {
+    const zw = (s: string) => s.split('').join('\u200B\u200C\u200D\u2060\uFEFF');
+    const message = renderAlert({
+      ...event,
+      subject: zw('Login at paypal.com'),
+      key: zw('account-user-add'),
+      dateCreated: zw('2024-05-01 12:30'),
+      eventId: zw('1234'),
+      target: { name: zw('Pay'), id: 7, host: zw('paypal.com') },
+    });
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Login at paypal.com' },
+    });
+    expect(fieldTexts(message)).toEqual([
+      '*Event*\n`account-user-add`',
+      '*Target*\nPay · paypal.com · ID 7',
+      '*Created*\n2024-05-01 12:30',
+      '*Event ID*\n1234',
+    ]);
+    expect(message.text).toBe('Login at paypal.com — account-user-add on paypal.com');
+    const actions = message.blocks.find((b) => b.type === 'actions');
+    const confirm = actions?.type === 'actions' ? actions.elements[0]?.confirm?.text.text : undefined;
+    expect(confirm).toBe('“Login at paypal.com” (event 1234) will be deleted from Halo Security.');
+    // The button's value is not shown: it carries the ID exactly as Halo knows it, or the delete would miss.
+    const shown = JSON.stringify(message).replace(JSON.stringify(zw('1234')), '');
+    expect(shown).not.toMatch(/[\u200B-\u200D\u2060\uFEFF]/);
+  });
+
+  it('folds newlines in every field, so that none can fake a bold label line', () => {
+    const fake = '\n*Approved by*\nsecurity team';
+    const message = renderAlert({
+      ...event,
+      key: `target-scan-start${fake}`,
+      dateCreated: `2024-05-01 12:30${fake}`,
+      eventId: `1234${fake}`,
+      target: { name: `Main${fake}`, id: 42, host: `www.example.com${fake}` },
+    });
+    expect(fieldTexts(message)).toEqual([
+      '*Event*\n`target-scan-start *Approved by* security team`',
+      '*Target*\nMain *Approved by* security team · www.example.com *Approved by* security team · ID 42',
+      '*Created*\n2024-05-01 12:30 *Approved by* security team',
+      '*Event ID*\n1234 *Approved by* security team',
+    ]);
+  });
+
   it('stays within every limit with 10,000-character values, entities intact', () => {
     const huge = (unit: string) => unit.repeat(10_000).slice(0, 10_000);
     for (const unit of ['x', '&', '<', '😀', '`', '&<>\n']) {

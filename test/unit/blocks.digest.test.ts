@@ -186,6 +186,18 @@ describe('renderDigest', () => {
     expect(message.text).toBe('1 new Halo event: &lt;!here&gt; `x` (1)');
   });
 
+  it('folds newlines and removes zero-width characters in every example row', () => {
+    const event: HaloEvent = {
+      ...halo('1', 'port-open\n*Fake*', 1, 'pay\u200Bpal.com\nx'),
+      subject: 'Port\u2060 open\n*Fake*',
+      dateCreated: '2024-05-01\n*Fake* 12:30\uFEFF',
+    };
+    const message = renderDigest(summarizeDigest([event]), listCommand);
+    expect(sectionTexts(message)[2]).toBe(
+      '*For example*\n• Port open *Fake* · paypal.com x · 2024-05-01 *Fake* 12:30 · <https://app.halosecurity.com/event/1|View>',
+    );
+  });
+
   it('shows ten rows, then how many more, and stays within limits for 10,000 events', () => {
     const long = (n: number) => `${'&<'.repeat(250)}${n}`;
     const events: HaloEvent[] = Array.from({ length: 10_000 }, (_, i) => ({

@@ -29,6 +29,8 @@ const tricky = fc.string({
     '\u0000',
     '\u202E',
     '\u2067',
+    '\u200B',
+    '\uFEFF',
     '😀',
     '\uD800',
     '\uDC00',
@@ -62,6 +64,10 @@ describe('cleanText', () => {
     expect(cleanText('a\u061Cb\u200Ec\u200Fd\u202Ae\u202Bf\u202Cg\u202Dh\u2066i\u2067j\u2068k\u2069l')).toBe(
       'abcdefghijkl',
     );
+  });
+
+  it('removes zero-width characters, which make one name look like another', () => {
+    expect(cleanText('pay\u200Bpal.com a\u200Cb\u200Dc\u2060d\uFEFFe')).toBe('paypal.com abcde');
   });
 
   it('removes C0 and C1 controls but keeps newline and tab', () => {

@@ -28,10 +28,10 @@ export function renderAlert(event: HaloEvent): SlackMessage {
     {
       type: 'section',
       fields: [
-        field('Event', (budget) => code(event.key, budget)),
+        field('Event', (budget) => code(oneLine(event.key), budget)),
         field('Target', (budget) => targetText(event, budget)),
-        field('Created', (budget) => mrkdwn(cleanText(event.dateCreated).trim(), budget) || 'unknown'),
-        field('Event ID', (budget) => mrkdwn(event.eventId, budget)),
+        field('Created', (budget) => mrkdwn(oneLine(cleanText(event.dateCreated)), budget) || 'unknown'),
+        field('Event ID', (budget) => mrkdwn(oneLine(event.eventId), budget)),
       ],
     },
   ];
@@ -93,10 +93,13 @@ function isDeleteActions(block: Block): boolean {
   return block.type === 'actions' && block.elements.some((element) => element.action_id === DELETE_ACTION_ID);
 }
 
-/** A `*Label*` field whose value gets whatever room the label leaves. */
+/**
+ * A `*Label*` field whose value gets whatever room the label leaves. The value is one line, whatever Halo sent:
+ * a newline in it could start a line that fakes another bold label.
+ */
 function field(label: string, value: (budget: number) => string) {
   const heading = `*${label}*\n`;
-  return mrkdwnText(heading + (value(LIMITS.fieldText - heading.length) || NO_VALUE));
+  return mrkdwnText(heading + (oneLine(value(LIMITS.fieldText - heading.length)) || NO_VALUE));
 }
 
 function targetText(event: HaloEvent, budget: number): string {

@@ -131,7 +131,7 @@ function sampleRow(event: HaloEvent): string {
   const parts = [
     mrkdwn(oneLine(event.subject), ROW.subject) || code(oneLine(event.key), ROW.key) || 'Halo event',
     mrkdwn(oneLine(event.target?.host ?? ''), ROW.host),
-    mrkdwn(cleanText(event.dateCreated).trim(), ROW.date),
+    mrkdwn(oneLine(cleanText(event.dateCreated)), ROW.date),
     // A long URL cannot be cut; leave it out rather than let one row crowd out the others.
     link !== undefined && link.length <= ROW.link ? link : '',
   ];

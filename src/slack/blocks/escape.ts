@@ -6,15 +6,18 @@
 const ELLIPSIS = '…';
 
 /**
- * C0 and C1 controls except tab and newline, the bidirectional marks, embeddings, overrides and isolates, and
- * surrogate halves that are not part of a pair (with the `u` flag, a well-formed pair is one code point and
- * does not match `[\uD800-\uDFFF]`).
+ * C0 and C1 controls except tab and newline, the bidirectional marks, embeddings, overrides and isolates, the
+ * zero-width characters (space, non-joiner, joiner, word joiner, and U+FEFF), and surrogate halves that are not
+ * part of a pair (with the `u` flag, a well-formed pair is one code point and does not match `[\uD800-\uDFFF]`).
  */
 const UNSAFE_CHARS =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/gu;
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF\uD800-\uDFFF]/gu;
 
-/** Removes characters that could hide text or reorder what Slack shows (e.g. U+202E flipping a host name). */
+/**
+ * Removes characters that could hide text or reorder what Slack shows: U+202E flipping a host name, or a
+ * zero-width space making `pay\u200Bpal.com` look like `paypal.com` while being another name.
+ */
 export function cleanText(s: string): string {
   return s.replace(UNSAFE_CHARS, '');
 }

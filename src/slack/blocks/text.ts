@@ -1,3 +1,4 @@
+import { cleanText } from './escape.ts';
 import type { MrkdwnText, PlainText } from './types.ts';
 
 /**
@@ -13,7 +14,10 @@ export function plainText(text: string): PlainText {
   return { type: 'plain_text', text };
 }
 
-/** Folds newlines and runs of spaces: single-line places (headers, list rows) must not be split by Halo's text. */
+/**
+ * Folds newlines and runs of spaces: single-line places (headers, list rows, fields) must not be split by Halo's
+ * text. Cleaned first, because `\s` counts U+FEFF as a space: `a\uFEFFb` must become `ab`, not `a b`.
+ */
 export function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return cleanText(s).replace(/\s+/g, ' ').trim();
 }
