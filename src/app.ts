@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App } from '@slack/bolt';
 import { systemClock, type Clock } from './clock.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { homeChannels } from './commands/home.ts';
@@ -26,7 +26,8 @@ import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
 import { createSlackPoster } from './slack/poster.ts';
 import { renderOutboxItem } from './slack/render-outbox.ts';
-import { createHttpServer, SLACK_PATH } from './slack/server.ts';
+import { createIngress } from './slack/ingress.ts';
+import { createHttpServer, HTTP_LIMITS, type HttpLimits } from './slack/server.ts';
 import { openStore } from './store/open.ts';
 
 export interface RunningBot {
@@ -39,6 +40,8 @@ export interface RunningBot {
 export interface StartOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
+  /** Inbound connection limits; tests use short ones. */
+  readonly httpLimits?: HttpLimits;
 }
 
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
@@ -151,26 +154,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       startRoute: (route) => poller.startRoute(route),
     });
 
-    const receiver = new HTTPReceiver({
-      signingSecret: config.slack.signingSecret,
-      endpoints: [SLACK_PATH],
-      logger: boltLogger(log),
-      // A signed payload that no listener can use (e.g. block_actions without actions) is the sender's mistake:
-      // 400, not Bolt's default 500. Errors after the ack only need logging.
-      processEventErrorHandler: ({ error, response }) => {
-        log.warn('slack: a request could not be processed', { error: error.message });
-        if (!response.headersSent) response.writeHead(400).end();
-        return Promise.resolve(false);
-      },
-      // Nothing acknowledged it within Slack's 3 s (no listener matches): still the sender's mistake.
-      unhandledRequestHandler: ({ response }) => {
-        log.warn('slack: a request matched no listener');
-        if (!response.headersSent) response.writeHead(400).end();
-      },
-    });
+    const ingress = createIngress(config, { clock, log });
     const app = new App({
       token: config.slack.botToken,
-      receiver,
+      receiver: ingress.receiver,
       botId: identity.botId,
       botUserId: identity.botUserId,
       // Checked once above; otherwise Bolt calls auth.test before acknowledging the first request.
@@ -210,9 +197,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
 
     const server = createHttpServer({
-      receiver,
-      clock,
+      slack: ingress.httpHandler,
       log,
+      limits: options.httpLimits ?? HTTP_LIMITS,
       health: async () => healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
     });
     const port = await listen(server, config.port);

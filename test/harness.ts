@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startBot, type RunningBot } from '../src/app.ts';
+import { startBot, type RunningBot, type StartOptions } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { startFakeHalo, type FakeHalo, type FakeHaloOptions } from './fakes/halo.ts';
@@ -111,7 +111,7 @@ export function testClock(): TestClock {
 
 export async function inProcessBot(
   env: Record<string, string>,
-  options: { clock?: TestClock } = {},
+  options: Omit<StartOptions, 'log'> = {},
 ): Promise<InProcessBot> {
   const logs: string[] = [];
   const config = parseConfig(env);
@@ -120,10 +120,7 @@ export async function inProcessBot(
     secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
     write: (line) => logs.push(line),
   });
-  const bot = await startBot(config, {
-    log,
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-  });
+  const bot = await startBot(config, { ...options, log });
   return { bot, url: `http://127.0.0.1:${bot.port}`, logs, stop: () => bot.stop() };
 }
 

@@ -1,136 +1,93 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
-import type { HTTPReceiver } from '@slack/bolt';
-import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 
 export const SLACK_PATH = '/slack/events';
 
-/** Slack's rule is five minutes either way; Bolt checks only the past. */
-const MAX_SKEW_SECONDS = 300;
-/** Bolt's own limit (`defaultBodyLimit`): the body is read here now, so the limit is kept here too. */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** The one content type Bolt parses as a form; it compares the header exactly. */
-const FORM = 'application/x-www-form-urlencoded';
+/**
+ * Limits on inbound connections. Slack's requests are small and quick, so a few seconds covers them; idle,
+ * half-sent or dripped connections are cut instead of piling up until the process runs out of file descriptors
+ * (which would also break the bot's own calls to Slack and Halo: `maxConnections` leaves them the rest).
+ */
+export interface HttpLimits {
+  readonly maxConnections: number;
+  /** Time to receive a request's headers (also an idle connection's first bytes). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, body included. */
+  readonly requestTimeoutMs: number;
+  /** Time an idle keep-alive connection is kept after an answer. */
+  readonly keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above; its default, 30 s, would stretch them. */
+  readonly checkIntervalMs: number;
+}
+
+/** The production values; the README's Operations section states them. */
+export const HTTP_LIMITS: HttpLimits = {
+  maxConnections: 256,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5000,
+  checkIntervalMs: 1000,
+};
+
+/** Connections dropped at the cap are logged at most this often. */
+const DROP_LOG_INTERVAL_MS = 60_000;
 
 export interface ServerOptions {
-  readonly receiver: HTTPReceiver;
-  readonly clock: Clock;
+  /** Handles `POST /slack/events`; absent in Socket Mode, where Slack's requests come over the WebSocket. */
+  readonly slack?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   readonly log: Logger;
+  readonly limits: HttpLimits;
   readonly health: () => Promise<Record<string, unknown>>;
 }
 
 /**
- * The one HTTP server: `/healthz`, and Slack's requests handed to Bolt's receiver after the check Bolt lacks.
- * Owning the server (rather than `app.start()`) also lets shutdown close it on our schedule.
+ * The one HTTP server: `/healthz`, and Slack's requests handed to the receiver. Owning the server (rather than
+ * `app.start()`) lets shutdown close it on our schedule and serves `/healthz` in both modes.
  */
 export function createHttpServer(options: ServerOptions): Server {
-  const { receiver, clock, log } = options;
-  return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      options.health().then(
-        (body) => send(res, 200, body),
-        (error: unknown) => {
-          log.error('healthz failed', { error });
-          send(res, 500, { status: 'error' });
-        },
-      );
-      return;
-    }
-    if (path === SLACK_PATH && req.method === 'POST') {
-      if (timestampInFuture(req, clock.now())) {
-        log.warn('rejected a Slack request stamped more than 5 minutes in the future');
-        res.writeHead(401).end();
+  const { log, limits } = options;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         req.resume();
+        options.health().then(
+          (body) => send(res, 200, body),
+          (error: unknown) => {
+            log.error('healthz failed', { error });
+            send(res, 500, { status: 'error' });
+          },
+        );
         return;
       }
-      readBody(req, MAX_BODY_BYTES).then(
-        (body) => {
-          if (body === null) {
-            res.writeHead(413, { connection: 'close' }).end();
-            return;
-          }
-          // Bolt uses a body already read (`rawBody`) instead of reading the stream again.
-          Object.assign(req, { rawBody: body });
-          const relabelled = unparsableAs(req.headers['content-type'], body.toString('utf8'));
-          if (relabelled !== undefined) req.headers['content-type'] = relabelled;
-          try {
-            receiver.requestListener(req, res);
-          } catch (error) {
-            log.error('Slack request could not be handled', { error });
-            if (!res.headersSent) res.writeHead(500).end();
-          }
-        },
-        (error: unknown) => {
-          log.warn('Slack request body could not be read', { error });
-          if (!res.headersSent) res.writeHead(400).end();
-        },
-      );
-      return;
-    }
-    send(res, 404, { error: 'not found' });
-    req.resume();
-  });
-}
-
-function timestampInFuture(req: IncomingMessage, nowMs: number): boolean {
-  const header = req.headers['x-slack-request-timestamp'];
-  const seconds = Number(Array.isArray(header) ? header[0] : header);
-  return Number.isFinite(seconds) && seconds - nowMs / 1000 > MAX_SKEW_SECONDS;
-}
-
-/** The body, or null once it exceeds `limit` bytes (the rest is then discarded unread). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
+      if (path === SLACK_PATH && req.method === 'POST' && options.slack !== undefined) {
+        options.slack(req, res);
         return;
       }
-      req.off('data', onData);
+      send(res, 404, { error: 'not found' });
       req.resume();
-      resolve(null);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    // A client that hangs up mid-body: after 'end' or a rejection this changes nothing.
-    req.on('close', () => reject(new Error('the request was closed before its body ended')));
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  let lastDropLog = -Infinity;
+  let dropped = 0;
+  server.on('drop', () => {
+    dropped += 1;
+    const now = Date.now();
+    if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    lastDropLog = now;
+    log.warn('inbound connections refused: the connection cap is reached', {
+      maxConnections: limits.maxConnections,
+      refusedSoFar: dropped,
+    });
   });
-}
-
-/**
- * Bolt 5.1 reads `body.ssl_check` outside its error handling, so a signed body that parses to `null`
- * (`payload=null`) throws an unhandled rejection and the request is never answered; other non-objects wait
- * 3 s for a 404. Such a body is relabelled so that Bolt still checks its signature (401) and then rejects
- * it: a form whose `payload` is not an object, as `text/plain`, fails Bolt's JSON parse (400); JSON that is
- * not an object (Slack sends this app no JSON), as a form, parses to an object no listener takes (404).
- * Returns the new content type, or undefined for a body Bolt can take as it is.
- */
-function unparsableAs(contentType: string | undefined, body: string): string | undefined {
-  if (contentType === FORM) {
-    // Parsed as Bolt parses it, so that both see the same `payload`.
-    const { payload } = parseQuery(body);
-    return payload === undefined || (typeof payload === 'string' && !parsesToNonObject(payload))
-      ? undefined
-      : 'text/plain';
-  }
-  return parsesToNonObject(body) ? FORM : undefined;
-}
-
-/** JSON that parses, to something other than an object. Not invalid JSON: Bolt answers that with 400. */
-function parsesToNonObject(text: string): boolean {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  return typeof value !== 'object' || value === null || Array.isArray(value);
+  return server;
 }
 
 function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {

@@ -132,6 +132,39 @@ describe('requests from Slack', () => {
     expect(fakes.halo.events).toContain(event);
   });
 
+  it('answers 401 to a correctly signed request stamped Infinity, 1e400 or any non-integer (issue 12, item 11)', async () => {
+    const event = fakes.halo.addEvent();
+    const haloBefore = fakes.halo.requests.length;
+    const ids: string[] = [];
+    // Each is signed over exactly the timestamp header it carries, as a sender holding the secret would; only
+    // `1e400` also signed as `Infinity`, which is how Number() reads it.
+    const stamps: { header: string; signedAs?: string }[] = [
+      { header: 'Infinity' },
+      { header: '1e400' },
+      { header: '1e400', signedAs: 'Infinity' },
+      { header: '-Infinity' },
+      { header: `${nowSec()}.5` },
+      { header: `${nowSec()}e0` },
+      { header: ` ${nowSec()}` },
+      { header: `0x${nowSec().toString(16)}` },
+    ];
+    for (const [i, stamp] of stamps.entries()) {
+      const id = `stamp-${i}`;
+      ids.push(id);
+      const body = commandBody(`event ${event.event_id}`, id);
+      const signature = signRequest(SIGNING_SECRET, body, stamp.signedAs ?? stamp.header)[
+        'x-slack-signature'
+      ];
+      const answer = await postToBot(bot.url, body, {
+        signingSecret: SIGNING_SECRET,
+        timestampSec: stamp.header,
+        signature,
+      });
+      expect(answer.status, JSON.stringify(stamp)).toBe(401);
+    }
+    await expectNothingReached(ids, haloBefore);
+  });
+
   it("answers Slack's unsigned SSL check, and lets nothing ride along with it", async () => {
     const event = fakes.halo.addEvent();
     const haloBefore = fakes.halo.requests.length;
@@ -161,7 +194,7 @@ describe('requests from Slack', () => {
     const bodies = [
       'payload=not-json',
       `payload=${encodeURIComponent('{"type":"block_actions"')}`,
-      // JSON, but not an object: Bolt 5.1 alone leaves `null` unanswered and the others waiting 3 s.
+      // JSON, but not an object: Bolt 5.1 on its own left `null` unanswered and the others waiting 3 s.
       'payload=null',
       'payload=42',
       `payload=${encodeURIComponent('[]')}`,

@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 export function signRequest(
   signingSecret: string,
   body: string,
-  timestampSec: number,
+  /** A string is sent (and signed) as it is: a test can stamp `Infinity` or `1e400`. */
+  timestampSec: number | string,
 ): { 'x-slack-signature': string; 'x-slack-request-timestamp': string } {
   const digest = createHmac('sha256', signingSecret).update(`v0:${timestampSec}:${body}`).digest('hex');
   return { 'x-slack-signature': `v0=${digest}`, 'x-slack-request-timestamp': String(timestampSec) };
@@ -127,7 +128,7 @@ export async function postToBot(
   body: string,
   options: {
     signingSecret: string;
-    timestampSec?: number;
+    timestampSec?: number | string;
     contentType?: string;
     signature?: string;
     omitSignature?: boolean;

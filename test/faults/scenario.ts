@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, type TestContext } from 'vitest';
+import type { StartOptions } from '../../src/app.ts';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { DEFAULT_API_KEY, type FakeHaloOptions, type HaloFault, type HaloRequest } from '../fakes/halo.ts';
 import { DEFAULT_BOT_TOKEN, type SlackPost } from '../fakes/slack.ts';
@@ -66,8 +67,8 @@ export class Scenario {
     return botEnv(this.fakes, overrides);
   }
 
-  async bot(env: Record<string, string>): Promise<InProcessBot> {
-    const bot = await inProcessBot(env);
+  async bot(env: Record<string, string>, options: Omit<StartOptions, 'log'> = {}): Promise<InProcessBot> {
+    const bot = await inProcessBot(env, options);
     this.bots.push(bot);
     return bot;
   }

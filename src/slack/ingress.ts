@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Receiver } from '@slack/bolt';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { SignedHttpReceiver } from './http-receiver.ts';
+
+/**
+ * How Slack's commands, clicks and events reach Bolt. The listeners, the answers through `response_url` and the
+ * permission checks are the same whichever way they arrive; only this part differs between the modes.
+ */
+export interface Ingress {
+  readonly mode: 'http' | 'socket';
+  /** Given to Bolt's `App`. */
+  readonly receiver: Receiver;
+  /** `POST /slack/events`, in HTTP mode only. */
+  readonly httpHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** Opens the way in (Socket Mode connects); resolves once it is usable or failing only for now. */
+  start(): Promise<void>;
+  /** What `/healthz` shows about it; `degraded` when commands cannot currently arrive. */
+  health(): { readonly degraded: boolean; readonly fields: Record<string, unknown> };
+  stop(): Promise<void>;
+}
+
+export interface IngressDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export function createIngress(config: Config, deps: IngressDeps): Ingress {
+  const receiver = new SignedHttpReceiver({
+    signingSecret: config.slack.signingSecret,
+    clock: deps.clock,
+    log: deps.log,
+    boltLog: boltLogger(deps.log),
+  });
+  return {
+    mode: 'http',
+    receiver,
+    httpHandler: (req, res) => receiver.handle(req, res),
+    start: () => Promise.resolve(),
+    health: () => ({ degraded: false, fields: { slackMode: 'http' } }),
+    stop: () => Promise.resolve(),
+  };
+}
