@@ -22,9 +22,10 @@ const scenario = scenarioPerTest();
 
 const LIMITS: HttpLimits = {
   maxConnections: 20,
-  headersTimeoutMs: 300,
-  requestTimeoutMs: 600,
-  keepAliveTimeoutMs: 300,
+  // Long enough that, on a loaded machine, every socket is open before the first is cut.
+  headersTimeoutMs: 1500,
+  requestTimeoutMs: 2500,
+  keepAliveTimeoutMs: 1500,
   checkIntervalMs: 100,
 };
 
@@ -58,25 +59,24 @@ describe('inbound connections (issue 12, item 1)', ROOMY, () => {
     await completedPolls(bot);
 
     const started = Date.now();
-    const held: Held[] = [];
     // Up to the cap: idle sockets, half-sent headers, and a body dripped a byte at a time.
-    for (let i = 0; i < 8; i++) held.push(await open(port));
-    for (let i = 0; i < 8; i++) held.push(await open(port, 'POST /slack/events HTTP/1.1\r\nHost: x\r\n'));
-    const drips: Held[] = [];
-    for (let i = 0; i < 4; i++) {
-      drips.push(
-        await open(
+    const held = await Promise.all([
+      ...Array.from({ length: 8 }, () => open(port)),
+      ...Array.from({ length: 8 }, () => open(port, 'POST /slack/events HTTP/1.1\r\nHost: x\r\n')),
+    ]);
+    const drips = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        open(
           port,
           'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
         ),
-      );
-    }
+      ),
+    );
     const dripTimer = setInterval(() => {
       for (const d of drips) if (d.closedAt === null) d.socket.write('[');
     }, 50);
     // Beyond the cap.
-    const excess: Held[] = [];
-    for (let i = 0; i < 10; i++) excess.push(await open(port));
+    const excess = await Promise.all(Array.from({ length: 10 }, () => open(port)));
 
     // Meanwhile an alert goes out: the bot's own calls are not held up by inbound sockets.
     const event = halo.addEvent();
@@ -84,18 +84,20 @@ describe('inbound connections (issue 12, item 1)', ROOMY, () => {
       await waitFor(
         'connections beyond the cap closed',
         () => excess.every((h) => h.closedAt !== null),
-        5000,
+        10_000,
       );
       await waitFor(
         'held connections cut',
         () => [...held, ...drips].every((h) => h.closedAt !== null),
-        5000,
+        10_000,
       );
     } finally {
       clearInterval(dripTimer);
     }
     const cutAfter = Math.max(...[...held, ...drips].map((h) => h.closedAt! - started));
     expect(drips.every((d) => d.received.startsWith('HTTP/1.1 408'))).toBe(true);
+    // Refused on arrival: closed without a word (a timeout would have answered 408).
+    expect(excess.map((h) => h.received)).toEqual(Array<string>(excess.length).fill(''));
 
     await slack.waitFor(() => slack.posts.length > 0);
     const counts = countAlerts(slack.posts, to(ALERTS, event));
