@@ -58,6 +58,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   const { delays } = config;
   const store = await openStore(config.database, log);
+  // What a start that fails half-way has set going, undone in reverse: a listening server or a poll loop left
+  // running would keep the process alive, hanging instead of exiting with the error.
+  const undo: (() => Promise<void> | void)[] = [];
   try {
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
@@ -203,9 +206,16 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       health: async () => healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
     });
     const port = await listen(server, config.port);
+    undo.push(() => {
+      server.close();
+      server.closeAllConnections();
+    });
     await poller.start();
+    undo.push(() => poller.stop());
     delivery.start();
+    undo.push(() => delivery.stop(0));
     muteExpiry.start();
+    undo.push(() => muteExpiry.stop());
     log.info('halo-slack started', {
       port,
       alertChannel: config.alerts.channel ?? 'none',
@@ -229,6 +239,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         })()),
     };
   } catch (error) {
+    for (const step of undo.reverse()) await step();
     await store.close();
     throw error;
   }

@@ -61,7 +61,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   // The outbox makes a crash safe, but an alerting bot should not die of one stray rejection.
   process.on('unhandledRejection', (reason) => bot.log.error('unhandled rejection', { error: reason }));
-  process.on('uncaughtException', (error) => bot.log.error('uncaught exception', { error }));
+  // An exception nothing caught may have left any state half-changed: running on would be guessing. Exit
+  // non-zero so that the supervisor restarts the bot; the outbox makes that as safe as a kill -9.
+  process.on('uncaughtException', (error) => {
+    bot.log.error('uncaught exception: exiting so that the supervisor restarts the bot', { error });
+    process.exit(1);
+  });
 }
 
 void main();

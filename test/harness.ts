@@ -137,6 +137,8 @@ export interface SpawnOptions {
   readonly cwd?: string;
   /** Read `.env` as a user's `npm start` does (default false: the bot gets `--no-env-file`). */
   readonly readEnvFile?: boolean;
+  /** Modules node loads before the bot (`--import`), to inject a fault into the bot's own process. */
+  readonly preload?: readonly string[];
 }
 
 // By absolute path, so that the bot also starts in a working directory outside the repository.
@@ -151,7 +153,8 @@ function spawnMain(
   output: () => string;
   exited: Promise<number | string>;
 } {
-  const args = ['--expose-gc', '--import', TSX_LOADER, join(ROOT, 'src', 'main.ts')];
+  const preload = (options.preload ?? []).flatMap((file) => ['--import', pathToFileURL(file).href]);
+  const args = ['--expose-gc', '--import', TSX_LOADER, ...preload, join(ROOT, 'src', 'main.ts')];
   if (options.readEnvFile !== true) args.push('--no-env-file');
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? ROOT,

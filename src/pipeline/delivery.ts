@@ -48,6 +48,11 @@ export class Delivery {
   private kicking: Promise<void> | undefined;
   /** A kick that came while the outbox was being read: its rows may not have been visible yet. */
   private kickAgain = false;
+  /**
+   * Set when `stop` gave up waiting: the store is about to close, so a post that answers later must not touch it.
+   * Its row keeps `sentAt`, and the next start looks for the post in the channel before making it again.
+   */
+  private abandoned = false;
   /** Reasons already warned about for which an uncertain post could not be looked for. */
   private readonly uncheckable = new Set<string>();
 
@@ -124,6 +129,7 @@ export class Delivery {
         // The last attempt may have reached Slack without the bot hearing so: posting again blindly could
         // repeat the alert.
         const earlier = await poster.findPosted(channel, item.dedupKey, item.sentAt);
+        if (this.abandoned) return;
         if ('found' in earlier && earlier.found) {
           await store.markDelivered(item.id, clock.now());
           log.info('delivery: an earlier attempt had posted it', {
@@ -146,6 +152,16 @@ export class Delivery {
         return;
       }
       const result = await poster.post(channel, message, item.dedupKey);
+      if (this.abandoned) {
+        log.warn(
+          'delivery: a post answered after shutdown gave up on it; the next start checks the channel',
+          {
+            channel,
+            key: item.dedupKey,
+          },
+        );
+        return;
+      }
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
@@ -232,7 +248,8 @@ export class Delivery {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     this.stopping.abort();
     const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
-    await Promise.race([idle, sleep(deadlineMs)]);
+    const finished = await Promise.race([idle.then(() => true), sleep(deadlineMs).then(() => false)]);
+    if (!finished) this.abandoned = true;
   }
 
   /** Channels with work queued or in flight. */

@@ -20,6 +20,7 @@ import {
   type ChildBot,
   type Fakes,
   type InProcessBot,
+  type SpawnOptions,
 } from '../harness.ts';
 import type { FaultRow } from './row.ts';
 import { startSlackProxy, type SlackProxy } from './slack-proxy.ts';
@@ -83,8 +84,9 @@ export class Scenario {
   async runToExit(
     env: Record<string, string>,
     timeoutMs = 20_000,
+    options: SpawnOptions = {},
   ): Promise<{ code: number | string; output: string }> {
-    const { code, output } = await runBotToExit(env, timeoutMs);
+    const { code, output } = await runBotToExit(env, timeoutMs, options);
     this.said.push(output);
     return { code: code === 'SIGKILL' ? `killed after ${timeoutMs} ms (hung)` : code, output };
   }

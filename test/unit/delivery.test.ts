@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
@@ -420,6 +423,32 @@ describe('Delivery: stop', () => {
     const started = Date.now();
     await delivery.stop(100);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('leaves the store alone once it gave up: a post answering after the store closed changes nothing', async () => {
+    let answer!: (result: PostResult) => void;
+    const poster = fakePoster(() => new Promise<PostResult>((resolve) => (answer = resolve)));
+    const path = join(mkdtempSync(join(tmpdir(), 'halo-delivery-')), 'bot.db');
+    const store = openSqliteStore(path);
+    await store.route([item('C1', 'a'), item('C1', 'b')], [], Date.now());
+    const { delivery } = await setup([], poster, { store });
+    delivery.start();
+    await waitFor(() => poster.posts.length === 1);
+    await delivery.stop(50);
+    await store.close();
+    // Slack answers after the shutdown gave up on the post: no write to the closed store, no error.
+    answer(ok);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(logs.filter((line) => line.startsWith('error'))).toEqual([]);
+    expect(logs).toContain(
+      'warn delivery: a post answered after shutdown gave up on it; the next start checks the channel',
+    );
+    expect(poster.posts).toHaveLength(1);
+    // The row stays uncertain, so that the next start looks for it in the channel before posting it again.
+    const reopened = openSqliteStore(path);
+    stores.push(reopened);
+    expect(await reopened.nextDue('C1', Date.now())).toMatchObject({ dedupKey: 'C1:a' });
+    expect((await reopened.nextDue('C1', Date.now()))?.sentAt).not.toBeNull();
   });
 });
 
