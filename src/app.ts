@@ -144,6 +144,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       client: slack,
       clock,
       log,
+      ...(identity.team === undefined ? {} : { team: identity.team }),
     });
     const commands = new CommandService({
       halo,

@@ -223,6 +223,9 @@ export function renderSubscribed(sub: Subscription, created: boolean, started: b
   };
 }
 
+/** What `SlackFailure.error` holds: Slack's code, `http_503`, or `request_error: ECONNRESET`. */
+const ERROR_CODE = /^[a-z][a-z0-9_]{0,79}(?:: [A-Za-z][A-Za-z0-9_]{0,39})?$/;
+
 export interface StatusView {
   readonly lastSuccessAt: number | null;
   readonly lastError: string | null;
@@ -255,9 +258,9 @@ export function renderStatus(status: StatusView): SlackMessage {
   if (status.lastError !== null)
     lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);
   for (const failure of status.recentFailures) {
-    lines.push(
-      `• Failed post to ${channelRef(failure.channel)}: ${code(failure.error, 100) || 'unknown error'} ${date(failure.at)}`,
-    );
+    // Anyone may ask: only an error code is shown, never free text (a row stored by an older version may hold it).
+    const error = ERROR_CODE.test(failure.error) ? code(failure.error, 100) : 'unknown error';
+    lines.push(`• Failed post to ${channelRef(failure.channel)}: ${error} ${date(failure.at)}`);
   }
   return sections(lines.join('\n'), health.replace(/:[a-z_]+: /, ''));
 }

@@ -21,6 +21,13 @@ export function createWebClient(config: Config, log: Logger, retries: number): w
 export interface BotIdentity {
   readonly botId: string;
   readonly botUserId: string;
+  /** The bot's own workspace and, on Enterprise Grid, organisation; undefined when Slack could not be asked. */
+  readonly team?: BotTeam;
+}
+
+export interface BotTeam {
+  readonly teamId: string;
+  readonly enterpriseId?: string;
 }
 
 export class SlackAuthError extends Error {
@@ -34,7 +41,12 @@ export class SlackAuthError extends Error {
 export async function identify(client: webApi.WebClient, log: Logger): Promise<BotIdentity> {
   try {
     const result = await client.auth.test();
-    return { botId: result.bot_id ?? 'B_UNKNOWN', botUserId: result.user_id ?? 'U_UNKNOWN' };
+    const team = teamOf(result);
+    return {
+      botId: result.bot_id ?? 'B_UNKNOWN',
+      botUserId: result.user_id ?? 'U_UNKNOWN',
+      ...(team === undefined ? {} : { team }),
+    };
   } catch (error) {
     const code = (error as { data?: { error?: unknown } }).data?.error;
     if (
@@ -50,4 +62,12 @@ export async function identify(client: webApi.WebClient, log: Logger): Promise<B
     });
     return { botId: 'B_UNKNOWN', botUserId: 'U_UNKNOWN' };
   }
+}
+
+/** The team (and organisation) an `auth.test` answer names, when it names one. */
+export function teamOf(result: { team_id?: string; enterprise_id?: string }): BotTeam | undefined {
+  if (typeof result.team_id !== 'string' || result.team_id === '') return undefined;
+  return typeof result.enterprise_id === 'string' && result.enterprise_id !== ''
+    ? { teamId: result.team_id, enterpriseId: result.enterprise_id }
+    : { teamId: result.team_id };
 }

@@ -10,10 +10,20 @@ export type SlackFailureKind = 'channel' | 'auth' | 'message' | 'rate_limited' |
 
 export interface SlackFailure {
   readonly kind: SlackFailureKind;
-  /** Slack's error code, or a short description; never contains the token. */
+  /**
+   * Slack's error code (`not_in_channel`, `http_503`, `request_error: ECONNRESET`): a fixed word, never free
+   * text, since it is stored and shown to anyone by `/halo status`.
+   */
   readonly error: string;
+  /** Free text that came with the failure (a message, a code that is no plain word): for the logs only. */
+  readonly detail?: string;
   readonly retryAfterMs?: number;
 }
+
+/** Slack's error codes are lower-case words joined by `_`; anything else came from somewhere else. */
+const SLACK_CODE = /^[a-z][a-z0-9_]{0,79}$/;
+/** A system error code (`ECONNRESET`, `UND_ERR_SOCKET`), or the DOM name of a timeout or abort. */
+const SYSTEM_CODE = /^(?:[A-Z][A-Z0-9_]{1,39}|TimeoutError|AbortError)$/;
 
 const CHANNEL_ERRORS = new Set([
   'channel_not_found',
@@ -64,7 +74,10 @@ export function classifySlackError(error: unknown): SlackFailure {
       return { kind: 'rate_limited', error: 'ratelimited', retryAfterMs: Math.min(seconds, 300) * 1000 };
     }
     case 'slack_webapi_platform_error': {
-      const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
+      const raw = e.data?.error;
+      if (typeof raw === 'string' && !SLACK_CODE.test(raw))
+        return { kind: 'transient', error: 'unknown_error', detail: raw };
+      const code = typeof raw === 'string' ? raw : 'unknown_error';
       if (code === 'ratelimited') return { kind: 'rate_limited', error: code, retryAfterMs: 1000 };
       if (CHANNEL_ERRORS.has(code)) return { kind: 'channel', error: code };
       if (AUTH_ERRORS.has(code)) return { kind: 'auth', error: code };
@@ -78,28 +91,37 @@ export function classifySlackError(error: unknown): SlackFailure {
     }
     case 'slack_webapi_request_error': {
       // @slack/web-api 8 uses fetch, whose error is a bare "fetch failed" with the system code on `cause`.
-      const cause = e.original?.cause;
-      const causeCode =
-        typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-      const code =
-        typeof e.original?.code === 'string'
-          ? e.original.code
-          : typeof causeCode === 'string'
-            ? causeCode
-            : '';
-      const message = typeof e.original?.message === 'string' ? e.original.message : 'request failed';
-      return { kind: 'transient', error: `request_error: ${code === '' ? message : code}`.slice(0, 200) };
+      const original = e.original as { code?: unknown; name?: unknown; cause?: unknown } | undefined;
+      const cause = original?.cause as { code?: unknown } | undefined;
+      const code = [original?.code, typeof cause === 'object' ? cause.code : undefined, original?.name].find(
+        (c): c is string => typeof c === 'string' && SYSTEM_CODE.test(c),
+      );
+      const message = typeof e.original?.message === 'string' ? e.original.message : undefined;
+      return {
+        kind: 'transient',
+        error: code === undefined ? 'request_error' : `request_error: ${code}`,
+        ...(message === undefined ? {} : { detail: message }),
+      };
     }
     default:
       return {
         kind: 'transient',
-        error: error instanceof Error ? error.message.slice(0, 200) : 'unknown_error',
+        error: 'unknown_error',
+        ...(error instanceof Error ? { detail: `${error.name}: ${error.message}` } : {}),
       };
   }
 }
 
-/** The sentence an operator needs, per kind; logged beside the error code. */
+/**
+ * The sentence an operator needs, per kind, for the log (which redacts and escapes it); it ends with whatever
+ * free text came with the failure.
+ */
 export function failureHint(failure: SlackFailure, channel: string): string {
+  const hint = hintFor(failure, channel);
+  return failure.detail === undefined ? hint : `${hint} Detail: ${failure.detail}`;
+}
+
+function hintFor(failure: SlackFailure, channel: string): string {
   switch (failure.kind) {
     case 'channel':
       return `Slack will not accept posts to channel ${channel} (${failure.error}): invite the bot with /invite @halo there, or change the subscription or HALO_ALERT_CHANNEL.`;

@@ -705,4 +705,12 @@ describe('/halo subscribe when HALO_ADMIN_USERS is empty', () => {
     const asked = fakes.slack.calls.filter((c) => c.method === 'users.info').map((c) => c.args.user);
     expect(new Set(asked)).toEqual(new Set(['UWSADMIN', 'UOWNER', 'UMEMBER', 'UNKNOWN1', 'UPRIMARY']));
   });
+
+  it('refuses an admin of another organisation met through Slack Connect', async () => {
+    const { fakes } = ctx();
+    fakes.slack.users.set('UCONNECT', { is_admin: true, is_owner: true, team_id: 'TPARTNER' });
+    const denied = await slash('subscribe key:port-open', { user: 'UCONNECT', channel: 'CSHARED' });
+    expect(denied.text).toContain(NOT_ALLOWED);
+    expect((await slash('subscriptions', { channel: 'CSHARED' })).text).toContain('has no subscriptions');
+  });
 });

@@ -37,6 +37,12 @@ export interface SlackUser {
   is_admin?: boolean;
   is_owner?: boolean;
   is_primary_owner?: boolean;
+  /** Another organisation's user (Slack Connect) has another team; the default is the bot's own, TEAM_ID. */
+  team_id?: string;
+  /** Enterprise Grid: `enterprise_user.enterprise_id`. */
+  enterprise_user?: { id: string; enterprise_id: string };
+  /** To play a broken or hostile answer about someone else. */
+  id?: string;
 }
 
 export type SlackFault =

@@ -119,32 +119,52 @@ describe('classifySlackError: other errors', () => {
     expect(classifySlackError(requestError(refused))).toEqual({
       kind: 'transient',
       error: 'request_error: ECONNREFUSED',
+      detail: 'fetch failed',
     });
     const axiosStyle = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     expect(classifySlackError(requestError(axiosStyle))).toEqual({
       kind: 'transient',
       error: 'request_error: ECONNRESET',
+      detail: 'socket hang up',
     });
     const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     expect(classifySlackError(requestError(timeout))).toEqual({
       kind: 'transient',
-      error: 'request_error: The operation was aborted due to timeout',
+      error: 'request_error: TimeoutError',
+      detail: 'The operation was aborted due to timeout',
     });
   });
 
-  it('cuts a long request error to 200 characters', () => {
-    const result = classifySlackError(requestError(new Error('x'.repeat(500))));
-    expect(result).toEqual({ kind: 'transient', error: `request_error: ${'x'.repeat(185)}` });
+  it('keeps free text out of the error code, for the logs only: a request error without a code', () => {
+    const text = `proxy said: <html>${'x'.repeat(500)}</html>`;
+    expect(classifySlackError(requestError(new Error(text)))).toEqual({
+      kind: 'transient',
+      error: 'request_error',
+      detail: text,
+    });
+    const odd = Object.assign(new Error('weird'), { code: 'not a code: xoxb-123' });
+    expect(classifySlackError(requestError(odd))).toEqual({
+      kind: 'transient',
+      error: 'request_error',
+      detail: 'weird',
+    });
   });
 
-  it('treats anything else as transient', () => {
+  it('keeps free text out of the error code: a platform "error" that is not one of Slack\'s words', () => {
+    for (const text of ['not_authed (token xoxb-1-2-abc)', 'Invalid_Auth', '<b>oops</b>', 'x'.repeat(81)]) {
+      expect(classifySlackError(platformError(text))).toEqual({
+        kind: 'transient',
+        error: 'unknown_error',
+        detail: text,
+      });
+    }
+  });
+
+  it('treats anything else as transient, its message for the logs only', () => {
     expect(classifySlackError(new Error('Retry header did not contain a valid timeout'))).toEqual({
       kind: 'transient',
-      error: 'Retry header did not contain a valid timeout',
-    });
-    expect(classifySlackError(new Error('y'.repeat(300)))).toEqual({
-      kind: 'transient',
-      error: 'y'.repeat(200),
+      error: 'unknown_error',
+      detail: 'Error: Retry header did not contain a valid timeout',
     });
     for (const thrown of [undefined, null, 'oops', 42, {}]) {
       expect(classifySlackError(thrown)).toEqual({ kind: 'transient', error: 'unknown_error' });
@@ -232,7 +252,11 @@ describe('classifySlackError: what a real WebClient throws', () => {
       retryConfig: { retries: 0 },
       logLevel: webApi.LogLevel.ERROR,
     });
-    expect(await post(refused)).toEqual({ kind: 'transient', error: 'request_error: ECONNREFUSED' });
+    expect(await post(refused)).toEqual({
+      kind: 'transient',
+      error: 'request_error: ECONNREFUSED',
+      detail: 'fetch failed',
+    });
   });
 });
 
@@ -254,5 +278,11 @@ describe('failureHint', () => {
     expect(hint({ kind: 'transient', error: 'http_502' })).toBe(
       'Posting to C0123ABCD failed for now (http_502); it will be retried.',
     );
+  });
+
+  it('ends with the free text that came with the failure, for the log', () => {
+    expect(
+      failureHint({ kind: 'transient', error: 'unknown_error', detail: 'not_authed (token x)' }, 'C1'),
+    ).toBe('Posting to C1 failed for now (unknown_error); it will be retried. Detail: not_authed (token x)');
   });
 });

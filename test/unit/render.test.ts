@@ -352,6 +352,10 @@ describe('renderStatus', () => {
       recentFailures: [
         { channel: 'C0123ABCD', error: 'not_in_channel', at: AT },
         { channel: '<!channel>', error: '', at: AT },
+        { channel: 'C0123ABCD', error: 'request_error: ECONNRESET', at: AT },
+        // Free text, as older versions stored it: never shown to whoever asks.
+        { channel: 'C0123ABCD', error: 'not_authed (token xoxb-1-2-abc)', at: AT },
+        { channel: 'C0123ABCD', error: 'request_error: <html>proxy</html>', at: AT },
       ],
     };
     expect(valid(renderStatus(status))).toEqual({
@@ -366,7 +370,10 @@ describe('renderStatus', () => {
             'Events muted (counted, not posted): 7\n' +
             `Last error (${DATE}): Halo event/list.json sent an unreadable answer: &lt;html&gt; &amp; more\n` +
             `• Failed post to <#C0123ABCD>: \`not_in_channel\` ${DATE}\n` +
-            `• Failed post to \`&lt;!channel&gt;\`: unknown error ${DATE}`,
+            `• Failed post to \`&lt;!channel&gt;\`: unknown error ${DATE}\n` +
+            `• Failed post to <#C0123ABCD>: \`request_error: ECONNRESET\` ${DATE}\n` +
+            `• Failed post to <#C0123ABCD>: unknown error ${DATE}\n` +
+            `• Failed post to <#C0123ABCD>: unknown error ${DATE}`,
         ),
       ],
     });
