@@ -26,8 +26,9 @@ import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
 import { createSlackPoster } from './slack/poster.ts';
 import { renderOutboxItem } from './slack/render-outbox.ts';
-import { createIngress } from './slack/ingress.ts';
+import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createHttpServer, HTTP_LIMITS, type HttpLimits } from './slack/server.ts';
+import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
 
 export interface RunningBot {
@@ -42,6 +43,8 @@ export interface StartOptions {
   readonly log?: Logger;
   /** Inbound connection limits; tests use short ones. */
   readonly httpLimits?: HttpLimits;
+  /** Socket Mode's ping and reconnect timings; tests use short ones. */
+  readonly socketTimings?: SocketTimings;
 }
 
 export async function startBot(config: Config, options: StartOptions = {}): Promise<RunningBot> {
@@ -50,6 +53,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     config.slack.botToken,
     config.slack.signingSecret,
     config.halo.apiKey,
+    config.slack.appToken ?? '',
     config.database.kind === 'postgres' ? databasePassword(config.database.url) : '',
   ];
   const log = options.log ?? createLogger({ level: config.logLevel, secrets });
@@ -158,10 +162,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       startRoute: (route) => poller.startRoute(route),
     });
 
-    const ingress = createIngress(config, { clock, log });
+    const way = createIngress(config, { clock, log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
     const app = new App({
       token: config.slack.botToken,
-      receiver: ingress.receiver,
+      receiver: way.receiver,
       botId: identity.botId,
       botUserId: identity.botUserId,
       // Checked once above; otherwise Bolt calls auth.test before acknowledging the first request.
@@ -201,11 +205,18 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
 
     const server = createHttpServer({
-      slack: ingress.httpHandler,
+      slack: way.httpHandler,
       log,
       limits: options.httpLimits ?? HTTP_LIMITS,
-      health: async () => healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
+      health: async () =>
+        withIngressHealth(
+          healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
+          way.health(),
+        ),
     });
+    // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.
+    undo.push(() => way.stop());
+    await way.start();
     const port = await listen(server, config.port);
     undo.push(() => {
       server.close();
@@ -231,6 +242,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');
           server.close();
+          await way.stop();
           await poller.stop();
           await muteExpiry.stop();
           await delivery.stop(delays.drainMs);

@@ -11,7 +11,10 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Config {
   readonly slack: {
     readonly botToken: string;
+    /** Empty in Socket Mode, where it is not needed. */
     readonly signingSecret: string;
+    /** The app-level token (`xapp-…`): set, the bot runs in Socket Mode; null, it serves HTTP. */
+    readonly appToken: string | null;
     /** Always ends with `/`: the WebClient appends method names to it. */
     readonly apiUrl: string;
     readonly adminUsers: readonly string[];
@@ -67,6 +70,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const PLACEHOLDERS: Readonly<Record<string, readonly string[]>> = {
   SLACK_BOT_TOKEN: ['xoxb-your-bot-token'],
   SLACK_SIGNING_SECRET: ['your-signing-secret'],
+  SLACK_APP_TOKEN: ['xapp-your-app-level-token'],
   HALO_API_KEY: ['your-halo-api-key'],
 };
 
@@ -82,7 +86,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     return value === '' ? undefined : value;
   };
   const secrets = [
-    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'HALO_API_KEY'].map((name) => read(name) ?? ''),
+    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HALO_API_KEY'].map(
+      (name) => read(name) ?? '',
+    ),
     databasePassword(read('DATABASE_URL') ?? ''),
   ];
   const shown = (raw: string): string => quoteUnlessSecret(raw, secrets);
@@ -132,13 +138,33 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     'SLACK_BOT_TOKEN',
     'copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
   );
-  if (botToken !== '' && !botToken.startsWith('xoxb-')) {
+  if (botToken.startsWith('xapp-')) {
+    problems.push(
+      'SLACK_BOT_TOKEN holds an app-level token (xapp-…): that one belongs in SLACK_APP_TOKEN; SLACK_BOT_TOKEN takes the Bot User OAuth Token (xoxb-…, OAuth & Permissions page)',
+    );
+  } else if (botToken !== '' && !botToken.startsWith('xoxb-')) {
     problems.push('SLACK_BOT_TOKEN must be a bot token starting with "xoxb-" (OAuth & Permissions page)');
   }
-  const signingSecret = required(
-    'SLACK_SIGNING_SECRET',
-    'copy the Signing Secret from your Slack app, Basic Information page',
-  );
+  const appToken = read('SLACK_APP_TOKEN') ?? null;
+  if (appToken !== null && isPlaceholder('SLACK_APP_TOKEN', appToken)) {
+    problems.push(
+      'SLACK_APP_TOKEN is still the example value from .env.example: create an app-level token with the connections:write scope (Basic Information → App-Level Tokens), or leave it unset for HTTP mode',
+    );
+  } else if (appToken !== null && !appToken.startsWith('xapp-')) {
+    problems.push(
+      appToken.startsWith('xoxb-')
+        ? 'SLACK_APP_TOKEN holds a bot token (xoxb-…): it takes the app-level token (xapp-…) from Basic Information → App-Level Tokens, with the connections:write scope'
+        : 'SLACK_APP_TOKEN must be an app-level token starting with "xapp-" (Basic Information → App-Level Tokens, with the connections:write scope)',
+    );
+  }
+  // Socket Mode needs no signing secret: Slack's requests arrive over a connection the bot opened itself.
+  const signingSecret =
+    appToken === null
+      ? required(
+          'SLACK_SIGNING_SECRET',
+          'copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)',
+        )
+      : (read('SLACK_SIGNING_SECRET') ?? '');
   const apiKey = required('HALO_API_KEY', 'create an API key in Halo Security under Account → API');
 
   let slackApiUrl = url('SLACK_API_URL', 'https://slack.com/api/', 'SLACK_BOT_TOKEN');
@@ -207,7 +233,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   const timeoutSeconds = integer('HALO_TIMEOUT_SECONDS', 10, 1, 300);
 
   const config: Config = {
-    slack: { botToken, signingSecret, apiUrl: slackApiUrl, adminUsers },
+    slack: { botToken, signingSecret, appToken, apiUrl: slackApiUrl, adminUsers },
     halo: {
       apiKey,
       apiUrl: haloApiUrl,

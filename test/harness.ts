@@ -117,7 +117,12 @@ export async function inProcessBot(
   const config = parseConfig(env);
   const log = createLogger({
     level: config.logLevel,
-    secrets: [config.slack.botToken, config.slack.signingSecret, config.halo.apiKey],
+    secrets: [
+      config.slack.botToken,
+      config.slack.signingSecret,
+      config.halo.apiKey,
+      config.slack.appToken ?? '',
+    ],
     write: (line) => logs.push(line),
   });
   const bot = await startBot(config, { ...options, log });

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { SignedHttpReceiver } from './http-receiver.ts';
+import { createSocketIngress, type SocketTimings } from './socket.ts';
 
 /**
  * How Slack's commands, clicks and events reach Bolt. The listeners, the answers through `response_url` and the
@@ -26,9 +27,18 @@ export interface Ingress {
 export interface IngressDeps {
   readonly clock: Clock;
   readonly log: Logger;
+  readonly socketTimings: SocketTimings;
 }
 
+/** Socket Mode when `SLACK_APP_TOKEN` is set, HTTP otherwise. */
 export function createIngress(config: Config, deps: IngressDeps): Ingress {
+  if (config.slack.appToken !== null) {
+    return createSocketIngress(config.slack.appToken, {
+      log: deps.log,
+      slackApiUrl: config.slack.apiUrl,
+      timings: deps.socketTimings,
+    });
+  }
   const receiver = new SignedHttpReceiver({
     signingSecret: config.slack.signingSecret,
     // Slack stamps requests with the real time: a clock a test moves forward (mute expiry) must not make every
@@ -45,4 +55,12 @@ export function createIngress(config: Config, deps: IngressDeps): Ingress {
     health: () => ({ degraded: false, fields: { slackMode: 'http' } }),
     stop: () => Promise.resolve(),
   };
+}
+
+/** The `/healthz` body with the way in's state added: a bot that cannot receive commands is degraded. */
+export function withIngressHealth(
+  body: Record<string, unknown>,
+  ingress: ReturnType<Ingress['health']>,
+): Record<string, unknown> {
+  return { ...body, ...ingress.fields, ...(ingress.degraded ? { status: 'degraded' } : {}) };
 }

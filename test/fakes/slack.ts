@@ -70,11 +70,21 @@ export interface FakeSlack {
   /** Consulted for each POST to a response_url; `error` answers HTTP 400 with the error as text. */
   responseFault:
     ((post: { id: string; body: Record<string, unknown> }) => SlackFault | undefined) | undefined;
+  /**
+   * Web API methods answered with another token than the bot's (`apps.connections.open` takes the app-level
+   * token): consulted after `fault`, before the bot-token check. The Socket Mode stand-in registers here.
+   */
+  extraMethods: Map<
+    string,
+    (call: { args: Record<string, unknown>; token: string | undefined }) => ExtraAnswer
+  >;
   responseUrl(id?: string): string;
   postsTo(channel: string): SlackPost[];
   waitFor<T>(predicate: () => T | undefined | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
+
+export type ExtraAnswer = { ok: true; result: Record<string, unknown> } | { ok: false; error: string };
 
 export interface FakeSlackOptions {
   token?: string | undefined;
@@ -346,8 +356,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return;
     }
     let outcome: Outcome;
+    const extra = fake.extraMethods.get(method);
     if (args === undefined) outcome = errorAnswer('invalid_json');
-    else if (token !== fake.token) outcome = errorAnswer('invalid_auth');
+    else if (extra !== undefined) {
+      const answer = extra({ args, token });
+      outcome = answer.ok ? okAnswer(answer.result) : errorAnswer(answer.error);
+    } else if (token !== fake.token) outcome = errorAnswer('invalid_auth');
     else outcome = callMethod(method, args, at);
     call.ok = outcome.ok;
     if (!outcome.ok) call.error = outcome.error;
@@ -423,6 +437,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     rateLimitPerChannelMs: options.rateLimitPerChannelMs ?? 0,
     fault: undefined,
     responseFault: undefined,
+    extraMethods: new Map(),
     responseUrl(id) {
       responseCounter += 1;
       return `${url}/response/${encodeURIComponent(id ?? `r${responseCounter}`)}`;

@@ -9,7 +9,13 @@ const API_KEY = 'halo-api-key-0123456789abcdef';
 const REQUIRED = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, HALO_API_KEY: API_KEY };
 
 const DEFAULTS: Config = {
-  slack: { botToken: TOKEN, signingSecret: SIGNING_SECRET, apiUrl: 'https://slack.com/api/', adminUsers: [] },
+  slack: {
+    botToken: TOKEN,
+    signingSecret: SIGNING_SECRET,
+    appToken: null,
+    apiUrl: 'https://slack.com/api/',
+    adminUsers: [],
+  },
   halo: {
     apiKey: API_KEY,
     apiUrl: 'https://api.halosecurity.com/api/v1',
@@ -103,6 +109,7 @@ describe('parseConfig: defaults and every variable', () => {
       slack: {
         botToken: TOKEN,
         signingSecret: SIGNING_SECRET,
+        appToken: null,
         apiUrl: 'http://127.0.0.1:9999/api/',
         adminUsers: ['U0123ABCD', 'W0456EFGH'],
       },
@@ -199,11 +206,45 @@ describe('parseConfig: TEST_DELAYS', () => {
   });
 });
 
+describe('parseConfig: Socket Mode', () => {
+  const APP_TOKEN = 'xapp-1-A0123-4567-abcdefghijklmnop';
+
+  it('runs in Socket Mode with an app-level token, and then needs no signing secret', () => {
+    const config = parseConfig({ SLACK_BOT_TOKEN: TOKEN, SLACK_APP_TOKEN: APP_TOKEN, HALO_API_KEY: API_KEY });
+    expect(config.slack).toEqual({ ...DEFAULTS.slack, signingSecret: '', appToken: APP_TOKEN });
+    expect(parseConfig({ ...REQUIRED, SLACK_APP_TOKEN: ` ${APP_TOKEN} ` }).slack.appToken).toBe(APP_TOKEN);
+    expect(parseConfig({ ...REQUIRED, SLACK_APP_TOKEN: '' }).slack.appToken).toBeNull();
+  });
+
+  it('says which token went into which variable, without echoing either', () => {
+    const swapped = problems({ SLACK_BOT_TOKEN: APP_TOKEN, SLACK_APP_TOKEN: TOKEN, HALO_API_KEY: API_KEY });
+    expect(swapped).toEqual([
+      'SLACK_BOT_TOKEN holds an app-level token (xapp-…): that one belongs in SLACK_APP_TOKEN; SLACK_BOT_TOKEN takes the Bot User OAuth Token (xoxb-…, OAuth & Permissions page)',
+      'SLACK_APP_TOKEN holds a bot token (xoxb-…): it takes the app-level token (xapp-…) from Basic Information → App-Level Tokens, with the connections:write scope',
+    ]);
+    expect(problems({ ...REQUIRED, SLACK_APP_TOKEN: 'xoxp-user-token-0123456789' })).toEqual([
+      'SLACK_APP_TOKEN must be an app-level token starting with "xapp-" (Basic Information → App-Level Tokens, with the connections:write scope)',
+    ]);
+    const message = configError({
+      SLACK_BOT_TOKEN: APP_TOKEN,
+      SLACK_APP_TOKEN: TOKEN,
+      HALO_API_KEY: API_KEY,
+    }).message;
+    for (const secret of [APP_TOKEN, TOKEN]) expect(message).not.toContain(secret);
+  });
+
+  it('asks for the signing secret or an app token when neither is set', () => {
+    expect(problems({ SLACK_BOT_TOKEN: TOKEN, HALO_API_KEY: API_KEY })).toEqual([
+      'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)',
+    ]);
+  });
+});
+
 describe('parseConfig: problems', () => {
   it('names each missing required variable with where to find it', () => {
     expect(problems({})).toEqual([
       'SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
-      'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page',
+      'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)',
       'HALO_API_KEY is missing: create an API key in Halo Security under Account → API',
     ]);
   });
@@ -215,7 +256,7 @@ describe('parseConfig: problems', () => {
     expect(error.message).toBe(
       'halo-slack cannot start: 3 settings to fix (set them in the environment or in .env; .env.example documents each):\n' +
         '  - SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page\n' +
-        '  - SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page\n' +
+        '  - SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)\n' +
         '  - HALO_API_KEY is missing: create an API key in Halo Security under Account → API',
     );
   });

@@ -141,3 +141,36 @@ describe('manifest.yml', () => {
     });
   });
 });
+
+describe('manifest.socket.yml', () => {
+  const { validate } = compileSchema();
+  const socket = parse(
+    readFileSync(new URL('../../manifest.socket.yml', import.meta.url), 'utf8'),
+  ) as unknown;
+  const http = loadManifest();
+
+  /** Drops every request URL and the mode switch: what remains must be the same app in both files. */
+  function withoutUrls(manifest: unknown): unknown {
+    return JSON.parse(
+      JSON.stringify(manifest, (key, value: unknown) =>
+        ['url', 'request_url', 'socket_mode_enabled'].includes(key) ? undefined : value,
+      ),
+    );
+  }
+
+  it("is valid against Slack's published manifest schema", () => {
+    const valid = validate(socket);
+    expect(valid, describeErrors(validate.errors)).toBe(true);
+  });
+
+  it('turns Socket Mode on and names no request URL anywhere', () => {
+    expect((socket as { settings: Record<string, unknown> }).settings.socket_mode_enabled).toBe(true);
+    expect((http as { settings: Record<string, unknown> }).settings.socket_mode_enabled).toBe(false);
+    expect(JSON.stringify(socket)).not.toMatch(/https?:|"url"|request_url/);
+    expect((socket as Manifest).settings?.interactivity?.is_enabled).toBe(true);
+  });
+
+  it('is otherwise the same app as manifest.yml: commands, scopes, events, names', () => {
+    expect(withoutUrls(socket)).toEqual(withoutUrls(http));
+  });
+});
