@@ -78,8 +78,7 @@ export function createSocketIngress(
   const describe = (error: unknown): { text: string; auth: boolean } => {
     const code = (error as { data?: { error?: unknown } } | undefined)?.data?.error;
     if (typeof code === 'string') return { text: code, auth: AUTH_ERRORS.includes(code) };
-    if (error instanceof Error) return { text: error.message, auth: false };
-    return { text: 'the connection closed before Slack said hello', auth: false };
+    return { text: error instanceof Error ? error.message : 'the connection failed', auth: false };
   };
 
   /** One connection attempt; resolves when connected, rejects with what went wrong. */
@@ -97,7 +96,12 @@ export function createSocketIngress(
         },
         (error: unknown) => {
           clearTimeout(limit);
-          reject(error instanceof Error || error === undefined ? error : new Error(String(error)));
+          // Bolt rejects with undefined when the socket closed before Slack said hello.
+          reject(
+            error instanceof Error
+              ? error
+              : new Error('the connection closed before Slack said hello', { cause: error }),
+          );
         },
       );
     });
