@@ -162,7 +162,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       startRoute: (route) => poller.startRoute(route),
     });
 
-    const way = createIngress(config, { clock, log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
+    const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
     const app = new App({
       token: config.slack.botToken,
       receiver: way.receiver,
@@ -196,7 +196,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         ]);
         return {
           isAdmin,
-          health: { ...status, connection: 'HTTP (Events API at /slack/events)' },
+          health: { ...status, connection: way.describe() },
           channels: homeChannels(subscriptions, mutes, defaultRoute),
           audit,
         };

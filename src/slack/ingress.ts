@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Receiver } from '@slack/bolt';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -19,13 +19,14 @@ export interface Ingress {
   readonly httpHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   /** Opens the way in (Socket Mode connects); resolves once it is usable or failing only for now. */
   start(): Promise<void>;
+  /** One phrase for people (the Home tab): the mode and, in Socket Mode, the connection's state. */
+  describe(): string;
   /** What `/healthz` shows about it; `degraded` when commands cannot currently arrive. */
   health(): { readonly degraded: boolean; readonly fields: Record<string, unknown> };
   stop(): Promise<void>;
 }
 
 export interface IngressDeps {
-  readonly clock: Clock;
   readonly log: Logger;
   readonly socketTimings: SocketTimings;
 }
@@ -52,6 +53,7 @@ export function createIngress(config: Config, deps: IngressDeps): Ingress {
     receiver,
     httpHandler: (req, res) => receiver.handle(req, res),
     start: () => Promise.resolve(),
+    describe: () => 'HTTP (Events API at /slack/events)',
     health: () => ({ degraded: false, fields: { slackMode: 'http' } }),
     stop: () => Promise.resolve(),
   };

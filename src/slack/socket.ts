@@ -169,6 +169,7 @@ export function createSocketIngress(
         // Not fatal: alerts need only the Web API, and the supervisor keeps trying.
       }
     },
+    describe: () => `Socket Mode, ${state}${failures > 0 ? ` (${failures} attempts failed)` : ''}`,
     health: () => ({
       degraded: state !== 'connected' && failures > 0,
       // The error text stays in the log: /healthz is public.

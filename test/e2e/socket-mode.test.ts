@@ -135,9 +135,20 @@ describe('Socket Mode', () => {
     expect(JSON.stringify(answer.body.blocks)).not.toContain(DELETE_ACTION_ID);
   });
 
-  it('acks an Events API envelope even when no listener takes it', async () => {
-    const ack = await socket.event({ type: 'app_home_opened', user: 'U123', channel: 'D123', tab: 'home' });
+  it('opens the Home tab from an Events API envelope, naming the connection', async () => {
+    const before = fakes.slack.views.length;
+    const ack = await socket.event({
+      type: 'app_home_opened',
+      user: 'UADMIN',
+      channel: 'DHOME',
+      tab: 'home',
+    });
     expect(ack.envelopeId).toMatch(/^env-/);
+    const view = await fakes.slack.waitFor(() =>
+      fakes.slack.views.slice(before).find((v) => v.args.user_id === 'UADMIN'),
+    );
+    const blocks = (view.args.view as { blocks: unknown[] }).blocks;
+    expect(visibleText({ blocks })).toContain('Connection to Slack: Socket Mode, connected');
   });
 
   it('reconnects after a refresh_requested or warning disconnect, and the next command works', async () => {

@@ -233,6 +233,12 @@ describe('parseConfig: Socket Mode', () => {
     for (const secret of [APP_TOKEN, TOKEN]) expect(message).not.toContain(secret);
   });
 
+  it('refuses the example app token of .env.example', () => {
+    expect(problems({ ...REQUIRED, SLACK_APP_TOKEN: 'xapp-your-app-level-token' })).toEqual([
+      'SLACK_APP_TOKEN is still the example value from .env.example: create an app-level token with the connections:write scope (Basic Information → App-Level Tokens), or leave it unset for HTTP mode',
+    ]);
+  });
+
   it('asks for the signing secret or an app token when neither is set', () => {
     expect(problems({ SLACK_BOT_TOKEN: TOKEN, HALO_API_KEY: API_KEY })).toEqual([
       'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)',
