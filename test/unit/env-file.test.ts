@@ -87,7 +87,7 @@ describe('.env.example copied unchanged', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       'SLACK_BOT_TOKEN is still the example value from .env.example: copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
-      'SLACK_SIGNING_SECRET is still the example value from .env.example: copy the Signing Secret from your Slack app, Basic Information page',
+      'SLACK_SIGNING_SECRET is still the example value from .env.example: copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)',
       'HALO_API_KEY is still the example value from .env.example: create an API key in Halo Security under Account → API',
     ]);
   });
