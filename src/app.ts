@@ -160,6 +160,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       canManage,
       status: statusView,
       startRoute: (route) => poller.startRoute(route),
+      // Tagged like an outbox post, with a key no outbox row has: delivery never looks for it.
+      postMessage: (channel, message) => createSlackPoster(slack).post(channel, message, 'halo-test'),
+      botUserId: identity.botUserId,
     });
 
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });

@@ -13,6 +13,7 @@ export type HaloCommand =
   | { kind: 'mutes' }
   | { kind: 'unmute'; id: number }
   | { kind: 'status' }
+  | { kind: 'test' }
   | { kind: 'help'; unknown?: string };
 
 export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; error: string; usage: string };
@@ -308,7 +309,7 @@ function parseTypes(rest: string): ParseResult {
   return ok({ kind: 'types', query });
 }
 
-function noArguments(rest: string, subcommand: 'subscriptions' | 'mutes' | 'status'): ParseResult {
+function noArguments(rest: string, subcommand: 'subscriptions' | 'mutes' | 'status' | 'test'): ParseResult {
   if (rest === '') return ok({ kind: subcommand });
   const extra = rest.split(/\s/u)[0] ?? rest;
   return fail(subcommand, `Unexpected extra argument ${show(extra)}: ${subcommand} takes none.`);
@@ -340,6 +341,7 @@ export function parseCommand(text: string): ParseResult {
     case 'subscriptions':
     case 'mutes':
     case 'status':
+    case 'test':
       return noArguments(rest, subcommand);
     case 'help':
       return ok({ kind: 'help' });

@@ -10,13 +10,20 @@ import { scanEvents } from '../halo/scan.ts';
 import type { EventListFilter, HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
-import { renderAlert, type SlackMessage } from '../slack/blocks/index.ts';
+import {
+  mentionUser,
+  renderAlert,
+  renderTestAlert,
+  sampleEvent,
+  type SlackMessage,
+} from '../slack/blocks/index.ts';
 import type { Store } from '../store/store.ts';
 import { Mutes } from './mutes.ts';
 import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
 import {
   renderEventList,
   renderHelp,
+  renderMrkdwn,
   renderNotice,
   renderStatus,
   renderSubscribed,
@@ -43,7 +50,17 @@ export interface CommandServiceOptions {
   readonly status: () => Promise<StatusView>;
   /** Records where a new subscription starts, so that every later event reaches it; false when Halo failed. */
   readonly startRoute: (route: Route) => Promise<boolean>;
+  /** Posts a message in a channel as the bot (`/halo test`); `error` is Slack's error code. */
+  readonly postMessage: (
+    channel: string,
+    message: SlackMessage,
+  ) => Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
+  /** The bot's own user ID, for "invite me" answers. */
+  readonly botUserId: string;
 }
+
+/** Slack's answers to a post in a conversation the bot is not a member of. */
+const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found']);
 
 /** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
 export const EVENT_LIST_READ_LIMIT = 20_000;
@@ -173,7 +190,42 @@ export class CommandService {
         return this.mutes.unmute(command.id, context.userId, context.channelId);
       case 'status':
         return renderStatus(await this.options.status());
+      case 'test':
+        return this.postTest(context);
     }
+  }
+
+  /** `/halo test`: a sample alert in the channel the command was typed in, and what to do if that fails. */
+  private async postTest(context: CommandContext): Promise<SlackMessage> {
+    const { clock, log, botUserId } = this.options;
+    const result = await this.options.postMessage(
+      context.channelId,
+      // Halo's date format: `YYYY-MM-DD HH:MM`, UTC.
+      renderTestAlert(
+        sampleEvent(new Date(clock.now()).toISOString().slice(0, 16).replace('T', ' ')),
+        context.userId,
+      ),
+    );
+    log.info('command: test alert', {
+      channel: context.channelId,
+      result: result.ok ? 'posted' : result.error,
+    });
+    if (result.ok) {
+      return renderNotice(
+        'Posted a test alert in this channel: new Halo events will look like it. It is marked as a test; nothing to do.',
+      );
+    }
+    if (NOT_A_MEMBER.has(result.error)) {
+      return renderMrkdwn(
+        `I could not post here: I am not a member of this channel. Invite me with \`/invite ${mentionUser(botUserId)}\` ` +
+          '(or channel details → Integrations → Add apps), then run `/halo test` again. ' +
+          'In a direct message or a group DM I cannot post: try it in a channel.',
+        'I could not post here: invite me to this channel with /invite, then run /halo test again.',
+      );
+    }
+    return renderNotice(
+      `Slack refused the test alert (${result.error}). If that names a permission, reinstall the app with the scopes of manifest.yml.`,
+    );
   }
 
   /** Removes one subscription (the command, or the App Home's button) and records who did it. */

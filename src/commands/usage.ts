@@ -9,6 +9,7 @@ export type Subcommand =
   | 'mutes'
   | 'unmute'
   | 'status'
+  | 'test'
   | 'help';
 
 /** One line per subcommand; shown after every parse error so the user sees the right shape at once. */
@@ -23,6 +24,7 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   mutes: '/halo mutes',
   unmute: '/halo unmute ID',
   status: '/halo status',
+  test: '/halo test',
   help: '/halo help',
 };
 
@@ -74,6 +76,12 @@ const HELP: readonly HelpEntry[] = [
   },
   { subcommand: 'unmute', description: 'End a mute now.', example: '/halo unmute 2' },
   { subcommand: 'status', description: "Show the bot's status.", example: '/halo status' },
+  {
+    subcommand: 'test',
+    description:
+      'Post a sample alert, marked as a test, in this channel: shows the format and that the bot can post here.',
+    example: '/halo test',
+  },
   { subcommand: 'help', description: 'Show this help.', example: '/halo help' },
 ];
 

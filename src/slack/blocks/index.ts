@@ -32,3 +32,4 @@ export { checkLimits, LIMITS } from './limits.ts';
 export { mrkdwnText, oneLine, plainText } from './text.ts';
 export type * from './types.ts';
 export { describeMute, heldText, renderMuteEnded, type MuteView } from './mute.ts';
+export { renderTestAlert, sampleEvent } from './test-alert.ts';

@@ -1,0 +1,82 @@
+/**
+ * A first run in a real workspace: `/halo test` posts a sample alert in the channel it is typed in (or says how
+ * to invite the bot), driven as Slack drives it, and read from the Slack stand-in as the channel shows it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BOT_USER_ID } from '../fakes/slack.ts';
+import { postToBot, slashCommandBody } from '../fakes/sign.ts';
+import {
+  botEnv,
+  inProcessBot,
+  SIGNING_SECRET,
+  startFakes,
+  visibleText,
+  type Fakes,
+  type InProcessBot,
+} from '../harness.ts';
+
+let fakes: Fakes | undefined;
+let bot: InProcessBot | undefined;
+
+afterEach(async () => {
+  await bot?.stop();
+  await fakes?.close();
+  bot = undefined;
+  fakes = undefined;
+});
+
+async function start(): Promise<{ fakes: Fakes; bot: InProcessBot }> {
+  fakes = await startFakes();
+  bot = await inProcessBot(botEnv(fakes));
+  return { fakes, bot };
+}
+
+let commands = 0;
+
+/** `/halo TEXT` typed by U123 in `channel`; resolves with the text of the private answer. */
+async function slash(text: string, channel: string): Promise<string> {
+  const id = `test-${++commands}`;
+  const body = slashCommandBody({ text, channel_id: channel, response_url: fakes!.slack.responseUrl(id) });
+  const ack = await postToBot(bot!.url, body, { signingSecret: SIGNING_SECRET });
+  expect(ack.status).toBe(200);
+  const answer = await fakes!.slack.waitFor(() => fakes!.slack.responses.find((r) => r.id === id));
+  return visibleText(answer.body);
+}
+
+describe('/halo test', () => {
+  it('posts a sample alert marked as a test in the channel it was typed in, and says so', async () => {
+    const { fakes } = await start();
+    const answer = await slash('test', 'CTEAM');
+    expect(answer).toContain('Posted a test alert in this channel: new Halo events will look like it.');
+
+    const posts = fakes.slack.postsTo('CTEAM');
+    expect(posts).toHaveLength(1);
+    const post = posts[0]!;
+    expect(post.text).toMatch(/^\[Test\] /);
+    const shown = visibleText({ text: post.text, blocks: post.blocks });
+    expect(shown).toContain(':test_tube: *Test alert* sent by <@U123> with `/halo test`');
+    expect(shown).toContain('New Open Port');
+    expect(shown).toContain('www.example.com');
+    // The alert's own layout (header and fields) with no Delete button: there is nothing to delete.
+    expect((post.blocks as { type: string }[]).map((b) => b.type)).toEqual(['context', 'header', 'section']);
+  });
+
+  it('in a channel the bot is not in: nothing posted, the answer says how to invite it', async () => {
+    const { fakes } = await start();
+    fakes.slack.channelErrors.set('CPRIVATE', 'channel_not_found');
+    fakes.slack.channelErrors.set('CPUBLIC', 'not_in_channel');
+    for (const channel of ['CPRIVATE', 'CPUBLIC']) {
+      const answer = await slash('test', channel);
+      expect(answer).toContain(
+        `I could not post here: I am not a member of this channel. Invite me with \`/invite <@${BOT_USER_ID}>\``,
+      );
+    }
+    expect(fakes.slack.posts).toEqual([]);
+  });
+
+  it('takes no arguments', async () => {
+    await start();
+    expect(await slash('test now', 'CTEAM')).toContain('Unexpected extra argument “now”: test takes none.');
+    expect(fakes!.slack.posts).toEqual([]);
+  });
+});
