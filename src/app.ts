@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Delivery } from './pipeline/delivery.ts';
 import { healthBody, type HealthInput } from './pipeline/health.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
+import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
 import { createRedactor } from './redact.ts';
 import type { Route } from './pipeline/routes.ts';
@@ -61,7 +62,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const redact = createRedactor(secrets);
 
   const { delays } = config;
-  const store = await openStore(config.database, log);
+  // A standby looks for a free lead this often; at most a second, so that a failover or hand-over is quick.
+  const heartbeatMs = Math.min(1000, Math.max(50, Math.round(config.halo.pollIntervalMs / 2)));
+  const { store, election } = await openStore(config.database, {
+    log,
+    replicaId: config.replicaId,
+    heartbeatMs,
+  });
   // What a start that fails half-way has set going, undone in reverse: a listening server or a poll loop left
   // running would keep the process alive, hanging instead of exiting with the error.
   const undo: (() => Promise<void> | void)[] = [];
@@ -80,18 +87,27 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         ? null
         : { channel: config.alerts.channel, keys: config.alerts.keys, targetIds: config.alerts.targetIds };
 
-    const delivery = new Delivery({
-      store,
-      poster: createSlackPoster(createWebClient(config, log, 0)),
-      clock,
-      log,
-      render: renderOutboxItem,
-      gapMs: delays.slackGapMs,
-      backoffMs: delays.slackBackoffMs,
-      backoffCapMs: delays.slackBackoffCapMs,
-      tickMs: delays.deliveryTickMs,
-      digestThreshold: config.alerts.digestThreshold,
-    });
+    // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
+    let leading = false;
+    const stillLeads = (): Promise<boolean> => election.stillLeads();
+    const newDelivery = (): Delivery =>
+      new Delivery({
+        store,
+        poster: createSlackPoster(createWebClient(config, log, 0)),
+        clock,
+        log,
+        render: renderOutboxItem,
+        stillLeads,
+        gapMs: delays.slackGapMs,
+        backoffMs: delays.slackBackoffMs,
+        backoffCapMs: delays.slackBackoffCapMs,
+        tickMs: delays.deliveryTickMs,
+        digestThreshold: config.alerts.digestThreshold,
+      });
+    let delivery = newDelivery();
+    const kick = (): void => {
+      if (leading) delivery.kick();
+    };
     const poller = new Poller({
       halo,
       store,
@@ -107,16 +123,40 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       defaultRoute,
       // No event is critical until severities exist (issue 9); then only a mute naming the key holds one back.
       isCritical: () => false,
-      onRouted: () => delivery.kick(),
+      onRouted: kick,
+      stillLeads,
     });
-    const muteExpiry = new MuteExpiry({
-      store,
-      clock,
+    const newMuteExpiry = (): MuteExpiry =>
+      new MuteExpiry({
+        store,
+        clock,
+        log,
+        // Often enough that a mute's end is announced within a poll interval (at most a minute) of it.
+        intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
+        onRouted: kick,
+      });
+    let muteExpiry = newMuteExpiry();
+    const leader = new LeaderLoop(
+      election,
+      {
+        lead: async () => {
+          delivery = newDelivery();
+          muteExpiry = newMuteExpiry();
+          leading = true;
+          await poller.start();
+          delivery.start();
+          muteExpiry.start();
+        },
+        follow: async () => {
+          leading = false;
+          await poller.stop();
+          await muteExpiry.stop();
+          await delivery.stop(delays.drainMs);
+        },
+      },
+      heartbeatMs,
       log,
-      // Often enough that a mute's end is announced within a poll interval (at most a minute) of it.
-      intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
-      onRouted: () => delivery.kick(),
-    });
+    );
 
     const statusView = async () => {
       const [stats, failures, muted] = await Promise.all([
@@ -124,6 +164,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         store.recentFailures(5),
         store.mutedTotal(),
       ]);
+      if (!leading) await poller.refreshLastSuccess();
       const poll = poller.getStatus();
       const lastError = poll.lastError === null ? null : redact(poll.lastError);
       return {
@@ -133,6 +174,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         muted,
         pollIntervalMs: config.halo.pollIntervalMs,
         recentFailures: failures,
+        leadership: leader.view(),
       };
     };
     /** /healthz must answer when the database does not: that is when a monitor most needs it. */
@@ -140,7 +182,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       try {
         return await statusView();
       } catch {
-        return { ...poller.getStatus(), pending: null, failed: null, seen: null, databaseReachable: false };
+        return {
+          ...poller.getStatus(),
+          pending: null,
+          failed: null,
+          seen: null,
+          databaseReachable: false,
+          leadership: leader.view(),
+        };
       }
     };
     const canManage = createPermissionCheck({
@@ -225,12 +274,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       server.close();
       server.closeAllConnections();
     });
-    await poller.start();
-    undo.push(() => poller.stop());
-    delivery.start();
-    undo.push(() => delivery.stop(0));
-    muteExpiry.start();
-    undo.push(() => muteExpiry.stop());
+    await leader.start();
+    undo.push(() => leader.stop());
     log.info('halo-slack started', {
       port,
       alertChannel: config.alerts.channel ?? 'none',
@@ -246,9 +291,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           log.info('stopping: finishing posts in flight');
           server.close();
           await way.stop();
-          await poller.stop();
-          await muteExpiry.stop();
-          await delivery.stop(delays.drainMs);
+          // Stops polling and posting, then releases the lead: a standby takes over within a heartbeat.
+          await leader.stop();
           server.closeAllConnections();
           await store.close();
           log.info('stopped');

@@ -238,6 +238,12 @@ export interface StatusView {
   /** Events held back by mutes (recorded and counted, not posted). */
   readonly muted: number;
   readonly recentFailures: readonly { channel: string; error: string; at: number }[];
+  /** Which replica polls and posts, and which one answered. */
+  readonly leadership?: {
+    readonly role: 'leader' | 'standby';
+    readonly leader: string | null;
+    readonly self: string;
+  };
 }
 
 export function renderStatus(status: StatusView): SlackMessage {
@@ -255,6 +261,14 @@ export function renderStatus(status: StatusView): SlackMessage {
     `Alerts that could not be posted: ${status.failed}`,
     `Events muted (counted, not posted): ${status.muted}`,
   ];
+  const lead = status.leadership;
+  if (lead !== undefined) {
+    lines.push(
+      lead.role === 'leader'
+        ? `Polling and posting: ${code(lead.self, 100)} (this replica leads)`
+        : `Polling and posting: ${lead.leader === null ? 'no replica right now (one takes over within seconds)' : code(lead.leader, 100)}; this answer came from ${code(lead.self, 100)} (standby)`,
+    );
+  }
   if (status.lastError !== null)
     lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);
   for (const failure of status.recentFailures) {

@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly render: (item: OutboxItem) => SlackMessage;
+  /** Asked before each post: a replica that cannot prove it leads posts nothing. Absent: always leads. */
+  readonly stillLeads?: () => Promise<boolean>;
   /** Pause between two posts to one channel, counted from the previous answer: Slack allows ~1/s/channel. */
   readonly gapMs?: number;
   /** First wait after a post failed for now; doubles per attempt, up to the cap, for as long as it takes. */
@@ -143,6 +145,7 @@ export class Delivery {
         if ('unknown' in earlier) this.cannotCheck(earlier.unknown, channel);
         if (this.stopped()) return;
       }
+      if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) return;
       if (!(await store.markSending(item.id, clock.now()))) {
         // Another replica leads now, or the row is no longer pending: posting it could repeat it.
         log.info('delivery: row not claimed; leaving it to whoever holds it', {

@@ -10,6 +10,12 @@ export interface HealthInput extends Pick<
   readonly seen: number | null;
   /** False when the database could not be read just now. */
   readonly databaseReachable?: boolean;
+  /** This replica's role, the leader's name and its own. */
+  readonly leadership?: {
+    readonly role: 'leader' | 'standby';
+    readonly leader: string | null;
+    readonly self: string;
+  };
 }
 
 /**
@@ -39,5 +45,8 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
     alertsFailed: input.failed,
     eventsSeen: input.seen,
     ...(reachable ? {} : { database: 'unreachable' }),
+    ...(input.leadership === undefined
+      ? {}
+      : { role: input.leadership.role, leader: input.leadership.leader, replica: input.leadership.self }),
   };
 }

@@ -41,6 +41,8 @@ export interface PollerOptions {
   readonly isCritical: (event: HaloEvent) => boolean;
   /** Called when new rows are in the outbox. */
   readonly onRouted: () => void;
+  /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
+  readonly stillLeads?: () => Promise<boolean>;
 }
 
 export interface PollStatus {
@@ -85,7 +87,8 @@ const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_suc
  * otherwise (first start, a scope a new subscription just added) it is a baseline and recorded silently.
  */
 export class Poller {
-  private readonly stopping = new AbortController();
+  /** Replaced after each stop: a replica that stops leading may lead again later. */
+  private stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private status: PollStatus = {
     lastSuccessAt: null,
@@ -101,8 +104,7 @@ export class Poller {
   constructor(private readonly options: PollerOptions) {}
 
   async start(): Promise<void> {
-    const last = await this.options.store.getState(STATE.lastSuccess);
-    if (last !== null) this.status = { ...this.status, lastSuccessAt: Number(last) };
+    await this.refreshLastSuccess();
     this.loop = this.run();
   }
 
@@ -110,11 +112,22 @@ export class Poller {
     return this.status;
   }
 
+  /** Reads the last success any replica recorded: a standby reports the leader's polls, not its own. */
+  async refreshLastSuccess(): Promise<void> {
+    const last = await this.options.store.getState(STATE.lastSuccess);
+    if (last !== null) this.status = { ...this.status, lastSuccessAt: Number(last) };
+  }
+
   private async run(): Promise<void> {
     const { clock, intervalMs } = this.options;
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       const started = clock.now();
+      if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) {
+        // Not proven to lead: no side effect. The leader loop stops this poller within a heartbeat.
+        await sleep(intervalMs, signal);
+        continue;
+      }
       try {
         const report = await this.exclusive(() => this.pollOnce(signal));
         if (report.events >= LARGE_SCAN) this.collectGarbage();
@@ -370,5 +383,8 @@ export class Poller {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    this.loop = undefined;
+    // Ready to start again, and `startRoute` (run by any replica for a subscription made on it) works meanwhile.
+    this.stopping = new AbortController();
   }
 }
