@@ -5,11 +5,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
+import PQueue from 'p-queue';
 import { systemClock, type Clock } from './clock.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { homeChannels } from './commands/home.ts';
 import { CommandService } from './commands/service.ts';
 import { databasePassword, type Config } from './config.ts';
+import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Delivery } from './pipeline/delivery.ts';
@@ -75,13 +77,18 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   try {
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
-    const halo = createHaloClient({
-      apiUrl: config.halo.apiUrl,
-      apiKey: config.halo.apiKey,
-      timeoutMs: config.halo.timeoutMs,
-      backoffMs: delays.haloBackoffMs,
-      clock,
-    });
+    // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it).
+    const haloRequests = new PQueue({ concurrency: config.halo.scanConcurrency });
+    const halo = boundedHaloClient(
+      createHaloClient({
+        apiUrl: config.halo.apiUrl,
+        apiKey: config.halo.apiKey,
+        timeoutMs: config.halo.timeoutMs,
+        backoffMs: delays.haloBackoffMs,
+        clock,
+      }),
+      haloRequests,
+    );
     const defaultRoute: Route | null =
       config.alerts.channel === null
         ? null
@@ -117,6 +124,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       failureBackoffMs: delays.pollBackoffMs,
       failureBackoffCapMs: delays.pollBackoffCapMs,
       scanConcurrency: config.halo.scanConcurrency,
+      haloRequests,
       pageSize: MAX_PAGE_SIZE,
       backfill: config.alerts.backfill,
       digestThreshold: config.alerts.digestThreshold,
@@ -206,6 +214,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       log,
       defaultRoute,
       scanConcurrency: config.halo.scanConcurrency,
+      haloRequests,
       canManage,
       status: statusView,
       startRoute: (route) => poller.startRoute(route),

@@ -45,6 +45,8 @@ export interface CommandServiceOptions {
   readonly log: Logger;
   readonly defaultRoute: Route | null;
   readonly scanConcurrency: number;
+  /** The bound on Halo requests in flight that polls share; without it, each listing gets its own. */
+  readonly haloRequests?: PQueue;
   /** May this Slack user change subscriptions and delete events? */
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly status: () => Promise<StatusView>;
@@ -256,7 +258,7 @@ export class CommandService {
     const events: HaloEvent[] = [];
     const seen = new Set<string>();
     let total = 0;
-    const queue = new PQueue({ concurrency: this.options.scanConcurrency });
+    const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
     const reading = new AbortController();
     await scanEvents(this.options.halo, filter, {
       pageSize: 1000,

@@ -30,6 +30,8 @@ export interface PollerOptions {
   readonly failureBackoffMs?: number;
   readonly failureBackoffCapMs?: number;
   readonly scanConcurrency: number;
+  /** The bound on Halo requests in flight that commands share; without it, each poll gets its own. */
+  readonly haloRequests?: PQueue;
   readonly pageSize: number;
   /** On the very first poll, how many existing events to post anyway. */
   readonly backfill: number;
@@ -264,7 +266,7 @@ export class Poller {
   }> {
     const { routes, lastPlan, backfill, signal } = context;
     const { store } = this.options;
-    const queue = new PQueue({ concurrency: this.options.scanConcurrency });
+    const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
     const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
     const failures: unknown[] = [];
     // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few

@@ -38,6 +38,9 @@ export interface FakeHalo {
   events: FakeHaloEvent[];
   types: { subject: string; key: string }[];
   requests: HaloRequest[];
+  /** Requests being answered now, and the most there were at once: checks the bot's bound on requests in flight. */
+  inFlight: number;
+  maxInFlight: number;
   latencyMs: number;
   fault: ((req: HaloRequest) => HaloFault | undefined) | undefined;
   addEvent(partial?: Partial<FakeHaloEvent> & { target_id?: number }): FakeHaloEvent;
@@ -423,6 +426,9 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       at: Date.now(),
     };
     fake.requests.push(req);
+    fake.inFlight++;
+    fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
+    res.on('close', () => fake.inFlight--);
     const fault = fake.fault?.(req);
     if (fault === undefined) {
       answerNormally(res, req, incoming.method);
@@ -466,6 +472,8 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     events: options.events ?? [],
     types: options.types ?? DEFAULT_EVENT_TYPES.map((t) => ({ ...t })),
     requests: [],
+    inFlight: 0,
+    maxInFlight: 0,
     latencyMs: options.latencyMs ?? 0,
     fault: undefined,
     addEvent(partial = {}) {
