@@ -3,6 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { HTTPResponseAck, type App, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { signatureMismatchWarning } from './signature-warning.ts';
 import { acceptedTimestamp, validSignature } from './verify.ts';
 
 /** Bolt's own limit (`defaultBodyLimit`); Slack's requests are a few kilobytes. */
@@ -26,8 +27,11 @@ export interface SignedHttpReceiverOptions {
  */
 export class SignedHttpReceiver implements Receiver {
   private app: App | undefined;
+  private readonly warnMismatch: () => void;
 
-  constructor(private readonly options: SignedHttpReceiverOptions) {}
+  constructor(private readonly options: SignedHttpReceiverOptions) {
+    this.warnMismatch = signatureMismatchWarning(options.log, options.clock);
+  }
 
   init(app: App): void {
     this.app = app;
@@ -74,7 +78,7 @@ export class SignedHttpReceiver implements Receiver {
       return;
     }
     if (!validSignature(this.options.signingSecret, stamp, signature, raw)) {
-      log.warn('rejected a Slack request: its signature does not match SLACK_SIGNING_SECRET');
+      this.warnMismatch();
       res.writeHead(401).end();
       return;
     }

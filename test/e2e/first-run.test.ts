@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOT_USER_ID } from '../fakes/slack.ts';
-import { postToBot, slashCommandBody } from '../fakes/sign.ts';
+import { postToBot, signRequest, slashCommandBody } from '../fakes/sign.ts';
 import {
   botEnv,
   inProcessBot,
@@ -78,5 +78,25 @@ describe('/halo test', () => {
     await start();
     expect(await slash('test now', 'CTEAM')).toContain('Unexpected extra argument “now”: test takes none.');
     expect(fakes!.slack.posts).toEqual([]);
+  });
+});
+
+describe('a signing secret that does not match', () => {
+  it('is logged once a minute at most, naming SLACK_SIGNING_SECRET; requests signed right still work', async () => {
+    const { bot } = await start();
+    for (let i = 0; i < 5; i++) {
+      const body = slashCommandBody({ text: 'help', response_url: fakes!.slack.responseUrl(`wrong-${i}`) });
+      const now = Math.floor(Date.now() / 1000);
+      const wrong = signRequest('an-old-signing-secret', body, now)['x-slack-signature'];
+      const answer = await postToBot(bot.url, body, { signingSecret: SIGNING_SECRET, signature: wrong });
+      expect(answer.status).toBe(401);
+    }
+    const warnings = bot.logs.filter((line) => line.includes('signature does not match'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      'check SLACK_SIGNING_SECRET (your Slack app → Basic Information → Signing Secret)',
+    );
+    expect(await slash('help', 'CTEAM')).toContain('/halo test');
+    expect(fakes!.slack.responses.map((r) => r.id)).toEqual([`test-${commands}`]);
   });
 });
