@@ -175,10 +175,13 @@ describe('Socket Mode', () => {
     expect(bot.logs.join('\n')).toContain('Socket Mode: connection closed, reconnecting');
   });
 
-  it('never writes the app token to a log line, even at LOG_LEVEL=debug', () => {
+  it('never writes the app token to a log line, even at LOG_LEVEL=debug', async () => {
     expect(bot.logs.length).toBeGreaterThan(20);
     expect(bot.logs.some((line) => line.includes(' DEBUG '))).toBe(true);
     for (const line of bot.logs) expect(line).not.toContain(socket.appToken);
+    // The client pings the stand-in (every 1.7 s) and gets its pongs: no connection was dropped for a missing one.
+    await waitFor('a ping from the client', () => socket.pings > 0, 5000);
+    expect(bot.logs.join('\n')).not.toContain("A pong wasn't received");
     // Nor the token's distinctive tail, which a cut or an escape could leave behind.
     for (const line of bot.logs) expect(line).not.toContain('do0not0log');
   });
