@@ -12,9 +12,13 @@ import { DELETE_ACTION_ID } from '../src/slack/blocks/alert.ts';
 import { BenchBot, benchEnv, startFlags, type PollLine } from './bot.ts';
 import { SlashClient, type SlashTiming } from './slash.ts';
 import { describeSocketAcks, measureSocketAcks } from './socket.ts';
+import { millionRows, networkFloorMs } from './million.ts';
 
 const LATENCY_MS = 20;
 const PAGE = 1000;
+/** The bot's default HALO_SCAN_CONCURRENCY, which the bench keeps. */
+const CONCURRENCY = 4;
+const floorMs = (events: number): number => networkFloorMs(events, PAGE, LATENCY_MS, CONCURRENCY);
 /** The whole bench is stopped after this, whatever it is doing. */
 const WATCHDOG_MS = 10 * 60_000;
 
@@ -398,6 +402,7 @@ function growthTable(sizes: readonly ScanResult[]): string {
       'requests/poll',
       'baseline poll',
       'steady poll',
+      'network floor',
       'per 1k events',
       'bot CPU/poll',
       'RSS',
@@ -412,6 +417,7 @@ function growthTable(sizes: readonly ScanResult[]): string {
         s.reportedRequests.join(', '),
         fmtS(s.baselineMs),
         fmtS(ms),
+        `${fmtS(floorMs(s.events))} (×${(ms / floorMs(s.events)).toFixed(2)})`,
         fmtMs(ms / perK),
         fmtS(s.cpuMsPerPoll),
         fmtMb(s.rssMb),
@@ -443,6 +449,10 @@ async function main(): Promise<void> {
   );
   const medium = await attempt('the 10,000-event run', () => runSize(10_000, { steady: 3 }));
   const huge = await attempt('the 500,000-event run', () => runSize(500_000, { steady: 2 }));
+  // `--quick` leaves out the slowest run (a minute or more), for a check rather than a record.
+  const million = process.argv.includes('--quick')
+    ? undefined
+    : await attempt('the 1,000,000-event run', () => runSize(1_000_000, { steady: 2, ackMs: 8000 }));
   const loadAfter = loadavg();
 
   const rows: Row[] = [];
@@ -545,12 +555,14 @@ async function main(): Promise<void> {
   }
 
   // Linear: 5× the events costs about 5× the time, and 5× the memory above the 1k run's.
-  const runs = [small, medium, big, huge];
+  const runs = [small, medium, big, huge, million];
   const sizes = runs.flatMap((run) => (run === undefined ? [] : [run.scan]));
-  const growthFigure = 'growth: poll time and memory, 1k / 10k / 100k / 500k events';
+  const growthFigure = 'growth: poll time and memory, 1k / 10k / 100k / 500k (/ 1M) events';
   const growthTarget = 'close to linear: 100k → 500k ≤ 7.5× (bot CPU and RSS)';
-  if (sizes.length === 4) {
-    const [s1, , s100, s500] = sizes as [ScanResult, ScanResult, ScanResult, ScanResult];
+  const s1 = small?.scan;
+  const s100 = big?.scan;
+  const s500 = huge?.scan;
+  if (s1 !== undefined && s100 !== undefined && s500 !== undefined) {
     const time = median(s500.pollMs) / median(s100.pollMs);
     const cpu = s500.cpuMsPerPoll / s100.cpuMsPerPoll;
     const mem = (s500.rssMb - s1.rssMb) / Math.max(1, s100.rssMb - s1.rssMb);
@@ -566,6 +578,9 @@ async function main(): Promise<void> {
   } else {
     rows.push(na(growthFigure, growthTarget));
   }
+  const figures = (run: SizeRun | undefined) =>
+    run === undefined ? undefined : { ...run.scan, ...(run.acks ? { acksInScan: run.acks.inScan } : {}) };
+  rows.push(...millionRows(figures(big), figures(million), floorMs));
 
   const out: string[] = [''];
   out.push(`halo-slack benchmark, ${new Date().toISOString()}`);
@@ -609,6 +624,7 @@ async function main(): Promise<void> {
     ['10k', medium],
     ['100k', big],
     ['500k', huge],
+    ['1M', million],
   ] as const;
   const loopP99 = labelled.flatMap(([label, run]) =>
     run === undefined ? [] : [`${fmtMs(run.benchLoopP99Ms)} (${label})`],
