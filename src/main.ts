@@ -9,6 +9,7 @@ import { startBot, type RunningBot } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
 import { SlackAuthError } from './slack/client.ts';
+import { startupMessage } from './startup-message.ts';
 import { StoreError } from './store/store.ts';
 
 /** SIGTERM must end the process within 10 s even if something hangs. */
@@ -35,14 +36,20 @@ async function main(): Promise<void> {
     bot = await startBot(parseConfig(env, envFileProblems));
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StoreError || error instanceof SlackAuthError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(startupMessage(error.message, env));
     } else if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
       process.stderr.write(
-        `Port ${String(env.PORT ?? 3000)} is already in use: stop the other program or set PORT.\n`,
+        startupMessage(
+          `Port ${String(env.PORT ?? 3000)} is already in use: stop the other program or set PORT.`,
+          env,
+        ),
       );
     } else {
       process.stderr.write(
-        `halo-slack could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+        startupMessage(
+          `halo-slack could not start: ${error instanceof Error ? error.message : String(error)}`,
+          env,
+        ),
       );
     }
     process.exitCode = 1;

@@ -1,6 +1,8 @@
 // Secrets under faults that try to draw them out: a Halo that echoes the API key in its error messages, a
 // Slack that echoes the token, requests with bad signatures. (Every other fault test also ends with the same
 // scan.)
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { postToBot, slashCommandBody } from '../fakes/sign.ts';
@@ -141,6 +143,52 @@ describe('secrets stay secret', ROOMY, () => {
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/HALO_API_URL must not contain a user name or password/);
     expect(result.output).not.toContain('hunter2');
+  });
+
+  it('a database server whose refusal quotes the password and carries terminal escapes', async (context) => {
+    const s = scenario.current;
+    await s.start();
+    const password = 'hunter2-db-password';
+    // Speaks just enough of PostgreSQL's protocol to refuse: an ErrorResponse to the start-up message.
+    const server = createServer((socket) => {
+      socket.once('data', () => {
+        const fields = Buffer.concat(
+          [
+            ['S', 'FATAL'],
+            ['C', '28P01'],
+            ['M', `password "${password}" rejected\u001b[2J\u001b[31m\u2028FAKE INFO  all is well`],
+          ].map(([code, text]) => Buffer.from(`${code}${text}\0`)),
+        );
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(4 + fields.length + 1);
+        socket.end(Buffer.concat([Buffer.from('E'), length, fields, Buffer.from([0])]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      s.extraSecrets.push(password);
+      const result = await s.runToExit(
+        s.env({ DATABASE_URL: `postgres://bot:${password}@127.0.0.1:${port}/halo` }),
+        15_000,
+      );
+      const raw = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(result.output.replace(/\n/g, ''));
+      record(context, {
+        area: 'Secrets',
+        fault: 'database refusal quoting the password, with ESC/U+2028',
+        behaviour: raw
+          ? 'RAW CONTROL CHARACTERS on stderr'
+          : `exit ${result.code}: password redacted, controls escaped on stderr`,
+        expected: null,
+        delivered: null,
+        duplicated: null,
+      });
+      expect(result.code).toBe(1);
+      expect(result.output).toMatch(/could not be opened/);
+      expect(raw, result.output).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 
   it('Slack echoes the token and signing secret in failed answers', async (context) => {
