@@ -8,7 +8,7 @@ import { App } from '@slack/bolt';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from './clock.ts';
 import { EventDeleter } from './commands/delete.ts';
-import { homeChannels } from './commands/home.ts';
+import { homeChannels } from './slack/home.ts';
 import { CommandService } from './commands/service.ts';
 import { databasePassword, type Config } from './config.ts';
 import { boundedHaloClient } from './halo/bounded.ts';
@@ -22,12 +22,13 @@ import { Poller } from './pipeline/poller.ts';
 import { createRedactor } from './redact.ts';
 import type { Route } from './pipeline/routes.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/index.ts';
+import { createSlackChat } from './slack/chat.ts';
 import { createWebClient, identify } from './slack/client.ts';
 import { registerActions } from './slack/listeners/actions.ts';
 import { registerCommands } from './slack/listeners/commands.ts';
 import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
-import { createSlackPoster } from './slack/poster.ts';
 import { renderOutboxItem } from './slack/render-outbox.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createHttpServer, HTTP_LIMITS, type HttpLimits } from './slack/server.ts';
@@ -97,10 +98,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
     let leading = false;
     const stillLeads = (): Promise<boolean> => election.stillLeads();
-    const newDelivery = (): Delivery =>
+    const newDelivery = (): Delivery<SlackMessage> =>
       new Delivery({
         store,
-        poster: createSlackPoster(createWebClient(config, log, 0)),
+        chat: createSlackChat(createWebClient(config, log, 0)),
         clock,
         log,
         render: renderOutboxItem,
@@ -219,7 +220,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       status: statusView,
       startRoute: (route) => poller.startRoute(route),
       // Tagged like an outbox post, with a key no outbox row has: delivery never looks for it.
-      postMessage: (channel, message) => createSlackPoster(slack).post(channel, message, 'halo-test'),
+      postTest: (channel, requestedBy, dateCreated) =>
+        createSlackChat(slack).post(channel, renderTestAlert(sampleEvent(dateCreated), requestedBy), {
+          dedupKey: 'halo-test',
+        }),
       botUserId: identity.botUserId,
     });
 

@@ -5,19 +5,9 @@
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import type { Logger } from '../log.ts';
-import {
-  code,
-  describeMute,
-  heldText,
-  mentionUser,
-  mrkdwnText,
-  slackDate,
-  type MuteView,
-  type SlackMessage,
-} from '../slack/blocks/index.ts';
 import type { Mute, Store } from '../store/store.ts';
+import { notice, type Answer } from './answers.ts';
 import { formatDuration } from './duration.ts';
-import { channelRef, renderMrkdwn, renderNotice } from './render.ts';
 
 export interface MuteRequest {
   readonly channel: string;
@@ -39,12 +29,6 @@ export function muteAuditDetail(mute: Mute): string {
   return parts.join(' ');
 }
 
-/** One mute as a line of a list: ID, what, until when, who, held back. */
-export function muteLine(mute: MuteView): string {
-  const until = slackDate(new Date(mute.expiresAt)) ?? 'unknown';
-  return `*#${mute.id}*: ${describeMute(mute)} until ${until}, by ${mentionUser(mute.createdBy)}, held back ${heldText(mute.held)}`;
-}
-
 export class Mutes {
   constructor(
     private readonly options: {
@@ -56,10 +40,10 @@ export class Mutes {
     },
   ) {}
 
-  async mute(request: MuteRequest): Promise<SlackMessage> {
+  async mute(request: MuteRequest): Promise<Answer> {
     const { store, clock, log } = this.options;
-    if (!(await this.options.canManage(request.userId))) return renderNotice(NOT_ALLOWED_MUTE);
-    const warning = request.key === null ? '' : await this.unknownKeyWarning(request.key);
+    if (!(await this.options.canManage(request.userId))) return notice(NOT_ALLOWED_MUTE);
+    const unknownKey = request.key !== null && (await this.isUnknownKey(request.key));
     const now = clock.now();
     const mute = await store.addMute({
       channel: request.channel,
@@ -78,28 +62,16 @@ export class Mutes {
       detail: `${muteAuditDetail(mute)} for ${formatDuration(request.durationMs)}`,
     });
     log.info('mute added', { id: mute.id, channel: mute.channel, by: request.userId });
-    const until = slackDate(new Date(mute.expiresAt)) ?? '';
-    const critical =
-      mute.key === null
-        ? ' Critical events still come through: only a mute with key: naming their type holds them back.'
-        : '';
-    const text =
-      `${warning}:mute: Muted ${describeMute(mute)} in ${channelRef(mute.channel)} for ` +
-      `${formatDuration(request.durationMs)}, until ${until} (mute #${mute.id}). Matching events are counted, not posted.` +
-      `${critical} ${code(`/halo unmute ${mute.id}`, 40)} ends it early.`;
-    return {
-      text: `Muted for ${formatDuration(request.durationMs)} (mute #${mute.id})`,
-      blocks: [{ type: 'section', text: mrkdwnText(text) }],
-    };
+    return { kind: 'muted', mute, durationMs: request.durationMs, unknownKey };
   }
 
-  async unmute(id: number, userId: string, channel?: string): Promise<SlackMessage> {
+  async unmute(id: number, userId: string, channel?: string): Promise<Answer> {
     const { store, clock, log } = this.options;
-    if (!(await this.options.canManage(userId))) return renderNotice(NOT_ALLOWED_MUTE);
+    if (!(await this.options.canManage(userId))) return notice(NOT_ALLOWED_MUTE);
     const now = clock.now();
     const mute = await store.removeMute(id, now, channel);
     if (mute === null) {
-      return renderNotice(
+      return notice(
         channel === undefined
           ? `There is no mute #${id} in force.`
           : `This channel has no mute #${id} in force. /halo mutes lists them.`,
@@ -113,36 +85,22 @@ export class Mutes {
       detail: muteAuditDetail(mute),
     });
     log.info('mute removed', { id, channel: mute.channel, by: userId });
-    return renderMrkdwn(
-      `:loud_sound: Unmuted ${describeMute(mute)} in ${channelRef(mute.channel)} (mute #${mute.id}); it had held back ${heldText(mute.held)}.`,
-      `Unmuted (mute #${mute.id})`,
-    );
+    return { kind: 'unmuted', mute };
   }
 
-  async list(channel: string): Promise<SlackMessage> {
+  async list(channel: string): Promise<Answer> {
     const mutes = await this.options.store.activeMutes(this.options.clock.now(), channel);
-    if (mutes.length === 0) {
-      return renderMrkdwn(
-        `${channelRef(channel)} has no mutes. Add one with ${code('/halo mute key:KEY for:24h', 60)}.`,
-        'No mutes',
-      );
-    }
-    const lines = mutes.map((mute) => `• ${muteLine(mute)}`);
-    return renderMrkdwn(
-      `*Mutes of ${channelRef(channel)}*\n${lines.join('\n')}\nEnd one with ${code('/halo unmute ID', 40)}.`,
-      `${mutes.length} mute${mutes.length === 1 ? '' : 's'}`,
-    );
+    return { kind: 'mutes', channel, mutes };
   }
 
   /** A warning, not a refusal (as for subscriptions): Halo may add types the catalogue does not list yet. */
-  private async unknownKeyWarning(key: string): Promise<string> {
+  private async isUnknownKey(key: string): Promise<boolean> {
     try {
       const types = await this.options.halo.listTypes();
-      if (types.some((type) => type.key === key)) return '';
-      return `:warning: Halo lists no event type ${code(key, 200)} (${code('/halo types', 20)} lists them); the mute is added anyway.\n`;
+      return !types.some((type) => type.key === key);
     } catch (error) {
       this.options.log.debug('mute: event types could not be read to check the key', { error });
-      return '';
+      return false;
     }
   }
 }

@@ -1,3 +1,4 @@
+import { EVENTS_PAGE } from '../domain/paging.ts';
 import type { EventListFilter } from '../halo/types.ts';
 import { parseDuration } from './duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
@@ -20,8 +21,8 @@ export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; erro
 
 export type TokenizeResult = { ok: true; tokens: string[] } | { ok: false; error: string };
 
-export const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 20;
+export const DEFAULT_PAGE_SIZE: number = EVENTS_PAGE.defaultSize;
+const MAX_PAGE_SIZE = EVENTS_PAGE.maxSize;
 export const MAX_VALUE_LENGTH = 200;
 export const MAX_SUBSCRIBE_FILTERS = 20;
 const MAX_ID = 2 ** 31 - 1;

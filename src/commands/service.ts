@@ -10,27 +10,10 @@ import { scanEvents } from '../halo/scan.ts';
 import type { EventListFilter, HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
-import {
-  mentionUser,
-  renderAlert,
-  renderTestAlert,
-  sampleEvent,
-  type SlackMessage,
-} from '../slack/blocks/index.ts';
 import type { Store } from '../store/store.ts';
+import { notice, type Answer, type StatusView } from './answers.ts';
 import { Mutes } from './mutes.ts';
 import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
-import {
-  renderEventList,
-  renderHelp,
-  renderMrkdwn,
-  renderNotice,
-  renderStatus,
-  renderSubscribed,
-  renderSubscriptions,
-  renderTypes,
-  type StatusView,
-} from './render.ts';
 import { helpText } from './usage.ts';
 
 export interface CommandContext {
@@ -52,10 +35,14 @@ export interface CommandServiceOptions {
   readonly status: () => Promise<StatusView>;
   /** Records where a new subscription starts, so that every later event reaches it; false when Halo failed. */
   readonly startRoute: (route: Route) => Promise<boolean>;
-  /** Posts a message in a channel as the bot (`/halo test`); `error` is Slack's error code. */
-  readonly postMessage: (
+  /**
+   * Posts `/halo test`'s sample alert (an event created at `dateCreated`, in Halo's format) in a channel as the
+   * bot; `error` is Slack's error code.
+   */
+  readonly postTest: (
     channel: string,
-    message: SlackMessage,
+    requestedBy: string,
+    dateCreated: string,
   ) => Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
   /** The bot's own user ID, for "invite me" answers. */
   readonly botUserId: string;
@@ -77,28 +64,30 @@ export class CommandService {
     this.mutes = new Mutes(options);
   }
 
-  async run(command: HaloCommand, context: CommandContext): Promise<SlackMessage> {
+  async run(command: HaloCommand, context: CommandContext): Promise<Answer> {
     try {
       return await this.dispatch(command, context);
     } catch (error) {
       if (error instanceof HaloError) {
         this.options.log.warn('command: Halo call failed', { command: command.kind, error: error.message });
-        return renderNotice(error.userMessage);
+        return notice(error.userMessage);
       }
       this.options.log.error('command failed unexpectedly', { command: command.kind, error });
-      return renderNotice('Something went wrong on the bot’s side; the details are in its log.');
+      return notice('Something went wrong on the bot’s side; the details are in its log.');
     }
   }
 
-  private async dispatch(command: HaloCommand, context: CommandContext): Promise<SlackMessage> {
+  private async dispatch(command: HaloCommand, context: CommandContext): Promise<Answer> {
     const { halo, store, clock } = this.options;
     switch (command.kind) {
       case 'help':
-        return renderHelp(helpText(), command.unknown);
+        return command.unknown === undefined
+          ? { kind: 'help', help: helpText() }
+          : { kind: 'help', help: helpText(), unknown: command.unknown };
       case 'events':
         return this.eventsPage(command.filter, command.limit, 0);
       case 'event':
-        return renderAlert(await halo.getEvent(command.eventId));
+        return { kind: 'event', event: await halo.getEvent(command.eventId) };
       case 'types': {
         const query = command.query.toLowerCase();
         const types = (await halo.listTypes())
@@ -107,19 +96,20 @@ export class CommandService {
               query === '' || t.subject.toLowerCase().includes(query) || t.key.toLowerCase().includes(query),
           )
           .sort((a, b) => a.subject.localeCompare(b.subject) || a.key.localeCompare(b.key));
-        return renderTypes(types, command.query);
+        return { kind: 'types', types, query: command.query };
       }
       case 'subscriptions': {
         const subs = await store.subscriptions(context.channelId);
         const route = this.options.defaultRoute;
-        return renderSubscriptions(
-          context.channelId,
-          subs,
-          route?.channel === context.channelId ? route : null,
-        );
+        return {
+          kind: 'subscriptions',
+          channel: context.channelId,
+          subscriptions: subs,
+          defaultRoute: route?.channel === context.channelId ? route : null,
+        };
       }
       case 'subscribe': {
-        if (!(await this.options.canManage(context.userId))) return renderNotice(NOT_ALLOWED);
+        if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);
         const { subscription, created } = await store.addSubscription({
           channel: context.channelId,
           keys: command.keys,
@@ -127,7 +117,7 @@ export class CommandService {
           createdBy: context.userId,
           createdAt: clock.now(),
         });
-        if (!created) return renderSubscribed(subscription, created, true);
+        if (!created) return { kind: 'subscribed', subscription, created, started: true };
         await store.audit({
           at: clock.now(),
           userId: context.userId,
@@ -145,10 +135,10 @@ export class CommandService {
           keys: subscription.keys,
           targetIds: subscription.targetIds,
         });
-        return renderSubscribed(subscription, created, started);
+        return { kind: 'subscribed', subscription, created, started };
       }
       case 'unsubscribe': {
-        if (!(await this.options.canManage(context.userId))) return renderNotice(NOT_ALLOWED);
+        if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);
         if (command.target === 'all') {
           const removed = await store.removeAllSubscriptions(context.channelId);
           if (removed > 0) {
@@ -165,14 +155,14 @@ export class CommandService {
             removed,
             by: context.userId,
           });
-          return renderNotice(
+          return notice(
             removed === 0
               ? 'This channel had no subscriptions.'
               : `Removed ${removed} subscription${removed === 1 ? '' : 's'} of this channel.`,
           );
         }
         const removed = await this.unsubscribe(context.channelId, command.target.id, context.userId);
-        return renderNotice(
+        return notice(
           removed
             ? `Removed subscription #${command.target.id}.`
             : `This channel has no subscription #${command.target.id}. /halo subscriptions lists them.`,
@@ -191,43 +181,28 @@ export class CommandService {
       case 'unmute':
         return this.mutes.unmute(command.id, context.userId, context.channelId);
       case 'status':
-        return renderStatus(await this.options.status());
+        return { kind: 'status', status: await this.options.status() };
       case 'test':
         return this.postTest(context);
     }
   }
 
   /** `/halo test`: a sample alert in the channel the command was typed in, and what to do if that fails. */
-  private async postTest(context: CommandContext): Promise<SlackMessage> {
+  private async postTest(context: CommandContext): Promise<Answer> {
     const { clock, log, botUserId } = this.options;
-    const result = await this.options.postMessage(
-      context.channelId,
-      // Halo's date format: `YYYY-MM-DD HH:MM`, UTC.
-      renderTestAlert(
-        sampleEvent(new Date(clock.now()).toISOString().slice(0, 16).replace('T', ' ')),
-        context.userId,
-      ),
-    );
+    // Halo's date format: `YYYY-MM-DD HH:MM`, UTC.
+    const now = new Date(clock.now()).toISOString().slice(0, 16).replace('T', ' ');
+    const result = await this.options.postTest(context.channelId, context.userId, now);
     log.info('command: test alert', {
       channel: context.channelId,
       result: result.ok ? 'posted' : result.error,
     });
     if (result.ok) {
-      return renderNotice(
+      return notice(
         'Posted a test alert in this channel: new Halo events will look like it. It is marked as a test; nothing to do.',
       );
     }
-    if (NOT_A_MEMBER.has(result.error)) {
-      return renderMrkdwn(
-        `I could not post here: I am not a member of this channel. Invite me with \`/invite ${mentionUser(botUserId)}\` ` +
-          '(or channel details → Integrations → Add apps), then run `/halo test` again. ' +
-          'In a direct message or a group DM I cannot post: try it in a channel.',
-        'I could not post here: invite me to this channel with /invite, then run /halo test again.',
-      );
-    }
-    return renderNotice(
-      `Slack refused the test alert (${result.error}). If that names a permission, reinstall the app with the scopes of manifest.yml.`,
-    );
+    return { kind: 'testFailed', error: result.error, notMember: NOT_A_MEMBER.has(result.error), botUserId };
   }
 
   /** Removes one subscription (the command, or the App Home's button) and records who did it. */
@@ -254,7 +229,7 @@ export class CommandService {
    * One page of `/halo events`: reads every matching event (up to a cap), newest first. Halo's failures are
    * thrown: `run` makes a sentence of them; the Next page button answers them privately, keeping the list.
    */
-  async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<SlackMessage> {
+  async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<Answer> {
     const events: HaloEvent[] = [];
     const seen = new Set<string>();
     let total = 0;
@@ -279,13 +254,14 @@ export class CommandService {
     });
     // Halo's dates sort as text (`YYYY-MM-DD HH:MM`); the ID breaks ties so pages stay stable.
     events.sort((a, b) => b.dateCreated.localeCompare(a.dateCreated) || b.eventId.localeCompare(a.eventId));
-    return renderEventList({
+    const list = {
       filter,
       pageSize,
       page,
       events,
       total: Math.max(total, events.length),
       truncated: reading.signal.aborted,
-    });
+    };
+    return { kind: 'events', list };
   }
 }

@@ -2,18 +2,17 @@ import PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
-import type { SlackMessage } from '../slack/blocks/index.ts';
-import { failureHint } from '../slack/failure.ts';
-import type { SlackPoster } from '../slack/poster.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
+import type { ChatPort } from './chat.ts';
 import { backlogDigest } from './outbox.ts';
 
-export interface DeliveryOptions {
+/** `M` is the chat service's rendered message: the renderer and the port come from the same adapter. */
+export interface DeliveryOptions<M> {
   readonly store: Store;
-  readonly poster: SlackPoster;
+  readonly chat: ChatPort<M>;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly render: (item: OutboxItem) => SlackMessage;
+  readonly render: (item: OutboxItem) => M;
   /** Asked before each post: a replica that cannot prove it leads posts nothing. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
   /** Pause between two posts to one channel, counted from the previous answer: Slack allows ~1/s/channel. */
@@ -40,7 +39,7 @@ interface ChannelState {
  * Drains the outbox: one p-queue per channel (concurrency 1, so a channel's alerts keep their order and its pace),
  * channels in parallel, so that a slow, rate-limited or broken channel never holds up the others.
  */
-export class Delivery {
+export class Delivery<M> {
   private readonly channels = new Map<string, ChannelState>();
   private readonly stopping = new AbortController();
   private readonly gapMs: number;
@@ -58,7 +57,7 @@ export class Delivery {
   /** Reasons already warned about for which an uncertain post could not be looked for. */
   private readonly uncheckable = new Set<string>();
 
-  constructor(private readonly options: DeliveryOptions) {
+  constructor(private readonly options: DeliveryOptions<M>) {
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
@@ -110,7 +109,7 @@ export class Delivery {
   }
 
   private async drain(channel: string, state: ChannelState): Promise<void> {
-    const { store, poster, clock, log, render } = this.options;
+    const { store, chat, clock, log, render } = this.options;
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       const wait = state.notBefore - clock.now();
@@ -119,7 +118,7 @@ export class Delivery {
       const item = await store.nextDue(channel, clock.now());
       if (item === null) return;
 
-      let message: SlackMessage;
+      let message: M;
       try {
         message = render(item);
       } catch (error) {
@@ -130,7 +129,7 @@ export class Delivery {
       if (item.sentAt !== null) {
         // The last attempt may have reached Slack without the bot hearing so: posting again blindly could
         // repeat the alert.
-        const earlier = await poster.findPosted(channel, item.dedupKey, item.sentAt);
+        const earlier = await chat.find(channel, item.dedupKey, item.sentAt);
         if (this.abandoned) return;
         if ('found' in earlier && earlier.found) {
           await store.markDelivered(item.id, clock.now());
@@ -154,7 +153,7 @@ export class Delivery {
         });
         return;
       }
-      const result = await poster.post(channel, message, item.dedupKey);
+      const result = await chat.post(channel, message, { dedupKey: item.dedupKey });
       if (this.abandoned) {
         log.warn(
           'delivery: a post answered after shutdown gave up on it; the next start checks the channel',
@@ -185,12 +184,12 @@ export class Delivery {
           continue;
         case 'channel': {
           const failed = await store.failChannel(channel, result.error, now);
-          log.error(failureHint(result, channel), { channel, error: result.error, alertsFailed: failed });
+          log.error(chat.hint(result, channel), { channel, error: result.error, alertsFailed: failed });
           return;
         }
         case 'message':
           await store.markFailed(item.id, result.error, now);
-          log.error(failureHint(result, channel), { channel, key: item.dedupKey });
+          log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
           continue;
         case 'auth':
         case 'transient': {
@@ -201,7 +200,7 @@ export class Delivery {
           await store.markRetry(item.id, now + backoff, result.error);
           // Holding the channel keeps its alerts in order: the next one waits for this one's retry.
           state.notBefore = now + backoff;
-          log[result.kind === 'auth' ? 'error' : 'warn'](failureHint(result, channel), {
+          log[result.kind === 'auth' ? 'error' : 'warn'](chat.hint(result, channel), {
             channel,
             attempts,
             retryInMs: backoff,

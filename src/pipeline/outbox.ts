@@ -1,5 +1,5 @@
+import { summarizeDigest } from '../domain/digest.ts';
 import type { HaloEvent } from '../halo/types.ts';
-import { summarizeDigest } from '../slack/blocks/index.ts';
 import type { NewOutboxItem, OutboxItem } from '../store/store.ts';
 import { routeEvents, type Route } from './routes.ts';
 

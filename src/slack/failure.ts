@@ -1,24 +1,10 @@
 /**
- * What a failed Web API call means for delivery. Pure: tested against literal error shapes.
- * - `channel`: this channel can never receive until a person acts (bot removed, channel archived).
- * - `auth`: the token is bad everywhere; retrying may succeed once someone fixes SLACK_BOT_TOKEN and restarts.
- * - `message`: Slack rejects this message itself (too long, bad blocks): retrying the same message cannot help.
- * - `rate_limited`: wait `retryAfterMs`, then the same call will do.
- * - `transient`: network, timeout, 5xx, Slack's own hiccups.
+ * What a failed Web API call means for delivery, as the pipeline's port names it (see `pipeline/chat.ts`).
+ * Pure: tested against literal error shapes.
  */
-export type SlackFailureKind = 'channel' | 'auth' | 'message' | 'rate_limited' | 'transient';
+import type { ChatFailure } from '../pipeline/chat.ts';
 
-export interface SlackFailure {
-  readonly kind: SlackFailureKind;
-  /**
-   * Slack's error code (`not_in_channel`, `http_503`, `request_error: ECONNRESET`): a fixed word, never free
-   * text, since it is stored and shown to anyone by `/halo status`.
-   */
-  readonly error: string;
-  /** Free text that came with the failure (a message, a code that is no plain word): for the logs only. */
-  readonly detail?: string;
-  readonly retryAfterMs?: number;
-}
+export type SlackFailure = ChatFailure;
 
 /** Slack's error codes are lower-case words joined by `_`; anything else came from somewhere else. */
 const SLACK_CODE = /^[a-z][a-z0-9_]{0,79}$/;

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const blocksDir = join(root, 'src/slack/blocks');
-const allowedOutside = new Set([join(root, 'src/halo/types.ts')]);
+const domainDir = join(root, 'src/domain');
+/** Plain data types and pure domain logic (severity, digest summaries): no I/O, no Slack. */
+const allowedOutside = (target: string): boolean =>
+  target === join(root, 'src/halo/types.ts') || !relative(domainDir, target).startsWith('..');
 
 const files = readdirSync(blocksDir)
   .filter((name) => name.endsWith('.ts'))
@@ -25,16 +28,24 @@ function specifiers(source: string): string[] {
 describe('src/slack/blocks boundary', () => {
   it('has the files it is meant to have', () => {
     expect(files.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['alert.ts', 'digest.ts', 'escape.ts', 'index.ts', 'limits.ts', 'types.ts']),
+      expect.arrayContaining([
+        'alert.ts',
+        'digest.ts',
+        'escape.ts',
+        'index.ts',
+        'limits.ts',
+        'payloads.ts',
+        'types.ts',
+      ]),
     );
   });
 
-  it.each(files)('$name imports only its own folder and src/halo/types.ts', ({ source }) => {
+  it.each(files)('$name imports only its own folder, src/domain/ and src/halo/types.ts', ({ source }) => {
     for (const specifier of specifiers(source)) {
       expect(specifier, 'no package, Slack SDK or Node built-in').toMatch(/^\.\.?\//);
       const target = resolve(blocksDir, specifier);
       const inside = !relative(blocksDir, target).startsWith('..');
-      expect(inside || allowedOutside.has(target), `${specifier} leaves the folder`).toBe(true);
+      expect(inside || allowedOutside(target), `${specifier} leaves the folder`).toBe(true);
     }
   });
 
@@ -54,6 +65,26 @@ describe('src/slack/blocks boundary', () => {
     ].join('\n');
     expect(specifiers(sample)).toEqual(
       expect.arrayContaining(['@slack/types', './b.ts', './side-effect.ts', 'node:fs', '../../app.ts']),
+    );
+  });
+});
+
+describe('src/domain boundary', () => {
+  const domain = readdirSync(domainDir)
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => ({ name, source: readFileSync(join(domainDir, name), 'utf8') }));
+
+  it.each(domain)('$name imports only its own folder and src/halo/types.ts', ({ source }) => {
+    for (const specifier of specifiers(source)) {
+      expect(specifier, 'no package, Slack SDK or Node built-in').toMatch(/^\.\.?\//);
+      const target = resolve(domainDir, specifier);
+      expect(allowedOutside(target), `${specifier} leaves the folder`).toBe(true);
+    }
+  });
+
+  it.each(domain)('$name is pure: no environment, clock, randomness, I/O or dynamic code', ({ source }) => {
+    expect(source).not.toMatch(
+      /\bprocess\.|\bDate\.now\b|new Date\(|Math\.random|\bfetch\(|\bconsole\.|\beval\(/,
     );
   });
 });

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { summarizeDigest } from '../../src/domain/digest.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import {
   checkLimits,
   renderDigest,
-  summarizeDigest,
   type ListCommand,
   type SlackMessage,
 } from '../../src/slack/blocks/index.ts';

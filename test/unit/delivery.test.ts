@@ -7,12 +7,9 @@ import { systemClock } from '../../src/clock.ts';
 import type { Logger } from '../../src/log.ts';
 import { Delivery, type DeliveryOptions } from '../../src/pipeline/delivery.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
-import {
-  createSlackPoster,
-  type FoundResult,
-  type PostResult,
-  type SlackPoster,
-} from '../../src/slack/poster.ts';
+import type { ChatPort, FoundResult, PostOptions, PostResult } from '../../src/pipeline/chat.ts';
+import { createSlackChat } from '../../src/slack/chat.ts';
+import { failureHint } from '../../src/slack/failure.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { NewOutboxItem, OutboxItem, Store } from '../../src/store/store.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
@@ -41,18 +38,20 @@ const ok: PostResult = { ok: true, ts: '1.0' };
 function fakePoster(
   answer: Answer = () => ok,
   find: (lookup: Lookup) => FoundResult = () => ({ found: false }),
-): SlackPoster & { posts: Post[]; lookups: Lookup[]; answer: Answer } {
+): ChatPort<SlackMessage> & { posts: Post[]; lookups: Lookup[]; answer: Answer } {
   const poster = {
     posts: [] as Post[],
     lookups: [] as Lookup[],
     answer,
-    async post(channel: string, message: SlackMessage, dedupKey: string): Promise<PostResult> {
+    async post(channel: string, message: SlackMessage, { dedupKey }: PostOptions): Promise<PostResult> {
       expect(dedupKey, 'the post is tagged with its own row').toBe(message.text);
       const post = { channel, key: message.text, at: Date.now() };
       poster.posts.push(post);
       return poster.answer(post, poster.posts.length - 1);
     },
-    findPosted(channel: string, key: string, sinceMs: number): Promise<FoundResult> {
+    update: () => Promise.resolve({ ok: true as const }),
+    hint: failureHint,
+    find(channel: string, key: string, sinceMs: number): Promise<FoundResult> {
       const lookup = { channel, key, sinceMs };
       poster.lookups.push(lookup);
       return Promise.resolve(find(lookup));
@@ -86,7 +85,7 @@ const log: Logger = {
   error: (m) => logs.push(`error ${m}`),
 };
 
-const running: Delivery[] = [];
+const running: Delivery<SlackMessage>[] = [];
 const stores: Store[] = [];
 
 afterEach(async () => {
@@ -101,15 +100,15 @@ function item(channel: string, name: string): NewOutboxItem {
 
 async function setup(
   items: NewOutboxItem[],
-  poster: SlackPoster,
-  options: Partial<DeliveryOptions> = {},
-): Promise<{ delivery: Delivery; store: Store }> {
+  chat: ChatPort<SlackMessage>,
+  options: Partial<DeliveryOptions<SlackMessage>> = {},
+): Promise<{ delivery: Delivery<SlackMessage>; store: Store }> {
   const store = openSqliteStore(':memory:');
   stores.push(store);
   await store.route(items, [], Date.now());
   const delivery = new Delivery({
     store,
-    poster,
+    chat,
     clock: systemClock,
     log,
     render: (row) => ({ text: row.dedupKey, blocks: [] }),
@@ -523,14 +522,14 @@ describe('Delivery: a post whose answer never came is looked for before it is ma
   });
 });
 
-describe('SlackPoster against the fake Slack', () => {
+describe('the Slack chat port against the fake Slack', () => {
   let slack: FakeSlack;
-  let poster: SlackPoster;
+  let poster: ChatPort<SlackMessage>;
   const message = (text: string): SlackMessage => ({ text, blocks: [] });
 
   beforeAll(async () => {
     slack = await startFakeSlack({ token: 'xoxb-1' });
-    poster = createSlackPoster(
+    poster = createSlackChat(
       new webApi.WebClient('xoxb-1', {
         slackApiUrl: slack.apiUrl,
         retryConfig: { retries: 0 },
@@ -548,28 +547,28 @@ describe('SlackPoster against the fake Slack', () => {
 
   it('tags each post with its dedup key, and finds it by that key', async () => {
     const since = Date.now();
-    expect(await poster.post('C1', message('a'), 'C1:event:a')).toMatchObject({ ok: true });
+    expect(await poster.post('C1', message('a'), { dedupKey: 'C1:event:a' })).toMatchObject({ ok: true });
     expect(slack.posts[0]?.metadata).toEqual({
       event_type: 'halo_alert',
       event_payload: { key: 'C1:event:a' },
     });
-    const found = await poster.findPosted('C1', 'C1:event:a', since);
+    const found = await poster.find('C1', 'C1:event:a', since);
     expect(found).toEqual({ found: true, ts: slack.posts[0]!.ts });
-    expect(await poster.findPosted('C1', 'C1:event:b', since)).toEqual({ found: false });
-    expect(await poster.findPosted('C2', 'C1:event:a', since)).toEqual({ found: false });
+    expect(await poster.find('C1', 'C1:event:b', since)).toEqual({ found: false });
+    expect(await poster.find('C2', 'C1:event:a', since)).toEqual({ found: false });
     const history = slack.calls.find((c) => c.method === 'conversations.history')!;
     expect(history.args).toMatchObject({ channel: 'C1', include_all_metadata: 'true', limit: '200' });
     expect(Number(history.args.oldest)).toBeCloseTo((since - 2000) / 1000, 3);
   });
 
   it('looks only from a little before the attempt on', async () => {
-    await poster.post('C1', message('a'), 'C1:event:a');
-    expect(await poster.findPosted('C1', 'C1:event:a', Date.now() + 60_000)).toEqual({ found: false });
+    await poster.post('C1', message('a'), { dedupKey: 'C1:event:a' });
+    expect(await poster.find('C1', 'C1:event:a', Date.now() + 60_000)).toEqual({ found: false });
   });
 
   it('pages back through a busy channel, but not without end', async () => {
     const since = Date.now();
-    await poster.post('C1', message('a'), 'C1:event:a');
+    await poster.post('C1', message('a'), { dedupKey: 'C1:event:a' });
     const others = (n: number) =>
       Array.from({ length: n }, (_, i) => ({
         channel: 'C1',
@@ -579,21 +578,21 @@ describe('SlackPoster against the fake Slack', () => {
         at: since,
       }));
     slack.posts.push(...others(450));
-    expect(await poster.findPosted('C1', 'C1:event:a', since)).toMatchObject({ found: true });
+    expect(await poster.find('C1', 'C1:event:a', since)).toMatchObject({ found: true });
     expect(slack.calls.filter((c) => c.method === 'conversations.history')).toHaveLength(3);
     slack.posts.push(...others(600));
-    expect(await poster.findPosted('C1', 'C1:event:a', since)).toEqual({
+    expect(await poster.find('C1', 'C1:event:a', since)).toEqual({
       unknown: 'more than 1000 messages since the attempt',
     });
   });
 
   it('answers "unknown" when the channel cannot be read', async () => {
-    await poster.post('C1', message('a'), 'C1:event:a');
+    await poster.post('C1', message('a'), { dedupKey: 'C1:event:a' });
     slack.fault = ({ method }) =>
       method === 'conversations.history' ? { kind: 'error', error: 'missing_scope' } : undefined;
-    expect(await poster.findPosted('C1', 'C1:event:a', 0)).toEqual({ unknown: 'missing_scope' });
+    expect(await poster.find('C1', 'C1:event:a', 0)).toEqual({ unknown: 'missing_scope' });
     slack.fault = ({ method }) => (method === 'conversations.history' ? { kind: 'reset' } : undefined);
-    expect(await poster.findPosted('C1', 'C1:event:a', 0)).toMatchObject({
+    expect(await poster.find('C1', 'C1:event:a', 0)).toMatchObject({
       unknown: expect.stringMatching(/^request_error/) as unknown,
     });
   });

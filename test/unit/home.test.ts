@@ -6,7 +6,7 @@ import {
   encodeUnsubscribeValue,
   homeChannels,
   renderHome,
-} from '../../src/commands/home.ts';
+} from '../../src/slack/home.ts';
 
 const health = {
   lastSuccessAt: null,

@@ -4,7 +4,7 @@ import { parseCommand } from '../../src/commands/parse.ts';
 import { formatEventsCommand } from '../../src/commands/parse.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { muteMatches, withoutMuted, type MuteRule } from '../../src/pipeline/mutes.ts';
-import { muteLine } from '../../src/commands/mutes.ts';
+import { muteLine } from '../../src/slack/answers.ts';
 import { describeMute, renderMuteEnded } from '../../src/slack/blocks/index.ts';
 
 const USAGE = '/halo mute key:K [target:ID] for:DURATION';

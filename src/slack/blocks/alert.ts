@@ -1,11 +1,12 @@
 import type { HaloEvent } from '../../halo/types.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
+import { ACTION_IDS, encodeDeleteValue } from './payloads.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
 import type { Block, ButtonElement, ContextBlock, SectionBlock, SlackMessage } from './types.ts';
 
 /** The `action_id` of the Delete event button; the interaction handler listens for it. */
-export const DELETE_ACTION_ID = 'halo_delete_event';
+export const DELETE_ACTION_ID = ACTION_IDS.deleteEvent;
 export const ALERT_ACTIONS_BLOCK_ID = 'halo_alert_actions';
 /** Marks the "Deleted by" note, so rendering a deletion twice replaces the note instead of stacking it. */
 export const DELETED_BLOCK_ID = 'halo_deleted';
@@ -122,12 +123,13 @@ function targetText(event: HaloEvent, budget: number): string {
  * the ID travels to the interaction handler, and a cut ID would delete nothing, or worse, another event.
  */
 function deleteButton(event: HaloEvent, subject: string): ButtonElement | undefined {
-  if (event.eventId === '' || event.eventId.length > LIMITS.buttonValue) return undefined;
+  const value = encodeDeleteValue(event.eventId);
+  if (value === undefined) return undefined;
   return {
     type: 'button',
     text: plainText('Delete event'),
     action_id: DELETE_ACTION_ID,
-    value: event.eventId,
+    value,
     style: 'danger',
     confirm: {
       title: plainText('Delete this event?'),

@@ -6,15 +6,7 @@ export {
   renderDeleted,
   type DeletedInfo,
 } from './alert.ts';
-export {
-  renderDigest,
-  summarizeDigest,
-  type DigestKeyCount,
-  type DigestSummary,
-  type DigestTargetCount,
-  type ListCommand,
-  type SummarizeOptions,
-} from './digest.ts';
+export { renderDigest, type ListCommand } from './digest.ts';
 export {
   cleanText,
   code,
@@ -33,3 +25,11 @@ export { mrkdwnText, oneLine, plainText } from './text.ts';
 export type * from './types.ts';
 export { describeMute, heldText, renderMuteEnded, type MuteView } from './mute.ts';
 export { renderTestAlert, sampleEvent } from './test-alert.ts';
+export {
+  ACTION_IDS,
+  decodeDeleteValue,
+  decodeEventsPage,
+  encodeDeleteValue,
+  encodeEventsPage,
+  type EventsPageRequest,
+} from './payloads.ts';

@@ -73,4 +73,9 @@ export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock | D
 export interface SlackMessage {
   text: string;
   blocks: Block[];
+  /**
+   * A colour bar (`#RRGGBB`) beside the blocks. Block Kit has none: the sender wraps the blocks in one legacy
+   * attachment with this `color`, and the top-level `text` stays the notification.
+   */
+  color?: string;
 }

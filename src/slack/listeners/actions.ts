@@ -1,13 +1,18 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { EventDeleter } from '../../commands/delete.ts';
-import { HOME_UNMUTE_ACTION_ID, HOME_UNSUBSCRIBE_ACTION_ID } from '../../commands/home.ts';
-import { DEFAULT_PAGE_SIZE } from '../../commands/parse.ts';
-import { NEXT_PAGE_ACTION_ID, renderNotice } from '../../commands/render.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import { HaloError } from '../../halo/errors.ts';
-import type { EventListFilter } from '../../halo/types.ts';
 import type { Logger } from '../../log.ts';
-import { DELETE_ACTION_ID, renderDeleted, type Block, type SlackMessage } from '../blocks/index.ts';
+import { NEXT_PAGE_ACTION_ID, renderAnswer, renderNotice } from '../answers.ts';
+import {
+  ACTION_IDS,
+  decodeDeleteValue,
+  decodeEventsPage,
+  DELETE_ACTION_ID,
+  renderDeleted,
+  type Block,
+  type SlackMessage,
+} from '../blocks/index.ts';
 import { reply } from './reply.ts';
 
 export interface ActionDeps {
@@ -18,12 +23,6 @@ export interface ActionDeps {
 }
 
 /** Action IDs with a listener of their own: the catch-all below must not answer them a second time. */
-const HANDLED_ACTIONS = [
-  DELETE_ACTION_ID,
-  NEXT_PAGE_ACTION_ID,
-  HOME_UNMUTE_ACTION_ID,
-  HOME_UNSUBSCRIBE_ACTION_ID,
-];
 
 /** Interactive payloads: the Delete button, the event list's Next page, and a polite answer to anything else. */
 export function registerActions(app: App, deps: ActionDeps): void {
@@ -32,8 +31,8 @@ export function registerActions(app: App, deps: ActionDeps): void {
   app.action<BlockAction<ButtonAction>>(DELETE_ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
     const userId = body.user.id;
-    const eventId = typeof action.value === 'string' ? action.value : '';
-    if (!/^[^\p{Cc}]{1,500}$/u.test(eventId)) {
+    const eventId = decodeDeleteValue(action.value);
+    if (eventId === null) {
       await reply(respond, renderNotice('This button does not name a valid event.'), log);
       return;
     }
@@ -60,14 +59,14 @@ export function registerActions(app: App, deps: ActionDeps): void {
 
   app.action<BlockAction<ButtonAction>>(NEXT_PAGE_ACTION_ID, async ({ ack, action, respond }) => {
     await ack();
-    const request = parsePageValue(action.value);
+    const request = decodeEventsPage(action.value);
     if (request === null) {
       await reply(respond, renderNotice('This button is out of date; run /halo events again.'), log);
       return;
     }
     let message: SlackMessage;
     try {
-      message = await deps.commands.eventsPage(request.filter, request.pageSize, request.page);
+      message = renderAnswer(await deps.commands.eventsPage(request.filter, request.pageSize, request.page));
     } catch (error) {
       // Like a failed delete: the list stays as it was, its button still works, and the clicker is told.
       if (error instanceof HaloError) {
@@ -86,44 +85,15 @@ export function registerActions(app: App, deps: ActionDeps): void {
   });
 
   // Anything else signed by Slack (an old button, a shortcut this app no longer has) gets an answer, not a timeout.
-  app.action(new RegExp(`^(?!(${HANDLED_ACTIONS.join('|')})$).*`), async ({ ack, respond, payload }) => {
-    await ack();
-    const id = 'action_id' in payload ? payload.action_id : 'unknown';
-    log.warn('unknown action', { action: id.slice(0, 100) });
-    await reply(respond, renderNotice('This button is not supported by this version of the bot.'), log);
-  });
+  app.action(
+    new RegExp(`^(?!(${Object.values(ACTION_IDS).join('|')})$)`),
+    async ({ ack, respond, payload }) => {
+      await ack();
+      const id = 'action_id' in payload ? payload.action_id : 'unknown';
+      log.warn('unknown action', { action: id.slice(0, 100) });
+      await reply(respond, renderNotice('This button is not supported by this version of the bot.'), log);
+    },
+  );
   app.shortcut(/.*/, async ({ ack }) => ack());
   app.view(/.*/, async ({ ack }) => ack());
-}
-
-/** The Next page button's value: `{f: filter, s: page size, p: page}`, checked field by field. */
-export function parsePageValue(
-  value: string | undefined,
-): { filter: EventListFilter; pageSize: number; page: number } | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(value ?? '');
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const { f, s, p } = data as { f?: unknown; s?: unknown; p?: unknown };
-  if (typeof f !== 'object' || f === null) return null;
-  const page = typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < 10_000 ? p : null;
-  const size = typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= DEFAULT_PAGE_SIZE ? s : null;
-  if (page === null || size === null) return null;
-  const raw = f as Record<string, unknown>;
-  const filter: { -readonly [K in keyof EventListFilter]: EventListFilter[K] } = {};
-  for (const name of ['key', 'subject', 'detail'] as const) {
-    const v = raw[name];
-    if (v === undefined) continue;
-    if (typeof v !== 'string' || v.length > 200) return null;
-    filter[name] = v;
-  }
-  if (raw.target_id !== undefined) {
-    if (typeof raw.target_id !== 'number' || !Number.isSafeInteger(raw.target_id) || raw.target_id < 1)
-      return null;
-    filter.target_id = raw.target_id;
-  }
-  return { filter, pageSize: size, page };
 }

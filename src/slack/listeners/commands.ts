@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { parseCommand } from '../../commands/parse.ts';
-import { renderUsageError } from '../../commands/render.ts';
+import { renderAnswer } from '../answers.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
@@ -15,12 +15,12 @@ export function registerCommands(app: App, service: CommandService, log: Logger)
     const parsed = parseCommand(command.text);
     const message = parsed.ok
       ? await service.run(parsed.command, { userId: command.user_id, channelId: command.channel_id })
-      : renderUsageError(parsed.error, parsed.usage);
+      : { kind: 'usage' as const, error: parsed.error, usage: parsed.usage };
     log.info('command', {
       user: command.user_id,
       channel: command.channel_id,
       command: parsed.ok ? parsed.command.kind : 'invalid',
     });
-    await reply(respond, message, log);
+    await reply(respond, renderAnswer(message), log);
   });
 }

@@ -6,7 +6,7 @@ import {
   HOME_UNSUBSCRIBE_ACTION_ID,
   renderHome,
   type HomeData,
-} from '../../commands/home.ts';
+} from '../home.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 

@@ -1,8 +1,17 @@
 /**
  * Pure renderers for `/halo` answers. Anything from Halo or from the user's own text is escaped on the way in.
  */
+import type { Answer, EventListPage, StatusView } from '../commands/answers.ts';
+import { formatDuration } from '../commands/duration.ts';
+import { formatEventsCommand, formatSubscribeCommand } from '../commands/parse.ts';
 import type { HaloEvent, HaloEventType, EventListFilter } from '../halo/types.ts';
+import type { Subscription } from '../store/store.ts';
 import {
+  ACTION_IDS,
+  describeMute,
+  encodeEventsPage,
+  heldText,
+  renderAlert,
   cleanText,
   code,
   LIMITS,
@@ -16,12 +25,95 @@ import {
   slackDate,
   truncate,
   type Block,
+  type MuteView,
   type SlackMessage,
-} from '../slack/blocks/index.ts';
-import type { Subscription } from '../store/store.ts';
-import { formatEventsCommand, formatSubscribeCommand } from './parse.ts';
+} from './blocks/index.ts';
 
-export const NEXT_PAGE_ACTION_ID = 'halo_events_page';
+export const NEXT_PAGE_ACTION_ID = ACTION_IDS.nextPage;
+
+/** The message for a command's answer. */
+export function renderAnswer(answer: Answer): SlackMessage {
+  switch (answer.kind) {
+    case 'notice':
+      return renderNotice(answer.text);
+    case 'usage':
+      return renderUsageError(answer.error, answer.usage);
+    case 'help':
+      return renderHelp(answer.help, answer.unknown);
+    case 'events':
+      return renderEventList(answer.list);
+    case 'event':
+      return renderAlert(answer.event);
+    case 'types':
+      return renderTypes(answer.types, answer.query);
+    case 'subscriptions':
+      return renderSubscriptions(answer.channel, answer.subscriptions, answer.defaultRoute);
+    case 'subscribed':
+      return renderSubscribed(answer.subscription, answer.created, answer.started);
+    case 'status':
+      return renderStatus(answer.status);
+    case 'muted':
+      return renderMuted(answer.mute, answer.durationMs, answer.unknownKey);
+    case 'unmuted':
+      return renderMrkdwn(
+        `:loud_sound: Unmuted ${describeMute(answer.mute)} in ${channelRef(answer.mute.channel)} (mute #${answer.mute.id}); it had held back ${heldText(answer.mute.held)}.`,
+        `Unmuted (mute #${answer.mute.id})`,
+      );
+    case 'mutes':
+      return renderMutes(answer.channel, answer.mutes);
+    case 'testFailed':
+      return answer.notMember
+        ? renderMrkdwn(
+            `I could not post here: I am not a member of this channel. Invite me with \`/invite ${mentionUser(answer.botUserId)}\` ` +
+              '(or channel details → Integrations → Add apps), then run `/halo test` again. ' +
+              'In a direct message or a group DM I cannot post: try it in a channel.',
+            'I could not post here: invite me to this channel with /invite, then run /halo test again.',
+          )
+        : renderNotice(
+            `Slack refused the test alert (${answer.error}). If that names a permission, reinstall the app with the scopes of manifest.yml.`,
+          );
+  }
+}
+
+/** One mute as a line of a list: ID, what, until when, who, held back. */
+export function muteLine(mute: MuteView): string {
+  const until = slackDate(new Date(mute.expiresAt)) ?? 'unknown';
+  return `*#${mute.id}*: ${describeMute(mute)} until ${until}, by ${mentionUser(mute.createdBy)}, held back ${heldText(mute.held)}`;
+}
+
+function renderMuted(mute: MuteView, durationMs: number, unknownKey: boolean): SlackMessage {
+  const warning =
+    unknownKey && mute.key !== null
+      ? `:warning: Halo lists no event type ${code(mute.key, 200)} (${code('/halo types', 20)} lists them); the mute is added anyway.\n`
+      : '';
+  const until = slackDate(new Date(mute.expiresAt)) ?? '';
+  const critical =
+    mute.key === null
+      ? ' Critical events still come through: only a mute with key: naming their type holds them back.'
+      : '';
+  const text =
+    `${warning}:mute: Muted ${describeMute(mute)} in ${channelRef(mute.channel)} for ` +
+    `${formatDuration(durationMs)}, until ${until} (mute #${mute.id}). Matching events are counted, not posted.` +
+    `${critical} ${code(`/halo unmute ${mute.id}`, 40)} ends it early.`;
+  return {
+    text: `Muted for ${formatDuration(durationMs)} (mute #${mute.id})`,
+    blocks: [{ type: 'section', text: mrkdwnText(text) }],
+  };
+}
+
+function renderMutes(channel: string, mutes: readonly MuteView[]): SlackMessage {
+  if (mutes.length === 0) {
+    return renderMrkdwn(
+      `${channelRef(channel)} has no mutes. Add one with ${code('/halo mute key:KEY for:24h', 60)}.`,
+      'No mutes',
+    );
+  }
+  const lines = mutes.map((mute) => `• ${muteLine(mute)}`);
+  return renderMrkdwn(
+    `*Mutes of ${channelRef(channel)}*\n${lines.join('\n')}\nEnd one with ${code('/halo unmute ID', 40)}.`,
+    `${mutes.length} mute${mutes.length === 1 ? '' : 's'}`,
+  );
+}
 
 /** Plain sentences (errors, confirmations): escaped, one section. */
 export function renderNotice(text: string): SlackMessage {
@@ -72,17 +164,6 @@ function sections(text: string, fallback: string, header?: string): SlackMessage
   return { text: fallback, blocks };
 }
 
-export interface EventListPage {
-  readonly filter: EventListFilter;
-  readonly pageSize: number;
-  readonly page: number;
-  /** All matching events read, newest first. */
-  readonly events: readonly HaloEvent[];
-  /** Halo's total, which may exceed what was read. */
-  readonly total: number;
-  readonly truncated: boolean;
-}
-
 function describeFilter(filter: EventListFilter): string {
   const command = formatEventsCommand(filter);
   return command === '/halo events' ? 'all events' : code(command, 300);
@@ -117,8 +198,8 @@ export function renderEventList(list: EventListPage): SlackMessage {
     });
   }
   if (page + 1 < pages) {
-    const value = JSON.stringify({ f: list.filter, s: pageSize, p: page + 1 });
-    if (value.length <= LIMITS.buttonValue) {
+    const value = encodeEventsPage({ filter: list.filter, pageSize, page: page + 1 });
+    if (value !== undefined) {
       blocks.push({
         type: 'actions',
         block_id: 'halo_events_pager',
@@ -225,26 +306,6 @@ export function renderSubscribed(sub: Subscription, created: boolean, started: b
 
 /** What `SlackFailure.error` holds: Slack's code, `http_503`, or `request_error: ECONNRESET`. */
 const ERROR_CODE = /^[a-z][a-z0-9_]{0,79}(?:: [A-Za-z][A-Za-z0-9_]{0,39})?$/;
-
-export interface StatusView {
-  readonly lastSuccessAt: number | null;
-  readonly lastError: string | null;
-  readonly lastErrorAt: number | null;
-  readonly consecutiveFailures: number;
-  readonly pollIntervalMs: number;
-  readonly seen: number;
-  readonly pending: number;
-  readonly failed: number;
-  /** Events held back by mutes (recorded and counted, not posted). */
-  readonly muted: number;
-  readonly recentFailures: readonly { channel: string; error: string; at: number }[];
-  /** Which replica polls and posts, and which one answered. */
-  readonly leadership?: {
-    readonly role: 'leader' | 'standby';
-    readonly leader: string | null;
-    readonly self: string;
-  };
-}
 
 export function renderStatus(status: StatusView): SlackMessage {
   const date = (ms: number | null): string =>

@@ -8,9 +8,8 @@ import {
   renderSubscriptions,
   renderTypes,
   renderUsageError,
-  type EventListPage,
-  type StatusView,
-} from '../../src/commands/render.ts';
+} from '../../src/slack/answers.ts';
+import type { EventListPage, StatusView } from '../../src/commands/answers.ts';
 import { USAGE, helpText } from '../../src/commands/usage.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { checkLimits, type Block, type SlackMessage } from '../../src/slack/blocks/index.ts';

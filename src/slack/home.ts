@@ -5,6 +5,7 @@
  */
 import type { Route } from '../pipeline/routes.ts';
 import {
+  ACTION_IDS,
   code,
   LIMITS,
   mentionUser,
@@ -14,13 +15,12 @@ import {
   slackDate,
   type Block,
   type ButtonElement,
-} from '../slack/blocks/index.ts';
+} from './blocks/index.ts';
 import type { AuditEntry, Mute, Subscription } from '../store/store.ts';
-import { muteLine } from './mutes.ts';
-import { channelRef, describeRoute } from './render.ts';
+import { channelRef, describeRoute, muteLine } from './answers.ts';
 
-export const HOME_UNMUTE_ACTION_ID = 'halo_home_unmute';
-export const HOME_UNSUBSCRIBE_ACTION_ID = 'halo_home_unsubscribe';
+export const HOME_UNMUTE_ACTION_ID = ACTION_IDS.homeUnmute;
+export const HOME_UNSUBSCRIBE_ACTION_ID = ACTION_IDS.homeUnsubscribe;
 /** A Home tab holds at most 100 blocks. */
 const MAX_HOME_BLOCKS = 100;
 /** Blocks kept for the health and audit sections and the headers around the channel rows. */

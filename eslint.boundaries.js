@@ -1,0 +1,57 @@
+// @ts-check
+/**
+ * The arrows of the architecture, as lint rules: `pipeline/` and `commands/` define the ports they need and
+ * `slack/`, `store/` and `halo/` implement them, so the inner folders never import the outer ones. Imported by
+ * eslint.config.js and by test/unit/boundaries.test.ts, which checks that each rule does fail a bad import.
+ */
+
+/** An import path that reaches `folder/rest` through relative steps, e.g. `../slack/chat.ts`. */
+const into = (/** @type {string} */ folder, rest = '') => `^(\\.\\.?/)+(.*/)?${folder}/${rest}`;
+
+/** Imports that `pipeline/` and `commands/` must not make. */
+export const innerRestrictions = [
+  {
+    regex: '^@slack/',
+    message: 'pipeline/ and commands/ do not know Slack: define a port (see src/pipeline/chat.ts).',
+  },
+  {
+    regex: into('slack'),
+    message:
+      'pipeline/ and commands/ define ports and slack/ implements them (see src/pipeline/chat.ts, src/commands/answers.ts): do not import slack/.',
+  },
+  {
+    regex: into('store', '(?!store(\\.ts)?$)'),
+    message: 'Depend on the Store interface (src/store/store.ts), not on an implementation.',
+  },
+  {
+    regex: into('halo', 'parse(\\.ts)?$'),
+    message: "Halo's response validation is the client's business: use the HaloClient interface.",
+  },
+  {
+    regex: into('halo', 'client(\\.ts)?$'),
+    allowTypeImports: true,
+    message: 'Use the HaloClient type; the composition root (src/app.ts) builds the client.',
+  },
+];
+
+/** Imports that the pure parts (`slack/blocks/`, `domain/`) must not make. */
+export const pureRestrictions = [
+  { regex: '^@slack/', message: 'Renderers and domain logic are pure data: no Slack SDK.' },
+  { regex: '^node:', message: 'Renderers and domain logic are pure: no Node built-ins.' },
+  { regex: '(^|/)app(\\.ts)?$', message: 'Renderers and domain logic never import the app.' },
+  {
+    regex: into('(store|pipeline|commands|config)'),
+    message: 'Renderers and domain logic take data, not services.',
+  },
+];
+
+export const boundaries = [
+  {
+    files: ['src/pipeline/**/*.ts', 'src/commands/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: innerRestrictions }] },
+  },
+  {
+    files: ['src/slack/blocks/**/*.ts', 'src/domain/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: pureRestrictions }] },
+  },
+];

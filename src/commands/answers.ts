@@ -1,0 +1,80 @@
+/**
+ * What a `/halo` command answers, as data. The service decides the answer; `slack/answers.ts` renders it, so
+ * nothing here knows Block Kit.
+ */
+import type { EventListFilter, HaloEvent, HaloEventType } from '../halo/types.ts';
+import type { Route } from '../pipeline/routes.ts';
+import type { Mute, Subscription } from '../store/store.ts';
+
+export interface EventListPage {
+  readonly filter: EventListFilter;
+  readonly pageSize: number;
+  readonly page: number;
+  /** All matching events read, newest first. */
+  readonly events: readonly HaloEvent[];
+  /** Halo's total, which may exceed what was read. */
+  readonly total: number;
+  readonly truncated: boolean;
+}
+
+export interface StatusView {
+  readonly lastSuccessAt: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: number | null;
+  readonly consecutiveFailures: number;
+  readonly pollIntervalMs: number;
+  readonly seen: number;
+  readonly pending: number;
+  readonly failed: number;
+  /** Events held back by mutes (recorded and counted, not posted). */
+  readonly muted: number;
+  readonly recentFailures: readonly { channel: string; error: string; at: number }[];
+  /** Which replica polls and posts, and which one answered. */
+  readonly leadership?: {
+    readonly role: 'leader' | 'standby';
+    readonly leader: string | null;
+    readonly self: string;
+  };
+}
+
+export type Answer =
+  | { readonly kind: 'notice'; readonly text: string }
+  | { readonly kind: 'usage'; readonly error: string; readonly usage: string }
+  | { readonly kind: 'help'; readonly help: string; readonly unknown?: string }
+  | { readonly kind: 'events'; readonly list: EventListPage }
+  | { readonly kind: 'event'; readonly event: HaloEvent }
+  | { readonly kind: 'types'; readonly types: readonly HaloEventType[]; readonly query: string }
+  | {
+      readonly kind: 'subscriptions';
+      readonly channel: string;
+      readonly subscriptions: readonly Subscription[];
+      readonly defaultRoute: Pick<Route, 'keys' | 'targetIds'> | null;
+    }
+  | {
+      readonly kind: 'subscribed';
+      readonly subscription: Subscription;
+      readonly created: boolean;
+      /** The bot recorded the subscription's starting point now (Halo answered). */
+      readonly started: boolean;
+    }
+  | { readonly kind: 'status'; readonly status: StatusView }
+  | {
+      readonly kind: 'muted';
+      readonly mute: Mute;
+      readonly durationMs: number;
+      /** Halo lists no event type with the mute's key: a warning, not a refusal. */
+      readonly unknownKey: boolean;
+    }
+  | { readonly kind: 'unmuted'; readonly mute: Mute }
+  /** `/halo test` could not post; `notMember`: the bot is not in the channel (the fix is an invitation). */
+  | {
+      readonly kind: 'testFailed';
+      readonly error: string;
+      readonly notMember: boolean;
+      readonly botUserId: string;
+    }
+  | { readonly kind: 'mutes'; readonly channel: string; readonly mutes: readonly Mute[] };
+
+export function notice(text: string): Answer {
+  return { kind: 'notice', text };
+}

@@ -1,0 +1,70 @@
+/**
+ * Every interactive payload the bot puts in a message: its `action_id` and one encoder and one decoder for its
+ * value. Renderers encode, listeners decode, so the two can never drift apart. A value comes back from Slack
+ * verbatim but anyone who can sign a request can forge it: decoders check every field and answer `null`.
+ */
+import { EVENTS_PAGE } from '../../domain/paging.ts';
+import type { EventListFilter } from '../../halo/types.ts';
+import { LIMITS } from './limits.ts';
+
+export const ACTION_IDS = {
+  deleteEvent: 'halo_delete_event',
+  nextPage: 'halo_events_page',
+  homeUnmute: 'halo_home_unmute',
+  homeUnsubscribe: 'halo_home_unsubscribe',
+} as const;
+
+/** A whole event ID, as long as a button value may be; a control character is never part of Halo's IDs. */
+const EVENT_ID = new RegExp(`^[^\\p{Cc}]{1,${LIMITS.buttonValue}}$`, 'u');
+/** Longest filter text a Next page button carries: what `/halo events` accepts. */
+const MAX_FILTER_TEXT = 200;
+
+/** The Delete button's value: the event ID itself. `undefined` when it cannot travel intact. */
+export function encodeDeleteValue(eventId: string): string | undefined {
+  return EVENT_ID.test(eventId) && eventId.length <= LIMITS.buttonValue ? eventId : undefined;
+}
+
+export function decodeDeleteValue(value: unknown): string | null {
+  return typeof value === 'string' && EVENT_ID.test(value) ? value : null;
+}
+
+export interface EventsPageRequest {
+  readonly filter: EventListFilter;
+  readonly pageSize: number;
+  readonly page: number;
+}
+
+/** The Next page button's value: `{f: filter, s: page size, p: page}`; `undefined` when too long for a button. */
+export function encodeEventsPage(request: EventsPageRequest): string | undefined {
+  const value = JSON.stringify({ f: request.filter, s: request.pageSize, p: request.page });
+  return value.length <= LIMITS.buttonValue && decodeEventsPage(value) !== null ? value : undefined;
+}
+
+export function decodeEventsPage(value: unknown): EventsPageRequest | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(typeof value === 'string' ? value : '');
+  } catch {
+    return null;
+  }
+  if (typeof data !== 'object' || data === null) return null;
+  const { f, s, p } = data as { f?: unknown; s?: unknown; p?: unknown };
+  if (typeof f !== 'object' || f === null) return null;
+  const page = typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < EVENTS_PAGE.maxPage ? p : null;
+  const size = typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= EVENTS_PAGE.maxSize ? s : null;
+  if (page === null || size === null) return null;
+  const raw = f as Record<string, unknown>;
+  const filter: { -readonly [K in keyof EventListFilter]: EventListFilter[K] } = {};
+  for (const name of ['key', 'subject', 'detail'] as const) {
+    const v = raw[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.length > MAX_FILTER_TEXT) return null;
+    filter[name] = v;
+  }
+  if (raw.target_id !== undefined) {
+    if (typeof raw.target_id !== 'number' || !Number.isSafeInteger(raw.target_id) || raw.target_id < 1)
+      return null;
+    filter.target_id = raw.target_id;
+  }
+  return { filter, pageSize: size, page };
+}

@@ -1,0 +1,54 @@
+import { Linter } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
+import { boundaries } from '../../eslint.boundaries.js';
+
+/**
+ * The lint rules that hold the architecture's arrows (eslint.boundaries.js) run in `npm run lint` over the real
+ * files; this checks that each does fail the imports it exists to stop, and lets the ones that are fine through.
+ */
+const linter = new Linter({ configType: 'flat' });
+const config = [
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+  },
+  ...boundaries,
+] as Linter.Config[];
+
+function problems(file: string, source: string): string[] {
+  return linter.verify(source, config, { filename: file }).map((m) => m.message);
+}
+
+describe('architecture boundaries (eslint no-restricted-imports)', () => {
+  it.each([
+    ['src/pipeline/delivery.ts', `import { createSlackChat } from '../slack/chat.ts';`],
+    ['src/pipeline/outbox.ts', `import { renderDigest } from '../slack/blocks/index.ts';`],
+    ['src/pipeline/delivery.ts', `import type { SlackMessage } from '../slack/blocks/types.ts';`],
+    ['src/commands/service.ts', `import { renderAlert } from '../slack/blocks/alert.ts';`],
+    ['src/commands/service.ts', `import { webApi } from '@slack/bolt';`],
+    ['src/pipeline/poller.ts', `import { openSqliteStore } from '../store/sqlite.ts';`],
+    ['src/commands/delete.ts', `import { PgStore } from '../store/postgres.ts';`],
+    ['src/pipeline/poller.ts', `import { parseEventPage } from '../halo/parse.ts';`],
+    ['src/commands/service.ts', `import { createHaloClient } from '../halo/client.ts';`],
+    ['src/slack/blocks/alert.ts', `import type { KnownBlock } from '@slack/types';`],
+    ['src/slack/blocks/alert.ts', `import { startBot } from '../../app.ts';`],
+    ['src/domain/severity.ts', `import { readFileSync } from 'node:fs';`],
+    ['src/domain/digest.ts', `import type { Store } from '../store/store.ts';`],
+  ])('%s may not: %s', (file, source) => {
+    expect(problems(file, source)).toHaveLength(1);
+  });
+
+  it.each([
+    ['src/pipeline/delivery.ts', `import type { Store } from '../store/store.ts';`],
+    ['src/pipeline/poller.ts', `import type { HaloClient } from '../halo/client.ts';`],
+    ['src/commands/service.ts', `import { HaloError } from '../halo/errors.ts';`],
+    ['src/pipeline/outbox.ts', `import { summarizeDigest } from '../domain/digest.ts';`],
+    ['src/slack/chat.ts', `import type { ChatPort } from '../pipeline/chat.ts';`],
+    ['src/slack/blocks/digest.ts', `import type { DigestSummary } from '../../domain/digest.ts';`],
+    ['src/app.ts', `import { openSqliteStore } from './store/sqlite.ts';`],
+  ])('%s may: %s', (file, source) => {
+    expect(problems(file, source)).toEqual([]);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ACTION_IDS,
+  decodeDeleteValue,
+  decodeEventsPage,
+  encodeDeleteValue,
+  encodeEventsPage,
+} from '../../src/slack/blocks/index.ts';
+
+describe('button payloads: one encoder and one decoder each', () => {
+  it('names every action once', () => {
+    expect(ACTION_IDS).toEqual({
+      deleteEvent: 'halo_delete_event',
+      nextPage: 'halo_events_page',
+      homeUnmute: 'halo_home_unmute',
+      homeUnsubscribe: 'halo_home_unsubscribe',
+    });
+    expect(new Set(Object.values(ACTION_IDS)).size).toBe(Object.values(ACTION_IDS).length);
+  });
+
+  it('Delete: the value is the event ID, and what the encoder refuses the decoder refuses', () => {
+    expect(encodeDeleteValue('ev-1')).toBe('ev-1');
+    expect(decodeDeleteValue('ev-1')).toBe('ev-1');
+    for (const bad of ['', 'a\nb', 'x'.repeat(2001)]) {
+      expect(encodeDeleteValue(bad)).toBeUndefined();
+      expect(decodeDeleteValue(bad)).toBeNull();
+    }
+    expect(decodeDeleteValue(42)).toBeNull();
+    expect(decodeDeleteValue(undefined)).toBeNull();
+  });
+
+  it('Next page: round-trips a filter, size and page exactly', () => {
+    const request = { filter: { key: 'port-open', target_id: 7, subject: 'a "b"' }, pageSize: 5, page: 2 };
+    const value = encodeEventsPage(request);
+    expect(value).toBe('{"f":{"key":"port-open","target_id":7,"subject":"a \\"b\\""},"s":5,"p":2}');
+    expect(decodeEventsPage(value)).toEqual(request);
+  });
+
+  it.each([
+    ['not JSON', 'nope'],
+    ['no filter', '{"s":5,"p":1}'],
+    ['a page size above the maximum', '{"f":{},"s":21,"p":1}'],
+    ['a negative page', '{"f":{},"s":5,"p":-1}'],
+    ['a target that is not a positive integer', '{"f":{"target_id":"7"},"s":5,"p":1}'],
+    ['an over-long filter', `{"f":{"key":"${'k'.repeat(201)}"},"s":5,"p":1}`],
+  ])('Next page: refuses %s', (_what, value) => {
+    expect(decodeEventsPage(value)).toBeNull();
+  });
+
+  it('Next page: no button rather than one its listener would refuse', () => {
+    expect(encodeEventsPage({ filter: { key: 'k'.repeat(201) }, pageSize: 5, page: 1 })).toBeUndefined();
+  });
+});
