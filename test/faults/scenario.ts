@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, type TestContext } from 'vitest';
 import type { StartOptions } from '../../src/app.ts';
-import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
+import { decodeDeleteValue, DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { DEFAULT_API_KEY, type FakeHaloOptions, type HaloFault, type HaloRequest } from '../fakes/halo.ts';
 import { DEFAULT_BOT_TOKEN, type SlackPost } from '../fakes/slack.ts';
 import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../fakes/sign.ts';
@@ -377,7 +377,7 @@ export function alertEventId(post: SlackPost): string | undefined {
     const { type, elements } = block as { type?: unknown; elements?: unknown };
     if (type !== 'actions' || !Array.isArray(elements)) continue;
     for (const element of elements as { action_id?: unknown; value?: unknown }[]) {
-      if (element.action_id === DELETE_ACTION_ID && typeof element.value === 'string') return element.value;
+      if (element.action_id === DELETE_ACTION_ID) return decodeDeleteValue(element.value) ?? undefined;
     }
   }
   return undefined;

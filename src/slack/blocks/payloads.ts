@@ -14,19 +14,34 @@ export const ACTION_IDS = {
   homeUnsubscribe: 'halo_home_unsubscribe',
 } as const;
 
-/** A whole event ID, as long as a button value may be; a control character is never part of Halo's IDs. */
-const EVENT_ID = new RegExp(`^[^\\p{Cc}]{1,${LIMITS.buttonValue}}$`, 'u');
-/** Longest filter text a Next page button carries: what `/halo events` accepts. */
-const MAX_FILTER_TEXT = 200;
+/** An ID that travels as itself: no control characters, and not mistakable for the quoted form below. */
+const PLAIN_ID = /^[^\p{Cc}"][^\p{Cc}]*$/u;
 
-/** The Delete button's value: the event ID itself. `undefined` when it cannot travel intact. */
+/**
+ * The Delete button's value: the event ID itself, or, when it holds control characters (which a value read as
+ * plain text refuses, so that a forged `ev\u0000…` is no event), the ID as a JSON string. `undefined` when it
+ * cannot travel intact: a cut ID would delete nothing, or worse, another event.
+ */
 export function encodeDeleteValue(eventId: string): string | undefined {
-  return EVENT_ID.test(eventId) && eventId.length <= LIMITS.buttonValue ? eventId : undefined;
+  if (eventId === '') return undefined;
+  const value = PLAIN_ID.test(eventId) ? eventId : JSON.stringify(eventId);
+  return value.length <= LIMITS.buttonValue ? value : undefined;
 }
 
 export function decodeDeleteValue(value: unknown): string | null {
-  return typeof value === 'string' && EVENT_ID.test(value) ? value : null;
+  if (typeof value !== 'string' || value === '' || value.length > LIMITS.buttonValue) return null;
+  if (PLAIN_ID.test(value)) return value;
+  if (!value.startsWith('"')) return null;
+  try {
+    const id: unknown = JSON.parse(value);
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    return null;
+  }
 }
+
+/** Longest filter text a Next page button carries, in code points: what `/halo events` accepts. */
+const MAX_FILTER_TEXT = 200;
 
 export interface EventsPageRequest {
   readonly filter: EventListFilter;
@@ -58,7 +73,7 @@ export function decodeEventsPage(value: unknown): EventsPageRequest | null {
   for (const name of ['key', 'subject', 'detail'] as const) {
     const v = raw[name];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || v.length > MAX_FILTER_TEXT) return null;
+    if (typeof v !== 'string' || Array.from(v).length > MAX_FILTER_TEXT) return null;
     filter[name] = v;
   }
   if (raw.target_id !== undefined) {
