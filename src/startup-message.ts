@@ -11,6 +11,7 @@ export function startupMessage(text: string, env: Readonly<Record<string, string
   const redact = createRedactor([
     env.SLACK_BOT_TOKEN?.trim() ?? '',
     env.SLACK_SIGNING_SECRET?.trim() ?? '',
+    env.SLACK_APP_TOKEN?.trim() ?? '',
     env.HALO_API_KEY?.trim() ?? '',
     databasePassword(env.DATABASE_URL?.trim() ?? ''),
   ]);
