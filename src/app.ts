@@ -60,7 +60,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     config.slack.appToken ?? '',
     config.database.kind === 'postgres' ? databasePassword(config.database.url) : '',
   ];
-  const log = options.log ?? createLogger({ level: config.logLevel, secrets });
+  const log = options.log ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   // Error text shown in Slack gets the same redaction as the logs (each source also redacts its own).
   const redact = createRedactor(secrets);
 

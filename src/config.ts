@@ -39,6 +39,8 @@ export interface Config {
   readonly replicaId: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  /** `text` (one readable line an event) or `json` (one object a line). */
+  readonly logFormat: 'text' | 'json';
   /** Production delays unless `TEST_DELAYS` shortens some (tests only). */
   readonly delays: Delays;
 }
@@ -225,6 +227,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw.toLowerCase());
   if (logLevel === undefined)
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${shown(logLevelRaw)}`);
+  const logFormatRaw = read('LOG_FORMAT') ?? 'text';
+  const logFormat = (['text', 'json'] as const).find((format) => format === logFormatRaw.toLowerCase());
+  if (logFormat === undefined) problems.push(`LOG_FORMAT must be text or json, got ${shown(logFormatRaw)}`);
 
   const { overrides, problems: delayProblems } = parseDelayOverrides(read('TEST_DELAYS'));
   problems.push(...delayProblems);
@@ -252,6 +257,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     replicaId,
     port: integer('PORT', 3000, 0, 65_535),
     logLevel: logLevel ?? 'info',
+    logFormat: logFormat ?? 'text',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
   };
   if (problems.length > 0) {

@@ -23,6 +23,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export function createLogger(options: {
   level: LogLevel;
   secrets: readonly string[];
+  /** `json`: one object a line, `{time, level, msg, fields}`, for log shippers. Redacted the same way. */
+  format?: LogFormat;
   now?: () => Date;
   write?: (line: string) => void;
 }): Logger {
@@ -33,11 +35,17 @@ export function createLogger(options: {
 
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
     if (ORDER[level] < min) return;
-    let line = `${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${oneLine(redact(message))}`;
-    for (const [key, value] of Object.entries(fields ?? {})) {
-      if (value === undefined) continue;
-      line += ` ${key}=${formatValue(value, redact)}`;
+    let line =
+      options.format === 'json'
+        ? jsonLine(now(), level, message, fields, redact)
+        : `${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${oneLine(redact(message))}`;
+    if (options.format !== 'json') {
+      for (const [key, value] of Object.entries(fields ?? {})) {
+        if (value === undefined) continue;
+        line += ` ${key}=${formatValue(value, redact)}`;
+      }
     }
+    // In JSON too: `\uXXXX` is a valid escape inside a JSON string, and a key never holds a control.
     line = escapeControls(redact(line));
     try {
       write(line);
@@ -51,6 +59,29 @@ export function createLogger(options: {
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
   };
+}
+
+export type LogFormat = 'text' | 'json';
+
+/** One JSON object: every string redacted and cut before it is escaped, as in the text format. */
+function jsonLine(
+  at: Date,
+  level: LogLevel,
+  message: string,
+  fields: LogFields | undefined,
+  redact: (text: string) => string,
+): string {
+  const clean: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields ?? {})) {
+    if (value === undefined) continue;
+    clean[key] = value instanceof Error ? oneLine(redact(`${value.name}: ${value.message}`)) : value;
+  }
+  const record = { time: at.toISOString(), level, msg: oneLine(redact(message)), fields: clean };
+  try {
+    return JSON.stringify(record, (_key, v: unknown) => (typeof v === 'string' ? oneLine(redact(v)) : v));
+  } catch {
+    return JSON.stringify({ ...record, fields: '[unserialisable]' });
+  }
 }
 
 function formatValue(value: unknown, redact: (text: string) => string): string {

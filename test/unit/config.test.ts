@@ -28,6 +28,7 @@ const DEFAULTS: Config = {
   replicaId: `${hostname()}-${process.pid}`,
   port: 3000,
   logLevel: 'info',
+  logFormat: 'text',
   // The production delays the README promises (Operations): tests shorten them only through TEST_DELAYS.
   delays: {
     slackTimeoutMs: 10_000,
@@ -102,6 +103,7 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_DIGEST_THRESHOLD: '1',
       DATABASE_URL: 'sqlite:/var/lib/halo-slack/bot.db',
       REPLICA_ID: 'bot-a',
+      LOG_FORMAT: 'JSON',
       PORT: '0',
       LOG_LEVEL: 'DEBUG',
     });
@@ -131,6 +133,7 @@ describe('parseConfig: defaults and every variable', () => {
       replicaId: 'bot-a',
       port: 0,
       logLevel: 'debug',
+      logFormat: 'json',
       delays: DEFAULTS.delays,
     } satisfies Config);
   });

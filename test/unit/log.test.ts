@@ -214,3 +214,46 @@ describe('createLogger: secrets', () => {
     expect(lines).toEqual(['2024-05-01T12:30:00.000Z INFO  info abc12']);
   });
 });
+
+describe('createLogger: LOG_FORMAT=json', () => {
+  const json = (level: LogLevel = 'debug') => {
+    const lines: string[] = [];
+    const log = createLogger({
+      level,
+      format: 'json',
+      secrets: [TOKEN, API_KEY],
+      now: () => AT,
+      write: (line) => lines.push(line),
+    });
+    return { log, lines };
+  };
+
+  it('writes one object a line: time, level, msg, fields', () => {
+    const { log, lines } = json('info');
+    log.debug('hidden');
+    log.info('alert posted', { channel: 'C1', ts: '1.2', skipped: undefined, n: 3, ok: true });
+    log.error('boom', { error: new TypeError('fetch failed'), nested: { a: [1, 'b'] } });
+    expect(lines).toEqual([
+      '{"time":"2024-05-01T12:30:00.000Z","level":"info","msg":"alert posted","fields":{"channel":"C1","ts":"1.2","n":3,"ok":true}}',
+      '{"time":"2024-05-01T12:30:00.000Z","level":"error","msg":"boom","fields":{"error":"TypeError: fetch failed","nested":{"a":[1,"b"]}}}',
+    ]);
+  });
+
+  it('redacts secrets in the message, fields, nested values and errors, and keeps each record on one line', () => {
+    const { log, lines } = json();
+    log.warn(`token ${TOKEN}`, {
+      error: new Error(`Halo said: bad key ${API_KEY}\nsecond line`),
+      nested: { deep: [`x${TOKEN.toUpperCase()}y`] },
+      bidi: 'a\u202eb',
+    });
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    expect(line).not.toMatch(/xoxb-1111|halo-api-key|abcdefghijklmnop/i);
+    expect(line).not.toMatch(/[\n\u202e]/);
+    const record = JSON.parse(line) as { msg: string; fields: Record<string, unknown> };
+    expect(record.msg).toBe('token [redacted]');
+    expect(record.fields.error).toBe('Error: Halo said: bad key [redacted] second line');
+    expect(record.fields.nested).toEqual({ deep: ['x[redacted]y'] });
+    expect(record.fields.bidi).toBe('a\u202eb');
+  });
+});
