@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from './clock.ts';
+import { Acknowledger } from './commands/acknowledge.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { homeChannels } from './slack/home.ts';
 import { CommandService } from './commands/service.ts';
@@ -26,6 +27,7 @@ import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/
 import { createSlackChat } from './slack/chat.ts';
 import { createWebClient, identify } from './slack/client.ts';
 import { registerActions } from './slack/listeners/actions.ts';
+import { registerAlertActions } from './slack/listeners/alert-actions.ts';
 import { registerCommands } from './slack/listeners/commands.ts';
 import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
@@ -267,6 +269,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         };
       },
     });
+    registerAlertActions(app, { acknowledger: new Acknowledger(store, clock, log), commands, log });
     registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
 
     const server = createHttpServer({

@@ -27,7 +27,3 @@ export function formatDuration(ms: number): string {
   if (ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
   return `${Math.round(ms / UNIT_MS.m)}m`;
 }
-
-/** The three choices the alert's mute menu offers, as their durations. */
-export const MENU_DURATIONS = ['1h', '24h', '7d'] as const;
-export type MenuDuration = (typeof MENU_DURATIONS)[number];

@@ -92,6 +92,13 @@ describe('renderAlert', () => {
           elements: [
             {
               type: 'button',
+              text: { type: 'plain_text', text: 'Acknowledge' },
+              action_id: 'halo_ack',
+              value: '1234',
+              style: 'primary',
+            },
+            {
+              type: 'button',
               text: { type: 'plain_text', text: 'Delete event' },
               action_id: 'halo_delete_event',
               value: '1234',
@@ -105,6 +112,29 @@ describe('renderAlert', () => {
                 confirm: { type: 'plain_text', text: 'Delete' },
                 deny: { type: 'plain_text', text: 'Cancel' },
               },
+            },
+            {
+              type: 'static_select',
+              action_id: 'halo_mute_menu',
+              placeholder: { type: 'plain_text', text: 'Mute…' },
+              option_groups: [
+                {
+                  label: { type: 'plain_text', text: 'Mute target-scan-start here' },
+                  options: [
+                    { text: { type: 'plain_text', text: 'for 1 h' }, value: 'k|1h|target-scan-start' },
+                    { text: { type: 'plain_text', text: 'for 24 h' }, value: 'k|24h|target-scan-start' },
+                    { text: { type: 'plain_text', text: 'for 7 d' }, value: 'k|7d|target-scan-start' },
+                  ],
+                },
+                {
+                  label: { type: 'plain_text', text: 'Mute www.example.com here' },
+                  options: [
+                    { text: { type: 'plain_text', text: 'for 1 h' }, value: 't|1h|42|www.example.com' },
+                    { text: { type: 'plain_text', text: 'for 24 h' }, value: 't|24h|42|www.example.com' },
+                    { text: { type: 'plain_text', text: 'for 7 d' }, value: 't|7d|42|www.example.com' },
+                  ],
+                },
+              ],
             },
           ],
         },
@@ -270,7 +300,11 @@ describe('renderAlert', () => {
     const longest = 'e'.repeat(2000);
     const ok = renderAlert({ ...event, eventId: longest });
     const actions = ok.blocks.find((b) => b.type === 'actions');
-    expect(actions?.type === 'actions' && actions.elements[0]?.value).toBe(longest);
+    const deleteButton =
+      actions?.type === 'actions'
+        ? actions.elements.find((e) => e.action_id === DELETE_ACTION_ID)
+        : undefined;
+    expect(deleteButton?.type === 'button' && deleteButton.value).toBe(longest);
     expectSafe(ok);
 
     const tooLong = renderAlert({ ...event, eventId: 'e'.repeat(2001) });
@@ -282,7 +316,11 @@ describe('renderAlert', () => {
   it('fits the confirm dialog whatever the subject and ID', () => {
     const message = renderAlert({ ...event, subject: 'S'.repeat(5000), eventId: '9'.repeat(2000) });
     const actions = message.blocks.find((b) => b.type === 'actions');
-    const text = actions?.type === 'actions' ? actions.elements[0]?.confirm?.text.text : undefined;
+    const button =
+      actions?.type === 'actions'
+        ? actions.elements.find((e) => e.action_id === DELETE_ACTION_ID)
+        : undefined;
+    const text = button?.type === 'button' ? button.confirm?.text.text : undefined;
     expect(text).toMatch(/^“S+…” \(event 9+…\) will be deleted from Halo Security\.$/);
     expectSafe(message);
   });

@@ -1,4 +1,5 @@
 import type { HaloEvent } from '../../halo/types.ts';
+import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { ACTION_IDS, encodeDeleteValue } from './payloads.ts';
@@ -42,8 +43,12 @@ export function renderAlert(event: HaloEvent): SlackMessage {
     blocks.push({ type: 'context', elements: [mrkdwnText(link)] });
   }
   const button = deleteButton(event, subject);
+  // Without an ID that travels whole, no action can name the event: none is offered.
   if (button !== undefined) {
-    blocks.push({ type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements: [button] });
+    const ack = ackButton(event.eventId);
+    const menu = muteMenu(event);
+    const elements = [...(ack === undefined ? [] : [ack]), button, ...(menu === undefined ? [] : [menu])];
+    blocks.push({ type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements });
   }
   return { text: alertFallback(event, subject), blocks };
 }

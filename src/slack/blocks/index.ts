@@ -33,3 +33,17 @@ export {
   encodeEventsPage,
   type EventsPageRequest,
 } from './payloads.ts';
+export {
+  ACK_ACTION_ID,
+  ACKED_BLOCK_ID,
+  decodeAckValue,
+  decodeMuteChoice,
+  encodeAckValue,
+  encodeMuteChoice,
+  MUTE_MENU_ACTION_ID,
+  MUTE_MENU_DURATIONS,
+  renderAcknowledged,
+  type AckView,
+  type MuteChoice,
+  type MuteMenuDuration,
+} from './alert-actions.ts';

@@ -1,4 +1,4 @@
-import type { Block, ButtonElement, ConfirmDialog, TextObject } from './types.ts';
+import type { Block, ButtonElement, ConfirmDialog, StaticSelectElement, TextObject } from './types.ts';
 
 /**
  * Slack's Block Kit limits, in characters. We count UTF-16 code units (JavaScript's `length`), which is never
@@ -20,6 +20,11 @@ export const LIMITS = {
   /** An actions block holds at most 25 elements. */
   actionsElements: 25,
   buttonText: 75,
+  /** A select's placeholder, group labels and option texts. */
+  optionText: 75,
+  /** An option's value comes back verbatim when picked; far shorter than a button's. */
+  optionValue: 150,
+  selectOptions: 100,
   actionId: 255,
   /** The button value comes back verbatim in the interaction payload; anything longer is refused at post time. */
   buttonValue: 2000,
@@ -91,7 +96,8 @@ function checkBlock(problems: string[], at: string, block: Block): void {
     case 'actions':
       checkCount(problems, `${at}.elements`, block.elements.length, LIMITS.actionsElements);
       block.elements.forEach((element, j) => {
-        checkButton(problems, `${at}.elements[${j}]`, element);
+        if (element.type === 'button') checkButton(problems, `${at}.elements[${j}]`, element);
+        else checkSelect(problems, `${at}.elements[${j}]`, element);
       });
       return;
     case 'divider':
@@ -105,6 +111,27 @@ function checkButton(problems: string[], at: string, button: ButtonElement): voi
   if (button.value !== undefined) checkLength(problems, `${at}.value`, button.value, LIMITS.buttonValue);
   if (button.url !== undefined) checkLength(problems, `${at}.url`, button.url, LIMITS.buttonUrl);
   if (button.confirm !== undefined) checkConfirm(problems, `${at}.confirm`, button.confirm);
+}
+
+function checkSelect(problems: string[], at: string, select: StaticSelectElement): void {
+  checkLength(problems, `${at}.action_id`, select.action_id, LIMITS.actionId);
+  checkText(problems, `${at}.placeholder`, select.placeholder, LIMITS.optionText, 'plain_text');
+  checkCount(problems, `${at}.option_groups`, select.option_groups.length, LIMITS.selectOptions);
+  let options = 0;
+  select.option_groups.forEach((group, g) => {
+    checkText(problems, `${at}.option_groups[${g}].label`, group.label, LIMITS.optionText, 'plain_text');
+    group.options.forEach((option, o) => {
+      checkText(problems, `${at}.option_groups[${g}].options[${o}].text`, option.text, LIMITS.optionText);
+      checkLength(
+        problems,
+        `${at}.option_groups[${g}].options[${o}].value`,
+        option.value,
+        LIMITS.optionValue,
+      );
+    });
+    options += group.options.length;
+  });
+  checkCount(problems, `${at}.options`, options, LIMITS.selectOptions);
 }
 
 function checkConfirm(problems: string[], at: string, confirm: ConfirmDialog): void {

@@ -12,6 +12,8 @@ export const ACTION_IDS = {
   nextPage: 'halo_events_page',
   homeUnmute: 'halo_home_unmute',
   homeUnsubscribe: 'halo_home_unsubscribe',
+  acknowledge: 'halo_ack',
+  muteMenu: 'halo_mute_menu',
 } as const;
 
 /** An ID that travels as itself: no control characters, and not mistakable for the quoted form below. */

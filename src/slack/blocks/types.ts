@@ -36,6 +36,24 @@ export interface ButtonElement {
   readonly confirm?: ConfirmDialog;
 }
 
+export interface OptionObject {
+  readonly text: PlainText;
+  readonly value: string;
+}
+
+export interface OptionGroup {
+  readonly label: PlainText;
+  readonly options: readonly OptionObject[];
+}
+
+/** A menu; this bot uses option groups only. */
+export interface StaticSelectElement {
+  readonly type: 'static_select';
+  readonly action_id: string;
+  readonly placeholder: PlainText;
+  readonly option_groups: readonly OptionGroup[];
+}
+
 export interface HeaderBlock {
   readonly type: 'header';
   readonly block_id?: string;
@@ -59,7 +77,7 @@ export interface ContextBlock {
 export interface ActionsBlock {
   readonly type: 'actions';
   readonly block_id?: string;
-  readonly elements: readonly ButtonElement[];
+  readonly elements: readonly (ButtonElement | StaticSelectElement)[];
 }
 
 export interface DividerBlock {

@@ -1,0 +1,150 @@
+/**
+ * The alert's cheap, reversible actions: an Acknowledge button and a Mute menu, with one encoder and one decoder
+ * for each value, and the alert as it looks once acknowledged. Pure.
+ */
+import type { HaloEvent } from '../../halo/types.ts';
+import { mentionUser, mrkdwn, plain, slackDate } from './escape.ts';
+import { LIMITS } from './limits.ts';
+import { ACTION_IDS } from './payloads.ts';
+import { mrkdwnText, oneLine, plainText } from './text.ts';
+import type { Block, ButtonElement, ContextBlock, OptionGroup, StaticSelectElement } from './types.ts';
+
+export const ACK_ACTION_ID = ACTION_IDS.acknowledge;
+export const MUTE_MENU_ACTION_ID = ACTION_IDS.muteMenu;
+/** Marks the "Acknowledged by" note, so a later click replaces it instead of stacking another. */
+export const ACKED_BLOCK_ID = 'halo_acked';
+
+/** The menu's durations, as `/halo mute for:` spells them. */
+export const MUTE_MENU_DURATIONS = ['1h', '24h', '7d'] as const;
+export type MuteMenuDuration = (typeof MUTE_MENU_DURATIONS)[number];
+const DURATION_WORDS: Readonly<Record<MuteMenuDuration, string>> = {
+  '1h': '1 h',
+  '24h': '24 h',
+  '7d': '7 d',
+};
+
+/** The Acknowledge button's value: the event ID, when it fits a button whole. */
+export function encodeAckValue(eventId: string): string | undefined {
+  return eventId !== '' && eventId.length <= LIMITS.buttonValue ? eventId : undefined;
+}
+
+export function decodeAckValue(value: unknown): string | null {
+  return typeof value === 'string' && /^[^\p{Cc}]{1,2000}$/u.test(value) ? value : null;
+}
+
+export type MuteChoice =
+  | { readonly kind: 'key'; readonly key: string; readonly duration: MuteMenuDuration }
+  | {
+      readonly kind: 'target';
+      readonly targetId: number;
+      /** The target's host as the alert showed it: only a label, cut to fit. */
+      readonly label: string;
+      readonly duration: MuteMenuDuration;
+    };
+
+/** A mute option's value: `k|1h|KEY` or `t|1h|ID|HOST`; undefined when the key does not fit (150 characters). */
+export function encodeMuteChoice(choice: MuteChoice): string | undefined {
+  if (choice.kind === 'key') {
+    const value = `k|${choice.duration}|${choice.key}`;
+    return value.length <= LIMITS.optionValue ? value : undefined;
+  }
+  const head = `t|${choice.duration}|${choice.targetId}|`;
+  return head + choice.label.slice(0, LIMITS.optionValue - head.length);
+}
+
+export function decodeMuteChoice(value: unknown): MuteChoice | null {
+  if (typeof value !== 'string' || value.length > LIMITS.optionValue || /\p{Cc}/u.test(value)) return null;
+  const [kind, duration, ...rest] = value.split('|');
+  if (!MUTE_MENU_DURATIONS.includes(duration as MuteMenuDuration)) return null;
+  const d = duration as MuteMenuDuration;
+  if (kind === 'k') {
+    const key = rest.join('|');
+    return key === '' ? null : { kind: 'key', key, duration: d };
+  }
+  if (kind === 't' && /^[1-9][0-9]{0,9}$/.test(rest[0] ?? '') && Number(rest[0]) <= 2 ** 31 - 1) {
+    return { kind: 'target', targetId: Number(rest[0]), label: rest.slice(1).join('|'), duration: d };
+  }
+  return null;
+}
+
+export function ackButton(eventId: string): ButtonElement | undefined {
+  const value = encodeAckValue(eventId);
+  if (value === undefined) return undefined;
+  return {
+    type: 'button',
+    text: plainText('Acknowledge'),
+    action_id: ACK_ACTION_ID,
+    value,
+    style: 'primary',
+  };
+}
+
+/** "Mute <type> / <target> in this channel for 1 h, 24 h or 7 d", grouped so the menu reads as a sentence. */
+export function muteMenu(event: HaloEvent): StaticSelectElement | undefined {
+  const groups: OptionGroup[] = [];
+  const key = oneLine(event.key);
+  const keyOptions = MUTE_MENU_DURATIONS.flatMap((duration) => {
+    const value = encodeMuteChoice({ kind: 'key', key: event.key, duration });
+    return value === undefined ? [] : [{ text: plainText(`for ${DURATION_WORDS[duration]}`), value }];
+  });
+  if (key !== '' && keyOptions.length > 0)
+    groups.push({ label: plainText(plain(`Mute ${key} here`, LIMITS.optionText)), options: keyOptions });
+  const target = event.target;
+  if (target?.id !== null && target?.id !== undefined) {
+    const label = oneLine(target.host) || oneLine(target.name) || `target ${target.id}`;
+    groups.push({
+      label: plainText(plain(`Mute ${label} here`, LIMITS.optionText)),
+      options: MUTE_MENU_DURATIONS.map((duration) => ({
+        text: plainText(`for ${DURATION_WORDS[duration]}`),
+        value: encodeMuteChoice({ kind: 'target', targetId: target.id!, label, duration })!,
+      })),
+    });
+  }
+  if (groups.length === 0) return undefined;
+  return {
+    type: 'static_select',
+    action_id: MUTE_MENU_ACTION_ID,
+    placeholder: plainText('Mute…'),
+    option_groups: groups,
+  };
+}
+
+export interface AckView {
+  readonly userId: string;
+  readonly at: Date;
+}
+
+/**
+ * The alert once acknowledged: the same blocks without the Acknowledge button, and one note naming everyone who
+ * acknowledged it, in order, each with their time. `original` comes from the click's payload.
+ */
+export function renderAcknowledged(
+  original: readonly Block[],
+  acks: readonly AckView[],
+  eventId: string,
+): { text: string; blocks: Block[] } {
+  const names = acks.map((ack) => {
+    const when = slackDate(ack.at);
+    return when === undefined ? mentionUser(ack.userId) : `${mentionUser(ack.userId)} ${when}`;
+  });
+  const note: ContextBlock = {
+    type: 'context',
+    block_id: ACKED_BLOCK_ID,
+    elements: [mrkdwnText(`:eyes: Acknowledged by ${names.join(', ')}`)],
+  };
+  const blocks: Block[] = [];
+  for (const block of original) {
+    if (block.block_id === ACKED_BLOCK_ID) continue;
+    if (block.type !== 'actions') {
+      blocks.push(block);
+      continue;
+    }
+    const elements = block.elements.filter((element) => element.action_id !== ACK_ACTION_ID);
+    blocks.push(note);
+    if (elements.length > 0) blocks.push({ ...block, elements });
+  }
+  if (!blocks.includes(note)) blocks.push(note);
+  const who = acks.map((ack) => mentionUser(ack.userId)).join(', ');
+  const text = `Halo event ${mrkdwn(eventId, 60)} acknowledged by ${who}`;
+  return { text, blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
+}

@@ -1,0 +1,67 @@
+import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
+import type { Acknowledger } from '../../commands/acknowledge.ts';
+import type { CommandService } from '../../commands/service.ts';
+import type { Logger } from '../../log.ts';
+import {
+  ACK_ACTION_ID,
+  decodeAckValue,
+  decodeMuteChoice,
+  MUTE_MENU_ACTION_ID,
+  renderAcknowledged,
+  type Block,
+} from '../blocks/index.ts';
+import { renderAnswer, renderNotice } from '../answers.ts';
+import { reply } from './reply.ts';
+
+export interface AlertActionDeps {
+  readonly acknowledger: Acknowledger;
+  readonly commands: CommandService;
+  readonly log: Logger;
+}
+
+const MENU_MS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 } as const;
+
+/** The alert's Acknowledge button and Mute menu. Both answer through response_url, so both modes work alike. */
+export function registerAlertActions(app: App, deps: AlertActionDeps): void {
+  const { log } = deps;
+
+  app.action<BlockAction<ButtonAction>>(ACK_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const eventId = decodeAckValue(action.value);
+    const channel = body.channel?.id;
+    const messageTs = body.message?.ts ?? body.container.message_ts;
+    const original = body.message?.blocks as Block[] | undefined;
+    if (
+      eventId === null ||
+      channel === undefined ||
+      typeof messageTs !== 'string' ||
+      original === undefined
+    ) {
+      await reply(respond, renderNotice('This button does not name an alert that can be acknowledged.'), log);
+      return;
+    }
+    const acks = await deps.acknowledger.acknowledge({ channel, messageTs, eventId, userId: body.user.id });
+    const views = acks.map((a) => ({ userId: a.userId, at: new Date(a.at) }));
+    await reply(respond, renderAcknowledged(original, views, eventId), log, true);
+  });
+
+  app.action<BlockAction<StaticSelectAction>>(MUTE_MENU_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    const choice = decodeMuteChoice(action.selected_option.value);
+    const channel = body.channel?.id;
+    if (choice === null || channel === undefined) {
+      await reply(respond, renderNotice('This menu is out of date; use /halo mute instead.'), log);
+      return;
+    }
+    // Permission, the audit row and the answer are the command's: the menu is a shortcut for it.
+    const answer = await deps.commands.mutes.mute({
+      channel,
+      userId: body.user.id,
+      key: choice.kind === 'key' ? choice.key : null,
+      targetId: choice.kind === 'target' ? choice.targetId : null,
+      targetLabel: choice.kind === 'target' ? choice.label : '',
+      durationMs: MENU_MS[choice.duration],
+    });
+    await reply(respond, renderAnswer(answer), log);
+  });
+}
