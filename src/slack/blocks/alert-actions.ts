@@ -3,7 +3,7 @@
  * for each value, and the alert as it looks once acknowledged. Pure.
  */
 import type { HaloEvent } from '../../halo/types.ts';
-import { mentionUser, mrkdwn, plain, slackDate } from './escape.ts';
+import { cleanText, mentionUser, mrkdwn, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { ACTION_IDS } from './payloads.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
@@ -82,7 +82,8 @@ export function ackButton(eventId: string): ButtonElement | undefined {
 /** "Mute <type> / <target> in this channel for 1 h, 24 h or 7 d", grouped so the menu reads as a sentence. */
 export function muteMenu(event: HaloEvent): StaticSelectElement | undefined {
   const groups: OptionGroup[] = [];
-  const key = oneLine(event.key);
+  // The labels are shown: cleaned like every text from Halo. The key's value carries it exactly, to match events.
+  const key = oneLine(cleanText(event.key));
   const keyOptions = MUTE_MENU_DURATIONS.flatMap((duration) => {
     const value = encodeMuteChoice({ kind: 'key', key: event.key, duration });
     return value === undefined ? [] : [{ text: plainText(`for ${DURATION_WORDS[duration]}`), value }];
@@ -91,7 +92,7 @@ export function muteMenu(event: HaloEvent): StaticSelectElement | undefined {
     groups.push({ label: plainText(plain(`Mute ${key} here`, LIMITS.optionText)), options: keyOptions });
   const target = event.target;
   if (target?.id !== null && target?.id !== undefined) {
-    const label = oneLine(target.host) || oneLine(target.name) || `target ${target.id}`;
+    const label = oneLine(cleanText(target.host)) || oneLine(cleanText(target.name)) || `target ${target.id}`;
     groups.push({
       label: plainText(plain(`Mute ${label} here`, LIMITS.optionText)),
       options: MUTE_MENU_DURATIONS.map((duration) => ({
