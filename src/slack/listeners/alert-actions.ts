@@ -29,7 +29,7 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     await ack();
     const eventId = decodeAckValue(action.value);
     const channel = body.channel?.id;
-    const messageTs = body.message?.ts ?? body.container.message_ts;
+    const messageTs: unknown = body.message?.ts ?? (body.container as { message_ts?: unknown }).message_ts;
     const original = body.message?.blocks as Block[] | undefined;
     if (
       eventId === null ||
