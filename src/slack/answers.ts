@@ -43,7 +43,7 @@ export function renderAnswer(answer: Answer): SlackMessage {
     case 'events':
       return renderEventList(answer.list);
     case 'event':
-      return renderAlert(answer.event);
+      return renderAlert(answer.event, { inChannel: false });
     case 'types':
       return renderTypes(answer.types, answer.query);
     case 'subscriptions':

@@ -58,12 +58,17 @@ describe('alert pipeline', () => {
     const actions = post.blocks.find((b) => (b as { type: string }).type === 'actions') as {
       elements: { action_id: string; value: string; style: string; confirm: unknown }[];
     };
-    expect(actions.elements[0]).toMatchObject({
+    expect(actions.elements.map((e) => e.action_id)).toEqual([
+      'halo_ack',
+      'halo_delete_event',
+      'halo_mute_menu',
+    ]);
+    expect(actions.elements[1]).toMatchObject({
       action_id: 'halo_delete_event',
       value: event.event_id,
       style: 'danger',
     });
-    expect(actions.elements[0]?.confirm).toBeDefined();
+    expect(actions.elements[1]?.confirm).toBeDefined();
     expect(post.text).toContain('Scan Started');
   });
 

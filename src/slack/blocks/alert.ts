@@ -23,7 +23,12 @@ const TARGET = { name: 600, host: 1000 } as const;
 const ID_IN_PROSE = 60;
 
 /** The alert for one new event: what happened, to which target, a link to Halo and a Delete button. */
-export function renderAlert(event: HaloEvent): SlackMessage {
+/**
+ * `inChannel: false` for an event shown privately (`/halo event`): Acknowledge and Mute act on a message in a
+ * channel, so only Delete is offered there.
+ */
+export function renderAlert(event: HaloEvent, options: { inChannel?: boolean } = {}): SlackMessage {
+  const inChannel = options.inChannel ?? true;
   const subject = oneLine(cleanText(event.subject));
   const blocks: Block[] = [
     { type: 'header', text: plainText(plain(subject, LIMITS.headerText) || DEFAULT_SUBJECT) },
@@ -45,8 +50,8 @@ export function renderAlert(event: HaloEvent): SlackMessage {
   const button = deleteButton(event, subject);
   // Without an ID that travels whole, no action can name the event: none is offered.
   if (button !== undefined) {
-    const ack = ackButton(event.eventId);
-    const menu = muteMenu(event);
+    const ack = inChannel ? ackButton(event.eventId) : undefined;
+    const menu = inChannel ? muteMenu(event) : undefined;
     const elements = [...(ack === undefined ? [] : [ack]), button, ...(menu === undefined ? [] : [menu])];
     blocks.push({ type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements });
   }
