@@ -14,6 +14,8 @@ describe('button payloads: one encoder and one decoder each', () => {
       nextPage: 'halo_events_page',
       homeUnmute: 'halo_home_unmute',
       homeUnsubscribe: 'halo_home_unsubscribe',
+      acknowledge: 'halo_ack',
+      muteMenu: 'halo_mute_menu',
     });
     expect(new Set(Object.values(ACTION_IDS)).size).toBe(Object.values(ACTION_IDS).length);
   });
