@@ -36,6 +36,7 @@ import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createHttpServer, HTTP_LIMITS, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
+import { createMetrics } from './metrics.ts';
 
 export interface RunningBot {
   readonly port: number;
@@ -80,10 +81,20 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   try {
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
+    // Its sources are read at scrape time, by which point everything they name exists.
+    const metrics = createMetrics({
+      pending: async () => (await store.stats()).pending,
+      isLeader: () => leading,
+      lastSuccessAt: async () => {
+        if (!leading) await poller.refreshLastSuccess();
+        return poller.getStatus().lastSuccessAt;
+      },
+    });
     // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it).
     const haloRequests = new PQueue({ concurrency: config.halo.scanConcurrency });
     const halo = boundedHaloClient(
       createHaloClient({
+        onRequest: (outcome) => metrics.haloRequest(outcome),
         apiUrl: config.halo.apiUrl,
         apiKey: config.halo.apiKey,
         timeoutMs: config.halo.timeoutMs,
@@ -107,6 +118,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         clock,
         log,
         render: renderOutboxItem,
+        metrics,
         stillLeads,
         gapMs: delays.slackGapMs,
         backoffMs: delays.slackBackoffMs,
@@ -119,6 +131,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       if (leading) delivery.kick();
     };
     const poller = new Poller({
+      metrics,
       halo,
       store,
       clock,
@@ -248,7 +261,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       log.error('slack: a listener failed', { error: error.message });
       return Promise.resolve();
     });
-    registerCommands(app, commands, log);
+    registerCommands(app, commands, log, (seconds) => metrics.commandAcked(seconds));
     registerHome(app, {
       commands,
       canManage,
@@ -273,6 +286,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
 
     const server = createHttpServer({
+      metrics,
       slack: way.httpHandler,
       log,
       limits: options.httpLimits ?? HTTP_LIMITS,

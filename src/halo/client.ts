@@ -59,6 +59,8 @@ export interface HaloClientOptions {
   readonly attempts?: number;
   /** First backoff; doubles each attempt. */
   readonly backoffMs?: number;
+  /** Told the outcome of every request, retries included (metrics). */
+  readonly onRequest?: (outcome: 'ok' | 'auth_error' | 'http_error' | 'error') => void;
 }
 
 export function createHaloClient(options: HaloClientOptions): HaloClient {
@@ -129,7 +131,17 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const json = await once(endpoint, params, signal);
+        const json = await once(endpoint, params, signal).catch((error: unknown) => {
+          options.onRequest?.(
+            error instanceof HaloAuthError
+              ? 'auth_error'
+              : error instanceof HaloHttpError
+                ? 'http_error'
+                : 'error',
+          );
+          throw error;
+        });
+        options.onRequest?.('ok');
         // Parsing a page and validating it are each a few ms of CPU: a turn of the event loop between them lets
         // a slash command that arrived meanwhile be acknowledged first.
         await new Promise((resolve) => setImmediate(resolve));

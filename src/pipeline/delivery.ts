@@ -4,6 +4,7 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
 import type { ChatPort } from './chat.ts';
+import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
 import { backlogDigest } from './outbox.ts';
 
 /** `M` is the chat service's rendered message: the renderer and the port come from the same adapter. */
@@ -15,6 +16,7 @@ export interface DeliveryOptions<M> {
   readonly render: (item: OutboxItem) => M;
   /** Asked before each post: a replica that cannot prove it leads posts nothing. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
+  readonly metrics?: PipelineMetrics;
   /** Pause between two posts to one channel, counted from the previous answer: Slack allows ~1/s/channel. */
   readonly gapMs?: number;
   /** First wait after a post failed for now; doubles per attempt, up to the cap, for as long as it takes. */
@@ -57,7 +59,10 @@ export class Delivery<M> {
   /** Reasons already warned about for which an uncertain post could not be looked for. */
   private readonly uncheckable = new Set<string>();
 
+  private readonly metrics: PipelineMetrics;
+
   constructor(private readonly options: DeliveryOptions<M>) {
+    this.metrics = options.metrics ?? NO_METRICS;
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
@@ -123,6 +128,7 @@ export class Delivery<M> {
         message = render(item);
       } catch (error) {
         await store.markFailed(item.id, 'could not render the stored alert', clock.now());
+        this.metrics.failed('render', 1);
         log.error('delivery: a stored alert could not be rendered; recorded as failed', { channel, error });
         continue;
       }
@@ -168,6 +174,7 @@ export class Delivery<M> {
       state.notBefore = now + this.gapMs;
       if (result.ok) {
         await store.markDelivered(item.id, now);
+        this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
         log.info('alert posted', { channel, kind: item.kind, key: item.dedupKey, ts: result.ts });
         // A row that had failed is through: Slack is back, and what piled up behind it may be too much to post.
         if (item.attempts > 0) await this.collapseBacklog(channel);
@@ -177,6 +184,7 @@ export class Delivery<M> {
         case 'rate_limited':
           // Costs no attempt: Slack told us exactly when to come back.
           state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
+          this.metrics.rateLimited();
           log.warn('delivery: rate limited; pausing this channel only', {
             channel,
             retryAfterMs: result.retryAfterMs,
@@ -184,11 +192,13 @@ export class Delivery<M> {
           continue;
         case 'channel': {
           const failed = await store.failChannel(channel, result.error, now);
+          this.metrics.failed('channel', failed);
           log.error(chat.hint(result, channel), { channel, error: result.error, alertsFailed: failed });
           return;
         }
         case 'message':
           await store.markFailed(item.id, result.error, now);
+          this.metrics.failed('message', 1);
           log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
           continue;
         case 'auth':

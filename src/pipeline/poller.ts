@@ -8,6 +8,7 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { Newest } from './newest.ts';
+import type { PipelineMetrics } from './telemetry.ts';
 import { withoutMuted } from './mutes.ts';
 import { outboxItemsFor } from './outbox.ts';
 import {
@@ -45,6 +46,7 @@ export interface PollerOptions {
   readonly onRouted: () => void;
   /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
+  readonly metrics?: PipelineMetrics;
 }
 
 export interface PollStatus {
@@ -132,9 +134,11 @@ export class Poller {
       }
       try {
         const report = await this.exclusive(() => this.pollOnce(signal));
+        this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
         if (report.events >= LARGE_SCAN) this.collectGarbage();
       } catch (error) {
         if (this.isStopping()) return;
+        this.options.metrics?.pollFinished('error', (clock.now() - started) / 1000, 0);
         this.recordFailure(error);
       }
       const failures = this.status.consecutiveFailures;

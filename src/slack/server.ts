@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly log: Logger;
   readonly limits: HttpLimits;
   readonly health: () => Promise<Record<string, unknown>>;
+  /** Prometheus text for `GET /metrics`. */
+  readonly metrics?: { readonly contentType: string; render(): Promise<string> };
 }
 
 /**
@@ -62,6 +64,18 @@ export function createHttpServer(options: ServerOptions): Server {
           (error: unknown) => {
             log.error('healthz failed', { error });
             send(res, 500, { status: 'error' });
+          },
+        );
+        return;
+      }
+      const metrics = options.metrics;
+      if (path === '/metrics' && req.method === 'GET' && metrics !== undefined) {
+        req.resume();
+        metrics.render().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+          (error: unknown) => {
+            log.error('metrics failed', { error });
+            res.writeHead(500).end();
           },
         );
         return;

@@ -72,6 +72,7 @@ interface OutboxRow {
   dedup_key: string;
   attempts: number;
   sent_at: number | null;
+  created_at: number;
   next_attempt_at: number;
 }
 
@@ -215,7 +216,7 @@ export class PostgresStore implements Store {
     // The channel's oldest pending row, due or not: a later row never overtakes one waiting for its retry, and a
     // new leader goes on exactly where the old one stopped.
     const rows = await this.query<OutboxRow>(
-      `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, next_attempt_at FROM halo_outbox
+      `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, created_at, next_attempt_at FROM halo_outbox
        WHERE state = 'pending' AND channel = $1 ORDER BY id LIMIT 1`,
       [channel],
     );
@@ -226,7 +227,7 @@ export class PostgresStore implements Store {
 
   async unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
     const rows = await this.query<OutboxRow>(
-      `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, next_attempt_at FROM halo_outbox
+      `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, created_at, next_attempt_at FROM halo_outbox
        WHERE state = 'pending' AND channel = $1 AND kind = 'alert' AND attempts = 0 AND sent_at IS NULL
        ORDER BY id`,
       [channel],
@@ -449,6 +450,7 @@ function toItem(row: OutboxRow): OutboxItem {
     dedupKey: row.dedup_key,
     attempts: row.attempts,
     sentAt: row.sent_at,
+    createdAt: row.created_at,
   };
 }
 

@@ -66,6 +66,7 @@ interface OutboxRow {
   dedup_key: string;
   attempts: number;
   sent_at: number | null;
+  created_at: number;
 }
 
 interface SubscriptionRow {
@@ -264,7 +265,7 @@ class SqliteStore implements Store {
     // including after a restart, when no in-memory hold remembers the wait.
     const row = this.db
       .prepare(
-        `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, next_attempt_at FROM outbox
+        `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, created_at, next_attempt_at FROM outbox
          WHERE state = 'pending' AND channel = ? ORDER BY id LIMIT 1`,
       )
       .get(channel) as (OutboxRow & { next_attempt_at: number }) | undefined;
@@ -277,13 +278,14 @@ class SqliteStore implements Store {
       dedupKey: row.dedup_key,
       attempts: row.attempts,
       sentAt: row.sent_at,
+      createdAt: row.created_at,
     });
   }
 
   unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
     const rows = this.db
       .prepare(
-        `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at FROM outbox
+        `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, created_at FROM outbox
          WHERE state = 'pending' AND channel = ? AND kind = 'alert' AND attempts = 0 AND sent_at IS NULL
          ORDER BY id`,
       )
@@ -297,6 +299,7 @@ class SqliteStore implements Store {
         dedupKey: row.dedup_key,
         attempts: row.attempts,
         sentAt: row.sent_at,
+        createdAt: row.created_at,
       })),
     );
   }

@@ -39,6 +39,8 @@ export interface OutboxItem extends NewOutboxItem {
    * a crash mid-post); null before the first attempt. The next attempt first checks the channel.
    */
   readonly sentAt: number | null;
+  /** When the row entered the outbox: the start of its event-to-post latency. */
+  readonly createdAt: number;
 }
 
 export interface StoreStats {

@@ -131,6 +131,7 @@ export function storeContract(harness: StoreHarness): void {
         dedupKey: 'C2:event:a',
         attempts: 0,
         sentAt: null,
+        createdAt: 1000,
       });
       await store.markDelivered(1, 1100);
       expect(await store.nextDue('C2', 1100)).toMatchObject({ id: 3, dedupKey: 'C2:event:c' });

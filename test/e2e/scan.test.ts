@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeEvents } from '../fakes/halo.ts';
-import { botEnv, inProcessBot, startFakes, waitFor, type Fakes, type InProcessBot } from '../harness.ts';
+import {
+  botEnv,
+  FAST_DELAYS,
+  inProcessBot,
+  startFakes,
+  waitFor,
+  type Fakes,
+  type InProcessBot,
+} from '../harness.ts';
 
 let fakes: Fakes | undefined;
 let bot: InProcessBot | undefined;
@@ -24,7 +32,9 @@ async function nextPoll(b: InProcessBot): Promise<string> {
 describe('shared scans', () => {
   it('reads 2,500 events in exactly 3 list requests of 1000 per poll', async () => {
     fakes = await startFakes({ halo: { events: makeEvents(2500) } });
-    bot = await inProcessBot(botEnv(fakes));
+    // A poll of 2,500 events can take longer than the test's 250 ms interval on a loaded machine, and the next
+    // one would then start before the count below is taken: a 1 s interval keeps the polls apart.
+    bot = await inProcessBot(botEnv(fakes, { TEST_DELAYS: `${FAST_DELAYS},pollInterval=1000` }));
     await nextPoll(bot);
     const before = fakes.halo.listRequests().length;
     const line = await nextPoll(bot);

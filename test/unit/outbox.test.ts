@@ -74,6 +74,7 @@ describe('backlogDigest', () => {
     dedupKey: `${channel}:${id}`,
     attempts: 0,
     sentAt: null,
+    createdAt: 0,
   });
 
   it('turns more than the threshold of a channel’s alerts into one digest of their events', () => {

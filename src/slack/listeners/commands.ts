@@ -9,9 +9,16 @@ import { reply } from './reply.ts';
  * `/halo`: acknowledged at once with an empty body (Slack's 3 s limit holds whatever Halo is doing); the answer
  * follows through `response_url`, privately.
  */
-export function registerCommands(app: App, service: CommandService, log: Logger): void {
+export function registerCommands(
+  app: App,
+  service: CommandService,
+  log: Logger,
+  onAcked: (seconds: number) => void = () => undefined,
+): void {
   app.command('/halo', async ({ ack, command, respond }) => {
+    const started = performance.now();
     await ack();
+    onAcked((performance.now() - started) / 1000);
     const parsed = parseCommand(command.text);
     const message = parsed.ok
       ? await service.run(parsed.command, { userId: command.user_id, channelId: command.channel_id })

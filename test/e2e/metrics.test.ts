@@ -1,0 +1,71 @@
+import { afterEach, expect, it } from 'vitest';
+import { botEnv, inProcessBot, startFakes, waitFor, type Fakes, type InProcessBot } from '../harness.ts';
+import { slackUser } from './user.ts';
+
+let fakes: Fakes | undefined;
+let bot: InProcessBot | undefined;
+
+afterEach(async () => {
+  await bot?.stop();
+  await fakes?.close();
+  [bot, fakes] = [undefined, undefined];
+});
+
+/** Prometheus text to `name{labels}` → value, checking that each sample line parses. */
+function parse(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-z_][a-z0-9_]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    expect(match, line).not.toBeNull();
+    samples.set(match![1]!, Number(match![2]));
+  }
+  return samples;
+}
+
+const polls = (running: InProcessBot): number =>
+  running.logs.filter((l) => / poll: (done|baseline recorded) /.test(l)).length;
+
+it('serves Prometheus metrics on the /healthz port whose counters match what the bot did', async () => {
+  // A channel limit of 1 post a second: posting two alerts 100 ms apart meets one 429.
+  fakes = await startFakes({ rateLimitPerChannelMs: 1000 });
+  const f = fakes;
+  f.halo.addEvent();
+  bot = await inProcessBot(botEnv(f, { HALO_ADMIN_USERS: 'UADMIN' }));
+  const running = bot;
+  await waitFor('a baseline', () => polls(running) >= 1);
+  f.halo.addEvent();
+  f.halo.addEvent();
+  await f.slack.waitFor(() => f.slack.postsTo('CALERTS')[1], 15_000);
+  await slackUser(f, running, 'UADMIN').slash('help');
+
+  const response = await fetch(`${running.url}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  const samples = parse(await response.text());
+  const logged = polls(running);
+  const rateLimited = f.slack.calls.filter(
+    (c) => c.method === 'chat.postMessage' && c.error === 'ratelimited',
+  ).length;
+
+  expect(samples.get('halo_slack_alerts_posted_total{kind="alert"}')).toBe(2);
+  expect(samples.get('halo_slack_event_to_post_seconds_count')).toBe(2);
+  expect(samples.get('halo_slack_command_ack_seconds_count')).toBe(1);
+  expect(samples.get('halo_slack_outbox_pending')).toBe(0);
+  expect(samples.get('halo_slack_is_leader')).toBe(1);
+  expect(samples.get('halo_slack_slack_rate_limited_total')).toBe(rateLimited);
+  expect(rateLimited).toBeGreaterThan(0);
+  // A poll may finish between the scrape and the count of log lines.
+  const ok = samples.get('halo_slack_polls_total{result="ok"}')!;
+  expect(ok).toBeGreaterThanOrEqual(logged - 1);
+  expect(ok).toBeLessThanOrEqual(logged);
+  expect(samples.get('halo_slack_poll_duration_seconds_count')).toBe(ok);
+  expect(samples.get('halo_slack_halo_requests_total{outcome="ok"}')).toBeGreaterThanOrEqual(ok);
+  expect(samples.get('halo_slack_events_seen_total')).toBeGreaterThanOrEqual(3);
+  const lastPoll = samples.get('halo_slack_last_successful_poll_timestamp_seconds')!;
+  expect(Math.abs(lastPoll - Date.now() / 1000)).toBeLessThan(10);
+  expect(samples.has('halo_slack_process_cpu_seconds_total')).toBe(true);
+  expect(samples.has('halo_slack_alerts_failed_total{reason="message"}')).toBe(false);
+  // No label takes an unbounded value: event IDs, channels and users never appear.
+  expect([...samples.keys()].join('\n')).not.toMatch(/ev-|CALERTS|UADMIN/);
+});
