@@ -12,6 +12,7 @@ import { DELETE_ACTION_ID } from '../src/slack/blocks/alert.ts';
 import { BenchBot, benchEnv, startFlags, type PollLine } from './bot.ts';
 import { SlashClient, type SlashTiming } from './slash.ts';
 import { describeSocketAcks, measureSocketAcks } from './socket.ts';
+import { describeFailover, measureFailover } from './failover.ts';
 import { millionRows, networkFloorMs } from './million.ts';
 
 const LATENCY_MS = 20;
@@ -641,6 +642,14 @@ async function main(): Promise<void> {
   }
   for (const [kind, count] of warnings)
     out.push(`  - the bot printed ${count} × ${kind} on stderr while polling`);
+  // Two replicas on PostgreSQL (issue 11): kill -9 and SIGTERM of the leader, at a 1 s poll interval.
+  try {
+    say('failover: two replicas on PostgreSQL, 3 × kill -9 and 3 × SIGTERM');
+    out.push('');
+    out.push(describeFailover(await measureFailover(3)));
+  } catch (error) {
+    errors.push(`failover: ${error instanceof Error ? error.message : String(error)}`);
+  }
   out.push('');
   out.push(`run time: ${fmtS(Date.now() - began)}`);
   if (errors.length > 0) {
