@@ -8,6 +8,7 @@ import { App } from '@slack/bolt';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from './clock.ts';
 import { Acknowledger } from './commands/acknowledge.ts';
+import { warnUnknownAlertKeys } from './commands/checks.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { homeChannels } from './slack/home.ts';
 import { CommandService } from './commands/service.ts';
@@ -15,6 +16,8 @@ import { databasePassword, type Config } from './config.ts';
 import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
+import { severityTable } from './domain/severity.ts';
+import type { Display } from './domain/display.ts';
 import { Delivery } from './pipeline/delivery.ts';
 import { healthBody, type HealthInput } from './pipeline/health.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
@@ -31,7 +34,8 @@ import { registerAlertActions } from './slack/listeners/alert-actions.ts';
 import { registerCommands } from './slack/listeners/commands.ts';
 import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
-import { renderOutboxItem } from './slack/render-outbox.ts';
+import { renderEventAlert, renderOutboxItem } from './slack/render-outbox.ts';
+import type { HaloEvent } from './halo/types.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createHttpServer, HTTP_LIMITS, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
@@ -106,7 +110,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const defaultRoute: Route | null =
       config.alerts.channel === null
         ? null
-        : { channel: config.alerts.channel, keys: config.alerts.keys, targetIds: config.alerts.targetIds };
+        : {
+            channel: config.alerts.channel,
+            keys: config.alerts.keys,
+            targetIds: config.alerts.targetIds,
+            minSeverity: config.alerts.minSeverity,
+          };
+    const severityOf = severityTable(config.alerts.severity);
+    const display: Display = { severityOf, timeZone: config.halo.timeZone };
 
     // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
     let leading = false;
@@ -117,7 +128,16 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         chat: createSlackChat(createWebClient(config, log, 0)),
         clock,
         log,
-        render: renderOutboxItem,
+        render: (item) => renderOutboxItem(item, display),
+        ...(config.alerts.threads
+          ? {
+              threads: {
+                severityOf,
+                renderParent: (payload: string, summary: string) =>
+                  renderEventAlert(JSON.parse(payload) as HaloEvent, display, summary),
+              },
+            }
+          : {}),
         metrics,
         stillLeads,
         gapMs: delays.slackGapMs,
@@ -145,8 +165,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       backfill: config.alerts.backfill,
       digestThreshold: config.alerts.digestThreshold,
       defaultRoute,
-      // No event is critical until severities exist (issue 9); then only a mute naming the key holds one back.
-      isCritical: () => false,
+      // Only a mute naming a critical event's key holds it back.
+      isCritical: (event) => severityOf(event.key) === 'critical',
+      severityOf,
+      threads: config.alerts.threads,
       onRouted: kick,
       stillLeads,
     });
@@ -261,7 +283,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       log.error('slack: a listener failed', { error: error.message });
       return Promise.resolve();
     });
-    registerCommands(app, commands, log, (seconds) => metrics.commandAcked(seconds));
+    registerCommands(app, commands, log, (seconds) => metrics.commandAcked(seconds), display);
     registerHome(app, {
       commands,
       canManage,
@@ -283,7 +305,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
     });
     registerAlertActions(app, { acknowledger: new Acknowledger(store, clock, log), commands, log });
-    registerActions(app, { deleter: new EventDeleter(halo, store, clock, log), commands, canManage, log });
+    registerActions(app, {
+      deleter: new EventDeleter(halo, store, clock, log),
+      commands,
+      canManage,
+      log,
+      display,
+    });
 
     const server = createHttpServer({
       metrics,
@@ -305,6 +333,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       server.closeAllConnections();
     });
     await leader.start();
+    void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => leader.stop());
     log.info('halo-slack started', {
       port,

@@ -243,5 +243,18 @@ export function visibleText(body: Record<string, unknown>): string {
     }
   };
   walk(body.blocks);
+  // A message with a colour bar carries its blocks in one attachment.
+  walk(body.attachments);
   return texts.join('\n');
+}
+
+/**
+ * A message body as a reader sees it: a message with a colour bar carries its blocks in one attachment; this
+ * puts them where a plain message has them, so that tests read both alike.
+ */
+export function shownBody(body: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(body.blocks) && body.blocks.length > 0) return body;
+  const first: unknown = Array.isArray(body.attachments) ? body.attachments[0] : undefined;
+  const blocks = (first as { blocks?: unknown } | undefined)?.blocks;
+  return Array.isArray(blocks) ? { ...body, blocks } : body;
 }

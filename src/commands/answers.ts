@@ -2,6 +2,7 @@
  * What a `/halo` command answers, as data. The service decides the answer; `slack/answers.ts` renders it, so
  * nothing here knows Block Kit.
  */
+import type { UnknownKey } from '../domain/suggest.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from '../halo/types.ts';
 import type { Route } from '../pipeline/routes.ts';
 import type { Mute, Subscription } from '../store/store.ts';
@@ -56,6 +57,8 @@ export type Answer =
       readonly created: boolean;
       /** The bot recorded the subscription's starting point now (Halo answered). */
       readonly started: boolean;
+      /** Keys Halo's catalogue does not list (a warning: the subscription uses them as given). */
+      readonly unknownKeys: readonly UnknownKey[];
     }
   | { readonly kind: 'status'; readonly status: StatusView }
   | {

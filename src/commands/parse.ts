@@ -1,4 +1,5 @@
 import { EVENTS_PAGE } from '../domain/paging.ts';
+import { isSeverity, SEVERITIES, type Severity } from '../domain/severity.ts';
 import type { EventListFilter } from '../halo/types.ts';
 import { parseDuration } from './duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
@@ -7,7 +8,7 @@ export type HaloCommand =
   | { kind: 'events'; filter: EventListFilter; limit: number }
   | { kind: 'event'; eventId: string }
   | { kind: 'types'; query: string }
-  | { kind: 'subscribe'; keys: string[]; targetIds: number[] }
+  | { kind: 'subscribe'; keys: string[]; targetIds: number[]; minSeverity: Severity | null }
   | { kind: 'unsubscribe'; target: { id: number } | 'all' }
   | { kind: 'subscriptions' }
   | { kind: 'mute'; key: string | null; targetId: number | null; durationMs: number }
@@ -162,7 +163,7 @@ function splitFilter(
 }
 
 const EVENTS_FILTERS = ['key', 'target', 'subject', 'detail', 'limit'] as const;
-const SUBSCRIBE_FILTERS = ['key', 'target'] as const;
+const SUBSCRIBE_FILTERS = ['key', 'target', 'severity'] as const;
 const MUTE_FILTERS = ['key', 'target', 'for'] as const;
 
 function parseEvents(rest: string): ParseResult {
@@ -202,11 +203,24 @@ function parseSubscribe(rest: string): ParseResult {
   if (!tokenized.ok) return fail('subscribe', tokenized.error);
   const keys = new Set<string>();
   const targetIds = new Set<number>();
+  let minSeverity: Severity | null = null;
   for (const token of tokenized.tokens) {
     const split = splitFilter(token, 'subscribe', SUBSCRIBE_FILTERS);
     if (!split.ok) return fail('subscribe', split.error);
     const { name, value } = split.value;
-    if (name === 'target') {
+    if (name === 'severity') {
+      const level = asciiLower(value);
+      if (!isSeverity(level)) {
+        return fail(
+          'subscribe',
+          `The severity must be one of ${SEVERITIES.join(', ')} (that level and more severe), got ${show(value)}.`,
+        );
+      }
+      if (minSeverity !== null && minSeverity !== level) {
+        return fail('subscribe', 'The severity filter is given twice; a subscription takes one minimum.');
+      }
+      minSeverity = level;
+    } else if (name === 'target') {
       const id = checkId('target', value);
       if (!id.ok) return fail('subscribe', id.error);
       targetIds.add(id.value);
@@ -225,7 +239,7 @@ function parseSubscribe(rest: string): ParseResult {
       `At most ${MAX_SUBSCRIBE_FILTERS} targets per subscription, got ${targetIds.size}.`,
     );
   }
-  return ok({ kind: 'subscribe', keys: [...keys], targetIds: [...targetIds] });
+  return ok({ kind: 'subscribe', keys: [...keys], targetIds: [...targetIds], minSeverity });
 }
 
 function parseMute(rest: string): ParseResult {
@@ -383,10 +397,15 @@ export function formatEventsCommand(filter: EventListFilter): string {
 }
 
 /** What a user would type to create this subscription; round-trips through `parseCommand` like the above. */
-export function formatSubscribeCommand(keys: readonly string[], targetIds: readonly number[]): string {
+export function formatSubscribeCommand(
+  keys: readonly string[],
+  targetIds: readonly number[],
+  minSeverity: Severity | null = null,
+): string {
   return [
     '/halo subscribe',
     ...keys.map((key) => `key:${quoteValue(key)}`),
     ...targetIds.map((id) => `target:${id}`),
+    ...(minSeverity === null ? [] : [`severity:${minSeverity}`]),
   ].join(' ');
 }

@@ -10,6 +10,7 @@ import { scanEvents } from '../halo/scan.ts';
 import type { EventListFilter, HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
+import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
 import type { Store } from '../store/store.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { Mutes } from './mutes.ts';
@@ -114,16 +115,19 @@ export class CommandService {
           channel: context.channelId,
           keys: command.keys,
           targetIds: command.targetIds,
+          minSeverity: command.minSeverity,
           createdBy: context.userId,
           createdAt: clock.now(),
         });
-        if (!created) return { kind: 'subscribed', subscription, created, started: true };
+        const unknown = await this.unknownKeys(command.keys);
+        if (!created)
+          return { kind: 'subscribed', subscription, created, started: true, unknownKeys: unknown };
         await store.audit({
           at: clock.now(),
           userId: context.userId,
           action: 'subscribe',
           channel: context.channelId,
-          detail: `#${subscription.id} ${formatSubscribeCommand(subscription.keys, subscription.targetIds)}`,
+          detail: `#${subscription.id} ${formatSubscribeCommand(subscription.keys, subscription.targetIds, subscription.minSeverity)}`,
         });
         this.options.log.info('subscription added', {
           id: subscription.id,
@@ -134,8 +138,9 @@ export class CommandService {
           channel: subscription.channel,
           keys: subscription.keys,
           targetIds: subscription.targetIds,
+          minSeverity: subscription.minSeverity,
         });
-        return { kind: 'subscribed', subscription, created, started };
+        return { kind: 'subscribed', subscription, created, started, unknownKeys: unknown };
       }
       case 'unsubscribe': {
         if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);
@@ -223,6 +228,24 @@ export class CommandService {
     });
     log.info('subscription removed', { id, by: userId });
     return true;
+  }
+
+  /**
+   * The keys Halo's catalogue (`types.json`) does not list, with the closest it does: a warning, since Halo may
+   * add types. Nothing when the catalogue cannot be read: a subscription must not wait on that.
+   */
+  private async unknownKeys(keys: readonly string[]): Promise<UnknownKey[]> {
+    if (keys.length === 0) return [];
+    try {
+      const types = await this.options.halo.listTypes();
+      return unknownKeys(
+        keys,
+        types.map((type) => type.key),
+      );
+    } catch (error) {
+      this.options.log.debug('subscribe: event types could not be read to check the keys', { error });
+      return [];
+    }
   }
 
   /**

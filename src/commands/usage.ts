@@ -17,7 +17,7 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   events: '/halo events [key:K] [target:ID] [subject:TEXT] [detail:TEXT] [limit:N]',
   event: '/halo event ID',
   types: '/halo types [TEXT]',
-  subscribe: '/halo subscribe [key:K]… [target:ID]…',
+  subscribe: '/halo subscribe [key:K]… [target:ID]… [severity:LEVEL]',
   unsubscribe: '/halo unsubscribe ID|all',
   subscriptions: '/halo subscriptions',
   mute: '/halo mute key:K [target:ID] for:DURATION',
@@ -50,7 +50,7 @@ const HELP: readonly HelpEntry[] = [
   {
     subcommand: 'subscribe',
     description:
-      'Post new events matching the filters in this channel. Several keys or targets match any of them; no filter matches everything.',
+      'Post new events matching the filters in this channel. Several keys or targets match any of them; no filter matches everything. severity:high means high and critical (levels: critical, high, medium, low, info).',
     example: '/halo subscribe key:target-scan-start target:42',
   },
   {

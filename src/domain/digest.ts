@@ -3,6 +3,7 @@
  * not Block Kit: the pipeline stores the summary in the outbox and `slack/blocks/digest.ts` renders it.
  */
 import type { HaloEvent } from '../halo/types.ts';
+import { defaultSeverityOf, highest, severityRank, type Severity, type SeverityOf } from './severity.ts';
 
 export interface DigestKeyCount {
   readonly key: string;
@@ -23,21 +24,30 @@ export interface DigestSummary {
   readonly total: number;
   readonly byKey: readonly DigestKeyCount[];
   readonly byTarget: readonly DigestTargetCount[];
+  /** The examples, most severe first, then newest. */
   readonly sample: readonly HaloEvent[];
+  /** The most severe level among all the events (absent in digests stored before severities existed). */
+  readonly highest?: Severity;
+  /** A digest of replies in the scan thread of this target, rather than a post in the channel. */
+  readonly thread?: number;
 }
 
 export interface SummarizeOptions {
   /** How many events to keep as examples; default 5. */
   readonly sampleSize?: number;
+  /** Ranks the examples and names the digest's highest level; default: the built-in table. */
+  readonly severityOf?: SeverityOf;
 }
 
 const DEFAULT_SAMPLE_SIZE = 5;
 
 export function summarizeDigest(events: readonly HaloEvent[], options: SummarizeOptions = {}): DigestSummary {
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
+  const severityOf = options.severityOf ?? defaultSeverityOf;
   if (!Number.isInteger(sampleSize) || sampleSize < 0) {
     throw new RangeError(`Expected \`sampleSize\` to be an integer >= 0, got ${sampleSize}`);
   }
+  const top = highest(events.map((event) => severityOf(event.key)));
   const byKey = new Map<string, { key: string; subject: string; count: number }>();
   const byTarget = new Map<string, { targetId: number | null; host: string; count: number }>();
   for (const event of events) {
@@ -59,8 +69,25 @@ export function summarizeDigest(events: readonly HaloEvent[], options: Summarize
     byTarget: [...byTarget.values()].sort(
       (a, b) => b.count - a.count || compare(a.host, b.host) || (a.targetId ?? -1) - (b.targetId ?? -1),
     ),
-    sample: events.slice(0, sampleSize).map(copyEvent),
+    sample: rankEvents(events, severityOf).slice(0, sampleSize).map(copyEvent),
+    ...(top === undefined ? {} : { highest: top }),
   };
+}
+
+/**
+ * Most severe first, then newest (Halo's `YYYY-MM-DD HH:MM` sorts as text), then the higher ID: a digest's first
+ * examples are the ones to read first, whatever order they arrived in.
+ */
+export function rankEvents(events: readonly HaloEvent[], severityOf: SeverityOf): HaloEvent[] {
+  return events
+    .map((event) => ({ event, rank: severityRank(severityOf(event.key)) }))
+    .sort(
+      (a, b) =>
+        b.rank - a.rank ||
+        compare(b.event.dateCreated, a.event.dateCreated) ||
+        compare(b.event.eventId, a.event.eventId),
+    )
+    .map((entry) => entry.event);
 }
 
 /** Code-unit order: the same on every machine and locale, unlike `localeCompare`. */

@@ -61,13 +61,19 @@ function targetId(value: unknown): number | null {
   return null;
 }
 
+/**
+ * Account events (a user or an API key added) come with an empty target whose ID is 0: that is no target, and
+ * showing it would print "ID 0" and suggest `/halo events target:0`.
+ */
 function parseTarget(value: unknown): HaloTarget | null {
   if (!isRecord(value)) return null;
-  return {
+  const id = targetId(value.target_id);
+  const target = {
     name: text(value.target_name) ?? '',
-    id: targetId(value.target_id),
+    id: id !== null && id > 0 ? id : null,
     host: text(value.target) ?? '',
   };
+  return target.id === null && target.name.trim() === '' && target.host.trim() === '' ? null : target;
 }
 
 /** The `event` object of list and get answers. Only `event_id` is indispensable: it is what dedup keys on. */

@@ -1,11 +1,13 @@
 import PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
+import type { Severity, SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
 import type { ChatPort } from './chat.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
-import { backlogDigest } from './outbox.ts';
+import { backlogDigest, parseEvent } from './outbox.ts';
+import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
 
 /** `M` is the chat service's rendered message: the renderer and the port come from the same adapter. */
 export interface DeliveryOptions<M> {
@@ -29,7 +31,15 @@ export interface DeliveryOptions<M> {
   readonly digestThreshold?: number;
   /** How often due rows (retries, rows left by a crash) are looked for. */
   readonly tickMs?: number;
+  /** Scan threads (HALO_THREADS); absent: every alert is posted in the channel. */
+  readonly threads?: {
+    readonly severityOf: SeverityOf;
+    /** A thread's parent again, with the one-line summary its scan ended with. */
+    readonly renderParent: (parentPayload: string, summary: string) => M;
+  };
 }
+
+const NO_THREAD: ThreadStep = { kind: 'none' };
 
 interface ChannelState {
   readonly queue: PQueue;
@@ -132,12 +142,15 @@ export class Delivery<M> {
         log.error('delivery: a stored alert could not be rendered; recorded as failed', { channel, error });
         continue;
       }
+      const step = await this.threadStep(item);
+      const threadTs = step.kind === 'reply' ? step.parentTs : undefined;
       if (item.sentAt !== null) {
         // The last attempt may have reached Slack without the bot hearing so: posting again blindly could
         // repeat the alert.
-        const earlier = await chat.find(channel, item.dedupKey, item.sentAt);
+        const earlier = await chat.find(channel, item.dedupKey, item.sentAt, threadTs);
         if (this.abandoned) return;
         if ('found' in earlier && earlier.found) {
+          await this.afterPosted(item, step, earlier.ts);
           await store.markDelivered(item.id, clock.now());
           log.info('delivery: an earlier attempt had posted it', {
             channel,
@@ -159,7 +172,13 @@ export class Delivery<M> {
         });
         return;
       }
-      const result = await chat.post(channel, message, { dedupKey: item.dedupKey });
+      const result = await chat.post(
+        channel,
+        message,
+        step.kind === 'reply'
+          ? { dedupKey: item.dedupKey, threadTs: step.parentTs, broadcast: step.broadcast }
+          : { dedupKey: item.dedupKey },
+      );
       if (this.abandoned) {
         log.warn(
           'delivery: a post answered after shutdown gave up on it; the next start checks the channel',
@@ -173,6 +192,7 @@ export class Delivery<M> {
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
+        await this.afterPosted(item, step, result.ts);
         await store.markDelivered(item.id, now);
         this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
         log.info('alert posted', { channel, kind: item.kind, key: item.dedupKey, ts: result.ts });
@@ -196,6 +216,11 @@ export class Delivery<M> {
           log.error(chat.hint(result, channel), { channel, error: result.error, alertsFailed: failed });
           return;
         }
+        case 'thread':
+          // Its parent was deleted: end the thread, and the same row goes to the channel on the next turn.
+          if (step.kind === 'reply') await store.closeThread(channel, step.targetId);
+          log.warn(chat.hint(result, channel), { channel, key: item.dedupKey });
+          continue;
         case 'message':
           await store.markFailed(item.id, result.error, now);
           this.metrics.failed('message', 1);
@@ -219,6 +244,69 @@ export class Delivery<M> {
         }
       }
     }
+  }
+
+  /** Whether the row opens a scan thread, replies in one, or neither. */
+  private async threadStep(item: OutboxItem): Promise<ThreadStep> {
+    const threads = this.options.threads;
+    if (threads === undefined) return NO_THREAD;
+    const now = this.options.clock.now();
+    if (item.kind === 'digest') {
+      // A digest of one thread's replies (routing made it) goes into that thread.
+      const summary = JSON.parse(item.payload) as { thread?: unknown; highest?: Severity };
+      if (typeof summary.thread !== 'number') return NO_THREAD;
+      const open = await this.options.store.thread(item.channel, summary.thread);
+      return stepFor(summary.thread, undefined, summary.highest ?? 'info', open, now);
+    }
+    if (item.kind !== 'alert') return NO_THREAD;
+    const event = parseEvent(item.payload);
+    const targetId = event === null ? null : threadTarget(event);
+    if (event === null || targetId === null) return NO_THREAD;
+    const open = await this.options.store.thread(item.channel, targetId);
+    return threadStep(event, threads.severityOf(event.key), open, now);
+  }
+
+  /** Thread bookkeeping once a row is in Slack: record a new parent, count a reply, or end the scan's thread. */
+  private async afterPosted(item: OutboxItem, step: ThreadStep, ts: string): Promise<void> {
+    const { store, clock, chat, log } = this.options;
+    const threads = this.options.threads;
+    if (threads === undefined || step.kind === 'none') return;
+    const channel = item.channel;
+    if (step.kind === 'open') {
+      await store.openThread({
+        channel,
+        targetId: step.targetId,
+        parentTs: ts,
+        parent: item.payload,
+        openedAt: clock.now(),
+      });
+      return;
+    }
+    if (item.kind === 'digest') {
+      const summary = JSON.parse(item.payload) as { byKey?: { key: string; count: number }[] };
+      for (const entry of summary.byKey ?? [])
+        await store.countReply(channel, step.targetId, entry.key, entry.count);
+      return;
+    }
+    const event = parseEvent(item.payload)!;
+    if (!step.closes) {
+      await store.countReply(channel, step.targetId, event.key, 1);
+      return;
+    }
+    const closed = await store.closeThread(channel, step.targetId);
+    if (closed === null || closed.parentTs !== step.parentTs) return;
+    const summary = scanSummary(event.key, closed.counts);
+    let parent: M;
+    try {
+      parent = threads.renderParent(closed.parent, summary);
+    } catch (error) {
+      log.warn('delivery: a scan thread parent could not be rendered again', { channel, error });
+      return;
+    }
+    // Best effort: the summary is a convenience, the alerts themselves are all in the thread.
+    const updated = await chat.update(channel, closed.parentTs, parent);
+    if (!updated.ok)
+      log.warn(`delivery: the scan thread's parent could not be updated (${updated.error})`, { channel });
   }
 
   /** Replaces a channel's unposted alerts by one digest when there are more than the digest threshold. */

@@ -5,12 +5,14 @@ import { HaloAuthError, HaloError } from '../halo/errors.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
+import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { Newest } from './newest.ts';
 import type { PipelineMetrics } from './telemetry.ts';
 import { withoutMuted } from './mutes.ts';
 import { outboxItemsFor } from './outbox.ts';
+import { THREAD_MAX_AGE_MS } from './threads.ts';
 import {
   planCovers,
   planScan,
@@ -42,6 +44,10 @@ export interface PollerOptions {
   readonly defaultRoute: Route | null;
   /** Critical events are held back only by a mute that names their exact key. */
   readonly isCritical: (event: HaloEvent) => boolean;
+  /** Each event's severity (the built-in table with HALO_SEVERITY on top): routes may ask for a minimum. */
+  readonly severityOf?: SeverityOf;
+  /** HALO_THREADS: a scan's events go into its thread, where they do not count towards a digest. */
+  readonly threads?: boolean;
   /** Called when new rows are in the outbox. */
   readonly onRouted: () => void;
   /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
@@ -286,7 +292,8 @@ export class Poller {
             onPage: async (page) => {
               if (backfill !== null) {
                 for (const event of page.events) {
-                  if (routes.some((r) => routeMatches(r, event))) backfill.offer(event);
+                  if (routes.some((r) => routeMatches(r, event, this.options.severityOf)))
+                    backfill.offer(event);
                 }
               }
               result.staged += await store.recordPage(page.events, page.events.map(isNews));
@@ -309,6 +316,7 @@ export class Poller {
     const routes: Route[] = subscriptions.map((s) => ({
       channel: s.channel,
       keys: s.keys,
+      minSeverity: s.minSeverity,
       targetIds: s.targetIds,
     }));
     if (this.options.defaultRoute !== null) routes.unshift(this.options.defaultRoute);
@@ -324,8 +332,15 @@ export class Poller {
     const staged = await store.staged();
     if (staged.length === 0) return 0;
     const mutes = await store.activeMutes(clock.now());
-    const { byChannel, held } = withoutMuted(routeEvents(routes, staged), mutes, this.options.isCritical);
-    const items = outboxItemsFor(byChannel, this.options.digestThreshold);
+    const { byChannel, held } = withoutMuted(
+      routeEvents(routes, staged, this.options.severityOf),
+      mutes,
+      this.options.isCritical,
+    );
+    const items = outboxItemsFor(byChannel, this.options.digestThreshold, {
+      ...(this.options.severityOf === undefined ? {} : { severityOf: this.options.severityOf }),
+      ...(this.options.threads === true ? { isOpen: await this.openThreads() } : {}),
+    });
     // Counted first: a crash between the two loses a count, never an alert.
     if (held.size > 0) await store.countMuted(held);
     await store.route(
@@ -339,6 +354,17 @@ export class Poller {
 
   private failureDelay(failures: number): number {
     return failureDelayMs(failures, this.options.failureBackoffMs, this.options.failureBackoffCapMs);
+  }
+
+  /** Whether a scan thread, not too old to gather replies, is open for a target in a channel. */
+  private async openThreads(): Promise<(channel: string, targetId: number) => boolean> {
+    const now = this.options.clock.now();
+    const open = new Set(
+      (await this.options.store.openThreads())
+        .filter((thread) => now - thread.openedAt <= THREAD_MAX_AGE_MS)
+        .map((thread) => `${thread.channel} ${thread.targetId}`),
+    );
+    return (channel, targetId) => open.has(`${channel} ${targetId}`);
   }
 
   private recordFailure(error: unknown): void {

@@ -3,19 +3,27 @@
  * channel from the environment and each `/halo subscribe` are routes. Keys are alternatives, targets are
  * alternatives, and the two must both match when both are given ("scan started on target 42").
  */
+import { atLeast, defaultSeverityOf, type Severity, type SeverityOf } from '../domain/severity.ts';
 import type { EventListFilter, HaloEvent } from '../halo/types.ts';
 
 export interface Route {
   readonly channel: string;
   readonly keys: readonly string[];
   readonly targetIds: readonly number[];
+  /** Only events this severe or more (`severity:high` is high and critical); absent or null: all. */
+  readonly minSeverity?: Severity | null;
 }
 
 /** One list scan: `{}` is every event. */
 export type Scope = Pick<EventListFilter, 'key' | 'target_id'>;
 
-export function routeMatches(route: Route, event: HaloEvent): boolean {
+export function routeMatches(
+  route: Route,
+  event: HaloEvent,
+  severityOf: SeverityOf = defaultSeverityOf,
+): boolean {
   if (route.keys.length > 0 && !route.keys.includes(event.key)) return false;
+  if (!atLeast(severityOf(event.key), route.minSeverity ?? null)) return false;
   if (route.targetIds.length > 0) {
     const id = event.target?.id;
     if (id === undefined || id === null || !route.targetIds.includes(id)) return false;
@@ -27,10 +35,13 @@ export function routeMatches(route: Route, event: HaloEvent): boolean {
 export function routeEvents(
   routes: readonly Route[],
   events: readonly HaloEvent[],
+  severityOf: SeverityOf = defaultSeverityOf,
 ): Map<string, HaloEvent[]> {
   const byChannel = new Map<string, HaloEvent[]>();
   for (const event of events) {
-    const channels = new Set(routes.filter((route) => routeMatches(route, event)).map((r) => r.channel));
+    const channels = new Set(
+      routes.filter((route) => routeMatches(route, event, severityOf)).map((r) => r.channel),
+    );
     for (const channel of channels) {
       const list = byChannel.get(channel);
       if (list === undefined) byChannel.set(channel, [event]);

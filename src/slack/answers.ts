@@ -5,13 +5,17 @@ import type { Answer, EventListPage, StatusView } from '../commands/answers.ts';
 import { formatDuration } from '../commands/duration.ts';
 import { formatEventsCommand, formatSubscribeCommand } from '../commands/parse.ts';
 import type { HaloEvent, HaloEventType, EventListFilter } from '../halo/types.ts';
+import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
+import { SEVERITIES, type Severity } from '../domain/severity.ts';
+import { unknownKeyText, type UnknownKey } from '../domain/suggest.ts';
 import type { Subscription } from '../store/store.ts';
 import {
   ACTION_IDS,
   describeMute,
   encodeEventsPage,
+  haloDate,
   heldText,
-  renderAlert,
+  severityLabel,
   cleanText,
   code,
   LIMITS,
@@ -28,11 +32,13 @@ import {
   type MuteView,
   type SlackMessage,
 } from './blocks/index.ts';
+import { failureFix } from './failure.ts';
+import { renderEventAlert } from './render-outbox.ts';
 
 export const NEXT_PAGE_ACTION_ID = ACTION_IDS.nextPage;
 
 /** The message for a command's answer. */
-export function renderAnswer(answer: Answer): SlackMessage {
+export function renderAnswer(answer: Answer, display: Display = DEFAULT_DISPLAY): SlackMessage {
   switch (answer.kind) {
     case 'notice':
       return renderNotice(answer.text);
@@ -41,15 +47,15 @@ export function renderAnswer(answer: Answer): SlackMessage {
     case 'help':
       return renderHelp(answer.help, answer.unknown);
     case 'events':
-      return renderEventList(answer.list);
+      return renderEventList(answer.list, display);
     case 'event':
-      return renderAlert(answer.event, { inChannel: false });
+      return renderEventAlert(answer.event, display, undefined, false);
     case 'types':
       return renderTypes(answer.types, answer.query);
     case 'subscriptions':
       return renderSubscriptions(answer.channel, answer.subscriptions, answer.defaultRoute);
     case 'subscribed':
-      return renderSubscribed(answer.subscription, answer.created, answer.started);
+      return renderSubscribed(answer.subscription, answer.created, answer.started, answer.unknownKeys);
     case 'status':
       return renderStatus(answer.status);
     case 'muted':
@@ -73,6 +79,11 @@ export function renderAnswer(answer: Answer): SlackMessage {
             `Slack refused the test alert (${answer.error}). If that names a permission, reinstall the app with the scopes of manifest.yml.`,
           );
   }
+}
+
+/** "Halo lists no event type `x` (did you mean …?); used as given": a warning, never a refusal. */
+function unknownKeyWarning(entry: UnknownKey): string {
+  return `${mrkdwn(unknownKeyText(entry), 600)}. The subscription uses it as given: Halo may add types.`;
 }
 
 /** One mute as a line of a list: ID, what, until when, who, held back. */
@@ -169,12 +180,21 @@ function describeFilter(filter: EventListFilter): string {
   return command === '/halo events' ? 'all events' : code(command, 300);
 }
 
-export function renderEventList(list: EventListPage): SlackMessage {
+export function renderEventList(list: EventListPage, display: Display = DEFAULT_DISPLAY): SlackMessage {
   const { page, pageSize, events } = list;
   const pages = Math.max(1, Math.ceil(events.length / pageSize));
   const shown = events.slice(page * pageSize, (page + 1) * pageSize);
   if (events.length === 0)
-    return renderMrkdwn(`No Halo events match ${describeFilter(list.filter)}.`, 'No events');
+    return renderMrkdwn(
+      `No Halo events match ${describeFilter(list.filter)}.` +
+        (list.filter.key === undefined
+          ? ''
+          : ` If the key is mistyped, ${code('/halo types', 20)} lists every event type and its key.`) +
+        (list.filter.key !== undefined
+          ? ''
+          : ` ${code('/halo types', 20)} lists the event types to filter by.`),
+      'No events',
+    );
   if (shown.length === 0)
     return renderNotice(`That page is empty now: the events may have changed. Run the command again.`);
   const blocks: Block[] = [
@@ -186,7 +206,7 @@ export function renderEventList(list: EventListPage): SlackMessage {
     },
     { type: 'divider' },
   ];
-  for (const event of shown) blocks.push({ type: 'section', text: mrkdwnText(eventLine(event)) });
+  for (const event of shown) blocks.push({ type: 'section', text: mrkdwnText(eventLine(event, display)) });
   if (list.truncated) {
     blocks.push({
       type: 'context',
@@ -216,21 +236,25 @@ export function renderEventList(list: EventListPage): SlackMessage {
 /** A link longer than this is left out: the rest of an event's row is under 1000, the section's limit 3000. */
 const MAX_ROW_LINK = 2000;
 
-function eventLine(event: HaloEvent): string {
+function eventLine(event: HaloEvent, display: Display): string {
   const raw = oneLine(cleanText(event.subject));
   const subject = mrkdwn(raw, 200) || '(no subject)';
   // mrkdwnLink escapes the label itself: the escaped `subject` would show `&` as `&amp;`.
   const link = mrkdwnLink(event.url, truncate(raw, 200) || '(no subject)');
   // A URL cannot be shortened without breaking it: a long one costs the link, not the whole message.
   const title = link !== undefined && link.length <= MAX_ROW_LINK ? link : subject;
-  const host = event.target === null ? '' : ` on ${mrkdwn(oneLine(event.target.host), 200)}`;
+  // An account event has no target: no dangling "on".
+  const where =
+    mrkdwn(oneLine(event.target?.host ?? ''), 200) || mrkdwn(oneLine(event.target?.name ?? ''), 200);
+  const host = where === '' ? '' : ` on ${where}`;
   // Each event is two lines: a newline in Halo's key, date or ID would break the row (and its code spans).
   const details = [
     code(oneLine(event.key), 120),
-    mrkdwn(oneLine(event.dateCreated), 40),
+    haloDate(event.dateCreated, display.timeZone, 120),
     `ID ${code(oneLine(event.eventId), 120)}`,
   ];
-  return `*${title}*${host}\n${details.filter((part) => part !== '').join(' · ')}`;
+  const severity = severityLabel(display.severityOf(event.key));
+  return `${severity} · *${title}*${host}\n${details.filter((part) => part !== '').join(' · ')}`;
 }
 
 export function renderTypes(types: readonly HaloEventType[], query: string): SlackMessage {
@@ -281,27 +305,49 @@ export function renderSubscriptions(
   );
 }
 
-export function describeRoute(keys: readonly string[], targetIds: readonly number[]): string {
-  if (keys.length === 0 && targetIds.length === 0) return 'every event';
+export function describeRoute(
+  keys: readonly string[],
+  targetIds: readonly number[],
+  minSeverity: Severity | null = null,
+): string {
+  const level = minSeverity === null ? '' : severityFloor(minSeverity);
+  if (keys.length === 0 && targetIds.length === 0)
+    return level === '' ? 'every event' : `every event ${level}`;
   const parts: string[] = [];
   if (keys.length > 0) parts.push(`key ${keys.map((k) => code(k, 120)).join(' or ')}`);
   if (targetIds.length > 0) parts.push(`target ${targetIds.join(' or ')}`);
-  return parts.join(' and ');
+  return level === '' ? parts.join(' and ') : `${parts.join(' and ')}, ${level}`;
+}
+
+/** "of severity high or critical": what `severity:high` lets through, spelled out. */
+function severityFloor(minimum: Severity): string {
+  const levels = SEVERITIES.slice(0, SEVERITIES.indexOf(minimum) + 1).reverse();
+  return levels.length === 1 ? `of severity ${levels[0]!}` : `of severity ${levels.join(' or ')}`;
 }
 
 /** `started`: the bot recorded the subscription's starting point now (Halo answered). */
-export function renderSubscribed(sub: Subscription, created: boolean, started: boolean): SlackMessage {
-  const what = describeRoute(sub.keys, sub.targetIds);
+export function renderSubscribed(
+  sub: Subscription,
+  created: boolean,
+  started: boolean,
+  unknown: readonly UnknownKey[] = [],
+): SlackMessage {
+  const what = describeRoute(sub.keys, sub.targetIds, sub.minSeverity);
   const from = started
     ? 'Every new event from now on is posted here; existing ones are not.'
     : 'Halo could not be reached just now, so new events are posted from the next successful poll on; existing ones are not.';
   const text = created
     ? `Subscribed ${channelRef(sub.channel)} to ${what} (subscription #${sub.id}). ${from} Invite the bot here if it is not a member: \`/invite @halo\`.`
-    : `${channelRef(sub.channel)} already has this subscription (#${sub.id}): ${code(formatSubscribeCommand(sub.keys, sub.targetIds), 300)}.`;
-  return {
-    text: created ? 'Subscribed' : 'Already subscribed',
-    blocks: [{ type: 'section', text: mrkdwnText(text) }],
-  };
+    : `${channelRef(sub.channel)} already has this subscription (#${sub.id}): ${code(formatSubscribeCommand(sub.keys, sub.targetIds, sub.minSeverity), 300)}.`;
+  const blocks: Block[] = [{ type: 'section', text: mrkdwnText(text) }];
+  const warnings = unknown.map((entry) => `:warning: ${unknownKeyWarning(entry)}`);
+  if (warnings.length > 0) {
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwnText(warnings.join('\n').slice(0, LIMITS.contextText))],
+    });
+  }
+  return { text: created ? 'Subscribed' : 'Already subscribed', blocks };
 }
 
 /** What `SlackFailure.error` holds: Slack's code, `http_503`, or `request_error: ECONNRESET`. */
@@ -334,8 +380,10 @@ export function renderStatus(status: StatusView): SlackMessage {
     lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);
   for (const failure of status.recentFailures) {
     // Anyone may ask: only an error code is shown, never free text (a row stored by an older version may hold it).
-    const error = ERROR_CODE.test(failure.error) ? code(failure.error, 100) : 'unknown error';
-    lines.push(`• Failed post to ${channelRef(failure.channel)}: ${error} ${date(failure.at)}`);
+    const known = ERROR_CODE.test(failure.error);
+    const error = known ? code(failure.error, 100) : 'unknown error';
+    const fix = known ? ` Fix: ${mrkdwn(failureFix(failure.error), 300)}.` : '';
+    lines.push(`• Failed post to ${channelRef(failure.channel)}: ${error} ${date(failure.at)}.${fix}`);
   }
   return sections(lines.join('\n'), health.replace(/:[a-z_]+: /, ''));
 }

@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { ChatPort, FoundResult } from '../pipeline/chat.ts';
-import type { SlackMessage } from './blocks/index.ts';
+import { messageContent, type SlackMessage } from './blocks/index.ts';
 import { classifySlackError, failureHint } from './failure.ts';
 
 /** The metadata event type that marks the bot's outbox posts, each carrying its outbox dedup key. */
@@ -29,7 +29,7 @@ export function createSlackChat(client: webApi.WebClient): ChatPort<SlackMessage
         // that an object built from parts cannot be narrowed to; Slack checks the shape itself.
         const args = {
           channel,
-          ...content(message),
+          ...messageContent(message),
           // Alerts link to Halo; an unfurled preview of the login page would be noise.
           unfurl_links: false,
           unfurl_media: false,
@@ -48,7 +48,7 @@ export function createSlackChat(client: webApi.WebClient): ChatPort<SlackMessage
 
     async update(channel, ts, message) {
       try {
-        await client.chat.update({ channel, ts, ...content(message) });
+        await client.chat.update({ channel, ts, ...messageContent(message) });
         return { ok: true };
       } catch (error) {
         return { ok: false, ...classifySlackError(error) };
@@ -85,16 +85,6 @@ export function createSlackChat(client: webApi.WebClient): ChatPort<SlackMessage
 
     hint: failureHint,
   };
-}
-
-/**
- * The top-level `text` is the notification; a colour bar needs the blocks inside one legacy attachment, which
- * Slack draws with a bar of its `color` down the side.
- */
-function content(message: SlackMessage) {
-  return message.color === undefined
-    ? { text: message.text, blocks: message.blocks }
-    : { text: message.text, attachments: [{ color: message.color, blocks: message.blocks }] };
 }
 
 /** The dedup key a message carries, when the bot posted it from the outbox. */

@@ -33,6 +33,7 @@ const AUTH_ERRORS = new Set([
   'not_allowed_token_type',
   'org_login_required',
 ]);
+const THREAD_ERRORS = new Set(['thread_not_found', 'cannot_reply_to_message']);
 const MESSAGE_ERRORS = new Set([
   'invalid_blocks',
   'invalid_blocks_format',
@@ -68,6 +69,7 @@ export function classifySlackError(error: unknown): SlackFailure {
       if (CHANNEL_ERRORS.has(code)) return { kind: 'channel', error: code };
       if (AUTH_ERRORS.has(code)) return { kind: 'auth', error: code };
       if (MESSAGE_ERRORS.has(code)) return { kind: 'message', error: code };
+      if (THREAD_ERRORS.has(code)) return { kind: 'thread', error: code };
       return { kind: 'transient', error: code };
     }
     case 'slack_webapi_http_error': {
@@ -115,9 +117,24 @@ function hintFor(failure: SlackFailure, channel: string): string {
       return `Slack rejected the bot token (${failure.error}): reinstall the app and set SLACK_BOT_TOKEN.`;
     case 'message':
       return `Slack rejected the message itself (${failure.error}).`;
+    case 'thread':
+      return `The scan thread in ${channel} is gone (${failure.error}); the alert is posted in the channel instead.`;
     case 'rate_limited':
       return `Slack asked the bot to slow down in ${channel}.`;
     case 'transient':
       return `Posting to ${channel} failed for now (${failure.error}); it will be retried.`;
   }
+}
+
+/** What a person does about a post Slack refused for good, by its error code: shown in `/halo status`. */
+export function failureFix(error: string): string {
+  if (error === 'not_in_channel' || error === 'channel_not_found')
+    return 'invite the bot: /invite @halo in that channel (or remove its subscription, or change HALO_ALERT_CHANNEL)';
+  if (error === 'is_archived')
+    return 'unarchive the channel, or remove its subscriptions with /halo unsubscribe all there';
+  if (CHANNEL_ERRORS.has(error))
+    return 'let the bot post in that channel (its posting permissions), or remove its subscriptions';
+  if (AUTH_ERRORS.has(error)) return 'reinstall the app and set SLACK_BOT_TOKEN to its new bot token';
+  if (MESSAGE_ERRORS.has(error)) return 'Slack refused the alert itself; the bot’s log has the details';
+  return 'check the bot’s log; alerts are retried while Slack answers with this';
 }

@@ -78,6 +78,17 @@ const STEPS: readonly string[] = [
      channel TEXT,
      detail TEXT NOT NULL
    );`,
+  // 3: a subscription's minimum severity, and scan threads (their parent's ts survives restarts).
+  `ALTER TABLE halo_subscriptions ADD COLUMN min_severity TEXT;
+   CREATE TABLE halo_threads (
+     channel TEXT NOT NULL,
+     target_id BIGINT NOT NULL,
+     parent_ts TEXT NOT NULL,
+     parent TEXT NOT NULL,
+     counts JSONB NOT NULL DEFAULT '{}',
+     opened_at BIGINT NOT NULL,
+     PRIMARY KEY (channel, target_id)
+   );`,
 ];
 
 export const PG_SCHEMA_VERSION = STEPS.length;

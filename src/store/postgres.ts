@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isSeverity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
 import { pgActions } from './pg-actions.ts';
@@ -13,6 +14,8 @@ import {
   type OutboxKind,
   type Store,
   type StoreStats,
+  type NewSubscription,
+  type ScanThread,
   type Subscription,
 } from './store.ts';
 
@@ -83,6 +86,16 @@ interface SubscriptionRow {
   target_ids: string;
   created_by: string;
   created_at: number;
+  min_severity: string | null;
+}
+
+interface ThreadRow {
+  channel: string;
+  target_id: number | string;
+  parent_ts: string;
+  parent: string;
+  counts: Record<string, number> | string;
+  opened_at: number | string;
 }
 
 /**
@@ -348,22 +361,24 @@ export class PostgresStore implements Store {
     await this.query(`DELETE FROM halo_outbox WHERE state = 'delivered' AND done_at < $1`, [before]);
   }
 
-  addSubscription(sub: Omit<Subscription, 'id'>): Promise<{ subscription: Subscription; created: boolean }> {
+  addSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }> {
+    const minSeverity = sub.minSeverity ?? null;
     const keys = JSON.stringify([...sub.keys].sort());
     const targetIds = JSON.stringify([...sub.targetIds].sort((a, b) => a - b));
     return this.transaction(async (client) => {
       // Two replicas adding the same subscription at once must still end with one.
       await client.query('LOCK TABLE halo_subscriptions IN SHARE ROW EXCLUSIVE MODE');
       const existing = await client.query<SubscriptionRow>(
-        'SELECT * FROM halo_subscriptions WHERE channel = $1 AND keys = $2 AND target_ids = $3',
-        [sub.channel, keys, targetIds],
+        `SELECT * FROM halo_subscriptions
+         WHERE channel = $1 AND keys = $2 AND target_ids = $3 AND min_severity IS NOT DISTINCT FROM $4`,
+        [sub.channel, keys, targetIds, minSeverity],
       );
       if (existing.rows[0] !== undefined)
         return { subscription: toSubscription(existing.rows[0]), created: false };
       const inserted = await client.query<SubscriptionRow>(
-        `INSERT INTO halo_subscriptions (channel, keys, target_ids, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-        [sub.channel, keys, targetIds, sub.createdBy, sub.createdAt],
+        `INSERT INTO halo_subscriptions (channel, keys, target_ids, created_by, created_at, min_severity)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [sub.channel, keys, targetIds, sub.createdBy, sub.createdAt, minSeverity],
       );
       return { subscription: toSubscription(inserted.rows[0]!), created: true };
     });
@@ -391,6 +406,49 @@ export class PostgresStore implements Store {
             [channel],
           );
     return rows.map(toSubscription);
+  }
+
+  async openThread(thread: Omit<ScanThread, 'counts'>): Promise<void> {
+    await this.query(
+      `INSERT INTO halo_threads (channel, target_id, parent_ts, parent, counts, opened_at)
+       VALUES ($1, $2, $3, $4, '{}', $5)
+       ON CONFLICT (channel, target_id) DO UPDATE SET parent_ts = excluded.parent_ts, parent = excluded.parent,
+         counts = '{}', opened_at = excluded.opened_at`,
+      [thread.channel, thread.targetId, thread.parentTs, thread.parent, thread.openedAt],
+    );
+  }
+
+  async openThreads(): Promise<ScanThread[]> {
+    return (await this.query<ThreadRow>('SELECT * FROM halo_threads')).map(toThread);
+  }
+
+  async thread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const rows = (
+      await this.query<ThreadRow>('SELECT * FROM halo_threads WHERE channel = $1 AND target_id = $2', [
+        channel,
+        targetId,
+      ])
+    )[0];
+    return rows === undefined ? null : toThread(rows);
+  }
+
+  async countReply(channel: string, targetId: number, key: string, count: number): Promise<void> {
+    await this.query(
+      `UPDATE halo_threads
+       SET counts = jsonb_set(counts, ARRAY[$3::text], to_jsonb(coalesce((counts ->> $3::text)::bigint, 0) + $4))
+       WHERE channel = $1 AND target_id = $2`,
+      [channel, targetId, key, count],
+    );
+  }
+
+  async closeThread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const rows = (
+      await this.query<ThreadRow>(
+        'DELETE FROM halo_threads WHERE channel = $1 AND target_id = $2 RETURNING *',
+        [channel, targetId],
+      )
+    )[0];
+    return rows === undefined ? null : toThread(rows);
   }
 
   async recordDeletion(record: DeletionRecord): Promise<void> {
@@ -460,7 +518,19 @@ function toSubscription(row: SubscriptionRow): Subscription {
     channel: row.channel,
     keys: JSON.parse(row.keys) as string[],
     targetIds: JSON.parse(row.target_ids) as number[],
+    minSeverity: row.min_severity !== null && isSeverity(row.min_severity) ? row.min_severity : null,
     createdBy: row.created_by,
     createdAt: row.created_at,
+  };
+}
+
+function toThread(row: ThreadRow): ScanThread {
+  return {
+    channel: row.channel,
+    targetId: Number(row.target_id),
+    parentTs: row.parent_ts,
+    parent: row.parent,
+    counts: typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts,
+    openedAt: Number(row.opened_at),
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { isSeverity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { ACTIONS_SCHEMA, sqliteActions } from './sqlite-actions.ts';
 import {
@@ -13,6 +14,8 @@ import {
   type OutboxKind,
   type Store,
   type StoreStats,
+  type NewSubscription,
+  type ScanThread,
   type Subscription,
 } from './store.ts';
 
@@ -76,6 +79,16 @@ interface SubscriptionRow {
   target_ids: string;
   created_by: string;
   created_at: number;
+  min_severity: string | null;
+}
+
+interface ThreadRow {
+  channel: string;
+  target_id: number;
+  parent_ts: string;
+  parent: string;
+  counts: string;
+  opened_at: number;
 }
 
 /** Opens (creating if needed) the SQLite store and takes it for this process alone. */
@@ -104,7 +117,7 @@ export function openSqliteStore(path: string): Store {
 }
 
 /** The schema this version writes, kept in SQLite's `user_version`. Raise it with each step added below. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /**
  * Brings the file to the current schema in one transaction: a crash mid-way leaves the old schema whole. A file
@@ -117,13 +130,26 @@ function migrate(db: Database.Database, file: string): void {
     throw new StoreError(newerSchema(file, version, SQLITE_SCHEMA_VERSION));
   if (version === SQLITE_SCHEMA_VERSION) return;
   db.transaction(() => {
-    // Version 1: everything up to this point, whichever of it an unversioned file already has. A change to the
-    // schema from now on is a new numbered step here (and in pg-schema.ts), never an edit of this one.
-    db.exec(SCHEMA);
-    db.exec(ACTIONS_SCHEMA);
-    const columns = db.pragma('table_info(outbox)') as { name: string }[];
-    if (!columns.some((column) => column.name === 'sent_at'))
-      db.exec('ALTER TABLE outbox ADD COLUMN sent_at INTEGER');
+    if (version < 1) {
+      // Version 1: everything up to this point, whichever of it an unversioned file already has. A change to the
+      // schema from now on is a new numbered step here (and in pg-schema.ts), never an edit of this one.
+      db.exec(SCHEMA);
+      db.exec(ACTIONS_SCHEMA);
+      const columns = db.pragma('table_info(outbox)') as { name: string }[];
+      if (!columns.some((column) => column.name === 'sent_at'))
+        db.exec('ALTER TABLE outbox ADD COLUMN sent_at INTEGER');
+    }
+    // Version 2: a subscription's minimum severity, and scan threads (their parent's ts survives restarts).
+    db.exec(`ALTER TABLE subscriptions ADD COLUMN min_severity TEXT;
+      CREATE TABLE threads (
+        channel TEXT NOT NULL,
+        target_id INTEGER NOT NULL,
+        parent_ts TEXT NOT NULL,
+        parent TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, target_id)
+      );`);
     db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   })();
 }
@@ -385,20 +411,23 @@ class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  addSubscription(sub: Omit<Subscription, 'id'>): Promise<{ subscription: Subscription; created: boolean }> {
+  addSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }> {
+    const minSeverity = sub.minSeverity ?? null;
     const keys = JSON.stringify([...sub.keys].sort());
     const targetIds = JSON.stringify([...sub.targetIds].sort((a, b) => a - b));
     return Promise.resolve(
       this.db.transaction(() => {
         const existing = this.db
-          .prepare('SELECT * FROM subscriptions WHERE channel = ? AND keys = ? AND target_ids = ?')
-          .get(sub.channel, keys, targetIds) as SubscriptionRow | undefined;
+          .prepare(
+            'SELECT * FROM subscriptions WHERE channel = ? AND keys = ? AND target_ids = ? AND min_severity IS ?',
+          )
+          .get(sub.channel, keys, targetIds, minSeverity) as SubscriptionRow | undefined;
         if (existing !== undefined) return { subscription: toSubscription(existing), created: false };
         const result = this.db
           .prepare(
-            'INSERT INTO subscriptions (channel, keys, target_ids, created_by, created_at) VALUES (?, ?, ?, ?, ?)',
+            'INSERT INTO subscriptions (channel, keys, target_ids, created_by, created_at, min_severity) VALUES (?, ?, ?, ?, ?, ?)',
           )
-          .run(sub.channel, keys, targetIds, sub.createdBy, sub.createdAt);
+          .run(sub.channel, keys, targetIds, sub.createdBy, sub.createdAt, minSeverity);
         const row = this.db
           .prepare('SELECT * FROM subscriptions WHERE id = ?')
           .get(result.lastInsertRowid) as SubscriptionRow;
@@ -425,6 +454,47 @@ class SqliteStore implements Store {
         : this.db.prepare('SELECT * FROM subscriptions WHERE channel = ? ORDER BY id').all(channel)
     ) as SubscriptionRow[];
     return Promise.resolve(rows.map(toSubscription));
+  }
+
+  openThread(thread: Omit<ScanThread, 'counts'>): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO threads (channel, target_id, parent_ts, parent, counts, opened_at) VALUES (?, ?, ?, ?, '{}', ?)
+         ON CONFLICT (channel, target_id) DO UPDATE SET parent_ts = excluded.parent_ts, parent = excluded.parent,
+           counts = '{}', opened_at = excluded.opened_at`,
+      )
+      .run(thread.channel, thread.targetId, thread.parentTs, thread.parent, thread.openedAt);
+    return Promise.resolve();
+  }
+
+  openThreads(): Promise<ScanThread[]> {
+    const rows = this.db.prepare('SELECT * FROM threads').all() as ThreadRow[];
+    return Promise.resolve(rows.map(toThread));
+  }
+
+  thread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const row = this.db
+      .prepare('SELECT * FROM threads WHERE channel = ? AND target_id = ?')
+      .get(channel, targetId) as ThreadRow | undefined;
+    return Promise.resolve(row === undefined ? null : toThread(row));
+  }
+
+  countReply(channel: string, targetId: number, key: string, count: number): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE threads SET counts = json_set(counts, '$.' || json_quote(?),
+           coalesce(json_extract(counts, '$.' || json_quote(?)), 0) + ?)
+         WHERE channel = ? AND target_id = ?`,
+      )
+      .run(key, key, count, channel, targetId);
+    return Promise.resolve();
+  }
+
+  closeThread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const row = this.db
+      .prepare('DELETE FROM threads WHERE channel = ? AND target_id = ? RETURNING *')
+      .get(channel, targetId) as ThreadRow | undefined;
+    return Promise.resolve(row === undefined ? null : toThread(row));
   }
 
   recordDeletion(record: DeletionRecord): Promise<void> {
@@ -482,7 +552,19 @@ function toSubscription(row: SubscriptionRow): Subscription {
     channel: row.channel,
     keys: JSON.parse(row.keys) as string[],
     targetIds: JSON.parse(row.target_ids) as number[],
+    minSeverity: row.min_severity !== null && isSeverity(row.min_severity) ? row.min_severity : null,
     createdBy: row.created_by,
     createdAt: row.created_at,
+  };
+}
+
+function toThread(row: ThreadRow): ScanThread {
+  return {
+    channel: row.channel,
+    targetId: row.target_id,
+    parentTs: row.parent_ts,
+    parent: row.parent,
+    counts: JSON.parse(row.counts) as Record<string, number>,
+    openedAt: row.opened_at,
   };
 }

@@ -8,6 +8,7 @@
  * states, so nothing is lost. A post whose answer never came (a timeout, a crash mid-post) is looked for in the
  * channel before it is made again, so it is repeated only when that check cannot be made.
  */
+import type { Severity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
 
 export interface Subscription {
@@ -15,8 +16,28 @@ export interface Subscription {
   readonly channel: string;
   readonly keys: readonly string[];
   readonly targetIds: readonly number[];
+  /** Only events this severe or more; null: all. */
+  readonly minSeverity: Severity | null;
   readonly createdBy: string;
   readonly createdAt: number;
+}
+
+/** A subscription to add; no minimum severity means every level. */
+export type NewSubscription = Omit<Subscription, 'id' | 'minSeverity'> & {
+  readonly minSeverity?: Severity | null;
+};
+
+/** A scan's thread in one channel: the Scan Started alert is its parent. */
+export interface ScanThread {
+  readonly channel: string;
+  readonly targetId: number;
+  /** The parent message's `ts`: what replies go under, and what is updated with the summary. */
+  readonly parentTs: string;
+  /** The parent's outbox payload (the Scan Started event), to render it again with the summary. */
+  readonly parent: string;
+  /** Replies so far, by event key. */
+  readonly counts: Readonly<Record<string, number>>;
+  readonly openedAt: number;
 }
 
 /** `notice`: one line the bot says of itself (a mute ended); its payload is the message text's data. */
@@ -184,10 +205,22 @@ export interface Store extends ActionStore {
   /** Forgets delivered rows older than `before`, keeping the table small. */
   prune(before: number): Promise<void>;
 
-  addSubscription(sub: Omit<Subscription, 'id'>): Promise<{ subscription: Subscription; created: boolean }>;
+  /** Adds one, unless the channel has the same filters already (then returns that one, `created: false`). */
+  addSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }>;
   removeSubscription(channel: string, id: number): Promise<boolean>;
   removeAllSubscriptions(channel: string): Promise<number>;
   subscriptions(channel?: string): Promise<Subscription[]>;
+
+  /** Opens the scan thread of a target in a channel, replacing one left open (a scan whose end never came). */
+  openThread(thread: Omit<ScanThread, 'counts'>): Promise<void>;
+  /** Every open scan thread, for routing to tell replies from posts in the channel. */
+  openThreads(): Promise<ScanThread[]>;
+  /** The open scan thread of a target in a channel. */
+  thread(channel: string, targetId: number): Promise<ScanThread | null>;
+  /** Counts `count` replies posted in the thread under their event key. */
+  countReply(channel: string, targetId: number, key: string, count: number): Promise<void>;
+  /** Ends the thread (its scan ended) and returns it as it was, counts included; null when none was open. */
+  closeThread(channel: string, targetId: number): Promise<ScanThread | null>;
 
   recordDeletion(record: DeletionRecord): Promise<void>;
   deletion(eventId: string): Promise<DeletionRecord | null>;

@@ -261,6 +261,7 @@ export function storeContract(harness: StoreHarness): void {
           channel: 'C1',
           keys: ['a', 'b'],
           targetIds: [9, 10],
+          minSeverity: null,
           createdBy: 'U0123ABCD',
           createdAt: 1000,
         },
@@ -277,6 +278,7 @@ export function storeContract(harness: StoreHarness): void {
           channel: 'C1',
           keys: ['a', 'b'],
           targetIds: [9, 10],
+          minSeverity: null,
           createdBy: 'U0123ABCD',
           createdAt: 1000,
         },
@@ -290,6 +292,20 @@ export function storeContract(harness: StoreHarness): void {
         subscription: { id: 3 },
         created: true,
       });
+    });
+
+    it('keeps a minimum severity, and tells subscriptions apart by it', async () => {
+      const high = await store.addSubscription({ ...sub('C1', ['a']), minSeverity: 'high' });
+      expect(high).toMatchObject({ subscription: { id: 1, minSeverity: 'high' }, created: true });
+      expect(await store.addSubscription({ ...sub('C1', ['a']), minSeverity: 'high' })).toMatchObject({
+        subscription: { id: 1 },
+        created: false,
+      });
+      expect(await store.addSubscription(sub('C1', ['a']))).toMatchObject({
+        subscription: { id: 2, minSeverity: null },
+        created: true,
+      });
+      expect((await store.subscriptions('C1')).map((s) => s.minSeverity)).toEqual(['high', null]);
     });
 
     it('lists, removes one (only in its channel) and removes all of a channel', async () => {
@@ -309,6 +325,52 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.removeAllSubscriptions('C1')).toBe(1);
       expect(await store.removeAllSubscriptions('C1')).toBe(0);
       expect((await store.subscriptions()).map((s) => s.id)).toEqual([2]);
+    });
+  });
+
+  describe('scan threads', () => {
+    const thread = {
+      channel: 'C1',
+      targetId: 42,
+      parentTs: '1.000100',
+      parent: '{"eventId":"s1"}',
+      openedAt: 1000,
+    };
+
+    it('opens, counts replies by key, and closes a thread, returning it with its counts', async () => {
+      expect(await store.thread('C1', 42)).toBeNull();
+      await store.openThread(thread);
+      expect(await store.thread('C1', 42)).toEqual({ ...thread, counts: {} });
+      await store.countReply('C1', 42, 'issue-new', 1);
+      await store.countReply('C1', 42, 'issue-new', 2);
+      await store.countReply('C1', 42, 'port-open', 1);
+      // Another channel's thread for the same target is another thread.
+      await store.countReply('C2', 42, 'issue-new', 1);
+      expect(await store.openThreads()).toEqual([{ ...thread, counts: { 'issue-new': 3, 'port-open': 1 } }]);
+      expect(await store.closeThread('C1', 42)).toEqual({
+        ...thread,
+        counts: { 'issue-new': 3, 'port-open': 1 },
+      });
+      expect(await store.thread('C1', 42)).toBeNull();
+      expect(await store.closeThread('C1', 42)).toBeNull();
+    });
+
+    it('replaces a thread left open by a new scan of the same target, counts reset', async () => {
+      await store.openThread(thread);
+      await store.countReply('C1', 42, 'issue-new', 1);
+      await store.openThread({ ...thread, parentTs: '2.000200', openedAt: 2000 });
+      expect(await store.thread('C1', 42)).toEqual({
+        ...thread,
+        parentTs: '2.000200',
+        openedAt: 2000,
+        counts: {},
+      });
+    });
+
+    it('counts keys holding quotes, dots and dollars as they are', async () => {
+      await store.openThread(thread);
+      await store.countReply('C1', 42, 'a."b$c', 2);
+      expect((await store.thread('C1', 42))?.counts).toEqual({ 'a."b$c': 2 });
     });
   });
 

@@ -19,6 +19,7 @@ import {
   waitFor,
   type Fakes,
   type InProcessBot,
+  shownBody,
 } from '../harness.ts';
 
 type Body = Record<string, unknown>;
@@ -104,7 +105,7 @@ function useBot(env: Record<string, string>): void {
 async function answerAt(responseId: string): Promise<Answer> {
   const { fakes } = ctx();
   const post = await fakes.slack.waitFor(() => fakes.slack.responses.find((r) => r.id === responseId));
-  return collect(post.body);
+  return collect(shownBody(post.body));
 }
 
 /** Sends `/halo TEXT` signed as Slack does and returns Slack's view of the ack and of the answer. */
@@ -293,8 +294,9 @@ describe('/halo for anyone: events, event, types, status, help', () => {
     expect(gets.map((r) => r.query.get('event_id'))).toEqual([event.event_id]);
     expect((answer.body.blocks as unknown[])[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: 'Website Certificate Risk' },
+      text: { type: 'plain_text', text: ':red_circle: High · Website Certificate Risk', emoji: true },
     });
+    expect(answer.body.attachments).toMatchObject([{ color: '#E01E5A' }]);
     for (const part of [
       'website-cert-risk',
       'host42.example.com',

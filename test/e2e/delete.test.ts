@@ -17,6 +17,7 @@ import {
   type Fakes,
   type InProcessBot,
   visibleText,
+  shownBody,
 } from '../harness.ts';
 
 type Body = Record<string, unknown>;
@@ -73,7 +74,7 @@ async function clickDelete(
 
 async function answerAt(responseId: string): Promise<Body> {
   const post = await fakes.slack.waitFor(() => fakes.slack.responses.find((r) => r.id === responseId));
-  return post.body;
+  return shownBody(post.body) as Body;
 }
 
 function deleteCalls(eventId: string) {

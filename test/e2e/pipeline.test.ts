@@ -49,7 +49,10 @@ describe('alert pipeline', () => {
     await nextPoll(bot);
     expect(fakes.slack.posts).toHaveLength(1);
 
-    expect(post.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Scan Started' } });
+    expect(post.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: ':information_source: Info · Scan Started', emoji: true },
+    });
     const json = JSON.stringify(post.blocks);
     expect(json).toContain('target-scan-start');
     expect(json).toContain(event.event_id);
@@ -87,7 +90,10 @@ describe('alert pipeline', () => {
     expect(mrkdwnTexts.join('\n')).not.toMatch(/<!channel>|<@U123ABC>|<!here>|<https:\/\/evil/);
     // plain_text is shown literally by Slack: the header keeps the subject as written.
     expect(post.blocks[0]).toMatchObject({
-      text: { type: 'plain_text', text: 'Hi <!channel> & <@U123ABC> <https://evil.example|click>' },
+      text: {
+        type: 'plain_text',
+        text: ':information_source: Info · Hi <!channel> & <@U123ABC> <https://evil.example|click>',
+      },
     });
     expect(checkLimits({ text: post.text, blocks: post.blocks as never })).toEqual([]);
   });

@@ -18,11 +18,22 @@ export interface SlackCall {
 export interface SlackPost {
   channel: string;
   text: string;
+  /** The blocks a reader sees: the top-level ones, or those inside the first attachment. */
   blocks: unknown[];
+  /** The legacy attachments as sent (a colour bar wraps the blocks in one). */
+  attachments?: unknown[];
+  /** The first attachment's `color`: the bar beside the message. */
+  color?: string;
   ts: string;
   at: number;
   /** The message metadata the post carried, as decoded from the call. */
   metadata?: unknown;
+  /** Set for a reply: the parent's ts. */
+  threadTs?: string;
+  /** A reply also shown in the channel. */
+  broadcast?: boolean;
+  /** The latest `chat.update` of this message, if any: what readers see now. */
+  updated?: { text: string; blocks: unknown[]; color?: string };
 }
 
 export interface ResponseUrlPost {
@@ -80,6 +91,8 @@ export interface FakeSlack {
   >;
   responseUrl(id?: string): string;
   postsTo(channel: string): SlackPost[];
+  /** The posts of the thread under `parentTs` (the replies, oldest first). */
+  replies(channel: string, parentTs: string): SlackPost[];
   waitFor<T>(predicate: () => T | undefined | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
@@ -155,6 +168,15 @@ function parseArgs(contentType: string, text: string): Record<string, unknown> |
   return args;
 }
 
+/** What a reader sees of a message: its top-level blocks, or those of its first attachment, and that colour. */
+function visible(args: Record<string, unknown>): { blocks: unknown[]; color?: string } {
+  if (Array.isArray(args.blocks) && args.blocks.length > 0) return { blocks: args.blocks };
+  const first: unknown = Array.isArray(args.attachments) ? args.attachments[0] : undefined;
+  if (!isRecord(first)) return { blocks: [] };
+  const blocks = Array.isArray(first.blocks) ? first.blocks : [];
+  return typeof first.color === 'string' ? { blocks, color: first.color } : { blocks };
+}
+
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -227,6 +249,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (text === '' && (blocks === undefined || blocks.length === 0) && !hasAttachments) {
       return errorAnswer('no_text');
     }
+    const threadTs = nonEmptyString(args.thread_ts);
+    if (threadTs !== undefined && !fake.posts.some((p) => p.channel === channel && p.ts === threadTs)) {
+      return errorAnswer('thread_not_found');
+    }
     const channelError = fake.channelErrors.get(channel);
     if (channelError !== undefined) return errorAnswer(channelError);
     const now = performance.now();
@@ -237,8 +263,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     }
     lastAcceptedPost.set(channel, now);
     const ts = nextTs();
-    const post: SlackPost = { channel, text, blocks: blocks ?? [], ts, at };
+    const shown = visible(args);
+    const post: SlackPost = { channel, text, blocks: shown.blocks, ts, at };
+    if (shown.color !== undefined) post.color = shown.color;
+    if (Array.isArray(args.attachments)) post.attachments = args.attachments;
     if (args.metadata !== undefined) post.metadata = args.metadata;
+    if (threadTs !== undefined) {
+      post.threadTs = threadTs;
+      post.broadcast = args.reply_broadcast === true || args.reply_broadcast === 'true';
+    }
     fake.posts.push(post);
     const message = { type: 'message', text, user: BOT_USER_ID, bot_id: BOT_ID, ts, blocks: post.blocks };
     return okAnswer({ channel, ts, message });
@@ -248,7 +281,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
    * The channel's accepted posts, newest first, a page at a time (`cursor` is the offset of the page). The fake's
    * ts are synthetic (fixed base), so `oldest` and `latest` are compared with the time each post was accepted.
    */
-  const history = (args: Record<string, unknown>): Outcome => {
+  const history = (method: string, args: Record<string, unknown>): Outcome => {
     const channel = nonEmptyString(args.channel);
     if (channel === undefined) return errorAnswer('channel_not_found');
     const channelError = fake.channelErrors.get(channel);
@@ -262,8 +295,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100) || 100));
     const offset = Math.max(0, Number(args.cursor ?? 0) || 0);
     const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+    // As in Slack: a channel's history holds its top-level messages and broadcast replies; a thread's replies
+    // are read with conversations.replies.
+    const parent = method === 'conversations.replies' ? nonEmptyString(args.ts) : undefined;
+    if (method === 'conversations.replies' && parent === undefined) return errorAnswer('thread_not_found');
+    const inThread = (p: SlackPost): boolean =>
+      parent === undefined ? p.threadTs === undefined || p.broadcast === true : p.threadTs === parent;
     const inRange = fake.posts
-      .filter((p) => p.channel === channel && p.at >= oldest && p.at <= latest)
+      .filter((p) => p.channel === channel && p.at >= oldest && p.at <= latest && inThread(p))
       .reverse();
     const page = inRange.slice(offset, offset + limit).map((p) => ({
       type: 'message',
@@ -296,14 +335,20 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       case 'chat.postMessage':
         return postMessage(args, at);
       case 'conversations.history':
-        return history(args);
+      case 'conversations.replies':
+        return history(method, args);
       case 'chat.update': {
         const channel = nonEmptyString(args.channel);
         const ts = nonEmptyString(args.ts);
         if (channel === undefined) return errorAnswer('channel_not_found');
         if (ts === undefined) return errorAnswer('message_not_found');
         const text = typeof args.text === 'string' ? args.text : '';
-        return okAnswer({ channel, ts, text, message: { text, blocks: args.blocks ?? [] } });
+        const target = fake.posts.find((p) => p.channel === channel && p.ts === ts);
+        if (target === undefined) return errorAnswer('message_not_found');
+        const shown = visible(args);
+        target.updated = { text, blocks: shown.blocks };
+        if (shown.color !== undefined) target.updated.color = shown.color;
+        return okAnswer({ channel, ts, text, message: { text, blocks: shown.blocks } });
       }
       case 'views.publish': {
         if (nonEmptyString(args.user_id) === undefined) return errorAnswer('invalid_arguments');
@@ -444,6 +489,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     postsTo(channel) {
       return fake.posts.filter((p) => p.channel === channel);
+    },
+    replies(channel, parentTs) {
+      return fake.posts.filter((p) => p.channel === channel && p.threadTs === parentTs);
     },
     waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
       const deadline = performance.now() + timeoutMs;

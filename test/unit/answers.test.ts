@@ -41,9 +41,13 @@ function halo(n: number, overrides: Partial<HaloEvent> = {}): HaloEvent {
   };
 }
 
+/** Halo's `2024-05-01 12:0n` (UTC) as Slack shows it in each reader's zone. */
+const date = (n: number): string =>
+  `<!date^${1714564800 + 60 * n}^{date_short_pretty} {time}|2024-05-01 12:${String(n).padStart(2, '0')} UTC>`;
+
 const line = (n: number): string =>
-  `*<https://www.halosecurity.com/link?q=user-event&amp;id=ev-${n}|Scan Started>* on www.example.com\n` +
-  `\`target-scan-start\` · 2024-05-01 12:${String(n).padStart(2, '0')} · ID \`ev-${n}\``;
+  `:information_source: Info · *<https://www.halosecurity.com/link?q=user-event&amp;id=ev-${n}|Scan Started>* on www.example.com\n` +
+  `\`target-scan-start\` · ${date(n)} · ID \`ev-${n}\``;
 
 function page(events: HaloEvent[], overrides: Partial<EventListPage> = {}): EventListPage {
   return { filter: {}, pageSize: 2, page: 0, events, total: events.length, truncated: false, ...overrides };
@@ -130,9 +134,15 @@ describe('renderEventList', () => {
   it('answers an empty list and a page past the end', () => {
     expect(valid(renderEventList(page([], { filter: { key: 'domain-add' } })))).toEqual({
       text: 'No events',
-      blocks: [section('No Halo events match `/halo events key:domain-add`.')],
+      blocks: [
+        section(
+          'No Halo events match `/halo events key:domain-add`. If the key is mistyped, `/halo types` lists every event type and its key.',
+        ),
+      ],
     });
-    expect(valid(renderEventList(page([]))).blocks).toEqual([section('No Halo events match all events.')]);
+    expect(valid(renderEventList(page([]))).blocks).toEqual([
+      section('No Halo events match all events. `/halo types` lists the event types to filter by.'),
+    ]);
     expect(valid(renderEventList(page(events, { page: 2 })))).toEqual({
       text: 'That page is empty now: the events may have changed. Run the command again.',
       blocks: [section('That page is empty now: the events may have changed. Run the command again.')],
@@ -152,28 +162,32 @@ describe('renderEventList', () => {
     const message = valid(renderEventList(page([odd, linked])));
     expect(message.blocks[2]).toEqual(
       section(
-        '*Tom &amp; Jerry &lt;!channel&gt; second line* on evil.example &lt;!here&gt;\n' +
+        ':large_orange_diamond: Medium · *Tom &amp; Jerry &lt;!channel&gt; second line* on evil.example &lt;!here&gt;\n' +
           '`key\u02CBwith newline` · 2024-05-01 12:01 · ID `id &lt;@U123&gt;`',
       ),
     );
     expect(message.blocks[3]).toEqual(
       section(
-        '*<https://x.example/?a=1&amp;b=%3C2%3E|Tom &amp; Jerry &lt;b&gt;>* on www.example.com\n' +
-          '`target-scan-start` · 2024-05-01 12:02 · ID `ev-2`',
+        ':information_source: Info · *<https://x.example/?a=1&amp;b=%3C2%3E|Tom &amp; Jerry &lt;b&gt;>* on www.example.com\n' +
+          `\`target-scan-start\` · ${date(2)} · ID \`ev-2\``,
       ),
     );
   });
 
   it('shows what an event lacks without stray separators', () => {
     const bare: HaloEvent = { eventId: 'e1', subject: '', dateCreated: '', key: '', url: '', target: null };
-    expect(valid(renderEventList(page([bare]))).blocks[2]).toEqual(section('*(no subject)*\nID `e1`'));
+    expect(valid(renderEventList(page([bare]))).blocks[2]).toEqual(
+      section(':large_orange_diamond: Medium · *(no subject)*\nID `e1`'),
+    );
   });
 
   it('drops a link too long for the section rather than break the message', () => {
     const long = halo(1, { url: `https://www.halosecurity.com/${'a'.repeat(3000)}` });
     const message = valid(renderEventList(page([long])));
     expect(message.blocks[2]).toEqual(
-      section('*Scan Started* on www.example.com\n`target-scan-start` · 2024-05-01 12:01 · ID `ev-1`'),
+      section(
+        `:information_source: Info · *Scan Started* on www.example.com\n\`target-scan-start\` · ${date(1)} · ID \`ev-1\``,
+      ),
     );
   });
 
@@ -259,6 +273,7 @@ describe('renderSubscriptions', () => {
     channel: 'C0123ABCD',
     keys,
     targetIds,
+    minSeverity: null,
     createdBy,
     createdAt: AT,
   });
@@ -368,11 +383,12 @@ describe('renderStatus', () => {
             'Alerts that could not be posted: 1\n' +
             'Events muted (counted, not posted): 7\n' +
             `Last error (${DATE}): Halo event/list.json sent an unreadable answer: &lt;html&gt; &amp; more\n` +
-            `• Failed post to <#C0123ABCD>: \`not_in_channel\` ${DATE}\n` +
-            `• Failed post to \`&lt;!channel&gt;\`: unknown error ${DATE}\n` +
-            `• Failed post to <#C0123ABCD>: \`request_error: ECONNRESET\` ${DATE}\n` +
-            `• Failed post to <#C0123ABCD>: unknown error ${DATE}\n` +
-            `• Failed post to <#C0123ABCD>: unknown error ${DATE}`,
+            // Each failed channel with what to do about it, not only the error code.
+            `• Failed post to <#C0123ABCD>: \`not_in_channel\` ${DATE}. Fix: invite the bot: /invite @halo in that channel (or remove its subscription, or change HALO_ALERT_CHANNEL).\n` +
+            `• Failed post to \`&lt;!channel&gt;\`: unknown error ${DATE}.\n` +
+            `• Failed post to <#C0123ABCD>: \`request_error: ECONNRESET\` ${DATE}. Fix: check the bot’s log; alerts are retried while Slack answers with this.\n` +
+            `• Failed post to <#C0123ABCD>: unknown error ${DATE}.\n` +
+            `• Failed post to <#C0123ABCD>: unknown error ${DATE}.`,
         ),
       ],
     });

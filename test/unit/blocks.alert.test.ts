@@ -42,7 +42,7 @@ function strayMarkup(text: string): string[] {
   const rest = text
     .replace(/<https?:\/\/[^<>|\s]+(\|[^<>\n]*)?>/g, '')
     .replace(/<@[UW][A-Z0-9]{1,20}>/g, '')
-    .replace(/<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9T:.Z-]+>/g, '');
+    .replace(/<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9T:.Z /A-Za-z_+-]+>/g, '');
   return [...(rest.match(/[<>]|&(?!amp;|lt;|gt;)/g) ?? [])];
 }
 
@@ -64,15 +64,23 @@ const fieldTexts = (message: SlackMessage): string[] => {
 describe('renderAlert', () => {
   it('renders a typical event', () => {
     expect(renderAlert(event)).toEqual({
-      text: 'Target scan started — target-scan-start on www.example.com',
+      text: 'Info: Target scan started — target-scan-start on www.example.com',
+      color: '#9E9E9E',
       blocks: [
-        { type: 'header', text: { type: 'plain_text', text: 'Target scan started' } },
+        {
+          type: 'header',
+          text: { type: 'plain_text', text: ':information_source: Info · Target scan started', emoji: true },
+        },
         {
           type: 'section',
           fields: [
             { type: 'mrkdwn', text: '*Event*\n`target-scan-start`', verbatim: true },
             { type: 'mrkdwn', text: '*Target*\nMain site · www.example.com · ID 42', verbatim: true },
-            { type: 'mrkdwn', text: '*Created*\n2024-05-01 12:30', verbatim: true },
+            {
+              type: 'mrkdwn',
+              text: '*Created*\n<!date^1714566600^{date_short_pretty} {time}|2024-05-01 12:30 UTC>',
+              verbatim: true,
+            },
             { type: 'mrkdwn', text: '*Event ID*\n1234', verbatim: true },
           ],
         },
@@ -152,9 +160,12 @@ describe('renderAlert', () => {
       dateCreated: '<!everyone>',
       target: { name: '<@U999>', id: 1, host: '<https://evil.example|click me>' },
     });
-    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: ping } });
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: `:large_orange_diamond: Medium · ${ping}`, emoji: true },
+    });
     expect(message.text).toBe(
-      '&lt;!channel&gt; &amp; &lt;@U123&gt; — &lt;!here&gt; on &lt;https://evil.example|click me&gt;',
+      'Medium: &lt;!channel&gt; &amp; &lt;@U123&gt; — &lt;!here&gt; on &lt;https://evil.example|click me&gt;',
     );
     expect(fieldTexts(message)).toEqual([
       '*Event*\n`&lt;!here&gt;`',
@@ -178,13 +189,19 @@ describe('renderAlert', () => {
     });
     expect(message.blocks[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: 'Certificate for moc.elgoog expires' },
+      text: {
+        type: 'plain_text',
+        text: ':large_orange_diamond: Medium · Certificate for moc.elgoog expires',
+        emoji: true,
+      },
     });
     expect(fieldTexts(message).slice(0, 2)).toEqual([
       '*Event*\n`website-cert-risk`',
       '*Target*\nwww.example.com · ID 7',
     ]);
-    expect(message.text).toBe('Certificate for moc.elgoog expires — website-cert-risk on www.example.com');
+    expect(message.text).toBe(
+      'Medium: Certificate for moc.elgoog expires — website-cert-risk on www.example.com',
+    );
     expectSafe(message);
   });
 
@@ -200,7 +217,7 @@ describe('renderAlert', () => {
     });
     expect(message.blocks[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: 'Login at paypal.com' },
+      text: { type: 'plain_text', text: ':large_orange_diamond: Medium · Login at paypal.com', emoji: true },
     });
     expect(fieldTexts(message)).toEqual([
       '*Event*\n`account-user-add`',
@@ -208,7 +225,7 @@ describe('renderAlert', () => {
       '*Created*\n2024-05-01 12:30',
       '*Event ID*\n1234',
     ]);
-    expect(message.text).toBe('Login at paypal.com — account-user-add on paypal.com');
+    expect(message.text).toBe('Medium: Login at paypal.com — account-user-add on paypal.com');
     const actions = message.blocks.find((b) => b.type === 'actions');
     const button =
       actions?.type === 'actions'
@@ -276,7 +293,7 @@ describe('renderAlert', () => {
   it('shows a dash for a missing target and leaves it out of the fallback', () => {
     const message = renderAlert({ ...event, target: null });
     expect(fieldTexts(message)[1]).toBe('*Target*\n—');
-    expect(message.text).toBe('Target scan started — target-scan-start');
+    expect(message.text).toBe('Info: Target scan started — target-scan-start');
     expect(fieldTexts(renderAlert({ ...event, target: { name: '', id: null, host: '' } }))[1]).toBe(
       '*Target*\n—',
     );
@@ -289,7 +306,7 @@ describe('renderAlert', () => {
     const message = renderAlert({ ...event, subject: ' \u202E ', dateCreated: '', key: '' });
     expect(message.blocks[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: 'Halo Security event' },
+      text: { type: 'plain_text', text: ':large_orange_diamond: Medium · Halo Security event', emoji: true },
     });
     expect(fieldTexts(message)).toEqual([
       '*Event*\n—',
@@ -297,7 +314,7 @@ describe('renderAlert', () => {
       '*Created*\nunknown',
       '*Event ID*\n1234',
     ]);
-    expect(message.text).toBe('Halo Security event on www.example.com');
+    expect(message.text).toBe('Medium: Halo Security event on www.example.com');
     expectSafe(message);
   });
 

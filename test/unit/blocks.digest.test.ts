@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { summarizeDigest } from '../../src/domain/digest.ts';
+import { severityTable } from '../../src/domain/severity.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import {
   checkLimits,
@@ -74,14 +75,56 @@ describe('summarizeDigest', () => {
         { targetId: 3, host: 'host2.example.com', count: 1 },
         { targetId: null, host: 'nohost-id.example.com', count: 1 },
       ],
-      sample: events.slice(0, 5),
+      // Most severe first (website-cert-risk is high, account-user-add medium, domain-add low, scans info), then
+      // newest (all share a date here), then the higher ID: not the order they arrived in.
+      sample: [7, 6, 4, 5, 1].map((id) => events[id - 1]),
+      highest: 'high',
     });
+  });
+
+  it('ranks examples by severity, then newest, whatever their arrival order, and names the highest level', () => {
+    const at = (eventId: string, key: string, dateCreated: string): HaloEvent => ({
+      ...halo(eventId, key, 1),
+      dateCreated,
+    });
+    const arrived = [
+      at('a', 'domain-add', '2026-11-29 10:00'),
+      at('b', 'issue-new', '2026-11-29 09:00'),
+      at('c', 'target-scan-start', '2026-11-29 11:00'),
+      at('d', 'issue-new', '2026-11-29 10:30'),
+      at('e', 'account-user-add', '2026-11-29 08:00'),
+      at('f', 'domain-add', '2026-11-29 12:00'),
+    ];
+    const summary = summarizeDigest(arrived, { sampleSize: 6 });
+    expect(summary.sample.map((e) => `${e.eventId} ${e.key} ${e.dateCreated}`)).toEqual([
+      'd issue-new 2026-11-29 10:30',
+      'b issue-new 2026-11-29 09:00',
+      'e account-user-add 2026-11-29 08:00',
+      'f domain-add 2026-11-29 12:00',
+      'a domain-add 2026-11-29 10:00',
+      'c target-scan-start 2026-11-29 11:00',
+    ]);
+    expect(summary.highest).toBe('high');
+    // HALO_SEVERITY moves an event up: the table with overrides ranks it.
+    const critical = summarizeDigest(arrived, {
+      sampleSize: 1,
+      severityOf: severityTable({ 'target-scan-start': 'critical' }),
+    });
+    expect(critical.sample.map((e) => e.eventId)).toEqual(['c']);
+    expect(critical.highest).toBe('critical');
+    const message = renderDigest(summary, listCommand);
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: ':red_circle: High · 6 new Halo events', emoji: true },
+    });
+    expect(message.color).toBe('#E01E5A');
+    expect(message.text.startsWith('High: 6 new Halo events')).toBe(true);
   });
 
   it('keeps sampleSize events as plain copies and survives a JSON round trip', () => {
     const withExtra = events.map((e) => ({ ...e, raw: { secret: 'not stored' } }));
     const summary = summarizeDigest(withExtra, { sampleSize: 2 });
-    expect(summary.sample).toEqual(events.slice(0, 2));
+    expect(summary.sample).toEqual([events[6], events[5]]);
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
     expect(summarizeDigest(events, { sampleSize: 0 }).sample).toEqual([]);
     expect(summarizeDigest([]).byKey).toEqual([]);
@@ -103,9 +146,13 @@ describe('renderDigest', () => {
       halo('3', 'domain-add', 1),
     ];
     expect(renderDigest(summarizeDigest(events), listCommand)).toEqual({
-      text: '3 new Halo events: Subject of domain-add (2), Subject of target-scan-start (1)',
+      text: 'Low: 3 new Halo events: Subject of domain-add (2), Subject of target-scan-start (1)',
+      color: '#36C5F0',
       blocks: [
-        { type: 'header', text: { type: 'plain_text', text: '3 new Halo events' } },
+        {
+          type: 'header',
+          text: { type: 'plain_text', text: ':small_blue_diamond: Low · 3 new Halo events', emoji: true },
+        },
         {
           type: 'section',
           text: {
@@ -127,10 +174,10 @@ describe('renderDigest', () => {
           text: {
             type: 'mrkdwn',
             text: [
-              '*For example*',
-              '• Subject of domain-add · host1.example.com · 2024-05-01 12:30 · <https://app.halosecurity.com/event/1|View>',
-              '• Subject of target-scan-start · host2.example.com · 2024-05-01 12:30 · <https://app.halosecurity.com/event/2|View>',
-              '• Subject of domain-add · host1.example.com · 2024-05-01 12:30 · <https://app.halosecurity.com/event/3|View>',
+              '*Most severe first*',
+              `• :small_blue_diamond: Low · Subject of domain-add · host1.example.com · <!date^1714566600^{date_short_pretty} {time}|2024-05-01 12:30 UTC> · <https://app.halosecurity.com/event/3|View>`,
+              `• :small_blue_diamond: Low · Subject of domain-add · host1.example.com · <!date^1714566600^{date_short_pretty} {time}|2024-05-01 12:30 UTC> · <https://app.halosecurity.com/event/1|View>`,
+              `• :information_source: Info · Subject of target-scan-start · host2.example.com · <!date^1714566600^{date_short_pretty} {time}|2024-05-01 12:30 UTC> · <https://app.halosecurity.com/event/2|View>`,
             ].join('\n'),
             verbatim: true,
           },
@@ -153,7 +200,7 @@ describe('renderDigest', () => {
     const message = renderDigest(summarizeDigest([halo('1', 'domain-add', 5)]), listCommand);
     expect(message.blocks[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: '1 new Halo event' },
+      text: { type: 'plain_text', text: ':small_blue_diamond: Low · 1 new Halo event', emoji: true },
     });
     expect(message.blocks.at(-1)).toEqual({
       type: 'context',
@@ -177,13 +224,13 @@ describe('renderDigest', () => {
     expect(sectionTexts(message)).toEqual([
       '*By event type*\n• *1* &lt;!here&gt; ˋxˋ `&lt;!channel&gt;ˋ`',
       '*By target*\n• *1* &lt;@U1&gt; &amp; co',
-      '*For example*\n• &lt;!here&gt; `x` · &lt;@U1&gt; &amp; co · 2024-05-01 12:30',
+      `*Most severe first*\n• :large_orange_diamond: Medium · &lt;!here&gt; \`x\` · &lt;@U1&gt; &amp; co · <!date^1714566600^{date_short_pretty} {time}|2024-05-01 12:30 UTC>`,
     ]);
     expect(message.blocks.at(-1)).toEqual({
       type: 'context',
       elements: [{ type: 'mrkdwn', text: 'List them with `/halo events &lt;!channel&gt;`', verbatim: true }],
     });
-    expect(message.text).toBe('1 new Halo event: &lt;!here&gt; `x` (1)');
+    expect(message.text).toBe('Medium: 1 new Halo event: &lt;!here&gt; `x` (1)');
   });
 
   it('folds newlines and removes zero-width characters in every example row', () => {
@@ -194,7 +241,7 @@ describe('renderDigest', () => {
     };
     const message = renderDigest(summarizeDigest([event]), listCommand);
     expect(sectionTexts(message)[2]).toBe(
-      '*For example*\n• Port open *Fake* · paypal.com x · 2024-05-01 *Fake* 12:30 · <https://app.halosecurity.com/event/1|View>',
+      `*Most severe first*\n• :large_orange_diamond: Medium · Port open *Fake* · paypal.com x · 2024-05-01 *Fake* 12:30 · <https://app.halosecurity.com/event/1|View>`,
     );
   });
 
@@ -229,7 +276,7 @@ describe('renderDigest', () => {
     const message = renderDigest(summarizeDigest([]), listCommand);
     expect(message).toEqual({
       text: '0 new Halo events',
-      blocks: [{ type: 'header', text: { type: 'plain_text', text: '0 new Halo events' } }],
+      blocks: [{ type: 'header', text: { type: 'plain_text', text: '0 new Halo events', emoji: true } }],
     });
   });
 

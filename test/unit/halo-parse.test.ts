@@ -146,15 +146,25 @@ describe('parseEvent', () => {
   });
 
   it('keeps a target with an unreadable id, with id null', () => {
-    for (const id of ['42abc', 1.5, 2 ** 53, '1234567890123456', null, true, {}]) {
-      expect(parseEvent({ event_id: 'e', target: { target_id: id } })?.target, JSON.stringify(id)).toEqual({
-        name: '',
-        id: null,
-        host: '',
-      });
+    for (const id of ['42abc', 1.5, 2 ** 53, '1234567890123456', null, true, {}, 0, -3]) {
+      expect(
+        parseEvent({ event_id: 'e', target: { target_id: id, target: 'h.example.com' } })?.target,
+        JSON.stringify(id),
+      ).toEqual({ name: '', id: null, host: 'h.example.com' });
     }
     expect(parseEvent({ event_id: 'e', target: 'www.example.com' })?.target).toBeNull();
     expect(parseEvent({ event_id: 'e', target: [1] })?.target).toBeNull();
+  });
+
+  it('reads an account event’s empty target (ID 0, no name, no host) as no target', () => {
+    for (const target of [
+      { target_name: '', target_id: 0, target: '' },
+      { target_name: ' ', target_id: '0', target: '' },
+      { target_id: null },
+      {},
+    ]) {
+      expect(parseEvent({ event_id: 'e', target })?.target, JSON.stringify(target)).toBeNull();
+    }
   });
 
   it('rejects a record without a usable event_id', () => {

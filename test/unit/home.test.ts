@@ -56,6 +56,7 @@ describe('the Home tab renderer', () => {
       channel: `C${String(i).padStart(4, '0')}`,
       keys: ['k'],
       targetIds: [],
+      minSeverity: null,
       createdBy: 'U1',
       createdAt: 0,
     }));
@@ -71,7 +72,15 @@ describe('the Home tab renderer', () => {
   });
 
   it('groups rows by channel, the settings channel first', () => {
-    const sub = { id: 2, channel: 'CB', keys: [], targetIds: [5], createdBy: 'U1', createdAt: 0 };
+    const sub = {
+      id: 2,
+      channel: 'CB',
+      keys: [],
+      targetIds: [5],
+      minSeverity: null,
+      createdBy: 'U1',
+      createdAt: 0,
+    };
     const mute = {
       id: 3,
       channel: 'CA',

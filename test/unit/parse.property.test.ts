@@ -201,7 +201,12 @@ describe('subscribe', () => {
         const text = formatSubscribeCommand(keyList, targetList).slice('/halo '.length);
         expect(parseCommand(slackEscape(text))).toEqual({
           ok: true,
-          command: { kind: 'subscribe', keys: [...new Set(keyList)], targetIds: [...new Set(targetList)] },
+          command: {
+            kind: 'subscribe',
+            keys: [...new Set(keyList)],
+            targetIds: [...new Set(targetList)],
+            minSeverity: null,
+          },
         });
       }),
       { numRuns: 300 },

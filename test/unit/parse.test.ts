@@ -325,20 +325,34 @@ describe('parseCommand: types', () => {
 });
 
 describe('parseCommand: subscribe', () => {
-  const SUBSCRIBE_USAGE = '/halo subscribe [key:K]… [target:ID]…';
+  const SUBSCRIBE_USAGE = '/halo subscribe [key:K]… [target:ID]… [severity:LEVEL]';
 
   it('subscribes to everything without filters', () => {
     expect(parseCommand('subscribe')).toEqual({
       ok: true,
-      command: { kind: 'subscribe', keys: [], targetIds: [] },
+      command: { kind: 'subscribe', keys: [], targetIds: [], minSeverity: null },
     });
   });
 
   it('collects repeated keys and targets in order, without duplicates', () => {
     expect(parseCommand('subscribe key:b target:7 KEY=a key:b target:007 target:3 key:"x y"')).toEqual({
       ok: true,
-      command: { kind: 'subscribe', keys: ['b', 'a', 'x y'], targetIds: [7, 3] },
+      command: { kind: 'subscribe', keys: ['b', 'a', 'x y'], targetIds: [7, 3], minSeverity: null },
     });
+  });
+
+  it('takes a minimum severity, in any case, with or without other filters', () => {
+    expect(parseCommand('subscribe severity:High')).toEqual({
+      ok: true,
+      command: { kind: 'subscribe', keys: [], targetIds: [], minSeverity: 'high' },
+    });
+    expect(parseCommand('subscribe key:issue-new severity=critical target:4')).toEqual({
+      ok: true,
+      command: { kind: 'subscribe', keys: ['issue-new'], targetIds: [4], minSeverity: 'critical' },
+    });
+    expect(formatSubscribeCommand(['issue-new'], [4], 'critical')).toBe(
+      '/halo subscribe key:issue-new target:4 severity:critical',
+    );
   });
 
   it('takes at most 20 distinct keys and 20 distinct targets', () => {
@@ -357,16 +371,22 @@ describe('parseCommand: subscribe', () => {
 
   it('rejects unknown filters, bare words, bad targets and bad keys', () => {
     expect(failure('subscribe subject:Scan')).toEqual({
-      error: 'Unknown filter “subject”: subscribe accepts key, target.',
+      error: 'Unknown filter “subject”: subscribe accepts key, target, severity.',
       usage: SUBSCRIBE_USAGE,
     });
     expect(failure('subscribe everything').error).toBe(
-      'Expected a filter like key:VALUE (subscribe accepts key, target), got “everything”.',
+      'Expected a filter like key:VALUE (subscribe accepts key, target, severity), got “everything”.',
     );
     expect(failure('subscribe target:abc').error).toBe(
       'The target must be a whole number from 1 to 2147483647, got “abc”.',
     );
     expect(failure('subscribe key:').error).toBe('The key is empty.');
+    expect(failure('subscribe severity:urgent').error).toBe(
+      'The severity must be one of critical, high, medium, low, info (that level and more severe), got “urgent”.',
+    );
+    expect(failure('subscribe severity:high severity:low').error).toBe(
+      'The severity filter is given twice; a subscription takes one minimum.',
+    );
     expect(failure('subscribe key:‘scan').error).toBe(
       'Unterminated quote in “key:‘scan”. An apostrophe counts as a quote: put such a value in double quotes.',
     );

@@ -1,8 +1,11 @@
+import { defaultSeverityOf, type Severity } from '../../domain/severity.ts';
 import type { HaloEvent } from '../../halo/types.ts';
 import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { ACTION_IDS, encodeDeleteValue } from './payloads.ts';
+import { SEVERITY_STYLE, severityLabel } from './severity.ts';
+import { haloDate } from './time.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
 import type { Block, ButtonElement, ContextBlock, SectionBlock, SlackMessage } from './types.ts';
 
@@ -22,26 +25,51 @@ const TARGET = { name: 600, host: 1000 } as const;
 /** Enough of an event ID to recognise it in prose; the button value carries the whole ID. */
 const ID_IN_PROSE = 60;
 
-/** The alert for one new event: what happened, to which target, a link to Halo and a Delete button. */
+export interface AlertOptions {
+  /** Default: the built-in table's level for the event's key. */
+  readonly severity?: Severity;
+  /** The zone Halo's dates are in (`HALO_TIMEZONE`); default UTC. */
+  readonly timeZone?: string;
+  /** One line under the header, e.g. a scan thread's "Scan complete · 3 new issues". Already safe mrkdwn. */
+  readonly summary?: string;
+  /**
+   * `false` for an event shown privately (`/halo event`): Acknowledge and Mute act on a message in a channel, so
+   * only Delete is offered there.
+   */
+  readonly inChannel?: boolean;
+}
+
 /**
- * `inChannel: false` for an event shown privately (`/halo event`): Acknowledge and Mute act on a message in a
- * channel, so only Delete is offered there.
+ * The alert for one new event, severity first: in the header, the notification text, an emoji and word, and
+ * the colour bar. Then what happened, to which target, when (in the reader's zone), a link and a Delete button.
  */
-export function renderAlert(event: HaloEvent, options: { inChannel?: boolean } = {}): SlackMessage {
+export function renderAlert(event: HaloEvent, options: AlertOptions = {}): SlackMessage {
+  const severity = options.severity ?? defaultSeverityOf(event.key);
+  const timeZone = options.timeZone ?? 'UTC';
   const inChannel = options.inChannel ?? true;
   const subject = oneLine(cleanText(event.subject));
+  const label = `${severityLabel(severity)} · `;
   const blocks: Block[] = [
-    { type: 'header', text: plainText(plain(subject, LIMITS.headerText) || DEFAULT_SUBJECT) },
     {
-      type: 'section',
-      fields: [
-        field('Event', (budget) => code(oneLine(event.key), budget)),
-        field('Target', (budget) => targetText(event, budget)),
-        field('Created', (budget) => mrkdwn(oneLine(cleanText(event.dateCreated)), budget) || 'unknown'),
-        field('Event ID', (budget) => mrkdwn(oneLine(event.eventId), budget)),
-      ],
+      type: 'header',
+      text: {
+        ...plainText(label + (plain(subject, LIMITS.headerText - label.length) || DEFAULT_SUBJECT)),
+        emoji: true,
+      },
     },
   ];
+  if (options.summary !== undefined && options.summary !== '') {
+    blocks.push({ type: 'section', text: mrkdwnText(options.summary.slice(0, LIMITS.sectionText)) });
+  }
+  blocks.push({
+    type: 'section',
+    fields: [
+      field('Event', (budget) => code(oneLine(event.key), budget)),
+      field('Target', (budget) => targetText(event, budget)),
+      field('Created', (budget) => haloDate(event.dateCreated, timeZone, budget) || 'unknown'),
+      field('Event ID', (budget) => mrkdwn(oneLine(event.eventId), budget)),
+    ],
+  });
   const link = mrkdwnLink(event.url, 'View in Halo');
   // A URL too long for a text object cannot be shortened without breaking it: better no link than a wrong one.
   if (link !== undefined && link.length <= LIMITS.contextText) {
@@ -55,7 +83,11 @@ export function renderAlert(event: HaloEvent, options: { inChannel?: boolean } =
     const elements = [...(ack === undefined ? [] : [ack]), button, ...(menu === undefined ? [] : [menu])];
     blocks.push({ type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements });
   }
-  return { text: alertFallback(event, subject), blocks };
+  return {
+    text: `${SEVERITY_STYLE[severity].word}: ${alertFallback(event, subject)}`,
+    blocks,
+    color: SEVERITY_STYLE[severity].color,
+  };
 }
 
 export interface DeletedInfo {

@@ -1,8 +1,11 @@
 import type { DigestKeyCount, DigestSummary, DigestTargetCount } from '../../domain/digest.ts';
+import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
 import type { EventListFilter, HaloEvent } from '../../halo/types.ts';
-import { cleanText, code, mrkdwn, mrkdwnLink, neutralizeBackticks, plain } from './escape.ts';
+import { code, mrkdwn, mrkdwnLink, neutralizeBackticks, plain } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
+import { SEVERITY_STYLE, severityLabel } from './severity.ts';
+import { haloDate } from './time.ts';
 import type { Block, SectionBlock, SlackMessage } from './types.ts';
 
 /** Formats a `/halo events` command for a filter; the commands module owns the syntax. */
@@ -13,25 +16,44 @@ const MAX_ROWS = 10;
 /** Room kept at the end of a list section for "and N more …". */
 const MORE_RESERVE = 40;
 /** Per-row budgets; ten rows of them fit a 3000-character section, and the loop below checks anyway. */
-const ROW = { subject: 120, key: 80, host: 150, date: 40, link: 600 } as const;
+const ROW = { subject: 120, key: 80, host: 150, date: 120, link: 600 } as const;
 const COMMAND_MAX = 300;
 
 /** One message for many new events: counts by type and target, a few examples, and how to list them all. */
-export function renderDigest(summary: DigestSummary, listCommand: ListCommand): SlackMessage {
-  const title = `${summary.total} new Halo ${summary.total === 1 ? 'event' : 'events'}`;
-  const blocks: Block[] = [{ type: 'header', text: plainText(plain(title, LIMITS.headerText)) }];
+export function renderDigest(
+  summary: DigestSummary,
+  listCommand: ListCommand,
+  display: Display = DEFAULT_DISPLAY,
+): SlackMessage {
+  const noun = summary.total === 1 ? 'event' : 'events';
+  const title =
+    summary.thread === undefined
+      ? `${summary.total} new Halo ${noun}`
+      : `${summary.total} more ${noun} in this scan`;
+  // The highest level first, as on an alert; a digest stored before severities existed has none.
+  const highest = summary.highest;
+  const label = highest === undefined ? '' : `${severityLabel(highest)} · `;
+  const blocks: Block[] = [
+    {
+      type: 'header',
+      text: { ...plainText(label + plain(title, LIMITS.headerText - label.length)), emoji: true },
+    },
+  ];
 
+  const sampleRow = (event: HaloEvent): string => exampleRow(event, display);
   const sections = [
     listSection('By event type', summary.byKey, summary.byKey.length, 'types', keyRow),
     listSection('By target', summary.byTarget, summary.byTarget.length, 'targets', targetRow),
-    listSection('For example', summary.sample, summary.total, 'events', sampleRow),
+    listSection('Most severe first', summary.sample, summary.total, 'events', sampleRow),
   ];
   for (const section of sections) if (section !== undefined) blocks.push(section);
 
   const hint = commandHint(summary, listCommand);
   if (hint !== undefined) blocks.push({ type: 'context', elements: [mrkdwnText(hint)] });
 
-  return { text: digestFallback(title, summary), blocks };
+  const word = highest === undefined ? '' : `${SEVERITY_STYLE[highest].word}: `;
+  const message: SlackMessage = { text: word + digestFallback(title, summary), blocks };
+  return highest === undefined ? message : { ...message, color: SEVERITY_STYLE[highest].color };
 }
 
 /** A titled bullet list of at most `MAX_ROWS` rows that fits one section, then "and N more". */
@@ -69,12 +91,13 @@ function targetRow(entry: DigestTargetCount): string {
   return `*${entry.count}* ${what}`;
 }
 
-function sampleRow(event: HaloEvent): string {
+function exampleRow(event: HaloEvent, display: Display): string {
   const link = mrkdwnLink(event.url, 'View');
   const parts = [
+    severityLabel(display.severityOf(event.key)),
     mrkdwn(oneLine(event.subject), ROW.subject) || code(oneLine(event.key), ROW.key) || 'Halo event',
     mrkdwn(oneLine(event.target?.host ?? ''), ROW.host),
-    mrkdwn(oneLine(cleanText(event.dateCreated)), ROW.date),
+    haloDate(event.dateCreated, display.timeZone, ROW.date),
     // A long URL cannot be cut; leave it out rather than let one row crowd out the others.
     link !== undefined && link.length <= ROW.link ? link : '',
   ];
@@ -89,7 +112,7 @@ function commandHint(summary: DigestSummary, listCommand: ListCommand): string |
   let hint =
     summary.byKey.length === 1 ? `List them with ${byKey}` : `List the most common type with ${byKey}`;
   const topTarget = summary.byTarget[0];
-  if (topTarget !== undefined && topTarget.targetId !== null) {
+  if (topTarget !== undefined && topTarget.targetId !== null && topTarget.targetId > 0) {
     const byTarget = code(listCommand({ target_id: topTarget.targetId }), COMMAND_MAX);
     if (byTarget !== '') {
       hint += summary.byTarget.length === 1 ? ` or ${byTarget}` : ` or the busiest target with ${byTarget}`;

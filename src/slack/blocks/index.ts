@@ -4,6 +4,7 @@ export {
   DELETED_BLOCK_ID,
   renderAlert,
   renderDeleted,
+  type AlertOptions,
   type DeletedInfo,
 } from './alert.ts';
 export { renderDigest, type ListCommand } from './digest.ts';
@@ -25,6 +26,9 @@ export { mrkdwnText, oneLine, plainText } from './text.ts';
 export type * from './types.ts';
 export { describeMute, heldText, renderMuteEnded, type MuteView } from './mute.ts';
 export { renderTestAlert, sampleEvent } from './test-alert.ts';
+export { messageContent, readMessage } from './wire.ts';
+export { SEVERITY_STYLE, severityLabel } from './severity.ts';
+export { haloDate } from './time.ts';
 export {
   ACTION_IDS,
   decodeDeleteValue,

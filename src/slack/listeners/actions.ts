@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { EventDeleter } from '../../commands/delete.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import { HaloError } from '../../halo/errors.ts';
+import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
 import { NEXT_PAGE_ACTION_ID, renderAnswer, renderNotice } from '../answers.ts';
 import {
@@ -9,8 +10,8 @@ import {
   decodeDeleteValue,
   decodeEventsPage,
   DELETE_ACTION_ID,
+  readMessage,
   renderDeleted,
-  type Block,
   type SlackMessage,
 } from '../blocks/index.ts';
 import { reply } from './reply.ts';
@@ -20,9 +21,9 @@ export interface ActionDeps {
   readonly commands: CommandService;
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
+  /** Severity table and Halo's zone, for the event lists a Next page button shows. */
+  readonly display?: Display;
 }
-
-/** Action IDs with a listener of their own: the catch-all below must not answer them a second time. */
 
 /** Interactive payloads: the Delete button, the event list's Next page, and a polite answer to anything else. */
 export function registerActions(app: App, deps: ActionDeps): void {
@@ -46,14 +47,16 @@ export function registerActions(app: App, deps: ActionDeps): void {
       await reply(respond, renderNotice(`The event was not deleted: ${outcome.message}`), log);
       return;
     }
-    const original = body.message?.blocks as Block[] | undefined;
+    const original = readMessage(body.message);
     const { record } = outcome;
-    const updated = renderDeleted(original, {
+    const deleted = renderDeleted(original.blocks, {
       eventId,
       userId: record.userId,
       at: new Date(record.at),
       alreadyDeleted: record.alreadyDeleted,
     });
+    // The alert keeps its severity colour.
+    const updated = original.color === undefined ? deleted : { ...deleted, color: original.color };
     await reply(respond, updated, log, true);
   });
 
@@ -66,7 +69,10 @@ export function registerActions(app: App, deps: ActionDeps): void {
     }
     let message: SlackMessage;
     try {
-      message = renderAnswer(await deps.commands.eventsPage(request.filter, request.pageSize, request.page));
+      message = renderAnswer(
+        await deps.commands.eventsPage(request.filter, request.pageSize, request.page),
+        deps.display,
+      );
     } catch (error) {
       // Like a failed delete: the list stays as it was, its button still works, and the clicker is told.
       if (error instanceof HaloError) {

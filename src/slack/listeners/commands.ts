@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { parseCommand } from '../../commands/parse.ts';
+import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
 import { renderAnswer } from '../answers.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
@@ -14,6 +15,7 @@ export function registerCommands(
   service: CommandService,
   log: Logger,
   onAcked: (seconds: number) => void = () => undefined,
+  display: Display = DEFAULT_DISPLAY,
 ): void {
   app.command('/halo', async ({ ack, command, respond }) => {
     const started = performance.now();
@@ -28,6 +30,6 @@ export function registerCommands(
       channel: command.channel_id,
       command: parsed.ok ? parsed.command.kind : 'invalid',
     });
-    await reply(respond, renderAnswer(message), log);
+    await reply(respond, renderAnswer(message, display), log);
   });
 }

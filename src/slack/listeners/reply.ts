@@ -1,6 +1,6 @@
 import type { RespondFn } from '@slack/bolt';
 import type { Logger } from '../../log.ts';
-import type { SlackMessage } from '../blocks/index.ts';
+import { messageContent, type SlackMessage } from '../blocks/index.ts';
 
 /**
  * Answers through `response_url`: privately, or replacing the message a button was on. A failure is logged and
@@ -15,8 +15,8 @@ export async function reply(
   try {
     await respond(
       replaceOriginal
-        ? { replace_original: true, text: message.text, blocks: message.blocks }
-        : { response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks },
+        ? { replace_original: true, ...messageContent(message) }
+        : { response_type: 'ephemeral', replace_original: false, ...messageContent(message) },
     );
   } catch (error) {
     log.warn('the answer could not be sent to response_url', { error });
