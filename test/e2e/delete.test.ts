@@ -74,7 +74,7 @@ async function clickDelete(
 
 async function answerAt(responseId: string): Promise<Body> {
   const post = await fakes.slack.waitFor(() => fakes.slack.responses.find((r) => r.id === responseId));
-  return shownBody(post.body) as Body;
+  return shownBody(post.body);
 }
 
 function deleteCalls(eventId: string) {
