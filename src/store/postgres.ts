@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { isSeverity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
+import { toSubscription, type SubscriptionRow } from './rows.ts';
 import type { Logger } from '../log.ts';
 import { pgActions } from './pg-actions.ts';
 import { migrate } from './pg-schema.ts';
@@ -77,16 +77,6 @@ interface OutboxRow {
   sent_at: number | null;
   created_at: number;
   next_attempt_at: number;
-}
-
-interface SubscriptionRow {
-  id: number;
-  channel: string;
-  keys: string;
-  target_ids: string;
-  created_by: string;
-  created_at: number;
-  min_severity: string | null;
 }
 
 interface ThreadRow {
@@ -508,18 +498,6 @@ function toItem(row: OutboxRow): OutboxItem {
     dedupKey: row.dedup_key,
     attempts: row.attempts,
     sentAt: row.sent_at,
-    createdAt: row.created_at,
-  };
-}
-
-function toSubscription(row: SubscriptionRow): Subscription {
-  return {
-    id: row.id,
-    channel: row.channel,
-    keys: JSON.parse(row.keys) as string[],
-    targetIds: JSON.parse(row.target_ids) as number[],
-    minSeverity: row.min_severity !== null && isSeverity(row.min_severity) ? row.min_severity : null,
-    createdBy: row.created_by,
     createdAt: row.created_at,
   };
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { isSeverity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
+import { toSubscription, type SubscriptionRow } from './rows.ts';
 import { ACTIONS_SCHEMA, sqliteActions } from './sqlite-actions.ts';
 import {
   StoreError,
@@ -70,16 +70,6 @@ interface OutboxRow {
   attempts: number;
   sent_at: number | null;
   created_at: number;
-}
-
-interface SubscriptionRow {
-  id: number;
-  channel: string;
-  keys: string;
-  target_ids: string;
-  created_by: string;
-  created_at: number;
-  min_severity: string | null;
 }
 
 interface ThreadRow {
@@ -544,18 +534,6 @@ class SqliteStore implements Store {
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }
-}
-
-function toSubscription(row: SubscriptionRow): Subscription {
-  return {
-    id: row.id,
-    channel: row.channel,
-    keys: JSON.parse(row.keys) as string[],
-    targetIds: JSON.parse(row.target_ids) as number[],
-    minSeverity: row.min_severity !== null && isSeverity(row.min_severity) ? row.min_severity : null,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-  };
 }
 
 function toThread(row: ThreadRow): ScanThread {
