@@ -67,6 +67,10 @@ export async function openPostgresStore(url: string, log: Logger): Promise<Postg
   return new PostgresStore(pool);
 }
 
+/** Thrown inside a transaction to roll it back when a row to replace was claimed meanwhile: not a failure. */
+class NotAllPending extends Error {
+  override name = 'NotAllPending' as const;
+}
 interface OutboxRow {
   id: number;
   channel: string;
@@ -239,34 +243,26 @@ export class PostgresStore implements Store {
   }
 
   async replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      // FOR UPDATE through DELETE: a row claimed meanwhile (sent_at set) is not deleted, and then nothing is.
-      const removed = await client.query(
-        `DELETE FROM halo_outbox WHERE id = ANY($1::bigint[]) AND state = 'pending' AND attempts = 0
-         AND sent_at IS NULL RETURNING id`,
-        [ids],
-      );
-      if (removed.rows.length !== new Set(ids).size) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      await client.query(
-        `INSERT INTO halo_outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedup_key) DO NOTHING`,
-        [digest.channel, digest.kind, digest.payload, digest.dedupKey, now],
-      );
-      await client.query('COMMIT');
+      await this.transaction(async (client) => {
+        // FOR UPDATE through DELETE: a row claimed meanwhile (sent_at set) is not deleted, and then nothing is.
+        const removed = await client.query(
+          `DELETE FROM halo_outbox WHERE id = ANY($1::bigint[]) AND state = 'pending' AND attempts = 0
+           AND sent_at IS NULL RETURNING id`,
+          [ids],
+        );
+        if (removed.rows.length !== new Set(ids).size)
+          throw new NotAllPending('a row to replace was claimed meanwhile');
+        await client.query(
+          `INSERT INTO halo_outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
+           VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedup_key) DO NOTHING`,
+          [digest.channel, digest.kind, digest.payload, digest.dedupKey, now],
+        );
+      });
       return true;
     } catch (error) {
-      await client
-        .query('ROLLBACK')
-        .catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
+      if (error instanceof NotAllPending) return false;
       throw error;
-    } finally {
-      client.release(broken);
     }
   }
 
