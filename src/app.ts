@@ -171,6 +171,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       threads: config.alerts.threads,
       onRouted: kick,
       stillLeads,
+      startCheckMs: heartbeatMs,
     });
     const newMuteExpiry = (): MuteExpiry =>
       new MuteExpiry({
@@ -255,7 +256,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       haloRequests,
       canManage,
       status: statusView,
-      startRoute: (route) => poller.startRoute(route),
+      startSubscription: (subscription) => poller.startSubscription(subscription),
       // Tagged like an outbox post, with a key no outbox row has: delivery never looks for it.
       postTest: (channel, requestedBy, dateCreated) =>
         createSlackChat(slack).post(channel, renderTestAlert(sampleEvent(dateCreated), requestedBy), {

@@ -4,6 +4,7 @@
  */
 import type { UnknownKey } from '../domain/suggest.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from '../halo/types.ts';
+import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Route } from '../pipeline/routes.ts';
 import type { Mute, Subscription } from '../store/store.ts';
 
@@ -55,8 +56,8 @@ export type Answer =
       readonly kind: 'subscribed';
       readonly subscription: Subscription;
       readonly created: boolean;
-      /** The bot recorded the subscription's starting point now (Halo answered). */
-      readonly started: boolean;
+      /** Whether the subscription's starting point is recorded (see pipeline/route-start.ts). */
+      readonly start: RouteStart;
       /** Keys Halo's catalogue does not list (a warning: the subscription uses them as given). */
       readonly unknownKeys: readonly UnknownKey[];
     }

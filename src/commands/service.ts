@@ -11,7 +11,8 @@ import type { EventListFilter, HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
 import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
-import type { Store } from '../store/store.ts';
+import type { RouteStart } from '../pipeline/route-start.ts';
+import type { Store, Subscription } from '../store/store.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { Mutes } from './mutes.ts';
 import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
@@ -34,8 +35,8 @@ export interface CommandServiceOptions {
   /** May this Slack user change subscriptions and delete events? */
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly status: () => Promise<StatusView>;
-  /** Records where a new subscription starts, so that every later event reaches it; false when Halo failed. */
-  readonly startRoute: (route: Route) => Promise<boolean>;
+  /** Sets where a new subscription starts, so that every later event reaches it (see pipeline/route-start.ts). */
+  readonly startSubscription: (subscription: Subscription) => Promise<RouteStart>;
   /**
    * Posts `/halo test`'s sample alert (an event created at `dateCreated`, in Halo's format) in a channel as the
    * bot; `error` is Slack's error code.
@@ -121,7 +122,7 @@ export class CommandService {
         });
         const unknown = await this.unknownKeys(command.keys);
         if (!created)
-          return { kind: 'subscribed', subscription, created, started: true, unknownKeys: unknown };
+          return { kind: 'subscribed', subscription, created, start: 'started', unknownKeys: unknown };
         await store.audit({
           at: clock.now(),
           userId: context.userId,
@@ -134,13 +135,8 @@ export class CommandService {
           channel: context.channelId,
           by: context.userId,
         });
-        const started = await this.options.startRoute({
-          channel: subscription.channel,
-          keys: subscription.keys,
-          targetIds: subscription.targetIds,
-          minSeverity: subscription.minSeverity,
-        });
-        return { kind: 'subscribed', subscription, created, started, unknownKeys: unknown };
+        const start = await this.options.startSubscription(subscription);
+        return { kind: 'subscribed', subscription, created, start, unknownKeys: unknown };
       }
       case 'unsubscribe': {
         if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);

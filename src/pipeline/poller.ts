@@ -7,8 +7,16 @@ import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, Subscription } from '../store/store.ts';
 import { Newest } from './newest.ts';
+import {
+  awaitLeaderStart,
+  routeOf,
+  startedSubscriptions,
+  startKey,
+  STARTED_STATE,
+  type RouteStart,
+} from './route-start.ts';
 import type { PipelineMetrics } from './telemetry.ts';
 import { withoutMuted } from './mutes.ts';
 import { outboxItemsFor } from './outbox.ts';
@@ -52,6 +60,11 @@ export interface PollerOptions {
   readonly onRouted: () => void;
   /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
+  /**
+   * While polling, how often to look for subscriptions made on other replicas that have no starting point yet
+   * (the leadership heartbeat). Absent: only at each poll.
+   */
+  readonly startCheckMs?: number;
   readonly metrics?: PipelineMetrics;
 }
 
@@ -100,6 +113,9 @@ export class Poller {
   /** Replaced after each stop: a replica that stops leading may lead again later. */
   private stopping = new AbortController();
   private loop: Promise<void> | undefined;
+  private startLoop: Promise<void> | undefined;
+  /** A start failed on Halo: the loop leaves the pending ones to the next successful poll. */
+  private startsWaitForPoll = false;
   private status: PollStatus = {
     lastSuccessAt: null,
     lastError: null,
@@ -116,6 +132,7 @@ export class Poller {
   async start(): Promise<void> {
     await this.refreshLastSuccess();
     this.loop = this.run();
+    if (this.options.startCheckMs !== undefined) this.startLoop = this.runStarts(this.options.startCheckMs);
   }
 
   getStatus(): PollStatus {
@@ -159,7 +176,8 @@ export class Poller {
   async pollOnce(signal: AbortSignal = this.stopping.signal): Promise<PollReport> {
     const { store, clock, log } = this.options;
     const started = clock.now();
-    const routes = await this.routes();
+    const subscriptions = await store.subscriptions();
+    const routes = this.routes(subscriptions);
     // null: no poll has ever completed, so everything found now is the baseline.
     const { lastPlan, totals } = await this.lastPlan();
     const plan = planScan(routes, totals, this.options.pageSize);
@@ -178,6 +196,8 @@ export class Poller {
       [STATE.plan]: JSON.stringify(plan),
       [STATE.totals]: JSON.stringify({ ...totals, ...scan.totals }),
       [STATE.lastSuccess]: String(now),
+      // Every subscription this plan covered has its starting point from now on.
+      [STARTED_STATE]: JSON.stringify(subscriptions.map(startKey)),
     });
     const report: PollReport = {
       scopes: plan.length,
@@ -192,6 +212,7 @@ export class Poller {
     if (this.status.consecutiveFailures > 0)
       log.info('poll: Halo is answering again', { after: this.status.lastError });
     this.status = { ...this.status, lastSuccessAt: now, consecutiveFailures: 0, lastPoll: report };
+    this.startsWaitForPoll = false;
     const level = routed > 0 || invalid > 0 || report.baseline ? 'info' : 'debug';
     log[level](report.baseline ? 'poll: baseline recorded' : 'poll: done', { ...report });
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
@@ -218,40 +239,88 @@ export class Poller {
   }
 
   /**
-   * Makes a new route's scopes covered now rather than at the next poll, whose first look at them would be a
+   * Sets the starting point of `sub`, made on this replica: at once when this replica polls (serialised with its
+   * polls), otherwise by waiting for the leader to do it (see route-start.ts).
+   */
+  async startSubscription(sub: Subscription): Promise<RouteStart> {
+    const { store, clock } = this.options;
+    if (this.loop === undefined) return awaitLeaderStart(store, sub, clock);
+    const { started, haloFailed } = await this.startPending();
+    if (started.has(startKey(sub))) return 'started';
+    // Not failed, not started: this replica has just stopped leading. The new leader sets it.
+    return haloFailed ? 'haloFailed' : awaitLeaderStart(store, sub, clock);
+  }
+
+  /**
+   * Makes new subscriptions' scopes covered now rather than at the next poll, whose first look at them would be a
    * silent baseline: an event created between "Subscribed" and that poll would never be posted. Scans the scopes
    * the plan does not cover yet, staging what is news for the existing routes and recording the rest as seen.
-   * Returns false when Halo failed; the next poll then takes the baseline as before.
+   * When Halo fails, they stay without a starting point and the next successful poll sets it. Returns the start
+   * keys of the subscriptions that have one, and whether Halo failed.
    */
-  startRoute(route: Route): Promise<boolean> {
+  startPending(): Promise<{ started: ReadonlySet<string>; haloFailed: boolean }> {
     return this.exclusive(async () => {
       const { store, log } = this.options;
+      const [subscriptions, started] = await Promise.all([
+        store.subscriptions(),
+        startedSubscriptions(store),
+      ]);
+      const pending = subscriptions.filter((sub) => !started.has(startKey(sub)));
+      if (pending.length === 0) return { started, haloFailed: false };
+      if (this.options.stillLeads !== undefined && !(await this.options.stillLeads()))
+        return { started, haloFailed: false };
+      const all = new Set(subscriptions.map(startKey));
       const { lastPlan, totals } = await this.lastPlan();
       // Before the first completed poll everything is baseline anyway.
-      if (lastPlan === null) return true;
-      const added = planScan([route], totals, this.options.pageSize).filter(
-        (scope) => !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
-      );
-      if (added.length === 0) return true;
-      const routes = await this.routes();
+      const added =
+        lastPlan === null
+          ? []
+          : planScan(pending.map(routeOf), totals, this.options.pageSize).filter(
+              (scope) =>
+                !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
+            );
+      if (lastPlan === null || added.length === 0) {
+        await store.setState({ [STARTED_STATE]: JSON.stringify([...all]) });
+        return { started: all, haloFailed: false };
+      }
+      const routes = this.routes(subscriptions);
       const scan = await this.scan(added, { routes, lastPlan, backfill: null, signal: this.stopping.signal });
       await this.route(routes);
       if (scan.failures.length > 0) {
+        // Not retried every heartbeat while Halo fails: the next successful poll sets the starting point.
+        this.startsWaitForPoll = true;
         log.warn('subscription: Halo could not be scanned now; the next poll sets its starting point', {
           error: scan.failures[0] instanceof Error ? scan.failures[0].message : String(scan.failures[0]),
         });
-        return false;
+        return { started, haloFailed: true };
       }
       await store.setState({
         [STATE.plan]: JSON.stringify([...lastPlan, ...added]),
         [STATE.totals]: JSON.stringify({ ...totals, ...scan.totals }),
+        [STARTED_STATE]: JSON.stringify([...all]),
       });
       log.info('subscription: starting point recorded', {
+        subscriptions: pending.map((sub) => `#${sub.id}`).join(','),
         scopes: added.map(scopeId).join(','),
         events: scan.events,
       });
-      return true;
+      return { started: all, haloFailed: false };
     });
+  }
+
+  /** Between polls, sets the starting point of subscriptions that other replicas recorded. */
+  private async runStarts(everyMs: number): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      await sleep(everyMs, signal);
+      if (this.isStopping()) return;
+      try {
+        if (!this.startsWaitForPoll) await this.startPending();
+      } catch (error) {
+        if (this.isStopping()) return;
+        this.options.log.warn('subscription: its starting point could not be set; retrying', { error });
+      }
+    }
   }
 
   /**
@@ -311,14 +380,8 @@ export class Poller {
     return { ...result, failures };
   }
 
-  private async routes(): Promise<Route[]> {
-    const subscriptions = await this.options.store.subscriptions();
-    const routes: Route[] = subscriptions.map((s) => ({
-      channel: s.channel,
-      keys: s.keys,
-      minSeverity: s.minSeverity,
-      targetIds: s.targetIds,
-    }));
+  private routes(subscriptions: readonly Subscription[]): Route[] {
+    const routes: Route[] = subscriptions.map(routeOf);
     if (this.options.defaultRoute !== null) routes.unshift(this.options.defaultRoute);
     return routes;
   }
@@ -414,9 +477,10 @@ export class Poller {
   /** Ends the loop: aborts a scan in progress (its pages already recorded stay recorded) and waits for it. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await this.loop;
+    await Promise.all([this.loop, this.startLoop]);
     this.loop = undefined;
-    // Ready to start again, and `startRoute` (run by any replica for a subscription made on it) works meanwhile.
+    this.startLoop = undefined;
+    // Ready to start again; meanwhile `startSubscription` waits for the leader.
     this.stopping = new AbortController();
   }
 }

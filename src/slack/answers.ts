@@ -8,6 +8,7 @@ import type { HaloEvent, HaloEventType, EventListFilter } from '../halo/types.ts
 import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
 import { SEVERITIES, type Severity } from '../domain/severity.ts';
 import { unknownKeyText, type UnknownKey } from '../domain/suggest.ts';
+import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Subscription } from '../store/store.ts';
 import {
   ACTION_IDS,
@@ -55,7 +56,7 @@ export function renderAnswer(answer: Answer, display: Display = DEFAULT_DISPLAY)
     case 'subscriptions':
       return renderSubscriptions(answer.channel, answer.subscriptions, answer.defaultRoute);
     case 'subscribed':
-      return renderSubscribed(answer.subscription, answer.created, answer.started, answer.unknownKeys);
+      return renderSubscribed(answer.subscription, answer.created, answer.start, answer.unknownKeys);
     case 'status':
       return renderStatus(answer.status);
     case 'muted':
@@ -325,17 +326,21 @@ function severityFloor(minimum: Severity): string {
   return levels.length === 1 ? `of severity ${levels[0]!}` : `of severity ${levels.join(' or ')}`;
 }
 
-/** `started`: the bot recorded the subscription's starting point now (Halo answered). */
+/** `start`: whether the subscription's starting point is recorded yet. */
 export function renderSubscribed(
   sub: Subscription,
   created: boolean,
-  started: boolean,
+  start: RouteStart,
   unknown: readonly UnknownKey[] = [],
 ): SlackMessage {
   const what = describeRoute(sub.keys, sub.targetIds, sub.minSeverity);
-  const from = started
-    ? 'Every new event from now on is posted here; existing ones are not.'
-    : 'Halo could not be reached just now, so new events are posted from the next successful poll on; existing ones are not.';
+  const from = {
+    started: 'Every new event from now on is posted here; existing ones are not.',
+    haloFailed:
+      'Halo could not be reached just now, so new events are posted from the next successful poll on; existing ones are not.',
+    pending:
+      'The replica that polls Halo has not recorded its starting point yet (a poll is still running, or a replica is taking over), so new events are posted from when it does, between its polls; existing ones are not.',
+  }[start];
   const text = created
     ? `Subscribed ${channelRef(sub.channel)} to ${what} (subscription #${sub.id}). ${from} Invite the bot here if it is not a member: \`/invite @halo\`.`
     : `${channelRef(sub.channel)} already has this subscription (#${sub.id}): ${code(formatSubscribeCommand(sub.keys, sub.targetIds, sub.minSeverity), 300)}.`;

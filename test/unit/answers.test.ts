@@ -5,6 +5,7 @@ import {
   renderEventList,
   renderHelp,
   renderStatus,
+  renderSubscribed,
   renderSubscriptions,
   renderTypes,
   renderUsageError,
@@ -451,5 +452,29 @@ describe('renderHelp', () => {
     expect(message.blocks[0]).toMatchObject({ type: 'section' });
     const first = message.blocks[0]?.type === 'section' ? message.blocks[0].text?.text : undefined;
     expect(first?.startsWith('Unknown command `&lt;!channel&gt;`.\nHalo Security commands:\n')).toBe(true);
+  });
+});
+
+describe('renderSubscribed', () => {
+  const sub: Subscription = {
+    id: 7,
+    channel: 'CSUB',
+    keys: ['domain-add'],
+    targetIds: [],
+    minSeverity: null,
+    createdBy: 'U1',
+    createdAt: AT,
+  };
+  const said = (start: 'started' | 'haloFailed' | 'pending'): string =>
+    JSON.stringify(valid(renderSubscribed(sub, true, start)).blocks);
+
+  it('says from when events are posted: now, the next successful poll, or when the polling replica records it', () => {
+    expect(said('started')).toContain('Every new event from now on is posted here; existing ones are not.');
+    expect(said('haloFailed')).toContain(
+      'Halo could not be reached just now, so new events are posted from the next successful poll on; existing ones are not.',
+    );
+    expect(said('pending')).toContain(
+      'The replica that polls Halo has not recorded its starting point yet (a poll is still running, or a replica is taking over), so new events are posted from when it does, between its polls; existing ones are not.',
+    );
   });
 });

@@ -90,18 +90,18 @@ describe('Poller: a subscription made while a poll is scanning', () => {
     // A poll is scanning (held in its request) when the subscription asks for its starting point.
     const held = gated.hold('port-open');
     await held.reached;
-    await store.addSubscription({
+    const { subscription } = await store.addSubscription({
       channel: 'CSUB',
       keys: ['domain-add'],
       targetIds: [],
       createdBy: 'U1',
       createdAt: Date.now(),
     });
-    const started = poller.startRoute({ channel: 'CSUB', keys: ['domain-add'], targetIds: [] });
+    const started = poller.startSubscription(subscription);
     // Whatever the subscription would do on its own, it has had the time to do it.
     await new Promise((resolve) => setTimeout(resolve, 100));
     held.release();
-    expect(await started).toBe(true);
+    expect(await started).toBe('started');
 
     // "Subscribed" has been answered: an event created now must reach the channel.
     const after = polls();

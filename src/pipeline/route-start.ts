@@ -1,0 +1,49 @@
+/**
+ * Where a new subscription starts. Only the replica that polls sets a starting point: a standby's own scan would
+ * not be serialised with the leader's poll in another process, whose older plan, written when it ends, would then
+ * drop the new scope, and the next poll would take that scope's new events for a silent baseline. So a standby
+ * records the subscription and waits (bounded) for the leader, which looks for subscriptions without a starting
+ * point every heartbeat, between its polls. The subscriptions that have one are listed in the state key below,
+ * written only by the polling replica (fenced on PostgreSQL).
+ */
+import { sleep, type Clock } from '../clock.ts';
+import type { Store, Subscription } from '../store/store.ts';
+import type { Route } from './routes.ts';
+
+/**
+ * `started`: its starting point is recorded, every later event reaches it. `haloFailed`: Halo could not be
+ * scanned, the next successful poll sets it. `pending`: the leading replica has not set it yet (it is busy with
+ * a long poll, or none leads right now); it does so between its polls.
+ */
+export type RouteStart = 'started' | 'haloFailed' | 'pending';
+
+export const STARTED_STATE = 'started_subscriptions';
+
+/** ID and creation time: an ID that SQLite hands out again after a deletion is another subscription. */
+export const startKey = (sub: Pick<Subscription, 'id' | 'createdAt'>): string => `${sub.id}@${sub.createdAt}`;
+
+export async function startedSubscriptions(store: Pick<Store, 'getState'>): Promise<Set<string>> {
+  return new Set(JSON.parse((await store.getState(STARTED_STATE)) ?? '[]') as string[]);
+}
+
+export function routeOf(sub: Subscription): Route {
+  return { channel: sub.channel, keys: sub.keys, targetIds: sub.targetIds, minSeverity: sub.minSeverity };
+}
+
+/** How long a standby waits for the leader, and how often it looks. */
+export const STANDBY_START_WAIT = { totalMs: 10_000, everyMs: 100 } as const;
+
+/** On a standby: waits until the leader has recorded `sub`'s starting point, `pending` when it has not in time. */
+export async function awaitLeaderStart(
+  store: Pick<Store, 'getState'>,
+  sub: Pick<Subscription, 'id' | 'createdAt'>,
+  clock: Clock,
+  wait: { readonly totalMs: number; readonly everyMs: number } = STANDBY_START_WAIT,
+): Promise<RouteStart> {
+  const deadline = clock.now() + wait.totalMs;
+  for (;;) {
+    if ((await startedSubscriptions(store)).has(startKey(sub))) return 'started';
+    if (clock.now() >= deadline) return 'pending';
+    await sleep(wait.everyMs);
+  }
+}
