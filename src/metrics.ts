@@ -115,7 +115,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     haloRequest: (outcome) => haloRequests.inc({ outcome }),
     posted(kind, secondsSinceQueued) {
       posted.inc({ kind });
-      eventToPost.observe(Math.max(0, secondsSinceQueued));
+      // A notice (the connected message, a mute's end) reports on the bot, not on a Halo event.
+      if (kind !== 'notice') eventToPost.observe(Math.max(0, secondsSinceQueued));
     },
     failed: (reason, count) => failed.inc({ reason }, count),
     rateLimited: () => rateLimited.inc(),

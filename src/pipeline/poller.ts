@@ -9,6 +9,7 @@ import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import type { Store, Subscription } from '../store/store.ts';
 import { Newest } from './newest.ts';
+import { connectedItem } from './notices.ts';
 import {
   awaitLeaderStart,
   routeOf,
@@ -186,6 +187,13 @@ export class Poller {
 
     const scan = await this.scan(plan, { routes, lastPlan, backfill, signal });
     const { requests, events, invalid, staged, failures } = scan;
+    const baseline = lastPlan === null && failures.length === 0;
+    // Queued before the backfill is staged, so that the channel reads "connected" first and then the events.
+    if (baseline && this.options.defaultRoute !== null) {
+      const newest = backfill?.events().length ?? 0;
+      await store.route([connectedItem(this.options.defaultRoute, events, newest)], [], clock.now());
+      this.options.onRouted();
+    }
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
     if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
     const routed = await this.route(routes);

@@ -31,6 +31,13 @@ async function start(): Promise<{ fakes: Fakes; bot: InProcessBot }> {
   return { fakes, bot };
 }
 
+/** Resolves after `bot` logs its next completed poll (the baseline counts). */
+async function nextPoll(running: InProcessBot): Promise<void> {
+  const polls = (): number => running.logs.filter((l) => / poll: (done|baseline recorded) /.test(l)).length;
+  const seen = polls();
+  await fakes!.slack.waitFor(() => polls() > seen);
+}
+
 let commands = 0;
 
 /** `/halo TEXT` typed by U123 in `channel`; resolves with the text of the private answer. */
@@ -78,6 +85,63 @@ describe('/halo test', () => {
     await start();
     expect(await slash('test now', 'CTEAM')).toContain('Unexpected extra argument “now”: test takes none.');
     expect(fakes!.slack.posts).toEqual([]);
+  });
+});
+
+describe('the connected message', () => {
+  it('is posted once to HALO_ALERT_CHANNEL on the very first start, with the baseline and the filter', async () => {
+    fakes = await startFakes();
+    for (let i = 0; i < 3; i++) fakes.halo.addEvent({ key: 'target-port-open' });
+    fakes.halo.addEvent({ key: 'scan-started' });
+    const env = botEnv(fakes, { HALO_ALERT_KEYS: 'target-port-open' });
+    bot = await inProcessBot(env);
+    const message = await fakes.slack.waitFor(() => fakes!.slack.connected[0]);
+    expect(message.channel).toBe('CALERTS');
+    expect(message.text).toBe(
+      'Connected to Halo Security: 3 existing Halo events recorded as the starting point',
+    );
+    expect(visibleText({ blocks: message.blocks }).trim()).toBe(
+      ':white_check_mark: *Connected to Halo Security.* I recorded 3 existing Halo events as the starting point ' +
+        'and will not post them. From now on I post each new event here: key `target-port-open`.\n' +
+        'Try `/halo test` to see what an alert looks like, or `/halo events` to list recent events.',
+    );
+
+    // A restart on the same store has a baseline already: it says nothing, and alerts flow as before.
+    await nextPoll(bot);
+    await bot.stop();
+    bot = await inProcessBot(env);
+    await nextPoll(bot);
+    const event = fakes.halo.addEvent({ key: 'target-port-open' });
+    await fakes.slack.waitFor(() => fakes!.slack.posts.length === 1);
+    await nextPoll(bot);
+    expect(JSON.stringify(fakes.slack.posts[0]!.blocks)).toContain(event.event_id);
+    expect(fakes.slack.connected).toHaveLength(1);
+    expect(fakes.slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(2);
+  });
+
+  it('comes before the HALO_BACKFILL events, which it announces', async () => {
+    fakes = await startFakes();
+    fakes.halo.addEvent({ date_created: '2026-01-01 10:00' });
+    fakes.halo.addEvent({ date_created: '2026-03-01 10:00' });
+    bot = await inProcessBot(botEnv(fakes, { HALO_BACKFILL: '1' }));
+    await fakes.slack.waitFor(() => fakes!.slack.posts.length === 1);
+    const [connected] = fakes.slack.connected;
+    expect(visibleText({ blocks: connected!.blocks })).toContain(
+      'I recorded 2 existing Halo events as the starting point and post only the newest, below.',
+    );
+    expect(connected!.at).toBeLessThanOrEqual(fakes.slack.posts[0]!.at);
+    expect(Number(connected!.ts)).toBeLessThan(Number(fakes.slack.posts[0]!.ts));
+  });
+
+  it('is not posted when HALO_ALERT_CHANNEL is not set', async () => {
+    fakes = await startFakes();
+    fakes.halo.addEvent();
+    const env = botEnv(fakes);
+    delete env.HALO_ALERT_CHANNEL;
+    bot = await inProcessBot(env);
+    await nextPoll(bot);
+    await nextPoll(bot);
+    expect(fakes.slack.calls.filter((c) => c.method === 'chat.postMessage')).toEqual([]);
   });
 });
 

@@ -49,6 +49,8 @@ it('serves Prometheus metrics on the /healthz port whose counters match what the
   ).length;
 
   expect(samples.get('halo_slack_alerts_posted_total{kind="alert"}')).toBe(2);
+  // The first start's "connected" message; it is not an event, so it has no event-to-post latency.
+  expect(samples.get('halo_slack_alerts_posted_total{kind="notice"}')).toBe(1);
   expect(samples.get('halo_slack_event_to_post_seconds_count')).toBe(2);
   expect(samples.get('halo_slack_command_ack_seconds_count')).toBe(1);
   expect(samples.get('halo_slack_outbox_pending')).toBe(0);

@@ -67,7 +67,14 @@ export interface FakeSlack {
   apiUrl: string;
   token: string;
   calls: SlackCall[];
+  /** Accepted chat.postMessage calls, but for the first start's "connected" message: see {@link connected}. */
   posts: SlackPost[];
+  /**
+   * The "connected" messages a first start posts to HALO_ALERT_CHANNEL (their metadata's dedup key ends in
+   * `:connected`). Kept apart from `posts` so that a test of alerts counts alerts; first-run.test.ts checks these.
+   * The channel's history, threads and chat.update see both.
+   */
+  connected: SlackPost[];
   updates: SlackCall[];
   /** Successful chat.postEphemeral calls. */
   ephemerals: SlackCall[];
@@ -184,6 +191,9 @@ function nonEmptyString(value: unknown): string | undefined {
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const hanging = new Set<ServerResponse>();
   const lastAcceptedPost = new Map<string, number>();
+  /** Every accepted post, the channels' history: `posts` and `connected` together, oldest first. */
+  const accepted = (): SlackPost[] =>
+    fake.connected.length === 0 ? fake.posts : [...fake.posts, ...fake.connected].sort((a, b) => a.at - b.at);
   let tsCounter = 100;
   let responseCounter = 0;
   let closed: Promise<void> | undefined;
@@ -250,7 +260,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return errorAnswer('no_text');
     }
     const threadTs = nonEmptyString(args.thread_ts);
-    if (threadTs !== undefined && !fake.posts.some((p) => p.channel === channel && p.ts === threadTs)) {
+    if (threadTs !== undefined && !accepted().some((p) => p.channel === channel && p.ts === threadTs)) {
       return errorAnswer('thread_not_found');
     }
     const channelError = fake.channelErrors.get(channel);
@@ -272,7 +282,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       post.threadTs = threadTs;
       post.broadcast = args.reply_broadcast === true || args.reply_broadcast === 'true';
     }
-    fake.posts.push(post);
+    (isConnectedNotice(post.metadata) ? fake.connected : fake.posts).push(post);
     const message = { type: 'message', text, user: BOT_USER_ID, bot_id: BOT_ID, ts, blocks: post.blocks };
     return okAnswer({ channel, ts, message });
   };
@@ -301,7 +311,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (method === 'conversations.replies' && parent === undefined) return errorAnswer('thread_not_found');
     const inThread = (p: SlackPost): boolean =>
       parent === undefined ? p.threadTs === undefined || p.broadcast === true : p.threadTs === parent;
-    const inRange = fake.posts
+    const inRange = accepted()
       .filter((p) => p.channel === channel && p.at >= oldest && p.at <= latest && inThread(p))
       .reverse();
     const page = inRange.slice(offset, offset + limit).map((p) => ({
@@ -343,7 +353,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (channel === undefined) return errorAnswer('channel_not_found');
         if (ts === undefined) return errorAnswer('message_not_found');
         const text = typeof args.text === 'string' ? args.text : '';
-        const target = fake.posts.find((p) => p.channel === channel && p.ts === ts);
+        const target = accepted().find((p) => p.channel === channel && p.ts === ts);
         if (target === undefined) return errorAnswer('message_not_found');
         const shown = visible(args);
         target.updated = { text, blocks: shown.blocks };
@@ -473,6 +483,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     token: options.token ?? DEFAULT_BOT_TOKEN,
     calls: [],
     posts: [],
+    connected: [],
     updates: [],
     ephemerals: [],
     views: [],
@@ -538,4 +549,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
   };
   return fake;
+}
+
+/** The bot marks each outbox post with its dedup key; the first start's message has `CHANNEL:connected`. */
+export function isConnectedNotice(metadata: unknown): boolean {
+  if (!isRecord(metadata) || !isRecord(metadata.event_payload)) return false;
+  const key = metadata.event_payload.key;
+  return typeof key === 'string' && key.endsWith(':connected');
 }

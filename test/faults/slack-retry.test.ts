@@ -2,7 +2,7 @@
 // a long outage, after which every alert arrives once (the backlog as one digest).
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { FakeHaloEvent } from '../fakes/halo.ts';
-import type { SlackFault } from '../fakes/slack.ts';
+import { isConnectedNotice, type SlackFault } from '../fakes/slack.ts';
 import { FAST, FAST_DELAYS, waitFor } from '../harness.ts';
 import {
   alertEventId,
@@ -26,11 +26,17 @@ async function running(s: Scenario, options: { rateLimitPerChannelMs?: number } 
   fakes.halo.addEvent();
   const bot = await s.bot(s.env());
   await logMatch(bot, /poll: baseline recorded/);
+  // The first start's "connected" message goes out before any fault is set: the faults are for the alerts.
+  await fakes.slack.waitFor(() => fakes.slack.connected.length === 1);
   return { ...fakes, bot };
 }
 
+/** The alert posts tried in `channel`, failed or not (the first start's "connected" message is not one). */
 const postsTo = (s: Scenario, channel: string) =>
-  s.fakes.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === channel);
+  s.fakes.slack.calls.filter(
+    (c) =>
+      c.method === 'chat.postMessage' && c.args.channel === channel && !isConnectedNotice(c.args.metadata),
+  );
 
 /** Fails the first `times` chat.postMessage calls with `fault`. */
 function failFirst(s: Scenario, times: number, fault: (n: number) => SlackFault): void {
@@ -177,6 +183,7 @@ describe('a long Slack outage: nothing fails, and afterwards everything arrives 
       halo.addEvent();
       const bot = await s.bot(s.env({ HALO_DIGEST_THRESHOLD: '3', TEST_DELAYS: outageDelays }));
       await logMatch(bot, /poll: baseline recorded/);
+      await slack.waitFor(() => slack.connected.length === 1);
       slack.fault = ({ method }) => (method === 'chat.postMessage' ? c.slack : undefined);
 
       // The first alert fails again and again; four more pile up behind it, over polls of at most the

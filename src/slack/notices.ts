@@ -1,0 +1,34 @@
+import { formatEventsCommand } from '../commands/parse.ts';
+import type { ConnectedNotice, Notice } from '../pipeline/notices.ts';
+import { describeRoute } from './answers.ts';
+import { renderMuteEnded, type SlackMessage } from './blocks/index.ts';
+import { mrkdwnText } from './blocks/text.ts';
+
+/** An outbox notice row's message: each notice kind has its own renderer. */
+export function renderNotice(notice: Notice): SlackMessage {
+  switch (notice.notice) {
+    case 'mute_ended':
+      return renderMuteEnded(notice.mute, formatEventsCommand);
+    case 'connected':
+      return renderConnected(notice);
+  }
+}
+
+/** The first start's message to HALO_ALERT_CHANNEL: it works, what became the starting point, what comes next. */
+export function renderConnected(notice: ConnectedNotice): SlackMessage {
+  const { route, baseline, backfill } = notice;
+  const counted = `${baseline.toLocaleString('en-US')} existing Halo event${baseline === 1 ? '' : 's'}`;
+  const newest =
+    backfill === 0
+      ? 'and will not post them'
+      : `and post only the ${backfill === 1 ? 'newest, below' : `${backfill} newest, below`}`;
+  const what = describeRoute(route.keys, route.targetIds, route.minSeverity ?? null);
+  const text =
+    `:white_check_mark: *Connected to Halo Security.* I recorded ${counted} as the starting point ${newest}. ` +
+    `From now on I post each new event here: ${what}.\n` +
+    'Try `/halo test` to see what an alert looks like, or `/halo events` to list recent events.';
+  return {
+    text: `Connected to Halo Security: ${counted} recorded as the starting point`,
+    blocks: [{ type: 'section', text: mrkdwnText(text) }],
+  };
+}
