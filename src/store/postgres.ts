@@ -51,10 +51,17 @@ export async function openPostgresStore(url: string, log: Logger): Promise<Postg
   );
   try {
     const client = await pool.connect();
+    let broken: Error | undefined;
+    // As in a transaction: a checked-out connection's 'error' is ours to handle (the migration's query fails).
+    const lost = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', lost);
     try {
       await migrate(client, describeUrl(url));
     } finally {
-      client.release();
+      client.off('error', lost);
+      client.release(broken);
     }
   } catch (error) {
     await pool.end().catch(() => undefined);
@@ -129,6 +136,12 @@ export class PostgresStore implements Store {
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // pg's pool stops listening for a checked-out connection's 'error': a connection lost between two
+    // queries of the transaction would then be an uncaught exception and end the process.
+    const lost = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -142,6 +155,7 @@ export class PostgresStore implements Store {
         .catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

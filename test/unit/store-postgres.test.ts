@@ -1,11 +1,12 @@
 import { expect, it } from 'vitest';
+import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
 import { PG_SCHEMA_VERSION } from '../../src/store/pg-schema.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { StoreError } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
-import { admin, describePg, freshSchema } from '../postgres.ts';
+import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 
 const logs: string[] = [];
 const log: Logger = {
@@ -96,5 +97,36 @@ describePg('fencing', () => {
     expect(await current.nextDue('C1', 1400)).toMatchObject({ id: 2 });
     expect(await current.stats()).toMatchObject({ pending: 1, delivered: 1, failed: 0 });
     await Promise.all([old.close(), current.close()]);
+  });
+});
+
+describePg('a connection lost inside a transaction', () => {
+  it('fails that call only: no uncaught error ends the process, and the next call works', async () => {
+    const { schema, url } = await freshSchema('killed');
+    const store = await openPostgresStore(url, log);
+    // A lock held elsewhere parks the store's transaction between its BEGIN and its end, on a connection the
+    // test can then cut, as a failover or a network fault would.
+    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE ${schema}.halo_seen IN ACCESS EXCLUSIVE MODE`);
+    const outcome = store.recordPage([event('a')], [true]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    let waiting: { pid: number }[] = [];
+    for (let i = 0; i < 200 && waiting.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      waiting = await admin<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%halo_seen%'`,
+      );
+    }
+    expect(waiting).toHaveLength(1);
+    await admin('SELECT pg_terminate_backend($1)', [waiting[0]!.pid]);
+    expect(await outcome).toBeInstanceOf(Error);
+    await locker.query('ROLLBACK');
+    await locker.end();
+    expect(await store.recordPage([event('a')], [true])).toBe(1);
+    await store.close();
   });
 });
