@@ -1,0 +1,67 @@
+/**
+ * `npm test`: type-check, lint and test at once, and fail if any of them fails.
+ *
+ * Run one after the other they took about 90 s on a 2-core machine, of which the type-check and the type-aware
+ * lint were 25 s of one busy core while the tests, which mostly wait on sockets and timers, left the CPU half
+ * idle. Run together they share it. The tests' output streams as it comes; the type-check's and the lint's are
+ * printed whole when each ends, so that no two outputs interleave.
+ */
+import { spawn } from 'node:child_process';
+
+interface Step {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Streamed as it comes rather than printed at the end. */
+  readonly live?: boolean;
+}
+
+interface Outcome {
+  readonly name: string;
+  readonly code: number;
+  readonly seconds: number;
+}
+
+const bin = (tool: string): string => `node_modules/.bin/${tool}`;
+
+const STEPS: readonly Step[] = [
+  { name: 'typecheck', command: bin('tsc'), args: ['-p', 'tsconfig.json', '--noEmit'] },
+  // Prettier after ESLint, in one step: both are quick next to the tests, and their reports read best together.
+  { name: 'lint', command: 'sh', args: ['-c', `${bin('eslint')} . && ${bin('prettier')} --check .`] },
+  { name: 'tests', command: bin('vitest'), args: ['run', ...process.argv.slice(2)], live: true },
+];
+
+function run(step: Step): Promise<Outcome> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(step.command, step.args, {
+      stdio: step.live === true ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') },
+    });
+    const output: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+    const finish = (code: number): void => {
+      const seconds = (performance.now() - started) / 1000;
+      if (step.live !== true) {
+        const text = Buffer.concat(output).toString('utf8').trimEnd();
+        process.stdout.write(
+          `\n── ${step.name} (${code === 0 ? 'ok' : 'FAILED'}) ──\n${text === '' ? '' : `${text}\n`}`,
+        );
+      }
+      resolve({ name: step.name, code, seconds });
+    };
+    child.on('error', (error) => {
+      output.push(Buffer.from(`could not start ${step.command}: ${error.message}`));
+      finish(127);
+    });
+    child.on('close', (code, signal) => finish(code ?? (signal === null ? 1 : 128)));
+  });
+}
+
+const outcomes = await Promise.all(STEPS.map(run));
+const summary = outcomes
+  .map((o) => `${o.name} ${o.code === 0 ? 'ok' : `FAILED (exit ${o.code})`} in ${o.seconds.toFixed(1)} s`)
+  .join(', ');
+process.stdout.write(`\nnpm test: ${summary}\n`);
+process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
