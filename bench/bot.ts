@@ -110,10 +110,12 @@ export class BenchBot {
   static async start(
     env: (databaseUrl: string) => Record<string, string>,
     startTimeoutMs = 30_000,
+    /** Node flags added to npm start's (`--cpu-prof` for a profile). */
+    extraFlags: readonly string[] = [],
   ): Promise<{ bot: BenchBot; port: number }> {
     const tempDir = mkdtempSync(join(tmpdir(), 'halo-slack-bench-'));
     // --no-env-file: the bench gets exactly the environment it sets, whatever the user's .env holds.
-    const child = spawn(process.execPath, [...startFlags(), ENTRY, '--no-env-file'], {
+    const child = spawn(process.execPath, [...startFlags(), ...extraFlags, ENTRY, '--no-env-file'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env(`sqlite:${join(tempDir, 'bot.db')}`) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -260,7 +260,7 @@ export class CommandService {
       signal: reading.signal,
       onPage: (result) => {
         total = Math.max(total, result.total ?? 0);
-        for (const event of result.events) {
+        for (const event of result.events()) {
           if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
           seen.add(event.eventId);
           events.push(event);

@@ -10,6 +10,8 @@ import {
   HaloNetworkError,
   HaloResponseError,
 } from './errors.ts';
+import { fastEventPage, knownEventPage, parsedEventPage } from './event-page.ts';
+import { PageMemo } from './page-memo.ts';
 import {
   errorBody,
   parseDeleteBody,
@@ -22,8 +24,20 @@ import {
 } from './parse.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from './types.ts';
 
+/**
+ * One page of `event/list.json`. Its events are parsed and validated when asked for: a poll asks only for the
+ * few it has not seen, and reading the rest into objects was most of its CPU (see `page-scan.ts`).
+ */
 export interface EventPage {
-  readonly events: HaloEvent[];
+  /** The ID of each valid entry, in order. */
+  readonly ids: readonly string[];
+  /** The valid entries at these positions of `ids` (all of them when omitted), parsed and validated in full. */
+  events(positions?: readonly number[]): HaloEvent[];
+  /**
+   * Tells the page memo (`ListOptions.memo`) that every event of this page is now recorded as seen. Absent
+   * without a memo, and when the memo knew the page already: `ids` is then empty, the counts are the page's.
+   */
+  readonly recorded?: () => void;
   /** `pagination.total`, when Halo sent it. */
   readonly total: number | null;
   /** Entries that were malformed and skipped. */
@@ -38,6 +52,8 @@ export interface ListOptions {
   readonly sort?: number;
   readonly sortDesc?: boolean;
   readonly signal?: AbortSignal;
+  /** Pages read before, to skip one that came back byte for byte the same (see `page-memo.ts`). */
+  readonly memo?: PageMemo;
 }
 
 /** The four endpoints of Halo's Event API. Every failure is a {@link HaloError}. */
@@ -49,6 +65,15 @@ export interface HaloClient {
 }
 
 export const MAX_PAGE_SIZE = 1000;
+
+/** Halo's answer as it came: nothing in it is judged yet. */
+interface RawAnswer {
+  readonly status: number;
+  readonly retryAfter: string | null;
+  readonly body: Uint8Array;
+}
+
+const utf8 = new TextDecoder();
 
 export interface HaloClientOptions {
   readonly apiUrl: string;
@@ -76,7 +101,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 300;
 
-  async function once(endpoint: string, params: Record<string, string>, signal?: AbortSignal): Promise<Json> {
+  async function once(
+    endpoint: string,
+    params: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
     // One controller per request, released when it ends: nothing stays attached to the caller's signal.
     const request = childController(signal);
     // An object, not a `let`: the flag changes inside the timer callback, which narrowing cannot see.
@@ -85,14 +114,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       deadline.passed = true;
       request.controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
     }, options.timeoutMs);
-    let status: number;
-    let body: string;
-    let retryAfter: string | null;
     try {
       const response = await http.get(endpoint, { searchParams: params, signal: request.controller.signal });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      body = await response.text();
+      // Bytes, not text: a list page is read from its bytes (see `page-scan.ts`) and decoded only if need be.
+      const body = new Uint8Array(await response.arrayBuffer());
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
     } catch (error) {
       if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
       if (deadline.passed)
@@ -102,6 +128,12 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       clearTimeout(timer);
       request.release();
     }
+  }
+
+  /** What Halo's answer means: its JSON, or the typed error it amounts to. */
+  function interpret(endpoint: string, { status, retryAfter, body: bytes }: RawAnswer): Json {
+    // As `Response.text()` decodes: UTF-8, a byte-order mark dropped, malformed bytes replaced.
+    const body = utf8.decode(bytes);
     if (status === 401 || status === 403) throw new HaloAuthError(endpoint, status);
     // Overload and rate limits stay worth retrying when Halo's `{code, message}` body comes with them.
     if (status === 429 || status >= 500)
@@ -128,20 +160,30 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     params: Record<string, string>,
     read: (json: Json) => T | string,
     signal?: AbortSignal,
+    /** A faster reading of a 2xx body; null when it cannot tell, and the body is then parsed as usual. */
+    fast?: (body: Uint8Array) => T | null,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const json = await once(endpoint, params, signal).catch((error: unknown) => {
-          options.onRequest?.(
-            error instanceof HaloAuthError
-              ? 'auth_error'
-              : error instanceof HaloHttpError
-                ? 'http_error'
-                : 'error',
-          );
-          throw error;
-        });
+        const answer = await once(endpoint, params, signal)
+          .then((raw): { quick: T } | { json: Json } => {
+            const quick =
+              fast !== undefined && raw.status >= 200 && raw.status <= 299 ? fast(raw.body) : null;
+            return quick !== null ? { quick } : { json: interpret(endpoint, raw) };
+          })
+          .catch((error: unknown) => {
+            options.onRequest?.(
+              error instanceof HaloAuthError
+                ? 'auth_error'
+                : error instanceof HaloHttpError
+                  ? 'http_error'
+                  : 'error',
+            );
+            throw error;
+          });
         options.onRequest?.('ok');
+        if ('quick' in answer) return answer.quick;
+        const json = answer.json;
         // Parsing a page and validating it are each a few ms of CPU: a turn of the event loop between them lets
         // a slash command that arrived meanwhile be acknowledged first.
         await new Promise((resolve) => setImmediate(resolve));
@@ -162,7 +204,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   }
 
   return {
-    listEvents(filter, { start, limit, sort, sortDesc, signal }) {
+    listEvents(filter, { start, limit, sort, sortDesc, signal, memo }) {
       const params: Record<string, string> = { start: String(start), limit: String(limit) };
       if (filter.key !== undefined) params.key = filter.key;
       if (filter.subject !== undefined) params.subject = filter.subject;
@@ -170,20 +212,38 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       if (filter.target_id !== undefined) params.target_id = String(filter.target_id);
       if (sort !== undefined) params.sort = String(sort);
       if (sortDesc === true) params.sort_desc = '1';
+      const page = memo === undefined ? undefined : new URLSearchParams(params).toString();
+      let digest = '';
+      const remembered = (read: EventPage): EventPage =>
+        memo === undefined || page === undefined
+          ? read
+          : {
+              ...read,
+              // The counts alone: the page itself (its bytes) must not outlive the poll.
+              recorded: () =>
+                memo.remember(page, digest, {
+                  total: read.total,
+                  invalid: read.invalid,
+                  returned: read.returned,
+                }),
+            };
       return request(
         'event/list.json',
         params,
         (json) => {
           const list = parseEventList(json);
-          if (typeof list === 'string') return list;
-          return {
-            events: list.items,
-            total: list.total,
-            invalid: list.invalid,
-            returned: list.items.length + list.invalid,
-          };
+          return typeof list === 'string' ? list : remembered(parsedEventPage(list));
         },
         signal,
+        (body) => {
+          if (memo !== undefined && page !== undefined) {
+            digest = PageMemo.digest(body);
+            const known = memo.known(page, digest);
+            if (known !== undefined) return knownEventPage(known);
+          }
+          const read = fastEventPage(body);
+          return read === null ? null : remembered(read);
+        },
       );
     },
     getEvent(eventId, signal) {
@@ -193,7 +253,8 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       // Deleting is not idempotent from the user's point of view (a second try would say "not found"), so no retry.
       for (let attempt = 1; ; attempt++) {
         try {
-          const ok = parseDeleteBody(await once('event/delete.json', { event_id: eventId }, signal));
+          const answer = await once('event/delete.json', { event_id: eventId }, signal);
+          const ok = parseDeleteBody(interpret('event/delete.json', answer));
           if (ok !== true) throw new HaloResponseError('event/delete.json', ok);
           return;
         } catch (error) {

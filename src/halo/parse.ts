@@ -76,11 +76,17 @@ function parseTarget(value: unknown): HaloTarget | null {
   return target.id === null && target.name.trim() === '' && target.host.trim() === '' ? null : target;
 }
 
+/** An `event_id` as dedup keys on it, or null when it cannot serve (the event is then invalid). */
+export function eventIdText(value: unknown): string | null {
+  const eventId = text(value);
+  return eventId === null || eventId.trim() === '' || eventId.length > 500 ? null : eventId;
+}
+
 /** The `event` object of list and get answers. Only `event_id` is indispensable: it is what dedup keys on. */
 export function parseEvent(value: unknown): HaloEvent | null {
   if (!isRecord(value)) return null;
-  const eventId = text(value.event_id);
-  if (eventId === null || eventId.trim() === '' || eventId.length > 500) return null;
+  const eventId = eventIdText(value.event_id);
+  if (eventId === null) return null;
   return {
     eventId,
     subject: text(value.subject) ?? '',
@@ -93,8 +99,12 @@ export function parseEvent(value: unknown): HaloEvent | null {
 
 function paginationTotal(json: Record<string, unknown>): number | null {
   const pagination = json.pagination;
-  if (!isRecord(pagination)) return null;
-  const total = targetId(pagination.total);
+  return isRecord(pagination) ? pageTotal(pagination.total) : null;
+}
+
+/** `pagination.total`'s value as a count, or null. */
+export function pageTotal(value: unknown): number | null {
+  const total = targetId(value);
   // A negative total would end a paged read after its first page; better to read on until a short page.
   return total !== null && total >= 0 ? total : null;
 }

@@ -3,6 +3,7 @@ import type PQueue from 'p-queue';
 import { childController } from '../abort.ts';
 import type { EventPage, HaloClient } from './client.ts';
 import { HaloResponseError } from './errors.ts';
+import type { PageMemo } from './page-memo.ts';
 import type { EventListFilter } from './types.ts';
 
 /** A total above this is garbage, not an account: it would schedule millions of requests. */
@@ -21,6 +22,8 @@ export interface ScanOptions {
   /** Shared by every scan of a poll, so that the whole poll keeps to one bound on requests in flight. */
   readonly queue: PQueue;
   readonly signal: AbortSignal;
+  /** Pages read before (see `page-memo.ts`); a page it knows comes with no IDs, and its counts. */
+  readonly memo?: PageMemo;
   /** Called once per page as it arrives; pages arrive in any order. */
   readonly onPage: (page: EventPage) => Promise<void>;
 }
@@ -62,14 +65,16 @@ async function scanWith(
   let latestTotal = 0;
   /** Only counts come back: holding every page until the scan ends would hold every event at once. */
   const fetchPage = async (start: number): Promise<{ total: number | null; returned: number }> => {
-    const page = await queue.add(() => client.listEvents(filter, { start, limit: pageSize, signal }), {
-      signal,
-    });
+    const memo = options.memo;
+    const page = await queue.add(
+      () => client.listEvents(filter, { start, limit: pageSize, signal, ...(memo ? { memo } : {}) }),
+      { signal },
+    );
     // Pages that arrive together are handled one per turn of the event loop, so a slash command in between is
     // acknowledged without waiting for all of them.
     await new Promise((resolve) => setImmediate(resolve));
     pages++;
-    events += page.events.length;
+    events += page.returned - page.invalid;
     invalid += page.invalid;
     latestTotal = Math.max(latestTotal, page.total ?? 0);
     await onPage(page);

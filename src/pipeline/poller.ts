@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloAuthError, HaloError } from '../halo/errors.ts';
+import { PageMemo } from '../halo/page-memo.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
@@ -125,6 +126,8 @@ export class Poller {
     lastPoll: null,
   };
   private lastLoggedError = { message: '', at: 0 };
+  /** List pages already read and recorded, which a later poll need not read again if Halo sends them unchanged. */
+  private readonly pages = new PageMemo();
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -366,14 +369,23 @@ export class Poller {
             pageSize: this.options.pageSize,
             queue,
             signal,
+            // Not while a first poll's backfill looks at every event, seen or not.
+            ...(backfill === null ? { memo: this.pages } : {}),
             onPage: async (page) => {
               if (backfill !== null) {
-                for (const event of page.events) {
+                // The first poll only: the newest events are offered whether seen or not.
+                for (const event of page.events()) {
                   if (routes.some((r) => routeMatches(r, event, this.options.severityOf)))
                     backfill.offer(event);
                 }
               }
-              result.staged += await store.recordPage(page.events, page.events.map(isNews));
+              // Only the events never seen are parsed and recorded: in a steady poll, nearly none.
+              const unseen = await store.unseen(page.ids);
+              if (unseen.length > 0) {
+                const events = page.events(unseen);
+                result.staged += await store.recordPage(events, events.map(isNews));
+              }
+              page.recorded?.();
             },
           });
           result.requests += scanned.pages;
@@ -474,7 +486,17 @@ export class Poller {
     if (gc === undefined) return;
     const started = performance.now();
     gc();
-    this.options.log.debug('poll: memory collected', { ms: Math.round(performance.now() - started) });
+    // Where the memory is after a collection (MB): what stays is what a poll keeps, not its garbage.
+    const memory = process.memoryUsage();
+    const mb = (bytes: number): number => Math.round(bytes / 1024 / 102.4) / 10;
+    this.options.log.debug('poll: memory collected', {
+      ms: Math.round(performance.now() - started),
+      rssMb: mb(memory.rss),
+      heapUsedMb: mb(memory.heapUsed),
+      heapTotalMb: mb(memory.heapTotal),
+      externalMb: mb(memory.external),
+      arrayBuffersMb: mb(memory.arrayBuffers),
+    });
   }
 
   /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */

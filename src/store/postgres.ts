@@ -178,6 +178,16 @@ export class PostgresStore implements Store {
     });
   }
 
+  async unseen(ids: readonly string[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.query<{ i: number }>(
+      `SELECT (t.i - 1)::int AS i FROM unnest($1::text[]) WITH ORDINALITY AS t(id, i)
+       WHERE NOT EXISTS (SELECT 1 FROM halo_seen s WHERE s.event_id = t.id) ORDER BY t.i`,
+      [ids],
+    );
+    return rows.map((row) => row.i);
+  }
+
   stage(events: readonly HaloEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     return this.transaction(async (client) => {

@@ -189,6 +189,7 @@ class SqliteStore implements Store {
   private readonly insertSeenPage;
   private readonly insertStaged;
   private readonly recordPageTx;
+  private readonly selectUnseen;
   private readonly actions: ActionStore;
 
   constructor(private readonly db: Database.Database) {
@@ -202,6 +203,12 @@ class SqliteStore implements Store {
     this.insertSeenPage = db.prepare(
       'INSERT OR IGNORE INTO seen (event_id) SELECT value FROM json_each(?) RETURNING event_id',
     );
+    // One statement a page, read only (no write transaction when nothing is new); `key` is the array index.
+    this.selectUnseen = db
+      .prepare(
+        'SELECT key FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM seen WHERE event_id = value) ORDER BY key',
+      )
+      .pluck();
     this.recordPageTx = db.transaction((events: readonly HaloEvent[], news: readonly boolean[]) => {
       const inserted = this.insertSeenPage.all(JSON.stringify(events.map((e) => e.eventId))) as {
         event_id: string;
@@ -221,6 +228,11 @@ class SqliteStore implements Store {
 
   recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number> {
     return Promise.resolve(this.recordPageTx(events, news));
+  }
+
+  unseen(ids: readonly string[]): Promise<number[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return Promise.resolve(this.selectUnseen.all(JSON.stringify(ids)) as number[]);
   }
 
   stage(events: readonly HaloEvent[]): Promise<void> {

@@ -168,6 +168,12 @@ export interface Store extends ActionStore {
    * before, is news (staged for routing) or a baseline (only recorded). Returns how many were staged.
    */
   recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number>;
+  /**
+   * The positions in `ids` of those never recorded as seen, in order; reads only. A poll asks this of every
+   * page and gives `recordPage` only those: in a steady poll, nearly none. Seen IDs are never forgotten, so an
+   * ID this calls seen stays seen; one it calls unseen may be recorded meanwhile, which `recordPage` handles.
+   */
+  unseen(ids: readonly string[]): Promise<number[]>;
   /** Stages events directly (the first start's backfill); already-staged ones are ignored. */
   stage(events: readonly HaloEvent[]): Promise<void>;
   /** Staged events, oldest first by date then ID. */

@@ -60,6 +60,17 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.stats()).toEqual({ seen: 4, staged: 3, pending: 0, failed: 0, delivered: 0 });
     });
 
+    it('tells which IDs of a page were never seen, by position, without recording them', async () => {
+      expect(await store.unseen([])).toEqual([]);
+      expect(await store.unseen(['a', 'b', 'a'])).toEqual([0, 1, 2]);
+      expect(await store.stats()).toMatchObject({ seen: 0 });
+      await store.recordPage([event('a'), event('c')], [false, false]);
+      expect(await store.unseen(['c', 'b', 'a', 'd', 'b'])).toEqual([1, 3, 4]);
+      // Staged directly counts as seen too.
+      await store.stage([event('d')]);
+      expect(await store.unseen(['d', 'b', 'e'])).toEqual([1, 2]);
+    });
+
     it('records a baseline silently, and stages an ID listed twice on one page once', async () => {
       expect(await store.recordPage([event('a')], [false])).toBe(0);
       expect(await store.recordPage([event('a'), event('b'), event('b')], [true, true, true])).toBe(1);

@@ -71,7 +71,9 @@ describe('HaloClient: success', () => {
       target_id: 42,
     });
     halo.events.push({ ...event, event_id: '' });
-    await expect(list()).resolves.toEqual({
+    const page = await list();
+    expect({ ...page, events: page.events() }).toEqual({
+      ids: ['ev-a'],
       events: [
         {
           eventId: 'ev-a',
@@ -228,7 +230,7 @@ describe('HaloClient: retried failures', () => {
 
   it('succeeds when a retry does', async () => {
     firstThen(2, { kind: 'status', status: 502, body: 'Bad Gateway' });
-    await expect(list()).resolves.toMatchObject({ events: [], total: 0 });
+    await expect(list()).resolves.toMatchObject({ ids: [], total: 0 });
     expect(halo.requests).toHaveLength(3);
     expect(halo.requests.every((r) => r.apiKey === halo.apiKey)).toBe(true);
   });

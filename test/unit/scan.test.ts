@@ -117,7 +117,7 @@ async function scan(
     signal: options.signal ?? new AbortController().signal,
     onPage: (page) => {
       pages.push(page);
-      ids.push(...page.events.map((e) => e.eventId));
+      ids.push(...page.ids);
       return Promise.resolve();
     },
   });
@@ -205,7 +205,7 @@ describe('scanEvents: requests', () => {
       ...client,
       listEvents: async (filter, options) => {
         const page = await original(filter, options);
-        return { ...page, events: page.events.slice(1), invalid: 1 };
+        return { ...page, ids: page.ids.slice(1), invalid: 1 };
       },
     };
     const result = await scanEvents(
