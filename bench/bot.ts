@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeHalo } from '../test/fakes/halo.ts';
-import type { FakeSlack } from '../test/fakes/slack.ts';
+import type { FakeHalo } from '../fakes/halo.ts';
+import type { FakeSlack } from '../fakes/slack.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';

@@ -6,8 +6,8 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_EVENT_TYPES, makeEvents, startFakeHalo, type FakeHalo } from '../test/fakes/halo.ts';
-import { startFakeSlack, type FakeSlack, type SlackPost } from '../test/fakes/slack.ts';
+import { DEFAULT_EVENT_TYPES, makeEvents, startFakeHalo, type FakeHalo } from '../fakes/halo.ts';
+import { startFakeSlack, type FakeSlack, type SlackPost } from '../fakes/slack.ts';
 import { DELETE_ACTION_ID } from '../src/slack/blocks/alert.ts';
 import { BenchBot, benchEnv, startFlags, type PollLine } from './bot.ts';
 import { SlashClient, type SlashTiming } from './slash.ts';

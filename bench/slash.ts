@@ -4,7 +4,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { signRequest, slashCommandBody } from '../test/fakes/sign.ts';
+import { signRequest, slashCommandBody } from '../fakes/sign.ts';
 import { SIGNING_SECRET } from './bot.ts';
 
 export interface SlashTiming {

@@ -5,9 +5,9 @@
  */
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { startFakeHalo, makeEvents } from '../test/fakes/halo.ts';
-import { startFakeSlack } from '../test/fakes/slack.ts';
-import { slashCommandFields, startFakeSocketMode } from '../test/fakes/socket-mode.ts';
+import { startFakeHalo, makeEvents } from '../fakes/halo.ts';
+import { startFakeSlack } from '../fakes/slack.ts';
+import { slashCommandFields, startFakeSocketMode } from '../fakes/socket-mode.ts';
 import { BenchBot, benchEnv } from './bot.ts';
 
 export interface SocketAckResult {

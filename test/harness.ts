@@ -15,8 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { startBot, type RunningBot, type StartOptions } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
-import { startFakeHalo, type FakeHalo, type FakeHaloOptions } from './fakes/halo.ts';
-import { startFakeSlack, type FakeSlack } from './fakes/slack.ts';
+import { startFakeHalo, type FakeHalo, type FakeHaloOptions } from '../fakes/halo.ts';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const ROOT = join(import.meta.dirname, '..');

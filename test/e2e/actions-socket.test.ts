@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SocketTimings } from '../../src/slack/socket.ts';
 import { ACK_ACTION_ID, MUTE_MENU_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import { buttonClickPayload } from '../fakes/sign.ts';
-import { slashCommandFields, startFakeSocketMode, type FakeSocketMode } from '../fakes/socket-mode.ts';
-import type { SlackPost } from '../fakes/slack.ts';
+import { buttonClickPayload } from '../../fakes/sign.ts';
+import { slashCommandFields, startFakeSocketMode, type FakeSocketMode } from '../../fakes/socket-mode.ts';
+import type { SlackPost } from '../../fakes/slack.ts';
 import {
   botEnv,
   inProcessBot,

@@ -7,8 +7,8 @@ import { NEXT_PAGE_ACTION_ID } from '../../src/slack/answers.ts';
 import { NOT_ALLOWED } from '../../src/commands/service.ts';
 import { USAGE } from '../../src/commands/usage.ts';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
-import { haloDate, type FakeHaloEvent, type HaloFault, type HaloRequest } from '../fakes/halo.ts';
-import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../fakes/sign.ts';
+import { haloDate, type FakeHaloEvent, type HaloFault, type HaloRequest } from '../../fakes/halo.ts';
+import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../../fakes/sign.ts';
 import {
   botEnv,
   delay,

@@ -5,9 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_ALLOWED } from '../../src/commands/service.ts';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
-import type { FakeHaloEvent } from '../fakes/halo.ts';
-import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../fakes/sign.ts';
-import type { SlackPost } from '../fakes/slack.ts';
+import type { FakeHaloEvent } from '../../fakes/halo.ts';
+import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../../fakes/sign.ts';
+import type { SlackPost } from '../../fakes/slack.ts';
 import {
   botEnv,
   inProcessBot,

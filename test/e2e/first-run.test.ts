@@ -3,8 +3,8 @@
  * to invite the bot), driven as Slack drives it, and read from the Slack stand-in as the channel shows it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOT_USER_ID } from '../fakes/slack.ts';
-import { postToBot, signRequest, slashCommandBody } from '../fakes/sign.ts';
+import { BOT_USER_ID } from '../../fakes/slack.ts';
+import { postToBot, signRequest, slashCommandBody } from '../../fakes/sign.ts';
 import {
   botEnv,
   inProcessBot,

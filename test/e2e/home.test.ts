@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOME_UNMUTE_ACTION_ID, HOME_UNSUBSCRIBE_ACTION_ID } from '../../src/slack/home.ts';
-import { appHomeOpenedBody, blockActionBody, buttonClickPayload, postToBot } from '../fakes/sign.ts';
-import type { SlackCall } from '../fakes/slack.ts';
+import { appHomeOpenedBody, blockActionBody, buttonClickPayload, postToBot } from '../../fakes/sign.ts';
+import type { SlackCall } from '../../fakes/slack.ts';
 import {
   botEnv,
   inProcessBot,

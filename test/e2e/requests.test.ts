@@ -10,7 +10,7 @@ import {
   postToBot,
   signRequest,
   slashCommandBody,
-} from '../fakes/sign.ts';
+} from '../../fakes/sign.ts';
 import {
   botEnv,
   getJson,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeEvents } from '../fakes/halo.ts';
+import { makeEvents } from '../../fakes/halo.ts';
 import {
   botEnv,
   FAST_DELAYS,

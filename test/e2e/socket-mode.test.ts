@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SocketTimings } from '../../src/slack/socket.ts';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
-import { buttonClickPayload } from '../fakes/sign.ts';
-import { slashCommandFields, startFakeSocketMode, type FakeSocketMode } from '../fakes/socket-mode.ts';
+import { buttonClickPayload } from '../../fakes/sign.ts';
+import { slashCommandFields, startFakeSocketMode, type FakeSocketMode } from '../../fakes/socket-mode.ts';
 import {
   botEnv,
   getJson,

@@ -1,8 +1,8 @@
 // Issue 9 as a user sees it: a scan's thread across a restart, severity on the alert and in /halo events, a
 // subscription's minimum severity, and the warnings that catch a mistyped key early.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SlackPost } from '../fakes/slack.ts';
-import { postToBot, slashCommandBody } from '../fakes/sign.ts';
+import type { SlackPost } from '../../fakes/slack.ts';
+import { postToBot, slashCommandBody } from '../../fakes/sign.ts';
 import {
   botEnv,
   inProcessBot,

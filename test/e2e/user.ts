@@ -3,7 +3,7 @@
  * reads what Slack shows them. Each request is signed and sent as Slack sends it, over HTTP.
  */
 import { expect } from 'vitest';
-import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../fakes/sign.ts';
+import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../../fakes/sign.ts';
 import { SIGNING_SECRET, visibleText, type Fakes, type InProcessBot } from '../harness.ts';
 
 export type Body = Record<string, unknown>;

@@ -1,7 +1,7 @@
 // Polls and /halo commands at once against a slow Halo: one bound (HALO_SCAN_CONCURRENCY) on the requests in
 // flight covers them all, however many commands arrive during a scan.
 import { describe, expect, it } from 'vitest';
-import { makeEvents } from '../fakes/halo.ts';
+import { makeEvents } from '../../fakes/halo.ts';
 import { completedPolls, logMatch, record, ROOMY, scenarioPerTest } from './scenario.ts';
 
 const scenario = scenarioPerTest();

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { attachedTo } from '../attached.ts';
-import { makeEvents } from '../fakes/halo.ts';
+import { makeEvents } from '../../fakes/halo.ts';
 import { tempDatabase } from '../harness.ts';
 import { LIST_PATH, record, ROOMY, scenarioPerTest } from './scenario.ts';
 

@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpLimits } from '../../src/slack/server.ts';
-import { postToBot, signRequest } from '../fakes/sign.ts';
+import { postToBot, signRequest } from '../../fakes/sign.ts';
 import { SIGNING_SECRET, visibleText, waitFor } from '../harness.ts';
 import {
   ALERTS,

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkLimits, DELETE_ACTION_ID, type Block } from '../../src/slack/blocks/index.ts';
-import { blockActionBody } from '../fakes/sign.ts';
+import { blockActionBody } from '../../fakes/sign.ts';
 import {
   ADMIN,
   ALERTS,

@@ -1,7 +1,7 @@
 // kill -9 at the three moments of the alert pipeline, then a restart on the same store: no alert lost, none
 // repeated (the issue allows the one post in flight; the bot looks for it in the channel before reposting).
 import { describe, it } from 'vitest';
-import { makeEvents, type FakeHalo, type FakeHaloEvent } from '../fakes/halo.ts';
+import { makeEvents, type FakeHalo, type FakeHaloEvent } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 import {
   alertEventId,

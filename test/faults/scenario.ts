@@ -6,9 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, type TestContext } from 'vitest';
 import type { StartOptions } from '../../src/app.ts';
 import { decodeDeleteValue, DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
-import { DEFAULT_API_KEY, type FakeHaloOptions, type HaloFault, type HaloRequest } from '../fakes/halo.ts';
-import { DEFAULT_BOT_TOKEN, type SlackPost } from '../fakes/slack.ts';
-import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../fakes/sign.ts';
+import { DEFAULT_API_KEY, type FakeHaloOptions, type HaloFault, type HaloRequest } from '../../fakes/halo.ts';
+import { DEFAULT_BOT_TOKEN, type SlackPost } from '../../fakes/slack.ts';
+import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../../fakes/sign.ts';
 import {
   botEnv,
   inProcessBot,

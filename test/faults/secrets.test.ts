@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
-import { postToBot, slashCommandBody } from '../fakes/sign.ts';
+import { postToBot, slashCommandBody } from '../../fakes/sign.ts';
 import { SIGNING_SECRET } from '../harness.ts';
 import {
   ADMIN,

@@ -5,7 +5,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FakeSlack } from '../fakes/slack.ts';
+import type { FakeSlack } from '../../fakes/slack.ts';
 
 export type Hold = number | 'forever' | undefined;
 

@@ -1,8 +1,8 @@
 // Slack refusing for now: 429 with Retry-After, a burst over its per-channel pace, 5xx, a rejected token; and
 // a long outage, after which every alert arrives once (the backlog as one digest).
 import { describe, expect, it, type TestContext } from 'vitest';
-import type { FakeHaloEvent } from '../fakes/halo.ts';
-import { isConnectedNotice, type SlackFault } from '../fakes/slack.ts';
+import type { FakeHaloEvent } from '../../fakes/halo.ts';
+import { isConnectedNotice, type SlackFault } from '../../fakes/slack.ts';
 import { FAST, FAST_DELAYS, waitFor } from '../harness.ts';
 import {
   alertEventId,

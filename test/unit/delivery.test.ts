@@ -12,7 +12,7 @@ import { createSlackChat } from '../../src/slack/chat.ts';
 import { failureHint } from '../../src/slack/failure.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { NewOutboxItem, OutboxItem, Store } from '../../src/store/store.ts';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
+import { startFakeSlack, type FakeSlack } from '../../fakes/slack.ts';
 
 interface Post {
   readonly channel: string;

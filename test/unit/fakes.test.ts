@@ -4,17 +4,17 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HALO_ERROR_HTTP_STATUS, makeEvents, startFakeHalo } from '../fakes/halo.ts';
-import type { FakeHalo, FakeHaloEvent } from '../fakes/halo.ts';
+import { HALO_ERROR_HTTP_STATUS, makeEvents, startFakeHalo } from '../../fakes/halo.ts';
+import type { FakeHalo, FakeHaloEvent } from '../../fakes/halo.ts';
 import {
   blockActionBody,
   buttonClickPayload,
   postToBot,
   signRequest,
   slashCommandBody,
-} from '../fakes/sign.ts';
-import { startFakeSlack } from '../fakes/slack.ts';
-import type { FakeSlack } from '../fakes/slack.ts';
+} from '../../fakes/sign.ts';
+import { startFakeSlack } from '../../fakes/slack.ts';
+import type { FakeSlack } from '../../fakes/slack.ts';
 
 interface HaloList {
   request?: { sort: number; start: number };

@@ -12,7 +12,7 @@ import {
   HaloResponseError,
 } from '../../src/halo/errors.ts';
 import { attachedTo } from '../attached.ts';
-import { startFakeHalo, type FakeHalo, type HaloFault, type HaloRequest } from '../fakes/halo.ts';
+import { startFakeHalo, type FakeHalo, type HaloFault, type HaloRequest } from '../../fakes/halo.ts';
 
 let halo: FakeHalo;
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { createPermissionCheck } from '../../src/slack/permissions.ts';
 import type { BotTeam } from '../../src/slack/client.ts';
-import { startFakeSlack, TEAM_ID, type FakeSlack } from '../fakes/slack.ts';
+import { startFakeSlack, TEAM_ID, type FakeSlack } from '../../fakes/slack.ts';
 
 let slack: FakeSlack;
 const lines: string[] = [];

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/store.ts';
-import { startFakeHalo, type FakeHalo } from '../fakes/halo.ts';
+import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 
 let halo: FakeHalo;
