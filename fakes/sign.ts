@@ -70,6 +70,8 @@ export function buttonClickPayload(opts: {
   messageTs?: string;
   messageBlocks?: unknown[];
   isEphemeral?: boolean;
+  /** A select menu's picked option: the action is then a `static_select` with no `value`. */
+  selected?: { text: string; value: string };
 }): Record<string, unknown> {
   const messageTs = opts.messageTs ?? '1700000000.000100';
   const isEphemeral = opts.isEphemeral ?? false;
@@ -95,14 +97,25 @@ export function buttonClickPayload(opts: {
     state: { values: {} },
     response_url: opts.responseUrl,
     actions: [
-      {
-        type: 'button',
-        action_id: opts.actionId,
-        block_id: button?.blockId ?? 'actions',
-        text: button?.text ?? { type: 'plain_text', text: 'Button', emoji: true },
-        value: opts.value,
-        action_ts: actionTs,
-      },
+      opts.selected === undefined
+        ? {
+            type: 'button',
+            action_id: opts.actionId,
+            block_id: button?.blockId ?? 'actions',
+            text: button?.text ?? { type: 'plain_text', text: 'Button', emoji: true },
+            value: opts.value,
+            action_ts: actionTs,
+          }
+        : {
+            type: 'static_select',
+            action_id: opts.actionId,
+            block_id: button?.blockId ?? 'actions',
+            selected_option: {
+              text: { type: 'plain_text', text: opts.selected.text },
+              value: opts.selected.value,
+            },
+            action_ts: actionTs,
+          },
     ],
   };
   if (!isEphemeral) {

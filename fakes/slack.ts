@@ -56,6 +56,13 @@ export interface SlackUser {
   id?: string;
 }
 
+/** What a reader of the workspace would notice, as it happens: `npm run demo` shows these on its page. */
+export type SlackChange =
+  | { readonly kind: 'post'; readonly post: SlackPost }
+  | { readonly kind: 'update'; readonly post: SlackPost }
+  | { readonly kind: 'ephemeral'; readonly call: SlackCall }
+  | { readonly kind: 'response'; readonly response: ResponseUrlPost };
+
 export type SlackFault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'error'; error: string }
@@ -96,6 +103,8 @@ export interface FakeSlack {
     string,
     (call: { args: Record<string, unknown>; token: string | undefined }) => ExtraAnswer
   >;
+  /** Told of each accepted post, update, ephemeral message and response_url answer, after it is recorded. */
+  onChange: ((change: SlackChange) => void) | undefined;
   responseUrl(id?: string): string;
   postsTo(channel: string): SlackPost[];
   /** The posts of the thread under `parentTs` (the replies, oldest first). */
@@ -176,7 +185,7 @@ function parseArgs(contentType: string, text: string): Record<string, unknown> |
 }
 
 /** What a reader sees of a message: its top-level blocks, or those of its first attachment, and that colour. */
-function visible(args: Record<string, unknown>): { blocks: unknown[]; color?: string } {
+export function visible(args: Record<string, unknown>): { blocks: unknown[]; color?: string } {
   if (Array.isArray(args.blocks) && args.blocks.length > 0) return { blocks: args.blocks };
   const first: unknown = Array.isArray(args.attachments) ? args.attachments[0] : undefined;
   if (!isRecord(first)) return { blocks: [] };
@@ -283,6 +292,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       post.broadcast = args.reply_broadcast === true || args.reply_broadcast === 'true';
     }
     (isConnectedNotice(post.metadata) ? fake.connected : fake.posts).push(post);
+    fake.onChange?.({ kind: 'post', post });
     const message = { type: 'message', text, user: BOT_USER_ID, bot_id: BOT_ID, ts, blocks: post.blocks };
     return okAnswer({ channel, ts, message });
   };
@@ -358,6 +368,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const shown = visible(args);
         target.updated = { text, blocks: shown.blocks };
         if (shown.color !== undefined) target.updated.color = shown.color;
+        fake.onChange?.({ kind: 'update', post: target });
         return okAnswer({ channel, ts, text, message: { text, blocks: shown.blocks } });
       }
       case 'views.publish': {
@@ -421,7 +432,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     call.ok = outcome.ok;
     if (!outcome.ok) call.error = outcome.error;
     else if (method === 'chat.update') fake.updates.push(call);
-    else if (method === 'chat.postEphemeral') fake.ephemerals.push(call);
+    else if (method === 'chat.postEphemeral') {
+      fake.ephemerals.push(call);
+      fake.onChange?.({ kind: 'ephemeral', call });
+    }
     else if (method === 'views.publish') fake.views.push(call);
     send(res, outcome.answer);
   };
@@ -444,6 +458,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return;
     }
     post.ok = true;
+    fake.onChange?.({ kind: 'response', response: post });
     send(res, { status: 200, body: 'ok' }, 'text/plain; charset=utf-8');
   };
 
@@ -494,6 +509,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     fault: undefined,
     responseFault: undefined,
     extraMethods: new Map(),
+    onChange: undefined,
     responseUrl(id) {
       responseCounter += 1;
       return `${url}/response/${encodeURIComponent(id ?? `r${responseCounter}`)}`;

@@ -1,0 +1,139 @@
+/**
+ * `npm run demo`, as a person uses it: the demo runs as its own process (package.json's "demo" command), its
+ * page is opened in headless chromium, an alert arrives, `/halo types` is typed and answered, an alert is
+ * acknowledged and another deleted (after the confirmation dialog) and each updates in place, the Block Kit
+ * Builder link carries the message's blocks, and Ctrl-C (SIGINT) ends the demo cleanly with exit code 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ROOT } from '../harness.ts';
+import { describeBrowser, launchBrowser } from '../browser.ts';
+
+/** package.json's "demo" script, `node <flags> demo/main.ts`, as this node binary's arguments. */
+function demoCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { demo: string } };
+  const words = pkg.scripts.demo.trim().split(/\s+/);
+  expect(words[0]).toBe('node');
+  return words.slice(1);
+}
+
+describeBrowser('npm run demo in a browser', () => {
+  let child: ChildProcess | undefined;
+  let output = '';
+  let exited: Promise<number | string>;
+  let url: string;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  let page: Page;
+
+  beforeAll(async () => {
+    // Only PATH: the demo writes the bot's whole environment itself, and reads no .env.
+    const demo = spawn(process.execPath, [...demoCommand(), '--port', '0', '--step-ms', '300'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = demo;
+    demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    exited = new Promise((resolve) =>
+      demo.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+    );
+    const [started, launched] = await Promise.all([
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`the demo did not print its URL:\n${output}`)),
+          20_000,
+        );
+        demo.stdout.on('data', () => {
+          const match = /open (http:\/\/127\.0\.0\.1:\d+) in a browser/.exec(output);
+          if (match !== null) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+        void exited.then((code) => reject(new Error(`the demo exited (${code}):\n${output}`)));
+      }),
+      launchBrowser(),
+    ]);
+    url = started;
+    browser = launched;
+    page = await launched.context.newPage();
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    // Only if a test failed before Ctrl-C: the demo must not outlive the suite.
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  /** The card of a channel alert that still has its Delete button, by its position among those. */
+  const alert = (n: number) =>
+    page.locator('article.msg.channel', { has: page.getByRole('button', { name: 'Delete event' }) }).nth(n);
+
+  it('shows the alerts the bot posts, rendered from their blocks', async () => {
+    await expect.poll(() => alert(1).count(), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => alert(0).locator('h3.bk-header').innerText())
+      .toMatch(/^(🔴 High|🔶 Medium|ℹ️ Info|🔹 Low) · /);
+    expect(await page.locator('#status').innerText()).toBe('connected');
+  });
+
+  it('answers /halo types typed in the page, privately', async () => {
+    await page.locator('#command').fill('/halo types');
+    await page.locator('#command').press('Enter');
+    const answer = page.locator('article.msg.ephemeral', { hasText: 'target-scan-start' });
+    await expect.poll(() => answer.count(), { timeout: 5000 }).toBe(1);
+    expect(await answer.innerText()).toContain('Only visible to you');
+    expect(await page.locator('article.msg.user').last().innerText()).toContain('/halo types');
+  });
+
+  it('acknowledges an alert in place', async () => {
+    const card = alert(1);
+    const id = await card.getAttribute('id');
+    await card.getByRole('button', { name: 'Acknowledge' }).click();
+    await expect
+      .poll(() => page.locator(`#${id}`).innerText(), { timeout: 5000 })
+      .toContain('Acknowledged by');
+    expect(await page.locator(`#${id}`).innerText()).toContain('@you');
+  });
+
+  it('deletes an alert after the confirmation, and the message says so', async () => {
+    const card = alert(0);
+    const id = await card.getAttribute('id');
+    const dialog = page.waitForEvent('dialog').then(async (d) => {
+      const message = d.message();
+      await d.accept();
+      return { type: d.type(), message };
+    });
+    await card.getByRole('button', { name: 'Delete event' }).click();
+    const shown = await dialog;
+    expect(shown.type).toBe('confirm');
+    expect(shown.message).toContain('Delete this event?');
+    const updated = page.locator(`#${id}`);
+    await expect.poll(() => updated.innerText(), { timeout: 5000 }).toContain('Deleted by @you');
+    expect(await updated.getByRole('button', { name: 'Delete event' }).count()).toBe(0);
+  });
+
+  it('links each message to Block Kit Builder with its blocks', async () => {
+    const href = await alert(0).locator('a.bkb').getAttribute('href');
+    const prefix = 'https://app.slack.com/block-kit-builder/#';
+    expect(href?.startsWith(prefix)).toBe(true);
+    const message = JSON.parse(decodeURIComponent(href!.slice(prefix.length))) as {
+      blocks: { type: string }[];
+    };
+    expect(message.blocks[0]).toMatchObject({ type: 'header' });
+    expect(message.blocks.some((b) => b.type === 'actions')).toBe(true);
+  });
+
+  it('stops cleanly on Ctrl-C (SIGINT)', async () => {
+    child!.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('halo-slack demo: stopped');
+    // The demo's fake tokens are redacted like real ones: none of them is ever printed.
+    expect(output).not.toMatch(/xoxb-demo-[0-9a-f]{6}/);
+  });
+});
