@@ -435,8 +435,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     else if (method === 'chat.postEphemeral') {
       fake.ephemerals.push(call);
       fake.onChange?.({ kind: 'ephemeral', call });
-    }
-    else if (method === 'views.publish') fake.views.push(call);
+    } else if (method === 'views.publish') fake.views.push(call);
     send(res, outcome.answer);
   };
 
