@@ -45,13 +45,52 @@ export const pureRestrictions = [
   },
 ];
 
+/**
+ * Imports that the bot (`src/`) must not make: the stand-ins, the demo, the tests and the bench use the bot,
+ * never the other way round, so that nothing but the real thing can run in production.
+ */
+export const botRestrictions = [
+  {
+    regex: into('(fakes|demo|test|bench)'),
+    message: 'The bot (src/) never imports the stand-ins, the demo, the tests or the bench: they use it.',
+  },
+];
+
+/** Imports that the shipped demo and the stand-ins it runs on must not make. */
+export const demoRestrictions = [
+  {
+    regex: into('(test|bench)'),
+    message:
+      'demo/ and fakes/ are shipped (npm run demo): share what they need from fakes/, not from test/ or bench/.',
+  },
+];
+
 export const boundaries = [
+  // First, so that the narrower groups below (which repeat these patterns) replace it for their files.
+  {
+    files: ['src/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: botRestrictions }] },
+  },
+  {
+    files: ['demo/**/*.ts', 'fakes/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: demoRestrictions }] },
+  },
   {
     files: ['src/pipeline/**/*.ts', 'src/commands/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: innerRestrictions }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [...innerRestrictions, ...botRestrictions] },
+      ],
+    },
   },
   {
     files: ['src/slack/blocks/**/*.ts', 'src/domain/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: pureRestrictions }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [...pureRestrictions, ...botRestrictions] },
+      ],
+    },
   },
 ];

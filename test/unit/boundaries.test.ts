@@ -36,6 +36,12 @@ describe('architecture boundaries (eslint no-restricted-imports)', () => {
     ['src/slack/blocks/alert.ts', `import { startBot } from '../../app.ts';`],
     ['src/domain/severity.ts', `import { readFileSync } from 'node:fs';`],
     ['src/domain/digest.ts', `import type { Store } from '../store/store.ts';`],
+    ['src/app.ts', `import { startFakeHalo } from '../fakes/halo.ts';`],
+    ['src/slack/chat.ts', `import { startDemo } from '../../demo/run.ts';`],
+    ['src/pipeline/delivery.ts', `import { FAST } from '../../test/harness.ts';`],
+    ['src/domain/digest.ts', `import type { FakeSlack } from '../../fakes/slack.ts';`],
+    ['demo/run.ts', `import { botEnv } from '../test/harness.ts';`],
+    ['fakes/slack.ts', `import { BenchBot } from '../bench/bot.ts';`],
   ])('%s may not: %s', (file, source) => {
     expect(problems(file, source)).toHaveLength(1);
   });
@@ -48,6 +54,9 @@ describe('architecture boundaries (eslint no-restricted-imports)', () => {
     ['src/slack/chat.ts', `import type { ChatPort } from '../pipeline/chat.ts';`],
     ['src/slack/blocks/digest.ts', `import type { DigestSummary } from '../../domain/digest.ts';`],
     ['src/app.ts', `import { openSqliteStore } from './store/sqlite.ts';`],
+    ['demo/run.ts', `import { startBot } from '../src/app.ts';`],
+    ['demo/run.ts', `import { startFakeHalo } from '../fakes/halo.ts';`],
+    ['test/harness.ts', `import { startFakeHalo } from '../fakes/halo.ts';`],
   ])('%s may: %s', (file, source) => {
     expect(problems(file, source)).toEqual([]);
   });
