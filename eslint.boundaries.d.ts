@@ -3,4 +3,6 @@ import type { Linter } from 'eslint';
 
 export declare const innerRestrictions: readonly Record<string, unknown>[];
 export declare const pureRestrictions: readonly Record<string, unknown>[];
+export declare const botRestrictions: readonly Record<string, unknown>[];
+export declare const demoRestrictions: readonly Record<string, unknown>[];
 export declare const boundaries: Linter.Config[];
