@@ -30,12 +30,13 @@ const NO_TARGET: Target = { target_name: '', target_id: 0, target: '' };
 export type Step = readonly { readonly key: string; readonly target: Target }[];
 
 /**
- * Round `round` of the story, one step per entry: a scan of the round's host with what it found, then an
- * account change, and every third round a burst of seven certificate warnings.
+ * Round `round` of the story, one step per entry: a scan of the round's host with what it found (a new issue,
+ * then an open port, a risky certificate or a resolved issue), then an account change, and every third round a
+ * burst of seven certificate warnings.
  */
 export function storyRound(round: number): Step[] {
   const host = HOSTS[round % HOSTS.length]!;
-  const finding = round % 2 === 0 ? 'port-open' : 'issue-new';
+  const finding = ['port-open', 'website-cert-risk', 'issue-resolved'][round % 3]!;
   const account = ['account-apikey-add', 'account-user-add', 'domain-add'][round % 3]!;
   const steps: Step[] = [
     [{ key: 'target-scan-start', target: host }],
