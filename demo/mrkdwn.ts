@@ -56,6 +56,8 @@ export function plainToHtml(text: string, emoji = true): string {
 export interface MrkdwnOptions {
   /** Display names for `<@U…>` mentions; others show their ID. */
   readonly people?: Readonly<Record<string, string>>;
+  /** Names for `<#C…>` channel links without a label; others show their ID. */
+  readonly channels?: Readonly<Record<string, string>>;
 }
 
 /** A `mrkdwn` text as HTML: code blocks and spans, bold, italic, strike, links, mentions, dates, line breaks. */
@@ -108,7 +110,10 @@ function controlSequence(body: string, options: MrkdwnOptions): string {
     const id = target.slice(1);
     return `<span class="mention">@${escapeHtml(options.people?.[id] ?? label ?? id)}</span>`;
   }
-  if (target.startsWith('#')) return `<span class="mention">#${plainRun(label ?? target.slice(1))}</span>`;
+  if (target.startsWith('#')) {
+    const id = target.slice(1);
+    return `<span class="mention">#${escapeHtml(label ?? options.channels?.[id] ?? id)}</span>`;
+  }
   if (target.startsWith('!date^')) return `<time>${plainRun(slackDate(target) ?? label ?? '')}</time>`;
   if (target.startsWith('!subteam^')) return `<span class="mention">${plainRun(label ?? '@group')}</span>`;
   if (target.startsWith('!')) return `<span class="mention">@${plainRun(target.slice(1))}</span>`;

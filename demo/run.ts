@@ -67,6 +67,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       userName: DEMO_USER.name,
       channel: DEMO_CHANNEL,
       people: { [DEMO_USER.id]: DEMO_USER.name },
+      channels: { [DEMO_CHANNEL]: 'halo-alerts' },
     });
     seedHistory(halo, Date.now());
 

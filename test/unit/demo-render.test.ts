@@ -27,8 +27,9 @@ describe('demo page: mrkdwn as HTML', () => {
     ],
     ['```a < b\n*not bold*```', '<pre>a &lt; b\n*not bold*</pre>'],
     ['&lt;b&gt; &amp;quot;', '&lt;b&gt; &amp;quot;'],
+    ['Muted in <#CDEMO>', 'Muted in <span class="mention">#halo-alerts</span>'],
   ])('%j → %j', (text, html) => {
-    expect(mrkdwnToHtml(text, { people: { UDEMO: 'you' } })).toBe(html);
+    expect(mrkdwnToHtml(text, { people: { UDEMO: 'you' }, channels: { CDEMO: 'halo-alerts' } })).toBe(html);
   });
 
   it('never lets text become markup: entities Slack decodes are escaped again for HTML', () => {
