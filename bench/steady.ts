@@ -8,8 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { makeEvents, startFakeHalo } from '../test/fakes/halo.ts';
-import { startFakeSlack } from '../test/fakes/slack.ts';
+import { makeEvents, startFakeHalo } from '../fakes/halo.ts';
+import { startFakeSlack } from '../fakes/slack.ts';
 import { BenchBot, benchEnv, ROOT } from './bot.ts';
 import { networkFloorMs } from './million.ts';
 

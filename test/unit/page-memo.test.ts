@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { createHaloClient } from '../../src/halo/client.ts';
 import { PageMemo } from '../../src/halo/page-memo.ts';
-import { startFakeHalo, type FakeHalo } from '../fakes/halo.ts';
+import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
 
 describe('PageMemo', () => {
   it('knows a page only at the same request with the same digest', () => {
