@@ -8,7 +8,8 @@ import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
-import type { Store, Subscription } from '../store/store.ts';
+import { childController } from '../abort.ts';
+import { FencedError, type Store, type Subscription } from '../store/store.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
 import {
@@ -101,6 +102,12 @@ export function failureDelayMs(
   return backoffMs(consecutiveFailures, first, cap);
 }
 
+/** A refused write is not a scan failure to report or retry: it ends what this replica was doing. */
+function throwIfFenced(failures: readonly unknown[]): void {
+  const fenced = failures.find((failure) => failure instanceof FencedError);
+  if (fenced !== undefined) throw fenced;
+}
+
 /** A scan this large allocates tens of MB that are garbage the moment it ends. */
 const LARGE_SCAN = 10_000;
 
@@ -165,6 +172,14 @@ export class Poller {
         if (report.events >= LARGE_SCAN) this.collectGarbage();
       } catch (error) {
         if (this.isStopping()) return;
+        if (error instanceof FencedError) {
+          // Not Halo's failure: the check before the next poll fails too, so nothing more is written or posted.
+          this.options.log.error('poll: another replica leads now; this one stops polling', {
+            error: error.message,
+          });
+          await sleep(intervalMs, signal);
+          continue;
+        }
         this.options.metrics?.pollFinished('error', (clock.now() - started) / 1000, 0);
         this.recordFailure(error);
       }
@@ -190,6 +205,7 @@ export class Poller {
 
     const scan = await this.scan(plan, { routes, lastPlan, backfill, signal });
     const { requests, events, invalid, staged, failures } = scan;
+    throwIfFenced(failures);
     const baseline = lastPlan === null && failures.length === 0;
     // Queued before the backfill is staged, so that the channel reads "connected" first and then the events.
     if (baseline && this.options.defaultRoute !== null) {
@@ -296,6 +312,7 @@ export class Poller {
       }
       const routes = this.routes(subscriptions);
       const scan = await this.scan(added, { routes, lastPlan, backfill: null, signal: this.stopping.signal });
+      throwIfFenced(scan.failures);
       await this.route(routes);
       if (scan.failures.length > 0) {
         // Not retried every heartbeat while Halo fails: the next successful poll sets the starting point.
@@ -329,6 +346,7 @@ export class Poller {
         if (!this.startsWaitForPoll) await this.startPending();
       } catch (error) {
         if (this.isStopping()) return;
+        if (error instanceof FencedError) continue;
         this.options.log.warn('subscription: its starting point could not be set; retrying', { error });
       }
     }
@@ -359,6 +377,8 @@ export class Poller {
     const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
     const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
     const failures: unknown[] = [];
+    // A write refused because another replica leads ends every scope's scan: no more requests, no more writes.
+    const link = childController(signal);
     // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few
     // scopes per plan) next to the page's parsing.
     const isNews = (event: HaloEvent): boolean => lastPlan !== null && planCovers(lastPlan, event);
@@ -368,7 +388,7 @@ export class Poller {
           const scanned = await scanEvents(this.options.halo, scope, {
             pageSize: this.options.pageSize,
             queue,
-            signal,
+            signal: link.controller.signal,
             // Not while a first poll's backfill looks at every event, seen or not.
             ...(backfill === null ? { memo: this.pages } : {}),
             onPage: async (page) => {
@@ -393,10 +413,11 @@ export class Poller {
           result.invalid += scanned.invalid;
           result.totals[scopeId(scope)] = scanned.total ?? scanned.events;
         } catch (error) {
+          if (error instanceof FencedError) link.controller.abort();
           failures.push(error);
         }
       }),
-    );
+    ).finally(() => link.release());
     return { ...result, failures };
   }
 

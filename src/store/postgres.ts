@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { pgActions } from './pg-actions.ts';
 import { migrate } from './pg-schema.ts';
 import {
+  FencedError,
   StoreError,
   type ActionStore,
   type DeletionRecord,
@@ -160,9 +161,27 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * A transaction of the poller's (seen and staged events, routing, its state), refused with a FencedError when a
+   * newer leader's token is in the database. FOR SHARE on the leader row: a new leader's token bump waits for
+   * this transaction, and one begun after the bump sees the new token. Unfenced while this store never led.
+   */
+  private fencedTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const token = this.token;
+    return this.transaction(async (client) => {
+      if (token !== null) {
+        const current = (
+          await client.query<{ token: number }>('SELECT token FROM halo_leader WHERE id = 1 FOR SHARE')
+        ).rows[0]?.token;
+        if (current !== token) throw new FencedError(token, current ?? null);
+      }
+      return work(client);
+    });
+  }
+
   recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number> {
     if (events.length === 0) return Promise.resolve(0);
-    return this.transaction(async (client) => {
+    return this.fencedTransaction(async (client) => {
       // Nearly every ID of a page was seen before: send only IDs first, and the events only for new news.
       const inserted = await client.query<{ event_id: string }>(
         `INSERT INTO halo_seen (event_id) SELECT DISTINCT unnest($1::text[])
@@ -190,7 +209,7 @@ export class PostgresStore implements Store {
 
   stage(events: readonly HaloEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    return this.transaction(async (client) => {
+    return this.fencedTransaction(async (client) => {
       await client.query(
         'INSERT INTO halo_seen (event_id) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING',
         [events.map((e) => e.eventId)],
@@ -207,7 +226,7 @@ export class PostgresStore implements Store {
   }
 
   route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void> {
-    return this.transaction(async (client) => {
+    return this.fencedTransaction(async (client) => {
       for (const item of items) {
         await client.query(
           `INSERT INTO halo_outbox (channel, kind, payload, dedup_key, created_at, next_attempt_at)
@@ -228,10 +247,12 @@ export class PostgresStore implements Store {
   async setState(entries: Readonly<Record<string, string>>): Promise<void> {
     const keys = Object.keys(entries);
     if (keys.length === 0) return;
-    await this.query(
-      `INSERT INTO halo_state (key, value) SELECT * FROM unnest($1::text[], $2::text[])
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      [keys, keys.map((key) => entries[key])],
+    await this.fencedTransaction((client) =>
+      client.query(
+        `INSERT INTO halo_state (key, value) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [keys, keys.map((key) => entries[key])],
+      ),
     );
   }
 

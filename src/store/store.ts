@@ -163,6 +163,8 @@ export interface ActionStore {
  * one test suite both implementations pass.
  */
 export interface Store extends ActionStore {
+  // The poller's writes (recordPage, stage, route, setState) throw a FencedError, changing nothing, when this
+  // replica led and a newer leader has taken over since (PostgreSQL; SQLite has one process).
   /**
    * Records a scanned page as seen, in one transaction. `news[i]` says whether `events[i]`, if it was not seen
    * before, is news (staged for routing) or a baseline (only recorded). Returns how many were staged.
@@ -238,4 +240,21 @@ export interface Store extends ActionStore {
 /** The store cannot be opened or written: a person must fix a path, a permission or a second process. */
 export class StoreError extends Error {
   override name = 'StoreError' as const;
+}
+
+/**
+ * A write by a replica that no longer leads, refused (PostgreSQL): a newer leader's fencing token is in the
+ * database. The replica must stop polling and posting; the new leader does both.
+ */
+export class FencedError extends Error {
+  override name = 'FencedError' as const;
+
+  constructor(
+    readonly token: number,
+    readonly current: number | null,
+  ) {
+    super(
+      `This replica no longer leads (its fencing token is ${token}, the database holds ${current ?? 'none'}): its write was refused.`,
+    );
+  }
 }

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
 import { PG_SCHEMA_VERSION } from '../../src/store/pg-schema.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
-import { StoreError } from '../../src/store/store.ts';
+import { FencedError, StoreError } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
@@ -75,14 +75,19 @@ describePg('the PostgreSQL schema', () => {
 });
 
 describePg('fencing', () => {
-  async function twoLeaders(): Promise<{ old: PostgresStore; current: PostgresStore; schema: string }> {
+  async function twoLeaders(): Promise<{
+    old: PostgresStore;
+    current: PostgresStore;
+    schema: string;
+    url: string;
+  }> {
     const { schema, url } = await freshSchema('fence');
     const old = await openPostgresStore(url, log);
     const current = await openPostgresStore(url, log);
     old.setFence(1);
     current.setFence(2);
     await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
-    return { old, current, schema };
+    return { old, current, schema, url };
   }
 
   it('keeps a replaced leader from claiming a row, and from marking one the new leader claimed', async () => {
@@ -97,6 +102,38 @@ describePg('fencing', () => {
     expect(await current.nextDue('C1', 1400)).toMatchObject({ id: 2 });
     expect(await current.stats()).toMatchObject({ pending: 1, delivered: 1, failed: 0 });
     await Promise.all([old.close(), current.close()]);
+  });
+
+  it("refuses a replaced leader's poller writes with a FencedError, changing nothing; the new leader's pass", async () => {
+    const { old, current, url } = await twoLeaders();
+    const refused = async (write: Promise<unknown>): Promise<void> => {
+      const error = await write.then(
+        () => new Error('written'),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(FencedError);
+      expect((error as Error).message).toBe(
+        'This replica no longer leads (its fencing token is 1, the database holds 2): its write was refused.',
+      );
+    };
+    await refused(old.recordPage([event('a'), event('b')], [true, false]));
+    await refused(old.stage([event('c')]));
+    await refused(old.route([alert('C1', 'a')], ['a'], 1000));
+    await refused(old.setState({ last_plan: '[]' }));
+    expect(await current.stats()).toEqual({ seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 });
+    expect(await current.getState('last_plan')).toBeNull();
+
+    expect(await current.recordPage([event('a'), event('b')], [true, false])).toBe(1);
+    await current.stage([event('c')]);
+    await current.route([alert('C1', 'a')], ['a'], 1000);
+    await current.setState({ last_plan: '[]' });
+    expect(await current.stats()).toMatchObject({ seen: 3, staged: 1, pending: 1 });
+    expect(await current.getState('last_plan')).toBe('[]');
+    // A store that never led (a tool, a standby's commands) is not fenced.
+    const never = await openPostgresStore(url, log);
+    await never.setState({ other: '1' });
+    expect(await current.getState('other')).toBe('1');
+    await Promise.all([old.close(), current.close(), never.close()]);
   });
 });
 

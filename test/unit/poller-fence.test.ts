@@ -1,0 +1,66 @@
+/**
+ * A leader that paused right after proving its lead (a GC pause, a frozen VM) and woke up after another replica
+ * took over: its poll goes on, but the database refuses each of its writes, and it stops.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
+import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
+import { createLogger } from '../../src/log.ts';
+import { Poller } from '../../src/pipeline/poller.ts';
+import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import { startFakeHalo, makeEvents, type FakeHalo } from '../../fakes/halo.ts';
+import { waitFor } from '../harness.ts';
+import { admin, describePg, freshSchema } from '../postgres.ts';
+
+let halo: FakeHalo | undefined;
+let store: PostgresStore | undefined;
+let poller: Poller | undefined;
+
+afterEach(async () => {
+  await poller?.stop();
+  await store?.close();
+  await halo?.close();
+  [poller, store, halo] = [undefined, undefined, undefined];
+});
+
+describePg('Poller on PostgreSQL, replaced while it polled', () => {
+  it('writes nothing once a newer leader’s token is in the database, and stops scanning and polling', async () => {
+    halo = await startFakeHalo({ events: makeEvents(2500) });
+    const { schema, url } = await freshSchema('pollfence');
+    const logs: string[] = [];
+    const log = createLogger({ level: 'debug', secrets: [], write: (line) => logs.push(line) });
+    store = await openPostgresStore(url, log);
+    // This replica won with token 1; another one has won since (token 2) while this one was paused.
+    store.setFence(1);
+    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+    let checks = 0;
+    poller = new Poller({
+      halo: createHaloClient({ apiUrl: halo.url, apiKey: halo.apiKey, timeoutMs: 5000, clock: systemClock }),
+      store,
+      clock: systemClock,
+      log,
+      intervalMs: 20,
+      scanConcurrency: 2,
+      pageSize: MAX_PAGE_SIZE,
+      backfill: 0,
+      digestThreshold: 20,
+      defaultRoute: { channel: 'CALERTS', keys: [], targetIds: [] },
+      isCritical: () => false,
+      onRouted: () => undefined,
+      // The check before the first poll passed: the pause came right after it. Later checks see the new leader.
+      stillLeads: () => Promise.resolve(checks++ === 0),
+    });
+    await poller.start();
+    await waitFor('the refusal', () => logs.some((l) => /another replica leads now/.test(l)));
+    await waitFor('more checks of the lead', () => checks >= 5);
+
+    expect(logs.find((l) => /another replica leads now/.test(l))).toContain(
+      'This replica no longer leads (its fencing token is 1, the database holds 2): its write was refused.',
+    );
+    // The first page's write was refused: its siblings were never asked for, and no later poll ran.
+    expect(halo.listRequests()).toHaveLength(1);
+    expect(await store.stats()).toEqual({ seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 });
+    expect(await admin(`SELECT key FROM ${schema}.halo_state`)).toEqual([]);
+    expect(poller.getStatus()).toMatchObject({ lastSuccessAt: null, consecutiveFailures: 0 });
+  });
+});
