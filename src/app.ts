@@ -86,14 +86,17 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
     // Its sources are read at scrape time, by which point everything they name exists.
-    const metrics = createMetrics({
-      pending: async () => (await store.stats()).pending,
-      isLeader: () => leading,
-      lastSuccessAt: async () => {
-        if (!leading) await poller.refreshLastSuccess();
-        return poller.getStatus().lastSuccessAt;
+    const metrics = createMetrics(
+      {
+        pending: () => store.pendingCount(),
+        isLeader: () => leading,
+        lastSuccessAt: async () => {
+          if (!leading) await poller.refreshLastSuccess();
+          return poller.getStatus().lastSuccessAt;
+        },
       },
-    });
+      clock,
+    );
     // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it).
     const haloRequests = new PQueue({ concurrency: config.halo.scanConcurrency });
     const halo = boundedHaloClient(

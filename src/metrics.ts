@@ -1,9 +1,11 @@
 /**
  * `GET /metrics`: Prometheus text through prom-client, on the same port as `/healthz`. Names follow Prometheus'
  * conventions (a `halo_slack_` prefix, base units, `_total` counters); every label has a short fixed set of values.
- * Gauges that describe shared state (outbox, leadership, last poll) are read when scraped.
+ * Gauges that describe shared state (outbox, leadership, last poll) are read when scraped; the outbox count at
+ * most every {@link OUTBOX_PENDING_MAX_AGE_MS}.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { systemClock, type Clock } from './clock.ts';
 import type { PipelineMetrics } from './pipeline/telemetry.ts';
 
 export interface MetricsSources {
@@ -19,7 +21,32 @@ export interface Metrics extends PipelineMetrics {
   render(): Promise<string>;
 }
 
-export function createMetrics(sources: MetricsSources): Metrics {
+/**
+ * How old the outbox-pending count may be when scraped. A count reads the outbox's pending rows: scrapes every
+ * second by several Prometheus servers, on every replica, must not each cost one.
+ */
+export const OUTBOX_PENDING_MAX_AGE_MS = 5000;
+
+/**
+ * `read`, called at most once per `maxAgeMs` of `clock`; callers meanwhile share its last answer, the one in
+ * flight included. A failure is kept as long as a value: a database that is down is not asked on every scrape.
+ */
+export function cachedRead<T>(read: () => Promise<T>, maxAgeMs: number, clock: Clock): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = clock.now();
+    // A clock set back is no reason to keep a value for longer.
+    if (last === undefined || now - last.at >= maxAgeMs || now < last.at) {
+      const value = read();
+      value.catch(() => undefined);
+      last = { at: now, value };
+    }
+    return last.value;
+  };
+}
+
+export function createMetrics(sources: MetricsSources, clock: Clock = systemClock): Metrics {
+  const pending = cachedRead(sources.pending, OUTBOX_PENDING_MAX_AGE_MS, clock);
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'halo_slack_' });
   const polls = new Counter({
@@ -76,13 +103,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   new Gauge({
     name: 'halo_slack_outbox_pending',
-    help: 'Alerts waiting to be posted (absent while the database cannot be read).',
+    help: 'Alerts waiting to be posted, counted at most every 5 s (absent while the database cannot be read).',
     registers: [register],
     async collect() {
       this.reset();
       // A scrape while the database is down still serves every other metric.
-      const pending = await sources.pending().catch(() => null);
-      if (pending !== null) this.set(pending);
+      const count = await pending().catch(() => null);
+      if (count !== null) this.set(count);
     },
   });
   new Gauge({

@@ -515,6 +515,13 @@ export class PostgresStore implements Store {
     return rows[0]!;
   }
 
+  async pendingCount(): Promise<number> {
+    const rows = await this.query<{ n: number }>(
+      `SELECT count(*) AS n FROM halo_outbox WHERE state = 'pending'`,
+    );
+    return rows[0]!.n;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -542,6 +542,13 @@ class SqliteStore implements Store {
     });
   }
 
+  pendingCount(): Promise<number> {
+    const row = this.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`).get() as {
+      n: number;
+    };
+    return Promise.resolve(row.n);
+  }
+
   close(): Promise<void> {
     if (this.db.open) this.db.close();
     return Promise.resolve();

@@ -234,6 +234,8 @@ export interface Store extends ActionStore {
   deletion(eventId: string): Promise<DeletionRecord | null>;
 
   stats(): Promise<StoreStats>;
+  /** Outbox rows waiting to be posted: what `stats()` calls `pending`, without its other counts. */
+  pendingCount(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -58,6 +58,7 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.recordPage([a, b, c, event('d')], [true, true, true, true])).toBe(1);
       expect((await store.staged()).map((e) => e.eventId)).toEqual(['a', 'c', 'd']);
       expect(await store.stats()).toEqual({ seen: 4, staged: 3, pending: 0, failed: 0, delivered: 0 });
+      expect(await store.pendingCount()).toBe(0);
     });
 
     it('tells which IDs of a page were never seen, by position, without recording them', async () => {
@@ -107,6 +108,7 @@ export function storeContract(harness: StoreHarness): void {
       await store.route([alert('C1', 'a'), alert('C2', 'a'), alert('C1', 'b')], ['a', 'b'], 1000);
       expect((await store.staged()).map((e) => e.eventId)).toEqual(['c']);
       expect(await store.stats()).toEqual({ seen: 3, staged: 1, pending: 3, failed: 0, delivered: 0 });
+      expect(await store.pendingCount()).toBe(3);
     });
 
     it('routes all or nothing: a bad row leaves the outbox and the staged events as they were', async () => {
@@ -150,6 +152,7 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.nextDue('C2', 1200)).toBeNull();
       expect((await store.dueChannels(5000)).sort()).toEqual(['C1', 'C3']);
       expect(await store.stats()).toMatchObject({ pending: 2, delivered: 2 });
+      expect(await store.pendingCount()).toBe(2);
     });
 
     it('keeps a row for retry: counted, postponed, with its error', async () => {
@@ -243,6 +246,7 @@ export function storeContract(harness: StoreHarness): void {
       await store.markFailed(3, 'no_text', 100);
       await store.prune(200);
       expect(await store.stats()).toMatchObject({ delivered: 1, failed: 1, pending: 1 });
+      expect(await store.pendingCount()).toBe(1);
     });
   });
 

@@ -71,3 +71,42 @@ it('serves Prometheus metrics on the /healthz port whose counters match what the
   // No label takes an unbounded value: event IDs, channels and users never appear.
   expect([...samples.keys()].join('\n')).not.toMatch(/ev-|CALERTS|UADMIN/);
 });
+
+it('counts the outbox’s pending alerts at most every 5 s of the bot’s clock, however often it is scraped', async () => {
+  fakes = await startFakes();
+  const f = fakes;
+  // The bot's clock moves only when the test moves it: a failed post's retry comes due only then, too.
+  let now = Date.now();
+  const clock = { now: () => now };
+  bot = await inProcessBot(botEnv(f), { clock });
+  const running = bot;
+  await waitFor('a baseline', () => polls(running) >= 1);
+  // The first start's "connected" message has left the outbox.
+  await f.slack.waitFor(() => f.slack.connected[0]);
+  const pending = async (): Promise<number | undefined> =>
+    parse(await (await fetch(`${running.url}/metrics`)).text()).get('halo_slack_outbox_pending');
+  expect(await pending()).toBe(0);
+
+  // Slack fails the first post: both alerts wait in the outbox, the first for a retry that is not due yet.
+  f.slack.fault = (call) =>
+    call.method === 'chat.postMessage' ? { kind: 'status', status: 503 } : undefined;
+  const earlier = f.slack.calls.length;
+  f.halo.addEvent();
+  f.halo.addEvent();
+  await waitFor('a failed post', () =>
+    f.slack.calls.slice(earlier).some((c) => c.method === 'chat.postMessage'),
+  );
+  // The count made a moment ago still stands: no scrape, however many, counts again within 5 s.
+  for (let i = 0; i < 5; i++) expect(await pending()).toBe(0);
+  now += 4999;
+  expect(await pending()).toBe(0);
+  now += 1;
+  expect(await pending()).toBe(2);
+
+  f.slack.fault = undefined;
+  now += 1000;
+  await f.slack.waitFor(() => f.slack.postsTo('CALERTS')[1], 10_000);
+  expect(await pending()).toBe(2);
+  now += 5000;
+  expect(await pending()).toBe(0);
+});
