@@ -257,6 +257,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       defaultRoute,
       scanConcurrency: config.halo.scanConcurrency,
       haloRequests,
+      listingCacheMs: delays.listingCacheMs,
       canManage,
       status: statusView,
       startSubscription: (subscription) => poller.startSubscription(subscription),

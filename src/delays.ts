@@ -23,6 +23,8 @@ export interface Delays {
   readonly haloBackoffMs: number;
   /** Time allowed at shutdown for posts in flight; the whole stop stays well inside 10 s. */
   readonly drainMs: number;
+  /** How long a `/halo events` listing is kept for its Next page buttons, from when it was read. */
+  readonly listingCacheMs: number;
 }
 
 export const PRODUCTION_DELAYS: Delays = {
@@ -35,6 +37,7 @@ export const PRODUCTION_DELAYS: Delays = {
   pollBackoffCapMs: 30_000,
   haloBackoffMs: 300,
   drainMs: 6000,
+  listingCacheMs: 300_000,
 };
 
 /**
@@ -56,6 +59,7 @@ const NAMES: Record<string, keyof DelayOverrides> = {
   pollBackoffCap: 'pollBackoffCapMs',
   haloBackoff: 'haloBackoffMs',
   drain: 'drainMs',
+  listingCache: 'listingCacheMs',
   pollInterval: 'pollIntervalMs',
   haloTimeout: 'haloTimeoutMs',
 };

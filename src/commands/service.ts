@@ -6,14 +6,15 @@ import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloError } from '../halo/errors.ts';
-import { scanEvents } from '../halo/scan.ts';
-import type { EventListFilter, HaloEvent } from '../halo/types.ts';
+import type { EventListFilter } from '../halo/types.ts';
+import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
 import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../store/store.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
+import { ListingCache, readListing } from './listings.ts';
 import { Mutes } from './mutes.ts';
 import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
 import { helpText } from './usage.ts';
@@ -32,6 +33,8 @@ export interface CommandServiceOptions {
   readonly scanConcurrency: number;
   /** The bound on Halo requests in flight that polls share; without it, each listing gets its own. */
   readonly haloRequests?: PQueue;
+  /** How long a `/halo events` listing serves its Next page buttons; production: 5 minutes. */
+  readonly listingCacheMs?: number;
   /** May this Slack user change subscriptions and delete events? */
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly status: () => Promise<StatusView>;
@@ -53,17 +56,19 @@ export interface CommandServiceOptions {
 /** Slack's answers to a post in a conversation the bot is not a member of. */
 const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found']);
 
-/** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
-export const EVENT_LIST_READ_LIMIT = 20_000;
-
 export const NOT_ALLOWED =
   'You are not allowed to do that: only the users in HALO_ADMIN_USERS (or, when it is empty, workspace admins and owners) may change subscriptions or delete events.';
 
 export class CommandService {
   readonly mutes: Mutes;
+  private readonly listings: ListingCache;
 
   constructor(private readonly options: CommandServiceOptions) {
     this.mutes = new Mutes(options);
+    this.listings = new ListingCache(
+      options.listingCacheMs ?? PRODUCTION_DELAYS.listingCacheMs,
+      options.clock,
+    );
   }
 
   async run(command: HaloCommand, context: CommandContext): Promise<Answer> {
@@ -245,42 +250,17 @@ export class CommandService {
   }
 
   /**
-   * One page of `/halo events`: reads every matching event (up to a cap), newest first. Halo's failures are
-   * thrown: `run` makes a sentence of them; the Next page button answers them privately, keeping the list.
+   * One page of `/halo events`, newest first: the command (page 0) reads the listing afresh, a Next page click
+   * uses it while it is young enough (see listings.ts). Halo's failures are thrown: `run` makes a sentence of
+   * them; the Next page button answers them privately, keeping the list.
    */
   async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<Answer> {
-    const events: HaloEvent[] = [];
-    const seen = new Set<string>();
-    let total = 0;
     const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
-    const reading = new AbortController();
-    await scanEvents(this.options.halo, filter, {
-      pageSize: 1000,
-      queue,
-      signal: reading.signal,
-      onPage: (result) => {
-        total = Math.max(total, result.total ?? 0);
-        for (const event of result.events()) {
-          if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
-          seen.add(event.eventId);
-          events.push(event);
-        }
-        if (events.length >= EVENT_LIST_READ_LIMIT) reading.abort();
-        return Promise.resolve();
-      },
-    }).catch((error: unknown) => {
-      if (!reading.signal.aborted) throw error;
-    });
-    // Halo's dates sort as text (`YYYY-MM-DD HH:MM`); the ID breaks ties so pages stay stable.
-    events.sort((a, b) => b.dateCreated.localeCompare(a.dateCreated) || b.eventId.localeCompare(a.eventId));
-    const list = {
+    const listing = await this.listings.get(
       filter,
-      pageSize,
-      page,
-      events,
-      total: Math.max(total, events.length),
-      truncated: reading.signal.aborted,
-    };
-    return { kind: 'events', list };
+      () => readListing(this.options.halo, filter, queue),
+      page === 0,
+    );
+    return { kind: 'events', list: { filter, pageSize, page, ...listing } };
   }
 }

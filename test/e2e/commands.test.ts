@@ -20,7 +20,10 @@ import {
   type Fakes,
   type InProcessBot,
   shownBody,
+  testClock,
+  type TestClock,
 } from '../harness.ts';
+import { PRODUCTION_DELAYS } from '../../src/delays.ts';
 
 type Body = Record<string, unknown>;
 
@@ -85,11 +88,11 @@ function ctx(): Context {
   return current as Context;
 }
 
-function useBot(env: Record<string, string>): void {
+function useBot(env: Record<string, string>, clock?: TestClock): void {
   beforeAll(async () => {
     const fakes = await startFakes();
     current.fakes = fakes;
-    current.bot = await inProcessBot(botEnv(fakes, env));
+    current.bot = await inProcessBot(botEnv(fakes, env), clock === undefined ? {} : { clock });
   });
   afterAll(async () => {
     await current.bot?.stop();
@@ -181,7 +184,9 @@ async function nextPollStarted(): Promise<void> {
 
 describe('/halo for anyone: events, event, types, status, help', () => {
   // No alert channel and no subscriptions: the poller asks Halo nothing; every Halo request is a command's.
-  useBot({ HALO_ALERT_CHANNEL: '', HALO_ADMIN_USERS: 'UADMIN' });
+  // Moved on by the tests of the listing's lifetime (Slack's request signatures are checked on the real clock).
+  const clock = testClock();
+  useBot({ HALO_ALERT_CHANNEL: '', HALO_ADMIN_USERS: 'UADMIN' }, clock);
 
   it('lists events matching key, target, subject and detail, newest first, asking Halo so', async () => {
     const { fakes } = ctx();
@@ -234,8 +239,42 @@ describe('/halo for anyone: events, event, types, status, help', () => {
     expect(listedIds(second)).toEqual(newestFirst.slice(20));
     expect(second.text).toContain('page 2 of 2');
     expect(buttons(second.body)).toEqual([]);
-    // The page is read afresh, with the same filter.
-    expect(listRequestsSince(before).map((r) => r.query.get('key'))).toContain('issue-new');
+    // The listing the command read serves its Next page: Halo is not asked again.
+    expect(fakes.halo.requests.length).toBe(before);
+  });
+
+  it('reads the listing afresh for the command, and for a Next page once the listing is 5 minutes old', async () => {
+    const { fakes } = ctx();
+    fakes.halo.events.length = 0;
+    const newestFirst = addEvents(3, { key: 'port-open' })
+      .map((e) => e.event_id)
+      .reverse();
+    const first = await slash('events key:port-open limit:2');
+    expect(listedIds(first)).toEqual(newestFirst.slice(0, 2));
+    const added = fakes.halo.addEvent({ key: 'port-open', date_created: '2027-01-01 00:00' });
+
+    // Within the lifetime (the clock also runs in real time): the listing as it was read, at no Halo request.
+    let before = fakes.halo.requests.length;
+    clock.advance(PRODUCTION_DELAYS.listingCacheMs - 60_000);
+    const kept = await click(first, NEXT_PAGE_ACTION_ID);
+    expect(fakes.halo.requests.length).toBe(before);
+    expect(listedIds(kept)).toEqual(newestFirst.slice(2));
+    expect(kept.text).toContain('page 2 of 2');
+
+    // Past the lifetime: read afresh, with the same filter, and nothing stale shown.
+    clock.advance(60_000);
+    const fresh = await click(first, NEXT_PAGE_ACTION_ID);
+    const requests = listRequestsSince(before);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.map((r) => r.query.get('key'))).toEqual(requests.map(() => 'port-open'));
+    expect(listedIds(fresh)).toEqual([added.event_id, ...newestFirst].slice(2, 4));
+    expect(fresh.text).toContain('*4 events* matching');
+
+    // The command itself never uses a kept listing.
+    before = fakes.halo.requests.length;
+    const again = await slash('events key:port-open limit:2');
+    expect(listRequestsSince(before).length).toBeGreaterThan(0);
+    expect(listedIds(again)).toEqual([added.event_id, newestFirst[0]]);
   });
 
   it('takes limit:N as the page size', async () => {
@@ -266,16 +305,23 @@ describe('/halo for anyone: events, event, types, status, help', () => {
       .map((e) => e.event_id)
       .reverse();
     const first = await slash('events key:domain-delete limit:2');
+    // Its listing is too old to serve the Next page: Halo is asked, and fails.
+    clock.advance(PRODUCTION_DELAYS.listingCacheMs);
     fakes.halo.fault = () => ({ kind: 'status', status: 503, body: '<html>down</html>' });
+    const before = fakes.halo.requests.length;
     const failed = await click(first, NEXT_PAGE_ACTION_ID);
+    expect(listRequestsSince(before).length).toBeGreaterThan(0);
     expect(failed.body.replace_original).toBe(false);
     expect(failed.body.response_type).toBe('ephemeral');
     expect(failed.text).toContain(
       'Halo is not answering properly right now (HTTP 503); try again in a minute.',
     );
 
+    // A failed read is not kept: the next click asks Halo again.
     fakes.halo.fault = undefined;
+    const retried = fakes.halo.requests.length;
     const second = await click(first, NEXT_PAGE_ACTION_ID);
+    expect(listRequestsSince(retried).length).toBeGreaterThan(0);
     expect(second.body.replace_original).toBe(true);
     expect(listedIds(second)).toEqual(newestFirst.slice(2));
   });

@@ -50,6 +50,7 @@ const DEFAULTS: Config = {
     pollBackoffCapMs: 30_000,
     haloBackoffMs: 300,
     drainMs: 6000,
+    listingCacheMs: 300_000,
   },
 };
 
@@ -220,9 +221,9 @@ describe('parseConfig: TEST_DELAYS', () => {
 
   it('refuses an unknown name or a value that is not whole milliseconds, echoing no value', () => {
     expect(problems({ ...REQUIRED, TEST_DELAYS: 'slackBackof=20,drain=-1,xoxb-123-secret' })).toEqual([
-      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, pollInterval, haloTimeout; check "slackBackof" (leave TEST_DELAYS unset outside tests)',
-      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, pollInterval, haloTimeout; check "drain" (leave TEST_DELAYS unset outside tests)',
-      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, pollInterval, haloTimeout (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, pollInterval, haloTimeout; check "slackBackof" (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, pollInterval, haloTimeout; check "drain" (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, pollInterval, haloTimeout (leave TEST_DELAYS unset outside tests)',
     ]);
   });
 });

@@ -17,6 +17,10 @@ describe('production delays', () => {
     ]);
   });
 
+  it('keeps a /halo events listing 5 minutes for its Next page buttons (README)', () => {
+    expect(PRODUCTION_DELAYS.listingCacheMs).toBe(300_000);
+  });
+
   it('stops within 10 s (README): the drain leaves room for closing under main.ts’s 9.5 s hard stop', () => {
     expect(PRODUCTION_DELAYS.drainMs).toBe(6000);
     expect(PRODUCTION_DELAYS.slackGapMs).toBe(1000);
