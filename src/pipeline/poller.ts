@@ -1,17 +1,16 @@
-import PQueue from 'p-queue';
+import type PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloAuthError, HaloError } from '../halo/errors.ts';
 import { PageMemo } from '../halo/page-memo.ts';
-import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
-import { childController } from '../abort.ts';
 import { FencedError, type Store, type Subscription } from '../store/store.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
+import { routeStaged, scanScopes } from './poll-steps.ts';
 import {
   awaitLeaderStart,
   routeOf,
@@ -21,18 +20,7 @@ import {
   type RouteStart,
 } from './route-start.ts';
 import type { PipelineMetrics } from './telemetry.ts';
-import { withoutMuted } from './mutes.ts';
-import { outboxItemsFor } from './outbox.ts';
-import { THREAD_MAX_AGE_MS } from './threads.ts';
-import {
-  planCovers,
-  planScan,
-  routeEvents,
-  routeMatches,
-  scopeId,
-  type Route,
-  type Scope,
-} from './routes.ts';
+import { planScan, scopeId, type Route, type Scope } from './routes.ts';
 
 export interface PollerOptions {
   readonly halo: HaloClient;
@@ -203,7 +191,13 @@ export class Poller {
     const backfill =
       lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
 
-    const scan = await this.scan(plan, { routes, lastPlan, backfill, signal });
+    const scan = await scanScopes(this.options, plan, {
+      memo: this.pages,
+      routes,
+      lastPlan,
+      backfill,
+      signal,
+    });
     const { requests, events, invalid, staged, failures } = scan;
     throwIfFenced(failures);
     const baseline = lastPlan === null && failures.length === 0;
@@ -215,7 +209,7 @@ export class Poller {
     }
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
     if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
-    const routed = await this.route(routes);
+    const routed = await routeStaged(this.options, routes);
     if (failures.length > 0) throw failures[0];
 
     const now = clock.now();
@@ -311,9 +305,15 @@ export class Poller {
         return { started: all, haloFailed: false };
       }
       const routes = this.routes(subscriptions);
-      const scan = await this.scan(added, { routes, lastPlan, backfill: null, signal: this.stopping.signal });
+      const scan = await scanScopes(this.options, added, {
+        memo: this.pages,
+        routes,
+        lastPlan,
+        backfill: null,
+        signal: this.stopping.signal,
+      });
       throwIfFenced(scan.failures);
-      await this.route(routes);
+      await routeStaged(this.options, routes);
       if (scan.failures.length > 0) {
         // Not retried every heartbeat while Halo fails: the next successful poll sets the starting point.
         this.startsWaitForPoll = true;
@@ -352,123 +352,14 @@ export class Poller {
     }
   }
 
-  /**
-   * Runs every scope's scan through one queue, so the whole poll keeps to HALO_SCAN_CONCURRENCY requests in
-   * flight. Each page is recorded as it arrives; a failed scope does not stop the others.
-   */
-  private async scan(
-    plan: readonly Scope[],
-    context: {
-      routes: readonly Route[];
-      lastPlan: Scope[] | null;
-      backfill: Newest | null;
-      signal: AbortSignal;
-    },
-  ): Promise<{
-    requests: number;
-    events: number;
-    invalid: number;
-    staged: number;
-    totals: Record<string, number>;
-    failures: unknown[];
-  }> {
-    const { routes, lastPlan, backfill, signal } = context;
-    const { store } = this.options;
-    const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
-    const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
-    const failures: unknown[] = [];
-    // A write refused because another replica leads ends every scope's scan: no more requests, no more writes.
-    const link = childController(signal);
-    // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few
-    // scopes per plan) next to the page's parsing.
-    const isNews = (event: HaloEvent): boolean => lastPlan !== null && planCovers(lastPlan, event);
-    await Promise.all(
-      plan.map(async (scope) => {
-        try {
-          const scanned = await scanEvents(this.options.halo, scope, {
-            pageSize: this.options.pageSize,
-            queue,
-            signal: link.controller.signal,
-            // Not while a first poll's backfill looks at every event, seen or not.
-            ...(backfill === null ? { memo: this.pages } : {}),
-            onPage: async (page) => {
-              if (backfill !== null) {
-                // The first poll only: the newest events are offered whether seen or not.
-                for (const event of page.events()) {
-                  if (routes.some((r) => routeMatches(r, event, this.options.severityOf)))
-                    backfill.offer(event);
-                }
-              }
-              // Only the events never seen are parsed and recorded: in a steady poll, nearly none.
-              const unseen = await store.unseen(page.ids);
-              if (unseen.length > 0) {
-                const events = page.events(unseen);
-                result.staged += await store.recordPage(events, events.map(isNews));
-              }
-              page.recorded?.();
-            },
-          });
-          result.requests += scanned.pages;
-          result.events += scanned.events;
-          result.invalid += scanned.invalid;
-          result.totals[scopeId(scope)] = scanned.total ?? scanned.events;
-        } catch (error) {
-          if (error instanceof FencedError) link.controller.abort();
-          failures.push(error);
-        }
-      }),
-    ).finally(() => link.release());
-    return { ...result, failures };
-  }
-
   private routes(subscriptions: readonly Subscription[]): Route[] {
     const routes: Route[] = subscriptions.map(routeOf);
     if (this.options.defaultRoute !== null) routes.unshift(this.options.defaultRoute);
     return routes;
   }
 
-  /**
-   * Turns staged events into outbox rows: one alert per event and channel, or one digest for a burst. Muted
-   * events are counted against their mute and unstaged with the rest: they are recorded, never posted.
-   */
-  private async route(routes: readonly Route[]): Promise<number> {
-    const { store, clock } = this.options;
-    const staged = await store.staged();
-    if (staged.length === 0) return 0;
-    const mutes = await store.activeMutes(clock.now());
-    const { byChannel, held } = withoutMuted(
-      routeEvents(routes, staged, this.options.severityOf),
-      mutes,
-      this.options.isCritical,
-    );
-    const items = outboxItemsFor(byChannel, this.options.digestThreshold, {
-      ...(this.options.severityOf === undefined ? {} : { severityOf: this.options.severityOf }),
-      ...(this.options.threads === true ? { isOpen: await this.openThreads() } : {}),
-    });
-    // Counted first: a crash between the two loses a count, never an alert.
-    if (held.size > 0) await store.countMuted(held);
-    await store.route(
-      items,
-      staged.map((event) => event.eventId),
-      clock.now(),
-    );
-    if (items.length > 0) this.options.onRouted();
-    return items.length;
-  }
-
   private failureDelay(failures: number): number {
     return failureDelayMs(failures, this.options.failureBackoffMs, this.options.failureBackoffCapMs);
-  }
-
-  /** Whether a scan thread, not too old to gather replies, is open for a target in a channel. */
-  private async openThreads(): Promise<(channel: string, targetId: number) => boolean> {
-    const now = this.options.clock.now();
-    const open = new Set(
-      (await this.options.store.openThreads())
-        .filter((thread) => now - thread.openedAt <= THREAD_MAX_AGE_MS)
-        .map((thread) => `${thread.channel} ${thread.targetId}`),
-    );
-    return (channel, targetId) => open.has(`${channel} ${targetId}`);
   }
 
   private recordFailure(error: unknown): void {

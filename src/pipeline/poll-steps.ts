@@ -1,0 +1,154 @@
+/**
+ * The two steps of a poll (and of a subscription's start) that touch the store: scanning scopes page by page
+ * into seen and staged events, and routing staged events into outbox rows. Split from poller.ts, which keeps
+ * the loop, the plan and the locks.
+ */
+import PQueue from 'p-queue';
+import { childController } from '../abort.ts';
+import type { Clock } from '../clock.ts';
+import type { SeverityOf } from '../domain/severity.ts';
+import type { HaloClient } from '../halo/client.ts';
+import type { PageMemo } from '../halo/page-memo.ts';
+import { scanEvents } from '../halo/scan.ts';
+import type { HaloEvent } from '../halo/types.ts';
+import { FencedError, type Store } from '../store/store.ts';
+import { withoutMuted } from './mutes.ts';
+import type { Newest } from './newest.ts';
+import { outboxItemsFor } from './outbox.ts';
+import { planCovers, routeEvents, routeMatches, scopeId, type Route, type Scope } from './routes.ts';
+import { THREAD_MAX_AGE_MS } from './threads.ts';
+
+export interface ScanDeps {
+  readonly halo: HaloClient;
+  readonly store: Store;
+  readonly scanConcurrency: number;
+  readonly haloRequests?: PQueue;
+  readonly pageSize: number;
+  readonly severityOf?: SeverityOf;
+}
+
+export interface ScanOutcome {
+  readonly requests: number;
+  readonly events: number;
+  readonly invalid: number;
+  readonly staged: number;
+  readonly totals: Record<string, number>;
+  readonly failures: unknown[];
+}
+
+/**
+ * Runs every scope's scan through one queue, so the whole poll keeps to HALO_SCAN_CONCURRENCY requests in
+ * flight. Each page is recorded as it arrives; a failed scope does not stop the others.
+ */
+export async function scanScopes(
+  deps: ScanDeps,
+  plan: readonly Scope[],
+  context: {
+    routes: readonly Route[];
+    lastPlan: Scope[] | null;
+    backfill: Newest | null;
+    signal: AbortSignal;
+    /** Pages already read and recorded (see halo/page-memo.ts). */
+    memo: PageMemo;
+  },
+): Promise<ScanOutcome> {
+  const { routes, lastPlan, backfill, signal, memo } = context;
+  const { store } = deps;
+  const queue = deps.haloRequests ?? new PQueue({ concurrency: deps.scanConcurrency });
+  const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
+  const failures: unknown[] = [];
+  // A write refused because another replica leads ends every scope's scan: no more requests, no more writes.
+  const link = childController(signal);
+  // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few
+  // scopes per plan) next to the page's parsing.
+  const isNews = (event: HaloEvent): boolean => lastPlan !== null && planCovers(lastPlan, event);
+  await Promise.all(
+    plan.map(async (scope) => {
+      try {
+        const scanned = await scanEvents(deps.halo, scope, {
+          pageSize: deps.pageSize,
+          queue,
+          signal: link.controller.signal,
+          // Not while a first poll's backfill looks at every event, seen or not.
+          ...(backfill === null ? { memo } : {}),
+          onPage: async (page) => {
+            if (backfill !== null) {
+              // The first poll only: the newest events are offered whether seen or not.
+              for (const event of page.events()) {
+                if (routes.some((r) => routeMatches(r, event, deps.severityOf))) backfill.offer(event);
+              }
+            }
+            // Only the events never seen are parsed and recorded: in a steady poll, nearly none.
+            const unseen = await store.unseen(page.ids);
+            if (unseen.length > 0) {
+              const events = page.events(unseen);
+              result.staged += await store.recordPage(events, events.map(isNews));
+            }
+            page.recorded?.();
+          },
+        });
+        result.requests += scanned.pages;
+        result.events += scanned.events;
+        result.invalid += scanned.invalid;
+        result.totals[scopeId(scope)] = scanned.total ?? scanned.events;
+      } catch (error) {
+        if (error instanceof FencedError) link.controller.abort();
+        failures.push(error);
+      }
+    }),
+  ).finally(() => link.release());
+  return { ...result, failures };
+}
+
+export interface RouteDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly digestThreshold: number;
+  readonly isCritical: (event: HaloEvent) => boolean;
+  readonly severityOf?: SeverityOf;
+  readonly threads?: boolean;
+  readonly onRouted: () => void;
+}
+
+/**
+ * Turns staged events into outbox rows: one alert per event and channel, or one digest for a burst. Muted
+ * events are counted against their mute and unstaged with the rest: they are recorded, never posted.
+ */
+export async function routeStaged(deps: RouteDeps, routes: readonly Route[]): Promise<number> {
+  const { store, clock } = deps;
+  const staged = await store.staged();
+  if (staged.length === 0) return 0;
+  const mutes = await store.activeMutes(clock.now());
+  const { byChannel, held } = withoutMuted(
+    routeEvents(routes, staged, deps.severityOf),
+    mutes,
+    deps.isCritical,
+  );
+  const items = outboxItemsFor(byChannel, deps.digestThreshold, {
+    ...(deps.severityOf === undefined ? {} : { severityOf: deps.severityOf }),
+    ...(deps.threads === true ? { isOpen: await openThreads(store, clock) } : {}),
+  });
+  // Counted first: a crash between the two loses a count, never an alert.
+  if (held.size > 0) await store.countMuted(held);
+  await store.route(
+    items,
+    staged.map((event) => event.eventId),
+    clock.now(),
+  );
+  if (items.length > 0) deps.onRouted();
+  return items.length;
+}
+
+/** Whether a scan thread, not too old to gather replies, is open for a target in a channel. */
+async function openThreads(
+  store: Store,
+  clock: Clock,
+): Promise<(channel: string, targetId: number) => boolean> {
+  const now = clock.now();
+  const open = new Set(
+    (await store.openThreads())
+      .filter((thread) => now - thread.openedAt <= THREAD_MAX_AGE_MS)
+      .map((thread) => `${thread.channel} ${thread.targetId}`),
+  );
+  return (channel, targetId) => open.has(`${channel} ${targetId}`);
+}
