@@ -51,7 +51,10 @@ describePg('a subscription made on a standby replica', () => {
 
     const posted = (channel: string, ids: readonly string[]): string[] =>
       f.slack.postsTo(channel).flatMap((p) => ids.filter((id) => JSON.stringify(p.blocks).includes(id)));
-    const add = (key: string): string => f.halo.addEvent({ key }).event_id;
+    // IDs of one width: none is a prefix of another, whatever the stand-in's shared counter has reached.
+    let made = 0;
+    const add = (key: string): string =>
+      f.halo.addEvent({ key, event_id: `sub-${String(++made).padStart(4, '0')}` }).event_id;
     const x1 = add(ALERT_KEY);
     await waitFor('the first alert', () => posted('CALERTS', [x1]).length === 1);
 

@@ -82,8 +82,11 @@ describePg('two replicas on one PostgreSQL database', () => {
     const postedIds = (channel: string): string[] =>
       f.slack.postsTo(channel).flatMap((p) => created.filter((id) => JSON.stringify(p.blocks).includes(id)));
     const created: string[] = [];
+    // IDs of one width, in creation order: events of one minute are posted in ID order, and the stand-in's own
+    // counter is shared by every test file of a worker (ev-9 then ev-10 would sort the other way).
     const add = (key?: string): string => {
-      const event = f.halo.addEvent(key === undefined ? {} : { key });
+      const event_id = `rep-${String(created.length + 1).padStart(4, '0')}`;
+      const event = f.halo.addEvent(key === undefined ? { event_id } : { event_id, key });
       created.push(event.event_id);
       return event.event_id;
     };
