@@ -1,0 +1,41 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  awaitLeaderStart,
+  STANDBY_START_WAIT,
+  STARTED_STATE,
+  startKey,
+} from '../../src/pipeline/route-start.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import type { Store } from '../../src/store/store.ts';
+
+let store: Store;
+beforeEach(() => {
+  store = openSqliteStore(':memory:');
+});
+afterEach(() => store.close());
+
+describe('a standby waiting for the leader to start a subscription', () => {
+  const sub = { id: 7, createdAt: 1_700_000_000_000 };
+
+  it('answers started as soon as the leader lists it, by ID and creation time', async () => {
+    const waiting = awaitLeaderStart(store, sub, { now: () => 0 }, { totalMs: 10_000, everyMs: 5 });
+    // Another subscription that once had ID 7 (SQLite may hand an ID out again) does not count.
+    await store.setState({ [STARTED_STATE]: JSON.stringify(['7@1', '8@1700000000000']) });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await store.setState({ [STARTED_STATE]: JSON.stringify(['7@1', startKey(sub)]) });
+    expect(await waiting).toBe('started');
+    expect(startKey(sub)).toBe('7@1700000000000');
+  });
+
+  it('answers pending when the leader has not listed it by the deadline of the clock', async () => {
+    let now = 0;
+    const waiting = awaitLeaderStart(store, sub, { now: () => now }, { totalMs: 10_000, everyMs: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    now = 10_000;
+    expect(await waiting).toBe('pending');
+  });
+
+  it('waits up to 10 s in production, looking every 100 ms (README)', () => {
+    expect(STANDBY_START_WAIT).toEqual({ totalMs: 10_000, everyMs: 100 });
+  });
+});
