@@ -179,7 +179,11 @@ function spawnMain(
 export async function spawnBot(env: Record<string, string>, options: SpawnOptions = {}): Promise<ChildBot> {
   const { child, output, exited } = spawnMain(env, options);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bot did not start in time:\n${output()}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A bot that never said it started is still a process: leave none behind to post or poll later.
+      child.kill('SIGKILL');
+      reject(new Error(`bot did not start in time:\n${output()}`));
+    }, 20_000);
     const check = (): void => {
       const match = /halo-slack started port=(\d+)/.exec(output());
       if (match !== null) {
