@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PG_MESSAGES_SCHEMA } from './pg-messages.ts';
 import { StoreError } from './store.ts';
 
 /**
@@ -89,6 +90,8 @@ const STEPS: readonly string[] = [
      opened_at BIGINT NOT NULL,
      PRIMARY KEY (channel, target_id)
    );`,
+  // 4: the messages showing each alerted event, to update them once the event is gone from Halo.
+  PG_MESSAGES_SCHEMA,
 ];
 
 export const PG_SCHEMA_VERSION = STEPS.length;

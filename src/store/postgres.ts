@@ -3,11 +3,13 @@ import type { HaloEvent } from '../halo/types.ts';
 import { toSubscription, type SubscriptionRow } from './rows.ts';
 import type { Logger } from '../log.ts';
 import { pgActions } from './pg-actions.ts';
+import { pgMessages } from './pg-messages.ts';
 import { migrate } from './pg-schema.ts';
 import {
   FencedError,
   StoreError,
   type ActionStore,
+  type MessageStore,
   type DeletionRecord,
   type FailedDelivery,
   type NewOutboxItem,
@@ -109,9 +111,15 @@ export class PostgresStore implements Store {
   private token: number | null = null;
   private closed = false;
   private readonly actions: ActionStore;
+  private readonly messages: MessageStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.actions = pgActions((sql, values) => this.query(sql, values));
+    this.messages = pgMessages(
+      (sql, values) => this.query(sql, values),
+      (work) => this.transaction(work),
+      (work) => this.fencedTransaction(work),
+    );
   }
 
   acknowledge: ActionStore['acknowledge'] = (ack) => this.actions.acknowledge(ack);
@@ -124,6 +132,15 @@ export class PostgresStore implements Store {
   mutedTotal: ActionStore['mutedTotal'] = () => this.actions.mutedTotal();
   audit: ActionStore['audit'] = (entry) => this.actions.audit(entry);
   recentAudit: ActionStore['recentAudit'] = (limit) => this.actions.recentAudit(limit);
+  recordMessage: MessageStore['recordMessage'] = (message, now) => this.messages.recordMessage(message, now);
+  setMessageSummary: MessageStore['setMessageSummary'] = (channel, ts, summary) =>
+    this.messages.setMessageSummary(channel, ts, summary);
+  watchedEventIds: MessageStore['watchedEventIds'] = () => this.messages.watchedEventIds();
+  markListed: MessageStore['markListed'] = (ids, at) => this.messages.markListed(ids, at);
+  countMisses: MessageStore['countMisses'] = (coverage, at, threshold) =>
+    this.messages.countMisses(coverage, at, threshold);
+  eventMessages: MessageStore['eventMessages'] = (ids) => this.messages.eventMessages(ids);
+  markGone: MessageStore['markGone'] = (ids, items, now) => this.messages.markGone(ids, items, now);
 
   /** Set by the leadership when it wins: every later claim and mark carries it. Kept after leadership is lost. */
   setFence(token: number): void {

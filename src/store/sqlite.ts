@@ -4,9 +4,11 @@ import Database from 'better-sqlite3';
 import type { HaloEvent } from '../halo/types.ts';
 import { toSubscription, type SubscriptionRow } from './rows.ts';
 import { ACTIONS_SCHEMA, sqliteActions } from './sqlite-actions.ts';
+import { MESSAGES_SCHEMA, sqliteMessages } from './sqlite-messages.ts';
 import {
   StoreError,
   type ActionStore,
+  type MessageStore,
   type DeletionRecord,
   type FailedDelivery,
   type NewOutboxItem,
@@ -107,7 +109,7 @@ export function openSqliteStore(path: string): Store {
 }
 
 /** The schema this version writes, kept in SQLite's `user_version`. Raise it with each step added below. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 /**
  * Brings the file to the current schema in one transaction: a crash mid-way leaves the old schema whole. A file
@@ -130,7 +132,8 @@ function migrate(db: Database.Database, file: string): void {
         db.exec('ALTER TABLE outbox ADD COLUMN sent_at INTEGER');
     }
     // Version 2: a subscription's minimum severity, and scan threads (their parent's ts survives restarts).
-    db.exec(`ALTER TABLE subscriptions ADD COLUMN min_severity TEXT;
+    if (version < 2)
+      db.exec(`ALTER TABLE subscriptions ADD COLUMN min_severity TEXT;
       CREATE TABLE threads (
         channel TEXT NOT NULL,
         target_id INTEGER NOT NULL,
@@ -140,6 +143,8 @@ function migrate(db: Database.Database, file: string): void {
         opened_at INTEGER NOT NULL,
         PRIMARY KEY (channel, target_id)
       );`);
+    // Version 3: the messages showing each alerted event, to update them once the event is gone from Halo.
+    db.exec(MESSAGES_SCHEMA);
     db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   })();
 }
@@ -191,9 +196,11 @@ class SqliteStore implements Store {
   private readonly recordPageTx;
   private readonly selectUnseen;
   private readonly actions: ActionStore;
+  private readonly messages: MessageStore;
 
   constructor(private readonly db: Database.Database) {
     this.actions = sqliteActions(db);
+    this.messages = sqliteMessages(db);
     this.insertSeen = db.prepare('INSERT OR IGNORE INTO seen (event_id) VALUES (?)');
     this.insertStaged = db.prepare(
       'INSERT OR IGNORE INTO staged (event_id, event, date_created) VALUES (?, ?, ?)',
@@ -530,6 +537,15 @@ class SqliteStore implements Store {
   mutedTotal: ActionStore['mutedTotal'] = () => this.actions.mutedTotal();
   audit: ActionStore['audit'] = (entry) => this.actions.audit(entry);
   recentAudit: ActionStore['recentAudit'] = (limit) => this.actions.recentAudit(limit);
+  recordMessage: MessageStore['recordMessage'] = (message, now) => this.messages.recordMessage(message, now);
+  setMessageSummary: MessageStore['setMessageSummary'] = (channel, ts, summary) =>
+    this.messages.setMessageSummary(channel, ts, summary);
+  watchedEventIds: MessageStore['watchedEventIds'] = () => this.messages.watchedEventIds();
+  markListed: MessageStore['markListed'] = (ids, at) => this.messages.markListed(ids, at);
+  countMisses: MessageStore['countMisses'] = (coverage, at, threshold) =>
+    this.messages.countMisses(coverage, at, threshold);
+  eventMessages: MessageStore['eventMessages'] = (ids) => this.messages.eventMessages(ids);
+  markGone: MessageStore['markGone'] = (ids, items, now) => this.messages.markGone(ids, items, now);
 
   stats(): Promise<StoreStats> {
     const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;

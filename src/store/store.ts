@@ -40,8 +40,11 @@ export interface ScanThread {
   readonly openedAt: number;
 }
 
-/** `notice`: one line the bot says of itself (a mute ended); its payload is the message text's data. */
-export type OutboxKind = 'alert' | 'digest' | 'notice';
+/**
+ * `notice`: one line the bot says of itself (a mute ended); its payload is the message text's data.
+ * `gone`: not a post but an update of a message already in the channel whose event no longer exists in Halo.
+ */
+export type OutboxKind = 'alert' | 'digest' | 'notice' | 'gone';
 
 export interface NewOutboxItem {
   readonly channel: string;
@@ -156,15 +159,80 @@ export interface ActionStore {
   recentAudit(limit: number): Promise<AuditEntry[]>;
 }
 
+/** A channel message that shows one Halo event: an alert, a scan thread's parent or one of its replies. */
+export interface EventMessage {
+  readonly channel: string;
+  readonly ts: string;
+  readonly eventId: string;
+  /** The event as posted (HaloEvent JSON): what renders the message again once the event is gone. */
+  readonly payload: string;
+  /** A scan thread parent's one-line summary, once its scan ended; null otherwise. */
+  readonly summary: string | null;
+}
+
+/** A message to keep true: the event's key and target say which scans cover it. */
+export interface NewEventMessage extends Omit<EventMessage, 'summary'> {
+  readonly key: string;
+  readonly targetId: number | null;
+}
+
+/**
+ * What the conclusive scans of one poll covered (each complete, its total steady, every entry readable): every
+ * event, or the events with these keys or targets.
+ */
+export interface ScanCoverage {
+  readonly all: boolean;
+  readonly keys: readonly string[];
+  readonly targetIds: readonly number[];
+}
+
+/**
+ * Keeping alerts true: the messages posted for each event, and for those events only (never every event seen)
+ * whether the latest conclusive scans still listed them. Part of {@link Store}.
+ */
+export interface MessageStore {
+  /**
+   * Remembers a message posted for an event, and starts watching the event as listed at `now`. Returns when the
+   * event was found gone, or null: a message posted after that must be updated on its own.
+   */
+  recordMessage(message: NewEventMessage, now: number): Promise<{ goneAt: number | null }>;
+  /**
+   * A scan thread parent got its summary line; a later update keeps it. Returns when its event was found gone,
+   * or null (also for a message not recorded).
+   */
+  setMessageSummary(channel: string, ts: string, summary: string): Promise<{ goneAt: number | null }>;
+  /**
+   * The events watched and not gone, so that a scan tells the store only about those: far fewer than it lists,
+   * and O(alerts posted) to hold.
+   */
+  watchedEventIds(): Promise<string[]>;
+  /** Records that a scan begun at `scanStartedAt` listed these events (those watched); unknown IDs are ignored. */
+  markListed(eventIds: readonly string[], scanStartedAt: number): Promise<void>;
+  /**
+   * After a poll whose scans began at `scanStartedAt`: each watched event not gone that `coverage` covers and that
+   * was not listed since then has missed one more conclusive scan. Returns every watched event not yet marked
+   * gone that has missed `threshold` or more in a row (a listing resets the count).
+   */
+  countMisses(coverage: ScanCoverage, scanStartedAt: number, threshold: number): Promise<string[]>;
+  /** The messages showing these events, oldest first, each with its acknowledgements. */
+  eventMessages(eventIds: readonly string[]): Promise<(EventMessage & { acks: Acknowledgement[] })[]>;
+  /**
+   * In one transaction: marks the events gone at `now` (those already gone keep their time) and adds the outbox
+   * rows that update their messages (a repeat is a no-op, by dedup key).
+   */
+  markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void>;
+}
+
 /**
  * The store's contract, implemented by SQLite (one process) and PostgreSQL (several replicas). Every method is
  * async and takes plain data, never a callback: a PostgreSQL transaction spans network round trips, and a callback
  * run inside one would hold its locks for as long as the caller takes. `test/contract/store.contract.ts` is the
  * one test suite both implementations pass.
  */
-export interface Store extends ActionStore {
-  // The poller's writes (recordPage, stage, route, setState) throw a FencedError, changing nothing, when this
-  // replica led and a newer leader has taken over since (PostgreSQL; SQLite has one process).
+export interface Store extends ActionStore, MessageStore {
+  // The poller's writes (recordPage, stage, route, setState, markListed, countMisses, markGone) throw a
+  // FencedError, changing nothing, when this replica led and a newer leader has taken over since (PostgreSQL;
+  // SQLite has one process).
   /**
    * Records a scanned page as seen, in one transaction. `news[i]` says whether `events[i]`, if it was not seen
    * before, is news (staged for routing) or a baseline (only recorded). Returns how many were staged.

@@ -5,6 +5,7 @@ import { PG_SCHEMA_VERSION } from '../../src/store/pg-schema.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { FencedError, StoreError } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
+import { messagesContract } from '../contract/messages.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 
@@ -29,6 +30,7 @@ function harness(): StoreHarness {
 
 describePg('the PostgreSQL store passes the store contract', () => storeContract(harness()));
 describePg('the PostgreSQL store passes the actions contract', () => actionsContract(harness()));
+describePg('the PostgreSQL store passes the messages contract', () => messagesContract(harness()));
 
 describePg('the PostgreSQL schema', () => {
   it('is migrated once when two replicas start at the same moment, and keeps its version', async () => {

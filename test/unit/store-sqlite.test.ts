@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite.ts';
 import { StoreError, type Store } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
+import { messagesContract } from '../contract/messages.contract.ts';
 import { event, storeContract } from '../contract/store.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halo-store-test-'));
@@ -17,6 +18,17 @@ const freshPath = (): string => join(dir, `store-${++n}`, 'halo.db');
 describe('the SQLite store passes the store contract', () => {
   let path = '';
   storeContract({
+    fresh: () => {
+      path = freshPath();
+      return Promise.resolve(openSqliteStore(path));
+    },
+    reopen: () => Promise.resolve(openSqliteStore(path)),
+  });
+});
+
+describe('the SQLite store passes the messages contract', () => {
+  let path = '';
+  messagesContract({
     fresh: () => {
       path = freshPath();
       return Promise.resolve(openSqliteStore(path));
@@ -131,6 +143,20 @@ describe('the file', () => {
     await store.close();
     store = openSqliteStore(old);
     expect(await store.nextDue('C1', 2000)).toMatchObject({ sentAt: 2000 });
+  });
+
+  it('upgrades a version 2 store: the tables that keep alerts true are added, nothing else changes', async () => {
+    await store.setState({ a: '1' });
+    await store.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE watched_events; DROP TABLE event_messages');
+    db.pragma('user_version = 2');
+    db.close();
+    store = openSqliteStore(path);
+    expect(await store.getState('a')).toBe('1');
+    const message = { channel: 'C1', ts: '1.0', eventId: 'e', payload: '{}', key: 'k', targetId: null };
+    expect(await store.recordMessage(message, 5)).toEqual({ goneAt: null });
+    expect(await store.watchedEventIds()).toEqual(['e']);
   });
 
   it('works in memory', async () => {
