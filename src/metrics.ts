@@ -74,7 +74,7 @@ export function createMetrics(sources: MetricsSources, clock: Clock = systemCloc
   });
   const posted = new Counter({
     name: 'halo_slack_alerts_posted_total',
-    help: 'Messages posted to Slack, by kind (alert, digest, notice).',
+    help: 'Messages posted to Slack, by kind (alert, digest, notice), and messages updated because their event is gone (gone).',
     labelNames: ['kind'],
     registers: [register],
   });
@@ -142,8 +142,9 @@ export function createMetrics(sources: MetricsSources, clock: Clock = systemCloc
     haloRequest: (outcome) => haloRequests.inc({ outcome }),
     posted(kind, secondsSinceQueued) {
       posted.inc({ kind });
-      // A notice (the connected message, a mute's end) reports on the bot, not on a Halo event.
-      if (kind !== 'notice') eventToPost.observe(Math.max(0, secondsSinceQueued));
+      // A notice (the connected message, a mute's end) reports on the bot, not on a Halo event; a gone update
+      // reports an event's end, not its arrival.
+      if (kind !== 'notice' && kind !== 'gone') eventToPost.observe(Math.max(0, secondsSinceQueued));
     },
     failed: (reason, count) => failed.inc({ reason }, count),
     rateLimited: () => rateLimited.inc(),

@@ -15,6 +15,11 @@ export interface ScanResult {
   readonly invalid: number;
   /** `pagination.total` of the first page, when Halo sent one. */
   readonly total: number | null;
+  /**
+   * Every page reported the same total as the first (or none did): nothing was added or deleted while the scan
+   * ran, so no event can have slipped between two pages. Only such a scan proves that an event is gone.
+   */
+  readonly steady: boolean;
 }
 
 export interface ScanOptions {
@@ -63,6 +68,7 @@ async function scanWith(
   let events = 0;
   let invalid = 0;
   let latestTotal = 0;
+  const totals = new Set<number | null>();
   /** Only counts come back: holding every page until the scan ends would hold every event at once. */
   const fetchPage = async (start: number): Promise<{ total: number | null; returned: number }> => {
     const memo = options.memo;
@@ -77,6 +83,7 @@ async function scanWith(
     events += page.returned - page.invalid;
     invalid += page.invalid;
     latestTotal = Math.max(latestTotal, page.total ?? 0);
+    if (totals.size < 2) totals.add(page.total);
     await onPage(page);
     return { total: page.total, returned: page.returned };
   };
@@ -131,5 +138,11 @@ async function scanWith(
     let last = first;
     for (let start = pageSize; last.returned >= pageSize; start += pageSize) last = await fetchPage(start);
   }
-  return { pages, events, invalid, total: first.total === null ? null : Math.max(first.total, latestTotal) };
+  return {
+    pages,
+    events,
+    invalid,
+    total: first.total === null ? null : Math.max(first.total, latestTotal),
+    steady: totals.size === 1,
+  };
 }

@@ -4,8 +4,9 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Severity, SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
-import type { ChatPort } from './chat.ts';
+import type { ChatFailure, ChatPort } from './chat.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
+import { goneTarget, markEventsGone } from './gone.ts';
 import { backlogDigest, parseEvent } from './outbox.ts';
 import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
 
@@ -144,12 +145,17 @@ export class Delivery<M> {
       }
       const step = await this.threadStep(item);
       const threadTs = step.kind === 'reply' ? step.parentTs : undefined;
+      if (item.kind === 'gone') {
+        await this.update(item, message, state);
+        continue;
+      }
       if (item.sentAt !== null) {
         // The last attempt may have reached Slack without the bot hearing so: posting again blindly could
         // repeat the alert.
         const earlier = await chat.find(channel, item.dedupKey, item.sentAt, threadTs);
         if (this.abandoned) return;
         if ('found' in earlier && earlier.found) {
+          await this.remember(item, earlier.ts);
           await this.afterPosted(item, step, earlier.ts);
           await store.markDelivered(item.id, clock.now());
           log.info('delivery: an earlier attempt had posted it', {
@@ -192,6 +198,7 @@ export class Delivery<M> {
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
+        await this.remember(item, result.ts);
         await this.afterPosted(item, step, result.ts);
         await store.markDelivered(item.id, now);
         this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
@@ -200,50 +207,124 @@ export class Delivery<M> {
         if (item.attempts > 0) await this.collapseBacklog(channel);
         continue;
       }
-      switch (result.kind) {
-        case 'rate_limited':
-          // Costs no attempt: Slack told us exactly when to come back.
-          state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
-          this.metrics.rateLimited();
-          log.warn('delivery: rate limited; pausing this channel only', {
-            channel,
-            retryAfterMs: result.retryAfterMs,
-          });
-          continue;
-        case 'channel': {
-          const failed = await store.failChannel(channel, result.error, now);
-          this.metrics.failed('channel', failed);
-          log.error(chat.hint(result, channel), { channel, error: result.error, alertsFailed: failed });
-          return;
-        }
-        case 'thread':
-          // Its parent was deleted: end the thread, and the same row goes to the channel on the next turn.
-          if (step.kind === 'reply') await store.closeThread(channel, step.targetId);
-          log.warn(chat.hint(result, channel), { channel, key: item.dedupKey });
-          continue;
-        case 'message':
-          await store.markFailed(item.id, result.error, now);
-          this.metrics.failed('message', 1);
-          log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
-          continue;
-        case 'auth':
-        case 'transient': {
-          // Never given up: an outage or a token being rotated ends, and an alert must not be lost to it. Only
-          // Slack refusing the channel or the message itself (above) fails a row.
-          const attempts = item.attempts + 1;
-          const backoff = backoffMs(attempts, this.backoffMs, this.backoffCapMs);
-          await store.markRetry(item.id, now + backoff, result.error);
-          // Holding the channel keeps its alerts in order: the next one waits for this one's retry.
-          state.notBefore = now + backoff;
-          log[result.kind === 'auth' ? 'error' : 'warn'](chat.hint(result, channel), {
-            channel,
-            attempts,
-            retryInMs: backoff,
-          });
-          return;
-        }
+      if (!(await this.failed(item, result, step, state, now))) return;
+    }
+  }
+
+  /**
+   * What a failed post or update means for its row and its channel. True: go on with the channel's next row;
+   * false: leave the channel for now (it waits for a retry, or can never receive).
+   */
+  private async failed(
+    item: OutboxItem,
+    result: ChatFailure,
+    step: ThreadStep,
+    state: ChannelState,
+    now: number,
+  ): Promise<boolean> {
+    const { store, chat, log } = this.options;
+    const channel = item.channel;
+    switch (result.kind) {
+      case 'rate_limited':
+        // Costs no attempt: Slack told us exactly when to come back.
+        state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
+        this.metrics.rateLimited();
+        log.warn('delivery: rate limited; pausing this channel only', {
+          channel,
+          retryAfterMs: result.retryAfterMs,
+        });
+        return true;
+      case 'channel': {
+        const failed = await store.failChannel(channel, result.error, now);
+        this.metrics.failed('channel', failed);
+        log.error(chat.hint(result, channel), { channel, error: result.error, alertsFailed: failed });
+        return false;
+      }
+      case 'thread':
+        // Its parent was deleted: end the thread, and the same row goes to the channel on the next turn.
+        if (step.kind === 'reply') await store.closeThread(channel, step.targetId);
+        log.warn(chat.hint(result, channel), { channel, key: item.dedupKey });
+        return true;
+      case 'message':
+        await store.markFailed(item.id, result.error, now);
+        this.metrics.failed('message', 1);
+        log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
+        return true;
+      case 'auth':
+      case 'transient': {
+        // Never given up: an outage or a token being rotated ends, and an alert must not be lost to it. Only
+        // Slack refusing the channel or the message itself (above) fails a row.
+        const attempts = item.attempts + 1;
+        const backoff = backoffMs(attempts, this.backoffMs, this.backoffCapMs);
+        await store.markRetry(item.id, now + backoff, result.error);
+        // Holding the channel keeps its alerts in order: the next one waits for this one's retry.
+        state.notBefore = now + backoff;
+        log[result.kind === 'auth' ? 'error' : 'warn'](chat.hint(result, channel), {
+          channel,
+          attempts,
+          retryInMs: backoff,
+        });
+        return false;
       }
     }
+  }
+
+  /**
+   * A `gone` row: updates the message already in the channel to say its event no longer exists. Updating twice
+   * shows the same thing, so an uncertain earlier attempt is not looked for. True: go on with the channel.
+   */
+  private async update(item: OutboxItem, message: M, state: ChannelState): Promise<boolean> {
+    const { store, chat, clock, log } = this.options;
+    const channel = item.channel;
+    const ts = goneTarget(item.payload);
+    if (ts === null) {
+      await store.markFailed(item.id, 'could not render the stored alert', clock.now());
+      this.metrics.failed('render', 1);
+      return true;
+    }
+    if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) return false;
+    if (!(await store.markSending(item.id, clock.now()))) return false;
+    const result = await chat.update(channel, ts, message);
+    if (this.abandoned) return false;
+    const now = clock.now();
+    state.notBefore = now + this.gapMs;
+    // Someone deleted the message in Slack: there is nothing left to keep true.
+    if (result.ok || result.error === 'message_not_found') {
+      await store.markDelivered(item.id, now);
+      if (result.ok) this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
+      log.info(
+        result.ok
+          ? 'message updated: its event no longer exists in Halo'
+          : 'message not updated: it was deleted in Slack',
+        { channel, ts },
+      );
+      return true;
+    }
+    return this.failed(item, result, NO_THREAD, state, now);
+  }
+
+  /**
+   * Remembers the message an alert became, so that it can be updated once its event is gone from Halo. An alert
+   * posted after its event was found gone (it waited out a Slack outage) is updated at once.
+   */
+  private async remember(item: OutboxItem, ts: string): Promise<void> {
+    if (item.kind !== 'alert' || ts === '') return;
+    const event = parseEvent(item.payload);
+    if (event === null) return;
+    const { store, clock } = this.options;
+    const now = clock.now();
+    const { goneAt } = await store.recordMessage(
+      {
+        channel: item.channel,
+        ts,
+        eventId: event.eventId,
+        payload: item.payload,
+        key: event.key,
+        targetId: event.target?.id ?? null,
+      },
+      now,
+    );
+    if (goneAt !== null) await markEventsGone(store, [event.eventId], goneAt);
   }
 
   /** Whether the row opens a scan thread, replies in one, or neither. */
@@ -296,6 +377,13 @@ export class Delivery<M> {
     const closed = await store.closeThread(channel, step.targetId);
     if (closed === null || closed.parentTs !== step.parentTs) return;
     const summary = scanSummary(event.key, closed.counts);
+    const { goneAt } = await store.setMessageSummary(channel, closed.parentTs, summary);
+    const parentEvent = parseEvent(closed.parent);
+    if (goneAt !== null && parentEvent !== null) {
+      // Its event is gone from Halo: the parent keeps saying so, with the summary, and gets no buttons back.
+      await markEventsGone(store, [parentEvent.eventId], goneAt, ':summary');
+      return;
+    }
     let parent: M;
     try {
       parent = threads.renderParent(closed.parent, summary);

@@ -12,6 +12,7 @@ import type { PageMemo } from '../halo/page-memo.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { FencedError, type Store } from '../store/store.ts';
+import { isConclusive } from './gone.ts';
 import { withoutMuted } from './mutes.ts';
 import type { Newest } from './newest.ts';
 import { outboxItemsFor } from './outbox.ts';
@@ -34,6 +35,8 @@ export interface ScanOutcome {
   readonly staged: number;
   readonly totals: Record<string, number>;
   readonly failures: unknown[];
+  /** The scopes whose scans could prove an alerted event gone (see `isConclusive`). */
+  readonly conclusive: Scope[];
 }
 
 /**
@@ -50,13 +53,19 @@ export async function scanScopes(
     signal: AbortSignal;
     /** Pages already read and recorded (see halo/page-memo.ts). */
     memo: PageMemo;
+    /**
+     * The alerted events to look for, recorded as listed at `at` (the poll's start). Null: not looked for, and
+     * the memo is not used either, since a page it remembered could later hide one of them.
+     */
+    watched: { readonly at: number; readonly ids: ReadonlySet<string> } | null;
   },
 ): Promise<ScanOutcome> {
-  const { routes, lastPlan, backfill, signal, memo } = context;
+  const { routes, lastPlan, backfill, signal, memo, watched } = context;
   const { store } = deps;
   const queue = deps.haloRequests ?? new PQueue({ concurrency: deps.scanConcurrency });
   const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
   const failures: unknown[] = [];
+  const conclusive: Scope[] = [];
   // A write refused because another replica leads ends every scope's scan: no more requests, no more writes.
   const link = childController(signal);
   // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few
@@ -70,7 +79,7 @@ export async function scanScopes(
           queue,
           signal: link.controller.signal,
           // Not while a first poll's backfill looks at every event, seen or not.
-          ...(backfill === null ? { memo } : {}),
+          ...(backfill === null && watched !== null ? { memo } : {}),
           onPage: async (page) => {
             if (backfill !== null) {
               // The first poll only: the newest events are offered whether seen or not.
@@ -84,20 +93,25 @@ export async function scanScopes(
               const events = page.events(unseen);
               result.staged += await store.recordPage(events, events.map(isNews));
             }
-            page.recorded?.();
+            const listed = watched === null ? [] : page.ids.filter((id) => watched.ids.has(id));
+            if (watched !== null && listed.length > 0) await store.markListed(listed, watched.at);
+            // A page that shows an alerted event is read in full every time: a remembered page comes back
+            // without its IDs, and that event would look gone (see `Poller.watchedNow`).
+            if (listed.length === 0) page.recorded?.();
           },
         });
         result.requests += scanned.pages;
         result.events += scanned.events;
         result.invalid += scanned.invalid;
         result.totals[scopeId(scope)] = scanned.total ?? scanned.events;
+        if (isConclusive({ scope, ...scanned })) conclusive.push(scope);
       } catch (error) {
         if (error instanceof FencedError) link.controller.abort();
         failures.push(error);
       }
     }),
   ).finally(() => link.release());
-  return { ...result, failures };
+  return { ...result, failures, conclusive };
 }
 
 export interface RouteDeps {

@@ -8,6 +8,7 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store, type Subscription } from '../store/store.ts';
+import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
 import { routeStaged, scanScopes } from './poll-steps.ts';
@@ -122,7 +123,9 @@ export class Poller {
   };
   private lastLoggedError = { message: '', at: 0 };
   /** List pages already read and recorded, which a later poll need not read again if Halo sends them unchanged. */
-  private readonly pages = new PageMemo();
+  private pages = new PageMemo();
+  /** The alerted events watched at the start of the last poll: one alerted since drops the page memo. */
+  private watchedBefore: ReadonlySet<string> | null = null;
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -191,12 +194,15 @@ export class Poller {
     const backfill =
       lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
 
+    // The alerted events still thought to exist: a scan's pages are checked against these, nothing else is kept.
+    const watched = await this.watchedNow(started);
     const scan = await scanScopes(this.options, plan, {
       memo: this.pages,
       routes,
       lastPlan,
       backfill,
       signal,
+      watched,
     });
     const { requests, events, invalid, staged, failures } = scan;
     throwIfFenced(failures);
@@ -210,6 +216,9 @@ export class Poller {
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
     if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
     const routed = await routeStaged(this.options, routes);
+    // Likewise, a scope whose scan was conclusive proves absences even if another scope failed. Nothing watched
+    // at the start: nothing this poll could count (alerts posted since are too new for it).
+    if (!signal.aborted && watched.ids.size > 0) await this.settleAbsences(scan.conclusive, started);
     if (failures.length > 0) throw failures[0];
 
     const now = clock.now();
@@ -239,6 +248,37 @@ export class Poller {
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
     await store.prune(now - 7 * 24 * 3600 * 1000);
     return report;
+  }
+
+  /**
+   * The alerted events still thought to exist, as of a poll beginning at `at`. A remembered page (see
+   * `scanScopes`) comes back without its IDs, so it must show none of these: pages that do are never remembered,
+   * and when an event was alerted since the last poll (its page may have been remembered before), the memo is
+   * dropped.
+   */
+  private async watchedNow(at: number): Promise<{ at: number; ids: ReadonlySet<string> }> {
+    const ids = new Set(await this.options.store.watchedEventIds());
+    const before = this.watchedBefore;
+    if (before === null || [...ids].some((id) => !before.has(id))) this.pages = new PageMemo();
+    this.watchedBefore = ids;
+    return { at, ids };
+  }
+
+  /**
+   * Counts a miss for each alerted event that a conclusive scan covered without listing it, and updates the
+   * messages of those that missed {@link MISSES_TO_GONE} in a row. Costs no Halo request: the scans were made
+   * anyway. An alerted event that no scan covers (its route was removed) is never counted, so never marked.
+   */
+  private async settleAbsences(conclusive: readonly Scope[], startedAt: number): Promise<void> {
+    const { store, clock, log } = this.options;
+    const gone = await store.countMisses(coverageOf(conclusive), startedAt, MISSES_TO_GONE);
+    if (gone.length === 0) return;
+    const messages = await markEventsGone(store, gone, clock.now());
+    log.info('poll: alerted events no longer in Halo; their messages will say so', {
+      events: gone.length,
+      messages,
+    });
+    if (messages > 0) this.options.onRouted();
   }
 
   /** The scans of the last successful poll (null before the first) and the totals they found per scope. */
@@ -311,6 +351,7 @@ export class Poller {
         lastPlan,
         backfill: null,
         signal: this.stopping.signal,
+        watched: null,
       });
       throwIfFenced(scan.failures);
       await routeStaged(this.options, routes);

@@ -44,6 +44,10 @@ const MESSAGE_ERRORS = new Set([
   'invalid_arg_name',
   'invalid_array_arg',
   'duplicate_message_not_found',
+  // chat.update: the message was deleted, or the workspace no longer lets it be edited.
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
 ]);
 
 export function classifySlackError(error: unknown): SlackFailure {

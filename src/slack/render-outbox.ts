@@ -2,9 +2,10 @@ import { formatEventsCommand } from '../commands/parse.ts';
 import type { DigestSummary } from '../domain/digest.ts';
 import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
 import type { HaloEvent } from '../halo/types.ts';
+import type { GoneNotice } from '../pipeline/gone.ts';
 import type { Notice } from '../pipeline/notices.ts';
 import type { OutboxItem } from '../store/store.ts';
-import { renderAlert, renderDigest, type SlackMessage } from './blocks/index.ts';
+import { renderAlert, renderDigest, renderGone, type SlackMessage } from './blocks/index.ts';
 import { renderNotice } from './notices.ts';
 
 /** Outbox rows hold data, not blocks: rendering happens at delivery, so a row written before an upgrade gets today's layout. */
@@ -12,7 +13,26 @@ export function renderOutboxItem(item: OutboxItem, display: Display = DEFAULT_DI
   if (item.kind === 'digest')
     return renderDigest(JSON.parse(item.payload) as DigestSummary, formatEventsCommand, display);
   if (item.kind === 'notice') return renderNotice(JSON.parse(item.payload) as Notice);
+  if (item.kind === 'gone') return renderGoneNotice(JSON.parse(item.payload) as GoneNotice, display);
   return renderEventAlert(JSON.parse(item.payload) as HaloEvent, display);
+}
+
+/** A message whose event is gone from Halo, as it looked (thread summary included) with its actions removed. */
+export function renderGoneNotice(notice: GoneNotice, display: Display): SlackMessage {
+  const alert = renderEventAlert(notice.event, display, notice.summary ?? undefined);
+  return renderGone(alert, {
+    eventId: notice.event.eventId,
+    noticedAt: new Date(notice.noticedAt),
+    acks: notice.acks.map((ack) => ({ userId: ack.userId, at: new Date(ack.at) })),
+    deletion:
+      notice.deletion === null
+        ? null
+        : {
+            userId: notice.deletion.userId,
+            at: new Date(notice.deletion.at),
+            alreadyDeleted: notice.deletion.alreadyDeleted,
+          },
+  });
 }
 
 /** An event's alert as the channel sees it: severity from the table (and HALO_SEVERITY), times in Halo's zone. */

@@ -2,7 +2,8 @@
  * Issue 10's actions over Socket Mode: the same clicks, commands and Home tab as the HTTP tests, delivered as
  * `interactive`, `slash_commands` and `events_api` envelopes through the local stand-in and acked over the
  * WebSocket. Acknowledge, the Mute menu, /halo mute with its expiry line (the bot's clock moved forward), and the
- * Home tab for an admin and a non-admin; what each user sees, then the audit rows in the store.
+ * Home tab for an admin and a non-admin, and an alert kept true once its event is deleted behind the bot's back;
+ * what each user sees, then the audit rows in the store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SocketTimings } from '../../src/slack/socket.ts';
@@ -129,6 +130,20 @@ describe('alert actions over Socket Mode', () => {
     expect(visibleText(second)).toMatch(/Acknowledged by <@UALICE> <!date[^>]+>, <@UBOB> <!date[^>]+>$/m);
   });
 
+  it('updates an alert whose event was deleted behind its back, keeping who acknowledged it', async () => {
+    const { eventId, post } = await alertFor(53);
+    await act('UALICE', post, ACK_ACTION_ID, eventId);
+    fakes.halo.events.splice(
+      fakes.halo.events.findIndex((e) => e.event_id === eventId),
+      1,
+    );
+    const updated = await fakes.slack.waitFor(() => post.updated);
+    const shown = visibleText({ text: updated.text, blocks: updated.blocks });
+    expect(shown).toMatch(/:eyes: Acknowledged by <@UALICE> <!date[^>]+>$/m);
+    expect(shown).toMatch(/:ghost: This event no longer exists in Halo \(noticed <!date[^>]+>\)$/m);
+    expect(updated.blocks.some((block) => (block as { type: string }).type === 'actions')).toBe(false);
+  });
+
   it('mutes from the menu (admins only) and by command, and announces the end once', async () => {
     const { post } = await alertFor(51);
     const refused = await act('UALICE', post, MUTE_MENU_ACTION_ID, '', 't|1h|51|host51.example.com');
@@ -181,6 +196,7 @@ describe('alert actions over Socket Mode', () => {
       expect(rows).toEqual([
         'UALICE acknowledge',
         'UBOB acknowledge',
+        'UALICE acknowledge',
         'UADMIN mute',
         'UADMIN mute',
         'halo-slack mute_expired',

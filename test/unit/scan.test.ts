@@ -134,6 +134,7 @@ describe('scanEvents: requests', () => {
     const { result, ids } = await scan();
     expect(sorted(ids)).toEqual(expectedIds(2200));
     expect(result.pages).toBe(5);
+    expect(result.steady).toBe(true);
     expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 500, 1000, 1500, 2000]);
   });
 
@@ -143,6 +144,8 @@ describe('scanEvents: requests', () => {
     const { result, ids } = await scan({ concurrency: 1 });
     expect(sorted(ids)).toEqual(expectedIds(3500));
     expect(result.total).toBe(3500);
+    // Events came and went meanwhile: this scan cannot prove that an event is gone.
+    expect(result.steady).toBe(false);
     expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000]);
   });
 
@@ -164,7 +167,7 @@ describe('scanEvents: requests', () => {
   ])('with pagination.total, reads %i events in %i pages of 1000', async (n, requests) => {
     server.total = n;
     const { result, ids } = await scan();
-    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: n });
+    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: n, steady: true });
     expect(sorted(ids)).toEqual(expectedIds(n));
     expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual(
       Array.from({ length: requests }, (_, i) => i * 1000),
@@ -182,7 +185,7 @@ describe('scanEvents: requests', () => {
     server.total = n;
     server.withPagination = false;
     const { result, ids } = await scan();
-    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: null });
+    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: null, steady: true });
     expect(ids).toEqual(expectedIds(n));
     expect(server.requests.map((r) => r.start)).toEqual(Array.from({ length: requests }, (_, i) => i * 1000));
   });
@@ -218,7 +221,7 @@ describe('scanEvents: requests', () => {
         onPage: () => Promise.resolve(),
       },
     );
-    expect(result).toEqual({ pages: 1, events: 2, invalid: 1, total: 3 });
+    expect(result).toEqual({ pages: 1, events: 2, invalid: 1, total: 3, steady: true });
   });
 });
 

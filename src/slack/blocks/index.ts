@@ -51,3 +51,4 @@ export {
   type MuteChoice,
   type MuteMenuDuration,
 } from './alert-actions.ts';
+export { GONE_BLOCK_ID, renderGone, type GoneView } from './gone.ts';
