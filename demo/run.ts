@@ -87,6 +87,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         HALO_DIGEST_THRESHOLD: '5',
         DATABASE_URL: `sqlite:${join(dir, 'demo.db')}`,
         PORT: '0',
+        HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
       }),
     );

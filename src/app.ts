@@ -332,7 +332,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.
     undo.push(() => way.stop());
     await way.start();
-    const port = await listen(server, config.port);
+    const port = await listen(server, config.port, config.host);
     undo.push(() => {
       server.close();
       server.closeAllConnections();
@@ -369,12 +369,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   }
 }
 
-function listen(server: Server, port: number): Promise<number> {
+function listen(server: Server, port: number, host: string | null): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => {
+    const listening = (): void => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
-    });
+    };
+    if (host === null) server.listen(port, listening);
+    else server.listen(port, host, listening);
   });
 }

@@ -4,6 +4,7 @@
  */
 import { parseDelayOverrides, PRODUCTION_DELAYS, type Delays } from './delays.ts';
 import { createRedactor } from './redact.ts';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isSeverity, parseSeverityOverrides, SEVERITIES, type Severity } from './domain/severity.ts';
 import { isValidTimeZone } from './domain/time.ts';
@@ -48,6 +49,8 @@ export interface Config {
   /** This process's name among replicas: shown in /healthz and /halo status. */
   readonly replicaId: string;
   readonly port: number;
+  /** The address the HTTP server listens on; null: every interface (Node's default). */
+  readonly host: string | null;
   readonly logLevel: LogLevel;
   /** `text` (one readable line an event) or `json` (one object a line). */
   readonly logFormat: 'text' | 'json';
@@ -233,6 +236,10 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got ${shown(replicaId)}`,
     );
 
+  const host = read('HOST') ?? null;
+  if (host !== null && !isIP(host) && !/^[a-z\d]([a-z\d.-]{0,252})$/i.test(host))
+    problems.push(`HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got ${shown(host)}`);
+
   const severity = parseSeverityOverrides(read('HALO_SEVERITY') ?? '', shown);
   if (!severity.ok) for (const problem of severity.problems) problems.push(`HALO_SEVERITY: ${problem}`);
   const minSeverityRaw = read('HALO_ALERT_MIN_SEVERITY')?.toLowerCase() ?? null;
@@ -294,6 +301,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     database,
     replicaId,
     port: integer('PORT', 3000, 0, 65_535),
+    host,
     logLevel: logLevel ?? 'info',
     logFormat: logFormat ?? 'text',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },

@@ -37,7 +37,8 @@ export function cachedRead<T>(read: () => Promise<T>, maxAgeMs: number, clock: C
     const now = clock.now();
     // A clock set back is no reason to keep a value for longer.
     if (last === undefined || now - last.at >= maxAgeMs || now < last.at) {
-      const value = read();
+      // Through a promise, so that a store that throws at once (SQLite is synchronous) fails this value only.
+      const value = Promise.resolve().then(read);
       value.catch(() => undefined);
       last = { at: now, value };
     }

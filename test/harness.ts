@@ -80,6 +80,8 @@ export function botEnv(fakes: Fakes, overrides: Record<string, string> = {}): Re
     HALO_ALERT_CHANNEL: 'CALERTS',
     DATABASE_URL: tempDatabase(),
     PORT: '0',
+    // The tests' bots are reachable from this machine only, like everything else a test starts.
+    HOST: '127.0.0.1',
     LOG_LEVEL: 'debug',
     TEST_DELAYS: FAST_DELAYS,
     ...overrides,

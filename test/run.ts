@@ -6,7 +6,7 @@
  * idle. Run together they share it. The tests' output streams as it comes; the type-check's and the lint's are
  * printed whole when each ends, so that no two outputs interleave.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 interface Step {
   readonly name: string;
@@ -24,12 +24,28 @@ interface Outcome {
 
 const bin = (tool: string): string => `node_modules/.bin/${tool}`;
 
-const STEPS: readonly Step[] = [
-  { name: 'typecheck', command: bin('tsc'), args: ['-p', 'tsconfig.json', '--noEmit'] },
-  // Prettier after ESLint, in one step: both are quick next to the tests, and their reports read best together.
-  { name: 'lint', command: 'sh', args: ['-c', `${bin('eslint')} . && ${bin('prettier')} --check .`] },
-  { name: 'tests', command: bin('vitest'), args: ['run', ...process.argv.slice(2)], live: true },
-];
+const only = process.argv.slice(2);
+const TESTS: Step = { name: 'tests', command: bin('vitest'), args: ['run', ...only], live: true };
+/** With arguments (`npm test -- FILE`), the tests they name only: the quick loop while working on them. */
+const STEPS: readonly Step[] =
+  only.length > 0
+    ? [TESTS]
+    : [
+        { name: 'typecheck', command: bin('tsc'), args: ['-p', 'tsconfig.json', '--noEmit'] },
+        // Prettier after ESLint, in one step: both are quick next to the tests, and read best together.
+        { name: 'lint', command: 'sh', args: ['-c', `${bin('eslint')} . && ${bin('prettier')} --check .`] },
+        TESTS,
+      ];
+
+const children = new Set<ChildProcess>();
+// Ctrl-C reaches the whole process group anyway; a SIGTERM (a CI timeout, a supervisor) reaches only this
+// process, and must not leave the tests and the bots they started running.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+    process.exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15);
+  });
+}
 
 function run(step: Step): Promise<Outcome> {
   const started = performance.now();
@@ -38,10 +54,12 @@ function run(step: Step): Promise<Outcome> {
       stdio: step.live === true ? 'inherit' : ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') },
     });
+    children.add(child);
     const output: Buffer[] = [];
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
     const finish = (code: number): void => {
+      children.delete(child);
       const seconds = (performance.now() - started) / 1000;
       if (step.live !== true) {
         const text = Buffer.concat(output).toString('utf8').trimEnd();
@@ -64,4 +82,4 @@ const summary = outcomes
   .map((o) => `${o.name} ${o.code === 0 ? 'ok' : `FAILED (exit ${o.code})`} in ${o.seconds.toFixed(1)} s`)
   .join(', ');
 process.stdout.write(`\nnpm test: ${summary}\n`);
-process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
+process.exitCode ??= outcomes.every((o) => o.code === 0) ? 0 : 1;

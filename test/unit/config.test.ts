@@ -37,6 +37,7 @@ const DEFAULTS: Config = {
   database: { kind: 'sqlite', path: './data/halo-slack.db' },
   replicaId: `${hostname()}-${process.pid}`,
   port: 3000,
+  host: null,
   logLevel: 'info',
   logFormat: 'text',
   // The production delays the README promises (Operations): tests shorten them only through TEST_DELAYS.
@@ -120,6 +121,7 @@ describe('parseConfig: defaults and every variable', () => {
       REPLICA_ID: 'bot-a',
       LOG_FORMAT: 'JSON',
       PORT: '0',
+      HOST: '127.0.0.1',
       LOG_LEVEL: 'DEBUG',
     });
     expect(config).toEqual({
@@ -151,6 +153,7 @@ describe('parseConfig: defaults and every variable', () => {
       database: { kind: 'sqlite', path: '/var/lib/halo-slack/bot.db' },
       replicaId: 'bot-a',
       port: 0,
+      host: '127.0.0.1',
       logLevel: 'debug',
       logFormat: 'json',
       delays: DEFAULTS.delays,
@@ -478,6 +481,15 @@ describe('parseConfig: secrets', () => {
     ]);
     expect(problems({ ...REQUIRED, REPLICA_ID: 'bot a' })).toEqual([
       `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got "bot a"`,
+    ]);
+  });
+
+  it('listens on every interface unless HOST names one address', () => {
+    expect(parseConfig(REQUIRED).host).toBeNull();
+    expect(parseConfig({ ...REQUIRED, HOST: '::1' }).host).toBe('::1');
+    expect(parseConfig({ ...REQUIRED, HOST: 'localhost' }).host).toBe('localhost');
+    expect(problems({ ...REQUIRED, HOST: 'http://127.0.0.1' })).toEqual([
+      'HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got "http://127.0.0.1"',
     ]);
   });
 });
