@@ -76,20 +76,13 @@ function parseTarget(value: unknown): HaloTarget | null {
   return target.id === null && target.name.trim() === '' && target.host.trim() === '' ? null : target;
 }
 
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
-
 /** An `event_id` as dedup keys on it, or null when it cannot serve (the event is then invalid). */
 export function eventIdText(value: unknown): string | null {
   const eventId = text(value);
-  // Control characters serve no ID, and PostgreSQL's text cannot hold U+0000 at all: taken, one such ID
-  // would fail every write of its page, and every poll after.
-  if (eventId === null || eventId.trim() === '' || eventId.length > 500 || hasControl(eventId)) return null;
+  // PostgreSQL's text cannot hold U+0000: taken, one such ID would fail every write of its page, and every
+  // poll after. Other odd characters are stored as they are and escaped wherever they are shown.
+  if (eventId === null || eventId.trim() === '' || eventId.length > 500 || eventId.includes('\u0000'))
+    return null;
   return eventId;
 }
 

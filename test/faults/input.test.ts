@@ -203,9 +203,9 @@ describe('Halo events full of markup, control and bidi characters, 5,000-charact
         date: nasty,
         url: fc.oneof(fc.webUrl(), nasty, fc.constant('javascript:alert(1)')),
         // Not a lone surrogate: it cannot survive UTF-8 on the way to Slack, so the button could not carry
-        // it.
+        // it. Not U+0000 either: no PostgreSQL text can hold it, so such an event is malformed (halo-parse tests).
         id: fc.oneof(
-          tricky.filter((t) => t !== '\uD800'),
+          tricky.filter((t) => t !== '\uD800' && t !== '\u0000'),
           fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
         ),
       }),
