@@ -305,11 +305,11 @@ export class Poller {
    */
   async startSubscription(sub: Subscription): Promise<RouteStart> {
     const { store, clock } = this.options;
-    if (this.loop === undefined) return awaitLeaderStart(store, sub, clock);
+    if (this.loop === undefined) return awaitLeaderStart(store, sub, clock, this.stopping.signal);
     const { started, haloFailed } = await this.startPending();
     if (started.has(startKey(sub))) return 'started';
     // Not failed, not started: this replica has just stopped leading. The new leader sets it.
-    return haloFailed ? 'haloFailed' : awaitLeaderStart(store, sub, clock);
+    return haloFailed ? 'haloFailed' : awaitLeaderStart(store, sub, clock, this.stopping.signal);
   }
 
   /**

@@ -38,12 +38,15 @@ export async function awaitLeaderStart(
   store: Pick<Store, 'getState'>,
   sub: Pick<Subscription, 'id' | 'createdAt'>,
   clock: Clock,
+  /** The replica stopping: no more reads of a store about to close; the leader sets the point anyway. */
+  signal: AbortSignal,
   wait: { readonly totalMs: number; readonly everyMs: number } = STANDBY_START_WAIT,
 ): Promise<RouteStart> {
+  // Counted in turns as well as on the clock: a test's clock may stand still, and then the wait must end too.
   const deadline = clock.now() + wait.totalMs;
-  for (;;) {
+  for (let turn = 0; ; turn++) {
     if ((await startedSubscriptions(store)).has(startKey(sub))) return 'started';
-    if (clock.now() >= deadline) return 'pending';
-    await sleep(wait.everyMs);
+    if (signal.aborted || clock.now() >= deadline || turn * wait.everyMs >= wait.totalMs) return 'pending';
+    await sleep(wait.everyMs, signal);
   }
 }
