@@ -44,37 +44,49 @@ async function main(): Promise<void> {
     return;
   }
 
+  const starting = startDemo({ port, stepMs });
+  // Listening from the start: Ctrl-C while the demo is still starting waits for it, then stops all of it, so
+  // that no server, bot or temporary database outlives the process.
+  const state = { stopping: false };
+  const shutdown = (): void => {
+    if (state.stopping) return;
+    state.stopping = true;
+    process.stdout.write('halo-slack demo: stopping\n');
+    setTimeout(() => process.exit(1), HARD_STOP_MS).unref();
+    starting
+      .then(
+        (demo) => demo.stop(),
+        () => undefined,
+      )
+      .then(() => {
+        process.stdout.write('halo-slack demo: stopped\n');
+        process.exit(0);
+      }, fail);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+
   let demo: RunningDemo;
   try {
-    demo = await startDemo({ port, stepMs });
+    demo = await starting;
   } catch (error) {
+    if (state.stopping) return;
     process.stderr.write(
       `halo-slack demo could not start: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     process.exitCode = 1;
     return;
   }
+  if (state.stopping) return;
   process.stdout.write(
     `\n  halo-slack demo: open ${demo.url} in a browser. Ctrl-C stops it.\n` +
       '  (the real bot against a simulated Halo account and a local Slack stand-in; nothing leaves 127.0.0.1)\n\n',
   );
+}
 
-  const shutdown = (): void => {
-    process.stdout.write('halo-slack demo: stopping\n');
-    setTimeout(() => process.exit(1), HARD_STOP_MS).unref();
-    demo.stop().then(
-      () => {
-        process.stdout.write('halo-slack demo: stopped\n');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        process.stderr.write(`halo-slack demo: stopping failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+function fail(error: unknown): void {
+  process.stderr.write(`halo-slack demo: stopping failed: ${String(error)}\n`);
+  process.exit(1);
 }
 
 void main();
