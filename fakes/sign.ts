@@ -69,6 +69,11 @@ export function buttonClickPayload(opts: {
   responseUrl: string;
   messageTs?: string;
   messageBlocks?: unknown[];
+  /**
+   * The message's colour bar, if it was sent with one: Slack then hands the message back as it keeps it, the
+   * blocks inside one legacy attachment whose `color` has no `#`.
+   */
+  messageColor?: string;
   isEphemeral?: boolean;
   /** A select menu's picked option: the action is then a `static_select` with no `value`. */
   selected?: { text: string; value: string };
@@ -126,7 +131,18 @@ export function buttonClickPayload(opts: {
       bot_id: 'B1',
       ts: messageTs,
       text: "This content can't be displayed.",
-      blocks,
+      ...(opts.messageColor === undefined
+        ? { blocks }
+        : {
+            attachments: [
+              {
+                id: 1,
+                color: opts.messageColor.replace(/^#/, ''),
+                blocks,
+                fallback: '[no preview available]',
+              },
+            ],
+          }),
     };
   }
   return payload;

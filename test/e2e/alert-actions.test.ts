@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACK_ACTION_ID, DELETE_ACTION_ID, MUTE_MENU_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { FakeHaloEvent } from '../../fakes/halo.ts';
-import type { SlackPost } from '../../fakes/slack.ts';
+import { visible, type SlackPost } from '../../fakes/slack.ts';
 import { botEnv, inProcessBot, startFakes, waitFor, type Fakes, type InProcessBot } from '../harness.ts';
 import { slackUser, text, type Body, type SlackUser } from './user.ts';
 
@@ -43,7 +43,7 @@ async function alertFor(partial: Partial<FakeHaloEvent> & { target_id?: number }
 }
 
 const actionIds = (body: Body): string[] =>
-  ((body.blocks ?? []) as { type: string; elements?: { action_id: string }[] }[]).flatMap((block) =>
+  (visible(body).blocks as { type: string; elements?: { action_id: string }[] }[]).flatMap((block) =>
     block.type === 'actions' ? (block.elements ?? []).map((e) => e.action_id) : [],
   );
 
@@ -70,18 +70,21 @@ describe('Acknowledge', () => {
     expect(first.text).toBe(`Halo event ${event.event_id} acknowledged by <@UALICE>`);
     expect(actionIds(first)).toEqual([DELETE_ACTION_ID, MUTE_MENU_ACTION_ID]);
     // The rest of the alert stays as it was.
-    expect((first.blocks as unknown[])[0]).toEqual(alert.blocks[0]);
+    expect(visible(first).blocks[0]).toEqual(alert.blocks[0]);
+    // It keeps its severity colour: Slack handed it back in an attachment, colour without its '#'.
+    expect(alert.color).toMatch(/^#[0-9A-F]{6}$/i);
+    expect(visible(first).color).toBe(alert.color);
 
     // Bob's Slack had not refreshed yet: his click carries the alert with the button still on it.
     const second = await press(bob, alert.blocks);
     expect(text(second)).toMatch(/Acknowledged by <@UALICE> <!date[^>]+>, <@UBOB> <!date[^>]+>$/m);
     expect(actionIds(second)).toEqual([DELETE_ACTION_ID, MUTE_MENU_ACTION_ID]);
     // A repeat changes nothing.
-    const again = await press(alice, first.blocks as unknown[]);
+    const again = await press(alice, visible(first).blocks);
     expect(text(again)).toMatch(/Acknowledged by <@UALICE> <!date[^>]+>, <@UBOB> <!date[^>]+>$/m);
-    expect((again.blocks as { block_id?: string }[]).filter((b) => b.block_id === 'halo_acked')).toHaveLength(
-      1,
-    );
+    expect(
+      (visible(again).blocks as { block_id?: string }[]).filter((b) => b.block_id === 'halo_acked'),
+    ).toHaveLength(1);
   });
 });
 

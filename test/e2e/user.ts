@@ -43,13 +43,18 @@ export function slackUser(fakes: Fakes, bot: InProcessBot, userId: string): Slac
     },
     async act(opts) {
       const id = `act-${++counter}`;
+      // The message as the channel holds it: a coloured alert comes back with its blocks in an attachment.
+      const channel = opts.channel ?? 'CALERTS';
+      const shown = fakes.slack.posts.find((p) => p.channel === channel && p.ts === opts.messageTs);
+      const color = shown?.updated === undefined ? shown?.color : shown.updated.color;
       const payload = buttonClickPayload({
         actionId: opts.actionId,
         value: opts.value,
         userId,
-        channelId: opts.channel ?? 'CALERTS',
+        channelId: channel,
         responseUrl: fakes.slack.responseUrl(id),
         messageBlocks: opts.blocks,
+        ...(color === undefined ? {} : { messageColor: color }),
         ...(opts.messageTs === undefined ? {} : { messageTs: opts.messageTs }),
       });
       if (opts.selected !== undefined) {

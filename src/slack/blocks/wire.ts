@@ -21,8 +21,10 @@ export function readMessage(message: unknown): { blocks: Block[] | undefined; co
   const first: unknown = Array.isArray(attachments) ? attachments[0] : undefined;
   if (typeof first !== 'object' || first === null) return { blocks: undefined, color: undefined };
   const inner = first as { blocks?: unknown; color?: unknown };
+  // Slack hands a colour back without its `#` (it was sent with one); either way it goes out again with one.
+  const color = typeof inner.color === 'string' ? /^#?([0-9A-Fa-f]{6})$/.exec(inner.color)?.[1] : undefined;
   return {
     blocks: Array.isArray(inner.blocks) ? (inner.blocks as Block[]) : undefined,
-    color: typeof inner.color === 'string' && /^#[0-9A-Fa-f]{6}$/.test(inner.color) ? inner.color : undefined,
+    color: color === undefined ? undefined : `#${color}`,
   };
 }

@@ -7,8 +7,8 @@ import {
   decodeAckValue,
   decodeMuteChoice,
   MUTE_MENU_ACTION_ID,
+  readMessage,
   renderAcknowledged,
-  type Block,
 } from '../blocks/index.ts';
 import { renderAnswer, renderNotice } from '../answers.ts';
 import { reply } from './reply.ts';
@@ -30,19 +30,27 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     const eventId = decodeAckValue(action.value);
     const channel = body.channel?.id;
     const messageTs: unknown = body.message?.ts ?? (body.container as { message_ts?: unknown }).message_ts;
-    const original = body.message?.blocks as Block[] | undefined;
+    // A coloured alert comes back with its blocks inside an attachment: read it as Delete does.
+    const original = readMessage(body.message);
     if (
       eventId === null ||
       channel === undefined ||
       typeof messageTs !== 'string' ||
-      original === undefined
+      original.blocks === undefined
     ) {
       await reply(respond, renderNotice('This button does not name an alert that can be acknowledged.'), log);
       return;
     }
     const acks = await deps.acknowledger.acknowledge({ channel, messageTs, eventId, userId: body.user.id });
     const views = acks.map((a) => ({ userId: a.userId, at: new Date(a.at) }));
-    await reply(respond, renderAcknowledged(original, views, eventId), log, true);
+    const acknowledged = renderAcknowledged(original.blocks, views, eventId);
+    // The alert keeps its severity colour.
+    await reply(
+      respond,
+      original.color === undefined ? acknowledged : { ...acknowledged, color: original.color },
+      log,
+      true,
+    );
   });
 
   app.action<BlockAction<StaticSelectAction>>(MUTE_MENU_ACTION_ID, async ({ ack, body, action, respond }) => {
