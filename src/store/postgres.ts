@@ -111,10 +111,15 @@ export class PostgresStore implements Store {
   private token: number | null = null;
   private closed = false;
   private readonly actions: ActionStore;
+  /** The same statements, each in a fenced transaction: for the one the poller makes (mute counts). */
+  private readonly fencedActions: ActionStore;
   private readonly messages: MessageStore;
 
   constructor(private readonly pool: pg.Pool) {
     this.actions = pgActions((sql, values) => this.query(sql, values));
+    this.fencedActions = pgActions(<R extends pg.QueryResultRow>(sql: string, values?: unknown[]) =>
+      this.fencedTransaction(async (client) => (await client.query<R>(sql, values)).rows),
+    );
     this.messages = pgMessages(
       (sql, values) => this.query(sql, values),
       (work) => this.transaction(work),
@@ -126,7 +131,8 @@ export class PostgresStore implements Store {
   addMute: ActionStore['addMute'] = (mute) => this.actions.addMute(mute);
   removeMute: ActionStore['removeMute'] = (id, now, channel) => this.actions.removeMute(id, now, channel);
   activeMutes: ActionStore['activeMutes'] = (now, channel) => this.actions.activeMutes(now, channel);
-  countMuted: ActionStore['countMuted'] = (held) => this.actions.countMuted(held);
+  // The poller's write: a replaced leader must not count what the new one counts again.
+  countMuted: ActionStore['countMuted'] = (held) => this.fencedActions.countMuted(held);
   expiredMutes: ActionStore['expiredMutes'] = (now) => this.actions.expiredMutes(now);
   endMutes: ActionStore['endMutes'] = (ids, now) => this.actions.endMutes(ids, now);
   mutedTotal: ActionStore['mutedTotal'] = () => this.actions.mutedTotal();

@@ -122,7 +122,20 @@ describePg('fencing', () => {
     await refused(old.stage([event('c')]));
     await refused(old.route([alert('C1', 'a')], ['a'], 1000));
     await refused(old.setState({ last_plan: '[]' }));
+    const mute = await current.addMute({
+      channel: 'C1',
+      key: 'k',
+      targetId: null,
+      targetLabel: '',
+      createdBy: 'U1',
+      createdAt: 0,
+      expiresAt: 10_000,
+    });
+    await refused(old.countMuted(new Map([[mute.id, 3]])));
     expect(await current.stats()).toEqual({ seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 });
+    expect(await current.mutedTotal()).toBe(0);
+    await current.countMuted(new Map([[mute.id, 3]]));
+    expect(await current.mutedTotal()).toBe(3);
     expect(await current.getState('last_plan')).toBeNull();
 
     expect(await current.recordPage([event('a'), event('b')], [true, false])).toBe(1);
