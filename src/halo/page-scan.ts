@@ -8,8 +8,9 @@
  * does not handle exactly (a byte-order mark, escapes in a key, a second `list`, very deep nesting, any body
  * that is not `{"list": [...]}`) returns null, and the caller parses the page the usual way: so a body that is
  * not JSON, or not a list, still fails with the same typed error. Events are parsed and validated in full, by
- * `parseEvent` itself, only when someone asks for them (`EventIdPage.events`).
+ * `parseEvent` itself, only when someone asks for them (`EventPage.events`).
  */
+import { JsonCursor, NotHandled } from './json-cursor.ts';
 import { eventIdText, pageTotal } from './parse.ts';
 
 export interface ListScan {
@@ -22,9 +23,6 @@ export interface ListScan {
   readonly total: number | null;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const MAX_DEPTH = 64;
 const decoder = new TextDecoder();
 
 // The common entry, `{"event":{"event_id":…, …}}` with the ID first and values nested at most two deep, is
@@ -52,9 +50,6 @@ const COMMON_ENTRY = new RegExp(
 /** A quoted ID of printable ASCII without a backslash: its text is the bytes between the quotes. */
 const PLAIN_ID = /^"[\x20\x21\x23-\x5b\x5d-\x7e]*"$/;
 
-/** Thrown inside the reader only: the body is not one it reads exactly, so the caller parses it in full. */
-class NotHandled extends Error {}
-
 // The key names the reader looks for, as bytes.
 const KEY = {
   list: bytesOf('list'),
@@ -78,20 +73,14 @@ export function scanEventListBody(bytes: Uint8Array): ListScan | null {
   }
 }
 
-/** What a value turned out to be, for the few values whose content matters. */
-type Kind = 'object' | 'array' | 'string' | 'number' | 'literal';
-
-class Reader {
-  private i = 0;
-  private depth = 0;
-  /** Whether the last string read had an escape or a non-ASCII byte (its text then needs a real decode). */
-  private plain = true;
-
+class Reader extends JsonCursor {
   constructor(
-    private readonly b: Uint8Array,
+    bytes: Uint8Array,
     /** The same bytes as Latin-1 text, for COMMON_ENTRY. */
     private readonly text: string,
-  ) {}
+  ) {
+    super(bytes);
+  }
 
   body(): ListScan {
     const scan = { ids: [] as string[], starts: [] as number[], ends: [] as number[], invalid: 0 };
@@ -219,176 +208,6 @@ class Reader {
     });
     return pageTotal(total);
   }
-
-  /** Calls `member` for each member of the object at the cursor. */
-  private each(member: () => void): void {
-    this.enter();
-    this.i++; // {
-    this.space();
-    if (this.b[this.i] === 0x7d) this.i++;
-    else {
-      do member();
-      while (this.more(0x7d));
-    }
-    this.depth--;
-  }
-
-  /** A key and its colon; returns the key's byte range. Keys with escapes are not handled. */
-  private key(): [number, number] {
-    this.space();
-    if (this.b[this.i] !== QUOTE) throw new NotHandled();
-    const start = this.i + 1;
-    this.string();
-    if (!this.plain) throw new NotHandled();
-    const end = this.i - 1;
-    this.space();
-    this.expect(0x3a); // :
-    this.space();
-    return [start, end];
-  }
-
-  private is([start, end]: [number, number], name: Uint8Array): boolean {
-    if (end - start !== name.length) return false;
-    for (let k = 0; k < name.length; k++) if (this.b[start + k] !== name[k]) return false;
-    return true;
-  }
-
-  /** After a member or element: `,` (another follows) or the closing byte (none does). */
-  private more(close: number): boolean {
-    this.space();
-    const c = this.b[this.i];
-    this.i++;
-    if (c === 0x2c) {
-      this.space();
-      return true;
-    }
-    if (c === close) return false;
-    throw new NotHandled();
-  }
-
-  /** Skips one value, checking its grammar; says what it was. */
-  private value(): Kind {
-    const c = this.b[this.i];
-    if (c === QUOTE) {
-      this.string();
-      return 'string';
-    }
-    if (c === 0x7b) {
-      this.each(() => {
-        this.key();
-        this.value();
-      });
-      return 'object';
-    }
-    if (c === 0x5b) {
-      this.enter();
-      this.i++;
-      this.space();
-      if (this.b[this.i] === 0x5d) this.i++;
-      else {
-        do this.value();
-        while (this.more(0x5d));
-      }
-      this.depth--;
-      return 'array';
-    }
-    if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
-      this.number();
-      return 'number';
-    }
-    if (this.word('true') || this.word('false') || this.word('null')) return 'literal';
-    throw new NotHandled();
-  }
-
-  /** A string at the cursor, checked as JSON.parse checks it; sets `plain`. */
-  private string(): void {
-    const b = this.b;
-    let i = this.i + 1;
-    let plain = true;
-    for (;;) {
-      const c = b[i];
-      if (c === undefined || c < 0x20) throw new NotHandled();
-      if (c === QUOTE) break;
-      if (c === BACKSLASH) {
-        plain = false;
-        const e = b[i + 1];
-        if (e === 0x75) {
-          for (let k = 2; k < 6; k++) if (!isHex(b[i + k])) throw new NotHandled();
-          i += 6;
-        } else if (
-          e === QUOTE ||
-          e === BACKSLASH ||
-          e === 0x2f ||
-          e === 0x62 ||
-          e === 0x66 ||
-          e === 0x6e ||
-          e === 0x72 ||
-          e === 0x74
-        )
-          i += 2;
-        else throw new NotHandled();
-        continue;
-      }
-      if (c >= 0x80) plain = false;
-      i++;
-    }
-    this.i = i + 1;
-    this.plain = plain;
-  }
-
-  /** `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?` */
-  private number(): void {
-    const b = this.b;
-    let i = this.i;
-    if (b[i] === 0x2d) i++;
-    if (b[i] === 0x30) i++;
-    else if (isDigit(b[i]) && b[i] !== 0x30) while (isDigit(b[i])) i++;
-    else throw new NotHandled();
-    if (b[i] === 0x2e) {
-      i++;
-      if (!isDigit(b[i])) throw new NotHandled();
-      while (isDigit(b[i])) i++;
-    }
-    if (b[i] === 0x65 || b[i] === 0x45) {
-      i++;
-      if (b[i] === 0x2b || b[i] === 0x2d) i++;
-      if (!isDigit(b[i])) throw new NotHandled();
-      while (isDigit(b[i])) i++;
-    }
-    this.i = i;
-  }
-
-  private word(text: string): boolean {
-    for (let k = 0; k < text.length; k++) if (this.b[this.i + k] !== text.charCodeAt(k)) return false;
-    this.i += text.length;
-    return true;
-  }
-
-  private enter(): void {
-    if (++this.depth > MAX_DEPTH) throw new NotHandled();
-  }
-
-  private expect(c: number): void {
-    if (this.b[this.i] !== c) throw new NotHandled();
-    this.i++;
-  }
-
-  /** JSON's four whitespace bytes only, as JSON.parse. */
-  private space(): void {
-    const b = this.b;
-    let c = b[this.i];
-    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++this.i];
-  }
-}
-
-function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= 0x30 && c <= 0x39;
-}
-
-function isHex(c: number | undefined): boolean {
-  return (
-    c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))
-  );
 }
 
 /** ASCII bytes (checked by the caller) as a string. */
