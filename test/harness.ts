@@ -161,7 +161,14 @@ function spawnMain(
   exited: Promise<number | string>;
 } {
   const preload = (options.preload ?? []).flatMap((file) => ['--import', pathToFileURL(file).href]);
-  const args = ['--expose-gc', '--import', TSX_LOADER, ...preload, join(ROOT, 'src', 'main.ts')];
+  const args = [
+    '--expose-gc',
+    '--max-semi-space-size=1',
+    '--import',
+    TSX_LOADER,
+    ...preload,
+    join(ROOT, 'src', 'main.ts'),
+  ];
   if (options.readEnvFile !== true) args.push('--no-env-file');
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? ROOT,

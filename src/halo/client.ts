@@ -70,7 +70,23 @@ export const MAX_PAGE_SIZE = 1000;
 interface RawAnswer {
   readonly status: number;
   readonly retryAfter: string | null;
-  readonly body: Uint8Array;
+  readonly body: Body;
+}
+
+/**
+ * A body as it arrived, in chunks. Joined only when it must be read: a page the memo knows is hashed chunk by
+ * chunk, and a copy of every page (with `Response.arrayBuffer()`, a second one) was garbage that made V8 collect
+ * its whole heap every few pages.
+ */
+export class Body {
+  private joined: Uint8Array | undefined;
+
+  constructor(readonly chunks: readonly Uint8Array[]) {}
+
+  bytes(): Uint8Array {
+    this.joined ??= this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    return this.joined;
+  }
 }
 
 const utf8 = new TextDecoder();
@@ -117,8 +133,14 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     try {
       const response = await http.get(endpoint, { searchParams: params, signal: request.controller.signal });
       // Bytes, not text: a list page is read from its bytes (see `page-scan.ts`) and decoded only if need be.
-      const body = new Uint8Array(await response.arrayBuffer());
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+      const chunks: Uint8Array[] = [];
+      // Web streams type their chunks loosely; a fetch body yields Uint8Array chunks.
+      if (response.body !== null) for await (const chunk of response.body) chunks.push(chunk as Uint8Array);
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: new Body(chunks),
+      };
     } catch (error) {
       if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
       if (deadline.passed)
@@ -131,9 +153,9 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   }
 
   /** What Halo's answer means: its JSON, or the typed error it amounts to. */
-  function interpret(endpoint: string, { status, retryAfter, body: bytes }: RawAnswer): Json {
+  function interpret(endpoint: string, { status, retryAfter, body: raw }: RawAnswer): Json {
     // As `Response.text()` decodes: UTF-8, a byte-order mark dropped, malformed bytes replaced.
-    const body = utf8.decode(bytes);
+    const body = utf8.decode(raw.bytes());
     if (status === 401 || status === 403) throw new HaloAuthError(endpoint, status);
     // Overload and rate limits stay worth retrying when Halo's `{code, message}` body comes with them.
     if (status === 429 || status >= 500)
@@ -161,7 +183,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     read: (json: Json) => T | string,
     signal?: AbortSignal,
     /** A faster reading of a 2xx body; null when it cannot tell, and the body is then parsed as usual. */
-    fast?: (body: Uint8Array) => T | null,
+    fast?: (body: Body) => T | null,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -237,11 +259,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
         signal,
         (body) => {
           if (memo !== undefined && page !== undefined) {
-            digest = PageMemo.digest(body);
+            digest = PageMemo.digest(body.chunks);
             const known = memo.known(page, digest);
             if (known !== undefined) return knownEventPage(known);
           }
-          const read = fastEventPage(body);
+          const read = fastEventPage(body.bytes());
           return read === null ? null : remembered(read);
         },
       );

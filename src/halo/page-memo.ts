@@ -20,8 +20,11 @@ export class PageMemo {
 
   constructor(private readonly maxPages = 20_000) {}
 
-  static digest(body: Uint8Array): string {
-    return createHash('sha256').update(body).digest('base64');
+  /** The SHA-256 of a body, given in the chunks it arrived in. */
+  static digest(chunks: readonly Uint8Array[]): string {
+    const hash = createHash('sha256');
+    for (const chunk of chunks) hash.update(chunk);
+    return hash.digest('base64');
   }
 
   /** The counts of the page last recorded at `request` if its body was `digest`. */
