@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: the bot as a separate process (`node <flags> src/main.ts`, with the flags of package.json's
- * "start" script) against the local Halo and Slack stand-ins on 127.0.0.1, measured from outside. Prints one table, each figure beside its target (issue 5).
+ * "start" script) against the local Halo and Slack stand-ins on 127.0.0.1, measured from outside. Prints one
+ * table, each figure beside its target (issues 5 and 13). `--quick` leaves out the 1,000,000-event runs; `--soak`
+ * adds the soak (about ten minutes; without it, its row shows the last `--soak` figures, saying when).
  * Exits non-zero only when something could not be measured; a missed target is printed as MISSED.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -11,9 +13,12 @@ import { startFakeSlack, type FakeSlack, type SlackPost } from '../fakes/slack.t
 import { DELETE_ACTION_ID } from '../src/slack/blocks/alert.ts';
 import { BenchBot, benchEnv, startFlags, type PollLine } from './bot.ts';
 import { SlashClient, type SlashTiming } from './slash.ts';
-import { describeSocketAcks, measureSocketAcks } from './socket.ts';
+import { describeSocketAcks, measureSocketAcks, measureSocketAcksDuringScans } from './socket.ts';
+import { lastSoak, measureSoak, saveSoak, soakRow } from './soak.ts';
+import { withSchema } from './postgres.ts';
 import { describeFailover, measureFailover } from './failover.ts';
 import { millionRows, networkFloorMs } from './million.ts';
+import { inside, scanWindows } from './windows.ts';
 
 const LATENCY_MS = 20;
 const PAGE = 1000;
@@ -21,7 +26,7 @@ const PAGE = 1000;
 const CONCURRENCY = 4;
 const floorMs = (events: number): number => networkFloorMs(events, PAGE, LATENCY_MS, CONCURRENCY);
 /** The whole bench is stopped after this, whatever it is doing. */
-const WATCHDOG_MS = 10 * 60_000;
+const WATCHDOG_MS = (process.argv.includes('--soak') ? 30 : 10) * 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const say = (text: string): void => void process.stderr.write(`[bench] ${text}\n`);
@@ -65,6 +70,8 @@ interface ScanResult {
   readonly countedRequests: number[];
   readonly rssMb: number;
   readonly hwmMb: number;
+  /** The bot's own breakdown after its post-poll collection (`poll: memory collected`), when it logged one. */
+  readonly memory: string | undefined;
 }
 
 /** Polls after the baseline until `steady` complete ones are seen; the bot is left running. */
@@ -105,6 +112,10 @@ async function measureScan(
     countedRequests: counted,
     rssMb: memory.rss,
     hwmMb: memory.hwm,
+    memory: bot.lines
+      .findLast((l) => / poll: memory collected /.test(l.text))
+      ?.text.match(/\b\w+Mb=[\d.]+/g)
+      ?.join(' '),
   };
 }
 
@@ -180,23 +191,8 @@ async function measureAcks(
   }
   // Let the poll in progress finish so that its window has an end.
   await bot.nextPoll(bot.lines.length, 30_000).catch(() => undefined);
-  // Scan windows: from a poll's first list request (start=0) to the bot's report of that poll.
-  const starts = halo
-    .listRequests()
-    .slice(listBefore)
-    .filter((r) => r.query.get('start') === '0')
-    .map((r) => r.at);
-  const ends = bot.lines
-    .slice(firstLine)
-    .filter((l) => / poll: done /.test(l.text))
-    .map((l) => l.at);
-  const windows = starts.flatMap((start) => {
-    const end = ends.find((e) => e > start);
-    return end === undefined ? [] : [[start, end] as const];
-  });
-  const inScan = timings
-    .filter((t) => windows.some(([start, end]) => t.sentAt >= start && t.sentAt + t.ms <= end))
-    .map((t) => t.ms);
+  const windows = scanWindows(halo, bot, listBefore, firstLine);
+  const inScan = timings.filter((t) => inside(windows, t.sentAt, t.ms)).map((t) => t.ms);
   return { inScan, all: timings.map((t) => t.ms), failures };
 }
 
@@ -314,15 +310,17 @@ interface SizeRun {
 
 async function runSize(
   events: number,
-  options: { steady: number; latencySamples?: number; ackMs?: number },
+  options: { steady: number; latencySamples?: number; ackMs?: number; databaseUrl?: string },
 ): Promise<SizeRun> {
-  say(`${fmtN(events)} events: generating and starting the bot`);
+  say(`${fmtN(events)} events${options.databaseUrl ? ' (PostgreSQL)' : ''}: generating and starting the bot`);
   const fakes = await startFakes(events);
   let bot: BenchBot | undefined;
   // The fakes run in this process: if its own loop stalled, the bot's figures would carry the stall.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   try {
-    const started = await BenchBot.start((db) => benchEnv(fakes.halo, fakes.slack, db));
+    const started = await BenchBot.start((db) =>
+      benchEnv(fakes.halo, fakes.slack, options.databaseUrl ?? db),
+    );
     bot = started.bot;
     loop.enable();
     const scan = await measureScan(bot, fakes.halo, events, options.steady);
@@ -441,6 +439,10 @@ async function main(): Promise<void> {
   const big = await attempt('the 100,000-event run', () =>
     runSize(100_000, { steady: 3, ackMs: 8000, latencySamples: 8 }),
   );
+  // The same 100k run on the shared store (issue 11's replicas), so that its cost is known.
+  const bigPg = await attempt('the 100,000-event run on PostgreSQL', () =>
+    withSchema((databaseUrl) => runSize(100_000, { steady: 3, databaseUrl })),
+  );
   const burst = await attempt('the 300-alert burst', () => {
     say('300 alerts over 10 channels');
     return measureBurst();
@@ -454,6 +456,16 @@ async function main(): Promise<void> {
   const million = process.argv.includes('--quick')
     ? undefined
     : await attempt('the 1,000,000-event run', () => runSize(1_000_000, { steady: 2, ackMs: 8000 }));
+  const socketMillion = process.argv.includes('--quick')
+    ? undefined
+    : await attempt('the Socket Mode acknowledgements during 1,000,000-event scans', () =>
+        measureSocketAcksDuringScans(1_000_000, 8000, say),
+      );
+  // About ten minutes: only with --soak; otherwise the row shows the last --soak run's figures, saying so.
+  const soakFresh = process.argv.includes('--soak')
+    ? await attempt('the soak', () => measureSoak(1000, say))
+    : undefined;
+  if (soakFresh !== undefined) saveSoak(soakFresh);
   const loadAfter = loadavg();
 
   const rows: Row[] = [];
@@ -492,6 +504,23 @@ async function main(): Promise<void> {
     rows.push(na(requestsFigure, `= ${expectedRequests}`));
     rows.push(na(pollFigure, '≤ 1.5 s'));
     rows.push(na(memoryFigure, '≤ 200 MB'));
+  }
+
+  const pgFigure = 'one poll over 100,000 events at 20 ms/request (steady state), PostgreSQL store';
+  if (bigPg !== undefined) {
+    const { scan } = bigPg;
+    const worst = Math.max(...scan.pollMs);
+    rows.push({
+      figure: pgFigure,
+      measured:
+        `${scan.pollMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s: max ${fmtS(worst)} ` +
+        `(bot CPU ${fmtS(scan.cpuMsPerPoll)}/poll, server's not counted; baseline ${fmtS(scan.baselineMs)}; ` +
+        `RSS ${fmtMb(scan.rssMb)})`,
+      target: '≤ 1.5 s',
+      ok: worst <= 1500,
+    });
+  } else {
+    rows.push(na(pgFigure, '≤ 1.5 s'));
   }
 
   const latencyRow = (label: string, run: SizeRun | undefined): Row => {
@@ -583,6 +612,23 @@ async function main(): Promise<void> {
     run === undefined ? undefined : { ...run.scan, ...(run.acks ? { acksInScan: run.acks.inScan } : {}) };
   rows.push(...millionRows(figures(big), figures(million), floorMs));
 
+  const socketScanFigure = 'Socket Mode: envelope → ack during 1,000,000-event scans, p99';
+  if (socketMillion !== undefined && socketMillion.inScan.length > 0) {
+    const { inScan, failures } = socketMillion;
+    const p99 = percentile(inScan, 99);
+    rows.push({
+      figure: socketScanFigure,
+      measured:
+        `${fmtMs(p99)} (p50 ${fmtMs(percentile(inScan, 50))}, n=${inScan.length}, max ` +
+        `${fmtMs(Math.max(...inScan))}${failures > 0 ? `, ${failures} not acked` : ''})`,
+      target: '≤ 20 ms',
+      ok: p99 <= 20 && failures === 0,
+    });
+  } else {
+    rows.push(na(socketScanFigure, '≤ 20 ms'));
+  }
+  rows.push(soakRow(soakFresh ?? lastSoak(), soakFresh !== undefined));
+
   const out: string[] = [''];
   out.push(`halo-slack benchmark, ${new Date().toISOString()}`);
   out.push(`machine: ${machine()}`);
@@ -632,6 +678,10 @@ async function main(): Promise<void> {
   );
   if (loopP99.length > 0) {
     out.push(`  - the bench's own event loop (it serves the fakes) p99 delay: ${loopP99.join(', ')}`);
+  }
+  for (const [label, run] of labelled) {
+    if (run?.scan.memory !== undefined)
+      out.push(`  - bot memory after the last poll's collection, ${label}: ${run.scan.memory}`);
   }
   const warnings = new Map<string, number>();
   for (const run of runs) {

@@ -9,6 +9,7 @@ import { startFakeHalo, makeEvents } from '../fakes/halo.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
 import { slashCommandFields, startFakeSocketMode } from '../fakes/socket-mode.ts';
 import { BenchBot, benchEnv } from './bot.ts';
+import { inside, scanWindows } from './windows.ts';
 
 export interface SocketAckResult {
   /** Envelope-to-ack times, ms, in the order sent. */
@@ -58,6 +59,67 @@ export async function measureSocketAcks(commands = 50): Promise<SocketAckResult>
       .catch(() => undefined);
     const answered = ids.filter((id) => slack.responses.some((r) => r.id === id)).length;
     return { acks, answered, failures };
+  } finally {
+    await bot?.stop();
+    await socket.close();
+    await Promise.all([halo.close(), slack.close()]);
+  }
+}
+
+export interface SocketScanAcks {
+  /** Envelope-to-ack times, ms, of the envelopes sent and acknowledged wholly inside a scan. */
+  readonly inScan: number[];
+  readonly sent: number;
+  readonly failures: number;
+}
+
+/**
+ * Socket Mode acknowledgements while the bot scans `events` events (issue 13): a bot in Socket Mode against a
+ * Halo of that size, `/halo types` envelopes one after another for `durationMs` after the baseline poll, each
+ * kept when it was sent and acknowledged inside a scan (see `windows.ts`).
+ */
+export async function measureSocketAcksDuringScans(
+  events: number,
+  durationMs: number,
+  say: (text: string) => void,
+): Promise<SocketScanAcks> {
+  const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20 });
+  const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
+  const socket = await startFakeSocketMode(slack);
+  let bot: BenchBot | undefined;
+  try {
+    ({ bot } = await BenchBot.start((db) =>
+      // Debug: the `poll: done` lines mark the ends of the scans.
+      benchEnv(halo, slack, db, { SLACK_APP_TOKEN: socket.appToken, SLACK_SIGNING_SECRET: undefined }),
+    ));
+    await socket.waitForConnection(1, 30_000);
+    const baseline = await bot.nextPoll(0, 30_000 + events / 5);
+    say(
+      `Socket Mode, ${events.toLocaleString('en-US')} events: baseline ${baseline.ms} ms; envelopes for ${durationMs / 1000} s`,
+    );
+    const listFrom = halo.listRequests().length;
+    const lineFrom = bot.lines.length;
+    const timings: { sentAt: number; ms: number }[] = [];
+    let failures = 0;
+    const until = Date.now() + durationMs;
+    for (let i = 0; Date.now() < until; i++) {
+      const sentAt = Date.now();
+      try {
+        const ack = await socket.slashCommand(
+          slashCommandFields({ text: 'types', response_url: slack.responseUrl(`bench-scan-${i}`) }),
+          5000,
+        );
+        timings.push({ sentAt, ms: ack.ms });
+      } catch {
+        failures++;
+      }
+      await sleep(15);
+    }
+    // The poll in progress ends its window.
+    await bot.nextPoll(bot.lines.length, 30_000).catch(() => undefined);
+    const windows = scanWindows(halo, bot, listFrom, lineFrom);
+    const inScan = timings.filter((t) => inside(windows, t.sentAt, t.ms)).map((t) => t.ms);
+    return { inScan, sent: timings.length + failures, failures };
   } finally {
     await bot?.stop();
     await socket.close();
