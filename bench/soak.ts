@@ -40,6 +40,10 @@ export async function measureSoak(
 ): Promise<SoakResult> {
   const events = 100_000;
   const loadBefore = loadavg();
+  // The last commit that changed the bot (not the bench), taken now: the bot runs the code as it is now.
+  const commit = execFileSync('git', ['log', '-1', '--format=%h', '--', 'src', 'package.json'], { cwd: ROOT })
+    .toString()
+    .trim();
   const began = Date.now();
   const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20 });
   const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
@@ -69,10 +73,7 @@ export async function measureSoak(
     if (early === undefined) throw new Error(`the soak needs more than ${EARLY} polls`);
     const result: SoakResult = {
       measuredAt: new Date().toISOString(),
-      // The last commit that changed the bot (not the bench), since that is what was measured.
-      commit: execFileSync('git', ['log', '-1', '--format=%h', '--', 'src', 'package.json'], { cwd: ROOT })
-        .toString()
-        .trim(),
+      commit,
       loadBefore: loadBefore.map((l) => l.toFixed(2)).join(' '),
       loadAfter: loadavg()
         .map((l) => l.toFixed(2))
