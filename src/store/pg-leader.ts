@@ -70,7 +70,22 @@ export class PgLeaderElection implements LeaderElection {
     client.end().catch(() => undefined);
   }
 
-  async check(): Promise<LeaderView> {
+  /**
+   * One query at a time on the leader connection: the heartbeat's check and the poller's or delivery's
+   * stillLeads run on their own schedules, and pg deprecates queueing a query behind a running one.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  check(): Promise<LeaderView> {
+    return this.inTurn(() => this.checkNow());
+  }
+
+  private async checkNow(): Promise<LeaderView> {
     let client: pg.Client | undefined;
     try {
       client = await this.connection();
@@ -110,7 +125,11 @@ export class PgLeaderElection implements LeaderElection {
     }
   }
 
-  async stillLeads(): Promise<boolean> {
+  stillLeads(): Promise<boolean> {
+    return this.inTurn(() => this.stillLeadsNow());
+  }
+
+  private async stillLeadsNow(): Promise<boolean> {
     const client = this.client;
     const token = this.token;
     if (client === null || token === null) return false;
@@ -123,7 +142,11 @@ export class PgLeaderElection implements LeaderElection {
     }
   }
 
-  async release(): Promise<void> {
+  release(): Promise<void> {
+    return this.inTurn(() => this.releaseNow());
+  }
+
+  private async releaseNow(): Promise<void> {
     const client = this.client;
     if (client === null) return;
     try {

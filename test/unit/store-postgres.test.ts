@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
 import { PG_SCHEMA_VERSION } from '../../src/store/pg-schema.ts';
+import { PgLeaderElection } from '../../src/store/pg-leader.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { FencedError, StoreError } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
@@ -180,5 +181,30 @@ describePg('a connection lost inside a transaction', () => {
     await locker.end();
     expect(await store.recordPage([event('a')], [true])).toBe(1);
     await store.close();
+  });
+});
+
+describePg('the leader connection', () => {
+  it('runs one query at a time when the heartbeat and the poller ask at once (no pg warning)', async () => {
+    const { url } = await freshSchema('leaderturns');
+    const store = await openPostgresStore(url, log);
+    const election = new PgLeaderElection(url, store, 'replica-a', 1000, log);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      expect(await election.check()).toEqual({ role: 'leader', leader: 'replica-a' });
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? election.stillLeads() : election.check())),
+      );
+      expect(answers.filter((a) => a === true)).toHaveLength(10);
+      await election.release();
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => /already executing a query/.test(w))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await store.close();
+    }
   });
 });
