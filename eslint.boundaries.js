@@ -28,6 +28,12 @@ export const innerRestrictions = [
     message: "Halo's response validation is the client's business: use the HaloClient interface.",
   },
   {
+    regex: into('halo', 'page-memo(\\.ts)?$'),
+    allowTypeImports: true,
+    message:
+      "The page memo is the Halo client's: take a factory from the composition root (PollerOptions.pageMemo).",
+  },
+  {
     regex: into('halo', 'client(\\.ts)?$'),
     allowTypeImports: true,
     message: 'Use the HaloClient type; the composition root (src/app.ts) builds the client.',

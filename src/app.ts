@@ -15,6 +15,7 @@ import { CommandService } from './commands/service.ts';
 import { databasePassword, type Config } from './config.ts';
 import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
+import { PageMemo } from './halo/page-memo.ts';
 import { createLogger, type Logger } from './log.ts';
 import { severityTable } from './domain/severity.ts';
 import type { Display } from './domain/display.ts';
@@ -154,6 +155,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       if (leading) delivery.kick();
     };
     const poller = new Poller({
+      pageMemo: () => new PageMemo(),
       metrics,
       halo,
       store,

@@ -51,8 +51,8 @@ export async function scanScopes(
     lastPlan: Scope[] | null;
     backfill: Newest | null;
     signal: AbortSignal;
-    /** Pages already read and recorded (see halo/page-memo.ts). */
-    memo: PageMemo;
+    /** Pages already read and recorded (see halo/page-memo.ts); undefined: none kept. */
+    memo: PageMemo | undefined;
     /**
      * The alerted events to look for, recorded as listed at `at` (the poll's start). Null: not looked for, and
      * the memo is not used either, since a page it remembered could later hide one of them.
@@ -79,7 +79,7 @@ export async function scanScopes(
           queue,
           signal: link.controller.signal,
           // Not while a first poll's backfill looks at every event, seen or not.
-          ...(backfill === null && watched !== null ? { memo } : {}),
+          ...(backfill === null && watched !== null && memo !== undefined ? { memo } : {}),
           onPage: async (page) => {
             if (backfill !== null) {
               // The first poll only: the newest events are offered whether seen or not.

@@ -2,7 +2,7 @@ import type PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloAuthError, HaloError } from '../halo/errors.ts';
-import { PageMemo } from '../halo/page-memo.ts';
+import type { PageMemo } from '../halo/page-memo.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
@@ -58,6 +58,11 @@ export interface PollerOptions {
    */
   readonly startCheckMs?: number;
   readonly metrics?: PipelineMetrics;
+  /**
+   * Makes the memo of list pages already read (built by the composition root: the memo is the Halo client's
+   * business). Absent: every page is read every poll.
+   */
+  readonly pageMemo?: () => PageMemo;
 }
 
 export interface PollStatus {
@@ -123,13 +128,15 @@ export class Poller {
   };
   private lastLoggedError = { message: '', at: 0 };
   /** List pages already read and recorded, which a later poll need not read again if Halo sends them unchanged. */
-  private pages = new PageMemo();
+  private pages: PageMemo | undefined;
   /** The alerted events watched at the start of the last poll: one alerted since drops the page memo. */
   private watchedBefore: ReadonlySet<string> | null = null;
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly options: PollerOptions) {}
+  constructor(private readonly options: PollerOptions) {
+    this.pages = options.pageMemo?.();
+  }
 
   async start(): Promise<void> {
     await this.refreshLastSuccess();
@@ -259,7 +266,7 @@ export class Poller {
   private async watchedNow(at: number): Promise<{ at: number; ids: ReadonlySet<string> }> {
     const ids = new Set(await this.options.store.watchedEventIds());
     const before = this.watchedBefore;
-    if (before === null || [...ids].some((id) => !before.has(id))) this.pages = new PageMemo();
+    if (before === null || [...ids].some((id) => !before.has(id))) this.pages = this.options.pageMemo?.();
     this.watchedBefore = ids;
     return { at, ids };
   }

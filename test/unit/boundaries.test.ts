@@ -32,6 +32,7 @@ describe('architecture boundaries (eslint no-restricted-imports)', () => {
     ['src/commands/delete.ts', `import { PgStore } from '../store/postgres.ts';`],
     ['src/pipeline/poller.ts', `import { parseEventPage } from '../halo/parse.ts';`],
     ['src/commands/service.ts', `import { createHaloClient } from '../halo/client.ts';`],
+    ['src/pipeline/poller.ts', `import { PageMemo } from '../halo/page-memo.ts';`],
     ['src/slack/blocks/alert.ts', `import type { KnownBlock } from '@slack/types';`],
     ['src/slack/blocks/alert.ts', `import { startBot } from '../../app.ts';`],
     ['src/domain/severity.ts', `import { readFileSync } from 'node:fs';`],
@@ -49,6 +50,7 @@ describe('architecture boundaries (eslint no-restricted-imports)', () => {
   it.each([
     ['src/pipeline/delivery.ts', `import type { Store } from '../store/store.ts';`],
     ['src/pipeline/poller.ts', `import type { HaloClient } from '../halo/client.ts';`],
+    ['src/pipeline/poll-steps.ts', `import type { PageMemo } from '../halo/page-memo.ts';`],
     ['src/commands/service.ts', `import { HaloError } from '../halo/errors.ts';`],
     ['src/pipeline/outbox.ts', `import { summarizeDigest } from '../domain/digest.ts';`],
     ['src/slack/chat.ts', `import type { ChatPort } from '../pipeline/chat.ts';`],
