@@ -313,7 +313,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     });
     registerAlertActions(app, { acknowledger: new Acknowledger(store, clock, log), commands, log });
     registerActions(app, {
-      deleter: new EventDeleter(halo, store, clock, log),
+      deleter: new EventDeleter(halo, store, clock, log, (eventId) => commands.eventDeleted(eventId)),
       commands,
       canManage,
       log,

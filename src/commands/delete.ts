@@ -20,6 +20,8 @@ export class EventDeleter {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Told of each event this deleter removed (or found gone), once it is recorded. */
+    private readonly onDeleted: (eventId: string) => void = () => undefined,
   ) {}
 
   /** `channel`: where the button was clicked, for the audit log. */
@@ -52,6 +54,7 @@ export class EventDeleter {
     }
     const record: DeletionRecord = { eventId, userId, at: this.clock.now(), alreadyDeleted };
     await this.store.recordDeletion(record);
+    this.onDeleted(eventId);
     await this.store.audit({
       at: record.at,
       userId,

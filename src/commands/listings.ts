@@ -65,6 +65,8 @@ interface Entry {
   readonly listing: Promise<Listing>;
   /** Events it holds, once read. */
   size: number;
+  /** Their IDs, once read. */
+  held?: ReadonlySet<string>;
 }
 
 /** Listings by their query, each kept for `lifetimeMs` from its read; bounded by {@link LISTING_CACHE_LIMITS}. */
@@ -97,7 +99,12 @@ export class ListingCache {
     entry.listing.then(
       (listing) => {
         entry.size = listing.events.length;
+        entry.held = new Set(listing.events.map((event) => event.eventId));
         this.trim();
+        // Dropped when its lifetime ends, not at the next /halo events: a listing holds up to 20,000 events.
+        setTimeout(() => {
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+        }, this.lifetimeMs).unref();
       },
       // A failed read is not kept: the next click asks Halo again.
       () => {
@@ -106,6 +113,16 @@ export class ListingCache {
     );
     this.trim();
     return entry.listing;
+  }
+
+  /**
+   * Drops the kept listings that show `eventId`, and those still being read (they may show it): after a Delete,
+   * Next page must not show the event for the rest of the lifetime.
+   */
+  forgetEvent(eventId: string): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.size === 0 || entry.held?.has(eventId) !== false) this.entries.delete(key);
+    }
   }
 
   /** How many listings are kept (for tests). */

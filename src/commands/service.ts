@@ -254,6 +254,11 @@ export class CommandService {
    * uses it while it is young enough (see listings.ts). Halo's failures are thrown: `run` makes a sentence of
    * them; the Next page button answers them privately, keeping the list.
    */
+  /** An event was deleted (by a button here): no kept listing may show it on its Next page. */
+  eventDeleted(eventId: string): void {
+    this.listings.forgetEvent(eventId);
+  }
+
   async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<Answer> {
     const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
     const listing = await this.listings.get(

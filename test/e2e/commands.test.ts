@@ -243,6 +243,28 @@ describe('/halo for anyone: events, event, types, status, help', () => {
     expect(fakes.halo.requests.length).toBe(before);
   });
 
+  it('does not show an event deleted with its button on a kept listing’s Next page', async () => {
+    const { fakes } = ctx();
+    fakes.halo.events.length = 0;
+    const newestFirst = addEvents(25, { key: 'issue-new' })
+      .map((e) => e.event_id)
+      .reverse();
+    const first = await slash('events key:issue-new');
+    expect(listedIds(first)).toEqual(newestFirst.slice(0, 20));
+
+    // An admin deletes one of page 2's events from its /halo event answer.
+    const doomed = newestFirst[22]!;
+    const shown = await slash(`event ${doomed}`);
+    const deleted = await click(shown, DELETE_ACTION_ID);
+    expect(deleted.text).toContain('deleted');
+
+    const before = fakes.halo.requests.length;
+    const second = await click(first, NEXT_PAGE_ACTION_ID);
+    expect(listedIds(second)).toEqual(newestFirst.slice(20).filter((id) => id !== doomed));
+    // The listing that showed it was dropped: Next page read Halo afresh.
+    expect(listRequestsSince(before).length).toBeGreaterThan(0);
+  });
+
   it('reads the listing afresh for the command, and for a Next page once the listing is 5 minutes old', async () => {
     const { fakes } = ctx();
     fakes.halo.events.length = 0;

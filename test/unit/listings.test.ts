@@ -89,6 +89,28 @@ describe('ListingCache', () => {
     expect(reads).toEqual(['a', 'b', 'c', 'd', 'b', 'big', 'd']);
   });
 
+  it('forgets the listings that show a deleted event, and those still being read', async () => {
+    const { cache, reads, read } = setup({ listings: 10, events: 1000 });
+    await cache.get({ key: 'three' }, read('three', 3)); // ev-0 … ev-2
+    await cache.get({ key: 'one' }, read('one', 1)); // ev-0
+    let finish: (l: Listing) => void = () => undefined;
+    void cache.get({ key: 'slow' }, () => new Promise<Listing>((resolve) => (finish = resolve)));
+    cache.forgetEvent('ev-2');
+    expect(cache.size).toBe(1);
+    finish(listing(1));
+    await cache.get({ key: 'one' }, read('one', 1));
+    await cache.get({ key: 'three' }, read('three', 3));
+    expect(reads).toEqual(['three', 'one', 'three']);
+  });
+
+  it('lets go of a listing when its lifetime ends, without waiting for the next /halo events', async () => {
+    const cache = new ListingCache(20, { now: () => 0 });
+    await cache.get({ key: 'a' }, () => Promise.resolve(listing(5)));
+    expect(cache.size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(cache.size).toBe(0);
+  });
+
   it('keeps at most 20 listings and 40,000 events in production', () => {
     expect(LISTING_CACHE_LIMITS).toEqual({ listings: 20, events: 40_000 });
   });
