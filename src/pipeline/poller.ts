@@ -217,7 +217,9 @@ export class Poller {
     // Queued before the backfill is staged, so that the channel reads "connected" first and then the events.
     if (baseline && this.options.defaultRoute !== null) {
       const newest = backfill?.events().length ?? 0;
-      await store.route([connectedItem(this.options.defaultRoute, events, newest)], [], clock.now());
+      // The store's count, not the scans' sum: overlapping scopes list some events twice.
+      const recorded = (await store.stats()).seen;
+      await store.route([connectedItem(this.options.defaultRoute, recorded, newest)], [], clock.now());
       this.options.onRouted();
     }
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.

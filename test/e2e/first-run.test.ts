@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOT_USER_ID } from '../../fakes/slack.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { postToBot, signRequest, slashCommandBody } from '../../fakes/sign.ts';
 import {
   botEnv,
@@ -117,6 +118,30 @@ describe('the connected message', () => {
     expect(JSON.stringify(fakes.slack.posts[0]!.blocks)).toContain(event.event_id);
     expect(fakes.slack.connected).toHaveLength(1);
     expect(fakes.slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(2);
+  });
+
+  it('counts each existing event once, however many of the first poll’s scans list it', async () => {
+    fakes = await startFakes();
+    fakes.halo.addEvent({ key: 'target-port-open', target_id: 42 }); // listed by both scans below
+    fakes.halo.addEvent({ key: 'target-port-open', target_id: 7 });
+    fakes.halo.addEvent({ key: 'scan-started', target_id: 42 });
+    fakes.halo.addEvent({ key: 'scan-started', target_id: 7 }); // listed by neither
+    const env = botEnv(fakes, { HALO_ALERT_KEYS: 'target-port-open' });
+    // A subscription already in the store (made before a restore, say): its scan overlaps the alert channel's.
+    const store = openSqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
+    await store.addSubscription({
+      channel: 'CTEAM',
+      keys: [],
+      targetIds: [42],
+      createdBy: 'U1',
+      createdAt: 0,
+    });
+    await store.close();
+    bot = await inProcessBot(env);
+    const message = await fakes.slack.waitFor(() => fakes!.slack.connected[0]);
+    expect(message.text).toBe(
+      'Connected to Halo Security: 3 existing Halo events recorded as the starting point',
+    );
   });
 
   it('comes before the HALO_BACKFILL events, which it announces', async () => {
