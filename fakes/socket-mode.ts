@@ -261,6 +261,8 @@ export function slashCommandFields(fields: {
   response_url: string;
   user_id?: string;
   channel_id?: string;
+  /** The command's name; `/halo` unless the manifest was changed. */
+  command?: string;
 }): Record<string, string> {
   return {
     token: 'deprecated-verification-token',
@@ -270,7 +272,7 @@ export function slashCommandFields(fields: {
     channel_name: 'halo-alerts',
     user_id: fields.user_id ?? 'U123',
     user_name: 'alice',
-    command: '/halo',
+    command: fields.command ?? '/halo',
     text: fields.text,
     api_app_id: APP_ID,
     is_enterprise_install: 'false',

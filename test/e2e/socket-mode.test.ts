@@ -103,6 +103,16 @@ describe('Socket Mode', () => {
     expect(socket.otherMessages).toEqual([]);
   });
 
+  it('answers the command under another name, when the workspace renamed it in the manifest', async () => {
+    const id = `sm-${++sequence}`;
+    const ack = await socket.slashCommand(
+      slashCommandFields({ text: 'help', command: '/halosec', response_url: fakes.slack.responseUrl(id) }),
+    );
+    expect(ack.payload).toEqual({});
+    const answer = await fakes.slack.waitFor(() => fakes.slack.responses.find((r) => r.id === id));
+    expect(JSON.stringify(answer.body)).toContain('/halo events');
+  });
+
   it('applies the same permission checks: a user not allowed may not subscribe', async () => {
     const refused = await command('subscribe', 'U123');
     expect(visibleText(refused.body)).toMatch(/not allowed|only/i);

@@ -17,7 +17,9 @@ export function registerCommands(
   onAcked: (seconds: number) => void = () => undefined,
   display: Display = DEFAULT_DISPLAY,
 ): void {
-  app.command('/halo', async ({ ack, command, respond }) => {
+  // Any name: Slack sends an app only the commands its manifest defines, and a workspace where /halo is taken
+  // renames it (/halosec). Matching '/halo' alone left such a command unacknowledged: "dispatch_failed".
+  app.command(/^\//, async ({ ack, command, respond }) => {
     const started = performance.now();
     await ack();
     onAcked((performance.now() - started) / 1000);
