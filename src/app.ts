@@ -2,9 +2,6 @@
  * The composition root: builds the store, the clients, the pipeline and the Slack app, wires them, and nothing
  * more. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App } from '@slack/bolt';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from './clock.ts';
 import { Acknowledger } from './commands/acknowledge.ts';
@@ -26,19 +23,15 @@ import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
 import { createRedactor } from './redact.ts';
 import type { Route } from './pipeline/routes.ts';
-import { boltLogger } from './slack/bolt-logger.ts';
 import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/index.ts';
 import { createSlackChat } from './slack/chat.ts';
 import { createWebClient, identify } from './slack/client.ts';
-import { registerActions } from './slack/listeners/actions.ts';
-import { registerAlertActions } from './slack/listeners/alert-actions.ts';
-import { registerCommands } from './slack/listeners/commands.ts';
-import { registerHome } from './slack/listeners/home.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
 import { renderEventAlert, renderOutboxItem } from './slack/render-outbox.ts';
 import type { HaloEvent } from './halo/types.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
-import { createHttpServer, HTTP_LIMITS, type HttpLimits } from './slack/server.ts';
+import { createBoltApp } from './slack/bolt-app.ts';
+import { createHttpServer, HTTP_LIMITS, listen, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
 import { createMetrics } from './metrics.ts';
@@ -272,30 +265,18 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     });
 
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
-    const app = new App({
-      token: config.slack.botToken,
+    createBoltApp({
+      config,
       receiver: way.receiver,
-      botId: identity.botId,
-      botUserId: identity.botUserId,
-      // Checked once above; otherwise Bolt calls auth.test before acknowledging the first request.
-      tokenVerificationEnabled: false,
-      logger: boltLogger(log),
-      clientOptions: {
-        slackApiUrl: config.slack.apiUrl,
-        timeout: delays.slackTimeoutMs,
-        retryConfig: { retries: 2 },
-      },
-    });
-    app.error(async (error) => {
-      log.error('slack: a listener failed', { error: error.message });
-      return Promise.resolve();
-    });
-    registerCommands(app, commands, log, (seconds) => metrics.commandAcked(seconds), display);
-    registerHome(app, {
-      commands,
-      canManage,
+      identity,
       log,
-      data: async (userId) => {
+      commands,
+      acknowledger: new Acknowledger(store, clock, log),
+      deleter: new EventDeleter(halo, store, clock, log, (eventId) => commands.eventDeleted(eventId)),
+      canManage,
+      display,
+      commandAcked: (seconds) => metrics.commandAcked(seconds),
+      home: async (userId) => {
         const [isAdmin, status, subscriptions, mutes, audit] = await Promise.all([
           canManage(userId),
           statusView(),
@@ -310,14 +291,6 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           audit,
         };
       },
-    });
-    registerAlertActions(app, { acknowledger: new Acknowledger(store, clock, log), commands, log });
-    registerActions(app, {
-      deleter: new EventDeleter(halo, store, clock, log, (eventId) => commands.eventDeleted(eventId)),
-      commands,
-      canManage,
-      log,
-      display,
     });
 
     const server = createHttpServer({
@@ -369,16 +342,4 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     await store.close();
     throw error;
   }
-}
-
-function listen(server: Server, port: number, host: string | null): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const listening = (): void => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    };
-    if (host === null) server.listen(port, listening);
-    else server.listen(port, host, listening);
-  });
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.ts';
 
 export const SLACK_PATH = '/slack/events';
@@ -106,4 +107,17 @@ export function createHttpServer(options: ServerOptions): Server {
 
 function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Listens on `port` (0: any free one) at `host` (null: every interface); resolves with the port. */
+export function listen(server: Server, port: number, host: string | null): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const listening = (): void => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    };
+    if (host === null) server.listen(port, listening);
+    else server.listen(port, host, listening);
+  });
 }

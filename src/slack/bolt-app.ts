@@ -1,0 +1,60 @@
+/**
+ * The Bolt app: its receiver (HTTP or Socket Mode, from the ingress), the Web API client's settings, and every
+ * listener, given the services they call. The composition root builds those services; this wires them to Slack.
+ */
+import { App, type Receiver } from '@slack/bolt';
+import type { Acknowledger } from '../commands/acknowledge.ts';
+import type { EventDeleter } from '../commands/delete.ts';
+import type { CommandService } from '../commands/service.ts';
+import type { Config } from '../config.ts';
+import type { Display } from '../domain/display.ts';
+import type { Logger } from '../log.ts';
+import { boltLogger } from './bolt-logger.ts';
+import type { BotIdentity } from './client.ts';
+import type { HomeData } from './home.ts';
+import { registerActions } from './listeners/actions.ts';
+import { registerAlertActions } from './listeners/alert-actions.ts';
+import { registerCommands } from './listeners/commands.ts';
+import { registerHome } from './listeners/home.ts';
+
+export interface BoltAppDeps {
+  readonly config: Pick<Config, 'slack' | 'delays'>;
+  readonly receiver: Receiver;
+  readonly identity: BotIdentity;
+  readonly log: Logger;
+  readonly commands: CommandService;
+  readonly acknowledger: Acknowledger;
+  readonly deleter: EventDeleter;
+  readonly canManage: (userId: string) => Promise<boolean>;
+  readonly display: Display;
+  /** What the Home tab shows to this user. */
+  readonly home: (userId: string) => Promise<HomeData>;
+  readonly commandAcked: (seconds: number) => void;
+}
+
+export function createBoltApp(deps: BoltAppDeps): App {
+  const { config, log, commands, canManage, display } = deps;
+  const app = new App({
+    token: config.slack.botToken,
+    receiver: deps.receiver,
+    botId: deps.identity.botId,
+    botUserId: deps.identity.botUserId,
+    // Checked once at start-up (identify); otherwise Bolt calls auth.test before acknowledging the first request.
+    tokenVerificationEnabled: false,
+    logger: boltLogger(log),
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      timeout: config.delays.slackTimeoutMs,
+      retryConfig: { retries: 2 },
+    },
+  });
+  app.error(async (error) => {
+    log.error('slack: a listener failed', { error: error.message });
+    return Promise.resolve();
+  });
+  registerCommands(app, commands, log, deps.commandAcked, display);
+  registerHome(app, { commands, canManage, log, data: deps.home });
+  registerAlertActions(app, { acknowledger: deps.acknowledger, commands, log });
+  registerActions(app, { deleter: deps.deleter, commands, canManage, log, display });
+  return app;
+}
