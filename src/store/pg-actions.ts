@@ -3,36 +3,9 @@
  */
 import type pg from 'pg';
 import type { Acknowledgement, ActionStore, AuditEntry, Mute } from './store.ts';
+import { MUTE_COLUMNS, toMute, type MuteRow } from './rows.ts';
 
 type Query = <R extends pg.QueryResultRow>(sql: string, values?: unknown[]) => Promise<R[]>;
-
-interface MuteRow {
-  id: number;
-  channel: string;
-  key: string | null;
-  target_id: number | null;
-  target_label: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number;
-  held: number;
-}
-
-const MUTE_COLUMNS = 'id, channel, key, target_id, target_label, created_by, created_at, expires_at, held';
-
-function toMute(row: MuteRow): Mute {
-  return {
-    id: row.id,
-    channel: row.channel,
-    key: row.key,
-    targetId: row.target_id,
-    targetLabel: row.target_label,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    held: row.held,
-  };
-}
 
 export function pgActions(query: Query): ActionStore {
   return {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { HaloEvent } from '../halo/types.ts';
-import { toSubscription, type SubscriptionRow } from './rows.ts';
+import { toOutboxItem, toSubscription, type OutboxRow, type SubscriptionRow } from './rows.ts';
 import type { Logger } from '../log.ts';
 import { pgActions } from './pg-actions.ts';
 import { pgMessages } from './pg-messages.ts';
@@ -81,18 +81,6 @@ export async function openPostgresStore(url: string, log: Logger): Promise<Postg
 class NotAllPending extends Error {
   override name = 'NotAllPending' as const;
 }
-interface OutboxRow {
-  id: number;
-  channel: string;
-  kind: OutboxKind;
-  payload: string;
-  dedup_key: string;
-  attempts: number;
-  sent_at: number | null;
-  created_at: number;
-  next_attempt_at: number;
-}
-
 interface ThreadRow {
   channel: string;
   target_id: number | string;
@@ -290,24 +278,24 @@ export class PostgresStore implements Store {
   async nextDue(channel: string, now: number): Promise<OutboxItem | null> {
     // The channel's oldest pending row, due or not: a later row never overtakes one waiting for its retry, and a
     // new leader goes on exactly where the old one stopped.
-    const rows = await this.query<OutboxRow>(
+    const rows = await this.query<OutboxRow & { next_attempt_at: number }>(
       `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, created_at, next_attempt_at FROM halo_outbox
        WHERE state = 'pending' AND channel = $1 ORDER BY id LIMIT 1`,
       [channel],
     );
     const row = rows[0];
     if (row === undefined || row.next_attempt_at > now) return null;
-    return toItem(row);
+    return toOutboxItem(row);
   }
 
   async unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
-    const rows = await this.query<OutboxRow>(
+    const rows = await this.query<OutboxRow & { next_attempt_at: number }>(
       `SELECT id, channel, kind, payload, dedup_key, attempts, sent_at, created_at, next_attempt_at FROM halo_outbox
        WHERE state = 'pending' AND channel = $1 AND kind = 'alert' AND attempts = 0 AND sent_at IS NULL
        ORDER BY id`,
       [channel],
     );
-    return rows.map(toItem);
+    return rows.map(toOutboxItem);
   }
 
   async replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
@@ -558,19 +546,6 @@ async function insertStaged(client: pg.PoolClient, events: readonly HaloEvent[])
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
     [events.map((e) => e.eventId), events.map((e) => JSON.stringify(e)), events.map((e) => e.dateCreated)],
   );
-}
-
-function toItem(row: OutboxRow): OutboxItem {
-  return {
-    id: row.id,
-    channel: row.channel,
-    kind: row.kind,
-    payload: row.payload,
-    dedupKey: row.dedup_key,
-    attempts: row.attempts,
-    sentAt: row.sent_at,
-    createdAt: row.created_at,
-  };
 }
 
 function toThread(row: ThreadRow): ScanThread {

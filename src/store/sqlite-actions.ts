@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Acknowledgement, ActionStore, AuditEntry, Mute, NewAuditEntry, NewMute } from './store.ts';
+import { toMute, type MuteRow } from './rows.ts';
 
 export const ACTIONS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS acknowledgements (
@@ -37,38 +38,12 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 `;
 
-interface MuteRow {
-  id: number;
-  channel: string;
-  key: string | null;
-  target_id: number | null;
-  target_label: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number;
-  held: number;
-}
-
 interface AckRow {
   channel: string;
   message_ts: string;
   user_id: string;
   event_id: string;
   at: number;
-}
-
-function toMute(row: MuteRow): Mute {
-  return {
-    id: row.id,
-    channel: row.channel,
-    key: row.key,
-    targetId: row.target_id,
-    targetLabel: row.target_label,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    held: row.held,
-  };
 }
 
 export function sqliteActions(db: Database.Database): ActionStore {

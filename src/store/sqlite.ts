@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HaloEvent } from '../halo/types.ts';
-import { toSubscription, type SubscriptionRow } from './rows.ts';
+import { toOutboxItem, toSubscription, type OutboxRow, type SubscriptionRow } from './rows.ts';
 import { ACTIONS_SCHEMA, sqliteActions } from './sqlite-actions.ts';
 import { MESSAGES_SCHEMA, sqliteMessages } from './sqlite-messages.ts';
 import {
@@ -62,17 +62,6 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 /** Rolls back `replaceWithDigest`'s transaction. */
 class NotReplaced extends Error {}
-
-interface OutboxRow {
-  id: number;
-  channel: string;
-  kind: OutboxKind;
-  payload: string;
-  dedup_key: string;
-  attempts: number;
-  sent_at: number | null;
-  created_at: number;
-}
 
 interface ThreadRow {
   channel: string;
@@ -305,16 +294,7 @@ class SqliteStore implements Store {
       )
       .get(channel) as (OutboxRow & { next_attempt_at: number }) | undefined;
     if (row === undefined || row.next_attempt_at > now) return Promise.resolve(null);
-    return Promise.resolve({
-      id: row.id,
-      channel: row.channel,
-      kind: row.kind,
-      payload: row.payload,
-      dedupKey: row.dedup_key,
-      attempts: row.attempts,
-      sentAt: row.sent_at,
-      createdAt: row.created_at,
-    });
+    return Promise.resolve(toOutboxItem(row));
   }
 
   unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
@@ -325,18 +305,7 @@ class SqliteStore implements Store {
          ORDER BY id`,
       )
       .all(channel) as OutboxRow[];
-    return Promise.resolve(
-      rows.map((row) => ({
-        id: row.id,
-        channel: row.channel,
-        kind: row.kind,
-        payload: row.payload,
-        dedupKey: row.dedup_key,
-        attempts: row.attempts,
-        sentAt: row.sent_at,
-        createdAt: row.created_at,
-      })),
-    );
+    return Promise.resolve(rows.map(toOutboxItem));
   }
 
   replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
