@@ -45,7 +45,7 @@ const fmtN = (n: number): string => n.toLocaleString('en-US');
 
 /** A Halo stand-in with `n` events and Halo's latency, and a Slack stand-in at 1 message/s/channel. */
 async function startFakes(n: number): Promise<{ halo: FakeHalo; slack: FakeSlack; close(): Promise<void> }> {
-  const halo = await startFakeHalo({ events: makeEvents(n), latencyMs: LATENCY_MS });
+  const halo = await startFakeHalo({ events: makeEvents(n), latencyMs: LATENCY_MS, pageCache: true });
   const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
   return {
     halo,
@@ -70,7 +70,7 @@ interface ScanResult {
   readonly countedRequests: number[];
   readonly rssMb: number;
   readonly hwmMb: number;
-  /** The bot's own breakdown after its post-poll collection (`poll: memory collected`), when it logged one. */
+  /** The bot's own breakdown after a large poll (`poll: memory`), when it logged one. */
   readonly memory: string | undefined;
 }
 
@@ -113,7 +113,7 @@ async function measureScan(
     rssMb: memory.rss,
     hwmMb: memory.hwm,
     memory: bot.lines
-      .findLast((l) => / poll: memory collected /.test(l.text))
+      .findLast((l) => / poll: memory /.test(l.text))
       ?.text.match(/\b\w+Mb=[\d.]+/g)
       ?.join(' '),
   };
@@ -681,7 +681,7 @@ async function main(): Promise<void> {
   }
   for (const [label, run] of labelled) {
     if (run?.scan.memory !== undefined)
-      out.push(`  - bot memory after the last poll's collection, ${label}: ${run.scan.memory}`);
+      out.push(`  - bot memory after the last poll, ${label}: ${run.scan.memory}`);
   }
   const warnings = new Map<string, number>();
   for (const run of runs) {

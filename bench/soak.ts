@@ -22,10 +22,10 @@ export interface SoakResult {
   readonly loadAfter: string;
   readonly events: number;
   readonly polls: number;
-  /** Bot VmRSS in MB after the collection that follows poll 100, and after the last poll's. */
+  /** Bot VmRSS in MB right after poll 100, and right after the last poll. */
   readonly rssEarlyMb: number;
   readonly rssLastMb: number;
-  /** The bot's own breakdown (`poll: memory collected`) at both points. */
+  /** The bot's own breakdown (`poll: memory`) at both points. */
   readonly memoryEarly: string;
   readonly memoryLast: string;
   readonly seconds: number;
@@ -45,7 +45,7 @@ export async function measureSoak(
     .toString()
     .trim();
   const began = Date.now();
-  const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20 });
+  const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20, pageCache: true });
   const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
   let bot: BenchBot | undefined;
   try {
@@ -55,9 +55,9 @@ export async function measureSoak(
     let last = { rss: NaN, memory: '' };
     for (let i = 1; i <= polls; i++) {
       const poll = await bot.nextPoll(from, 60_000);
-      const collected = await bot.waitForLine(/poll: memory collected/, poll.index, 10_000);
+      const collected = await bot.waitForLine(/poll: memory /, poll.index, 10_000);
       from = collected.index + 1;
-      // Read now, between this poll's collection and the next poll's first page.
+      // Read now, between this poll's memory line and the next poll's first page.
       last = {
         rss: BenchBot.memoryMb(bot.pid).rss,
         memory: (collected.text.match(/\b\w+Mb=[\d.]+/g) ?? []).join(' '),

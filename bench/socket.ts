@@ -22,7 +22,7 @@ export interface SocketAckResult {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function measureSocketAcks(commands = 50): Promise<SocketAckResult> {
-  const halo = await startFakeHalo({ events: makeEvents(1000), latencyMs: 20 });
+  const halo = await startFakeHalo({ events: makeEvents(1000), latencyMs: 20, pageCache: true });
   const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
   const socket = await startFakeSocketMode(slack);
   let bot: BenchBot | undefined;
@@ -83,7 +83,7 @@ export async function measureSocketAcksDuringScans(
   durationMs: number,
   say: (text: string) => void,
 ): Promise<SocketScanAcks> {
-  const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20 });
+  const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20, pageCache: true });
   const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
   const socket = await startFakeSocketMode(slack);
   let bot: BenchBot | undefined;

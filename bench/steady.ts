@@ -2,7 +2,7 @@
  * The steady poll alone, for working on it: `npx tsx bench/steady.ts [events] [polls] [--cpu-prof] [--insert]`.
  * Starts the bot as `npm start` does against the Halo stand-in (20 ms a request, pages of 1000), waits for the
  * baseline and prints each steady poll's time beside the network floor, the bot's CPU per poll and per 1,000
- * events, and where its memory is after the poll (the bot's `poll: memory collected` line). `--cpu-prof` writes
+ * events, and where its memory is after the poll (the bot's `poll: memory` line). `--cpu-prof` writes
  * the bot's V8 CPU profile to bench/profiles/ when it stops (`npx tsx bench/profile-summary.ts <file>` reads it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const load = (): string =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20 });
+const halo = await startFakeHalo({ events: makeEvents(events), latencyMs: 20, pageCache: true });
 const slack = await startFakeSlack({ rateLimitPerChannelMs: 1000 });
 const profiles = join(ROOT, 'bench', 'profiles');
 if (profile) mkdirSync(profiles, { recursive: true });
@@ -50,7 +50,7 @@ try {
     const poll = await bot.nextPoll(from, 20_000 + events / 10);
     const cpu = BenchBot.cpuMs(bot.pid) - cpuBefore;
     from = poll.index + 1;
-    const memory = await bot.waitForLine(/poll: memory collected/, poll.index, 5000).catch(() => undefined);
+    const memory = await bot.waitForLine(/poll: memory /, poll.index, 5000).catch(() => undefined);
     const fields = (memory?.text.match(/\b\w+Mb=[\d.]+/g) ?? []).join(' ');
     process.stdout.write(
       `poll ${i + 1}: ${poll.ms} ms (${(poll.ms / floor).toFixed(2)} × floor), ` +
