@@ -162,8 +162,9 @@ function spawnMain(
 } {
   const preload = (options.preload ?? []).flatMap((file) => ['--import', pathToFileURL(file).href]);
   const args = [
-    '--expose-gc',
     '--max-semi-space-size=1',
+    '--single-threaded-gc',
+    '--initial-old-space-size=64',
     '--import',
     TSX_LOADER,
     ...preload,

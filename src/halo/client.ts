@@ -1,4 +1,3 @@
-import ky, { type KyInstance } from 'ky';
 import { childController } from '../abort.ts';
 import { sleep, type Clock } from '../clock.ts';
 import { createRedactor, redactAndCut } from '../redact.ts';
@@ -12,6 +11,7 @@ import {
 } from './errors.ts';
 import { fastEventPage, knownEventPage, parsedEventPage } from './event-page.ts';
 import { PageMemo } from './page-memo.ts';
+import { createHttpTransport } from './transport.ts';
 import {
   errorBody,
   parseDeleteBody,
@@ -70,13 +70,14 @@ export const MAX_PAGE_SIZE = 1000;
 interface RawAnswer {
   readonly status: number;
   readonly retryAfter: string | null;
+  /** Where a 3xx points; redirects are not followed (see `transport.ts`). */
+  readonly location: string | null;
   readonly body: Body;
 }
 
 /**
  * A body as it arrived, in chunks. Joined only when it must be read: a page the memo knows is hashed chunk by
- * chunk, and a copy of every page (with `Response.arrayBuffer()`, a second one) was garbage that made V8 collect
- * its whole heap every few pages.
+ * chunk, and a copy of every page is garbage that the poll would make a thousand times over.
  */
 export class Body {
   private joined: Uint8Array | undefined;
@@ -105,21 +106,16 @@ export interface HaloClientOptions {
 }
 
 export function createHaloClient(options: HaloClientOptions): HaloClient {
-  const http: KyInstance = ky.create({
-    prefixUrl: options.apiUrl,
-    headers: { 'x-apikey': options.apiKey, accept: 'application/json' },
-    // Retries, timeouts and error mapping are done below, so that every outcome is one of our typed errors.
-    retry: 0,
-    timeout: false,
-    throwHttpErrors: false,
-  });
+  const transport = createHttpTransport(options.apiUrl);
+  const headers = { 'x-apikey': options.apiKey, accept: 'application/json', 'user-agent': 'halo-slack' };
   const redactKey = createRedactor([options.apiKey]);
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 300;
 
   async function once(
     endpoint: string,
-    params: Record<string, string>,
+    /** The query string, `URLSearchParams`-encoded. */
+    query: string,
     signal?: AbortSignal,
   ): Promise<RawAnswer> {
     // One controller per request, released when it ends: nothing stays attached to the caller's signal.
@@ -131,15 +127,16 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       request.controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
     }, options.timeoutMs);
     try {
-      const response = await http.get(endpoint, { searchParams: params, signal: request.controller.signal });
-      // Bytes, not text: a list page is read from its bytes (see `page-scan.ts`) and decoded only if need be.
-      const chunks: Uint8Array[] = [];
-      // Web streams type their chunks loosely; a fetch body yields Uint8Array chunks.
-      if (response.body !== null) for await (const chunk of response.body) chunks.push(chunk as Uint8Array);
+      const answer = await transport.get(`${endpoint}?${query}`, headers, request.controller.signal);
+      const header = (name: string): string | null => {
+        const value = answer.headers[name];
+        return typeof value === 'string' ? value : null;
+      };
       return {
-        status: response.status,
-        retryAfter: response.headers.get('retry-after'),
-        body: new Body(chunks),
+        status: answer.status,
+        retryAfter: header('retry-after'),
+        location: header('location'),
+        body: new Body(answer.chunks),
       };
     } catch (error) {
       if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
@@ -153,10 +150,12 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   }
 
   /** What Halo's answer means: its JSON, or the typed error it amounts to. */
-  function interpret(endpoint: string, { status, retryAfter, body: raw }: RawAnswer): Json {
+  function interpret(endpoint: string, { status, retryAfter, location, body: raw }: RawAnswer): Json {
     // As `Response.text()` decodes: UTF-8, a byte-order mark dropped, malformed bytes replaced.
     const body = utf8.decode(raw.bytes());
     if (status === 401 || status === 403) throw new HaloAuthError(endpoint, status);
+    if (status >= 300 && status <= 399 && location !== null)
+      throw new HaloHttpError(endpoint, status, null, redactAndCut(location, redactKey, 200));
     // Overload and rate limits stay worth retrying when Halo's `{code, message}` body comes with them.
     if (status === 429 || status >= 500)
       throw new HaloHttpError(endpoint, status, retryAfterMs(retryAfter, options.clock.now(), 30_000));
@@ -179,7 +178,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
 
   async function request<T>(
     endpoint: string,
-    params: Record<string, string>,
+    query: string,
     read: (json: Json) => T | string,
     signal?: AbortSignal,
     /** A faster reading of a 2xx body; null when it cannot tell, and the body is then parsed as usual. */
@@ -187,7 +186,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const answer = await once(endpoint, params, signal)
+        const answer = await once(endpoint, query, signal)
           .then((raw): { quick: T } | { json: Json } => {
             const quick =
               fast !== undefined && raw.status >= 200 && raw.status <= 299 ? fast(raw.body) : null;
@@ -234,10 +233,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       if (filter.target_id !== undefined) params.target_id = String(filter.target_id);
       if (sort !== undefined) params.sort = String(sort);
       if (sortDesc === true) params.sort_desc = '1';
-      const page = memo === undefined ? undefined : new URLSearchParams(params).toString();
+      // The query names the page, for the memo as for Halo.
+      const page = new URLSearchParams(params).toString();
       let digest = '';
       const remembered = (read: EventPage): EventPage =>
-        memo === undefined || page === undefined
+        memo === undefined
           ? read
           : {
               ...read,
@@ -251,14 +251,14 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
             };
       return request(
         'event/list.json',
-        params,
+        page,
         (json) => {
           const list = parseEventList(json);
           return typeof list === 'string' ? list : remembered(parsedEventPage(list));
         },
         signal,
         (body) => {
-          if (memo !== undefined && page !== undefined) {
+          if (memo !== undefined) {
             digest = PageMemo.digest(body.chunks);
             const known = memo.known(page, digest);
             if (known !== undefined) return knownEventPage(known);
@@ -269,13 +269,13 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       );
     },
     getEvent(eventId, signal) {
-      return request('event/get.json', { event_id: eventId }, parseGetBody, signal);
+      return request('event/get.json', queryOf({ event_id: eventId }), parseGetBody, signal);
     },
     async deleteEvent(eventId, signal) {
       // Deleting is not idempotent from the user's point of view (a second try would say "not found"), so no retry.
       for (let attempt = 1; ; attempt++) {
         try {
-          const answer = await once('event/delete.json', { event_id: eventId }, signal);
+          const answer = await once('event/delete.json', queryOf({ event_id: eventId }), signal);
           const ok = parseDeleteBody(interpret('event/delete.json', answer));
           if (ok !== true) throw new HaloResponseError('event/delete.json', ok);
           return;
@@ -293,7 +293,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       for (let start = 0; ; start += MAX_PAGE_SIZE) {
         const page = await request(
           'event/types.json',
-          { start: String(start), limit: String(MAX_PAGE_SIZE) },
+          queryOf({ start: String(start), limit: String(MAX_PAGE_SIZE) }),
           parseTypeList,
           signal,
         );
@@ -306,9 +306,13 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   };
 }
 
+const queryOf = (params: Record<string, string>): string => new URLSearchParams(params).toString();
+
+/** The system error's message, with its code (ECONNREFUSED, ECONNRESET …) when the message lacks it. */
 function describeCause(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !error.message.includes(code)
+    ? `${error.message} (${code})`
+    : error.message;
 }

@@ -53,8 +53,15 @@ export class HaloHttpError extends HaloError {
     readonly status: number,
     /** From `Retry-After`, when Halo sent one. */
     readonly retryAfterMs: number | null,
+    /** A redirect's `location`: not followed, since the API key would go along (see `transport.ts`). */
+    readonly redirectedTo?: string,
   ) {
-    super(`Halo ${endpoint} answered HTTP ${status}`);
+    super(
+      redirectedTo === undefined
+        ? `Halo ${endpoint} answered HTTP ${status}`
+        : `Halo ${endpoint} answered HTTP ${status}, a redirect to ${redirectedTo}: the bot does not follow ` +
+            'redirects (the API key would go along); set HALO_API_URL to the address Halo gives',
+    );
     this.retryable = status === 429 || status >= 500;
     this.userMessage = this.retryable
       ? `Halo is not answering properly right now (HTTP ${status}); try again in a minute.`

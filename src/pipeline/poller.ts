@@ -102,7 +102,7 @@ function throwIfFenced(failures: readonly unknown[]): void {
   if (fenced !== undefined) throw fenced;
 }
 
-/** A scan this large allocates tens of MB that are garbage the moment it ends. */
+/** A scan this large is worth a line, at debug level, on where the memory is after it. */
 const LARGE_SCAN = 10_000;
 
 const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
@@ -167,7 +167,7 @@ export class Poller {
       try {
         const report = await this.exclusive(() => this.pollOnce(signal));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
-        if (report.events >= LARGE_SCAN) this.collectGarbage();
+        if (report.events >= LARGE_SCAN) this.logMemory();
       } catch (error) {
         if (this.isStopping()) return;
         if (error instanceof FencedError) {
@@ -438,25 +438,18 @@ export class Poller {
   }
 
   /**
-   * A full collection while the bot is idle between polls. V8 lets the old generation grow to about twice what
-   * it needs before collecting it, and a scan promotes much of its short-lived garbage there: without this, a
-   * 100,000-event account holds ~100 MB more than it uses. `npm start` passes `--expose-gc` for it; the pause
-   * (tens of ms for ~20 MB live) lands right after the poll, not at an arbitrary moment during the next.
-   * It also passes `--max-semi-space-size=1` (MB): with the default young generation (up to 16 MB a semi-space)
-   * beside a ~20 MB old one, V8 keeps less free old space than the young generation could promote, and so ran a
-   * full mark-compact every few pages of a scan, 40-50 % of a steady poll's CPU. A small young generation makes
-   * those scavenges (cheap: a page's garbage dies young) and cut the 1,000,000-event poll's CPU by about a third.
+   * Where the memory is after a large poll (MB), for the logs at debug level and the bench. How `npm start` keeps
+   * it flat (README → Performance): `--max-semi-space-size=1` makes a page's garbage die in cheap scavenges
+   * rather than in mark-compacts of the whole heap; `--initial-old-space-size=64` stops V8 from marking the whole
+   * heap every few pages while the old generation is still small; `--single-threaded-gc` saves the cost of
+   * handing out GC work on a two-core machine. No full collection is forced after a poll any more: it threw
+   * away the optimised code of the HTTP and stream functions every time, to be recompiled during the next poll
+   * (~0.3 ms of CPU per 1,000 events), while the flags above hold memory as low without it.
    */
-  private collectGarbage(): void {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc === undefined) return;
-    const started = performance.now();
-    gc();
-    // Where the memory is after a collection (MB): what stays is what a poll keeps, not its garbage.
+  private logMemory(): void {
     const memory = process.memoryUsage();
     const mb = (bytes: number): number => Math.round(bytes / 1024 / 102.4) / 10;
-    this.options.log.debug('poll: memory collected', {
-      ms: Math.round(performance.now() - started),
+    this.options.log.debug('poll: memory', {
       rssMb: mb(memory.rss),
       heapUsedMb: mb(memory.heapUsed),
       heapTotalMb: mb(memory.heapTotal),

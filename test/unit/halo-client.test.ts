@@ -247,6 +247,25 @@ describe('HaloClient: retried failures', () => {
     expect(await failure(list(client({ attempts: 1 })))).toMatchObject({ status: 503, retryAfterMs: 7000 });
   });
 
+  it('does not follow a redirect: HaloHttpError names where it points (key redacted) and what to set, not retried', async () => {
+    always({
+      kind: 'status',
+      status: 301,
+      body: '',
+      headers: { location: `https://halo.example/api/v2/event/list.json?k=${halo.apiKey}` },
+    });
+    const error = await failure(list());
+    expect(error).toBeInstanceOf(HaloHttpError);
+    expect(error).toMatchObject({
+      status: 301,
+      retryable: false,
+      message:
+        'Halo event/list.json answered HTTP 301, a redirect to https://halo.example/api/v2/event/list.json?k=[redacted]: ' +
+        'the bot does not follow redirects (the API key would go along); set HALO_API_URL to the address Halo gives',
+    });
+    expect(halo.requests).toHaveLength(1);
+  });
+
   it('turns HTML with HTTP 200 into HaloResponseError, retried', async () => {
     always({ kind: 'body', body: '<!doctype html><title>Maintenance</title>' });
     const error = await failure(list());

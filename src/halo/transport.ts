@@ -1,0 +1,134 @@
+/**
+ * How the Halo client speaks HTTP: node:http(s) on keep-alive agents, the body handed back as the chunks it
+ * arrived in.
+ *
+ * Why not fetch (and ky on top of it): a steady poll of a million events asks for a thousand 300 kB pages.
+ * Through fetch, each came as a web stream of small chunks, behind a `Request`, its clone, an `AbortSignal.any`
+ * and a `Response`, whose weak references and finalizers kept V8 marking the whole heap every few pages: 3.1 ms
+ * of CPU per 1,000 events, and 205–214 MB resident. The same poll through this file takes 1.7–2.1 ms and
+ * 164–168 MB (`npx tsx bench/steady.ts 1000000 3`; README → Performance).
+ *
+ * What fetch did that matters here is kept: compressed bodies (gzip, deflate, br) are asked for and decoded; an
+ * abort ends the request at once. Unlike fetch, redirects are not followed: one could carry the API key to
+ * another host, so a 3xx comes back as it is, with its `location`, and the client says what to fix.
+ */
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The body, decoded, in the chunks it arrived in: a caller that only hashes it never joins them. */
+  readonly chunks: readonly Uint8Array[];
+}
+
+export interface HttpTransport {
+  /**
+   * One GET of `path` (with its query) under the base URL. Rejects with the system error (its `code`, such as
+   * ECONNREFUSED, kept) when there is no whole answer, or with `signal.reason` when aborted.
+   */
+  get(path: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpAnswer>;
+}
+
+/**
+ * A transport with its own keep-alive agents, so that connections to Halo are reused from page to page. Node's
+ * agent unrefs an idle connection, so none holds the process open at shutdown.
+ */
+export function createHttpTransport(baseUrl: string): HttpTransport {
+  const base = new URL(baseUrl);
+  const protocol = base.protocol;
+  // Configuration checks the URL first; this guards other callers.
+  if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`unsupported protocol ${protocol}`);
+  const target: http.RequestOptions = {
+    ...urlToHttpOptions(base),
+    method: 'GET',
+    agent: protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true }),
+  };
+  const send = protocol === 'https:' ? https.request : http.request;
+  const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+  // The URL's parts are worked out once: a poll makes a thousand requests to the same place.
+  return {
+    get: (path, headers, signal) =>
+      get(
+        () =>
+          send({
+            ...target,
+            path: prefix + path,
+            headers: { 'accept-encoding': 'gzip, deflate, br', ...headers },
+          }),
+        signal,
+      ),
+  };
+}
+
+function get(start: () => http.ClientRequest, signal: AbortSignal): Promise<HttpAnswer> {
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(asError(signal.reason));
+      return;
+    }
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: unknown): void => {
+      if (!settle()) return;
+      outgoing.destroy();
+      reject(asError(error));
+    };
+    const onAbort = (): void => fail(signal.reason);
+    const outgoing = start();
+    signal.addEventListener('abort', onAbort, { once: true });
+    outgoing.on('error', fail);
+    outgoing.on('response', (incoming) => {
+      const body = decoded(incoming, fail);
+      const chunks: Uint8Array[] = [];
+      body.on('data', (chunk: Buffer) => chunks.push(chunk));
+      body.on('end', () => {
+        if (settle()) resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, chunks });
+      });
+      // A connection that closes before the body's end is an error, not a short body.
+      incoming.on('error', fail);
+      incoming.on('close', () => {
+        if (!incoming.complete)
+          fail(Object.assign(new Error('connection closed mid-body'), { code: 'ECONNRESET' }));
+      });
+    });
+    outgoing.end();
+  });
+}
+
+/** An abort's reason is whatever the caller gave (`AbortController.abort(reason)`); a rejection is an Error. */
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/** The body as sent before `content-encoding`; a broken encoding fails the request. */
+function decoded(incoming: IncomingMessage, fail: (error: unknown) => void): Readable {
+  const decoder = decoderFor(incoming.headers['content-encoding']);
+  if (decoder === undefined) return incoming;
+  pipeline(incoming, decoder, (error) => {
+    if (error) fail(error);
+  });
+  return decoder;
+}
+
+function decoderFor(encoding: string | undefined): Transform | undefined {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
