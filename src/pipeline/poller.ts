@@ -104,6 +104,8 @@ function throwIfFenced(failures: readonly unknown[]): void {
 
 /** A scan this large is worth a line, at debug level, on where the memory is after it. */
 const LARGE_SCAN = 10_000;
+/** Garbage a large poll must have left for a full collection after it to be worth its cost (see `afterLargePoll`). */
+const GARBAGE_WORTH_COLLECTING = 16 * 1024 * 1024;
 
 const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
 
@@ -115,6 +117,8 @@ const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_suc
 export class Poller {
   /** Replaced after each stop: a replica that stops leading may lead again later. */
   private stopping = new AbortController();
+  /** Heap and external memory (bytes) that the last forced collection kept; undefined before the first. */
+  private keptAfterCollection: number | undefined;
   private loop: Promise<void> | undefined;
   private startLoop: Promise<void> | undefined;
   /** A start failed on Halo: the loop leaves the pending ones to the next successful poll. */
@@ -167,7 +171,7 @@ export class Poller {
       try {
         const report = await this.exclusive(() => this.pollOnce(signal));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
-        if (report.events >= LARGE_SCAN) this.logMemory();
+        if (report.events >= LARGE_SCAN) this.afterLargePoll();
       } catch (error) {
         if (this.isStopping()) return;
         if (error instanceof FencedError) {
@@ -438,18 +442,34 @@ export class Poller {
   }
 
   /**
-   * Where the memory is after a large poll (MB), for the logs at debug level and the bench. How `npm start` keeps
-   * it flat (README → Performance): `--max-semi-space-size=1` makes a page's garbage die in cheap scavenges
-   * rather than in mark-compacts of the whole heap; `--initial-old-space-size=64` stops V8 from marking the whole
-   * heap every few pages while the old generation is still small; `--single-threaded-gc` saves the cost of
-   * handing out GC work on a two-core machine. No full collection is forced after a poll any more: it threw
-   * away the optimised code of the HTTP and stream functions every time, to be recompiled during the next poll
-   * (~0.3 ms of CPU per 1,000 events), while the flags above hold memory as low without it.
+   * After a large poll: a full collection when the poll left at least `GARBAGE_WORTH_COLLECTING` more memory
+   * (heap and external) than the last collection kept, then a line, at debug level, on where the memory is (MB).
+   *
+   * Why not a collection after every large poll, as before: each one also throws away the optimised code of the
+   * HTTP and stream functions ("deopt: weak objects"), which the next poll recompiles, about 0.3 ms of CPU per
+   * 1,000 events. Why not none: V8 lets a bot polling back to back hold 40-50 MB of garbage, enough to take a
+   * 100,000-event account's RSS past 200 MB. A 1,000,000-event poll leaves about 8 MB of garbage in the old
+   * generation, so it collects every second or third poll; a 100,000-event one far less often. `npm start`
+   * passes `--expose-gc` for it, and V8 flags that keep scans cheap (README → Performance).
    */
-  private logMemory(): void {
-    const memory = process.memoryUsage();
+  private afterLargePoll(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let memory = process.memoryUsage();
+    let collectedMs: number | undefined;
+    const held = memory.heapUsed + memory.external;
+    if (
+      gc !== undefined &&
+      (this.keptAfterCollection === undefined || held - this.keptAfterCollection >= GARBAGE_WORTH_COLLECTING)
+    ) {
+      const started = performance.now();
+      gc();
+      collectedMs = Math.round(performance.now() - started);
+      memory = process.memoryUsage();
+      this.keptAfterCollection = memory.heapUsed + memory.external;
+    }
     const mb = (bytes: number): number => Math.round(bytes / 1024 / 102.4) / 10;
     this.options.log.debug('poll: memory', {
+      ...(collectedMs === undefined ? {} : { collectedMs }),
       rssMb: mb(memory.rss),
       heapUsedMb: mb(memory.heapUsed),
       heapTotalMb: mb(memory.heapTotal),
