@@ -111,3 +111,50 @@ describe('Poller: a subscription made while a poll is scanning', () => {
     expect(routed?.dedupKey).toBe(`CSUB:event:${right.event_id}`);
   });
 });
+
+describe('Poller: memory after a large poll', () => {
+  const realGc = (globalThis as { gc?: () => void }).gc;
+  afterEach(() => {
+    (globalThis as { gc?: () => void }).gc = realGc;
+  });
+
+  function pollerWith(logLines: string[]): Poller {
+    return new Poller({
+      halo: createHaloClient({ apiUrl: halo.url, apiKey: halo.apiKey, timeoutMs: 5000, clock: systemClock }),
+      store,
+      clock: systemClock,
+      log: createLogger({ level: 'debug', secrets: [], write: (line) => logLines.push(line) }),
+      intervalMs: 10,
+      scanConcurrency: 4,
+      pageSize: MAX_PAGE_SIZE,
+      backfill: 0,
+      digestThreshold: 20,
+      defaultRoute: { channel: 'CALERTS', keys: [], targetIds: [] },
+      isCritical: () => false,
+      onRouted: () => undefined,
+    });
+  }
+
+  it('collects after the first poll of 10,000 events or more, says where the memory is, and never below that', async () => {
+    let collections = 0;
+    (globalThis as { gc?: () => void }).gc = () => collections++;
+    for (let i = 0; i < 9_999; i++) halo.addEvent();
+    poller = pollerWith(logs);
+    await poller.start();
+    await waitFor('three polls', () => polls() >= 3);
+    expect(collections).toBe(0);
+    expect(logs.some((line) => line.includes('poll: memory'))).toBe(false);
+    await poller.stop();
+
+    halo.addEvent(); // 10,000 events: a large poll
+    const large: string[] = [];
+    poller = pollerWith(large);
+    await poller.start();
+    await waitFor('a memory line', () => large.some((line) => line.includes('poll: memory')));
+    expect(collections).toBe(1);
+    const line = large.find((l) => l.includes('poll: memory'))!;
+    expect(line).toMatch(
+      /collectedMs=\d+ rssMb=[\d.]+ heapUsedMb=[\d.]+ heapTotalMb=[\d.]+ externalMb=[\d.]+ arrayBuffersMb=[\d.]+/,
+    );
+  });
+});
