@@ -115,7 +115,9 @@ describe('Poller: a subscription made while a poll is scanning', () => {
 describe('Poller: memory after a large poll', () => {
   const realGc = (globalThis as { gc?: () => void }).gc;
   afterEach(() => {
-    (globalThis as { gc?: () => void }).gc = realGc;
+    const global = globalThis as { gc?: () => void };
+    if (realGc === undefined) delete global.gc;
+    else global.gc = realGc;
   });
 
   function pollerWith(logLines: string[]): Poller {
