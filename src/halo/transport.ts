@@ -34,7 +34,7 @@ export interface HttpTransport {
 }
 
 /**
- * A transport with its own keep-alive agents, so that connections to Halo are reused from page to page. Node's
+ * A transport with its own keep-alive agent, so that connections to Halo are reused from page to page. Node's
  * agent unrefs an idle connection, so none holds the process open at shutdown.
  */
 export function createHttpTransport(baseUrl: string): HttpTransport {

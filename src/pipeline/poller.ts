@@ -446,8 +446,8 @@ export class Poller {
    * (heap and external) than the last collection kept, then a line, at debug level, on where the memory is (MB).
    *
    * Why not a collection after every large poll, as before: each one also throws away the optimised code of the
-   * HTTP and stream functions ("deopt: weak objects"), which the next poll recompiles, about 0.3 ms of CPU per
-   * 1,000 events. Why not none: V8 lets a bot polling back to back hold 40-50 MB of garbage, enough to take a
+   * HTTP and stream functions ("deopt: weak objects"), which the next poll recompiles, so it is skipped when
+   * there is little to give back. Why not none: V8 lets a bot polling back to back hold 40-50 MB of garbage, enough to take a
    * 100,000-event account's RSS past 200 MB. A 1,000,000-event poll leaves more than 16 MB (read buffers
    * count too), so it still collects after each; a 100,000-event one, about every fifth poll. `npm start`
    * passes `--expose-gc` for it, and V8 flags that keep scans cheap (README → Performance).
