@@ -88,7 +88,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         DATABASE_URL: `sqlite:${join(dir, 'demo.db')}`,
         PORT: '0',
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
+        // Warnings and errors only: an info line a poll would scroll the page's address out of sight.
+        LOG_LEVEL: 'warn',
       }),
     );
     undo.push(() => bot.stop());
