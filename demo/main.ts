@@ -1,6 +1,6 @@
 /**
- * `npm run demo [-- --port N] [--step-ms N]`: starts the demo (demo/run.ts), prints the page's address, and on
- * Ctrl-C (SIGINT) or SIGTERM stops the bot and every server and exits 0.
+ * `npm run demo [-- --port N] [--step-ms N]`: starts the demo (demo/run.ts), prints the page's address (again
+ * whenever Enter is pressed), and on Ctrl-C (SIGINT) or SIGTERM stops the bot and every server and exits 0.
  */
 import { parseArgs } from 'node:util';
 import { startDemo, type RunningDemo } from './run.ts';
@@ -78,10 +78,12 @@ async function main(): Promise<void> {
     return;
   }
   if (state.stopping) return;
-  process.stdout.write(
-    `\n  halo-slack demo: open ${demo.url} in a browser. Ctrl-C stops it.\n` +
-      '  (the real bot against a simulated Halo account and a local Slack stand-in; nothing leaves 127.0.0.1)\n\n',
-  );
+  // Printed last (the bot logs warnings and errors only, so no line a poll scrolls it away), and again on Enter.
+  const address =
+    `\n  halo-slack demo: open ${demo.url} in a browser. Ctrl-C stops it; Enter shows this again.\n` +
+    '  (the real bot against a simulated Halo account and a local Slack stand-in; nothing leaves 127.0.0.1)\n\n';
+  process.stdout.write(address);
+  process.stdin.on('data', () => process.stdout.write(address));
 }
 
 function fail(error: unknown): void {

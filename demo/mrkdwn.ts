@@ -22,7 +22,10 @@ function decodeSlack(s: string): string {
   return s.replace(/&(amp|lt|gt);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>' })[name]!);
 }
 
-/** The emoji this bot's messages use; any other `:name:` is shown as written. */
+/**
+ * The emoji this bot's messages use (test/unit/demo-render.test.ts lists them from the renderers' source); any
+ * other `:name:` is shown as written.
+ */
 const EMOJI: Readonly<Record<string, string>> = {
   rotating_light: '🚨',
   red_circle: '🔴',
@@ -41,6 +44,8 @@ const EMOJI: Readonly<Record<string, string>> = {
   mag: '🔍',
   lock: '🔒',
   key: '🔑',
+  ghost: '👻',
+  memory: '📝',
 };
 
 /** `:red_circle:` → 🔴 for the names above. */

@@ -88,11 +88,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         DATABASE_URL: `sqlite:${join(dir, 'demo.db')}`,
         PORT: '0',
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
+        // Warnings and errors only: an info line a poll would scroll the page's address out of sight.
+        LOG_LEVEL: 'warn',
       }),
     );
     undo.push(() => bot.stop());
     const botUrl = `http://127.0.0.1:${bot.port}`;
+    // Its own start-up line is below the bot's log level here; this one says the bot is up, the page not yet.
+    log.info('demo: the bot is up; the page follows its first poll', { port: bot.port });
     // Events added before the first poll would join the silent baseline: the story starts after it.
     await firstPoll(botUrl);
 

@@ -292,7 +292,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       keys: alertKeys,
       targetIds,
       backfill: integer('HALO_BACKFILL', 0, 0, 1000),
-      // 10, not 20: with scan threads, only what is not a reply fills the channel (see README, Digests).
+      // 10, not 20: with scan threads, only what is not a reply fills the channel (see docs/design.md, Digests).
       digestThreshold: integer('HALO_DIGEST_THRESHOLD', 10, 1, 10_000),
       minSeverity: minSeverityRaw !== null && isSeverity(minSeverityRaw) ? minSeverityRaw : null,
       severity: severity.ok ? severity.overrides : {},

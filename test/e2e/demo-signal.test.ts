@@ -24,7 +24,7 @@ it('stops cleanly when Ctrl-C (SIGINT) comes during start-up', async () => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   try {
-    await expect.poll(() => output, { timeout: 20_000, interval: 5 }).toContain('halo-slack started');
+    await expect.poll(() => output, { timeout: 20_000, interval: 5 }).toContain('demo: the bot is up');
     child.kill('SIGINT');
     expect(await exited).toBe(0);
   } finally {

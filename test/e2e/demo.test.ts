@@ -3,11 +3,13 @@
  * page is opened in headless chromium, an alert arrives, `/halo types` is typed and answered, an alert is
  * acknowledged and another deleted (after the confirmation dialog) and each updates in place, the Block Kit
  * Builder link carries the message's blocks, and Ctrl-C (SIGINT) ends the demo cleanly with exit code 0.
+ * On the way it takes the README's pictures (docs/*.png) of an alert, a scan thread and a digest, so that they
+ * always show what the bot posts now.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ROOT } from '../harness.ts';
 import { describeBrowser, launchBrowser } from '../browser.ts';
@@ -18,6 +20,20 @@ function demoCommand(): string[] {
   const words = pkg.scripts.demo.trim().split(/\s+/);
   expect(words[0]).toBe('node');
   return words.slice(1);
+}
+
+/** The README's pictures. A clone that cannot be written (or a changed picture) never fails the run. */
+async function picture(card: Locator, name: string): Promise<void> {
+  const png = await card.screenshot({ animations: 'disabled' });
+  // A PNG of a whole card: its signature, and a width and height (IHDR) that a readable message has.
+  expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+  expect(png.readUInt32BE(16)).toBeGreaterThan(300);
+  expect(png.readUInt32BE(20)).toBeGreaterThan(100);
+  try {
+    writeFileSync(join(ROOT, 'docs', name), png);
+  } catch (error) {
+    process.stderr.write(`demo test: docs/${name} not regenerated: ${String(error)}\n`);
+  }
 }
 
 describeBrowser('npm run demo in a browser', () => {
@@ -33,7 +49,7 @@ describeBrowser('npm run demo in a browser', () => {
     const demo = spawn(process.execPath, [...demoCommand(), '--port', '0', '--step-ms', '300'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     child = demo;
     demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -80,6 +96,34 @@ describeBrowser('npm run demo in a browser', () => {
       .poll(() => alert(0).locator('h3.bk-header').innerText())
       .toMatch(/^(🔴 High|🔶 Medium|ℹ️ Info|🔹 Low) · /);
     expect(await page.locator('#status').innerText()).toBe('connected');
+  });
+
+  it('takes the README’s pictures: an alert, a scan thread and a digest', async () => {
+    const top = (header: string) =>
+      page.locator('#feed > article.msg.channel', {
+        has: page.locator(':scope > .main h3.bk-header', { hasText: header }),
+      });
+    const alertCard = top('API Key Added').first();
+    const scan = top('Scan Started').filter({ hasText: 'Scan complete ·' }).first();
+    const digest = top('new Halo events').first();
+    await expect.poll(() => digest.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => scan.count(), { timeout: 20_000 }).toBe(1);
+    // The composer is fixed over the page's foot: out of the pictures.
+    const composer = (display: string) =>
+      page.evaluate(`document.getElementById('composer').style.display = '${display}'`);
+    await composer('none');
+    await picture(alertCard, 'alert.png');
+    await picture(scan, 'scan-thread.png');
+    await picture(digest, 'digest.png');
+    await composer('');
+  });
+
+  it('prints its address last, and again when Enter is pressed', () => {
+    const lines = output.trimEnd().split('\n');
+    // Alerts have been posted since it was printed: none of them wrote a line under it.
+    expect(lines.at(-2)).toContain(`open ${url} in a browser`);
+    child!.stdin!.write('\n');
+    return expect.poll(() => output.split(`open ${url} in a browser`).length - 1, { timeout: 5000 }).toBe(2);
   });
 
   it('answers /halo types typed in the page, privately', async () => {

@@ -127,7 +127,7 @@ describe('renderAlert', () => {
               placeholder: { type: 'plain_text', text: 'Mute…' },
               option_groups: [
                 {
-                  label: { type: 'plain_text', text: 'Mute target-scan-start here' },
+                  label: { type: 'plain_text', text: 'Mute “Target scan started” here' },
                   options: [
                     { text: { type: 'plain_text', text: 'for 1 h' }, value: 'k|1h|target-scan-start' },
                     { text: { type: 'plain_text', text: 'for 24 h' }, value: 'k|24h|target-scan-start' },
@@ -316,6 +316,25 @@ describe('renderAlert', () => {
     ]);
     expect(message.text).toBe('Medium: Halo Security event on www.example.com');
     expectSafe(message);
+  });
+
+  it('names the type in the Mute menu as the header does, by its key only when Halo sent no subject', () => {
+    const groupLabels = (message: SlackMessage): string[] =>
+      message.blocks.flatMap((block) =>
+        block.type === 'actions'
+          ? block.elements.flatMap((element) =>
+              element.type === 'static_select' ? element.option_groups.map((group) => group.label.text) : [],
+            )
+          : [],
+      );
+    const apiKey = { ...event, subject: 'API Key Added', key: 'account-apikey-add' };
+    expect(groupLabels(renderAlert(apiKey))).toEqual([
+      'Mute “API Key Added” here',
+      'Mute www.example.com here',
+    ]);
+    expect(groupLabels(renderAlert({ ...apiKey, subject: ' \u202E ' }))[0]).toBe(
+      'Mute account-apikey-add here',
+    );
   });
 
   it('keeps a full-length ID on the button, and omits the button rather than cut a longer one', () => {

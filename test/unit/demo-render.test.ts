@@ -1,7 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, mrkdwnToHtml, plainToHtml } from '../../demo/mrkdwn.ts';
+import { emojify, escapeHtml, mrkdwnToHtml, plainToHtml } from '../../demo/mrkdwn.ts';
 import { blockKitBuilderUrl, blocksToHtml, cardHtml, type CardView } from '../../demo/render.ts';
 import { renderAlert } from '../../src/slack/blocks/index.ts';
+import { ROOT } from '../harness.ts';
+
+/** Every `:name:` written in the source of what renders the bot's messages: src/slack/ and the start-up notice. */
+function emojiInRenderers(): string[] {
+  const files = [
+    ...readdirSync(join(ROOT, 'src/slack'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => join(ROOT, 'src/slack', file)),
+    join(ROOT, 'src/startup-message.ts'),
+  ];
+  const names = files.flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/:([a-z][a-z0-9_+-]*):/g)].map((match) => match[1]!),
+  );
+  return [...new Set(names)].sort();
+}
 
 describe('demo page: mrkdwn as HTML', () => {
   it.each([
@@ -30,6 +47,15 @@ describe('demo page: mrkdwn as HTML', () => {
     ['Muted in <#CDEMO>', 'Muted in <span class="mention">#halo-alerts</span>'],
   ])('%j → %j', (text, html) => {
     expect(mrkdwnToHtml(text, { people: { UDEMO: 'you' }, channels: { CDEMO: 'halo-alerts' } })).toBe(html);
+  });
+
+  it('renders every emoji the bot’s messages use', () => {
+    const names = emojiInRenderers();
+    // The scan finds them: the severity emoji, and the note of an alert whose event is gone.
+    expect(names).toEqual(expect.arrayContaining(['red_circle', 'rotating_light', 'ghost', 'wastebasket']));
+    const raw = names.filter((name) => emojify(`:${name}:`) === `:${name}:`);
+    expect(raw).toEqual([]);
+    for (const name of names) expect(mrkdwnToHtml(`:${name}:`)).not.toContain(':');
   });
 
   it('never lets text become markup: entities Slack decodes are escaped again for HTML', () => {

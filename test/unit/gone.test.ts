@@ -129,7 +129,7 @@ describe('renderGone', () => {
     });
   });
 
-  it('still shows who acknowledged it and who deleted it', () => {
+  it('still shows who acknowledged it and who deleted it, and says it is gone once: by the deletion', () => {
     const gone = renderGone(alert, {
       eventId: 'ev-1',
       noticedAt: noticed,
@@ -141,8 +141,9 @@ describe('renderGone', () => {
       ['context', ''],
       ['context', 'halo_acked'],
       ['context', 'halo_deleted'],
-      ['context', 'halo_gone'],
     ]);
+    expect(gone.text).toBe('Halo event ev-1 deleted by <@UADMIN>');
+    expect(JSON.stringify(gone)).not.toContain('no longer exists');
     expect(JSON.stringify(gone.blocks[2])).toContain(
       ':eyes: Acknowledged by <@UA> <!date^1795946460^{date_short_pretty} {time}|2026-11-29T10:01:00.000Z>',
     );

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { USAGE } from '../../src/commands/usage.ts';
 
 // Paths come from this file, not the working directory, so the test runs from anywhere.
 const manifestUrl = new URL('../../manifest.yml', import.meta.url);
@@ -11,6 +12,7 @@ const schemaUrl = new URL('../fixtures/manifest.schema.json', import.meta.url);
 interface SlashCommand {
   command: string;
   url?: string;
+  usage_hint?: string;
 }
 
 /** The parts of the manifest this test checks; the schema vouches for the shape first. */
@@ -70,6 +72,12 @@ describe('manifest.yml', () => {
     expect(halo).toHaveLength(1);
     expect(halo[0]?.url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
     expect(slashCommandsOf(manifest).map((c) => c.command)).toEqual(['/halo']);
+  });
+
+  it('names every subcommand in the usage hint Slack shows as one types /halo', () => {
+    const hint = slashCommandsOf(manifest)[0]?.usage_hint ?? '';
+    const named = hint.split('|').map((part) => part.trim().split(' ')[0]);
+    expect(named).toEqual(Object.keys(USAGE));
   });
 
   it('turns interactivity on, pointing at the Bolt endpoint', () => {

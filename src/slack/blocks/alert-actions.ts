@@ -79,17 +79,19 @@ export function ackButton(eventId: string): ButtonElement | undefined {
   };
 }
 
-/** "Mute <type> / <target> in this channel for 1 h, 24 h or 7 d", grouped so the menu reads as a sentence. */
+/** "Mute “<type name>” / <target> in this channel for 1 h, 24 h or 7 d", grouped so the menu reads as a sentence. */
 export function muteMenu(event: HaloEvent): StaticSelectElement | undefined {
   const groups: OptionGroup[] = [];
-  // The labels are shown: cleaned like every text from Halo. The key's value carries it exactly, to match events.
-  const key = oneLine(cleanText(event.key));
+  // The labels are shown: cleaned like every text from Halo. The type goes by its name, as in the alert's header
+  // (its key only when Halo sent no subject); the option's value carries the key exactly, to match events.
+  const subject = oneLine(cleanText(event.subject));
+  const type = subject === '' ? oneLine(cleanText(event.key)) : `“${subject}”`;
   const keyOptions = MUTE_MENU_DURATIONS.flatMap((duration) => {
     const value = encodeMuteChoice({ kind: 'key', key: event.key, duration });
     return value === undefined ? [] : [{ text: plainText(`for ${DURATION_WORDS[duration]}`), value }];
   });
-  if (key !== '' && keyOptions.length > 0)
-    groups.push({ label: plainText(plain(`Mute ${key} here`, LIMITS.optionText)), options: keyOptions });
+  if (type !== '' && keyOptions.length > 0)
+    groups.push({ label: plainText(plain(`Mute ${type} here`, LIMITS.optionText)), options: keyOptions });
   const target = event.target;
   if (target?.id !== null && target?.id !== undefined) {
     const label = oneLine(cleanText(target.host)) || oneLine(cleanText(target.name)) || `target ${target.id}`;

@@ -1,6 +1,7 @@
 /**
  * An alert once its event no longer exists in Halo: the same message, who acknowledged or deleted it still
- * shown, every action gone (there is nothing left to act on), and one line saying when the bot noticed. Pure.
+ * shown, every action gone (there is nothing left to act on), and one line saying so: when the bot noticed, or
+ * who deleted it. Pure.
  */
 import { renderAcknowledged, type AckView } from './alert-actions.ts';
 import { renderDeleted, type DeletedInfo } from './alert.ts';
@@ -21,26 +22,33 @@ export interface GoneView {
   readonly deletion: Omit<DeletedInfo, 'eventId'> | null;
 }
 
-/** `alert` is the message as first rendered (renderAlert, with a thread summary if it had one). */
+/**
+ * `alert` is the message as first rendered (renderAlert, with a thread summary if it had one). When the bot's own
+ * Delete removed the event, its "Deleted by" line already says it is gone: that line alone, not a second one.
+ */
 export function renderGone(alert: SlackMessage, view: GoneView): SlackMessage {
   let blocks: readonly Block[] = alert.blocks;
   if (view.acks.length > 0) blocks = renderAcknowledged(blocks, view.acks, view.eventId).blocks;
-  if (view.deletion !== null)
-    blocks = renderDeleted(blocks, { ...view.deletion, eventId: view.eventId }).blocks;
-  const when = slackDate(view.noticedAt);
-  const note: ContextBlock = {
-    type: 'context',
-    block_id: GONE_BLOCK_ID,
-    elements: [
-      mrkdwnText(
-        `:ghost: This event no longer exists in Halo${when === undefined ? '' : ` (noticed ${when})`}`,
-      ),
-    ],
-  };
+  let text = `Halo event ${mrkdwn(view.eventId, 60)} no longer exists in Halo`;
+  const notes: ContextBlock[] = [];
+  if (view.deletion !== null) {
+    ({ text, blocks } = renderDeleted(blocks, { ...view.deletion, eventId: view.eventId }));
+  } else {
+    const when = slackDate(view.noticedAt);
+    notes.push({
+      type: 'context',
+      block_id: GONE_BLOCK_ID,
+      elements: [
+        mrkdwnText(
+          `:ghost: This event no longer exists in Halo${when === undefined ? '' : ` (noticed ${when})`}`,
+        ),
+      ],
+    });
+  }
   const kept = blocks.filter((block) => block.type !== 'actions' && block.block_id !== GONE_BLOCK_ID);
   return {
-    text: `Halo event ${mrkdwn(view.eventId, 60)} no longer exists in Halo`,
-    blocks: [...kept.slice(0, LIMITS.blocksPerMessage - 1), note],
+    text,
+    blocks: [...kept.slice(0, LIMITS.blocksPerMessage - notes.length), ...notes],
     ...(alert.color === undefined ? {} : { color: alert.color }),
   };
 }
