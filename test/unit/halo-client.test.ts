@@ -193,7 +193,7 @@ describe('HaloClient: Halo says no', () => {
     expect(halo.requests).toHaveLength(3);
   });
 
-  it.each([400, 404, 405, 410])('does not retry HTTP %i without an error body', async (status) => {
+  it.each([400, 405, 410])('does not retry HTTP %i without an error body', async (status) => {
     always({ kind: 'status', status, body: '<html>no</html>' });
     const error = await failure(list());
     expect(error).toBeInstanceOf(HaloHttpError);
@@ -201,6 +201,21 @@ describe('HaloClient: Halo says no', () => {
       status,
       retryable: false,
       userMessage: `Halo refused the request (HTTP ${status}).`,
+    });
+    expect(halo.requests).toHaveLength(1);
+  });
+
+  it('names HALO_API_URL and /api/v1 on a 404 without an error body: the base URL is the likely mistake', async () => {
+    always({ kind: 'status', status: 404, body: '<html>Not Found</html>' });
+    const error = await failure(list());
+    expect(error).toBeInstanceOf(HaloHttpError);
+    expect(error).toMatchObject({
+      status: 404,
+      retryable: false,
+      message:
+        'Halo event/list.json answered HTTP 404; check HALO_API_URL: its host and port, and does it end in /api/v1?',
+      userMessage:
+        'Halo does not know this address (HTTP 404); an admin should check that HALO_API_URL ends in /api/v1.',
     });
     expect(halo.requests).toHaveLength(1);
   });
@@ -310,7 +325,9 @@ describe('HaloClient: retried failures', () => {
     const error = await failure(list());
     expect(error).toBeInstanceOf(HaloNetworkError);
     expect(error).toMatchObject({ timedOut: false, retryable: true });
-    expect((error as Error).message).toMatch(/^Halo event\/list\.json could not be reached: /);
+    expect((error as Error).message).toMatch(
+      /^Halo event\/list\.json could not be reached: .*; check HALO_API_URL: its host and port, and does it end in \/api\/v1\?$/,
+    );
     expect((error as HaloError).userMessage).toBe('Halo could not be reached; try again in a minute.');
     expect(halo.requests).toHaveLength(3);
   });
