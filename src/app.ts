@@ -18,6 +18,7 @@ import { severityTable } from './domain/severity.ts';
 import type { Display } from './domain/display.ts';
 import { Delivery } from './pipeline/delivery.ts';
 import { healthBody, type HealthInput } from './pipeline/health.ts';
+import { ChannelRefusals } from './pipeline/refusals.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
@@ -118,11 +119,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
     // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
     let leading = false;
+    const refusals = new ChannelRefusals();
     const stillLeads = (): Promise<boolean> => election.stillLeads();
     const newDelivery = (): Delivery<SlackMessage> =>
       new Delivery({
         store,
-        chat: createSlackChat(createWebClient(config, log, 0)),
+        chat: refusals.watch(createSlackChat(createWebClient(config, log, 0))),
         clock,
         log,
         render: (item) => renderOutboxItem(item, display),
@@ -225,10 +227,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     /** /healthz must answer when the database does not: that is when a monitor most needs it. */
     const healthView = async (): Promise<HealthInput> => {
       try {
-        return await statusView();
+        return { ...(await statusView()), refusing: refusals.list() };
       } catch {
         return {
           ...poller.getStatus(),
+          refusing: refusals.list(),
           pending: null,
           failed: null,
           seen: null,

@@ -50,7 +50,13 @@ describe(
         await completedPolls(bot, 2);
 
         const health = await s.health(bot);
-        expect(health.body).toMatchObject({ alertsFailed: 3, alertsPending: 0 });
+        // Polls go fine, but alerts go nowhere: a monitor must hear of it, with the channel and the code.
+        expect(health.body).toMatchObject({
+          status: 'degraded',
+          alertsFailed: 3,
+          alertsPending: 0,
+          channelsRefusing: [{ channel: ALERTS, error }],
+        });
         const status = JSON.stringify((await s.command(bot, 'status')).body);
         expect(status).toContain('Alerts that could not be posted: 3');
         expect(status).toContain(error);
