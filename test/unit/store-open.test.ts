@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 const options = {
-  log: createLogger({ level: 'error', write: () => undefined }),
+  log: createLogger({ level: 'error', secrets: [], write: () => undefined }),
   replicaId: 'r',
   heartbeatMs: 50,
 };
