@@ -14,11 +14,11 @@ import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { PageMemo } from './halo/page-memo.ts';
 import { createLogger, type Logger } from './log.ts';
-import { severityTable } from './domain/severity.ts';
 import type { Display } from './domain/display.ts';
 import { Delivery } from './pipeline/delivery.ts';
 import { healthBody, type HealthInput } from './pipeline/health.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
+import { assumedHeld, TypeRatings } from './pipeline/type-ratings.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
@@ -114,7 +114,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
             targetIds: config.alerts.targetIds,
             minSeverity: config.alerts.minSeverity,
           };
-    const severityOf = severityTable(config.alerts.severity);
+    // Halo's catalogue, read at start-up and daily: keys nothing rates are named and their severities guessed.
+    const ratings = new TypeRatings({ halo, overrides: config.alerts.severity, log });
+    const severityOf = ratings.severityOf;
     const display: Display = { severityOf, timeZone: config.halo.timeZone };
 
     // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
@@ -168,6 +170,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       // Only a mute naming a critical event's key holds it back.
       isCritical: (event) => severityOf(event.key) === 'critical',
       severityOf,
+      isAssumed: (key) => ratings.isAssumed(key),
       threads: config.alerts.threads,
       onRouted: kick,
       stillLeads,
@@ -206,10 +209,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     );
 
     const statusView = async () => {
-      const [stats, failures, muted] = await Promise.all([
+      const [stats, failures, muted, held] = await Promise.all([
         store.stats(),
         store.recentFailures(5),
         store.mutedTotal(),
+        assumedHeld(store),
       ]);
       if (!leading) await poller.refreshLastSuccess();
       const poll = poller.getStatus();
@@ -221,6 +225,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         muted,
         pollIntervalMs: config.halo.pollIntervalMs,
         recentFailures: failures,
+        unrated: ratings.list(),
+        assumedHeld: held,
         leadership: leader.view(),
       };
     };
@@ -265,6 +271,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           dedupKey: 'halo-test',
         }),
       botUserId: identity.botUserId,
+      ratings,
     });
 
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
@@ -315,6 +322,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       server.close();
       server.closeAllConnections();
     });
+    // Before the first poll, so that its guesses most likely read the catalogue's names too.
+    ratings.start();
+    undo.push(() => ratings.stop());
     await leader.start();
     void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => leader.stop());
@@ -335,6 +345,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           await way.stop();
           // Stops polling and posting, then releases the lead: a standby takes over within a heartbeat.
           await leader.stop();
+          ratings.stop();
           server.closeAllConnections();
           await store.close();
           log.info('stopped');
