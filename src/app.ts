@@ -36,9 +36,12 @@ import { createHttpServer, HTTP_LIMITS, listen, type HttpLimits } from './slack/
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
 import { createMetrics } from './metrics.ts';
+import { startupFields } from './startup-summary.ts';
 
 export interface RunningBot {
   readonly port: number;
+  /** The port `/metrics` is served on apart (METRICS_PORT or METRICS_HOST); null: on `port`. */
+  readonly metricsPort: number | null;
   readonly log: Logger;
   /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
   stop(): Promise<void>;
@@ -303,11 +306,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
     });
 
+    const limits = options.httpLimits ?? HTTP_LIMITS;
+    // With METRICS_PORT, /metrics leaves the public port for a server of its own.
+    const metricsServer = config.metrics === null ? null : createHttpServer({ metrics, log, limits });
     const server = createHttpServer({
-      metrics,
+      ...(metricsServer === null ? { metrics } : {}),
       slack: way.httpHandler,
       log,
-      limits: options.httpLimits ?? HTTP_LIMITS,
+      limits,
       health: async () =>
         withIngressHealth(
           healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
@@ -322,31 +328,38 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       server.close();
       server.closeAllConnections();
     });
+    const metricsPort =
+      metricsServer === null || config.metrics === null
+        ? null
+        : await listen(metricsServer, config.metrics.port, config.metrics.host);
+    undo.push(() => {
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
+    });
     // Before the first poll, so that its guesses most likely read the catalogue's names too.
     ratings.start();
     undo.push(() => ratings.stop());
     await leader.start();
     void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => leader.stop());
-    log.info('halo-slack started', {
-      port,
-      alertChannel: config.alerts.channel ?? 'none',
-      pollIntervalSeconds: config.halo.pollIntervalMs / 1000,
-    });
+    log.info('halo-slack started', startupFields(config, { port, metricsPort, connection: way.describe() }));
 
     let stopping: Promise<void> | undefined;
     return {
       port,
+      metricsPort,
       log,
       stop: () =>
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');
           server.close();
+          metricsServer?.close();
           await way.stop();
           // Stops polling and posting, then releases the lead: a standby takes over within a heartbeat.
           await leader.stop();
           ratings.stop();
           server.closeAllConnections();
+          metricsServer?.closeAllConnections();
           await store.close();
           log.info('stopped');
         })()),
