@@ -30,6 +30,8 @@ export class TypeRatings {
   /** Keys already named in the log: each once a process, not every day. */
   private readonly logged = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Ends a read in flight at stop: a stopped bot asks Halo nothing more. */
+  private readonly stopped = new AbortController();
   readonly severityOf: SeverityOf;
 
   constructor(
@@ -63,6 +65,7 @@ export class TypeRatings {
 
   stop(): void {
     clearInterval(this.timer);
+    this.stopped.abort();
   }
 
   /** Never throws: a catalogue that cannot be read keeps the last one (the guesses then read keys alone). */
@@ -70,8 +73,9 @@ export class TypeRatings {
     const { halo, overrides, log } = this.options;
     let types;
     try {
-      types = await halo.listTypes();
+      types = await halo.listTypes(this.stopped.signal);
     } catch (error) {
+      if (this.stopped.signal.aborted) return;
       log.debug('event types could not be read to check their severities; retrying tomorrow', { error });
       return;
     }
