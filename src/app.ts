@@ -14,10 +14,11 @@ import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from './halo/client.ts';
 import { PageMemo } from './halo/page-memo.ts';
 import { createLogger, type Logger } from './log.ts';
-import { severityTable } from './domain/severity.ts';
 import type { Display } from './domain/display.ts';
 import { Delivery } from './pipeline/delivery.ts';
 import { healthBody, type HealthInput } from './pipeline/health.ts';
+import { ChannelRefusals } from './pipeline/refusals.ts';
+import { assumedHeld, TypeRatings } from './pipeline/type-ratings.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
@@ -35,9 +36,12 @@ import { createHttpServer, HTTP_LIMITS, listen, type HttpLimits } from './slack/
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
 import { createMetrics } from './metrics.ts';
+import { startupFields } from './startup-summary.ts';
 
 export interface RunningBot {
   readonly port: number;
+  /** The port `/metrics` is served on apart (METRICS_PORT or METRICS_HOST); null: on `port`. */
+  readonly metricsPort: number | null;
   readonly log: Logger;
   /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
   stop(): Promise<void>;
@@ -113,16 +117,19 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
             targetIds: config.alerts.targetIds,
             minSeverity: config.alerts.minSeverity,
           };
-    const severityOf = severityTable(config.alerts.severity);
+    // Halo's catalogue, read at start-up and daily: keys nothing rates are named and their severities guessed.
+    const ratings = new TypeRatings({ halo, overrides: config.alerts.severity, log });
+    const severityOf = ratings.severityOf;
     const display: Display = { severityOf, timeZone: config.halo.timeZone };
 
     // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
     let leading = false;
+    const refusals = new ChannelRefusals();
     const stillLeads = (): Promise<boolean> => election.stillLeads();
     const newDelivery = (): Delivery<SlackMessage> =>
       new Delivery({
         store,
-        chat: createSlackChat(createWebClient(config, log, 0)),
+        chat: refusals.watch(createSlackChat(createWebClient(config, log, 0))),
         clock,
         log,
         render: (item) => renderOutboxItem(item, display),
@@ -166,6 +173,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       // Only a mute naming a critical event's key holds it back.
       isCritical: (event) => severityOf(event.key) === 'critical',
       severityOf,
+      isAssumed: (key) => ratings.isAssumed(key),
       threads: config.alerts.threads,
       onRouted: kick,
       stillLeads,
@@ -204,10 +212,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     );
 
     const statusView = async () => {
-      const [stats, failures, muted] = await Promise.all([
+      const [stats, failures, muted, held] = await Promise.all([
         store.stats(),
         store.recentFailures(5),
         store.mutedTotal(),
+        assumedHeld(store),
       ]);
       if (!leading) await poller.refreshLastSuccess();
       const poll = poller.getStatus();
@@ -219,16 +228,19 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         muted,
         pollIntervalMs: config.halo.pollIntervalMs,
         recentFailures: failures,
+        unrated: ratings.list(),
+        assumedHeld: held,
         leadership: leader.view(),
       };
     };
     /** /healthz must answer when the database does not: that is when a monitor most needs it. */
     const healthView = async (): Promise<HealthInput> => {
       try {
-        return await statusView();
+        return { ...(await statusView()), refusing: refusals.list() };
       } catch {
         return {
           ...poller.getStatus(),
+          refusing: refusals.list(),
           pending: null,
           failed: null,
           seen: null,
@@ -262,6 +274,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           dedupKey: 'halo-test',
         }),
       botUserId: identity.botUserId,
+      ratings,
     });
 
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
@@ -293,11 +306,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
     });
 
+    const limits = options.httpLimits ?? HTTP_LIMITS;
+    // With METRICS_PORT, /metrics leaves the public port for a server of its own.
+    const metricsServer = config.metrics === null ? null : createHttpServer({ metrics, log, limits });
     const server = createHttpServer({
-      metrics,
+      ...(metricsServer === null ? { metrics } : {}),
       slack: way.httpHandler,
       log,
-      limits: options.httpLimits ?? HTTP_LIMITS,
+      limits,
       health: async () =>
         withIngressHealth(
           healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
@@ -312,27 +328,38 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       server.close();
       server.closeAllConnections();
     });
+    const metricsPort =
+      metricsServer === null || config.metrics === null
+        ? null
+        : await listen(metricsServer, config.metrics.port, config.metrics.host);
+    undo.push(() => {
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
+    });
+    // Before the first poll, so that its guesses most likely read the catalogue's names too.
+    ratings.start();
+    undo.push(() => ratings.stop());
     await leader.start();
     void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => leader.stop());
-    log.info('halo-slack started', {
-      port,
-      alertChannel: config.alerts.channel ?? 'none',
-      pollIntervalSeconds: config.halo.pollIntervalMs / 1000,
-    });
+    log.info('halo-slack started', startupFields(config, { port, metricsPort, connection: way.describe() }));
 
     let stopping: Promise<void> | undefined;
     return {
       port,
+      metricsPort,
       log,
       stop: () =>
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');
           server.close();
+          metricsServer?.close();
           await way.stop();
           // Stops polling and posting, then releases the lead: a standby takes over within a heartbeat.
           await leader.stop();
+          ratings.stop();
           server.closeAllConnections();
+          metricsServer?.closeAllConnections();
           await store.close();
           log.info('stopped');
         })()),

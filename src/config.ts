@@ -7,6 +7,7 @@ import { createRedactor } from './redact.ts';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isSeverity, parseSeverityOverrides, SEVERITIES, type Severity } from './domain/severity.ts';
+import { closestKeys } from './domain/suggest.ts';
 import { isValidTimeZone } from './domain/time.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -51,6 +52,11 @@ export interface Config {
   readonly port: number;
   /** The address the HTTP server listens on; null: every interface (Node's default). */
   readonly host: string | null;
+  /**
+   * Where `/metrics` is served. Null (no METRICS_PORT or METRICS_HOST): on the public port beside `/slack/events`;
+   * otherwise on a server of its own, so that it can be kept to loopback or an internal address.
+   */
+  readonly metrics: { readonly port: number; readonly host: string } | null;
   readonly logLevel: LogLevel;
   /** `text` (one readable line an event) or `json` (one object a line). */
   readonly logFormat: 'text' | 'json';
@@ -78,15 +84,18 @@ type Env = Readonly<Record<string, string | undefined>>;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
- * The example secrets of `.env.example`. Copied unchanged they would fail later and less clearly (Slack's
+ * The example values of `.env.example`. Copied unchanged they would fail later and less clearly (Slack's
  * `invalid_auth`), so they are refused as clearly as missing values. Its example channel and user IDs are
- * commented out there, so a user who fills in only the secrets posts to no made-up channel.
+ * refused too: the channel would make every alert fail with `channel_not_found`, and the admin list would lock
+ * every real admin out without a word.
  */
 export const PLACEHOLDERS: Readonly<Record<string, readonly string[]>> = {
   SLACK_BOT_TOKEN: ['xoxb-your-bot-token'],
   SLACK_SIGNING_SECRET: ['your-signing-secret'],
   SLACK_APP_TOKEN: ['xapp-your-app-level-token'],
   HALO_API_KEY: ['your-halo-api-key'],
+  HALO_ALERT_CHANNEL: ['C0123ABCD'],
+  HALO_ADMIN_USERS: ['U0123ABCD', 'U0456EFGH'],
 };
 
 function isPlaceholder(name: string, value: string): boolean {
@@ -190,7 +199,11 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   );
 
   const channel = read('HALO_ALERT_CHANNEL') ?? null;
-  if (channel !== null && !/^[CGD][A-Z0-9]{2,}$/.test(channel)) {
+  if (channel !== null && isPlaceholder('HALO_ALERT_CHANNEL', channel)) {
+    problems.push(
+      `HALO_ALERT_CHANNEL is still the example value from .env.example: set your channel's ID (open the channel's details in Slack, the ID is at the bottom), or leave it unset and use /halo subscribe`,
+    );
+  } else if (channel !== null && !/^[CGD][A-Z0-9]{2,}$/.test(channel)) {
     problems.push(
       `HALO_ALERT_CHANNEL must be a channel ID like C0123ABCD (open the channel's details in Slack, the ID is at the bottom), got ${shown(channel)}`,
     );
@@ -211,6 +224,13 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       );
   }
   const adminUsers = list('HALO_ADMIN_USERS');
+  const exampleAdmins = adminUsers.filter((user) => isPlaceholder('HALO_ADMIN_USERS', user));
+  if (exampleAdmins.length > 0) {
+    // Set, the list replaces the workspace admins: made-up IDs would leave nobody allowed to manage the bot.
+    problems.push(
+      `HALO_ADMIN_USERS holds the example ID${exampleAdmins.length === 1 ? '' : 's'} ${exampleAdmins.join(', ')} from .env.example: list your admins' member IDs (profile → ⋮ → Copy member ID), or leave it unset to let workspace admins and owners manage the bot`,
+    );
+  }
   for (const user of adminUsers) {
     if (!/^[UW][A-Z0-9]{2,}$/.test(user)) {
       problems.push(
@@ -221,7 +241,16 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
 
   const databaseUrl = read('DATABASE_URL') ?? 'sqlite:./data/halo-slack.db';
   let database: DatabaseConfig = { kind: 'sqlite', path: '' };
-  if (databaseUrl.startsWith('sqlite:') && databaseUrl.length > 'sqlite:'.length) {
+  if (databaseUrl.startsWith('sqlite:///')) {
+    // Two readings are common (SQLAlchemy's is relative, a file URL's absolute): guessing wrong writes elsewhere.
+    const rest = databaseUrl.slice('sqlite:///'.length);
+    problems.push(
+      `DATABASE_URL "sqlite:///…" is ambiguous: write sqlite:./${rest} for a path relative to the working folder, or sqlite:/${rest} for an absolute one`,
+    );
+  } else if (databaseUrl.startsWith('sqlite://') && databaseUrl.length > 'sqlite://'.length) {
+    // `sqlite://data/x.db` means the relative path `data/x.db`; read as `sqlite:`, it was `/data/x.db`.
+    database = { kind: 'sqlite', path: databaseUrl.slice('sqlite://'.length) };
+  } else if (databaseUrl.startsWith('sqlite:') && databaseUrl.length > 'sqlite:'.length) {
     database = { kind: 'sqlite', path: databaseUrl.slice('sqlite:'.length) };
   } else if (/^postgres(ql)?:\/\/[^/]/.test(databaseUrl) && URL.canParse(databaseUrl)) {
     database = { kind: 'postgres', url: databaseUrl };
@@ -237,8 +266,15 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     );
 
   const host = read('HOST') ?? null;
-  if (host !== null && !isIP(host) && !/^[a-z\d]([a-z\d.-]{0,252})$/i.test(host))
-    problems.push(`HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got ${shown(host)}`);
+  const hostProblem = (name: string, value: string | null): void => {
+    if (value !== null && !isIP(value) && !/^[a-z\d]([a-z\d.-]{0,252})$/i.test(value))
+      problems.push(
+        `${name} must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got ${shown(value)}`,
+      );
+  };
+  hostProblem('HOST', host);
+  const metricsHost = read('METRICS_HOST') ?? null;
+  hostProblem('METRICS_HOST', metricsHost);
 
   const severity = parseSeverityOverrides(read('HALO_SEVERITY') ?? '', shown);
   if (!severity.ok) for (const problem of severity.problems) problems.push(`HALO_SEVERITY: ${problem}`);
@@ -265,8 +301,11 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
 
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw.toLowerCase());
-  if (logLevel === undefined)
-    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${shown(logLevelRaw)}`);
+  if (logLevel === undefined) {
+    const [closest] = closestKeys(logLevelRaw.toLowerCase(), LOG_LEVELS, 1);
+    const hint = closest === undefined ? '' : ` (did you mean ${closest}?)`;
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${shown(logLevelRaw)}${hint}`);
+  }
   const logFormatRaw = read('LOG_FORMAT') ?? 'text';
   const logFormat = (['text', 'json'] as const).find((format) => format === logFormatRaw.toLowerCase());
   if (logFormat === undefined) problems.push(`LOG_FORMAT must be text or json, got ${shown(logFormatRaw)}`);
@@ -276,6 +315,16 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   const { pollIntervalMs, haloTimeoutMs, ...delayOverrides } = overrides;
   const intervalSeconds = integer('HALO_POLL_INTERVAL_SECONDS', 60, 1, 86_400);
   const timeoutSeconds = integer('HALO_TIMEOUT_SECONDS', 10, 1, 300);
+  const scanConcurrency = integer('HALO_SCAN_CONCURRENCY', 4, 1, 16);
+  const backfill = integer('HALO_BACKFILL', 0, 0, 1000);
+  // 10, not 20: with scan threads, only what is not a reply fills the channel (see docs/design.md, Digests).
+  const digestThreshold = integer('HALO_DIGEST_THRESHOLD', 10, 1, 10_000);
+  const port = integer('PORT', 3000, 0, 65_535);
+  const metricsPort = integer('METRICS_PORT', 9091, 0, 65_535);
+  if (read('METRICS_PORT') !== undefined && metricsPort === port && port !== 0)
+    problems.push(
+      `METRICS_PORT must differ from PORT (${port}): it serves /metrics apart from Slack's requests; leave it unset to serve them together`,
+    );
 
   const config: Config = {
     slack: { botToken, signingSecret, appToken, apiUrl: slackApiUrl, adminUsers },
@@ -284,24 +333,28 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       apiUrl: haloApiUrl,
       pollIntervalMs: pollIntervalMs ?? intervalSeconds * 1000,
       timeoutMs: haloTimeoutMs ?? timeoutSeconds * 1000,
-      scanConcurrency: integer('HALO_SCAN_CONCURRENCY', 4, 1, 16),
+      scanConcurrency,
       timeZone,
     },
     alerts: {
       channel,
       keys: alertKeys,
       targetIds,
-      backfill: integer('HALO_BACKFILL', 0, 0, 1000),
-      // 10, not 20: with scan threads, only what is not a reply fills the channel (see docs/design.md, Digests).
-      digestThreshold: integer('HALO_DIGEST_THRESHOLD', 10, 1, 10_000),
+      backfill,
+      digestThreshold,
       minSeverity: minSeverityRaw !== null && isSeverity(minSeverityRaw) ? minSeverityRaw : null,
       severity: severity.ok ? severity.overrides : {},
       threads: threadsRaw !== 'off',
     },
     database,
     replicaId,
-    port: integer('PORT', 3000, 0, 65_535),
+    port,
     host,
+    // Either setting moves /metrics off the public port; the host alone defaults to loopback's usual port.
+    metrics:
+      read('METRICS_PORT') === undefined && metricsHost === null
+        ? null
+        : { port: metricsPort, host: metricsHost ?? '127.0.0.1' },
     logLevel: logLevel ?? 'info',
     logFormat: logFormat ?? 'text',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },

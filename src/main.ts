@@ -38,11 +38,11 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError || error instanceof StoreError || error instanceof SlackAuthError) {
       process.stderr.write(startupMessage(error.message, env));
     } else if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      // Node names the port it could not take: PORT's, or METRICS_PORT's when /metrics is served apart.
+      const port = 'port' in error ? String(error.port) : String(env.PORT ?? 3000);
+      const setting = port === String(env.PORT ?? 3000) ? 'PORT' : 'METRICS_PORT';
       process.stderr.write(
-        startupMessage(
-          `Port ${String(env.PORT ?? 3000)} is already in use: stop the other program or set PORT.`,
-          env,
-        ),
+        startupMessage(`Port ${port} is already in use: stop the other program or set ${setting}.`, env),
       );
     } else {
       process.stderr.write(

@@ -2,10 +2,12 @@
  * What a `/halo` command answers, as data. The service decides the answer; `slack/answers.ts` renders it, so
  * nothing here knows Block Kit.
  */
+import type { Severity, UnratedType } from '../domain/severity.ts';
 import type { UnknownKey } from '../domain/suggest.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from '../halo/types.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Route } from '../pipeline/routes.ts';
+import type { AssumedHeld } from '../pipeline/type-ratings.ts';
 import type { Mute, Subscription } from '../store/store.ts';
 
 export interface EventListPage {
@@ -31,6 +33,10 @@ export interface StatusView {
   /** Events held back by mutes (recorded and counted, not posted). */
   readonly muted: number;
   readonly recentFailures: readonly { channel: string; error: string; at: number }[];
+  /** Halo's event types that nothing rates, their severity guessed (see pipeline/type-ratings.ts). */
+  readonly unrated?: readonly UnratedType[];
+  /** Events a minimum severity held back on a guessed severity. */
+  readonly assumedHeld?: AssumedHeld;
   /** Which replica polls and posts, and which one answered. */
   readonly leadership?: {
     readonly role: 'leader' | 'standby';
@@ -39,13 +45,19 @@ export interface StatusView {
   };
 }
 
+/** A type of Halo's catalogue with its severity, and whether that is only guessed (nothing rates its key). */
+export interface RatedEventType extends HaloEventType {
+  readonly severity?: Severity;
+  readonly assumed?: boolean;
+}
+
 export type Answer =
   | { readonly kind: 'notice'; readonly text: string }
   | { readonly kind: 'usage'; readonly error: string; readonly usage: string }
   | { readonly kind: 'help'; readonly help: string; readonly unknown?: string }
   | { readonly kind: 'events'; readonly list: EventListPage }
   | { readonly kind: 'event'; readonly event: HaloEvent }
-  | { readonly kind: 'types'; readonly types: readonly HaloEventType[]; readonly query: string }
+  | { readonly kind: 'types'; readonly types: readonly RatedEventType[]; readonly query: string }
   | {
       readonly kind: 'subscriptions';
       readonly channel: string;

@@ -9,6 +9,7 @@ import { HaloError } from '../halo/errors.ts';
 import type { EventListFilter } from '../halo/types.ts';
 import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
+import type { SeverityOf } from '../domain/severity.ts';
 import type { Route } from '../pipeline/routes.ts';
 import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
@@ -51,6 +52,8 @@ export interface CommandServiceOptions {
   ) => Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
   /** The bot's own user ID, for "invite me" answers. */
   readonly botUserId: string;
+  /** Each key's severity, and whether it is only guessed: `/halo types` shows both. */
+  readonly ratings?: { readonly severityOf: SeverityOf; readonly isAssumed: (key: string) => boolean };
 }
 
 /** Slack's answers to a post in a conversation the bot is not a member of. */
@@ -103,7 +106,19 @@ export class CommandService {
               query === '' || t.subject.toLowerCase().includes(query) || t.key.toLowerCase().includes(query),
           )
           .sort((a, b) => a.subject.localeCompare(b.subject) || a.key.localeCompare(b.key));
-        return { kind: 'types', types, query: command.query };
+        const ratings = this.options.ratings;
+        return {
+          kind: 'types',
+          types:
+            ratings === undefined
+              ? types
+              : types.map((t) => ({
+                  ...t,
+                  severity: ratings.severityOf(t.key),
+                  assumed: ratings.isAssumed(t.key),
+                })),
+          query: command.query,
+        };
       }
       case 'subscriptions': {
         const subs = await store.subscriptions(context.channelId);

@@ -7,8 +7,39 @@
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** What a key not in the table gets: Halo adds types, and a new one deserves a look, not silence. */
+/**
+ * What a key not in the table gets when no word of it suggests better: Halo adds types, and a new one deserves a
+ * look, not silence.
+ */
 export const UNKNOWN_SEVERITY: Severity = 'medium';
+
+/**
+ * How a key the table does not rate is guessed, from the words of its key and its name in Halo's catalogue: the
+ * table's keys are the project's reading of Halo's, and a real account's may differ (`target-issue-new` rather
+ * than `issue-new`). The first rule that matches wins, so that good news and removals are read before the words
+ * that would otherwise raise them ("issue resolved" is info, "API key deleted" low). The same judgement as the
+ * table's, which every key of the table gets back from its words (see the severity tests).
+ */
+const GUESSES: readonly (readonly [RegExp, Severity])[] = [
+  [/\b(resolv|clos|fixed|remediat|complet|finish|start|ready|succe)/, 'info'],
+  [/\b(delet|remov|revok)/, 'low'],
+  [
+    /\b(issue|vulnerab|exploit|malware|breach|expos|risk)|\bport.*\bopen|\bopen.*\bport|\b(api ?key|key|token|secret|credential)s?\b.*\b(add|added|new|creat\w*)\b/,
+    'high',
+  ],
+  [
+    /\b(fail|error|expir|permission|role|login|password|access)|\buser.*\b(add|added|new|invit\w*)\b/,
+    'medium',
+  ],
+  [/\b(domain|subdomain|target|host|asset|website)s?\b.*\b(add|added|new|found|discover\w*)\b/, 'low'],
+];
+
+/** The severity the words of `key` and its `subject` (its name in `types.json`) suggest; see {@link GUESSES}. */
+export function guessSeverity(key: string, subject = ''): Severity {
+  // `target-port-open` and "New Open Port" alike become words: `apikey` stays one, as Halo writes it.
+  const words = `${key} ${subject}`.toLowerCase().replace(/[^a-z0-9]+/g, ' ');
+  return GUESSES.find(([pattern]) => pattern.test(words))?.[1] ?? UNKNOWN_SEVERITY;
+}
 
 /** The part a type plays in a scan's thread. */
 export type ScanRole = 'start' | 'end';
@@ -71,9 +102,46 @@ export function highest(severities: Iterable<Severity>): Severity | undefined {
 
 export type SeverityOf = (key: string) => Severity;
 
-/** The table with `overrides` (from `HALO_SEVERITY`) on top. */
-export function severityTable(overrides: Readonly<Record<string, Severity>> = {}): SeverityOf {
-  return (key) => overrides[key] ?? EVENT_TYPES[key]?.severity ?? UNKNOWN_SEVERITY;
+/**
+ * The table with `overrides` (from `HALO_SEVERITY`) on top, and a guess for any other key, from its words and
+ * its name (`subjectOf`, from Halo's catalogue once read).
+ */
+export function severityTable(
+  overrides: Readonly<Record<string, Severity>> = {},
+  subjectOf: (key: string) => string | undefined = () => undefined,
+): SeverityOf {
+  return (key) => overrides[key] ?? EVENT_TYPES[key]?.severity ?? guessSeverity(key, subjectOf(key));
+}
+
+/** Whether neither `HALO_SEVERITY` nor the table rates `key`: its severity is then only a guess. */
+export function isAssumed(key: string, overrides: Readonly<Record<string, Severity>> = {}): boolean {
+  return !Object.hasOwn(overrides, key) && !Object.hasOwn(EVENT_TYPES, key);
+}
+
+/** An event type of Halo's catalogue that nothing rates, with the severity guessed for it. */
+export interface UnratedType {
+  readonly key: string;
+  readonly subject: string;
+  readonly severity: Severity;
+}
+
+/** The types of `types` that nothing rates, in their order, each with its guess. */
+export function unratedTypes(
+  types: readonly { readonly key: string; readonly subject: string }[],
+  overrides: Readonly<Record<string, Severity>> = {},
+): UnratedType[] {
+  return types
+    .filter((type) => isAssumed(type.key, overrides))
+    .map((type) => ({
+      key: type.key,
+      subject: type.subject,
+      severity: guessSeverity(type.key, type.subject),
+    }));
+}
+
+/** "HALO_SEVERITY=target-issue-new=high,…": the setting that rates `types` as guessed, to copy and adjust. */
+export function severitySetting(types: readonly UnratedType[]): string {
+  return `HALO_SEVERITY=${types.map((type) => `${type.key}=${type.severity}`).join(',')}`;
 }
 
 export const defaultSeverityOf: SeverityOf = severityTable();

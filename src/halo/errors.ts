@@ -8,6 +8,12 @@ export abstract class HaloError extends Error {
   abstract readonly userMessage: string;
 }
 
+/**
+ * A 404 without Halo's error body, or no connection at all, most often means the base URL is wrong: another
+ * host or port, or a path without Halo's `/api/v1`.
+ */
+const CHECK_URL = 'check HALO_API_URL: its host and port, and does it end in /api/v1?';
+
 /** Halo answered with its error body `{code, message}`, whatever the HTTP status. */
 export class HaloApiError extends HaloError {
   override name = 'HaloApiError' as const;
@@ -58,14 +64,16 @@ export class HaloHttpError extends HaloError {
   ) {
     super(
       redirectedTo === undefined
-        ? `Halo ${endpoint} answered HTTP ${status}`
+        ? `Halo ${endpoint} answered HTTP ${status}${status === 404 ? `; ${CHECK_URL}` : ''}`
         : `Halo ${endpoint} answered HTTP ${status}, a redirect to ${redirectedTo}: the bot does not follow ` +
             'redirects (the API key would go along); set HALO_API_URL to the address Halo gives',
     );
     this.retryable = status === 429 || status >= 500;
     this.userMessage = this.retryable
       ? `Halo is not answering properly right now (HTTP ${status}); try again in a minute.`
-      : `Halo refused the request (HTTP ${status}).`;
+      : status === 404
+        ? 'Halo does not know this address (HTTP 404); an admin should check that HALO_API_URL ends in /api/v1.'
+        : `Halo refused the request (HTTP ${status}).`;
   }
 }
 
@@ -93,7 +101,12 @@ export class HaloNetworkError extends HaloError {
     readonly timedOut: boolean,
     cause: string,
   ) {
-    super(`Halo ${endpoint} ${timedOut ? 'timed out' : 'could not be reached'}: ${cause}`);
+    super(
+      timedOut
+        ? `Halo ${endpoint} timed out: ${cause}`
+        : // A refused connection or an unknown host is most often the setting, not an outage.
+          `Halo ${endpoint} could not be reached: ${cause}; ${CHECK_URL}`,
+    );
     this.userMessage = timedOut
       ? 'Halo did not answer in time; try again in a minute.'
       : 'Halo could not be reached; try again in a minute.';

@@ -1,4 +1,5 @@
 import type { PollStatus } from './poller.ts';
+import type { Refusal } from './refusals.ts';
 
 export interface HealthInput extends Pick<
   PollStatus,
@@ -10,6 +11,8 @@ export interface HealthInput extends Pick<
   readonly seen: number | null;
   /** False when the database could not be read just now. */
   readonly databaseReachable?: boolean;
+  /** Channels whose last post was refused for good (see refusals.ts). */
+  readonly refusing?: readonly Refusal[];
   /** This replica's role, the leader's name and its own. */
   readonly leadership?: {
     readonly role: 'leader' | 'standby';
@@ -20,8 +23,9 @@ export interface HealthInput extends Pick<
 
 /**
  * The `/healthz` body. `degraded` when polls are failing, the database cannot be read (`database: unreachable`),
- * or the last success is older than three intervals (plus the 30 s failure backoff): a monitor should page
- * someone before alerts go missing, not after.
+ * a channel refuses posts for good (`channelsRefusing`, each channel with the chat service's error code), or the
+ * last success is older than three intervals (plus the 30 s failure backoff): a monitor should page someone
+ * before alerts go missing, not after.
  *
  * Anyone who can reach the port can read it, so it holds status words, times and counts, each picked by name:
  * never text from Halo or Slack (an error message can quote a URL, a body or worse). The error itself is in
@@ -31,9 +35,13 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
   const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
   const reachable = input.databaseReachable !== false;
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  // Only what has the shape of a channel ID and an error code: nothing that could carry free text.
+  const refusing = (input.refusing ?? []).filter(
+    (r) => /^[CGD][A-Z0-9]{2,30}$/.test(r.channel) && /^[a-z][a-z0-9_]{0,79}$/.test(r.error),
+  );
   return {
     status:
-      input.consecutiveFailures > 0 || stale || !reachable
+      input.consecutiveFailures > 0 || stale || !reachable || refusing.length > 0
         ? 'degraded'
         : input.lastSuccessAt === null
           ? 'starting'
@@ -45,6 +53,7 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
     alertsFailed: input.failed,
     eventsSeen: input.seen,
     ...(reachable ? {} : { database: 'unreachable' }),
+    ...(refusing.length === 0 ? {} : { channelsRefusing: refusing }),
     ...(input.leadership === undefined
       ? {}
       : { role: input.leadership.role, leader: input.leadership.leader, replica: input.leadership.self }),

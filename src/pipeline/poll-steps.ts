@@ -6,17 +6,27 @@
 import PQueue from 'p-queue';
 import { childController } from '../abort.ts';
 import type { Clock } from '../clock.ts';
-import type { SeverityOf } from '../domain/severity.ts';
+import { defaultSeverityOf, type SeverityOf } from '../domain/severity.ts';
 import type { HaloClient } from '../halo/client.ts';
 import type { PageMemo } from '../halo/page-memo.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
+import type { Logger } from '../log.ts';
 import { FencedError, type Store } from '../store/store.ts';
 import { isConclusive } from './gone.ts';
 import { withoutMuted } from './mutes.ts';
 import type { Newest } from './newest.ts';
 import { outboxItemsFor } from './outbox.ts';
-import { planCovers, routeEvents, routeMatches, scopeId, type Route, type Scope } from './routes.ts';
+import {
+  heldOnAssumedSeverity,
+  planCovers,
+  routeEvents,
+  routeMatches,
+  scopeId,
+  type Route,
+  type Scope,
+} from './routes.ts';
+import { countAssumedHeld } from './type-ratings.ts';
 import { THREAD_MAX_AGE_MS } from './threads.ts';
 
 export interface ScanDeps {
@@ -120,6 +130,9 @@ export interface RouteDeps {
   readonly digestThreshold: number;
   readonly isCritical: (event: HaloEvent) => boolean;
   readonly severityOf?: SeverityOf;
+  /** Whether a key's severity is only guessed (see type-ratings.ts); absent: none is. */
+  readonly isAssumed?: (key: string) => boolean;
+  readonly log: Logger;
   readonly threads?: boolean;
   readonly onRouted: () => void;
 }
@@ -144,6 +157,11 @@ export async function routeStaged(deps: RouteDeps, routes: readonly Route[]): Pr
   });
   // Counted first: a crash between the two loses a count, never an alert.
   if (held.size > 0) await store.countMuted(held);
+  if (deps.isAssumed !== undefined) {
+    const severityOf = deps.severityOf ?? defaultSeverityOf;
+    const guessed = heldOnAssumedSeverity(routes, staged, severityOf, deps.isAssumed);
+    await countAssumedHeld(store, guessed, severityOf, deps.log);
+  }
   await store.route(
     items,
     staged.map((event) => event.eventId),

@@ -46,6 +46,8 @@ export interface PollerOptions {
   readonly isCritical: (event: HaloEvent) => boolean;
   /** Each event's severity (the built-in table with HALO_SEVERITY on top): routes may ask for a minimum. */
   readonly severityOf?: SeverityOf;
+  /** Whether a key's severity is only guessed: a minimum severity holding such an event back counts it. */
+  readonly isAssumed?: (key: string) => boolean;
   /** HALO_THREADS: a scan's events go into its thread, where they do not count towards a digest. */
   readonly threads?: boolean;
   /** Called when new rows are in the outbox. */

@@ -31,6 +31,28 @@ export function routeMatches(
   return true;
 }
 
+/**
+ * The events that some route would take but for its minimum severity, when that severity was only guessed
+ * (`isAssumed`): held back on a guess, they are counted where a person sees them.
+ */
+export function heldOnAssumedSeverity(
+  routes: readonly Route[],
+  events: readonly HaloEvent[],
+  severityOf: SeverityOf,
+  isAssumed: (key: string) => boolean,
+): HaloEvent[] {
+  return events.filter(
+    (event) =>
+      isAssumed(event.key) &&
+      routes.some(
+        (route) =>
+          (route.minSeverity ?? null) !== null &&
+          !routeMatches(route, event, severityOf) &&
+          routeMatches({ ...route, minSeverity: null }, event, severityOf),
+      ),
+  );
+}
+
 /** Each channel's events, each event once per channel however many of its routes match. */
 export function routeEvents(
   routes: readonly Route[],

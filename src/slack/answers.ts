@@ -1,12 +1,13 @@
 /**
  * Pure renderers for `/halo` answers. Anything from Halo or from the user's own text is escaped on the way in.
  */
-import type { Answer, EventListPage, StatusView } from '../commands/answers.ts';
+import type { Answer, EventListPage, RatedEventType, StatusView } from '../commands/answers.ts';
 import { formatDuration } from '../commands/duration.ts';
 import { formatEventsCommand, formatSubscribeCommand } from '../commands/parse.ts';
-import type { HaloEvent, HaloEventType, EventListFilter } from '../halo/types.ts';
+import type { HaloEvent, EventListFilter } from '../halo/types.ts';
 import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
-import { SEVERITIES, type Severity } from '../domain/severity.ts';
+import { SEVERITIES, severitySetting, type Severity, type UnratedType } from '../domain/severity.ts';
+import { NONE_HELD, type AssumedHeld } from '../pipeline/type-ratings.ts';
 import { unknownKeyText, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Subscription } from '../store/store.ts';
@@ -258,13 +259,23 @@ function eventLine(event: HaloEvent, display: Display): string {
   return `${severity} · *${title}*${host}\n${details.filter((part) => part !== '').join(' · ')}`;
 }
 
-export function renderTypes(types: readonly HaloEventType[], query: string): SlackMessage {
+export function renderTypes(types: readonly RatedEventType[], query: string): SlackMessage {
   if (types.length === 0) {
     return renderNotice(query === '' ? 'Halo lists no event types.' : `No event type matches “${query}”.`);
   }
-  const lines = types.map(
-    (t) => `• ${mrkdwn(oneLine(t.subject), 200) || '(no subject)'} — ${code(t.key, 200)}`,
+  const lines = types.map((t) => {
+    const rated =
+      t.severity === undefined
+        ? ''
+        : ` · ${severityLabel(t.severity)}${t.assumed === true ? ' (guessed)' : ''}`;
+    return `• ${mrkdwn(oneLine(t.subject), 200) || '(no subject)'} — ${code(t.key, 200)}${rated}`;
+  });
+  const guessed = types.flatMap((t) =>
+    t.assumed === true && t.severity !== undefined
+      ? [{ key: t.key, subject: t.subject, severity: t.severity }]
+      : [],
   );
+  if (guessed.length > 0) lines.push(unratedNote(guessed));
   const plural = types.length === 1 ? '' : 's';
   const heading =
     query === ''
@@ -358,13 +369,52 @@ export function renderSubscribed(
 /** What `SlackFailure.error` holds: Slack's code, `http_503`, or `request_error: ECONNRESET`. */
 const ERROR_CODE = /^[a-z][a-z0-9_]{0,79}(?:: [A-Za-z][A-Za-z0-9_]{0,39})?$/;
 
+/** At most this many keys are named in a line of /halo status or the App Home; /halo types lists them all. */
+const MAX_KEYS_NAMED = 10;
+
+/** ":warning: 3 event types … guessed: `a` high, `b` medium. Rate them with `HALO_SEVERITY=a=high,b=medium`". */
+function unratedNote(unrated: readonly UnratedType[]): string {
+  const named = unrated.slice(0, MAX_KEYS_NAMED);
+  const more = unrated.length > named.length ? ` and ${unrated.length - named.length} more` : '';
+  const plural = unrated.length === 1 ? ' is' : 's are';
+  return (
+    `:warning: ${unrated.length} event type${plural} not in the severity table, so each severity is guessed from the type's name: ` +
+    `${named.map((t) => `${code(t.key, 120)} ${t.severity}`).join(', ')}${more}. ` +
+    `A minimum severity filters on these guesses. To rate them, set HALO_SEVERITY, e.g. ${code(severitySetting(named), 1200)} (adjust the levels).`
+  );
+}
+
+/** The lines naming guessed severities and what a minimum severity held back on them: status and App Home. */
+export function severityNotes(unrated: readonly UnratedType[], held: AssumedHeld): string[] {
+  const lines: string[] = [];
+  if (held.count > 0) {
+    const keys = Object.entries(held.byKey)
+      .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+      .slice(0, MAX_KEYS_NAMED)
+      .map(([key, count]) => `${code(key, 120)} ${count}`);
+    lines.push(
+      `:warning: Events held back by a minimum severity on a guessed severity: ${held.count} (${keys.join(', ')}). Set HALO_SEVERITY to rate their types.`,
+    );
+  }
+  if (unrated.length > 0) lines.push(unratedNote(unrated));
+  return lines;
+}
+
+/** The headline's warning, when a minimum severity held events back on a guess: "" otherwise. */
+export function heldHeadline(held: AssumedHeld): string {
+  return held.count === 0
+    ? ''
+    : ` · :warning: ${held.count} event${held.count === 1 ? '' : 's'} held back on a guessed severity`;
+}
+
 export function renderStatus(status: StatusView): SlackMessage {
   const date = (ms: number | null): string =>
     ms === null ? 'never' : (slackDate(new Date(ms)) ?? 'unknown');
+  const held = status.assumedHeld ?? NONE_HELD;
   const health =
-    status.consecutiveFailures > 0
+    (status.consecutiveFailures > 0
       ? `:warning: Halo polls are failing (${status.consecutiveFailures} in a row)`
-      : ':white_check_mark: Polling normally';
+      : ':white_check_mark: Polling normally') + heldHeadline(held);
   const lines = [
     `*${health}*`,
     `Last successful poll: ${date(status.lastSuccessAt)} (every ${Math.round(status.pollIntervalMs / 1000)} s)`,
@@ -390,5 +440,6 @@ export function renderStatus(status: StatusView): SlackMessage {
     const fix = known ? ` Fix: ${mrkdwn(failureFix(failure.error), 300)}.` : '';
     lines.push(`• Failed post to ${channelRef(failure.channel)}: ${error} ${date(failure.at)}.${fix}`);
   }
-  return sections(lines.join('\n'), health.replace(/:[a-z_]+: /, ''));
+  lines.push(...severityNotes(status.unrated ?? [], held));
+  return sections(lines.join('\n'), health.replace(/:[a-z_]+: /g, ''));
 }

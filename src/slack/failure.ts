@@ -116,7 +116,7 @@ export function failureHint(failure: SlackFailure, channel: string): string {
 function hintFor(failure: SlackFailure, channel: string): string {
   switch (failure.kind) {
     case 'channel':
-      return `Slack will not accept posts to channel ${channel} (${failure.error}): invite the bot with /invite @halo there, or change the subscription or HALO_ALERT_CHANNEL.`;
+      return `Slack will not accept posts to channel ${channel} (${failure.error}): ${failureFix(failure.error)}.`;
     case 'auth':
       return `Slack rejected the bot token (${failure.error}): reinstall the app and set SLACK_BOT_TOKEN.`;
     case 'message':
@@ -132,8 +132,12 @@ function hintFor(failure: SlackFailure, channel: string): string {
 
 /** What a person does about a post Slack refused for good, by its error code: shown in `/halo status`. */
 export function failureFix(error: string): string {
-  if (error === 'not_in_channel' || error === 'channel_not_found')
+  if (error === 'not_in_channel')
     return 'invite the bot: /invite @halo in that channel (or remove its subscription, or change HALO_ALERT_CHANNEL)';
+  // Slack knows no channel by that ID that the bot may see: a mistyped or deleted ID, another workspace's, or a
+  // private channel the bot was never added to (Slack does not tell those apart).
+  if (error === 'channel_not_found')
+    return 'check the channel ID (channel details, at the bottom) in HALO_ALERT_CHANNEL or the subscription; a private channel must add the bot first (/invite @halo there)';
   if (error === 'is_archived')
     return 'unarchive the channel, or remove its subscriptions with /halo unsubscribe all there';
   if (CHANNEL_ERRORS.has(error))

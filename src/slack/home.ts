@@ -3,7 +3,9 @@
  * Pure: the listener gathers the data and publishes what this returns. Admins get an Unmute or Unsubscribe
  * button beside each row; everyone else sees the same page read-only.
  */
+import type { UnratedType } from '../domain/severity.ts';
 import type { Route } from '../pipeline/routes.ts';
+import { NONE_HELD, type AssumedHeld } from '../pipeline/type-ratings.ts';
 import {
   ACTION_IDS,
   code,
@@ -17,14 +19,14 @@ import {
   type ButtonElement,
 } from './blocks/index.ts';
 import type { AuditEntry, Mute, Subscription } from '../store/store.ts';
-import { channelRef, describeRoute, muteLine } from './answers.ts';
+import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answers.ts';
 
 export const HOME_UNMUTE_ACTION_ID = ACTION_IDS.homeUnmute;
 export const HOME_UNSUBSCRIBE_ACTION_ID = ACTION_IDS.homeUnsubscribe;
 /** A Home tab holds at most 100 blocks. */
 const MAX_HOME_BLOCKS = 100;
-/** Blocks kept for the health and audit sections and the headers around the channel rows. */
-const RESERVED_BLOCKS = 12;
+/** Blocks kept for the health and audit sections (with up to two severity notes) and the headers around the channel rows. */
+const RESERVED_BLOCKS = 14;
 
 export interface HomeHealth {
   readonly lastSuccessAt: number | null;
@@ -34,6 +36,9 @@ export interface HomeHealth {
   readonly failed: number;
   readonly muted: number;
   readonly connection: string;
+  /** Halo's event types that nothing rates, and what a minimum severity held back on their guesses. */
+  readonly unrated?: readonly UnratedType[];
+  readonly assumedHeld?: AssumedHeld;
 }
 
 export interface HomeChannel {
@@ -94,12 +99,13 @@ function auditLine(entry: AuditEntry): string {
 }
 
 function healthText(health: HomeHealth): string {
+  const held = health.assumedHeld ?? NONE_HELD;
   const state =
-    health.consecutiveFailures > 0
+    (health.consecutiveFailures > 0
       ? `:warning: Halo polls are failing (${health.consecutiveFailures} in a row)`
       : health.lastSuccessAt === null
         ? ':hourglass: Starting: no poll has completed yet'
-        : ':white_check_mark: Polling normally';
+        : ':white_check_mark: Polling normally') + heldHeadline(held);
   const lines = [
     `*${state}*`,
     `Last successful poll: ${date(health.lastSuccessAt)}`,
@@ -167,6 +173,11 @@ export function renderHome(data: HomeData): HomeView {
   const blocks: Block[] = [
     { type: 'header', text: plainText('Halo Security') },
     { type: 'section', text: mrkdwnText(healthText(data.health)) },
+    // A section of its own: with every key named, it may be as long as the health section's limit allows.
+    ...severityNotes(data.health.unrated ?? [], data.health.assumedHeld ?? NONE_HELD).map((note): Block => ({
+      type: 'section',
+      text: mrkdwnText(note),
+    })),
     { type: 'divider' },
     { type: 'header', text: plainText('Channels') },
   ];

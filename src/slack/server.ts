@@ -38,14 +38,16 @@ export interface ServerOptions {
   readonly slack?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   readonly log: Logger;
   readonly limits: HttpLimits;
-  readonly health: () => Promise<Record<string, unknown>>;
-  /** Prometheus text for `GET /metrics`. */
+  /** The `/healthz` body; absent on the metrics server of its own (METRICS_PORT), which serves `/metrics` only. */
+  readonly health?: () => Promise<Record<string, unknown>>;
+  /** Prometheus text for `GET /metrics`; absent on the public server when METRICS_PORT serves it apart. */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
 }
 
 /**
- * The one HTTP server: `/healthz`, and Slack's requests handed to the receiver. Owning the server (rather than
- * `app.start()`) lets shutdown close it on our schedule and serves `/healthz` in both modes.
+ * The HTTP server: `/healthz`, and Slack's requests handed to the receiver, and `/metrics` unless METRICS_PORT
+ * serves it on a second one of these (on loopback or an internal address: it says more than `/healthz`). Owning
+ * the server (rather than `app.start()`) lets shutdown close it on our schedule and serves `/healthz` in both modes.
  */
 export function createHttpServer(options: ServerOptions): Server {
   const { log, limits } = options;
@@ -58,9 +60,10 @@ export function createHttpServer(options: ServerOptions): Server {
     },
     (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const health = options.health;
+      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD') && health !== undefined) {
         req.resume();
-        options.health().then(
+        health().then(
           (body) => send(res, 200, body),
           (error: unknown) => {
             log.error('healthz failed', { error });

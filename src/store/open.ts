@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { DatabaseConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { singleProcess, type LeaderElection } from '../pipeline/leadership.ts';
 import { PgLeaderElection } from './pg-leader.ts';
 import { openPostgresStore } from './postgres.ts';
 import { openSqliteStore } from './sqlite.ts';
-import type { Store } from './store.ts';
+import { StoreError, type Store } from './store.ts';
 
 /**
  * The store DATABASE_URL names, and how this process learns whether it leads: always with SQLite (one process),
@@ -14,11 +16,29 @@ export async function openStore(
   database: DatabaseConfig,
   options: { log: Logger; replicaId: string; heartbeatMs: number },
 ): Promise<{ store: Store; election: LeaderElection }> {
-  if (database.kind === 'sqlite')
+  if (database.kind === 'sqlite') {
+    refuseDeepFolder(database.path);
     return { store: openSqliteStore(database.path), election: singleProcess(options.replicaId) };
+  }
   const store = await openPostgresStore(database.url, options.log);
   return {
     store,
     election: new PgLeaderElection(database.url, store, options.replicaId, options.heartbeatMs, options.log),
   };
+}
+
+/**
+ * The file's own folder is created when missing, but nothing above it: a mistyped path (`sqlite://data/x.db`
+ * read as `/data/x.db`) would otherwise create folders anywhere on the disk, and the bot would remember its
+ * events somewhere nobody looks.
+ */
+function refuseDeepFolder(path: string): void {
+  if (path === ':memory:') return;
+  const file = resolve(path);
+  const folder = dirname(file);
+  const parent = dirname(folder);
+  if (existsSync(folder) || existsSync(parent)) return;
+  throw new StoreError(
+    `The database ${file} cannot be created: neither its folder ${folder} nor ${parent} exists, and the bot creates only the last folder of the path. Create ${parent}, or set DATABASE_URL to a file in an existing folder (sqlite:./data/halo-slack.db is relative to the working folder).`,
+  );
 }

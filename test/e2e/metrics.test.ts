@@ -1,5 +1,14 @@
+import { createServer } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { botEnv, inProcessBot, startFakes, waitFor, type Fakes, type InProcessBot } from '../harness.ts';
+import {
+  botEnv,
+  inProcessBot,
+  runBotToExit,
+  startFakes,
+  waitFor,
+  type Fakes,
+  type InProcessBot,
+} from '../harness.ts';
 import { slackUser } from './user.ts';
 
 let fakes: Fakes | undefined;
@@ -109,4 +118,42 @@ it('counts the outbox’s pending alerts at most every 5 s of the bot’s clock,
   expect(await pending()).toBe(2);
   now += 5000;
   expect(await pending()).toBe(0);
+});
+
+it('serves /metrics apart with METRICS_PORT, on loopback, leaving the public port /healthz and Slack only', async () => {
+  fakes = await startFakes();
+  bot = await inProcessBot(botEnv(fakes, { METRICS_PORT: '0' }));
+  const running = bot;
+  const metricsPort = running.bot.metricsPort;
+  expect(metricsPort).not.toBeNull();
+  await waitFor('a baseline', () => polls(running) >= 1);
+
+  // The public port: /healthz answers, /metrics is not there.
+  expect((await fetch(`${running.url}/metrics`)).status).toBe(404);
+  expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+  // The metrics port, on 127.0.0.1 (METRICS_HOST's default): /metrics only.
+  const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  expect(metrics.status).toBe(200);
+  expect(parse(await metrics.text()).get('halo_slack_is_leader')).toBe(1);
+  expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(404);
+  expect((await fetch(`http://127.0.0.1:${metricsPort}/slack/events`, { method: 'POST' })).status).toBe(404);
+  expect(running.logs.find((l) => l.includes('halo-slack started'))).toContain(
+    `metrics=127.0.0.1:${metricsPort}/metrics`,
+  );
+});
+
+it('names METRICS_PORT, not PORT, when the metrics port is the one taken', async () => {
+  fakes = await startFakes();
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    const result = await runBotToExit(botEnv(fakes, { METRICS_PORT: String(port) }));
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(
+      `Port ${port} is already in use: stop the other program or set METRICS_PORT.`,
+    );
+  } finally {
+    taken.close();
+  }
 });

@@ -29,8 +29,10 @@ let responseCount = 0;
 
 beforeAll(async () => {
   fakes = await startFakes();
-  // No alert channel and no subscriptions: the poller asks Halo nothing; every Halo request is a request's.
+  // No alert channel and no subscriptions: the poller asks Halo nothing; every Halo request is a request's,
+  // once the start-up read of the event types (their severities) is done.
   bot = await inProcessBot(botEnv(fakes, { HALO_ALERT_CHANNEL: '', HALO_ADMIN_USERS: 'UADMIN' }));
+  await fakes.slack.waitFor(() => fakes.halo.requests.find((r) => r.path === '/api/v1/event/types.json'));
 });
 
 afterAll(async () => {

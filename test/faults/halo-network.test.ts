@@ -11,7 +11,9 @@ const outages: HaloOutage[] = [
     fault: 'connection reset',
     apply: (s) => (s.fakes.halo.fault = onList({ kind: 'reset' })),
     clear: (s) => (s.fakes.halo.fault = undefined),
-    lastError: /could not be reached/,
+    // /halo status names the setting to check: a refused or reset connection is most often a wrong URL.
+    lastError:
+      /could not be reached: .*; check HALO_API_URL: its host and port, and does it end in \/api\/v1\?/,
   },
   {
     fault: 'request hangs (HALO_TIMEOUT_SECONDS=1)',

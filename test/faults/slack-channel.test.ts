@@ -39,6 +39,12 @@ describe(
   'a channel Slack refuses for good: its alerts are recorded as failed, the other channel goes on',
   ROOMY,
   () => {
+    // Each error's own fix in the log: an invitation is not_in_channel's, not a missing or archived channel's.
+    const fixes: Record<string, string> = {
+      channel_not_found: 'check the channel ID',
+      not_in_channel: 'invite the bot',
+      is_archived: 'unarchive the channel',
+    };
     for (const error of ['channel_not_found', 'not_in_channel', 'is_archived']) {
       it(error, async (context) => {
         const s = scenario.current;
@@ -46,11 +52,20 @@ describe(
         slack.channelErrors.set(ALERTS, error);
         const events = [1, 2, 3].map((m) => halo.addEvent({ date_created: `2026-01-01 10:0${m}` }));
         await slack.waitFor(() => slack.postsTo(OTHER).length >= 3, 20_000);
-        await logMatch(bot, new RegExp(`Slack will not accept posts to channel ${ALERTS} \\(${error}\\)`));
+        await logMatch(
+          bot,
+          new RegExp(`Slack will not accept posts to channel ${ALERTS} \\(${error}\\): ${fixes[error]!}`),
+        );
         await completedPolls(bot, 2);
 
         const health = await s.health(bot);
-        expect(health.body).toMatchObject({ alertsFailed: 3, alertsPending: 0 });
+        // Polls go fine, but alerts go nowhere: a monitor must hear of it, with the channel and the code.
+        expect(health.body).toMatchObject({
+          status: 'degraded',
+          alertsFailed: 3,
+          alertsPending: 0,
+          channelsRefusing: [{ channel: ALERTS, error }],
+        });
         const status = JSON.stringify((await s.command(bot, 'status')).body);
         expect(status).toContain('Alerts that could not be posted: 3');
         expect(status).toContain(error);

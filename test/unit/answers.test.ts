@@ -5,6 +5,7 @@ import {
   renderEventList,
   renderHelp,
   renderStatus,
+  severityNotes,
   renderSubscribed,
   renderSubscriptions,
   renderTypes,
@@ -476,5 +477,31 @@ describe('renderSubscribed', () => {
     expect(said('pending')).toContain(
       'The replica that polls Halo has not recorded its starting point yet (a poll is still running, or a replica is taking over), so new events are posted from when it does, between its polls; existing ones are not.',
     );
+  });
+});
+
+describe('severityNotes', () => {
+  it('names ten unrated keys and how many more, escaped, with the HALO_SEVERITY that rates them', () => {
+    const unrated = Array.from({ length: 12 }, (_, i) => ({
+      key: i === 0 ? 'x<!here>' : `k-${i}`,
+      subject: '',
+      severity: 'medium' as const,
+    }));
+    const [note] = severityNotes(unrated, { count: 0, byKey: {} });
+    expect(note).toMatch(
+      /^:warning: 12 event types are not in the severity table, so each severity is guessed/,
+    );
+    expect(note).toContain('`x&lt;!here&gt;` medium, `k-1` medium');
+    expect(note).toContain('`k-9` medium and 2 more. A minimum severity filters on these guesses.');
+    expect(note).toContain('`HALO_SEVERITY=x&lt;!here&gt;=medium,k-1=medium,');
+    expect(note).not.toContain('k-10');
+    expect(note!.length).toBeLessThanOrEqual(3000);
+  });
+
+  it('counts what a minimum severity held back on a guess, most first, and says nothing when all is rated', () => {
+    expect(severityNotes([], { count: 5, byKey: { a: 1, b: 4 } })).toEqual([
+      ':warning: Events held back by a minimum severity on a guessed severity: 5 (`b` 4, `a` 1). Set HALO_SEVERITY to rate their types.',
+    ]);
+    expect(severityNotes([], { count: 0, byKey: {} })).toEqual([]);
   });
 });

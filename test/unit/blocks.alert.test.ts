@@ -191,7 +191,7 @@ describe('renderAlert', () => {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: ':large_orange_diamond: Medium · Certificate for moc.elgoog expires',
+        text: ':red_circle: High · Certificate for moc.elgoog expires',
         emoji: true,
       },
     });
@@ -200,7 +200,7 @@ describe('renderAlert', () => {
       '*Target*\nwww.example.com · ID 7',
     ]);
     expect(message.text).toBe(
-      'Medium: Certificate for moc.elgoog expires — website-cert-risk on www.example.com',
+      'High: Certificate for moc.elgoog expires — website-cert-risk on www.example.com',
     );
     expectSafe(message);
   });

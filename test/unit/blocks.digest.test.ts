@@ -241,7 +241,7 @@ describe('renderDigest', () => {
     };
     const message = renderDigest(summarizeDigest([event]), listCommand);
     expect(sectionTexts(message)[2]).toBe(
-      `*Most severe first*\n• :large_orange_diamond: Medium · Port open *Fake* · paypal.com x · 2024-05-01 *Fake* 12:30 · <https://app.halosecurity.com/event/1|View>`,
+      `*Most severe first*\n• :red_circle: High · Port open *Fake* · paypal.com x · 2024-05-01 *Fake* 12:30 · <https://app.halosecurity.com/event/1|View>`,
     );
   });
 

@@ -38,6 +38,7 @@ const DEFAULTS: Config = {
   replicaId: `${hostname()}-${process.pid}`,
   port: 3000,
   host: null,
+  metrics: null,
   logLevel: 'info',
   logFormat: 'text',
   // The production delays the README promises (Operations): tests shorten them only through TEST_DELAYS.
@@ -107,10 +108,10 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_POLL_INTERVAL_SECONDS: '15',
       HALO_TIMEOUT_SECONDS: '300',
       HALO_SCAN_CONCURRENCY: '16',
-      HALO_ALERT_CHANNEL: 'C0123ABCD',
+      HALO_ALERT_CHANNEL: 'C0SECURITY',
       HALO_ALERT_KEYS: 'target-scan-start, website-cert-risk ,,',
       HALO_ALERT_TARGET_IDS: '42, 43,2147483647',
-      HALO_ADMIN_USERS: 'U0123ABCD, W0456EFGH',
+      HALO_ADMIN_USERS: 'U0ALICE1, W0456EFGH',
       HALO_BACKFILL: '1000',
       HALO_DIGEST_THRESHOLD: '1',
       HALO_ALERT_MIN_SEVERITY: 'High',
@@ -130,7 +131,7 @@ describe('parseConfig: defaults and every variable', () => {
         signingSecret: SIGNING_SECRET,
         appToken: null,
         apiUrl: 'http://127.0.0.1:9999/api/',
-        adminUsers: ['U0123ABCD', 'W0456EFGH'],
+        adminUsers: ['U0ALICE1', 'W0456EFGH'],
       },
       halo: {
         apiKey: API_KEY,
@@ -141,7 +142,7 @@ describe('parseConfig: defaults and every variable', () => {
         timeZone: 'Europe/Paris',
       },
       alerts: {
-        channel: 'C0123ABCD',
+        channel: 'C0SECURITY',
         keys: ['target-scan-start', 'website-cert-risk'],
         targetIds: [42, 43, 2147483647],
         backfill: 1000,
@@ -154,6 +155,7 @@ describe('parseConfig: defaults and every variable', () => {
       replicaId: 'bot-a',
       port: 0,
       host: '127.0.0.1',
+      metrics: null,
       logLevel: 'debug',
       logFormat: 'json',
       delays: DEFAULTS.delays,
@@ -309,7 +311,7 @@ describe('parseConfig: problems', () => {
         HALO_API_URL: 'ftp://api.halosecurity.com/api/v1',
         HALO_ALERT_CHANNEL: '#security',
         HALO_ALERT_TARGET_IDS: '42,abc,0,-1,1.5,2147483648',
-        HALO_ADMIN_USERS: 'U0123ABCD,@alice,u0123abcd',
+        HALO_ADMIN_USERS: 'U0ALICE1,@alice,u0123abcd',
         DATABASE_URL: './data/halo-slack.db',
         LOG_LEVEL: 'Verbose',
         HALO_POLL_INTERVAL_SECONDS: '0',
@@ -481,6 +483,58 @@ describe('parseConfig: secrets', () => {
     ]);
     expect(problems({ ...REQUIRED, REPLICA_ID: 'bot a' })).toEqual([
       `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got "bot a"`,
+    ]);
+  });
+
+  it('refuses the example channel and admin IDs of .env.example, which would post nowhere and lock admins out', () => {
+    expect(problems({ ...REQUIRED, HALO_ALERT_CHANNEL: 'C0123ABCD' })).toEqual([
+      "HALO_ALERT_CHANNEL is still the example value from .env.example: set your channel's ID (open the channel's details in Slack, the ID is at the bottom), or leave it unset and use /halo subscribe",
+    ]);
+    expect(problems({ ...REQUIRED, HALO_ADMIN_USERS: 'U0123ABCD,U0456EFGH' })).toEqual([
+      "HALO_ADMIN_USERS holds the example IDs U0123ABCD, U0456EFGH from .env.example: list your admins' member IDs (profile → ⋮ → Copy member ID), or leave it unset to let workspace admins and owners manage the bot",
+    ]);
+    expect(problems({ ...REQUIRED, HALO_ADMIN_USERS: 'U0REAL1,U0456EFGH' })).toEqual([
+      "HALO_ADMIN_USERS holds the example ID U0456EFGH from .env.example: list your admins' member IDs (profile → ⋮ → Copy member ID), or leave it unset to let workspace admins and owners manage the bot",
+    ]);
+    expect(parseConfig({ ...REQUIRED, HALO_ADMIN_USERS: 'U0REAL1' }).slack.adminUsers).toEqual(['U0REAL1']);
+  });
+
+  it('reads sqlite://path as sqlite:path, and refuses the ambiguous sqlite:///path', () => {
+    // Read as `sqlite:` plus the rest, this was `//data/halo.db`: a folder at the root of the disk.
+    expect(parseConfig({ ...REQUIRED, DATABASE_URL: 'sqlite://data/halo.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: 'data/halo.db',
+    });
+    expect(problems({ ...REQUIRED, DATABASE_URL: 'sqlite:///data/halo.db' })).toEqual([
+      'DATABASE_URL "sqlite:///…" is ambiguous: write sqlite:./data/halo.db for a path relative to the working folder, or sqlite:/data/halo.db for an absolute one',
+    ]);
+    expect(parseConfig({ ...REQUIRED, DATABASE_URL: 'sqlite:/abs/halo.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/abs/halo.db',
+    });
+  });
+
+  it('suggests the closest log level', () => {
+    expect(problems({ ...REQUIRED, LOG_LEVEL: 'warning' })).toEqual([
+      'LOG_LEVEL must be one of debug, info, warn, error, got "warning" (did you mean warn?)',
+    ]);
+    expect(problems({ ...REQUIRED, LOG_LEVEL: 'Verbose' })).toEqual([
+      'LOG_LEVEL must be one of debug, info, warn, error, got "Verbose"',
+    ]);
+  });
+
+  it('serves /metrics apart when METRICS_PORT or METRICS_HOST is set, on loopback unless told', () => {
+    expect(parseConfig({ ...REQUIRED, METRICS_PORT: '9100' }).metrics).toEqual({
+      port: 9100,
+      host: '127.0.0.1',
+    });
+    expect(parseConfig({ ...REQUIRED, METRICS_HOST: '10.0.0.5' }).metrics).toEqual({
+      port: 9091,
+      host: '10.0.0.5',
+    });
+    expect(problems({ ...REQUIRED, PORT: '8080', METRICS_PORT: '8080', METRICS_HOST: 'http://x' })).toEqual([
+      'METRICS_HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got "http://x"',
+      "METRICS_PORT must differ from PORT (8080): it serves /metrics apart from Slack's requests; leave it unset to serve them together",
     ]);
   });
 

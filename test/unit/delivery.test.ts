@@ -234,7 +234,7 @@ describe('Delivery: failures stay in their channel', () => {
       ['C1', 'not_in_channel'],
     ]);
     expect(logs).toContain(
-      'error Slack will not accept posts to channel C1 (not_in_channel): invite the bot with /invite @halo there, or change the subscription or HALO_ALERT_CHANNEL.',
+      'error Slack will not accept posts to channel C1 (not_in_channel): invite the bot: /invite @halo in that channel (or remove its subscription, or change HALO_ALERT_CHANNEL).',
     );
   });
 

@@ -264,7 +264,11 @@ describe('failureHint', () => {
   it('tells the operator what to do, per kind', () => {
     const hint = (failure: SlackFailure) => failureHint(failure, 'C0123ABCD');
     expect(hint({ kind: 'channel', error: 'not_in_channel' })).toBe(
-      'Slack will not accept posts to channel C0123ABCD (not_in_channel): invite the bot with /invite @halo there, or change the subscription or HALO_ALERT_CHANNEL.',
+      'Slack will not accept posts to channel C0123ABCD (not_in_channel): invite the bot: /invite @halo in that channel (or remove its subscription, or change HALO_ALERT_CHANNEL).',
+    );
+    // Not an invitation first: the ID is the likelier mistake, and a channel that does not exist cannot invite.
+    expect(hint({ kind: 'channel', error: 'channel_not_found' })).toBe(
+      'Slack will not accept posts to channel C0123ABCD (channel_not_found): check the channel ID (channel details, at the bottom) in HALO_ALERT_CHANNEL or the subscription; a private channel must add the bot first (/invite @halo there).',
     );
     expect(hint({ kind: 'auth', error: 'token_revoked' })).toBe(
       'Slack rejected the bot token (token_revoked): reinstall the app and set SLACK_BOT_TOKEN.',

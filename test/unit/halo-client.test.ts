@@ -193,15 +193,22 @@ describe('HaloClient: Halo says no', () => {
     expect(halo.requests).toHaveLength(3);
   });
 
-  it.each([400, 404, 405, 410])('does not retry HTTP %i without an error body', async (status) => {
+  // A 404 without Halo's body is most likely a wrong base URL: both texts name the setting.
+  const CHECK_URL = 'check HALO_API_URL: its host and port, and does it end in /api/v1?';
+  it.each([
+    [400, 'Halo event/list.json answered HTTP 400', 'Halo refused the request (HTTP 400).'],
+    [
+      404,
+      `Halo event/list.json answered HTTP 404; ${CHECK_URL}`,
+      'Halo does not know this address (HTTP 404); an admin should check that HALO_API_URL ends in /api/v1.',
+    ],
+    [405, 'Halo event/list.json answered HTTP 405', 'Halo refused the request (HTTP 405).'],
+    [410, 'Halo event/list.json answered HTTP 410', 'Halo refused the request (HTTP 410).'],
+  ])('does not retry HTTP %i without an error body', async (status, message, userMessage) => {
     always({ kind: 'status', status, body: '<html>no</html>' });
     const error = await failure(list());
     expect(error).toBeInstanceOf(HaloHttpError);
-    expect(error).toMatchObject({
-      status,
-      retryable: false,
-      userMessage: `Halo refused the request (HTTP ${status}).`,
-    });
+    expect(error).toMatchObject({ status, retryable: false, message, userMessage });
     expect(halo.requests).toHaveLength(1);
   });
 });
@@ -310,7 +317,9 @@ describe('HaloClient: retried failures', () => {
     const error = await failure(list());
     expect(error).toBeInstanceOf(HaloNetworkError);
     expect(error).toMatchObject({ timedOut: false, retryable: true });
-    expect((error as Error).message).toMatch(/^Halo event\/list\.json could not be reached: /);
+    expect((error as Error).message).toMatch(
+      /^Halo event\/list\.json could not be reached: .*; check HALO_API_URL: its host and port, and does it end in \/api\/v1\?$/,
+    );
     expect((error as HaloError).userMessage).toBe('Halo could not be reached; try again in a minute.');
     expect(halo.requests).toHaveLength(3);
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatPort, PostResult } from '../../src/pipeline/chat.ts';
 import { healthBody } from '../../src/pipeline/health.ts';
+import { ChannelRefusals } from '../../src/pipeline/refusals.ts';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const base = {
@@ -73,5 +75,61 @@ describe('healthBody', () => {
       eventsSeen: null,
       database: 'unreachable',
     });
+  });
+});
+
+describe('healthBody: channels refusing posts', () => {
+  it('says degraded, naming each channel and the error code, while a channel refuses posts for good', () => {
+    const refusing = [{ channel: 'CALERTS', error: 'not_in_channel' }];
+    expect(healthBody({ ...base, lastSuccessAt: NOW - 5000, refusing }, NOW, 60_000)).toMatchObject({
+      status: 'degraded',
+      alertsFailed: 1,
+      channelsRefusing: [{ channel: 'CALERTS', error: 'not_in_channel' }],
+    });
+    expect(healthBody({ ...base, lastSuccessAt: NOW - 5000, refusing: [] }, NOW, 60_000)).not.toHaveProperty(
+      'channelsRefusing',
+    );
+  });
+
+  it('never shows a value that is not a channel ID and an error code', () => {
+    const refusing = [
+      { channel: 'CALERTS', error: 'not_authed (token xoxb-1-2)' },
+      { channel: '<https://x|y>', error: 'channel_not_found' },
+    ];
+    expect(healthBody({ ...base, lastSuccessAt: NOW - 5000, refusing }, NOW, 60_000)).toMatchObject({
+      status: 'ok',
+    });
+  });
+});
+
+describe('ChannelRefusals', () => {
+  it('keeps a channel from its post refused for good until a post there is accepted', async () => {
+    const answers: PostResult[] = [
+      { ok: false, kind: 'channel', error: 'not_in_channel' },
+      { ok: false, kind: 'transient', error: 'http_503' },
+      { ok: false, kind: 'auth', error: 'token_revoked' },
+      { ok: true, ts: '1.2' },
+    ];
+    const chat: ChatPort<string> = {
+      post: () => Promise.resolve(answers.shift()!),
+      update: () => Promise.resolve({ ok: true }),
+      find: () => Promise.resolve({ found: false }),
+      hint: () => '',
+    };
+    const refusals = new ChannelRefusals();
+    const watched = refusals.watch(chat);
+    const post = (channel: string) => watched.post(channel, 'm', { dedupKey: 'k' });
+    await post('CA');
+    expect(refusals.list()).toEqual([{ channel: 'CA', error: 'not_in_channel' }]);
+    // A transient failure says nothing new about the channel.
+    await post('CA');
+    expect(refusals.list()).toEqual([{ channel: 'CA', error: 'not_in_channel' }]);
+    await post('CB');
+    expect(refusals.list()).toEqual([
+      { channel: 'CA', error: 'not_in_channel' },
+      { channel: 'CB', error: 'token_revoked' },
+    ]);
+    await post('CA');
+    expect(refusals.list()).toEqual([{ channel: 'CB', error: 'token_revoked' }]);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HaloEvent } from '../../src/halo/types.ts';
+import { isAssumed, severityTable } from '../../src/domain/severity.ts';
 import {
+  heldOnAssumedSeverity,
   planCovers,
   planScan,
   routeEvents,
@@ -191,5 +193,23 @@ describe('planCovers', () => {
     ]);
     expect(planCovers([{}], noTarget)).toBe(true);
     expect(planCovers([], scan42)).toBe(false);
+  });
+});
+
+describe('heldOnAssumedSeverity', () => {
+  it('names the events a minimum severity held back on a guessed severity, and no other', () => {
+    const severityOf = severityTable();
+    const guessed = (key: string) => isAssumed(key);
+    const high = { ...route('CHIGH'), minSeverity: 'high' as const };
+    const events = [
+      event('g1', 'target-thing', 1), // guessed medium: held back by severity:high
+      event('g2', 'target-issue-new', 1), // guessed high: let through
+      event('t1', 'domain-add', 1), // rated low by the table: held back, but on a rating, not a guess
+    ];
+    expect(heldOnAssumedSeverity([high], events, severityOf, guessed).map((e) => e.eventId)).toEqual(['g1']);
+    // A route without a minimum, or one whose keys do not want the event anyway, holds nothing back on severity.
+    expect(heldOnAssumedSeverity([route('CALL')], events, severityOf, guessed)).toEqual([]);
+    const other = { ...route('CKEYS', ['port-open']), minSeverity: 'high' as const };
+    expect(heldOnAssumedSeverity([other], events, severityOf, guessed)).toEqual([]);
   });
 });

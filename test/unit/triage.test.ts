@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
 import { closestKeys, unknownKeys, unknownKeyText } from '../../src/domain/suggest.ts';
-import { atLeast, severityTable, SEVERITIES, type Severity } from '../../src/domain/severity.ts';
+import {
+  atLeast,
+  EVENT_TYPES,
+  guessSeverity,
+  isAssumed,
+  severitySetting,
+  severityTable,
+  SEVERITIES,
+  unratedTypes,
+  type Severity,
+} from '../../src/domain/severity.ts';
 import { haloDateToUnix } from '../../src/domain/time.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { outboxItems } from '../../src/pipeline/outbox.ts';
@@ -99,6 +109,44 @@ describe('an alert per severity: the level first, in words, emoji and colour', (
     expect(renderAlert({ ...issue, key: 'no-such-key' }).text.startsWith('Medium: ')).toBe(true);
   });
 
+  it('guesses a key the table does not rate from the words of its key and name, not one flat default', () => {
+    // Every key of the table gets its own level back from its words alone, and with a `target-` prefix: the
+    // guess is the table's judgement, for keys a real account names differently.
+    for (const [key, info] of Object.entries(EVENT_TYPES)) {
+      expect(guessSeverity(key), key).toBe(info.severity);
+      expect(guessSeverity(`target-${key}`), `target-${key}`).toBe(info.severity);
+    }
+    expect(guessSeverity('target-issue-new', 'New Issue Found')).toBe('high');
+    expect(guessSeverity('asset-vulnerability-found')).toBe('high');
+    expect(guessSeverity('net-service', 'New Open Port')).toBe('high');
+    expect(guessSeverity('account-token-created')).toBe('high');
+    expect(guessSeverity('target-issue-closed', 'Issue Closed')).toBe('info');
+    expect(guessSeverity('account-role-change')).toBe('medium');
+    expect(guessSeverity('subdomain-new')).toBe('low');
+    // Nothing to go by: medium, a look rather than silence.
+    expect(guessSeverity('something-else')).toBe('medium');
+    // The name from Halo's catalogue counts as much as the key.
+    expect(severityTable({}, (key) => (key === 'x-17' ? 'Port Opened' : undefined))('x-17')).toBe('high');
+  });
+
+  it('names the types nothing rates, with their guess and the HALO_SEVERITY that rates them', () => {
+    const types = [
+      { key: 'issue-new', subject: 'New Issue' },
+      { key: 'target-issue-new', subject: 'New Issue' },
+      { key: 'target-thing', subject: 'Something' },
+      { key: 'target-scan-odd', subject: 'Odd' },
+    ];
+    const unrated = unratedTypes(types, { 'target-scan-odd': 'low' });
+    expect(unrated).toEqual([
+      { key: 'target-issue-new', subject: 'New Issue', severity: 'high' },
+      { key: 'target-thing', subject: 'Something', severity: 'medium' },
+    ]);
+    expect(severitySetting(unrated)).toBe('HALO_SEVERITY=target-issue-new=high,target-thing=medium');
+    expect(isAssumed('target-issue-new')).toBe(true);
+    expect(isAssumed('issue-new')).toBe(false);
+    expect(isAssumed('target-issue-new', { 'target-issue-new': 'critical' })).toBe(false);
+  });
+
   it('lets severity:high through for high and critical only', () => {
     const through = (minimum: Severity) => SEVERITIES.filter((s) => atLeast(s, minimum));
     expect(through('high')).toEqual(['critical', 'high']);
@@ -149,7 +197,7 @@ describe('start-up errors', () => {
       problems({
         HALO_SEVERITY: 'issue-new=critical,port-open=urgent,domain-add',
         HALO_TIMEZONE: 'Mars/Olympus',
-        HALO_ALERT_CHANNEL: 'C0123ABCD',
+        HALO_ALERT_CHANNEL: 'C0SECURITY',
         HALO_ALERT_MIN_SEVERITY: 'severe',
         HALO_THREADS: 'maybe',
       }),
