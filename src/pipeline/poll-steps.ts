@@ -27,7 +27,7 @@ import {
   type Scope,
 } from './routes.ts';
 import { countAssumedHeld } from './type-ratings.ts';
-import { THREAD_MAX_AGE_MS } from './threads.ts';
+import { inScanOrder, THREAD_MAX_AGE_MS } from './threads.ts';
 
 export interface ScanDeps {
   readonly halo: HaloClient;
@@ -143,7 +143,7 @@ export interface RouteDeps {
  */
 export async function routeStaged(deps: RouteDeps, routes: readonly Route[]): Promise<number> {
   const { store, clock } = deps;
-  const staged = await store.staged();
+  const staged = inScanOrder(await store.staged());
   if (staged.length === 0) return 0;
   const mutes = await store.activeMutes(clock.now());
   const { byChannel, held } = withoutMuted(

@@ -69,6 +69,28 @@ export function stepFor(
 }
 
 /**
+ * Events in the order their scans happened. Halo stamps events to the minute and lists them by name, so a scan's
+ * Scan Started, its findings and its end often share a `dateCreated` and arrive in any order: within one minute
+ * a start goes first and an end last, so that the findings land in the thread and not in the channel before it.
+ * Only runs of one `dateCreated` are reordered (the store lists by creation time), and stably.
+ */
+export function inScanOrder(events: readonly HaloEvent[]): HaloEvent[] {
+  const rank = (event: HaloEvent): number => {
+    const role = scanRole(event.key);
+    return role === 'start' ? 0 : role === 'end' ? 2 : 1;
+  };
+  const ordered: HaloEvent[] = [];
+  for (let from = 0; from < events.length;) {
+    let to = from + 1;
+    while (to < events.length && events[to]!.dateCreated === events[from]!.dateCreated) to++;
+    // Array.prototype.sort is stable: equal ranks keep the store's order.
+    ordered.push(...events.slice(from, to).sort((a, b) => rank(a) - rank(b)));
+    from = to;
+  }
+  return ordered;
+}
+
+/**
  * Which of a channel's new events will be thread replies, predicted at routing time from the threads open now
  * and the scans this batch starts (events arrive oldest first). Replies do not make a channel noisy, so they do
  * not count towards a digest. With `startsOpen: false` only threads already open count (a digest swallows the

@@ -77,6 +77,31 @@ describe('scan threads', () => {
     expect(slack.postsTo('CALERTS')).toHaveLength(3);
   });
 
+  it('threads a scan whose start, finding and end arrive in one poll in one minute, listed by name', async () => {
+    fakes = await startFakes();
+    const { halo, slack } = fakes;
+    const bot = await start(botEnv(fakes));
+    await nextPoll(bot);
+    // Halo stamps events to the minute and lists them by subject: "New Open Port" comes before "Scan Started".
+    const minute = '2026-12-06 10:14';
+    halo.addEvent({ subject: 'New Open Port', key: 'port-open', target_id: 9, date_created: minute });
+    halo.addEvent({
+      subject: 'Scan Completed',
+      key: 'target-scan-complete',
+      target_id: 9,
+      date_created: minute,
+    });
+    halo.addEvent({ subject: 'Scan Started', key: 'target-scan-start', target_id: 9, date_created: minute });
+    await slack.waitFor(() => slack.postsTo('CALERTS').length === 3);
+    const [parent, ...replies] = slack.postsTo('CALERTS');
+    expect(parent!.text).toMatch(/Scan Started/);
+    expect(parent!.threadTs).toBeUndefined();
+    expect(replies.map((p) => [p.text.split(/: | — /)[1], p.threadTs])).toEqual([
+      ['New Open Port', parent!.ts],
+      ['Scan Completed', parent!.ts],
+    ]);
+  });
+
   it('posts every alert in the channel with HALO_THREADS=off', async () => {
     fakes = await startFakes();
     const { halo, slack } = fakes;

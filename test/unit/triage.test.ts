@@ -15,7 +15,7 @@ import {
 import { haloDateToUnix } from '../../src/domain/time.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { outboxItems } from '../../src/pipeline/outbox.ts';
-import { scanSummary, threadStep, willReply } from '../../src/pipeline/threads.ts';
+import { inScanOrder, scanSummary, threadStep, willReply } from '../../src/pipeline/threads.ts';
 import { checkLimits, renderAlert } from '../../src/slack/blocks/index.ts';
 
 const issue: HaloEvent = {
@@ -258,6 +258,26 @@ describe('scan threads', () => {
     expect(threadStep(ev('i', 'issue-new'), 'high', null, 2000)).toEqual({ kind: 'none' });
     expect(threadStep(ev('a', 'account-user-add', null), 'medium', open, 2000)).toEqual({ kind: 'none' });
     expect(threadStep(ev('i', 'issue-new'), 'high', open, 1000 + 25 * 3600 * 1000)).toEqual({ kind: 'none' });
+  });
+
+  it('puts a scan’s start first and its end last among events of the same minute, and moves nothing else', () => {
+    const at = (event: HaloEvent, dateCreated: string): HaloEvent => ({ ...event, dateCreated });
+    // As Halo lists them by name: "New Open Port" before "Scan Started", all stamped 10:14.
+    const batch = [
+      at(ev('old', 'issue-new'), '2026-12-06 10:13'),
+      at(ev('p', 'port-open'), '2026-12-06 10:14'),
+      at(ev('c', 'target-scan-complete'), '2026-12-06 10:14'),
+      at(ev('s', 'target-scan-start'), '2026-12-06 10:14'),
+      at(ev('i', 'issue-new'), '2026-12-06 10:14'),
+      at(ev('later', 'target-scan-start'), '2026-12-06 10:15'),
+    ];
+    expect(inScanOrder(batch).map((e) => e.eventId)).toEqual(['old', 's', 'p', 'i', 'c', 'later']);
+    // So the findings of that minute are replies in the scan's thread, not posts before it.
+    expect([...willReply('C1', inScanOrder(batch), () => false)].map((e) => e.eventId)).toEqual([
+      'p',
+      'i',
+      'c',
+    ]);
   });
 
   it('summarises the scan in one line', () => {
