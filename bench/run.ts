@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the bot as a separate process (`node <flags> src/main.ts`, with the flags of package.json's
+ * `npm run bench`: the bot as a separate process (`node <flags> dist/main.js`, with the flags of package.json's
  * "start" script) against the local Halo and Slack stand-ins on 127.0.0.1, measured from outside. Prints one
  * table, each figure beside its target (issues 5 and 13). `--quick` leaves out the 1,000,000-event runs; `--soak`
  * adds the soak (about ten minutes; without it, its row shows the last `--soak` figures, saying when).

@@ -60,9 +60,16 @@ function inFolder(folder: string, path: string): string {
   return join(folder, relative);
 }
 
-function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+/** Runs a command to its end: its exit code (or the signal that ended it, or the error that kept it from starting). */
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { code: number | string; output: string } {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' });
-  return { code: result.status ?? result.signal, output: `${result.stdout}${result.stderr}` };
+  const code = result.status ?? result.signal ?? result.error?.message ?? 'unknown';
+  return { code, output: `${result.stdout}${result.stderr}` };
 }
 
 /** What `docker build` would run for the final stage, done to `folder`; returns the stage's ENV. */
