@@ -19,8 +19,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-slim
+# Read by npm and by some libraries; the bot's own behaviour depends on its settings only.
 ENV NODE_ENV=production
 WORKDIR /app
+# build.js: so that `npm start` works in the container too (its prestart finds dist/ current: no sources here).
 COPY package.json package-lock.json build.js ./
 # Production dependencies only. --ignore-scripts: better-sqlite3 is the one production dependency with an install
 # script (it builds its native binding); the binding is copied from the build stage, built there on the same base
