@@ -168,7 +168,8 @@ function healthcheck(port: number): number | string {
   }).code;
 }
 
-describe('the container image, replayed without an engine', () => {
+// npm and a bot start, one after the other: room for a loaded 2-core machine.
+describe('the container image, replayed without an engine', { timeout: 90_000 }, () => {
   it('holds the production dependencies only, runs as a non-root user, keeps SQLite in a volume', () => {
     expect(finalStage.some((i) => i.keyword === 'RUN' && i.rest.startsWith('npm ci --omit=dev'))).toBe(true);
     // tsx and TypeScript are build tools: a production install leaves them out.

@@ -50,7 +50,8 @@ function runDist(): string {
   return spawnSync(process.execPath, ['dist/main.js'], { cwd: project, encoding: 'utf8' }).stdout;
 }
 
-describe('build.js --if-stale (npm start’s prestart)', () => {
+// Each compile loads @types/node: a few seconds, several times that on a loaded 2-core machine.
+describe('build.js --if-stale (npm start’s prestart)', { timeout: 120_000 }, () => {
   it('compiles a missing dist/, then leaves a current one alone, and compiles again after an edit', () => {
     const first = build('--if-stale');
     expect(first.code, first.output).toBe(0);
