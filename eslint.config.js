@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { boundaries } from './eslint.boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -20,5 +20,5 @@ export default tseslint.config(
     },
   },
   ...boundaries,
-  { files: ['eslint.config.js', 'eslint.boundaries.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', 'eslint.boundaries.js', 'build.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,9 +1,10 @@
 /**
  * The bot as a separate process, started exactly as `npm start` starts it: package.json's "start" script is read
- * at run time and its node flags are passed to this node binary with `src/main.ts`, so the two cannot drift. That
- * one process is the bot: its memory is what is measured, and its process group is what is cleaned up.
+ * at run time and its node flags are passed to this node binary with `dist/main.js` (built first if missing or
+ * stale, as `npm start`'s prestart does), so the two cannot drift. That one process is the bot: its memory is what
+ * is measured, and its process group is what is cleaned up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +13,10 @@ import type { FakeSlack } from '../fakes/slack.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
-const ENTRY = 'src/main.ts';
+const ENTRY = 'dist/main.js';
 
 /**
- * The node flags of package.json's "start" script (`node <flags> src/main.ts`), read now rather than copied, so
+ * The node flags of package.json's "start" script (`node <flags> dist/main.js`), read now rather than copied, so
  * that the bench always starts the bot the way `npm start` does. Throws if the script is not of that shape.
  */
 export function startFlags(): string[] {
@@ -29,6 +30,23 @@ export function startFlags(): string[] {
     throw new Error(`package.json's "start" is not \`node <flags> ${ENTRY}\`: ${script}`);
   }
   return words.slice(1, -1);
+}
+
+/** The node arguments that start the bot: `npm start`'s (compiled), or its earlier TypeScript loaded by tsx. */
+export function startArgs(how: 'dist' | 'tsx' = 'dist'): string[] {
+  if (how === 'tsx') return [...startFlags(), '--import', 'tsx', 'src/main.ts'];
+  ensureBuilt();
+  return [...startFlags(), ENTRY];
+}
+
+let built = false;
+
+/** What `npm start`'s prestart does: compile src/ to dist/ when dist/ is missing or older than src/. */
+export function ensureBuilt(): void {
+  if (built) return;
+  const result = spawnSync(process.execPath, [join(ROOT, 'build.js'), '--if-stale'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`node build.js --if-stale failed (${String(result.status)})`);
+  built = true;
 }
 
 export interface LogLine {
@@ -115,6 +133,7 @@ export class BenchBot {
   ): Promise<{ bot: BenchBot; port: number }> {
     const tempDir = mkdtempSync(join(tmpdir(), 'halo-slack-bench-'));
     // --no-env-file: the bench gets exactly the environment it sets, whatever the user's .env holds.
+    ensureBuilt();
     const child = spawn(process.execPath, [...startFlags(), ...extraFlags, ENTRY, '--no-env-file'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env(`sqlite:${join(tempDir, 'bot.db')}`) },

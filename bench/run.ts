@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the bot as a separate process (`node <flags> src/main.ts`, with the flags of package.json's
+ * `npm run bench`: the bot as a separate process (`node <flags> dist/main.js`, with the flags of package.json's
  * "start" script) against the local Halo and Slack stand-ins on 127.0.0.1, measured from outside. Prints one
  * table, each figure beside its target (issues 5 and 13). `--quick` leaves out the 1,000,000-event runs; `--soak`
  * adds the soak (about ten minutes; without it, its row shows the last `--soak` figures, saying when).
@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_EVENT_TYPES, makeEvents, startFakeHalo, type FakeHalo } from '../fakes/halo.ts';
 import { startFakeSlack, type FakeSlack, type SlackPost } from '../fakes/slack.ts';
 import { DELETE_ACTION_ID } from '../src/slack/blocks/alert.ts';
-import { BenchBot, benchEnv, startFlags, type PollLine } from './bot.ts';
+import { BenchBot, benchEnv, startArgs, type PollLine } from './bot.ts';
 import { SlashClient, type SlashTiming } from './slash.ts';
 import { describeSocketAcks, measureSocketAcks, measureSocketAcksDuringScans } from './socket.ts';
 import { lastSoak, measureSoak, saveSoak, soakRow } from './soak.ts';
@@ -19,6 +19,7 @@ import { withSchema } from './postgres.ts';
 import { describeFailover, measureFailover } from './failover.ts';
 import { millionRows, networkFloorMs } from './million.ts';
 import { inside, scanWindows } from './windows.ts';
+import { measureStartup, startupRows } from './startup.ts';
 
 const LATENCY_MS = 20;
 const PAGE = 1000;
@@ -432,6 +433,8 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   say(`machine: ${machine()}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 
+  // First, while the machine is as quiet as the bench will leave it: five starts of each kind, a few seconds each.
+  const startup = await attempt('the start-up (dist vs tsx)', () => measureStartup(5, say));
   const socketAcks = await attempt('the Socket Mode acknowledgements', () => {
     say('Socket Mode: 50 /halo types envelopes');
     return measureSocketAcks(50);
@@ -628,6 +631,7 @@ async function main(): Promise<void> {
     rows.push(na(socketScanFigure, '≤ 20 ms'));
   }
   rows.push(soakRow(soakFresh ?? lastSoak(), soakFresh !== undefined));
+  rows.push(...startupRows(startup));
 
   const out: string[] = [''];
   out.push(`halo-slack benchmark, ${new Date().toISOString()}`);
@@ -637,7 +641,7 @@ async function main(): Promise<void> {
       `${loadAfter.map((l) => l.toFixed(2)).join(' ')} after`,
   );
   out.push(
-    `setup: the bot runs as \`node ${startFlags().join(' ')} src/main.ts\` (npm start) in a child process; ` +
+    `setup: the bot runs as \`node ${startArgs().join(' ')}\` (npm start) in a child process; ` +
       'fake Halo on 127.0.0.1, ' +
       `${LATENCY_MS} ms a request, pages of ${PAGE}; fake Slack 1 msg/s/channel (429 + Retry-After); ` +
       'HALO_POLL_INTERVAL_SECONDS=1, HALO_SCAN_CONCURRENCY default (4), a fresh temp database per bot',

@@ -1,8 +1,10 @@
 /**
  * Starts the real bot against the local Halo and Slack stand-ins, configured through the same environment
  * variables a user sets. `inProcess` runs `startBot(parseConfig(env))`, the code path of `npm start` minus signal
- * handling; `spawnBot` runs `npm start`'s command (`node --import tsx src/main.ts`, one process, so a kill
- * reaches the bot itself) as a child process, for kill -9 and SIGTERM tests.
+ * handling; `spawnBot` runs the bot as a child process (one process, so a kill reaches the bot itself), for kill -9
+ * and SIGTERM tests. It runs src/main.ts through tsx with `npm start`'s memory flags, so that the tests need no
+ * build and see every edit at once; `npm start` runs the same code compiled (dist/main.js), which
+ * test/e2e/deploy.test.ts starts exactly as `npm start` and the container image do (`SpawnOptions.args`).
  *
  * Neither reads `.env`: `parseConfig(env)` sees only `env`, and the child gets `--no-env-file` and exactly `env`
  * plus PATH, so a user's `.env` in the repository cannot change what a test runs.
@@ -146,6 +148,11 @@ export interface SpawnOptions {
   readonly readEnvFile?: boolean;
   /** Modules node loads before the bot (`--import`), to inject a fault into the bot's own process. */
   readonly preload?: readonly string[];
+  /**
+   * Node's arguments, in place of the TypeScript start above: the compiled bot as `npm start` or the image runs
+   * it (`<flags> dist/main.js --no-env-file`). The other options but `cwd` do not apply.
+   */
+  readonly args?: readonly string[];
 }
 
 // By absolute path, so that the bot also starts in a working directory outside the repository.
@@ -161,16 +168,19 @@ function spawnMain(
   exited: Promise<number | string>;
 } {
   const preload = (options.preload ?? []).flatMap((file) => ['--import', pathToFileURL(file).href]);
-  const args = [
-    '--max-semi-space-size=1',
-    '--single-threaded-gc',
-    '--initial-old-space-size=64',
-    '--import',
-    TSX_LOADER,
-    ...preload,
-    join(ROOT, 'src', 'main.ts'),
-  ];
-  if (options.readEnvFile !== true) args.push('--no-env-file');
+  const args =
+    options.args !== undefined
+      ? [...options.args]
+      : [
+          '--max-semi-space-size=1',
+          '--single-threaded-gc',
+          '--initial-old-space-size=64',
+          '--import',
+          TSX_LOADER,
+          ...preload,
+          join(ROOT, 'src', 'main.ts'),
+        ];
+  if (options.args === undefined && options.readEnvFile !== true) args.push('--no-env-file');
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
