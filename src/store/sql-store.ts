@@ -1,0 +1,836 @@
+/**
+ * The {@link Store}, written once for SQLite and PostgreSQL with Kysely. What only one database does lives beside
+ * it: the SQLite file lock (sqlite.ts), and PostgreSQL's fenced transactions and `SKIP LOCKED` claims
+ * (postgres.ts), leader election (pg-leader.ts). The few spellings the two differ in come from the {@link Dialect}.
+ */
+import type { Selectable } from 'kysely';
+import { isSeverity } from '../domain/severity.ts';
+import type { HaloEvent } from '../halo/types.ts';
+import type { Db, Dialect, Tables } from './schema.ts';
+import type {
+  Acknowledgement,
+  AuditEntry,
+  DeletionRecord,
+  FailedDelivery,
+  Mute,
+  NewOutboxItem,
+  OutboxItem,
+  OutboxKind,
+  ScanThread,
+  Store,
+  StoreStats,
+  Subscription,
+} from './store.ts';
+
+/** Rolls back `replaceWithDigest`'s transaction: a row to replace was claimed meanwhile. Not a failure. */
+class NotReplaced extends Error {
+  override name = 'NotReplaced' as const;
+}
+
+const OUTBOX = [
+  'id',
+  'channel',
+  'kind',
+  'payload',
+  'dedup_key',
+  'attempts',
+  'sent_at',
+  'created_at',
+] as const;
+const MUTE = [
+  'id',
+  'channel',
+  'key',
+  'target_id',
+  'target_label',
+  'created_by',
+  'created_at',
+  'expires_at',
+  'held',
+] as const;
+
+/** Rows a single INSERT carries at most: far below either database's limit on parameters. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export abstract class SqlStore implements Store {
+  /**
+   * The fencing token of this replica's lead (PostgreSQL), set when it wins and kept after it loses: a mark of a
+   * row that a newer leader has claimed since is then ignored. Null for a store that never led, and with SQLite.
+   */
+  protected token: number | null = null;
+
+  constructor(
+    protected readonly db: Db,
+    protected readonly d: Dialect,
+  ) {}
+
+  /** A transaction of the poller's writes, refused with a FencedError once a newer leader took over. */
+  protected abstract fenced<T>(work: (trx: Db) => Promise<T>): Promise<T>;
+  abstract markSending(id: number, now: number): Promise<boolean>;
+  abstract close(): Promise<void>;
+
+  protected transaction<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number> {
+    if (events.length === 0) return Promise.resolve(0);
+    return this.fenced(async (trx) => {
+      // Nearly every ID of a page was seen before: one statement for the page, and the events only for new news.
+      const inserted = await this.insertSeen(trx, events).returning('event_id').execute();
+      if (inserted.length === 0) return 0;
+      const unseen = new Set(inserted.map((row) => row.event_id));
+      // `delete`: an ID listed twice on one page is staged once.
+      const staged = events.filter((event, i) => unseen.delete(event.eventId) && news[i] === true);
+      await this.insertStaged(trx, staged);
+      return staged.length;
+    });
+  }
+
+  async unseen(ids: readonly string[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    // One read-only statement a page: no write transaction when nothing is new.
+    const rows = await this.db
+      .selectFrom(this.d.positions(ids).as('t'))
+      .select('t.i')
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('halo_seen').select('event_id').whereRef('event_id', '=', 't.value'))),
+      )
+      .orderBy('t.i')
+      .execute();
+    return rows.map((row) => Number(row.i));
+  }
+
+  async stage(events: readonly HaloEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.fenced(async (trx) => {
+      await this.insertSeen(trx, events).execute();
+      await this.insertStaged(trx, events);
+    });
+  }
+
+  private insertSeen(trx: Db, events: readonly HaloEvent[]) {
+    return trx
+      .insertInto('halo_seen')
+      .columns(['event_id'])
+      .expression(this.d.rows(events.map((e) => e.eventId)))
+      .onConflict((c) => c.doNothing());
+  }
+
+  private async insertStaged(trx: Db, events: readonly HaloEvent[]): Promise<void> {
+    for (const part of chunks(events)) {
+      const rows = part.map((e) => ({
+        event_id: e.eventId,
+        event: JSON.stringify(e),
+        date_created: e.dateCreated,
+      }));
+      await trx
+        .insertInto('halo_staged')
+        .values(rows)
+        .onConflict((c) => c.doNothing())
+        .execute();
+    }
+  }
+
+  async staged(): Promise<HaloEvent[]> {
+    const rows = await this.db
+      .selectFrom('halo_staged')
+      .select('event')
+      .orderBy('date_created')
+      .orderBy(this.d.bytewise('event_id'))
+      .execute();
+    return rows.map((row) => JSON.parse(row.event) as HaloEvent);
+  }
+
+  async route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void> {
+    await this.fenced(async (trx) => {
+      await insertOutbox(trx, items, now);
+      if (eventIds.length > 0)
+        await trx.deleteFrom('halo_staged').where(this.d.oneOf('event_id', eventIds)).execute();
+    });
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('halo_state')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value ?? null;
+  }
+
+  async setState(entries: Readonly<Record<string, string>>): Promise<void> {
+    const rows = Object.entries(entries).map(([key, value]) => ({ key, value }));
+    if (rows.length === 0) return;
+    await this.fenced((trx) =>
+      trx
+        .insertInto('halo_state')
+        .values(rows)
+        .onConflict((c) => c.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+        .execute(),
+    );
+  }
+
+  async dueChannels(now: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('halo_outbox')
+      .select('channel')
+      .distinct()
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .execute();
+    return rows.map((row) => row.channel);
+  }
+
+  async nextDue(channel: string, now: number): Promise<OutboxItem | null> {
+    // The channel's oldest pending row, due or not: a later row must never overtake one waiting for its retry,
+    // including after a restart or a change of leader, when no in-memory hold remembers the wait.
+    const row = await this.pending(channel)
+      .select('next_attempt_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined || row.next_attempt_at > now ? null : toOutboxItem(row);
+  }
+
+  async unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
+    const rows = await this.pending(channel)
+      .where('kind', '=', 'alert')
+      .where('attempts', '=', 0)
+      .where('sent_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map(toOutboxItem);
+  }
+
+  private pending(channel: string) {
+    return this.db
+      .selectFrom('halo_outbox')
+      .select(OUTBOX)
+      .where('state', '=', 'pending')
+      .where('channel', '=', channel);
+  }
+
+  async replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
+    try {
+      await this.transaction(async (trx) => {
+        // A row claimed or posted meanwhile must be posted as itself: undo everything.
+        const removed = await trx
+          .deleteFrom('halo_outbox')
+          .where(this.d.oneOf('id', ids))
+          .where('state', '=', 'pending')
+          .where('attempts', '=', 0)
+          .where('sent_at', 'is', null)
+          .returning('id')
+          .execute();
+        if (removed.length !== new Set(ids).size)
+          throw new NotReplaced('a row to replace was claimed meanwhile');
+        await insertOutbox(trx, [digest], now);
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof NotReplaced) return false;
+      throw error;
+    }
+  }
+
+  /** A mark applies unless a newer leader has claimed the row since: its outcome is then the newer one's. */
+  private mark(id: number) {
+    const token = this.token;
+    return this.db
+      .updateTable('halo_outbox')
+      .where('id', '=', id)
+      .$if(token !== null, (q) => q.where((eb) => eb(eb.fn.coalesce('claim_token', eb.lit(0)), '<=', token)));
+  }
+
+  async markDelivered(id: number, now: number): Promise<void> {
+    await this.mark(id)
+      .set((eb) => ({ state: 'delivered', attempts: eb('attempts', '+', 1), done_at: now }))
+      .execute();
+  }
+
+  async markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    await this.mark(id)
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, last_error: error }))
+      .execute();
+  }
+
+  async markFailed(id: number, error: string, now: number): Promise<void> {
+    await this.mark(id)
+      .set((eb) => ({ state: 'failed', attempts: eb('attempts', '+', 1), last_error: error, done_at: now }))
+      .execute();
+  }
+
+  async failChannel(channel: string, error: string, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('halo_outbox')
+      .set({ state: 'failed', last_error: error, done_at: now })
+      .where('channel', '=', channel)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async recentFailures(limit: number): Promise<FailedDelivery[]> {
+    const rows = await this.db
+      .selectFrom('halo_outbox')
+      .select(['channel', 'kind', 'last_error', 'done_at'])
+      .where('state', '=', 'failed')
+      .orderBy('done_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      channel: row.channel,
+      kind: row.kind as OutboxKind,
+      error: row.last_error ?? '',
+      at: row.done_at ?? 0,
+    }));
+  }
+
+  async prune(before: number): Promise<void> {
+    await this.db
+      .deleteFrom('halo_outbox')
+      .where('state', '=', 'delivered')
+      .where('done_at', '<', before)
+      .execute();
+  }
+
+  addSubscription(sub: Parameters<Store['addSubscription']>[0]) {
+    const row = {
+      channel: sub.channel,
+      keys: JSON.stringify([...sub.keys].sort()),
+      target_ids: JSON.stringify([...sub.targetIds].sort((a, b) => a - b)),
+      min_severity: sub.minSeverity ?? null,
+    };
+    return this.transaction(async (trx) => {
+      // Two replicas adding the same subscription at once must still end with one.
+      const lock = this.d.exclusive('halo_subscriptions');
+      if (lock !== null) await lock.execute(trx);
+      const existing = await trx
+        .selectFrom('halo_subscriptions')
+        .selectAll()
+        .where('channel', '=', row.channel)
+        .where('keys', '=', row.keys)
+        .where('target_ids', '=', row.target_ids)
+        .where('min_severity', 'is not distinct from', row.min_severity)
+        .executeTakeFirst();
+      if (existing !== undefined) return { subscription: toSubscription(existing), created: false };
+      const inserted = await trx
+        .insertInto('halo_subscriptions')
+        .values({ ...row, created_by: sub.createdBy, created_at: sub.createdAt })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { subscription: toSubscription(inserted), created: true };
+    });
+  }
+
+  async removeSubscription(channel: string, id: number): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('halo_subscriptions')
+      .where('channel', '=', channel)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async removeAllSubscriptions(channel: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('halo_subscriptions')
+      .where('channel', '=', channel)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async subscriptions(channel?: string): Promise<Subscription[]> {
+    const rows = await this.db
+      .selectFrom('halo_subscriptions')
+      .selectAll()
+      .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
+      .orderBy('id')
+      .execute();
+    return rows.map(toSubscription);
+  }
+
+  async openThread(thread: Omit<ScanThread, 'counts'>): Promise<void> {
+    const row = {
+      channel: thread.channel,
+      target_id: thread.targetId,
+      parent_ts: thread.parentTs,
+      parent: thread.parent,
+      counts: '{}',
+      opened_at: thread.openedAt,
+    };
+    await this.db
+      .insertInto('halo_threads')
+      .values(row)
+      .onConflict((c) =>
+        c.columns(['channel', 'target_id']).doUpdateSet({
+          parent_ts: row.parent_ts,
+          parent: row.parent,
+          counts: row.counts,
+          opened_at: row.opened_at,
+        }),
+      )
+      .execute();
+  }
+
+  async openThreads(): Promise<ScanThread[]> {
+    return (await this.db.selectFrom('halo_threads').selectAll().execute()).map(toThread);
+  }
+
+  async thread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const row = await this.db
+      .selectFrom('halo_threads')
+      .selectAll()
+      .where('channel', '=', channel)
+      .where('target_id', '=', targetId)
+      .executeTakeFirst();
+    return row === undefined ? null : toThread(row);
+  }
+
+  async countReply(channel: string, targetId: number, key: string, count: number): Promise<void> {
+    await this.db
+      .updateTable('halo_threads')
+      .set({ counts: this.d.addCount(key, count) })
+      .where('channel', '=', channel)
+      .where('target_id', '=', targetId)
+      .execute();
+  }
+
+  async closeThread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const row = await this.db
+      .deleteFrom('halo_threads')
+      .where('channel', '=', channel)
+      .where('target_id', '=', targetId)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? null : toThread(row);
+  }
+
+  async recordDeletion(record: DeletionRecord): Promise<void> {
+    const row = {
+      event_id: record.eventId,
+      user_id: record.userId,
+      at: record.at,
+      already_deleted: record.alreadyDeleted ? 1 : 0,
+    };
+    await this.db
+      .insertInto('halo_deletions')
+      .values(row)
+      .onConflict((c) =>
+        c
+          .column('event_id')
+          .doUpdateSet({ user_id: row.user_id, at: row.at, already_deleted: row.already_deleted }),
+      )
+      .execute();
+  }
+
+  async deletion(eventId: string): Promise<DeletionRecord | null> {
+    const row = await this.db
+      .selectFrom('halo_deletions')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    return {
+      eventId: row.event_id,
+      userId: row.user_id,
+      at: row.at,
+      alreadyDeleted: Boolean(row.already_deleted),
+    };
+  }
+
+  async acknowledge(ack: Acknowledgement): Promise<Acknowledgement[]> {
+    await this.db
+      .insertInto('halo_acknowledgements')
+      .values({
+        channel: ack.channel,
+        message_ts: ack.messageTs,
+        user_id: ack.userId,
+        event_id: ack.eventId,
+        at: ack.at,
+      })
+      .onConflict((c) => c.columns(['channel', 'message_ts', 'user_id']).doNothing())
+      .execute();
+    const rows = await this.db
+      .selectFrom('halo_acknowledgements')
+      .selectAll()
+      .where('channel', '=', ack.channel)
+      .where('message_ts', '=', ack.messageTs)
+      .orderBy('at')
+      .orderBy(this.d.bytewise('user_id'))
+      .execute();
+    return rows.map((row) => toAck(row, row.event_id));
+  }
+
+  async addMute(mute: Parameters<Store['addMute']>[0]): Promise<Mute> {
+    const row = await this.db
+      .insertInto('halo_mutes')
+      .values({
+        channel: mute.channel,
+        key: mute.key,
+        target_id: mute.targetId,
+        target_label: mute.targetLabel,
+        created_by: mute.createdBy,
+        created_at: mute.createdAt,
+        expires_at: mute.expiresAt,
+      })
+      .returning(MUTE)
+      .executeTakeFirstOrThrow();
+    return toMute(row);
+  }
+
+  async removeMute(id: number, now: number, channel?: string): Promise<Mute | null> {
+    // Ended, not deleted: what it held back still counts in the totals, and it is never announced.
+    const row = await this.db
+      .updateTable('halo_mutes')
+      .set({ ended_at: now })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
+      .returning(MUTE)
+      .executeTakeFirst();
+    return row === undefined ? null : toMute(row);
+  }
+
+  async activeMutes(now: number, channel?: string): Promise<Mute[]> {
+    const rows = await this.openMutes()
+      .where('expires_at', '>', now)
+      .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
+      .orderBy('id')
+      .execute();
+    return rows.map(toMute);
+  }
+
+  async expiredMutes(now: number): Promise<Mute[]> {
+    const rows = await this.openMutes()
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toMute);
+  }
+
+  private openMutes() {
+    return this.db.selectFrom('halo_mutes').select(MUTE).where('ended_at', 'is', null);
+  }
+
+  async countMuted(held: ReadonlyMap<number, number>): Promise<void> {
+    if (held.size === 0) return;
+    // The poller's write: a replaced leader must not count what the new one counts again.
+    await this.fenced(async (trx) => {
+      for (const [id, count] of held)
+        await trx
+          .updateTable('halo_mutes')
+          .set((eb) => ({ held: eb('held', '+', count) }))
+          .where('id', '=', id)
+          .execute();
+    });
+  }
+
+  async endMutes(ids: readonly number[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('halo_mutes')
+      .set({ ended_at: now })
+      .where(this.d.oneOf('id', ids))
+      .where('ended_at', 'is', null)
+      .execute();
+  }
+
+  async mutedTotal(): Promise<number> {
+    const row = await this.db
+      .selectFrom('halo_mutes')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum('held'), eb.lit(0)).as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async audit(entry: Parameters<Store['audit']>[0]): Promise<void> {
+    await this.db
+      .insertInto('halo_audit')
+      .values({
+        at: entry.at,
+        user_id: entry.userId,
+        action: entry.action,
+        channel: entry.channel,
+        detail: entry.detail,
+      })
+      .execute();
+  }
+
+  async recentAudit(limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom('halo_audit')
+      .selectAll()
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      at: row.at,
+      userId: row.user_id,
+      action: row.action as AuditEntry['action'],
+      channel: row.channel,
+      detail: row.detail,
+    }));
+  }
+
+  recordMessage(
+    message: Parameters<Store['recordMessage']>[0],
+    now: number,
+  ): Promise<{ goneAt: number | null }> {
+    return this.transaction(async (trx) => {
+      await trx
+        .insertInto('halo_watched_events')
+        .values({ event_id: message.eventId, key: message.key, target_id: message.targetId, listed_at: now })
+        .onConflict((c) => c.column('event_id').doNothing())
+        .execute();
+      await trx
+        .insertInto('halo_event_messages')
+        .values({
+          channel: message.channel,
+          ts: message.ts,
+          event_id: message.eventId,
+          payload: message.payload,
+        })
+        .onConflict((c) => c.columns(['channel', 'ts']).doNothing())
+        .execute();
+      const row = await trx
+        .selectFrom('halo_watched_events')
+        .select('gone_at')
+        .where('event_id', '=', message.eventId)
+        .executeTakeFirst();
+      return { goneAt: row?.gone_at ?? null };
+    });
+  }
+
+  async setMessageSummary(channel: string, ts: string, summary: string): Promise<{ goneAt: number | null }> {
+    const row = await this.db
+      .updateTable('halo_event_messages')
+      .set({ summary })
+      .where('channel', '=', channel)
+      .where('ts', '=', ts)
+      .returning((eb) =>
+        eb
+          .selectFrom('halo_watched_events as w')
+          .select('w.gone_at')
+          .whereRef('w.event_id', '=', 'halo_event_messages.event_id')
+          .as('gone_at'),
+      )
+      .executeTakeFirst();
+    return { goneAt: row?.gone_at ?? null };
+  }
+
+  async watchedEventIds(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('halo_watched_events')
+      .select('event_id')
+      .where('gone_at', 'is', null)
+      .execute();
+    return rows.map((row) => row.event_id);
+  }
+
+  async markListed(eventIds: readonly string[], scanStartedAt: number): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.fenced((trx) =>
+      trx
+        .updateTable('halo_watched_events')
+        .set((eb) => ({
+          listed_at: eb
+            .case()
+            .when('listed_at', '<', scanStartedAt)
+            .then(scanStartedAt)
+            .else(eb.ref('listed_at'))
+            .end(),
+          misses: 0,
+        }))
+        .where(this.d.oneOf('event_id', eventIds))
+        .execute(),
+    );
+  }
+
+  countMisses(coverage: Parameters<Store['countMisses']>[0], scanStartedAt: number, threshold: number) {
+    return this.fenced(async (trx) => {
+      if (coverage.all || coverage.keys.length > 0 || coverage.targetIds.length > 0) {
+        // What the conclusive scans covered: every event, or those with one of these keys or targets.
+        await trx
+          .updateTable('halo_watched_events')
+          .set((eb) => ({ misses: eb('misses', '+', 1) }))
+          .where('gone_at', 'is', null)
+          .where('listed_at', '<', scanStartedAt)
+          .$if(!coverage.all, (q) =>
+            q.where((eb) =>
+              eb.or([this.d.oneOf('key', coverage.keys), this.d.oneOf('target_id', coverage.targetIds)]),
+            ),
+          )
+          .execute();
+      }
+      const rows = await trx
+        .selectFrom('halo_watched_events')
+        .select('event_id')
+        .where('gone_at', 'is', null)
+        .where('misses', '>=', threshold)
+        .orderBy(this.d.bytewise('event_id'))
+        .execute();
+      return rows.map((row) => row.event_id);
+    });
+  }
+
+  async eventMessages(eventIds: readonly string[]) {
+    if (eventIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('halo_event_messages')
+      .selectAll()
+      .where(this.d.oneOf('event_id', eventIds))
+      .orderBy(this.d.bytewise('event_id'))
+      .orderBy(this.d.bytewise('ts'))
+      .orderBy(this.d.bytewise('channel'))
+      .execute();
+    const acks = await this.db
+      .selectFrom('halo_acknowledgements as a')
+      .innerJoin('halo_event_messages as m', (join) =>
+        join.onRef('m.channel', '=', 'a.channel').onRef('m.ts', '=', 'a.message_ts'),
+      )
+      .select(['a.channel', 'a.message_ts', 'a.user_id', 'a.at'])
+      .where(this.d.oneOf('m.event_id', eventIds))
+      .orderBy('a.at')
+      .orderBy(this.d.bytewise('a.user_id'))
+      .execute();
+    return rows.map((row) => ({
+      channel: row.channel,
+      ts: row.ts,
+      eventId: row.event_id,
+      payload: row.payload,
+      summary: row.summary,
+      acks: acks
+        .filter((a) => a.channel === row.channel && a.message_ts === row.ts)
+        .map((a) => toAck(a, row.event_id)),
+    }));
+  }
+
+  async markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void> {
+    await this.fenced(async (trx) => {
+      if (eventIds.length > 0)
+        await trx
+          .updateTable('halo_watched_events')
+          .set({ gone_at: now })
+          .where('gone_at', 'is', null)
+          .where(this.d.oneOf('event_id', eventIds))
+          .execute();
+      await insertOutbox(trx, items, now);
+    });
+  }
+
+  async stats(): Promise<StoreStats> {
+    const row = await this.db
+      .selectFrom('halo_outbox')
+      .select((eb) => [
+        eb.selectFrom('halo_seen').select(eb.fn.countAll().as('n')).as('seen'),
+        eb.selectFrom('halo_staged').select(eb.fn.countAll().as('n')).as('staged'),
+        ...(['pending', 'failed', 'delivered'] as const).map((state) =>
+          eb.fn.countAll().filterWhere('state', '=', state).as(state),
+        ),
+      ])
+      .executeTakeFirstOrThrow();
+    const counts = row as Record<keyof StoreStats, unknown>;
+    return {
+      seen: Number(counts.seen),
+      staged: Number(counts.staged),
+      pending: Number(counts.pending),
+      failed: Number(counts.failed),
+      delivered: Number(counts.delivered),
+    };
+  }
+
+  async pendingCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('halo_outbox')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('state', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+/** Adds outbox rows; a repeat of a dedup key is a no-op. */
+async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: number): Promise<void> {
+  for (const part of chunks(items)) {
+    const rows = part.map((item) => ({
+      channel: item.channel,
+      kind: item.kind,
+      payload: item.payload,
+      dedup_key: item.dedupKey,
+      created_at: now,
+      next_attempt_at: now,
+    }));
+    await trx
+      .insertInto('halo_outbox')
+      .values(rows)
+      .onConflict((c) => c.column('dedup_key').doNothing())
+      .execute();
+  }
+}
+
+function toOutboxItem(row: Pick<Selectable<Tables['halo_outbox']>, (typeof OUTBOX)[number]>): OutboxItem {
+  return {
+    id: row.id,
+    channel: row.channel,
+    kind: row.kind as OutboxKind,
+    payload: row.payload,
+    dedupKey: row.dedup_key,
+    attempts: row.attempts,
+    sentAt: row.sent_at,
+    createdAt: row.created_at,
+  };
+}
+
+function toSubscription(row: Selectable<Tables['halo_subscriptions']>): Subscription {
+  return {
+    id: row.id,
+    channel: row.channel,
+    keys: JSON.parse(row.keys) as string[],
+    targetIds: JSON.parse(row.target_ids) as number[],
+    minSeverity: row.min_severity !== null && isSeverity(row.min_severity) ? row.min_severity : null,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}
+
+function toMute(row: Pick<Selectable<Tables['halo_mutes']>, (typeof MUTE)[number]>): Mute {
+  return {
+    id: row.id,
+    channel: row.channel,
+    key: row.key,
+    targetId: row.target_id === null ? null : Number(row.target_id),
+    targetLabel: row.target_label,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    held: row.held,
+  };
+}
+
+function toAck(row: { channel: string; message_ts: string; user_id: string; at: number }, eventId: string) {
+  return { channel: row.channel, messageTs: row.message_ts, eventId, userId: row.user_id, at: row.at };
+}
+
+function toThread(row: Selectable<Tables['halo_threads']>): ScanThread {
+  return {
+    channel: row.channel,
+    targetId: Number(row.target_id),
+    parentTs: row.parent_ts,
+    parent: row.parent,
+    // JSONB arrives parsed (PostgreSQL), TEXT as the JSON itself (SQLite).
+    counts: typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts,
+    openedAt: Number(row.opened_at),
+  };
+}
