@@ -37,9 +37,7 @@ const postgres: Dialect = {
   bytewise: (column) => sql`${sql.ref(column)} COLLATE "C"`,
   addCount: (key, count) =>
     sql`jsonb_set(counts, ARRAY[${key}::text], to_jsonb(coalesce((counts ->> ${key}::text)::bigint, 0) + ${count}::bigint))`,
-  serialId: (table) => table.addColumn('id', 'bigserial', (c) => c.primaryKey()),
-  clustered: (table) => table,
-  json: 'jsonb',
+  ddl: { serial: 'BIGSERIAL PRIMARY KEY', json: 'JSONB', clustered: '' },
   exclusive: (table) => sql`LOCK TABLE ${sql.table(table)} IN SHARE ROW EXCLUSIVE MODE`,
 };
 

@@ -1,39 +1,39 @@
 /**
  * The schema of both databases, written once: the tables' TypeScript shapes (what Kysely checks every query
- * against) and one list of migrations, each built with Kysely's schema builder so that it compiles to either
- * dialect. The few column types the two spell differently come from the {@link Dialect}.
+ * against) and one list of migrations, compiled by Kysely for either dialect. The few spellings the two differ in
+ * come from the {@link Dialect}.
  *
- * Why not Kysely's `Migrator`: the SQLite store opens synchronously (the file lock is taken before `openSqliteStore`
- * returns, and callers rely on that), which an async migrator cannot do; and today's databases keep their version
- * where the earlier releases look for it (SQLite's `user_version`, PostgreSQL's `halo_schema`), so an older
- * release refuses a database this one has upgraded instead of misreading it. Each step only compiles queries; the
- * SQLite and PostgreSQL stores run them in one transaction.
+ * Why not Kysely's `Migrator`: the SQLite store opens synchronously (its file lock is taken before
+ * `openSqliteStore` returns, and callers rely on that), which an async migrator cannot do; and the version stays
+ * where earlier releases look for it (SQLite's `user_version`, PostgreSQL's `halo_schema`), so that an earlier
+ * release refuses a database this one has upgraded instead of misreading it. A step only compiles its statements;
+ * each store runs them in one transaction (PostgreSQL's under an advisory lock).
  */
 import {
   sql,
   type ColumnType,
   type CompiledQuery,
-  type CreateTableBuilder,
   type Generated,
   type Kysely,
   type RawBuilder,
   type SqlBool,
 } from 'kysely';
-import { StoreError } from './store.ts';
+import { StoreError, type AuditAction, type OutboxKind } from './store.ts';
 
 /** A millisecond time or a count: BIGINT in PostgreSQL, read as a number (see postgres.ts). */
 type Int = number;
+type Serial = Generated<number>;
 
 export interface Tables {
   halo_seen: { event_id: string };
   halo_staged: { event_id: string; event: string; date_created: string };
   halo_outbox: {
-    id: Generated<number>;
+    id: Serial;
     channel: string;
-    kind: string;
+    kind: OutboxKind;
     payload: string;
     dedup_key: string;
-    state: Generated<string>;
+    state: Generated<'pending' | 'delivered' | 'failed'>;
     attempts: Generated<number>;
     next_attempt_at: Generated<Int>;
     last_error: string | null;
@@ -43,8 +43,9 @@ export interface Tables {
     /** The fencing token of the leader that claimed the row (PostgreSQL); null with SQLite. */
     claim_token: Int | null;
   };
+  /** `keys` and `target_ids`: JSON arrays, sorted, so that equal filters are equal text. */
   halo_subscriptions: {
-    id: Generated<number>;
+    id: Serial;
     channel: string;
     keys: string;
     target_ids: string;
@@ -52,22 +53,22 @@ export interface Tables {
     created_at: Int;
     min_severity: string | null;
   };
-  /** BOOLEAN in PostgreSQL, 0 or 1 in SQLite. */
+  /** `already_deleted`: BOOLEAN in PostgreSQL, 0 or 1 in SQLite. */
   halo_deletions: {
     event_id: string;
     user_id: string;
     at: Int;
-    already_deleted: ColumnType<boolean | number, number, number>;
+    already_deleted: ColumnType<boolean | number, number>;
   };
   halo_state: { key: string; value: string };
   halo_leader: { id: number; token: Int; holder: string | null; since: Int | null };
   halo_acknowledgements: { channel: string; message_ts: string; user_id: string; event_id: string; at: Int };
   halo_mutes: {
-    id: Generated<number>;
+    id: Serial;
     channel: string;
     key: string | null;
     target_id: number | null;
-    target_label: Generated<string>;
+    target_label: string;
     created_by: string;
     created_at: Int;
     expires_at: Int;
@@ -75,10 +76,10 @@ export interface Tables {
     ended_at: Int | null;
   };
   halo_audit: {
-    id: Generated<number>;
+    id: Serial;
     at: Int;
     user_id: string;
-    action: string;
+    action: AuditAction;
     channel: string | null;
     detail: string;
   };
@@ -116,22 +117,19 @@ export interface Dialect {
   oneOf(column: string, values: readonly (string | number)[]): RawBuilder<SqlBool>;
   /** A query giving `values` as rows of one column `value`, for `INSERT … SELECT`. */
   rows(values: readonly string[]): RawBuilder<{ value: string }>;
-  /** `values` as a table `t (i, value)`, `i` counting from 0. */
+  /** `values` as a table `(i, value)`, `i` counting from 0. */
   positions(values: readonly string[]): RawBuilder<{ i: number; value: string }>;
   /** The column, ordered byte by byte as SQLite does by default (PostgreSQL would follow the locale). */
   bytewise(column: string): RawBuilder<string>;
   /** `counts` (a JSON object) with `count` added to the number under `key`. */
   addCount(key: string, count: number): RawBuilder<string>;
-  /** Adds an auto-numbered `id` primary key. */
-  serialId<T extends string>(table: CreateTableBuilder<T>): CreateTableBuilder<T, 'id'>;
-  /** A table stored in its primary key's order (SQLite's WITHOUT ROWID: 1M seen IDs are kept once, not twice). */
-  clustered<T extends string, C extends string>(table: CreateTableBuilder<T, C>): CreateTableBuilder<T, C>;
-  readonly json: 'jsonb' | 'text';
-  /** A statement that locks the table against concurrent writers until the transaction ends, where one is needed. */
+  /** A statement that keeps other writers out of the table until the transaction ends, where one is needed. */
   exclusive(table: string): RawBuilder<unknown> | null;
+  /** DDL: an auto-numbered primary key; a JSON column; what ends the seen table (SQLite: WITHOUT ROWID). */
+  readonly ddl: { readonly serial: string; readonly json: string; readonly clustered: string };
 }
 
-/** Tables and columns already there when the migration starts, and the database's own spelling of types. */
+/** Tables and their columns already there when the migration starts. */
 export interface MigrationContext {
   readonly db: Db;
   readonly d: Dialect;
@@ -157,147 +155,87 @@ const LEGACY_SQLITE_TABLES: Readonly<Record<string, readonly string[]>> = {
 /**
  * Step 5, the baseline: every table of the earlier releases under the shared `halo_` names (a PostgreSQL
  * database is often shared with other programs, and a SQLite file loses nothing by the prefix). It adopts any
- * earlier database as it finds it: SQLite tables are renamed (their indexes rebuilt under the new names), and
+ * earlier database as it finds it: SQLite tables are renamed (their indexes made again under the new names), and
  * whatever a version lacked is added. A change from now on is a new step after this one, never an edit of it.
  */
-function baseline({ db, d, columns: found }: MigrationContext): { compile(): CompiledQuery }[] {
-  const s = db.schema;
+function baseline({ d, columns: found }: MigrationContext): RawBuilder<unknown>[] {
   const columns = new Map(found);
-  const out: { compile(): CompiledQuery }[] = [];
+  const out: RawBuilder<unknown>[] = [];
   for (const [name, indexes] of Object.entries(LEGACY_SQLITE_TABLES)) {
     if (!columns.has(name) || columns.has(`halo_${name}`)) continue;
+    out.push(sql.raw(`ALTER TABLE ${name} RENAME TO halo_${name}`));
     // SQLite keeps an index's name when its table is renamed: drop it, and the index is made again below.
-    out.push(s.alterTable(name).renameTo(`halo_${name}`), ...indexes.map((i) => s.dropIndex(i).ifExists()));
+    for (const index of indexes) out.push(sql.raw(`DROP INDEX IF EXISTS ${index}`));
     columns.set(`halo_${name}`, columns.get(name)!);
   }
-  const missing = (table: string, column: string): boolean =>
-    columns.has(table) && !columns.get(table)!.has(column);
-  const table = (name: string): CreateTableBuilder<string> => s.createTable(name).ifNotExists();
+  const { serial, json, clustered } = d.ddl;
   out.push(
-    d.clustered(table('halo_seen').addColumn('event_id', 'text', (c) => c.primaryKey())),
-    table('halo_staged')
-      .addColumn('event_id', 'text', (c) => c.primaryKey())
-      .addColumn('event', 'text', (c) => c.notNull())
-      .addColumn('date_created', 'text', (c) => c.notNull()),
-    d
-      .serialId(table('halo_outbox'))
-      .addColumn('channel', 'text', (c) => c.notNull())
-      .addColumn('kind', 'text', (c) => c.notNull())
-      .addColumn('payload', 'text', (c) => c.notNull())
-      .addColumn('dedup_key', 'text', (c) => c.notNull().unique())
-      .addColumn('state', 'text', (c) => c.notNull().defaultTo('pending'))
-      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull().defaultTo(0))
-      .addColumn('last_error', 'text')
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('done_at', 'bigint')
-      .addColumn('sent_at', 'bigint')
-      .addColumn('claim_token', 'bigint'),
-    s
-      .createIndex('halo_outbox_due')
-      .ifNotExists()
-      .on('halo_outbox')
-      .columns(['state', 'channel', 'next_attempt_at', 'id']),
-    d
-      .serialId(table('halo_subscriptions'))
-      .addColumn('channel', 'text', (c) => c.notNull())
-      .addColumn('keys', 'text', (c) => c.notNull())
-      .addColumn('target_ids', 'text', (c) => c.notNull())
-      .addColumn('created_by', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('min_severity', 'text'),
-    table('halo_deletions')
-      .addColumn('event_id', 'text', (c) => c.primaryKey())
-      .addColumn('user_id', 'text', (c) => c.notNull())
-      .addColumn('at', 'bigint', (c) => c.notNull())
-      .addColumn('already_deleted', 'boolean', (c) => c.notNull()),
-    table('halo_state')
-      .addColumn('key', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'text', (c) => c.notNull()),
-    table('halo_leader')
-      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
-      .addColumn('token', 'bigint', (c) => c.notNull())
-      .addColumn('holder', 'text')
-      .addColumn('since', 'bigint'),
-    table('halo_acknowledgements')
-      .addColumn('channel', 'text', (c) => c.notNull())
-      .addColumn('message_ts', 'text', (c) => c.notNull())
-      .addColumn('user_id', 'text', (c) => c.notNull())
-      .addColumn('event_id', 'text', (c) => c.notNull())
-      .addColumn('at', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('halo_acknowledgements_pkey', ['channel', 'message_ts', 'user_id']),
-    d
-      .serialId(table('halo_mutes'))
-      .addColumn('channel', 'text', (c) => c.notNull())
-      .addColumn('key', 'text')
-      .addColumn('target_id', 'bigint')
-      .addColumn('target_label', 'text', (c) => c.notNull().defaultTo(''))
-      .addColumn('created_by', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('expires_at', 'bigint', (c) => c.notNull())
-      .addColumn('held', 'bigint', (c) => c.notNull().defaultTo(0))
-      .addColumn('ended_at', 'bigint'),
-    s.createIndex('halo_mutes_open').ifNotExists().on('halo_mutes').columns(['ended_at', 'expires_at']),
-    d
-      .serialId(table('halo_audit'))
-      .addColumn('at', 'bigint', (c) => c.notNull())
-      .addColumn('user_id', 'text', (c) => c.notNull())
-      .addColumn('action', 'text', (c) => c.notNull())
-      .addColumn('channel', 'text')
-      .addColumn('detail', 'text', (c) => c.notNull()),
-    table('halo_threads')
-      .addColumn('channel', 'text', (c) => c.notNull())
-      .addColumn('target_id', 'bigint', (c) => c.notNull())
-      .addColumn('parent_ts', 'text', (c) => c.notNull())
-      .addColumn('parent', 'text', (c) => c.notNull())
-      .addColumn('counts', d.json, (c) => c.notNull().defaultTo('{}'))
-      .addColumn('opened_at', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('halo_threads_pkey', ['channel', 'target_id']),
-    table('halo_watched_events')
-      .addColumn('event_id', 'text', (c) => c.primaryKey())
-      .addColumn('key', 'text', (c) => c.notNull())
-      .addColumn('target_id', 'bigint')
-      .addColumn('listed_at', 'bigint', (c) => c.notNull())
-      .addColumn('misses', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('gone_at', 'bigint'),
-    s
-      .createIndex('halo_watched_events_key')
-      .ifNotExists()
-      .on('halo_watched_events')
-      .column('key')
-      .where(sql<SqlBool>`gone_at IS NULL`),
-    s
-      .createIndex('halo_watched_events_target')
-      .ifNotExists()
-      .on('halo_watched_events')
-      .column('target_id')
-      .where(sql<SqlBool>`gone_at IS NULL`),
-    table('halo_event_messages')
-      .addColumn('channel', 'text', (c) => c.notNull())
-      .addColumn('ts', 'text', (c) => c.notNull())
-      .addColumn('event_id', 'text', (c) => c.notNull())
-      .addColumn('payload', 'text', (c) => c.notNull())
-      .addColumn('summary', 'text')
-      .addPrimaryKeyConstraint('halo_event_messages_pkey', ['channel', 'ts']),
-    s.createIndex('halo_event_messages_event').ifNotExists().on('halo_event_messages').column('event_id'),
-    db
-      .insertInto('halo_leader')
-      .values({ id: 1, token: 0 })
-      .onConflict((c) => c.doNothing()),
+    ...`CREATE TABLE IF NOT EXISTS halo_seen (event_id TEXT PRIMARY KEY) ${clustered};
+    CREATE TABLE IF NOT EXISTS halo_staged (event_id TEXT PRIMARY KEY, event TEXT NOT NULL, date_created TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS halo_outbox (
+      id ${serial}, channel TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, dedup_key TEXT NOT NULL UNIQUE,
+      state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at BIGINT NOT NULL DEFAULT 0, last_error TEXT, created_at BIGINT NOT NULL, done_at BIGINT,
+      sent_at BIGINT, claim_token BIGINT
+    );
+    CREATE INDEX IF NOT EXISTS halo_outbox_due ON halo_outbox (state, channel, next_attempt_at, id);
+    CREATE TABLE IF NOT EXISTS halo_subscriptions (
+      id ${serial}, channel TEXT NOT NULL, keys TEXT NOT NULL, target_ids TEXT NOT NULL, created_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL, min_severity TEXT
+    );
+    CREATE TABLE IF NOT EXISTS halo_deletions (
+      event_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, at BIGINT NOT NULL, already_deleted BOOLEAN NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS halo_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS halo_leader (
+      id INTEGER PRIMARY KEY CHECK (id = 1), token BIGINT NOT NULL, holder TEXT, since BIGINT
+    );
+    INSERT INTO halo_leader (id, token) VALUES (1, 0) ON CONFLICT DO NOTHING;
+    CREATE TABLE IF NOT EXISTS halo_acknowledgements (
+      channel TEXT NOT NULL, message_ts TEXT NOT NULL, user_id TEXT NOT NULL, event_id TEXT NOT NULL,
+      at BIGINT NOT NULL, PRIMARY KEY (channel, message_ts, user_id)
+    );
+    CREATE TABLE IF NOT EXISTS halo_mutes (
+      id ${serial}, channel TEXT NOT NULL, key TEXT, target_id BIGINT, target_label TEXT NOT NULL DEFAULT '',
+      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+      held BIGINT NOT NULL DEFAULT 0, ended_at BIGINT
+    );
+    CREATE INDEX IF NOT EXISTS halo_mutes_open ON halo_mutes (ended_at, expires_at);
+    CREATE TABLE IF NOT EXISTS halo_audit (
+      id ${serial}, at BIGINT NOT NULL, user_id TEXT NOT NULL, action TEXT NOT NULL, channel TEXT, detail TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS halo_threads (
+      channel TEXT NOT NULL, target_id BIGINT NOT NULL, parent_ts TEXT NOT NULL, parent TEXT NOT NULL,
+      counts ${json} NOT NULL DEFAULT '{}', opened_at BIGINT NOT NULL, PRIMARY KEY (channel, target_id)
+    );
+    CREATE TABLE IF NOT EXISTS halo_watched_events (
+      event_id TEXT PRIMARY KEY, key TEXT NOT NULL, target_id BIGINT, listed_at BIGINT NOT NULL,
+      misses INTEGER NOT NULL DEFAULT 0, gone_at BIGINT
+    );
+    CREATE INDEX IF NOT EXISTS halo_watched_events_key ON halo_watched_events (key) WHERE gone_at IS NULL;
+    CREATE INDEX IF NOT EXISTS halo_watched_events_target ON halo_watched_events (target_id) WHERE gone_at IS NULL;
+    CREATE TABLE IF NOT EXISTS halo_event_messages (
+      channel TEXT NOT NULL, ts TEXT NOT NULL, event_id TEXT NOT NULL, payload TEXT NOT NULL, summary TEXT,
+      PRIMARY KEY (channel, ts)
+    );
+    CREATE INDEX IF NOT EXISTS halo_event_messages_event ON halo_event_messages (event_id)`
+      .split(';')
+      .map((statement) => sql.raw(statement)),
   );
-  // Columns a table made by an earlier version may lack (the tables above keep what they had).
-  if (missing('halo_outbox', 'sent_at')) out.push(s.alterTable('halo_outbox').addColumn('sent_at', 'bigint'));
-  if (missing('halo_outbox', 'claim_token'))
-    out.push(s.alterTable('halo_outbox').addColumn('claim_token', 'bigint'));
-  if (missing('halo_subscriptions', 'min_severity'))
-    out.push(s.alterTable('halo_subscriptions').addColumn('min_severity', 'text'));
+  // Columns that a table made by an earlier version may lack (CREATE TABLE IF NOT EXISTS left it as it was).
+  const add = {
+    halo_outbox: ['sent_at BIGINT', 'claim_token BIGINT'],
+    halo_subscriptions: ['min_severity TEXT'],
+  };
+  for (const [table, wanted] of Object.entries(add))
+    for (const column of wanted)
+      if (columns.has(table) && !columns.get(table)!.has(column.split(' ')[0]!))
+        out.push(sql.raw(`ALTER TABLE ${table} ADD COLUMN ${column}`));
   return out;
 }
 
 /** Each step compiles the queries it needs; step i brings a database to version LEGACY_VERSION + i + 1. */
-export const MIGRATIONS: readonly ((context: MigrationContext) => { compile(): CompiledQuery }[])[] = [
-  baseline,
-];
+export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [baseline];
 
 export const SCHEMA_VERSION = LEGACY_VERSION + MIGRATIONS.length;
 
@@ -308,6 +246,6 @@ export function migrationsFrom(version: number, where: string, context: Migratio
       `The database ${where} was written by a newer version of halo-slack (schema version ${version}; this version knows up to ${SCHEMA_VERSION}). Upgrade halo-slack, or set DATABASE_URL to another database.`,
     );
   return MIGRATIONS.slice(Math.max(0, version - LEGACY_VERSION)).flatMap((step) =>
-    step(context).map((query) => query.compile()),
+    step(context).map((query) => query.compile(context.db)),
   );
 }

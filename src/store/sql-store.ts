@@ -15,7 +15,6 @@ import type {
   Mute,
   NewOutboxItem,
   OutboxItem,
-  OutboxKind,
   ScanThread,
   Store,
   StoreStats,
@@ -27,27 +26,32 @@ class NotReplaced extends Error {
   override name = 'NotReplaced' as const;
 }
 
+// Columns selected under the names of the interface's fields.
 const OUTBOX = [
   'id',
   'channel',
   'kind',
   'payload',
-  'dedup_key',
+  'dedup_key as dedupKey',
   'attempts',
-  'sent_at',
-  'created_at',
+  'sent_at as sentAt',
 ] as const;
+const OUTBOX_ITEM = [...OUTBOX, 'created_at as createdAt'] as const;
 const MUTE = [
   'id',
   'channel',
   'key',
-  'target_id',
-  'target_label',
-  'created_by',
-  'created_at',
-  'expires_at',
+  'target_id as targetId',
+  'target_label as targetLabel',
   'held',
 ] as const;
+const MUTE_ITEM = [
+  ...MUTE,
+  'created_by as createdBy',
+  'created_at as createdAt',
+  'expires_at as expiresAt',
+] as const;
+const ACK = ['channel', 'message_ts as messageTs', 'event_id as eventId', 'user_id as userId', 'at'] as const;
 
 /** Rows a single INSERT carries at most: far below either database's limit on parameters. */
 const CHUNK = 500;
@@ -99,12 +103,12 @@ export abstract class SqlStore implements Store {
     const rows = await this.db
       .selectFrom(this.d.positions(ids).as('t'))
       .select('t.i')
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('halo_seen').select('event_id').whereRef('event_id', '=', 't.value'))),
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('halo_seen').select('event_id').whereRef('event_id', '=', 't.value'))),
       )
       .orderBy('t.i')
       .execute();
-    return rows.map((row) => Number(row.i));
+    return rows.map((row) => row.i);
   }
 
   async stage(events: readonly HaloEvent[]): Promise<void> {
@@ -196,23 +200,24 @@ export abstract class SqlStore implements Store {
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
-    return row === undefined || row.next_attempt_at > now ? null : toOutboxItem(row);
+    if (row === undefined) return null;
+    const { next_attempt_at: due, ...item } = row;
+    return due > now ? null : item;
   }
 
   async unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
-    const rows = await this.pending(channel)
+    return this.pending(channel)
       .where('kind', '=', 'alert')
       .where('attempts', '=', 0)
       .where('sent_at', 'is', null)
       .orderBy('id')
       .execute();
-    return rows.map(toOutboxItem);
   }
 
   private pending(channel: string) {
     return this.db
       .selectFrom('halo_outbox')
-      .select(OUTBOX)
+      .select(OUTBOX_ITEM)
       .where('state', '=', 'pending')
       .where('channel', '=', channel);
   }
@@ -288,7 +293,7 @@ export abstract class SqlStore implements Store {
       .execute();
     return rows.map((row) => ({
       channel: row.channel,
-      kind: row.kind as OutboxKind,
+      kind: row.kind,
       error: row.last_error ?? '',
       at: row.done_at ?? 0,
     }));
@@ -459,19 +464,18 @@ export abstract class SqlStore implements Store {
       })
       .onConflict((c) => c.columns(['channel', 'message_ts', 'user_id']).doNothing())
       .execute();
-    const rows = await this.db
+    return this.db
       .selectFrom('halo_acknowledgements')
-      .selectAll()
+      .select(ACK)
       .where('channel', '=', ack.channel)
       .where('message_ts', '=', ack.messageTs)
       .orderBy('at')
       .orderBy(this.d.bytewise('user_id'))
       .execute();
-    return rows.map((row) => toAck(row, row.event_id));
   }
 
-  async addMute(mute: Parameters<Store['addMute']>[0]): Promise<Mute> {
-    const row = await this.db
+  addMute(mute: Parameters<Store['addMute']>[0]): Promise<Mute> {
+    return this.db
       .insertInto('halo_mutes')
       .values({
         channel: mute.channel,
@@ -482,9 +486,8 @@ export abstract class SqlStore implements Store {
         created_at: mute.createdAt,
         expires_at: mute.expiresAt,
       })
-      .returning(MUTE)
+      .returning(MUTE_ITEM)
       .executeTakeFirstOrThrow();
-    return toMute(row);
   }
 
   async removeMute(id: number, now: number, channel?: string): Promise<Mute | null> {
@@ -495,9 +498,9 @@ export abstract class SqlStore implements Store {
       .where('id', '=', id)
       .where('ended_at', 'is', null)
       .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
-      .returning(MUTE)
+      .returning(MUTE_ITEM)
       .executeTakeFirst();
-    return row === undefined ? null : toMute(row);
+    return row ?? null;
   }
 
   async activeMutes(now: number, channel?: string): Promise<Mute[]> {
@@ -506,7 +509,7 @@ export abstract class SqlStore implements Store {
       .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
       .orderBy('id')
       .execute();
-    return rows.map(toMute);
+    return rows;
   }
 
   async expiredMutes(now: number): Promise<Mute[]> {
@@ -515,11 +518,11 @@ export abstract class SqlStore implements Store {
       .orderBy('expires_at')
       .orderBy('id')
       .execute();
-    return rows.map(toMute);
+    return rows;
   }
 
   private openMutes() {
-    return this.db.selectFrom('halo_mutes').select(MUTE).where('ended_at', 'is', null);
+    return this.db.selectFrom('halo_mutes').select(MUTE_ITEM).where('ended_at', 'is', null);
   }
 
   async countMuted(held: ReadonlyMap<number, number>): Promise<void> {
@@ -566,22 +569,14 @@ export abstract class SqlStore implements Store {
       .execute();
   }
 
-  async recentAudit(limit: number): Promise<AuditEntry[]> {
-    const rows = await this.db
+  recentAudit(limit: number): Promise<AuditEntry[]> {
+    return this.db
       .selectFrom('halo_audit')
-      .selectAll()
+      .select(['id', 'at', 'user_id as userId', 'action', 'channel', 'detail'])
       .orderBy('at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      at: row.at,
-      userId: row.user_id,
-      action: row.action as AuditEntry['action'],
-      channel: row.channel,
-      detail: row.detail,
-    }));
   }
 
   recordMessage(
@@ -689,7 +684,7 @@ export abstract class SqlStore implements Store {
     if (eventIds.length === 0) return [];
     const rows = await this.db
       .selectFrom('halo_event_messages')
-      .selectAll()
+      .select(['channel', 'ts', 'event_id as eventId', 'payload', 'summary'])
       .where(this.d.oneOf('event_id', eventIds))
       .orderBy(this.d.bytewise('event_id'))
       .orderBy(this.d.bytewise('ts'))
@@ -700,20 +695,20 @@ export abstract class SqlStore implements Store {
       .innerJoin('halo_event_messages as m', (join) =>
         join.onRef('m.channel', '=', 'a.channel').onRef('m.ts', '=', 'a.message_ts'),
       )
-      .select(['a.channel', 'a.message_ts', 'a.user_id', 'a.at'])
+      .select([
+        'a.channel',
+        'a.message_ts as messageTs',
+        'm.event_id as eventId',
+        'a.user_id as userId',
+        'a.at',
+      ])
       .where(this.d.oneOf('m.event_id', eventIds))
       .orderBy('a.at')
       .orderBy(this.d.bytewise('a.user_id'))
       .execute();
     return rows.map((row) => ({
-      channel: row.channel,
-      ts: row.ts,
-      eventId: row.event_id,
-      payload: row.payload,
-      summary: row.summary,
-      acks: acks
-        .filter((a) => a.channel === row.channel && a.message_ts === row.ts)
-        .map((a) => toAck(a, row.event_id)),
+      ...row,
+      acks: acks.filter((a) => a.channel === row.channel && a.messageTs === row.ts),
     }));
   }
 
@@ -780,19 +775,6 @@ async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: numbe
   }
 }
 
-function toOutboxItem(row: Pick<Selectable<Tables['halo_outbox']>, (typeof OUTBOX)[number]>): OutboxItem {
-  return {
-    id: row.id,
-    channel: row.channel,
-    kind: row.kind as OutboxKind,
-    payload: row.payload,
-    dedupKey: row.dedup_key,
-    attempts: row.attempts,
-    sentAt: row.sent_at,
-    createdAt: row.created_at,
-  };
-}
-
 function toSubscription(row: Selectable<Tables['halo_subscriptions']>): Subscription {
   return {
     id: row.id,
@@ -805,32 +787,14 @@ function toSubscription(row: Selectable<Tables['halo_subscriptions']>): Subscrip
   };
 }
 
-function toMute(row: Pick<Selectable<Tables['halo_mutes']>, (typeof MUTE)[number]>): Mute {
-  return {
-    id: row.id,
-    channel: row.channel,
-    key: row.key,
-    targetId: row.target_id === null ? null : Number(row.target_id),
-    targetLabel: row.target_label,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    held: row.held,
-  };
-}
-
-function toAck(row: { channel: string; message_ts: string; user_id: string; at: number }, eventId: string) {
-  return { channel: row.channel, messageTs: row.message_ts, eventId, userId: row.user_id, at: row.at };
-}
-
 function toThread(row: Selectable<Tables['halo_threads']>): ScanThread {
   return {
     channel: row.channel,
-    targetId: Number(row.target_id),
+    targetId: row.target_id,
     parentTs: row.parent_ts,
     parent: row.parent,
     // JSONB arrives parsed (PostgreSQL), TEXT as the JSON itself (SQLite).
     counts: typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts,
-    openedAt: Number(row.opened_at),
+    openedAt: row.opened_at,
   };
 }

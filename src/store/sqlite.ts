@@ -16,9 +16,7 @@ const sqlite: Dialect = {
   bytewise: (column) => sql`${sql.ref(column)}`,
   addCount: (key, count) =>
     sql`json_set(counts, '$.' || json_quote(${key}), coalesce(json_extract(counts, '$.' || json_quote(${key})), 0) + ${count})`,
-  serialId: (table) => table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement()),
-  clustered: (table) => table.modifyEnd(sql`WITHOUT ROWID`),
-  json: 'text',
+  ddl: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', json: 'TEXT', clustered: 'WITHOUT ROWID' },
   // One connection, one process: transactions cannot interleave.
   exclusive: () => null,
 };
