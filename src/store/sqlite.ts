@@ -43,7 +43,7 @@ export function openSqliteStore(path: string): Store {
         .values({ key: 'opened_at', value: String(Date.now()) })
         .onConflict((c) => c.column('key').doUpdateSet({ value: String(Date.now()) })),
     );
-    return new SqliteStore(kysely);
+    return new SqliteStore(kysely, db);
   } catch (error) {
     db?.close();
     throw error instanceof StoreError ? error : new StoreError(describeOpenError(file, error));
@@ -116,7 +116,10 @@ function describeOpenError(file: string, error: unknown): string {
 class SqliteStore extends SqlStore {
   private closed = false;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly file: Database.Database,
+  ) {
     super(db, sqlite);
   }
 
@@ -140,5 +143,7 @@ class SqliteStore extends SqlStore {
     if (this.closed) return;
     this.closed = true;
     await this.db.destroy();
+    // Kysely opens its side lazily: a store that never queried through it must still let the file go.
+    if (this.file.open) this.file.close();
   }
 }
