@@ -7,18 +7,14 @@ import type { Selectable } from 'kysely';
 import { isSeverity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { Db, Dialect, Tables } from './schema.ts';
+import type * as api from './store.ts';
 import type {
   Acknowledgement,
-  AuditEntry,
   DeletionRecord,
-  FailedDelivery,
   Mute,
   NewOutboxItem,
   OutboxItem,
   ScanThread,
-  Store,
-  StoreStats,
-  Subscription,
 } from './store.ts';
 
 /** Rolls back `replaceWithDigest`'s transaction: a row to replace was claimed meanwhile. Not a failure. */
@@ -62,7 +58,7 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-export abstract class SqlStore implements Store {
+export abstract class SqlStore implements api.Store {
   /**
    * The fencing token of this replica's lead (PostgreSQL), set when it wins and kept after it loses: a mark of a
    * row that a newer leader has claimed since is then ignored. Null for a store that never led, and with SQLite.
@@ -104,7 +100,7 @@ export abstract class SqlStore implements Store {
       .selectFrom(this.d.positions(ids).as('t'))
       .select('t.i')
       .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('halo_seen').select('event_id').whereRef('event_id', '=', 't.value'))),
+        eb.not(eb.exists(eb.selectFrom('halo_seen').whereRef('event_id', '=', 't.value').select('event_id'))),
       )
       .orderBy('t.i')
       .execute();
@@ -120,10 +116,11 @@ export abstract class SqlStore implements Store {
   }
 
   private insertSeen(trx: Db, events: readonly HaloEvent[]) {
+    const ids = this.d.rows(events.map((e) => e.eventId));
     return trx
       .insertInto('halo_seen')
       .columns(['event_id'])
-      .expression(this.d.rows(events.map((e) => e.eventId)))
+      .expression(ids)
       .onConflict((c) => c.doNothing());
   }
 
@@ -143,11 +140,12 @@ export abstract class SqlStore implements Store {
   }
 
   async staged(): Promise<HaloEvent[]> {
+    const order = this.d.bytewise('event_id');
     const rows = await this.db
       .selectFrom('halo_staged')
       .select('event')
       .orderBy('date_created')
-      .orderBy(this.d.bytewise('event_id'))
+      .orderBy(order)
       .execute();
     return rows.map((row) => JSON.parse(row.event) as HaloEvent);
   }
@@ -182,14 +180,8 @@ export abstract class SqlStore implements Store {
   }
 
   async dueChannels(now: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('halo_outbox')
-      .select('channel')
-      .distinct()
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .execute();
-    return rows.map((row) => row.channel);
+    const due = this.db.selectFrom('halo_outbox').select('channel').distinct().where('state', '=', 'pending');
+    return (await due.where('next_attempt_at', '<=', now).execute()).map((row) => row.channel);
   }
 
   async nextDue(channel: string, now: number): Promise<OutboxItem | null> {
@@ -205,21 +197,14 @@ export abstract class SqlStore implements Store {
     return due > now ? null : item;
   }
 
-  async unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
-    return this.pending(channel)
-      .where('kind', '=', 'alert')
-      .where('attempts', '=', 0)
-      .where('sent_at', 'is', null)
-      .orderBy('id')
-      .execute();
+  unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
+    const alerts = this.pending(channel).where('kind', '=', 'alert').where('attempts', '=', 0);
+    return alerts.where('sent_at', 'is', null).orderBy('id').execute();
   }
 
   private pending(channel: string) {
-    return this.db
-      .selectFrom('halo_outbox')
-      .select(OUTBOX_ITEM)
-      .where('state', '=', 'pending')
-      .where('channel', '=', channel);
+    const rows = this.db.selectFrom('halo_outbox').select(OUTBOX_ITEM).where('state', '=', 'pending');
+    return rows.where('channel', '=', channel);
   }
 
   async replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
@@ -229,9 +214,7 @@ export abstract class SqlStore implements Store {
         const removed = await trx
           .deleteFrom('halo_outbox')
           .where(this.d.oneOf('id', ids))
-          .where('state', '=', 'pending')
-          .where('attempts', '=', 0)
-          .where('sent_at', 'is', null)
+          .where((eb) => eb.and({ state: 'pending', attempts: 0, sent_at: null }))
           .returning('id')
           .execute();
         if (removed.length !== new Set(ids).size)
@@ -273,16 +256,14 @@ export abstract class SqlStore implements Store {
   }
 
   async failChannel(channel: string, error: string, now: number): Promise<number> {
-    const result = await this.db
+    const failed = this.db
       .updateTable('halo_outbox')
-      .set({ state: 'failed', last_error: error, done_at: now })
-      .where('channel', '=', channel)
-      .where('state', '=', 'pending')
-      .executeTakeFirst();
+      .set({ state: 'failed', last_error: error, done_at: now });
+    const result = await failed.where((eb) => eb.and({ channel, state: 'pending' })).executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 
-  async recentFailures(limit: number): Promise<FailedDelivery[]> {
+  async recentFailures(limit: number): Promise<api.FailedDelivery[]> {
     const rows = await this.db
       .selectFrom('halo_outbox')
       .select(['channel', 'kind', 'last_error', 'done_at'])
@@ -300,14 +281,11 @@ export abstract class SqlStore implements Store {
   }
 
   async prune(before: number): Promise<void> {
-    await this.db
-      .deleteFrom('halo_outbox')
-      .where('state', '=', 'delivered')
-      .where('done_at', '<', before)
-      .execute();
+    const delivered = this.db.deleteFrom('halo_outbox').where('state', '=', 'delivered');
+    await delivered.where('done_at', '<', before).execute();
   }
 
-  addSubscription(sub: Parameters<Store['addSubscription']>[0]) {
+  addSubscription(sub: api.NewSubscription) {
     const row = {
       channel: sub.channel,
       keys: JSON.stringify([...sub.keys].sort()),
@@ -316,20 +294,18 @@ export abstract class SqlStore implements Store {
     };
     return this.transaction(async (trx) => {
       // Two replicas adding the same subscription at once must still end with one.
-      const lock = this.d.exclusive('halo_subscriptions');
-      if (lock !== null) await lock.execute(trx);
+      await this.d.exclusive('halo_subscriptions')?.execute(trx);
       const existing = await trx
         .selectFrom('halo_subscriptions')
         .selectAll()
-        .where('channel', '=', row.channel)
-        .where('keys', '=', row.keys)
-        .where('target_ids', '=', row.target_ids)
+        .where((eb) => eb.and({ channel: row.channel, keys: row.keys, target_ids: row.target_ids }))
         .where('min_severity', 'is not distinct from', row.min_severity)
         .executeTakeFirst();
       if (existing !== undefined) return { subscription: toSubscription(existing), created: false };
+      const values = { ...row, created_by: sub.createdBy, created_at: sub.createdAt };
       const inserted = await trx
         .insertInto('halo_subscriptions')
-        .values({ ...row, created_by: sub.createdBy, created_at: sub.createdAt })
+        .values(values)
         .returningAll()
         .executeTakeFirstOrThrow();
       return { subscription: toSubscription(inserted), created: true };
@@ -337,52 +313,28 @@ export abstract class SqlStore implements Store {
   }
 
   async removeSubscription(channel: string, id: number): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('halo_subscriptions')
-      .where('channel', '=', channel)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    const removed = this.db.deleteFrom('halo_subscriptions').where((eb) => eb.and({ channel, id }));
+    return (await removed.executeTakeFirst()).numDeletedRows > 0n;
   }
 
   async removeAllSubscriptions(channel: string): Promise<number> {
-    const result = await this.db
-      .deleteFrom('halo_subscriptions')
-      .where('channel', '=', channel)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const removed = this.db.deleteFrom('halo_subscriptions').where('channel', '=', channel);
+    return Number((await removed.executeTakeFirst()).numDeletedRows);
   }
 
-  async subscriptions(channel?: string): Promise<Subscription[]> {
-    const rows = await this.db
-      .selectFrom('halo_subscriptions')
-      .selectAll()
-      .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
-      .orderBy('id')
-      .execute();
+  async subscriptions(channel?: string): Promise<api.Subscription[]> {
+    const all = this.db.selectFrom('halo_subscriptions').selectAll().orderBy('id');
+    const rows = await all.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
     return rows.map(toSubscription);
   }
 
   async openThread(thread: Omit<ScanThread, 'counts'>): Promise<void> {
-    const row = {
-      channel: thread.channel,
-      target_id: thread.targetId,
-      parent_ts: thread.parentTs,
-      parent: thread.parent,
-      counts: '{}',
-      opened_at: thread.openedAt,
-    };
+    const { channel, targetId: target_id, parentTs: parent_ts, parent, openedAt: opened_at } = thread;
+    const fresh = { parent_ts, parent, counts: '{}', opened_at };
     await this.db
       .insertInto('halo_threads')
-      .values(row)
-      .onConflict((c) =>
-        c.columns(['channel', 'target_id']).doUpdateSet({
-          parent_ts: row.parent_ts,
-          parent: row.parent,
-          counts: row.counts,
-          opened_at: row.opened_at,
-        }),
-      )
+      .values({ channel, target_id, ...fresh })
+      .onConflict((c) => c.columns(['channel', 'target_id']).doUpdateSet(fresh))
       .execute();
   }
 
@@ -391,134 +343,92 @@ export abstract class SqlStore implements Store {
   }
 
   async thread(channel: string, targetId: number): Promise<ScanThread | null> {
-    const row = await this.db
-      .selectFrom('halo_threads')
-      .selectAll()
-      .where('channel', '=', channel)
-      .where('target_id', '=', targetId)
-      .executeTakeFirst();
+    const one = this.db.selectFrom('halo_threads').selectAll();
+    const row = await one.where((eb) => eb.and({ channel, target_id: targetId })).executeTakeFirst();
     return row === undefined ? null : toThread(row);
   }
 
   async countReply(channel: string, targetId: number, key: string, count: number): Promise<void> {
-    await this.db
-      .updateTable('halo_threads')
-      .set({ counts: this.d.addCount(key, count) })
-      .where('channel', '=', channel)
-      .where('target_id', '=', targetId)
-      .execute();
+    const add = this.db.updateTable('halo_threads').set({ counts: this.d.addCount(key, count) });
+    await add.where((eb) => eb.and({ channel, target_id: targetId })).execute();
   }
 
   async closeThread(channel: string, targetId: number): Promise<ScanThread | null> {
-    const row = await this.db
-      .deleteFrom('halo_threads')
-      .where('channel', '=', channel)
-      .where('target_id', '=', targetId)
-      .returningAll()
-      .executeTakeFirst();
+    const closed = this.db.deleteFrom('halo_threads').where((eb) => eb.and({ channel, target_id: targetId }));
+    const row = await closed.returningAll().executeTakeFirst();
     return row === undefined ? null : toThread(row);
   }
 
   async recordDeletion(record: DeletionRecord): Promise<void> {
-    const row = {
-      event_id: record.eventId,
-      user_id: record.userId,
-      at: record.at,
-      already_deleted: record.alreadyDeleted ? 1 : 0,
-    };
+    const latest = { user_id: record.userId, at: record.at, already_deleted: record.alreadyDeleted ? 1 : 0 };
     await this.db
       .insertInto('halo_deletions')
-      .values(row)
-      .onConflict((c) =>
-        c
-          .column('event_id')
-          .doUpdateSet({ user_id: row.user_id, at: row.at, already_deleted: row.already_deleted }),
-      )
+      .values({ event_id: record.eventId, ...latest })
+      .onConflict((c) => c.column('event_id').doUpdateSet(latest))
       .execute();
   }
 
   async deletion(eventId: string): Promise<DeletionRecord | null> {
+    const columns = ['event_id as eventId', 'user_id as userId', 'at', 'already_deleted'] as const;
     const row = await this.db
       .selectFrom('halo_deletions')
-      .selectAll()
+      .select(columns)
       .where('event_id', '=', eventId)
       .executeTakeFirst();
     if (row === undefined) return null;
-    return {
-      eventId: row.event_id,
-      userId: row.user_id,
-      at: row.at,
-      alreadyDeleted: Boolean(row.already_deleted),
-    };
+    const { already_deleted: deleted, ...record } = row;
+    return { ...record, alreadyDeleted: Boolean(deleted) };
   }
 
   async acknowledge(ack: Acknowledgement): Promise<Acknowledgement[]> {
+    const { channel, messageTs: message_ts, userId: user_id, eventId: event_id, at } = ack;
     await this.db
       .insertInto('halo_acknowledgements')
-      .values({
-        channel: ack.channel,
-        message_ts: ack.messageTs,
-        user_id: ack.userId,
-        event_id: ack.eventId,
-        at: ack.at,
-      })
+      .values({ channel, message_ts, user_id, event_id, at })
       .onConflict((c) => c.columns(['channel', 'message_ts', 'user_id']).doNothing())
       .execute();
-    return this.db
+    const acks = this.db
       .selectFrom('halo_acknowledgements')
       .select(ACK)
-      .where('channel', '=', ack.channel)
-      .where('message_ts', '=', ack.messageTs)
-      .orderBy('at')
-      .orderBy(this.d.bytewise('user_id'))
-      .execute();
+      .where((eb) => eb.and({ channel, message_ts }));
+    return acks.orderBy('at').orderBy(this.d.bytewise('user_id')).execute();
   }
 
-  addMute(mute: Parameters<Store['addMute']>[0]): Promise<Mute> {
-    return this.db
-      .insertInto('halo_mutes')
-      .values({
-        channel: mute.channel,
-        key: mute.key,
-        target_id: mute.targetId,
-        target_label: mute.targetLabel,
-        created_by: mute.createdBy,
-        created_at: mute.createdAt,
-        expires_at: mute.expiresAt,
-      })
-      .returning(MUTE_ITEM)
-      .executeTakeFirstOrThrow();
+  addMute(mute: api.NewMute): Promise<Mute> {
+    const { channel, key, targetId: target_id, targetLabel: target_label, createdBy: created_by } = mute;
+    const row = {
+      channel,
+      key,
+      target_id,
+      target_label,
+      created_by,
+      created_at: mute.createdAt,
+      expires_at: mute.expiresAt,
+    };
+    return this.db.insertInto('halo_mutes').values(row).returning(MUTE_ITEM).executeTakeFirstOrThrow();
   }
 
   async removeMute(id: number, now: number, channel?: string): Promise<Mute | null> {
     // Ended, not deleted: what it held back still counts in the totals, and it is never announced.
-    const row = await this.db
+    const ended = this.db
       .updateTable('halo_mutes')
       .set({ ended_at: now })
       .where('id', '=', id)
-      .where('ended_at', 'is', null)
+      .where('ended_at', 'is', null);
+    const row = await ended
       .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
       .returning(MUTE_ITEM)
       .executeTakeFirst();
     return row ?? null;
   }
 
-  async activeMutes(now: number, channel?: string): Promise<Mute[]> {
-    const rows = await this.openMutes()
-      .where('expires_at', '>', now)
-      .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
-      .orderBy('id')
-      .execute();
-    return rows;
+  activeMutes(now: number, channel?: string): Promise<Mute[]> {
+    const active = this.openMutes().where('expires_at', '>', now).orderBy('id');
+    return active.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
   }
 
-  async expiredMutes(now: number): Promise<Mute[]> {
-    const rows = await this.openMutes()
-      .where('expires_at', '<=', now)
-      .orderBy('expires_at')
-      .orderBy('id')
-      .execute();
-    return rows;
+  expiredMutes(now: number): Promise<Mute[]> {
+    return this.openMutes().where('expires_at', '<=', now).orderBy('expires_at').orderBy('id').execute();
   }
 
   private openMutes() {
@@ -540,80 +450,59 @@ export abstract class SqlStore implements Store {
 
   async endMutes(ids: readonly number[], now: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.db
-      .updateTable('halo_mutes')
-      .set({ ended_at: now })
-      .where(this.d.oneOf('id', ids))
-      .where('ended_at', 'is', null)
-      .execute();
+    const ended = this.db.updateTable('halo_mutes').set({ ended_at: now }).where(this.d.oneOf('id', ids));
+    await ended.where('ended_at', 'is', null).execute();
   }
 
   async mutedTotal(): Promise<number> {
-    const row = await this.db
+    const total = this.db
       .selectFrom('halo_mutes')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum('held'), eb.lit(0)).as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .select((eb) => eb.fn.coalesce(eb.fn.sum('held'), eb.lit(0)).as('n'));
+    return Number((await total.executeTakeFirstOrThrow()).n);
   }
 
-  async audit(entry: Parameters<Store['audit']>[0]): Promise<void> {
-    await this.db
-      .insertInto('halo_audit')
-      .values({
-        at: entry.at,
-        user_id: entry.userId,
-        action: entry.action,
-        channel: entry.channel,
-        detail: entry.detail,
-      })
-      .execute();
+  async audit(entry: api.NewAuditEntry): Promise<void> {
+    const { at, userId: user_id, action, channel, detail } = entry;
+    await this.db.insertInto('halo_audit').values({ at, user_id, action, channel, detail }).execute();
   }
 
-  recentAudit(limit: number): Promise<AuditEntry[]> {
-    return this.db
+  recentAudit(limit: number): Promise<api.AuditEntry[]> {
+    const columns = ['id', 'at', 'user_id as userId', 'action', 'channel', 'detail'] as const;
+    const entries = this.db
       .selectFrom('halo_audit')
-      .select(['id', 'at', 'user_id as userId', 'action', 'channel', 'detail'])
+      .select(columns)
       .orderBy('at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+      .orderBy('id', 'desc');
+    return entries.limit(limit).execute();
   }
 
-  recordMessage(
-    message: Parameters<Store['recordMessage']>[0],
-    now: number,
-  ): Promise<{ goneAt: number | null }> {
+  recordMessage(message: api.NewEventMessage, now: number): Promise<{ goneAt: number | null }> {
+    const { channel, ts, eventId: event_id, payload, key, targetId: target_id } = message;
     return this.transaction(async (trx) => {
       await trx
         .insertInto('halo_watched_events')
-        .values({ event_id: message.eventId, key: message.key, target_id: message.targetId, listed_at: now })
+        .values({ event_id, key, target_id, listed_at: now })
         .onConflict((c) => c.column('event_id').doNothing())
         .execute();
       await trx
         .insertInto('halo_event_messages')
-        .values({
-          channel: message.channel,
-          ts: message.ts,
-          event_id: message.eventId,
-          payload: message.payload,
-        })
+        .values({ channel, ts, event_id, payload })
         .onConflict((c) => c.columns(['channel', 'ts']).doNothing())
         .execute();
-      const row = await trx
+      const watched = trx
         .selectFrom('halo_watched_events')
         .select('gone_at')
-        .where('event_id', '=', message.eventId)
-        .executeTakeFirst();
-      return { goneAt: row?.gone_at ?? null };
+        .where('event_id', '=', event_id);
+      return { goneAt: (await watched.executeTakeFirst())?.gone_at ?? null };
     });
   }
 
   async setMessageSummary(channel: string, ts: string, summary: string): Promise<{ goneAt: number | null }> {
-    const row = await this.db
+    const set = this.db
       .updateTable('halo_event_messages')
       .set({ summary })
-      .where('channel', '=', channel)
-      .where('ts', '=', ts)
+      .where((eb) => eb.and({ channel, ts }));
+    const row = await set
       .returning((eb) =>
         eb
           .selectFrom('halo_watched_events as w')
@@ -626,12 +515,8 @@ export abstract class SqlStore implements Store {
   }
 
   async watchedEventIds(): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('halo_watched_events')
-      .select('event_id')
-      .where('gone_at', 'is', null)
-      .execute();
-    return rows.map((row) => row.event_id);
+    const watched = this.db.selectFrom('halo_watched_events').select('event_id').where('gone_at', 'is', null);
+    return (await watched.execute()).map((row) => row.event_id);
   }
 
   async markListed(eventIds: readonly string[], scanStartedAt: number): Promise<void> {
@@ -653,26 +538,21 @@ export abstract class SqlStore implements Store {
     );
   }
 
-  countMisses(coverage: Parameters<Store['countMisses']>[0], scanStartedAt: number, threshold: number) {
+  countMisses(coverage: api.ScanCoverage, scanStartedAt: number, threshold: number): Promise<string[]> {
     return this.fenced(async (trx) => {
       if (coverage.all || coverage.keys.length > 0 || coverage.targetIds.length > 0) {
         // What the conclusive scans covered: every event, or those with one of these keys or targets.
+        const scope = [this.d.oneOf('key', coverage.keys), this.d.oneOf('target_id', coverage.targetIds)];
         await trx
           .updateTable('halo_watched_events')
           .set((eb) => ({ misses: eb('misses', '+', 1) }))
           .where('gone_at', 'is', null)
           .where('listed_at', '<', scanStartedAt)
-          .$if(!coverage.all, (q) =>
-            q.where((eb) =>
-              eb.or([this.d.oneOf('key', coverage.keys), this.d.oneOf('target_id', coverage.targetIds)]),
-            ),
-          )
+          .$if(!coverage.all, (q) => q.where((eb) => eb.or(scope)))
           .execute();
       }
-      const rows = await trx
-        .selectFrom('halo_watched_events')
-        .select('event_id')
-        .where('gone_at', 'is', null)
+      const missed = trx.selectFrom('halo_watched_events').select('event_id').where('gone_at', 'is', null);
+      const rows = await missed
         .where('misses', '>=', threshold)
         .orderBy(this.d.bytewise('event_id'))
         .execute();
@@ -682,13 +562,14 @@ export abstract class SqlStore implements Store {
 
   async eventMessages(eventIds: readonly string[]) {
     if (eventIds.length === 0) return [];
+    const d = this.d;
     const rows = await this.db
       .selectFrom('halo_event_messages')
       .select(['channel', 'ts', 'event_id as eventId', 'payload', 'summary'])
-      .where(this.d.oneOf('event_id', eventIds))
-      .orderBy(this.d.bytewise('event_id'))
-      .orderBy(this.d.bytewise('ts'))
-      .orderBy(this.d.bytewise('channel'))
+      .where(d.oneOf('event_id', eventIds))
+      .orderBy(d.bytewise('event_id'))
+      .orderBy(d.bytewise('ts'))
+      .orderBy(d.bytewise('channel'))
       .execute();
     const acks = await this.db
       .selectFrom('halo_acknowledgements as a')
@@ -702,9 +583,9 @@ export abstract class SqlStore implements Store {
         'a.user_id as userId',
         'a.at',
       ])
-      .where(this.d.oneOf('m.event_id', eventIds))
+      .where(d.oneOf('m.event_id', eventIds))
       .orderBy('a.at')
-      .orderBy(this.d.bytewise('a.user_id'))
+      .orderBy(d.bytewise('a.user_id'))
       .execute();
     return rows.map((row) => ({
       ...row,
@@ -714,18 +595,18 @@ export abstract class SqlStore implements Store {
 
   async markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void> {
     await this.fenced(async (trx) => {
-      if (eventIds.length > 0)
-        await trx
+      if (eventIds.length > 0) {
+        const gone = trx
           .updateTable('halo_watched_events')
           .set({ gone_at: now })
-          .where('gone_at', 'is', null)
-          .where(this.d.oneOf('event_id', eventIds))
-          .execute();
+          .where('gone_at', 'is', null);
+        await gone.where(this.d.oneOf('event_id', eventIds)).execute();
+      }
       await insertOutbox(trx, items, now);
     });
   }
 
-  async stats(): Promise<StoreStats> {
+  async stats(): Promise<api.StoreStats> {
     const row = await this.db
       .selectFrom('halo_outbox')
       .select((eb) => [
@@ -736,36 +617,30 @@ export abstract class SqlStore implements Store {
         ),
       ])
       .executeTakeFirstOrThrow();
-    const counts = row as Record<keyof StoreStats, unknown>;
+    // Counts arrive as numbers (SQLite) or BIGINT text (PostgreSQL, parsed in postgres.ts); either way, numbers.
+    const counts = row as Record<keyof api.StoreStats, unknown>;
+    const { seen, staged, pending, failed, delivered } = counts;
     return {
-      seen: Number(counts.seen),
-      staged: Number(counts.staged),
-      pending: Number(counts.pending),
-      failed: Number(counts.failed),
-      delivered: Number(counts.delivered),
+      seen: Number(seen),
+      staged: Number(staged),
+      pending: Number(pending),
+      failed: Number(failed),
+      delivered: Number(delivered),
     };
   }
 
   async pendingCount(): Promise<number> {
-    const row = await this.db
-      .selectFrom('halo_outbox')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('state', '=', 'pending')
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    const pending = this.db.selectFrom('halo_outbox').select((eb) => eb.fn.countAll().as('n'));
+    return Number((await pending.where('state', '=', 'pending').executeTakeFirstOrThrow()).n);
   }
 }
 
 /** Adds outbox rows; a repeat of a dedup key is a no-op. */
 async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: number): Promise<void> {
   for (const part of chunks(items)) {
-    const rows = part.map((item) => ({
-      channel: item.channel,
-      kind: item.kind,
-      payload: item.payload,
-      dedup_key: item.dedupKey,
-      created_at: now,
-      next_attempt_at: now,
+    const rows = part.map(({ channel, kind, payload, dedupKey: dedup_key }) => ({
+      ...{ channel, kind, payload, dedup_key },
+      ...{ created_at: now, next_attempt_at: now },
     }));
     await trx
       .insertInto('halo_outbox')
@@ -775,26 +650,20 @@ async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: numbe
   }
 }
 
-function toSubscription(row: Selectable<Tables['halo_subscriptions']>): Subscription {
-  return {
-    id: row.id,
-    channel: row.channel,
+function toSubscription(row: Selectable<Tables['halo_subscriptions']>): api.Subscription {
+  const { id, channel, created_by: createdBy, created_at: createdAt, min_severity: severity } = row;
+  const minSeverity = severity !== null && isSeverity(severity) ? severity : null;
+  const filters = {
     keys: JSON.parse(row.keys) as string[],
     targetIds: JSON.parse(row.target_ids) as number[],
-    minSeverity: row.min_severity !== null && isSeverity(row.min_severity) ? row.min_severity : null,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
   };
+  return { id, channel, ...filters, minSeverity, createdBy, createdAt };
 }
 
 function toThread(row: Selectable<Tables['halo_threads']>): ScanThread {
-  return {
-    channel: row.channel,
-    targetId: row.target_id,
-    parentTs: row.parent_ts,
-    parent: row.parent,
-    // JSONB arrives parsed (PostgreSQL), TEXT as the JSON itself (SQLite).
-    counts: typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts,
-    openedAt: row.opened_at,
-  };
+  const { channel, target_id: targetId, parent_ts: parentTs, parent, opened_at: openedAt } = row;
+  // JSONB arrives parsed (PostgreSQL), TEXT as the JSON itself (SQLite).
+  const counts =
+    typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts;
+  return { channel, targetId, parentTs, parent, counts, openedAt };
 }
