@@ -38,6 +38,7 @@ const postgres: Dialect = {
   addCount: (key, count) =>
     sql`jsonb_set(counts, ARRAY[${key}::text], to_jsonb(coalesce((counts ->> ${key}::text)::bigint, 0) + ${count}::bigint))`,
   ddl: { serial: 'BIGSERIAL PRIMARY KEY', json: 'JSONB', clustered: '' },
+  unprefixedBefore: false,
   exclusive: (table) => sql`LOCK TABLE ${sql.table(table)} IN SHARE ROW EXCLUSIVE MODE`,
 };
 

@@ -127,6 +127,11 @@ export interface Dialect {
   exclusive(table: string): RawBuilder<unknown> | null;
   /** DDL: an auto-numbered primary key; a JSON column; what ends the seen table (SQLite: WITHOUT ROWID). */
   readonly ddl: { readonly serial: string; readonly json: string; readonly clustered: string };
+  /**
+   * Whether earlier releases named the tables without the `halo_` prefix: SQLite's did; PostgreSQL's never did, and
+   * a table of such a name there may be another program's.
+   */
+  readonly unprefixedBefore: boolean;
 }
 
 /** Tables and their columns already there when the migration starts. */
@@ -140,12 +145,10 @@ export interface MigrationContext {
 export const LEGACY_VERSION = 4;
 
 /** Tables of the earlier SQLite layout, renamed to the names both databases now share. */
-const LEGACY_SQLITE_TABLES: Readonly<Record<string, readonly string[]>> = {
-  ...Object.fromEntries(
-    ['seen', 'staged', 'subscriptions', 'deletions', 'state', 'acknowledgements', 'audit', 'threads'].map(
-      (name) => [name, []],
-    ),
-  ),
+const LEGACY_SQLITE_TABLES =
+  'seen staged outbox subscriptions deletions state acknowledgements mutes audit threads watched_events event_messages';
+/** Their indexes, which SQLite keeps under the old names when a table is renamed: dropped, and made again. */
+const LEGACY_SQLITE_INDEXES: Readonly<Record<string, readonly string[]>> = {
   outbox: ['outbox_due'],
   mutes: ['mutes_open'],
   watched_events: ['watched_events_key', 'watched_events_target'],
@@ -161,11 +164,10 @@ const LEGACY_SQLITE_TABLES: Readonly<Record<string, readonly string[]>> = {
 function baseline({ d, columns: found }: MigrationContext): RawBuilder<unknown>[] {
   const columns = new Map(found);
   const out: RawBuilder<unknown>[] = [];
-  for (const [name, indexes] of Object.entries(LEGACY_SQLITE_TABLES)) {
+  for (const name of d.unprefixedBefore ? LEGACY_SQLITE_TABLES.split(' ') : []) {
     if (!columns.has(name) || columns.has(`halo_${name}`)) continue;
     out.push(sql.raw(`ALTER TABLE ${name} RENAME TO halo_${name}`));
-    // SQLite keeps an index's name when its table is renamed: drop it, and the index is made again below.
-    for (const index of indexes) out.push(sql.raw(`DROP INDEX IF EXISTS ${index}`));
+    for (const index of LEGACY_SQLITE_INDEXES[name] ?? []) out.push(sql.raw(`DROP INDEX IF EXISTS ${index}`));
     columns.set(`halo_${name}`, columns.get(name)!);
   }
   const { serial, json, clustered } = d.ddl;

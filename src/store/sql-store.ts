@@ -618,8 +618,7 @@ export abstract class SqlStore implements api.Store {
       ])
       .executeTakeFirstOrThrow();
     // Counts arrive as numbers (SQLite) or BIGINT text (PostgreSQL, parsed in postgres.ts); either way, numbers.
-    const counts = row as Record<keyof api.StoreStats, unknown>;
-    const { seen, staged, pending, failed, delivered } = counts;
+    const { seen, staged, pending, failed, delivered } = row as Record<keyof api.StoreStats, unknown>;
     return {
       seen: Number(seen),
       staged: Number(staged),
@@ -653,11 +652,8 @@ async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: numbe
 function toSubscription(row: Selectable<Tables['halo_subscriptions']>): api.Subscription {
   const { id, channel, created_by: createdBy, created_at: createdAt, min_severity: severity } = row;
   const minSeverity = severity !== null && isSeverity(severity) ? severity : null;
-  const filters = {
-    keys: JSON.parse(row.keys) as string[],
-    targetIds: JSON.parse(row.target_ids) as number[],
-  };
-  return { id, channel, ...filters, minSeverity, createdBy, createdAt };
+  const [keys, targetIds] = [JSON.parse(row.keys) as string[], JSON.parse(row.target_ids) as number[]];
+  return { id, channel, keys, targetIds, minSeverity, createdBy, createdAt };
 }
 
 function toThread(row: Selectable<Tables['halo_threads']>): ScanThread {

@@ -17,6 +17,7 @@ const sqlite: Dialect = {
   addCount: (key, count) =>
     sql`json_set(counts, '$.' || json_quote(${key}), coalesce(json_extract(counts, '$.' || json_quote(${key})), 0) + ${count})`,
   ddl: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', json: 'TEXT', clustered: 'WITHOUT ROWID' },
+  unprefixedBefore: true,
   // One connection, one process: transactions cannot interleave.
   exclusive: () => null,
 };

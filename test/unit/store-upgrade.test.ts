@@ -146,3 +146,14 @@ describePg('a PostgreSQL schema of the previous release', () => {
     await store.close();
   });
 });
+
+describePg('a PostgreSQL schema shared with another program', () => {
+  it('leaves its tables alone, even one named as a SQLite table of the previous release', async () => {
+    const { schema, url } = await freshSchema('shared');
+    await admin(`CREATE TABLE ${schema}.outbox (theirs TEXT); INSERT INTO ${schema}.outbox VALUES ('kept')`);
+    const store = await openPostgresStore(url, log);
+    expect(await store.stats()).toEqual({ seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 });
+    await store.close();
+    expect(await admin(`SELECT theirs FROM ${schema}.outbox`)).toEqual([{ theirs: 'kept' }]);
+  });
+});
