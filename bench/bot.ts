@@ -12,6 +12,8 @@ import type { FakeHalo } from '../fakes/halo.ts';
 import type { FakeSlack } from '../fakes/slack.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
+/** The checkout whose bot is started: this one, or another given by bench/store.ts (HALO_BENCH_ROOT). */
+const botRoot = (): string => process.env.HALO_BENCH_ROOT ?? ROOT;
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const ENTRY = 'dist/main.js';
 
@@ -20,7 +22,7 @@ const ENTRY = 'dist/main.js';
  * that the bench always starts the bot the way `npm start` does. Throws if the script is not of that shape.
  */
 export function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(botRoot(), 'package.json'), 'utf8')) as {
     scripts?: { start?: unknown };
   };
   const script = pkg.scripts?.start;
@@ -135,7 +137,7 @@ export class BenchBot {
     // --no-env-file: the bench gets exactly the environment it sets, whatever the user's .env holds.
     ensureBuilt();
     const child = spawn(process.execPath, [...startFlags(), ...extraFlags, ENTRY, '--no-env-file'], {
-      cwd: ROOT,
+      cwd: botRoot(),
       env: { PATH: process.env.PATH ?? '', ...env(`sqlite:${join(tempDir, 'bot.db')}`) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that anything the bot may start is ended with it.

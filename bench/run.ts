@@ -8,6 +8,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_EVENT_TYPES, makeEvents, startFakeHalo, type FakeHalo } from '../fakes/halo.ts';
 import { startFakeSlack, type FakeSlack, type SlackPost } from '../fakes/slack.ts';
 import { DELETE_ACTION_ID } from '../src/slack/blocks/alert.ts';
@@ -309,7 +310,7 @@ interface SizeRun {
   readonly warnings: string[];
 }
 
-async function runSize(
+export async function runSize(
   events: number,
   options: { steady: number; latencySamples?: number; ackMs?: number; databaseUrl?: string },
 ): Promise<SizeRun> {
@@ -715,27 +716,31 @@ async function main(): Promise<void> {
   if (errors.length > 0) process.exitCode = 1;
 }
 
-const watchdog = setTimeout(() => {
-  say(`the bench did not finish within ${WATCHDOG_MS / 60_000} minutes; stopping`);
-  BenchBot.killAllNow();
-  process.exit(1);
-}, WATCHDOG_MS);
-watchdog.unref();
+// Run as a script; bench/store.ts imports runSize only.
+if (process.argv[1] === fileURLToPath(import.meta.url)) start();
 
-for (const name of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(name, () => {
+function start(): void {
+  const watchdog = setTimeout(() => {
+    say(`the bench did not finish within ${WATCHDOG_MS / 60_000} minutes; stopping`);
     BenchBot.killAllNow();
-    process.exit(130);
-  });
-}
-process.once('exit', () => BenchBot.killAllNow());
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => {
+      BenchBot.killAllNow();
+      process.exit(130);
+    });
+  }
+  process.once('exit', () => BenchBot.killAllNow());
 
-main()
-  .catch((error: unknown) => {
-    say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await BenchBot.stopAll();
-    clearTimeout(watchdog);
-  });
+  main()
+    .catch((error: unknown) => {
+      say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await BenchBot.stopAll();
+      clearTimeout(watchdog);
+    });
+}

@@ -14,8 +14,7 @@
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { LeaderElection, LeaderView } from '../pipeline/leadership.ts';
-import { LOCK_CLASS, lockKey } from './pg-schema.ts';
-import { connectionConfig, type PostgresStore } from './postgres.ts';
+import { connectionConfig, LOCK_CLASS, lockKey, type PostgresStore } from './postgres.ts';
 
 /** The session settings above, for a heartbeat of `heartbeatMs`. */
 export function leaderSessionSettings(heartbeatMs: number): Record<string, string> {

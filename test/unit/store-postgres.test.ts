@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
-import { PG_SCHEMA_VERSION } from '../../src/store/pg-schema.ts';
+import { SCHEMA_VERSION as PG_SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { PgLeaderElection } from '../../src/store/pg-leader.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { FencedError, StoreError } from '../../src/store/store.ts';

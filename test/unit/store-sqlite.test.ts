@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite.ts';
+import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/store/schema.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { StoreError, type Store } from '../../src/store/store.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
@@ -83,6 +84,12 @@ describe('the file', () => {
     expect(await store.getState('a')).toBe('1');
   });
 
+  it('lets the file go on close even when nothing was asked of it', async () => {
+    await store.close();
+    store = openSqliteStore(path);
+    expect(await store.getState('opened_at')).toMatch(/^\d+$/);
+  });
+
   it('says so when the folder of the path is a regular file', () => {
     const file = join(dir, `not-a-folder-${++n}`);
     writeFileSync(file, 'x');
@@ -146,14 +153,16 @@ describe('the file', () => {
   });
 
   it('upgrades a version 2 store: the tables that keep alerts true are added, nothing else changes', async () => {
-    await store.setState({ a: '1' });
     await store.close();
+    path = freshPath();
+    mkdirSync(dirname(path));
     const db = new Database(path);
+    db.exec(readFileSync(join(import.meta.dirname, '../fixtures/legacy/sqlite.sql'), 'utf8'));
     db.exec('DROP TABLE watched_events; DROP TABLE event_messages');
     db.pragma('user_version = 2');
     db.close();
     store = openSqliteStore(path);
-    expect(await store.getState('a')).toBe('1');
+    expect(await store.getState('last_poll')).toBe('1700000000000');
     const message = { channel: 'C1', ts: '1.0', eventId: 'e', payload: '{}', key: 'k', targetId: null };
     expect(await store.recordMessage(message, 5)).toEqual({ goneAt: null });
     expect(await store.watchedEventIds()).toEqual(['e']);

@@ -1,0 +1,665 @@
+/**
+ * The {@link Store}, written once for SQLite and PostgreSQL with Kysely. What only one database does lives beside
+ * it: the SQLite file lock (sqlite.ts), and PostgreSQL's fenced transactions and `SKIP LOCKED` claims
+ * (postgres.ts), leader election (pg-leader.ts). The few spellings the two differ in come from the {@link Dialect}.
+ */
+import type { Selectable } from 'kysely';
+import { isSeverity } from '../domain/severity.ts';
+import type { HaloEvent } from '../halo/types.ts';
+import type { Db, Dialect, Tables } from './schema.ts';
+import type * as api from './store.ts';
+import type {
+  Acknowledgement,
+  DeletionRecord,
+  Mute,
+  NewOutboxItem,
+  OutboxItem,
+  ScanThread,
+} from './store.ts';
+
+/** Rolls back `replaceWithDigest`'s transaction: a row to replace was claimed meanwhile. Not a failure. */
+class NotReplaced extends Error {
+  override name = 'NotReplaced' as const;
+}
+
+// Columns selected under the names of the interface's fields.
+const OUTBOX = [
+  'id',
+  'channel',
+  'kind',
+  'payload',
+  'dedup_key as dedupKey',
+  'attempts',
+  'sent_at as sentAt',
+] as const;
+const OUTBOX_ITEM = [...OUTBOX, 'created_at as createdAt'] as const;
+const MUTE = [
+  'id',
+  'channel',
+  'key',
+  'target_id as targetId',
+  'target_label as targetLabel',
+  'held',
+] as const;
+const MUTE_ITEM = [
+  ...MUTE,
+  'created_by as createdBy',
+  'created_at as createdAt',
+  'expires_at as expiresAt',
+] as const;
+const ACK = ['channel', 'message_ts as messageTs', 'event_id as eventId', 'user_id as userId', 'at'] as const;
+
+/** Rows a single INSERT carries at most: far below either database's limit on parameters. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export abstract class SqlStore implements api.Store {
+  /**
+   * The fencing token of this replica's lead (PostgreSQL), set when it wins and kept after it loses: a mark of a
+   * row that a newer leader has claimed since is then ignored. Null for a store that never led, and with SQLite.
+   */
+  protected token: number | null = null;
+
+  constructor(
+    protected readonly db: Db,
+    protected readonly d: Dialect,
+  ) {}
+
+  /** A transaction of the poller's writes, refused with a FencedError once a newer leader took over. */
+  protected abstract fenced<T>(work: (trx: Db) => Promise<T>): Promise<T>;
+  abstract markSending(id: number, now: number): Promise<boolean>;
+  abstract close(): Promise<void>;
+
+  protected transaction<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  recordPage(events: readonly HaloEvent[], news: readonly boolean[]): Promise<number> {
+    if (events.length === 0) return Promise.resolve(0);
+    return this.fenced(async (trx) => {
+      // Nearly every ID of a page was seen before: one statement for the page, and the events only for new news.
+      const inserted = await this.insertSeen(trx, events).returning('event_id').execute();
+      if (inserted.length === 0) return 0;
+      const unseen = new Set(inserted.map((row) => row.event_id));
+      // `delete`: an ID listed twice on one page is staged once.
+      const staged = events.filter((event, i) => unseen.delete(event.eventId) && news[i] === true);
+      await this.insertStaged(trx, staged);
+      return staged.length;
+    });
+  }
+
+  async unseen(ids: readonly string[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    // One read-only statement a page: no write transaction when nothing is new.
+    const rows = await this.db
+      .selectFrom(this.d.positions(ids).as('t'))
+      .select('t.i')
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('halo_seen').whereRef('event_id', '=', 't.value').select('event_id'))),
+      )
+      .orderBy('t.i')
+      .execute();
+    return rows.map((row) => row.i);
+  }
+
+  async stage(events: readonly HaloEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.fenced(async (trx) => {
+      await this.insertSeen(trx, events).execute();
+      await this.insertStaged(trx, events);
+    });
+  }
+
+  private insertSeen(trx: Db, events: readonly HaloEvent[]) {
+    const ids = this.d.rows(events.map((e) => e.eventId));
+    return trx
+      .insertInto('halo_seen')
+      .columns(['event_id'])
+      .expression(ids)
+      .onConflict((c) => c.doNothing());
+  }
+
+  private async insertStaged(trx: Db, events: readonly HaloEvent[]): Promise<void> {
+    for (const part of chunks(events)) {
+      const rows = part.map((e) => ({
+        event_id: e.eventId,
+        event: JSON.stringify(e),
+        date_created: e.dateCreated,
+      }));
+      await trx
+        .insertInto('halo_staged')
+        .values(rows)
+        .onConflict((c) => c.doNothing())
+        .execute();
+    }
+  }
+
+  async staged(): Promise<HaloEvent[]> {
+    const order = this.d.bytewise('event_id');
+    const rows = await this.db
+      .selectFrom('halo_staged')
+      .select('event')
+      .orderBy('date_created')
+      .orderBy(order)
+      .execute();
+    return rows.map((row) => JSON.parse(row.event) as HaloEvent);
+  }
+
+  async route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void> {
+    await this.fenced(async (trx) => {
+      await insertOutbox(trx, items, now);
+      if (eventIds.length > 0)
+        await trx.deleteFrom('halo_staged').where(this.d.oneOf('event_id', eventIds)).execute();
+    });
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('halo_state')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value ?? null;
+  }
+
+  async setState(entries: Readonly<Record<string, string>>): Promise<void> {
+    const rows = Object.entries(entries).map(([key, value]) => ({ key, value }));
+    if (rows.length === 0) return;
+    await this.fenced((trx) =>
+      trx
+        .insertInto('halo_state')
+        .values(rows)
+        .onConflict((c) => c.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+        .execute(),
+    );
+  }
+
+  async dueChannels(now: number): Promise<string[]> {
+    const due = this.db.selectFrom('halo_outbox').select('channel').distinct().where('state', '=', 'pending');
+    return (await due.where('next_attempt_at', '<=', now).execute()).map((row) => row.channel);
+  }
+
+  async nextDue(channel: string, now: number): Promise<OutboxItem | null> {
+    // The channel's oldest pending row, due or not: a later row must never overtake one waiting for its retry,
+    // including after a restart or a change of leader, when no in-memory hold remembers the wait.
+    const row = await this.pending(channel)
+      .select('next_attempt_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    const { next_attempt_at: due, ...item } = row;
+    return due > now ? null : item;
+  }
+
+  unattemptedAlerts(channel: string): Promise<OutboxItem[]> {
+    const alerts = this.pending(channel).where('kind', '=', 'alert').where('attempts', '=', 0);
+    return alerts.where('sent_at', 'is', null).orderBy('id').execute();
+  }
+
+  private pending(channel: string) {
+    const rows = this.db.selectFrom('halo_outbox').select(OUTBOX_ITEM).where('state', '=', 'pending');
+    return rows.where('channel', '=', channel);
+  }
+
+  async replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
+    try {
+      await this.transaction(async (trx) => {
+        // A row claimed or posted meanwhile must be posted as itself: undo everything.
+        const removed = await trx
+          .deleteFrom('halo_outbox')
+          .where(this.d.oneOf('id', ids))
+          .where((eb) => eb.and({ state: 'pending', attempts: 0, sent_at: null }))
+          .returning('id')
+          .execute();
+        if (removed.length !== new Set(ids).size)
+          throw new NotReplaced('a row to replace was claimed meanwhile');
+        await insertOutbox(trx, [digest], now);
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof NotReplaced) return false;
+      throw error;
+    }
+  }
+
+  /** A mark applies unless a newer leader has claimed the row since: its outcome is then the newer one's. */
+  private mark(id: number) {
+    const token = this.token;
+    return this.db
+      .updateTable('halo_outbox')
+      .where('id', '=', id)
+      .$if(token !== null, (q) => q.where((eb) => eb(eb.fn.coalesce('claim_token', eb.lit(0)), '<=', token)));
+  }
+
+  async markDelivered(id: number, now: number): Promise<void> {
+    await this.mark(id)
+      .set((eb) => ({ state: 'delivered', attempts: eb('attempts', '+', 1), done_at: now }))
+      .execute();
+  }
+
+  async markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    await this.mark(id)
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, last_error: error }))
+      .execute();
+  }
+
+  async markFailed(id: number, error: string, now: number): Promise<void> {
+    await this.mark(id)
+      .set((eb) => ({ state: 'failed', attempts: eb('attempts', '+', 1), last_error: error, done_at: now }))
+      .execute();
+  }
+
+  async failChannel(channel: string, error: string, now: number): Promise<number> {
+    const failed = this.db
+      .updateTable('halo_outbox')
+      .set({ state: 'failed', last_error: error, done_at: now });
+    const result = await failed.where((eb) => eb.and({ channel, state: 'pending' })).executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async recentFailures(limit: number): Promise<api.FailedDelivery[]> {
+    const rows = await this.db
+      .selectFrom('halo_outbox')
+      .select(['channel', 'kind', 'last_error', 'done_at'])
+      .where('state', '=', 'failed')
+      .orderBy('done_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      channel: row.channel,
+      kind: row.kind,
+      error: row.last_error ?? '',
+      at: row.done_at ?? 0,
+    }));
+  }
+
+  async prune(before: number): Promise<void> {
+    const delivered = this.db.deleteFrom('halo_outbox').where('state', '=', 'delivered');
+    await delivered.where('done_at', '<', before).execute();
+  }
+
+  addSubscription(sub: api.NewSubscription) {
+    const row = {
+      channel: sub.channel,
+      keys: JSON.stringify([...sub.keys].sort()),
+      target_ids: JSON.stringify([...sub.targetIds].sort((a, b) => a - b)),
+      min_severity: sub.minSeverity ?? null,
+    };
+    return this.transaction(async (trx) => {
+      // Two replicas adding the same subscription at once must still end with one.
+      await this.d.exclusive('halo_subscriptions')?.execute(trx);
+      const existing = await trx
+        .selectFrom('halo_subscriptions')
+        .selectAll()
+        .where((eb) => eb.and({ channel: row.channel, keys: row.keys, target_ids: row.target_ids }))
+        .where('min_severity', 'is not distinct from', row.min_severity)
+        .executeTakeFirst();
+      if (existing !== undefined) return { subscription: toSubscription(existing), created: false };
+      const values = { ...row, created_by: sub.createdBy, created_at: sub.createdAt };
+      const inserted = await trx
+        .insertInto('halo_subscriptions')
+        .values(values)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { subscription: toSubscription(inserted), created: true };
+    });
+  }
+
+  async removeSubscription(channel: string, id: number): Promise<boolean> {
+    const removed = this.db.deleteFrom('halo_subscriptions').where((eb) => eb.and({ channel, id }));
+    return (await removed.executeTakeFirst()).numDeletedRows > 0n;
+  }
+
+  async removeAllSubscriptions(channel: string): Promise<number> {
+    const removed = this.db.deleteFrom('halo_subscriptions').where('channel', '=', channel);
+    return Number((await removed.executeTakeFirst()).numDeletedRows);
+  }
+
+  async subscriptions(channel?: string): Promise<api.Subscription[]> {
+    const all = this.db.selectFrom('halo_subscriptions').selectAll().orderBy('id');
+    const rows = await all.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
+    return rows.map(toSubscription);
+  }
+
+  async openThread(thread: Omit<ScanThread, 'counts'>): Promise<void> {
+    const { channel, targetId: target_id, parentTs: parent_ts, parent, openedAt: opened_at } = thread;
+    const fresh = { parent_ts, parent, counts: '{}', opened_at };
+    await this.db
+      .insertInto('halo_threads')
+      .values({ channel, target_id, ...fresh })
+      .onConflict((c) => c.columns(['channel', 'target_id']).doUpdateSet(fresh))
+      .execute();
+  }
+
+  async openThreads(): Promise<ScanThread[]> {
+    return (await this.db.selectFrom('halo_threads').selectAll().execute()).map(toThread);
+  }
+
+  async thread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const one = this.db.selectFrom('halo_threads').selectAll();
+    const row = await one.where((eb) => eb.and({ channel, target_id: targetId })).executeTakeFirst();
+    return row === undefined ? null : toThread(row);
+  }
+
+  async countReply(channel: string, targetId: number, key: string, count: number): Promise<void> {
+    const add = this.db.updateTable('halo_threads').set({ counts: this.d.addCount(key, count) });
+    await add.where((eb) => eb.and({ channel, target_id: targetId })).execute();
+  }
+
+  async closeThread(channel: string, targetId: number): Promise<ScanThread | null> {
+    const closed = this.db.deleteFrom('halo_threads').where((eb) => eb.and({ channel, target_id: targetId }));
+    const row = await closed.returningAll().executeTakeFirst();
+    return row === undefined ? null : toThread(row);
+  }
+
+  async recordDeletion(record: DeletionRecord): Promise<void> {
+    const latest = { user_id: record.userId, at: record.at, already_deleted: record.alreadyDeleted ? 1 : 0 };
+    await this.db
+      .insertInto('halo_deletions')
+      .values({ event_id: record.eventId, ...latest })
+      .onConflict((c) => c.column('event_id').doUpdateSet(latest))
+      .execute();
+  }
+
+  async deletion(eventId: string): Promise<DeletionRecord | null> {
+    const columns = ['event_id as eventId', 'user_id as userId', 'at', 'already_deleted'] as const;
+    const row = await this.db
+      .selectFrom('halo_deletions')
+      .select(columns)
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    const { already_deleted: deleted, ...record } = row;
+    return { ...record, alreadyDeleted: Boolean(deleted) };
+  }
+
+  async acknowledge(ack: Acknowledgement): Promise<Acknowledgement[]> {
+    const { channel, messageTs: message_ts, userId: user_id, eventId: event_id, at } = ack;
+    await this.db
+      .insertInto('halo_acknowledgements')
+      .values({ channel, message_ts, user_id, event_id, at })
+      .onConflict((c) => c.columns(['channel', 'message_ts', 'user_id']).doNothing())
+      .execute();
+    const acks = this.db
+      .selectFrom('halo_acknowledgements')
+      .select(ACK)
+      .where((eb) => eb.and({ channel, message_ts }));
+    return acks.orderBy('at').orderBy(this.d.bytewise('user_id')).execute();
+  }
+
+  addMute(mute: api.NewMute): Promise<Mute> {
+    const { channel, key, targetId: target_id, targetLabel: target_label, createdBy: created_by } = mute;
+    const row = {
+      channel,
+      key,
+      target_id,
+      target_label,
+      created_by,
+      created_at: mute.createdAt,
+      expires_at: mute.expiresAt,
+    };
+    return this.db.insertInto('halo_mutes').values(row).returning(MUTE_ITEM).executeTakeFirstOrThrow();
+  }
+
+  async removeMute(id: number, now: number, channel?: string): Promise<Mute | null> {
+    // Ended, not deleted: what it held back still counts in the totals, and it is never announced.
+    const ended = this.db
+      .updateTable('halo_mutes')
+      .set({ ended_at: now })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null);
+    const row = await ended
+      .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
+      .returning(MUTE_ITEM)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  activeMutes(now: number, channel?: string): Promise<Mute[]> {
+    const active = this.openMutes().where('expires_at', '>', now).orderBy('id');
+    return active.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
+  }
+
+  expiredMutes(now: number): Promise<Mute[]> {
+    return this.openMutes().where('expires_at', '<=', now).orderBy('expires_at').orderBy('id').execute();
+  }
+
+  private openMutes() {
+    return this.db.selectFrom('halo_mutes').select(MUTE_ITEM).where('ended_at', 'is', null);
+  }
+
+  async countMuted(held: ReadonlyMap<number, number>): Promise<void> {
+    if (held.size === 0) return;
+    // The poller's write: a replaced leader must not count what the new one counts again.
+    await this.fenced(async (trx) => {
+      for (const [id, count] of held)
+        await trx
+          .updateTable('halo_mutes')
+          .set((eb) => ({ held: eb('held', '+', count) }))
+          .where('id', '=', id)
+          .execute();
+    });
+  }
+
+  async endMutes(ids: readonly number[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    const ended = this.db.updateTable('halo_mutes').set({ ended_at: now }).where(this.d.oneOf('id', ids));
+    await ended.where('ended_at', 'is', null).execute();
+  }
+
+  async mutedTotal(): Promise<number> {
+    const total = this.db
+      .selectFrom('halo_mutes')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum('held'), eb.lit(0)).as('n'));
+    return Number((await total.executeTakeFirstOrThrow()).n);
+  }
+
+  async audit(entry: api.NewAuditEntry): Promise<void> {
+    const { at, userId: user_id, action, channel, detail } = entry;
+    await this.db.insertInto('halo_audit').values({ at, user_id, action, channel, detail }).execute();
+  }
+
+  recentAudit(limit: number): Promise<api.AuditEntry[]> {
+    const columns = ['id', 'at', 'user_id as userId', 'action', 'channel', 'detail'] as const;
+    const entries = this.db
+      .selectFrom('halo_audit')
+      .select(columns)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc');
+    return entries.limit(limit).execute();
+  }
+
+  recordMessage(message: api.NewEventMessage, now: number): Promise<{ goneAt: number | null }> {
+    const { channel, ts, eventId: event_id, payload, key, targetId: target_id } = message;
+    return this.transaction(async (trx) => {
+      await trx
+        .insertInto('halo_watched_events')
+        .values({ event_id, key, target_id, listed_at: now })
+        .onConflict((c) => c.column('event_id').doNothing())
+        .execute();
+      await trx
+        .insertInto('halo_event_messages')
+        .values({ channel, ts, event_id, payload })
+        .onConflict((c) => c.columns(['channel', 'ts']).doNothing())
+        .execute();
+      const watched = trx
+        .selectFrom('halo_watched_events')
+        .select('gone_at')
+        .where('event_id', '=', event_id);
+      return { goneAt: (await watched.executeTakeFirst())?.gone_at ?? null };
+    });
+  }
+
+  async setMessageSummary(channel: string, ts: string, summary: string): Promise<{ goneAt: number | null }> {
+    const set = this.db
+      .updateTable('halo_event_messages')
+      .set({ summary })
+      .where((eb) => eb.and({ channel, ts }));
+    const row = await set
+      .returning((eb) =>
+        eb
+          .selectFrom('halo_watched_events as w')
+          .select('w.gone_at')
+          .whereRef('w.event_id', '=', 'halo_event_messages.event_id')
+          .as('gone_at'),
+      )
+      .executeTakeFirst();
+    return { goneAt: row?.gone_at ?? null };
+  }
+
+  async watchedEventIds(): Promise<string[]> {
+    const watched = this.db.selectFrom('halo_watched_events').select('event_id').where('gone_at', 'is', null);
+    return (await watched.execute()).map((row) => row.event_id);
+  }
+
+  async markListed(eventIds: readonly string[], scanStartedAt: number): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.fenced((trx) =>
+      trx
+        .updateTable('halo_watched_events')
+        .set((eb) => ({
+          listed_at: eb
+            .case()
+            .when('listed_at', '<', scanStartedAt)
+            .then(scanStartedAt)
+            .else(eb.ref('listed_at'))
+            .end(),
+          misses: 0,
+        }))
+        .where(this.d.oneOf('event_id', eventIds))
+        .execute(),
+    );
+  }
+
+  countMisses(coverage: api.ScanCoverage, scanStartedAt: number, threshold: number): Promise<string[]> {
+    return this.fenced(async (trx) => {
+      if (coverage.all || coverage.keys.length > 0 || coverage.targetIds.length > 0) {
+        // What the conclusive scans covered: every event, or those with one of these keys or targets.
+        const scope = [this.d.oneOf('key', coverage.keys), this.d.oneOf('target_id', coverage.targetIds)];
+        await trx
+          .updateTable('halo_watched_events')
+          .set((eb) => ({ misses: eb('misses', '+', 1) }))
+          .where('gone_at', 'is', null)
+          .where('listed_at', '<', scanStartedAt)
+          .$if(!coverage.all, (q) => q.where((eb) => eb.or(scope)))
+          .execute();
+      }
+      const missed = trx.selectFrom('halo_watched_events').select('event_id').where('gone_at', 'is', null);
+      const rows = await missed
+        .where('misses', '>=', threshold)
+        .orderBy(this.d.bytewise('event_id'))
+        .execute();
+      return rows.map((row) => row.event_id);
+    });
+  }
+
+  async eventMessages(eventIds: readonly string[]) {
+    if (eventIds.length === 0) return [];
+    const d = this.d;
+    const rows = await this.db
+      .selectFrom('halo_event_messages')
+      .select(['channel', 'ts', 'event_id as eventId', 'payload', 'summary'])
+      .where(d.oneOf('event_id', eventIds))
+      .orderBy(d.bytewise('event_id'))
+      .orderBy(d.bytewise('ts'))
+      .orderBy(d.bytewise('channel'))
+      .execute();
+    const acks = await this.db
+      .selectFrom('halo_acknowledgements as a')
+      .innerJoin('halo_event_messages as m', (join) =>
+        join.onRef('m.channel', '=', 'a.channel').onRef('m.ts', '=', 'a.message_ts'),
+      )
+      .select([
+        'a.channel',
+        'a.message_ts as messageTs',
+        'm.event_id as eventId',
+        'a.user_id as userId',
+        'a.at',
+      ])
+      .where(d.oneOf('m.event_id', eventIds))
+      .orderBy('a.at')
+      .orderBy(d.bytewise('a.user_id'))
+      .execute();
+    return rows.map((row) => ({
+      ...row,
+      acks: acks.filter((a) => a.channel === row.channel && a.messageTs === row.ts),
+    }));
+  }
+
+  async markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void> {
+    await this.fenced(async (trx) => {
+      if (eventIds.length > 0) {
+        const gone = trx
+          .updateTable('halo_watched_events')
+          .set({ gone_at: now })
+          .where('gone_at', 'is', null);
+        await gone.where(this.d.oneOf('event_id', eventIds)).execute();
+      }
+      await insertOutbox(trx, items, now);
+    });
+  }
+
+  async stats(): Promise<api.StoreStats> {
+    const row = await this.db
+      .selectFrom('halo_outbox')
+      .select((eb) => [
+        eb.selectFrom('halo_seen').select(eb.fn.countAll().as('n')).as('seen'),
+        eb.selectFrom('halo_staged').select(eb.fn.countAll().as('n')).as('staged'),
+        ...(['pending', 'failed', 'delivered'] as const).map((state) =>
+          eb.fn.countAll().filterWhere('state', '=', state).as(state),
+        ),
+      ])
+      .executeTakeFirstOrThrow();
+    // Counts arrive as numbers (SQLite) or BIGINT text (PostgreSQL, parsed in postgres.ts); either way, numbers.
+    const { seen, staged, pending, failed, delivered } = row as Record<keyof api.StoreStats, unknown>;
+    return {
+      seen: Number(seen),
+      staged: Number(staged),
+      pending: Number(pending),
+      failed: Number(failed),
+      delivered: Number(delivered),
+    };
+  }
+
+  async pendingCount(): Promise<number> {
+    const pending = this.db.selectFrom('halo_outbox').select((eb) => eb.fn.countAll().as('n'));
+    return Number((await pending.where('state', '=', 'pending').executeTakeFirstOrThrow()).n);
+  }
+}
+
+/** Adds outbox rows; a repeat of a dedup key is a no-op. */
+async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: number): Promise<void> {
+  for (const part of chunks(items)) {
+    const rows = part.map(({ channel, kind, payload, dedupKey: dedup_key }) => ({
+      ...{ channel, kind, payload, dedup_key },
+      ...{ created_at: now, next_attempt_at: now },
+    }));
+    await trx
+      .insertInto('halo_outbox')
+      .values(rows)
+      .onConflict((c) => c.column('dedup_key').doNothing())
+      .execute();
+  }
+}
+
+function toSubscription(row: Selectable<Tables['halo_subscriptions']>): api.Subscription {
+  const { id, channel, created_by: createdBy, created_at: createdAt, min_severity: severity } = row;
+  const minSeverity = severity !== null && isSeverity(severity) ? severity : null;
+  const [keys, targetIds] = [JSON.parse(row.keys) as string[], JSON.parse(row.target_ids) as number[]];
+  return { id, channel, keys, targetIds, minSeverity, createdBy, createdAt };
+}
+
+function toThread(row: Selectable<Tables['halo_threads']>): ScanThread {
+  const { channel, target_id: targetId, parent_ts: parentTs, parent, opened_at: openedAt } = row;
+  // JSONB arrives parsed (PostgreSQL), TEXT as the JSON itself (SQLite).
+  const counts =
+    typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts;
+  return { channel, targetId, parentTs, parent, counts, openedAt };
+}
