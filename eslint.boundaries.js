@@ -20,8 +20,8 @@ export const innerRestrictions = [
       'pipeline/ and commands/ define ports and slack/ implements them (see src/pipeline/chat.ts, src/commands/answers.ts): do not import slack/.',
   },
   {
-    regex: into('store', '(?!store(\\.ts)?$)'),
-    message: 'Depend on the Store interface (src/store/store.ts), not on an implementation.',
+    regex: into('store'),
+    message: 'The core owns the Store port (src/pipeline/store-port.ts); store/ implements it: do not import store/.',
   },
   {
     regex: into('halo', 'parse(\\.ts)?$'),

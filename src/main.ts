@@ -10,7 +10,7 @@ import { ConfigError, parseConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
 import { SlackAuthError } from './slack/client.ts';
 import { startupMessage } from './startup-message.ts';
-import { StoreError } from './store/store.ts';
+import { StoreError } from './pipeline/store-port.ts';
 
 /** SIGTERM must end the process within 10 s even if something hangs. */
 const HARD_STOP_MS = 9500;

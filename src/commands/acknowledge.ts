@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import type { Acknowledgement, Store } from '../store/store.ts';
+import type { Acknowledgement, Store } from '../pipeline/store-port.ts';
 
 /**
  * Acknowledge: anyone in the channel may press it. Each person is recorded once per message (their first

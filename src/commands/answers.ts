@@ -8,7 +8,7 @@ import type { EventListFilter, HaloEvent, HaloEventType } from '../halo/types.ts
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Route } from '../pipeline/routes.ts';
 import type { AssumedHeld } from '../pipeline/type-ratings.ts';
-import type { Mute, Subscription } from '../store/store.ts';
+import type { Mute, Subscription } from '../pipeline/store-port.ts';
 
 export interface EventListPage {
   readonly filter: EventListFilter;

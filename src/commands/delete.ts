@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloApiError, HaloError } from '../halo/errors.ts';
 import type { Logger } from '../log.ts';
-import type { DeletionRecord, Store } from '../store/store.ts';
+import type { DeletionRecord, Store } from '../pipeline/store-port.ts';
 
 export type DeleteOutcome =
   | { readonly kind: 'done'; readonly record: DeletionRecord }

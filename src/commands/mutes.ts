@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import type { Logger } from '../log.ts';
-import type { Mute, Store } from '../store/store.ts';
+import type { Mute, Store } from '../pipeline/store-port.ts';
 import { notice, type Answer } from './answers.ts';
 import { formatDuration } from './duration.ts';
 

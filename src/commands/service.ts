@@ -13,7 +13,7 @@ import type { SeverityOf } from '../domain/severity.ts';
 import type { Route } from '../pipeline/routes.ts';
 import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
-import type { Store, Subscription } from '../store/store.ts';
+import type { Store, Subscription } from '../pipeline/store-port.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
 import { Mutes } from './mutes.ts';

@@ -3,7 +3,7 @@ import { sleep, type Clock } from '../clock.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Severity, SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
-import type { OutboxItem, Store } from '../store/store.ts';
+import type { OutboxItem, Store } from './store-port.ts';
 import type { ChatFailure, ChatPort } from './chat.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
 import { goneTarget, markEventsGone } from './gone.ts';

@@ -13,7 +13,7 @@ import type {
   NewOutboxItem,
   ScanCoverage,
   Store,
-} from '../store/store.ts';
+} from './store-port.ts';
 import { parseEvent } from './outbox.ts';
 import { scopeId, type Scope } from './routes.ts';
 

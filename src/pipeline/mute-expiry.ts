@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import type { Mute, NewOutboxItem, Store } from '../store/store.ts';
+import type { Mute, NewOutboxItem, Store } from './store-port.ts';
 
 /** The outbox payload of the line that says a mute has ended. */
 export interface MuteEndedNotice {

@@ -4,7 +4,7 @@
  * must never hide a critical finding on it.
  */
 import type { HaloEvent } from '../halo/types.ts';
-import type { Mute } from '../store/store.ts';
+import type { Mute } from './store-port.ts';
 
 export type MuteRule = Pick<Mute, 'id' | 'channel' | 'key' | 'targetId'>;
 

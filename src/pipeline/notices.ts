@@ -1,4 +1,4 @@
-import type { NewOutboxItem } from '../store/store.ts';
+import type { NewOutboxItem } from './store-port.ts';
 import type { MuteEndedNotice } from './mute-expiry.ts';
 import type { Route } from './routes.ts';
 

@@ -12,7 +12,7 @@ import type { PageMemo } from '../halo/page-memo.ts';
 import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
-import { FencedError, type Store } from '../store/store.ts';
+import { FencedError, type Store } from './store-port.ts';
 import { isConclusive } from './gone.ts';
 import { withoutMuted } from './mutes.ts';
 import type { Newest } from './newest.ts';

@@ -7,7 +7,7 @@ import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
-import { FencedError, type Store, type Subscription } from '../store/store.ts';
+import { FencedError, type Store, type Subscription } from './store-port.ts';
 import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';

@@ -7,7 +7,7 @@
  * written only by the polling replica (fenced on PostgreSQL).
  */
 import { sleep, type Clock } from '../clock.ts';
-import type { Store, Subscription } from '../store/store.ts';
+import type { Store, Subscription } from './store-port.ts';
 import type { Route } from './routes.ts';
 
 /**

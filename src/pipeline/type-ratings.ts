@@ -18,7 +18,7 @@ import {
 import type { HaloClient } from '../halo/client.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from './store-port.ts';
 
 /** Halo's catalogue changes rarely: once a day finds a new type before many of its events. */
 export const CATALOGUE_REFRESH_MS = 24 * 60 * 60 * 1000;

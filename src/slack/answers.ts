@@ -10,7 +10,7 @@ import { SEVERITIES, severitySetting, type Severity, type UnratedType } from '..
 import { NONE_HELD, type AssumedHeld } from '../pipeline/type-ratings.ts';
 import { unknownKeyText, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
-import type { Subscription } from '../store/store.ts';
+import type { Subscription } from '../pipeline/store-port.ts';
 import {
   ACTION_IDS,
   describeMute,

@@ -18,7 +18,7 @@ import {
   type Block,
   type ButtonElement,
 } from './blocks/index.ts';
-import type { AuditEntry, Mute, Subscription } from '../store/store.ts';
+import type { AuditEntry, Mute, Subscription } from '../pipeline/store-port.ts';
 import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answers.ts';
 
 export const HOME_UNMUTE_ACTION_ID = ACTION_IDS.homeUnmute;

@@ -4,7 +4,7 @@ import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { GoneNotice } from '../pipeline/gone.ts';
 import type { Notice } from '../pipeline/notices.ts';
-import type { OutboxItem } from '../store/store.ts';
+import type { OutboxItem } from '../pipeline/store-port.ts';
 import { renderAlert, renderDigest, renderGone, type SlackMessage } from './blocks/index.ts';
 import { renderNotice } from './notices.ts';
 

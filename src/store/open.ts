@@ -6,7 +6,7 @@ import { singleProcess, type LeaderElection } from '../pipeline/leadership.ts';
 import { PgLeaderElection } from './pg-leader.ts';
 import { openPostgresStore } from './postgres.ts';
 import { openSqliteStore } from './sqlite.ts';
-import { StoreError, type Store } from './store.ts';
+import { StoreError, type Store } from '../pipeline/store-port.ts';
 
 /**
  * The store DATABASE_URL names, and how this process learns whether it leads: always with SQLite (one process),

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClien
 import type { Logger } from '../log.ts';
 import { migrationsFrom, SCHEMA_VERSION, type Db, type Dialect, type Tables } from './schema.ts';
 import { SqlStore } from './sql-store.ts';
-import { FencedError, StoreError } from './store.ts';
+import { FencedError, StoreError } from '../pipeline/store-port.ts';
 
 /** BIGINT and count(*) arrive as strings by default; every such value here is a millisecond time or a count. */
 const types = new pg.TypeOverrides();

@@ -18,7 +18,7 @@ import {
   type RawBuilder,
   type SqlBool,
 } from 'kysely';
-import { StoreError, type AuditAction, type OutboxKind } from './store.ts';
+import { StoreError, type AuditAction, type OutboxKind } from '../pipeline/store-port.ts';
 
 /** A millisecond time or a count: BIGINT in PostgreSQL, read as a number (see postgres.ts). */
 type Int = number;

@@ -7,7 +7,7 @@ import type { Selectable } from 'kysely';
 import { isSeverity } from '../domain/severity.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import type { Db, Dialect, Tables } from './schema.ts';
-import type * as api from './store.ts';
+import type * as api from '../pipeline/store-port.ts';
 import type {
   Acknowledgement,
   DeletionRecord,
@@ -15,7 +15,7 @@ import type {
   NewOutboxItem,
   OutboxItem,
   ScanThread,
-} from './store.ts';
+} from '../pipeline/store-port.ts';
 
 /** Rolls back `replaceWithDigest`'s transaction: a row to replace was claimed meanwhile. Not a failure. */
 class NotReplaced extends Error {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Compilable } from 'kysely';
 import { migrationsFrom, SCHEMA_VERSION, type Db, type Dialect, type Tables } from './schema.ts';
 import { SqlStore } from './sql-store.ts';
-import { StoreError, type Store } from './store.ts';
+import { StoreError, type Store } from '../pipeline/store-port.ts';
 
 /** SQLite's spellings: lists travel as one JSON parameter, read back with `json_each`. */
 const sqlite: Dialect = {

@@ -3,7 +3,7 @@
  * passes; called from each implementation's test file beside `storeContract`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewMute, Store } from '../../src/store/store.ts';
+import type { NewMute, Store } from '../../src/pipeline/store-port.ts';
 import type { StoreHarness } from './store.contract.ts';
 
 export function actionsContract(harness: StoreHarness): void {

@@ -4,7 +4,7 @@
  * implementation passes it; called from each implementation's test file beside `storeContract`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewEventMessage, ScanCoverage, Store } from '../../src/store/store.ts';
+import type { NewEventMessage, ScanCoverage, Store } from '../../src/pipeline/store-port.ts';
 import type { StoreHarness } from './store.contract.ts';
 
 const message = (eventId: string, partial: Partial<NewEventMessage> = {}): NewEventMessage => ({

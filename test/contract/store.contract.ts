@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HaloEvent } from '../../src/halo/types.ts';
-import type { NewOutboxItem, Store } from '../../src/store/store.ts';
+import type { NewOutboxItem, Store } from '../../src/pipeline/store-port.ts';
 
 export interface StoreHarness {
   /** A store on a fresh, empty database. */

@@ -152,6 +152,11 @@ describe('the Home tab', () => {
     const after = await clickHome('UMEMBER', home, HOME_UNSUBSCRIBE_ACTION_ID, 'CSECOPS:1');
     expect(seen(after)).toContain('Subscription *#1*: key `port-open`');
     expect(visibleText(await admin.slash('subscriptions', 'CSECOPS'))).toContain('*#1*');
+
+    // The Home tab's Unmute relies on the mute service's own check alone: a crafted click changes nothing.
+    const unmuteTried = await clickHome('UMEMBER', home, HOME_UNMUTE_ACTION_ID, '1');
+    expect(seen(unmuteTried)).toMatch(/:mute: Mute \*#1\*: target 42/);
+    expect(visibleText(await admin.slash('mutes'))).toContain('*#1*');
   });
 
   it('lets an admin unmute and unsubscribe from it, and lists those actions', async () => {

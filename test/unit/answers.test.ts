@@ -15,7 +15,7 @@ import type { EventListPage, StatusView } from '../../src/commands/answers.ts';
 import { USAGE, helpText } from '../../src/commands/usage.ts';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { checkLimits, type Block, type SlackMessage } from '../../src/slack/blocks/index.ts';
-import type { Subscription } from '../../src/store/store.ts';
+import type { Subscription } from '../../src/pipeline/store-port.ts';
 
 const AT = Date.UTC(2024, 4, 1, 12, 30);
 const DATE = '<!date^1714566600^{date_short_pretty} {time}|2024-05-01T12:30:00.000Z>';

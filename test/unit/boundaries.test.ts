@@ -36,7 +36,7 @@ describe('architecture boundaries (eslint no-restricted-imports)', () => {
     ['src/slack/blocks/alert.ts', `import type { KnownBlock } from '@slack/types';`],
     ['src/slack/blocks/alert.ts', `import { startBot } from '../../app.ts';`],
     ['src/domain/severity.ts', `import { readFileSync } from 'node:fs';`],
-    ['src/domain/digest.ts', `import type { Store } from '../store/store.ts';`],
+    ['src/domain/digest.ts', `import type { Store } from '../pipeline/store-port.ts';`],
     ['src/app.ts', `import { startFakeHalo } from '../fakes/halo.ts';`],
     ['src/slack/chat.ts', `import { startDemo } from '../../demo/run.ts';`],
     ['src/pipeline/delivery.ts', `import { FAST } from '../../test/harness.ts';`],
@@ -48,7 +48,7 @@ describe('architecture boundaries (eslint no-restricted-imports)', () => {
   });
 
   it.each([
-    ['src/pipeline/delivery.ts', `import type { Store } from '../store/store.ts';`],
+    ['src/pipeline/delivery.ts', `import type { Store } from './store-port.ts';`],
     ['src/pipeline/poller.ts', `import type { HaloClient } from '../halo/client.ts';`],
     ['src/pipeline/poll-steps.ts', `import type { PageMemo } from '../halo/page-memo.ts';`],
     ['src/commands/service.ts', `import { HaloError } from '../halo/errors.ts';`],

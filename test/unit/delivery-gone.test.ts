@@ -12,7 +12,7 @@ import type { HaloEvent } from '../../src/halo/types.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { failureHint } from '../../src/slack/failure.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/pipeline/store-port.ts';
 import { waitFor } from '../harness.ts';
 
 /** Until the store says so (the harness's waitFor takes a synchronous probe). */

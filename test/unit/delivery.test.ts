@@ -11,7 +11,7 @@ import type { ChatPort, FoundResult, PostOptions, PostResult } from '../../src/p
 import { createSlackChat } from '../../src/slack/chat.ts';
 import { failureHint } from '../../src/slack/failure.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import type { NewOutboxItem, OutboxItem, Store } from '../../src/store/store.ts';
+import type { NewOutboxItem, OutboxItem, Store } from '../../src/pipeline/store-port.ts';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack.ts';
 
 interface Post {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HaloEvent } from '../../src/halo/types.ts';
 import { Newest } from '../../src/pipeline/newest.ts';
 import { backlogDigest, outboxItems } from '../../src/pipeline/outbox.ts';
-import type { OutboxItem } from '../../src/store/store.ts';
+import type { OutboxItem } from '../../src/pipeline/store-port.ts';
 
 function event(id: string, key = 'port-open', targetId = 1, dateCreated = '2026-11-01 10:00'): HaloEvent {
   return {

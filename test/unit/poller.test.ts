@@ -4,7 +4,7 @@ import { createHaloClient, MAX_PAGE_SIZE, type HaloClient } from '../../src/halo
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/pipeline/store-port.ts';
 import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 

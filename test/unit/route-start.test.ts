@@ -6,7 +6,7 @@ import {
   startKey,
 } from '../../src/pipeline/route-start.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/pipeline/store-port.ts';
 
 let store: Store;
 beforeEach(() => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/open.ts';
-import { StoreError } from '../../src/store/store.ts';
+import { StoreError } from '../../src/pipeline/store-port.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/log.ts';
 import { SCHEMA_VERSION as PG_SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { PgLeaderElection } from '../../src/store/pg-leader.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
-import { FencedError, StoreError } from '../../src/store/store.ts';
+import { FencedError, StoreError } from '../../src/pipeline/store-port.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';

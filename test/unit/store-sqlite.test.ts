@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import { StoreError, type Store } from '../../src/store/store.ts';
+import { StoreError, type Store } from '../../src/pipeline/store-port.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
 import { event, storeContract } from '../contract/store.contract.ts';

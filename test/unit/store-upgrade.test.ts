@@ -12,7 +12,7 @@ import type { Logger } from '../../src/log.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import { SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/pipeline/store-port.ts';
 import { alert, event } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema } from '../postgres.ts';
 
