@@ -29,7 +29,7 @@ import { createSlackChat } from './slack/chat.ts';
 import { createWebClient, identify } from './slack/client.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
 import { renderEventAlert, renderOutboxItem } from './slack/render-outbox.ts';
-import type { HaloEvent } from './halo/types.ts';
+import type { HaloEvent } from './domain/event.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createBoltApp } from './slack/bolt-app.ts';
 import { createHttpServer, HTTP_LIMITS, listen, type HttpLimits } from './slack/server.ts';

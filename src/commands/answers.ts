@@ -4,7 +4,7 @@
  */
 import type { Severity, UnratedType } from '../domain/severity.ts';
 import type { UnknownKey } from '../domain/suggest.ts';
-import type { EventListFilter, HaloEvent, HaloEventType } from '../halo/types.ts';
+import type { EventListFilter, HaloEvent, HaloEventType } from '../domain/event.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Route } from '../pipeline/routes.ts';
 import type { AssumedHeld } from '../pipeline/type-ratings.ts';

@@ -8,7 +8,7 @@ import type PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { scanEvents } from '../halo/scan.ts';
-import type { EventListFilter, HaloEvent } from '../halo/types.ts';
+import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 
 /** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
 export const EVENT_LIST_READ_LIMIT = 20_000;

@@ -1,6 +1,6 @@
 import { EVENTS_PAGE } from '../domain/paging.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../domain/severity.ts';
-import type { EventListFilter } from '../halo/types.ts';
+import type { EventListFilter } from '../domain/event.ts';
 import { parseDuration } from './duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
 

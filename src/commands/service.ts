@@ -6,7 +6,7 @@ import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloError } from '../halo/errors.ts';
-import type { EventListFilter } from '../halo/types.ts';
+import type { EventListFilter } from '../domain/event.ts';
 import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { SeverityOf } from '../domain/severity.ts';

@@ -22,7 +22,7 @@ import {
   retryAfterMs,
   type Json,
 } from './parse.ts';
-import type { EventListFilter, HaloEvent, HaloEventType } from './types.ts';
+import type { EventListFilter, HaloEvent, HaloEventType } from '../domain/event.ts';
 
 /**
  * One page of `event/list.json`. Its events are parsed and validated when asked for: a poll asks only for the

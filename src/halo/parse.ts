@@ -3,7 +3,7 @@
  * is recognised whatever the HTTP status, and a malformed event is counted and skipped rather than failing a page
  * (one bad record must not block every scan after it).
  */
-import type { HaloEvent, HaloEventType, HaloTarget } from './types.ts';
+import type { HaloEvent, HaloEventType, HaloTarget } from '../domain/event.ts';
 
 export type Json = unknown;
 

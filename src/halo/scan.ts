@@ -4,7 +4,7 @@ import { childController } from '../abort.ts';
 import type { EventPage, HaloClient } from './client.ts';
 import { HaloResponseError } from './errors.ts';
 import type { PageMemo } from './page-memo.ts';
-import type { EventListFilter } from './types.ts';
+import type { EventListFilter } from '../domain/event.ts';
 
 /** A total above this is garbage, not an account: it would schedule millions of requests. */
 const MAX_TOTAL = 10_000_000;

@@ -5,7 +5,7 @@
  * is updated through the outbox. One miss is not enough: a scan's pages are read at offsets, so an event deleted
  * while the scan runs shifts the next ones back and one of them can fall between two pages unread.
  */
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type {
   Acknowledgement,
   DeletionRecord,

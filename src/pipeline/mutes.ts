@@ -3,7 +3,7 @@
  * given). A critical event is held back only by a mute whose key names that exact type: muting a noisy target
  * must never hide a critical finding on it.
  */
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type { Mute } from './store-port.ts';
 
 export type MuteRule = Pick<Mute, 'id' | 'channel' | 'key' | 'targetId'>;

@@ -1,4 +1,4 @@
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 
 /** Keeps the `limit` newest events seen, by Halo's date (which sorts as text), for the first start's backfill. */
 export class Newest {

@@ -1,6 +1,6 @@
 import { summarizeDigest } from '../domain/digest.ts';
 import { defaultSeverityOf, type SeverityOf } from '../domain/severity.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type { NewOutboxItem, OutboxItem } from './store-port.ts';
 import { routeEvents, type Route } from './routes.ts';
 import { scanRole, threadTarget, willReply } from './threads.ts';

@@ -10,7 +10,7 @@ import { defaultSeverityOf, type SeverityOf } from '../domain/severity.ts';
 import type { HaloClient } from '../halo/client.ts';
 import type { PageMemo } from '../halo/page-memo.ts';
 import { scanEvents } from '../halo/scan.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store } from './store-port.ts';
 import { isConclusive } from './gone.ts';

@@ -3,7 +3,7 @@ import { sleep, type Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloAuthError, HaloError } from '../halo/errors.ts';
 import type { PageMemo } from '../halo/page-memo.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';

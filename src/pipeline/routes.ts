@@ -4,7 +4,7 @@
  * alternatives, and the two must both match when both are given ("scan started on target 42").
  */
 import { atLeast, defaultSeverityOf, type Severity, type SeverityOf } from '../domain/severity.ts';
-import type { EventListFilter, HaloEvent } from '../halo/types.ts';
+import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 
 export interface Route {
   readonly channel: string;

@@ -9,7 +9,7 @@
  * channel before it is made again, so it is repeated only when that check cannot be made.
  */
 import type { Severity } from '../domain/severity.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 
 export interface Subscription {
   readonly id: number;

@@ -4,7 +4,7 @@
  * which the parent is updated with a one-line summary. High and critical replies are also sent to the channel.
  */
 import { EVENT_TYPES, severityRank, type Severity } from '../domain/severity.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 
 /** A scan whose end never came (Halo lost it, or it was deleted) stops gathering replies after this long. */
 export const THREAD_MAX_AGE_MS = 24 * 3600 * 1000;

@@ -16,7 +16,7 @@ import {
   type UnratedType,
 } from '../domain/severity.ts';
 import type { HaloClient } from '../halo/client.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from './store-port.ts';
 

@@ -1,7 +1,7 @@
 import { formatEventsCommand } from '../commands/parse.ts';
 import type { DigestSummary } from '../domain/digest.ts';
 import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type { GoneNotice } from '../pipeline/gone.ts';
 import type { Notice } from '../pipeline/notices.ts';
 import type { OutboxItem } from '../pipeline/store-port.ts';

@@ -5,7 +5,7 @@
  */
 import type { Selectable } from 'kysely';
 import { isSeverity } from '../domain/severity.ts';
-import type { HaloEvent } from '../halo/types.ts';
+import type { HaloEvent } from '../domain/event.ts';
 import type { Db, Dialect, Tables } from './schema.ts';
 import type * as api from '../pipeline/store-port.ts';
 import type {

@@ -4,7 +4,7 @@
  * the commands rely on, whatever the database.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import type { NewOutboxItem, Store } from '../../src/pipeline/store-port.ts';
 
 export interface StoreHarness {

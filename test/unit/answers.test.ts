@@ -13,7 +13,7 @@ import {
 } from '../../src/slack/answers.ts';
 import type { EventListPage, StatusView } from '../../src/commands/answers.ts';
 import { USAGE, helpText } from '../../src/commands/usage.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import { checkLimits, type Block, type SlackMessage } from '../../src/slack/blocks/index.ts';
 import type { Subscription } from '../../src/pipeline/store-port.ts';
 

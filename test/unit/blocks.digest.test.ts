@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { summarizeDigest } from '../../src/domain/digest.ts';
 import { severityTable } from '../../src/domain/severity.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import {
   checkLimits,
   renderDigest,

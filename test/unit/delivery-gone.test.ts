@@ -8,7 +8,7 @@ import type { Logger } from '../../src/log.ts';
 import type { ChatPort, PostResult, UpdateResult } from '../../src/pipeline/chat.ts';
 import { Delivery } from '../../src/pipeline/delivery.ts';
 import { goneItems } from '../../src/pipeline/gone.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { failureHint } from '../../src/slack/failure.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';

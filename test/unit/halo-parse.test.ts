@@ -9,7 +9,7 @@ import {
   parseTypeList,
   retryAfterMs,
 } from '../../src/halo/parse.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 
 /** The event of Halo's published example (the Event API page), verbatim. */
 const WIRE_EVENT = {

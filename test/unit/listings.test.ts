@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ListingCache, LISTING_CACHE_LIMITS, type Listing } from '../../src/commands/listings.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 
 function listing(n: number): Listing {
   const events = Array.from({ length: n }, (_, i): HaloEvent => ({

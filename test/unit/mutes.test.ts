@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/commands/duration.ts';
 import { parseCommand } from '../../src/commands/parse.ts';
 import { formatEventsCommand } from '../../src/commands/parse.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import { muteMatches, withoutMuted, type MuteRule } from '../../src/pipeline/mutes.ts';
 import { muteLine } from '../../src/slack/answers.ts';
 import { describeMute, renderMuteEnded } from '../../src/slack/blocks/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import { Newest } from '../../src/pipeline/newest.ts';
 import { backlogDigest, outboxItems } from '../../src/pipeline/outbox.ts';
 import type { OutboxItem } from '../../src/pipeline/store-port.ts';

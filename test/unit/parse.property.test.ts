@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { EventListFilter } from '../../src/halo/types.ts';
+import type { EventListFilter } from '../../src/domain/event.ts';
 import {
   formatEventsCommand,
   formatSubscribeCommand,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import { isAssumed, severityTable } from '../../src/domain/severity.ts';
 import {
   heldOnAssumedSeverity,

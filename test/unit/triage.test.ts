@@ -13,7 +13,7 @@ import {
   type Severity,
 } from '../../src/domain/severity.ts';
 import { haloDateToUnix } from '../../src/domain/time.ts';
-import type { HaloEvent } from '../../src/halo/types.ts';
+import type { HaloEvent } from '../../src/domain/event.ts';
 import { outboxItems } from '../../src/pipeline/outbox.ts';
 import { inScanOrder, scanSummary, threadStep, willReply } from '../../src/pipeline/threads.ts';
 import { checkLimits, renderAlert } from '../../src/slack/blocks/index.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import type { HaloEvent, HaloEventType } from '../../src/halo/types.ts';
+import type { HaloEvent, HaloEventType } from '../../src/domain/event.ts';
 import { assumedHeld, countAssumedHeld, TypeRatings } from '../../src/pipeline/type-ratings.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 

@@ -2,7 +2,7 @@
  * The alert's cheap, reversible actions: an Acknowledge button and a Mute menu, with one encoder and one decoder
  * for each value, and the alert as it looks once acknowledged. Pure.
  */
-import type { HaloEvent } from '../../halo/types.ts';
+import type { HaloEvent } from '../../domain/event.ts';
 import { cleanText, mentionUser, mrkdwn, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { ACTION_IDS } from './payloads.ts';

@@ -1,5 +1,5 @@
 import { defaultSeverityOf, type Severity } from '../../domain/severity.ts';
-import type { HaloEvent } from '../../halo/types.ts';
+import type { HaloEvent } from '../../domain/event.ts';
 import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';

@@ -1,6 +1,6 @@
 import type { DigestKeyCount, DigestSummary, DigestTargetCount } from '../../domain/digest.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
-import type { EventListFilter, HaloEvent } from '../../halo/types.ts';
+import type { EventListFilter, HaloEvent } from '../../domain/event.ts';
 import { code, mrkdwn, mrkdwnLink, neutralizeBackticks, plain } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';

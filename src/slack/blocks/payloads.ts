@@ -4,7 +4,7 @@
  * verbatim but anyone who can sign a request can forge it: decoders check every field and answer `null`.
  */
 import { EVENTS_PAGE } from '../../domain/paging.ts';
-import type { EventListFilter } from '../../halo/types.ts';
+import type { EventListFilter } from '../../domain/event.ts';
 import { LIMITS } from './limits.ts';
 
 export const ACTION_IDS = {

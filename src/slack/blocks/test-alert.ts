@@ -1,4 +1,4 @@
-import type { HaloEvent } from '../../halo/types.ts';
+import type { HaloEvent } from '../../domain/event.ts';
 import { renderAlert } from './alert.ts';
 import { mentionUser } from './escape.ts';
 import { mrkdwnText } from './text.ts';
