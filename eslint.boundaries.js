@@ -5,26 +5,27 @@
  * eslint.config.js and by test/unit/boundaries.test.ts, which checks that each rule does fail a bad import.
  */
 
-/** An import path that reaches `folder/rest` through relative steps, e.g. `../slack/chat.ts`. */
+/** An import path that reaches `folder/rest` through relative steps, e.g. `../slack/slack-chat.ts`. */
 const into = (/** @type {string} */ folder, rest = '') => `^(\\.\\.?/)+(.*/)?${folder}/${rest}`;
 
 /** Imports that `pipeline/` and `commands/` must not make. */
 export const innerRestrictions = [
   {
     regex: '^@slack/',
-    message: 'pipeline/ and commands/ do not know Slack: define a port (see src/pipeline/chat.ts).',
+    message: 'pipeline/ and commands/ do not know Slack: define a port (see src/pipeline/chat-port.ts).',
   },
   {
     regex: into('slack'),
     message:
-      'pipeline/ and commands/ define ports and slack/ implements them (see src/pipeline/chat.ts, src/commands/answers.ts): do not import slack/.',
+      'pipeline/ and commands/ define ports and slack/ implements them (see src/pipeline/chat-port.ts, src/commands/answers.ts): do not import slack/.',
   },
   {
     regex: into('store'),
-    message: 'The core owns the Store port (src/pipeline/store-port.ts); store/ implements it: do not import store/.',
+    message:
+      'The core owns the Store port (src/pipeline/store-port.ts); store/ implements it: do not import store/.',
   },
   {
-    regex: into('halo', 'parse(\\.ts)?$'),
+    regex: into('halo', 'response-parse(\\.ts)?$'),
     message: "Halo's response validation is the client's business: use the HaloClient interface.",
   },
   {

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isSeverity, parseSeverityOverrides, SEVERITIES, type Severity } from './domain/severity.ts';
 import { closestKeys } from './domain/suggest.ts';
-import { isValidTimeZone } from './domain/time.ts';
+import { isValidTimeZone } from './domain/halo-time.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -8,7 +8,7 @@
 import { startBot, type RunningBot } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
-import { SlackAuthError } from './slack/client.ts';
+import { SlackAuthError } from './slack/web-client.ts';
 import { startupMessage } from './startup-message.ts';
 import { StoreError } from './pipeline/store-port.ts';
 

@@ -16,8 +16,8 @@ import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../pipeline/store-port.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
-import { Mutes } from './mutes.ts';
-import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
+import { Mutes } from './mute-commands.ts';
+import { formatSubscribeCommand, type HaloCommand } from './command-parse.ts';
 import { helpText } from './usage.ts';
 
 export interface CommandContext {

@@ -1,6 +1,6 @@
 /**
  * What a digest says about a burst of events: counts by type and by target and a few examples. Domain logic,
- * not Block Kit: the pipeline stores the summary in the outbox and `slack/blocks/digest.ts` renders it.
+ * not Block Kit: the pipeline stores the summary in the outbox and `slack/blocks/digest-message.ts` renders it.
  */
 import type { HaloEvent } from './event.ts';
 import { defaultSeverityOf, highest, severityRank, type Severity, type SeverityOf } from './severity.ts';

@@ -21,7 +21,7 @@ import {
   parseTypeList,
   retryAfterMs,
   type Json,
-} from './parse.ts';
+} from './response-parse.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from '../domain/event.ts';
 
 /**

@@ -2,7 +2,7 @@
 import type { EventPage } from './client.ts';
 import type { PageCounts } from './page-memo.ts';
 import { scanEventListBody } from './page-scan.ts';
-import { parseEvent, type ListBody } from './parse.ts';
+import { parseEvent, type ListBody } from './response-parse.ts';
 import type { HaloEvent } from '../domain/event.ts';
 
 const utf8 = new TextDecoder();

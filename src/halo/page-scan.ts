@@ -11,7 +11,7 @@
  * `parseEvent` itself, only when someone asks for them (`EventPage.events`).
  */
 import { JsonCursor, NotHandled } from './json-cursor.ts';
-import { eventIdText, pageTotal } from './parse.ts';
+import { eventIdText, pageTotal } from './response-parse.ts';
 
 export interface ListScan {
   /** The ID of each valid entry, in order. */

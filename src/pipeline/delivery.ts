@@ -4,9 +4,9 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { Severity, SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from './store-port.ts';
-import type { ChatFailure, ChatPort } from './chat.ts';
+import type { ChatFailure, ChatPort } from './chat-port.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
-import { goneTarget, markEventsGone } from './gone.ts';
+import { goneTarget, markEventsGone } from './gone-tracking.ts';
 import { backlogDigest, parseEvent } from './outbox.ts';
 import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
 

@@ -13,8 +13,8 @@ import { scanEvents } from '../halo/scan.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store } from './store-port.ts';
-import { isConclusive } from './gone.ts';
-import { withoutMuted } from './mutes.ts';
+import { isConclusive } from './gone-tracking.ts';
+import { withoutMuted } from './mute-rules.ts';
 import type { Newest } from './newest.ts';
 import { outboxItemsFor } from './outbox.ts';
 import {

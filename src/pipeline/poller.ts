@@ -8,9 +8,9 @@ import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store, type Subscription } from './store-port.ts';
-import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
+import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone-tracking.ts';
 import { Newest } from './newest.ts';
-import { connectedItem } from './notices.ts';
+import { connectedItem } from './notice-payloads.ts';
 import { routeStaged, scanScopes } from './poll-steps.ts';
 import {
   awaitLeaderStart,

@@ -6,7 +6,7 @@
  * Kept in memory by the replica that posts: a restart forgets it until the next refused post, which the outbox's
  * failed count (`alertsFailed`) still shows meanwhile.
  */
-import type { ChatPort, PostResult } from './chat.ts';
+import type { ChatPort, PostResult } from './chat-port.ts';
 
 export interface Refusal {
   readonly channel: string;

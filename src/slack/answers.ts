@@ -3,7 +3,7 @@
  */
 import type { Answer, EventListPage, RatedEventType, StatusView } from '../commands/answers.ts';
 import { formatDuration } from '../commands/duration.ts';
-import { formatEventsCommand, formatSubscribeCommand } from '../commands/parse.ts';
+import { formatEventsCommand, formatSubscribeCommand } from '../commands/command-parse.ts';
 import type { HaloEvent, EventListFilter } from '../domain/event.ts';
 import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
 import { SEVERITIES, severitySetting, type Severity, type UnratedType } from '../domain/severity.ts';

@@ -10,12 +10,12 @@ import type { Config } from '../config.ts';
 import type { Display } from '../domain/display.ts';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
-import type { BotIdentity } from './client.ts';
+import type { BotIdentity } from './web-client.ts';
 import type { HomeData } from './home.ts';
 import { registerActions } from './listeners/actions.ts';
-import { registerAlertActions } from './listeners/alert-actions.ts';
+import { registerAlertActions } from './listeners/alert-buttons.ts';
 import { registerCommands } from './listeners/commands.ts';
-import { registerHome } from './listeners/home.ts';
+import { registerHome } from './listeners/home-tab.ts';
 
 export interface BoltAppDeps {
   readonly config: Pick<Config, 'slack' | 'delays'>;

@@ -1,8 +1,8 @@
 /**
- * What a failed Web API call means for delivery, as the pipeline's port names it (see `pipeline/chat.ts`).
+ * What a failed Web API call means for delivery, as the pipeline's port names it (see `pipeline/chat-port.ts`).
  * Pure: tested against literal error shapes.
  */
-import type { ChatFailure } from '../pipeline/chat.ts';
+import type { ChatFailure } from '../pipeline/chat-port.ts';
 
 export type SlackFailure = ChatFailure;
 

@@ -1,5 +1,5 @@
-import { formatEventsCommand } from '../commands/parse.ts';
-import type { ConnectedNotice, Notice } from '../pipeline/notices.ts';
+import { formatEventsCommand } from '../commands/command-parse.ts';
+import type { ConnectedNotice, Notice } from '../pipeline/notice-payloads.ts';
 import { describeRoute } from './answers.ts';
 import { renderMuteEnded, type SlackMessage } from './blocks/index.ts';
 import { mrkdwnText } from './blocks/text.ts';

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { teamOf, type BotTeam } from './client.ts';
+import { teamOf, type BotTeam } from './web-client.ts';
 
 /**
  * Who may delete events and change subscriptions: the users in HALO_ADMIN_USERS, or, when that list is empty,

@@ -1,9 +1,9 @@
-import { formatEventsCommand } from '../commands/parse.ts';
+import { formatEventsCommand } from '../commands/command-parse.ts';
 import type { DigestSummary } from '../domain/digest.ts';
 import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
 import type { HaloEvent } from '../domain/event.ts';
-import type { GoneNotice } from '../pipeline/gone.ts';
-import type { Notice } from '../pipeline/notices.ts';
+import type { GoneNotice } from '../pipeline/gone-tracking.ts';
+import type { Notice } from '../pipeline/notice-payloads.ts';
 import type { OutboxItem } from '../pipeline/store-port.ts';
 import { renderAlert, renderDigest, renderGone, type SlackMessage } from './blocks/index.ts';
 import { renderNotice } from './notices.ts';

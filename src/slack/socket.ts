@@ -1,6 +1,6 @@
 import { LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../log.ts';
-import { SlackAuthError } from './client.ts';
+import { SlackAuthError } from './web-client.ts';
 import type { Ingress } from './ingress.ts';
 
 /** Socket Mode's timings; tests inject short ones through `startBot`. */

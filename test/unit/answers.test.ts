@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/commands/parse.ts';
+import { parseCommand } from '../../src/commands/command-parse.ts';
 import {
   NEXT_PAGE_ACTION_ID,
   renderEventList,

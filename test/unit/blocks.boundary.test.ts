@@ -29,7 +29,7 @@ describe('src/slack/blocks boundary', () => {
     expect(files.map((f) => f.name)).toEqual(
       expect.arrayContaining([
         'alert.ts',
-        'digest.ts',
+        'digest-message.ts',
         'escape.ts',
         'index.ts',
         'limits.ts',

@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import type { Logger } from '../../src/log.ts';
-import type { ChatPort, PostResult, UpdateResult } from '../../src/pipeline/chat.ts';
+import type { ChatPort, PostResult, UpdateResult } from '../../src/pipeline/chat-port.ts';
 import { Delivery } from '../../src/pipeline/delivery.ts';
-import { goneItems } from '../../src/pipeline/gone.ts';
+import { goneItems } from '../../src/pipeline/gone-tracking.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { failureHint } from '../../src/slack/failure.ts';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { coverageOf, goneItems, goneTarget, isConclusive, type GoneNotice } from '../../src/pipeline/gone.ts';
+import {
+  coverageOf,
+  goneItems,
+  goneTarget,
+  isConclusive,
+  type GoneNotice,
+} from '../../src/pipeline/gone-tracking.ts';
 import { renderGone } from '../../src/slack/blocks/index.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { renderGoneNotice } from '../../src/slack/render-outbox.ts';

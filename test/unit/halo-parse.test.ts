@@ -8,7 +8,7 @@ import {
   parseJson,
   parseTypeList,
   retryAfterMs,
-} from '../../src/halo/parse.ts';
+} from '../../src/halo/response-parse.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 
 /** The event of Halo's published example (the Event API page), verbatim. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatPort, PostResult } from '../../src/pipeline/chat.ts';
+import type { ChatPort, PostResult } from '../../src/pipeline/chat-port.ts';
 import { healthBody } from '../../src/pipeline/health.ts';
 import { ChannelRefusals } from '../../src/pipeline/refusals.ts';
 

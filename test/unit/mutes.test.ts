@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/commands/duration.ts';
-import { parseCommand } from '../../src/commands/parse.ts';
-import { formatEventsCommand } from '../../src/commands/parse.ts';
+import { parseCommand } from '../../src/commands/command-parse.ts';
+import { formatEventsCommand } from '../../src/commands/command-parse.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
-import { muteMatches, withoutMuted, type MuteRule } from '../../src/pipeline/mutes.ts';
+import { muteMatches, withoutMuted, type MuteRule } from '../../src/pipeline/mute-rules.ts';
 import { muteLine } from '../../src/slack/answers.ts';
 import { describeMute, renderMuteEnded } from '../../src/slack/blocks/index.ts';
 

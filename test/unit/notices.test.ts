@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectedItem, type ConnectedNotice } from '../../src/pipeline/notices.ts';
+import { connectedItem, type ConnectedNotice } from '../../src/pipeline/notice-payloads.ts';
 import { renderConnected } from '../../src/slack/notices.ts';
 
 const notice = (over: Partial<ConnectedNotice>): ConnectedNotice => ({

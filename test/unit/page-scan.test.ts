@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastEventPage } from '../../src/halo/event-page.ts';
 import { scanEventListBody } from '../../src/halo/page-scan.ts';
-import { parseEventList, parseJson } from '../../src/halo/parse.ts';
+import { parseEventList, parseJson } from '../../src/halo/response-parse.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const scan = (text: string) => scanEventListBody(bytes(text));

@@ -8,7 +8,7 @@ import {
   tokenize,
   type HaloCommand,
   type ParseResult,
-} from '../../src/commands/parse.ts';
+} from '../../src/commands/command-parse.ts';
 import { USAGE } from '../../src/commands/usage.ts';
 
 const MAX_ID = 2 ** 31 - 1;

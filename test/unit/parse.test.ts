@@ -5,7 +5,7 @@ import {
   formatSubscribeCommand,
   parseCommand,
   tokenize,
-} from '../../src/commands/parse.ts';
+} from '../../src/commands/command-parse.ts';
 import { USAGE, helpText } from '../../src/commands/usage.ts';
 
 const EVENTS_USAGE = '/halo events [key:K] [target:ID] [subject:TEXT] [detail:TEXT] [limit:N]';

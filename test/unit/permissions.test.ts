@@ -2,7 +2,7 @@ import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { createPermissionCheck } from '../../src/slack/permissions.ts';
-import type { BotTeam } from '../../src/slack/client.ts';
+import type { BotTeam } from '../../src/slack/web-client.ts';
 import { startFakeSlack, TEAM_ID, type FakeSlack } from '../../fakes/slack.ts';
 
 let slack: FakeSlack;

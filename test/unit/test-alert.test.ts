@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/commands/parse.ts';
+import { parseCommand } from '../../src/commands/command-parse.ts';
 import { renderAlert, renderTestAlert, sampleEvent } from '../../src/slack/blocks/index.ts';
 
 describe('renderTestAlert', () => {

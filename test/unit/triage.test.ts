@@ -12,7 +12,7 @@ import {
   unratedTypes,
   type Severity,
 } from '../../src/domain/severity.ts';
-import { haloDateToUnix } from '../../src/domain/time.ts';
+import { haloDateToUnix } from '../../src/domain/halo-time.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 import { outboxItems } from '../../src/pipeline/outbox.ts';
 import { inScanOrder, scanSummary, threadStep, willReply } from '../../src/pipeline/threads.ts';

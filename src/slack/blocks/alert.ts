@@ -4,8 +4,8 @@ import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { ACTION_IDS, encodeDeleteValue } from './payloads.ts';
-import { SEVERITY_STYLE, severityLabel } from './severity.ts';
-import { haloDate } from './time.ts';
+import { SEVERITY_STYLE, severityLabel } from './severity-style.ts';
+import { haloDate } from './slack-date.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
 import type { Block, ButtonElement, ContextBlock, SectionBlock, SlackMessage } from './types.ts';
 

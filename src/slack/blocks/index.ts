@@ -7,7 +7,7 @@ export {
   type AlertOptions,
   type DeletedInfo,
 } from './alert.ts';
-export { renderDigest, type ListCommand } from './digest.ts';
+export { renderDigest, type ListCommand } from './digest-message.ts';
 export {
   cleanText,
   code,
@@ -27,8 +27,8 @@ export type * from './types.ts';
 export { describeMute, heldText, renderMuteEnded, type MuteView } from './mute.ts';
 export { renderTestAlert, sampleEvent } from './test-alert.ts';
 export { messageContent, readMessage } from './wire.ts';
-export { SEVERITY_STYLE, severityLabel } from './severity.ts';
-export { haloDate } from './time.ts';
+export { SEVERITY_STYLE, severityLabel } from './severity-style.ts';
+export { haloDate } from './slack-date.ts';
 export {
   ACTION_IDS,
   decodeDeleteValue,

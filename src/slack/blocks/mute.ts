@@ -2,7 +2,7 @@
  * Pure renderers for mutes: how one is described, the line posted when one ends, and the `/halo mutes` list.
  * Keys and host names come from Halo or a user: escaped here like everything else.
  */
-import type { ListCommand } from './digest.ts';
+import type { ListCommand } from './digest-message.ts';
 import { code, mrkdwn } from './escape.ts';
 import { mrkdwnText, oneLine } from './text.ts';
 import type { SlackMessage } from './types.ts';

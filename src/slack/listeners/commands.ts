@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { parseCommand } from '../../commands/parse.ts';
+import { parseCommand } from '../../commands/command-parse.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
 import { renderAnswer } from '../answers.ts';
 import type { CommandService } from '../../commands/service.ts';

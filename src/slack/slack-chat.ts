@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { ChatPort, FoundResult } from '../pipeline/chat.ts';
+import type { ChatPort, FoundResult } from '../pipeline/chat-port.ts';
 import { messageContent, type SlackMessage } from './blocks/index.ts';
 import { classifySlackError, failureHint } from './failure.ts';
 

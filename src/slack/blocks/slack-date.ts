@@ -1,4 +1,4 @@
-import { haloDateToUnix } from '../../domain/time.ts';
+import { haloDateToUnix } from '../../domain/halo-time.ts';
 import { cleanText, mrkdwn } from './escape.ts';
 import { oneLine } from './text.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The port through which the pipeline speaks to the chat service. The pipeline defines it; `slack/chat.ts`
+ * The port through which the pipeline speaks to the chat service. The pipeline defines it; `slack/slack-chat.ts`
  * implements it for Slack. `M` is a rendered message, opaque here: the pipeline decides what to post and where,
  * the adapter's renderer decides how it looks.
  */

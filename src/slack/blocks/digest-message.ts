@@ -4,8 +4,8 @@ import type { EventListFilter, HaloEvent } from '../../domain/event.ts';
 import { code, mrkdwn, mrkdwnLink, neutralizeBackticks, plain } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
-import { SEVERITY_STYLE, severityLabel } from './severity.ts';
-import { haloDate } from './time.ts';
+import { SEVERITY_STYLE, severityLabel } from './severity-style.ts';
+import { haloDate } from './slack-date.ts';
 import type { Block, SectionBlock, SlackMessage } from './types.ts';
 
 /** Formats a `/halo events` command for a filter; the commands module owns the syntax. */
