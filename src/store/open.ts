@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DatabaseConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { singleProcess, type LeaderElection } from '../pipeline/leadership.ts';
 import { PgLeaderElection } from './pg-leader.ts';
@@ -8,12 +7,16 @@ import { openPostgresStore } from './postgres.ts';
 import { openSqliteStore } from './sqlite.ts';
 import { StoreError, type Store } from '../pipeline/store-port.ts';
 
+/** Where the data lives, as DATABASE_URL says (the configuration's `database`, handed over by the root). */
+export type StoreLocation =
+  { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+
 /**
  * The store DATABASE_URL names, and how this process learns whether it leads: always with SQLite (one process),
  * by election with PostgreSQL. Throws a StoreError saying what to fix when the store cannot be opened.
  */
 export async function openStore(
-  database: DatabaseConfig,
+  database: StoreLocation,
   options: { log: Logger; replicaId: string; heartbeatMs: number },
 ): Promise<{ store: Store; election: LeaderElection }> {
   if (database.kind === 'sqlite') {
