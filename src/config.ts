@@ -230,10 +230,16 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       `DATABASE_URL must look like sqlite:./data/halo-slack.db or postgres://host:5432/database, got ${shownUrl(databaseUrl, secrets)}`,
     );
   }
-  const replicaId = read('REPLICA_ID') ?? `${hostname()}-${process.pid}`;
-  if (!/^[\w.:-]{1,100}$/.test(replicaId))
+  const replicaId =
+    read('REPLICA_ID') ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z\d._-]/g, '-').slice(-64);
+  // Shown in the public /healthz: a short name, never anything that could be (or hold part of) a secret.
+  if (!/^[A-Za-z\d._-]{1,64}$/.test(replicaId))
     problems.push(
-      `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got ${shown(replicaId)}`,
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got ${shown(replicaId)}`,
+    );
+  else if (sharesWithSecret(replicaId, secrets) || /^xox[a-z]-|^xapp-/i.test(replicaId))
+    problems.push(
+      'REPLICA_ID looks like a token or shares 8+ characters with one of the secrets; it is shown in the public /healthz: choose a plain name such as bot-a',
     );
 
   const host = read('HOST') ?? null;

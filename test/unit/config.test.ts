@@ -480,8 +480,24 @@ describe('parseConfig: secrets', () => {
       'LOG_LEVEL must be one of debug, info, warn, error, got a value like one of the secrets (not shown)',
     ]);
     expect(problems({ ...REQUIRED, REPLICA_ID: 'bot a' })).toEqual([
-      `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got "bot a"`,
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got "bot a"`,
     ]);
+  });
+
+  it('refuses a REPLICA_ID that holds a secret: /healthz shows it to anyone (issue 23, item 6)', () => {
+    const tooClose =
+      'REPLICA_ID looks like a token or shares 8+ characters with one of the secrets; it is shown in the public /healthz: choose a plain name such as bot-a';
+    // The API key's tail, a token-shaped name, and a URL with a password in it.
+    expect(problems({ ...REQUIRED, REPLICA_ID: `bot-${REQUIRED.HALO_API_KEY.slice(4)}` })).toEqual([tooClose]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'xoxb-1-2-abc' })).toEqual([tooClose]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'https://u:pw@host' })).toEqual([
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got "https://[redacted]@host"`,
+    ]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'a'.repeat(65) })).toEqual([
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got a value of 65 characters (not shown, in case it is a secret)`,
+    ]);
+    expect(parseConfig({ ...REQUIRED, REPLICA_ID: 'bot-a.eu_1' }).replicaId).toBe('bot-a.eu_1');
+    expect(parseConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z\d._-]{1,64}$/);
   });
 
   it('listens on every interface unless HOST names one address', () => {
