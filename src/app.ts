@@ -168,6 +168,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       severityOf,
       threads: config.alerts.threads,
       onRouted: kick,
+      redact,
       stillLeads,
       startCheckMs: heartbeatMs,
     });
@@ -262,6 +263,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           dedupKey: 'halo-test',
         }),
       botUserId: identity.botUserId,
+      redact,
     });
 
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });

@@ -100,10 +100,12 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
   };
+  // .env.example's placeholders are no secrets, and redacting their words would garble the hints that name them.
   const secrets = [
-    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HALO_API_KEY'].map(
-      (name) => read(name) ?? '',
-    ),
+    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HALO_API_KEY'].map((name) => {
+      const value = read(name) ?? '';
+      return isPlaceholder(name, value) ? '' : value;
+    }),
     databasePassword(read('DATABASE_URL') ?? ''),
   ];
   const shown = (raw: string): string => quoteUnlessSecret(raw, secrets);

@@ -6,10 +6,11 @@ import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloError } from '../halo/errors.ts';
-import type { EventListFilter } from '../halo/types.ts';
+import type { EventListFilter, HaloEvent } from '../halo/types.ts';
 import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { Route } from '../pipeline/routes.ts';
+import { redactEvent, type Redact } from '../pipeline/secrets.ts';
 import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../store/store.ts';
@@ -51,6 +52,8 @@ export interface CommandServiceOptions {
   ) => Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
   /** The bot's own user ID, for "invite me" answers. */
   readonly botUserId: string;
+  /** Replaces known secrets in the texts of the events shown (see pipeline/secrets.ts). */
+  readonly redact?: Redact;
 }
 
 /** Slack's answers to a post in a conversation the bot is not a member of. */
@@ -94,7 +97,7 @@ export class CommandService {
       case 'events':
         return this.eventsPage(command.filter, command.limit, 0);
       case 'event':
-        return { kind: 'event', event: await halo.getEvent(command.eventId) };
+        return { kind: 'event', event: this.shown(await halo.getEvent(command.eventId)) };
       case 'types': {
         const query = command.query.toLowerCase();
         const types = (await halo.listTypes())
@@ -211,6 +214,10 @@ export class CommandService {
     return { kind: 'testFailed', error: result.error, notMember: NOT_A_MEMBER.has(result.error), botUserId };
   }
 
+  private shown(event: HaloEvent): HaloEvent {
+    return this.options.redact === undefined ? event : redactEvent(event, this.options.redact);
+  }
+
   /** Removes one subscription (the command, or the App Home's button) and records who did it. */
   async unsubscribe(channel: string, id: number, userId: string): Promise<boolean> {
     const { store, clock, log } = this.options;
@@ -263,7 +270,10 @@ export class CommandService {
     const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
     const listing = await this.listings.get(
       filter,
-      () => readListing(this.options.halo, filter, queue),
+      async () => {
+        const listing = await readListing(this.options.halo, filter, queue);
+        return { ...listing, events: listing.events.map((event) => this.shown(event)) };
+      },
       page === 0,
     );
     return { kind: 'events', list: { filter, pageSize, page, ...listing } };

@@ -17,6 +17,7 @@ import { withoutMuted } from './mutes.ts';
 import type { Newest } from './newest.ts';
 import { outboxItemsFor } from './outbox.ts';
 import { planCovers, routeEvents, routeMatches, scopeId, type Route, type Scope } from './routes.ts';
+import { redactEvent, type Redact } from './secrets.ts';
 import { THREAD_MAX_AGE_MS } from './threads.ts';
 
 export interface ScanDeps {
@@ -26,6 +27,8 @@ export interface ScanDeps {
   readonly haloRequests?: PQueue;
   readonly pageSize: number;
   readonly severityOf?: SeverityOf;
+  /** Replaces known secrets in the texts of the events staged for posting (see secrets.ts). */
+  readonly redact?: Redact;
 }
 
 export interface ScanOutcome {
@@ -91,7 +94,13 @@ export async function scanScopes(
             const unseen = await store.unseen(page.ids);
             if (unseen.length > 0) {
               const events = page.events(unseen);
-              result.staged += await store.recordPage(events, events.map(isNews));
+              const news = events.map(isNews);
+              // Only the events staged for posting keep their texts: only they need redacting.
+              const kept =
+                deps.redact === undefined
+                  ? events
+                  : events.map((e, i) => (news[i] ? redactEvent(e, deps.redact!) : e));
+              result.staged += await store.recordPage(kept, news);
             }
             const listed = watched === null ? [] : page.ids.filter((id) => watched.ids.has(id));
             if (watched !== null && listed.length > 0) await store.markListed(listed, watched.at);
@@ -122,6 +131,8 @@ export interface RouteDeps {
   readonly severityOf?: SeverityOf;
   readonly threads?: boolean;
   readonly onRouted: () => void;
+  /** Replaces known secrets (the bot's API key, its tokens) in the events' texts before they reach the outbox. */
+  readonly redact?: Redact;
 }
 
 /**
@@ -130,7 +141,10 @@ export interface RouteDeps {
  */
 export async function routeStaged(deps: RouteDeps, routes: readonly Route[]): Promise<number> {
   const { store, clock } = deps;
-  const staged = await store.staged();
+  const { redact } = deps;
+  // Only what is routed is redacted: a baseline of a million events is recorded, never posted.
+  const staged =
+    redact === undefined ? await store.staged() : (await store.staged()).map((e) => redactEvent(e, redact));
   if (staged.length === 0) return 0;
   const mutes = await store.activeMutes(clock.now());
   const { byChannel, held } = withoutMuted(

@@ -1,7 +1,7 @@
 import type PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
-import { HaloAuthError, HaloError } from '../halo/errors.ts';
+import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from '../halo/errors.ts';
 import type { PageMemo } from '../halo/page-memo.ts';
 import type { HaloEvent } from '../halo/types.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
@@ -12,6 +12,7 @@ import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
 import { routeStaged, scanScopes } from './poll-steps.ts';
+import { redactEvent, type Redact } from './secrets.ts';
 import {
   awaitLeaderStart,
   routeOf,
@@ -50,6 +51,8 @@ export interface PollerOptions {
   readonly threads?: boolean;
   /** Called when new rows are in the outbox. */
   readonly onRouted: () => void;
+  /** Replaces known secrets in events' texts before they reach the outbox (see secrets.ts). */
+  readonly redact?: Redact;
   /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
   /**
@@ -227,7 +230,11 @@ export class Poller {
       this.options.onRouted();
     }
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
-    if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
+    if (backfill !== null && failures.length === 0) {
+      const { redact } = this.options;
+      const newest = backfill.events();
+      await store.stage(redact === undefined ? newest : newest.map((event) => redactEvent(event, redact)));
+    }
     const routed = await routeStaged(this.options, routes);
     // Likewise, a scope whose scan was conclusive proves absences even if another scope failed. Nothing watched
     // at the start: nothing this poll could count (alerts posted since are too new for it).
@@ -422,7 +429,7 @@ export class Poller {
     const now = clock.now();
     this.status = {
       ...this.status,
-      lastError: message,
+      lastError: shownError(error),
       lastErrorAt: now,
       consecutiveFailures: this.status.consecutiveFailures + 1,
     };
@@ -492,4 +499,17 @@ export class Poller {
     // Ready to start again; meanwhile `startSubscription` waits for the leader.
     this.stopping = new AbortController();
   }
+}
+
+/**
+ * A failed poll as `/halo status` and the App Home show it: never text Halo wrote (its error message, a
+ * redirect's address), which may quote the API key in forms no redaction knows; the log keeps that, redacted.
+ */
+export function shownError(error: unknown): string {
+  if (error instanceof HaloApiError)
+    return `Halo ${error.endpoint} refused the request (error code ${error.code}, HTTP ${error.status}); Halo’s message is in the bot’s log`;
+  if (error instanceof HaloHttpError && error.redirectedTo !== undefined)
+    return `Halo ${error.endpoint} answered HTTP ${error.status}, a redirect the bot does not follow; set HALO_API_URL to the address in the bot’s log`;
+  if (error instanceof HaloError) return error.message;
+  return 'The poll failed on the bot’s side; the details are in its log';
 }

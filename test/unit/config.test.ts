@@ -488,7 +488,9 @@ describe('parseConfig: secrets', () => {
     const tooClose =
       'REPLICA_ID looks like a token or shares 8+ characters with one of the secrets; it is shown in the public /healthz: choose a plain name such as bot-a';
     // The API key's tail, a token-shaped name, and a URL with a password in it.
-    expect(problems({ ...REQUIRED, REPLICA_ID: `bot-${REQUIRED.HALO_API_KEY.slice(4)}` })).toEqual([tooClose]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: `bot-${REQUIRED.HALO_API_KEY.slice(4)}` })).toEqual([
+      tooClose,
+    ]);
     expect(problems({ ...REQUIRED, REPLICA_ID: 'xoxb-1-2-abc' })).toEqual([tooClose]);
     expect(problems({ ...REQUIRED, REPLICA_ID: 'https://u:pw@host' })).toEqual([
       `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got "https://[redacted]@host"`,
