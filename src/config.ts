@@ -56,6 +56,17 @@ export interface Config {
   readonly logFormat: 'text' | 'json';
   /** Production delays unless `TEST_DELAYS` shortens some (tests only). */
   readonly delays: Delays;
+  /** What one user or channel may make the bot do (README, Security). */
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  /** `/halo` commands one Slack user may run in a minute. */
+  readonly commandsPerMinute: number;
+  /** Subscriptions one channel may have. */
+  readonly subscriptionsPerChannel: number;
+  /** Subscriptions the workspace may have, all channels together. */
+  readonly subscriptions: number;
 }
 
 /** `sqlite:` keeps one process on one file; `postgres:` lets several replicas share one database. */
@@ -313,6 +324,11 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     logLevel: logLevel ?? 'info',
     logFormat: logFormat ?? 'text',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
+    limits: {
+      commandsPerMinute: integer('HALO_COMMANDS_PER_MINUTE', 20, 1, 1000),
+      subscriptionsPerChannel: integer('HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL', 10, 1, 1000),
+      subscriptions: integer('HALO_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
+    },
   };
   if (problems.length > 0) {
     // Nothing above quotes a secret; this is the net under it, in case a future problem does.

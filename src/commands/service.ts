@@ -16,6 +16,7 @@ import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../store/store.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
+import { rateLimited, UserRateLimit } from './rate-limit.ts';
 import { Mutes } from './mutes.ts';
 import { formatSubscribeCommand, type HaloCommand } from './parse.ts';
 import { helpText } from './usage.ts';
@@ -54,7 +55,24 @@ export interface CommandServiceOptions {
   readonly botUserId: string;
   /** Replaces known secrets in the texts of the events shown (see pipeline/secrets.ts). */
   readonly redact?: Redact;
+  /** HALO_COMMANDS_PER_MINUTE and the subscription caps; absent: {@link DEFAULT_LIMITS}. */
+  readonly limits?: CommandLimits;
 }
+
+export interface CommandLimits {
+  /** `/halo` commands (help aside) one user may run in a minute. */
+  readonly commandsPerMinute: number;
+  readonly subscriptionsPerChannel: number;
+  /** All channels together. */
+  readonly subscriptions: number;
+}
+
+/** The settings' defaults (src/config.ts). */
+export const DEFAULT_LIMITS: CommandLimits = {
+  commandsPerMinute: 20,
+  subscriptionsPerChannel: 10,
+  subscriptions: 50,
+};
 
 /** Slack's answers to a post in a conversation the bot is not a member of. */
 const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found']);
@@ -65,8 +83,12 @@ export const NOT_ALLOWED =
 export class CommandService {
   readonly mutes: Mutes;
   private readonly listings: ListingCache;
+  private readonly limits: CommandLimits;
+  private readonly perUser: UserRateLimit;
 
   constructor(private readonly options: CommandServiceOptions) {
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.perUser = new UserRateLimit(this.limits.commandsPerMinute, options.clock);
     this.mutes = new Mutes(options);
     this.listings = new ListingCache(
       options.listingCacheMs ?? PRODUCTION_DELAYS.listingCacheMs,
@@ -75,6 +97,16 @@ export class CommandService {
   }
 
   async run(command: HaloCommand, context: CommandContext): Promise<Answer> {
+    if (command.kind !== 'help') {
+      const share = this.perUser.take(context.userId);
+      if (!share.ok) {
+        this.options.log.info('command: refused, the user is over their share', {
+          user: context.userId,
+          command: command.kind,
+        });
+        return notice(rateLimited(share.asked, share.retryInSeconds));
+      }
+    }
     try {
       return await this.dispatch(command, context);
     } catch (error) {
@@ -120,6 +152,8 @@ export class CommandService {
       }
       case 'subscribe': {
         if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);
+        const full = await this.subscriptionsFull(context.channelId);
+        if (full !== null) return notice(full);
         const { subscription, created } = await store.addSubscription({
           channel: context.channelId,
           keys: command.keys,
@@ -216,6 +250,21 @@ export class CommandService {
 
   private shown(event: HaloEvent): HaloEvent {
     return this.options.redact === undefined ? event : redactEvent(event, this.options.redact);
+  }
+
+  /**
+   * Why this channel may not have another subscription, or null: each one adds Halo requests to every poll,
+   * so their number is capped per channel and for the workspace.
+   */
+  private async subscriptionsFull(channel: string): Promise<string | null> {
+    const all = await this.options.store.subscriptions();
+    const here = all.filter((sub) => sub.channel === channel).length;
+    const { subscriptionsPerChannel, subscriptions } = this.limits;
+    if (here >= subscriptionsPerChannel)
+      return `This channel has ${here} subscriptions, the most HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL allows (${subscriptionsPerChannel}). Remove one first (/halo subscriptions lists them, /halo unsubscribe <id> removes one), or widen one: a subscription takes several keys.`;
+    if (all.length >= subscriptions)
+      return `The workspace has ${all.length} subscriptions, the most HALO_MAX_SUBSCRIPTIONS allows (${subscriptions}). Remove one in some channel first (/halo unsubscribe <id> there, or the App Home).`;
+    return null;
   }
 
   /** Removes one subscription (the command, or the App Home's button) and records who did it. */

@@ -11,6 +11,7 @@ import { FencedError, type Store, type Subscription } from '../store/store.ts';
 import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
+import { inPollLane } from './halo-lane.ts';
 import { routeStaged, scanScopes } from './poll-steps.ts';
 import { redactEvent, type Redact } from './secrets.ts';
 import {
@@ -172,7 +173,7 @@ export class Poller {
         continue;
       }
       try {
-        const report = await this.exclusive(() => this.pollOnce(signal));
+        const report = await this.exclusive(() => inPollLane(() => this.pollOnce(signal)));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
         if (report.events >= LARGE_SCAN) this.afterLargePoll();
       } catch (error) {
@@ -404,7 +405,7 @@ export class Poller {
       await sleep(everyMs, signal);
       if (this.isStopping()) return;
       try {
-        if (!this.startsWaitForPoll) await this.startPending();
+        if (!this.startsWaitForPoll) await inPollLane(() => this.startPending());
       } catch (error) {
         if (this.isStopping()) return;
         if (error instanceof FencedError) continue;

@@ -53,6 +53,8 @@ const DEFAULTS: Config = {
     drainMs: 6000,
     listingCacheMs: 300_000,
   },
+  // Issue 23, items 7 and 8: what one user or channel may make the bot do.
+  limits: { commandsPerMinute: 20, subscriptionsPerChannel: 10, subscriptions: 50 },
 };
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
@@ -123,6 +125,9 @@ describe('parseConfig: defaults and every variable', () => {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'DEBUG',
+      HALO_COMMANDS_PER_MINUTE: '5',
+      HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL: '3',
+      HALO_MAX_SUBSCRIPTIONS: '7',
     });
     expect(config).toEqual({
       slack: {
@@ -157,6 +162,7 @@ describe('parseConfig: defaults and every variable', () => {
       logLevel: 'debug',
       logFormat: 'json',
       delays: DEFAULTS.delays,
+      limits: { commandsPerMinute: 5, subscriptionsPerChannel: 3, subscriptions: 7 },
     } satisfies Config);
   });
 
