@@ -16,7 +16,15 @@ import { isConclusive } from './gone.ts';
 import { withoutMuted } from './mutes.ts';
 import type { Newest } from './newest.ts';
 import { outboxItemsFor } from './outbox.ts';
-import { planCovers, routeEvents, routeMatches, scopeId, type Route, type Scope } from './routes.ts';
+import {
+  planCovers,
+  planScan,
+  routeEvents,
+  routeMatches,
+  scopeId,
+  type Route,
+  type Scope,
+} from './routes.ts';
 import { redactEvent, type Redact } from './secrets.ts';
 import { THREAD_MAX_AGE_MS } from './threads.ts';
 
@@ -121,6 +129,34 @@ export async function scanScopes(
     }),
   ).finally(() => link.release());
   return { ...result, failures, conclusive };
+}
+
+/**
+ * The totals with `all`, the number of events one unfiltered scan would read, measured with one request (a
+ * page of one event) when the filtered plan needs more than one scan and `all` is not known or `stale`.
+ * `planScan` chooses between per-key scans and one full scan by their cost, and a poll that never scans
+ * everything never learns `all` otherwise: 60 subscriptions over 20 keys made 1,201 requests a poll for 32
+ * events. A Halo that sends no total, or fails to answer, leaves the totals as they were.
+ */
+export async function measureAll(
+  deps: ScanDeps & { readonly log?: { debug(message: string, fields?: object): void } },
+  routes: readonly Route[],
+  totals: Readonly<Record<string, number>>,
+  stale: boolean,
+  signal: AbortSignal,
+): Promise<{ totals: Record<string, number>; requests: number }> {
+  const { all, ...filteredTotals } = totals;
+  const filtered = planScan(routes, filteredTotals, deps.pageSize);
+  const needed = filtered.length >= 2 && (all === undefined || stale);
+  if (!needed) return { totals: { ...totals }, requests: 0 };
+  const queue = deps.haloRequests ?? new PQueue({ concurrency: deps.scanConcurrency });
+  try {
+    const page = await queue.add(() => deps.halo.listEvents({}, { start: 0, limit: 1, signal }), { signal });
+    return { totals: page.total === null ? { ...totals } : { ...totals, all: page.total }, requests: 1 };
+  } catch (error) {
+    deps.log?.debug('poll: the number of all events could not be read; scanning per key', { error });
+    return { totals: { ...totals }, requests: 1 };
+  }
 }
 
 export interface RouteDeps {

@@ -12,7 +12,7 @@ import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
 import { inPollLane } from './halo-lane.ts';
-import { routeStaged, scanScopes } from './poll-steps.ts';
+import { measureAll, routeStaged, scanScopes } from './poll-steps.ts';
 import { redactEvent, type Redact } from './secrets.ts';
 import {
   awaitLeaderStart,
@@ -111,6 +111,9 @@ const LARGE_SCAN = 10_000;
 /** Garbage a large poll must have left for a full collection after it to be worth its cost (see `afterLargePoll`). */
 const GARBAGE_WORTH_COLLECTING = 16 * 1024 * 1024;
 
+/** The total of all events drifts: measured again after this many polls that scanned per key. */
+const REMEASURE_POLLS = 10;
+
 const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
 
 /**
@@ -139,6 +142,8 @@ export class Poller {
   private pages: PageMemo | undefined;
   /** The alerted events watched at the start of the last poll: one alerted since drops the page memo. */
   private watchedBefore: ReadonlySet<string> | null = null;
+  /** Polls since the total of all events was last measured (see `measureAll`). */
+  private pollsSinceMeasure = 0;
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -204,8 +209,19 @@ export class Poller {
     const subscriptions = await store.subscriptions();
     const routes = this.routes(subscriptions);
     // null: no poll has ever completed, so everything found now is the baseline.
-    const { lastPlan, totals } = await this.lastPlan();
+    const { lastPlan, totals: known } = await this.lastPlan();
+    const measure = await measureAll(
+      this.options,
+      routes,
+      known,
+      this.pollsSinceMeasure >= REMEASURE_POLLS,
+      signal,
+    );
+    const { totals } = measure;
+    this.pollsSinceMeasure = measure.requests > 0 ? 0 : this.pollsSinceMeasure + 1;
     const plan = planScan(routes, totals, this.options.pageSize);
+    // A full scan measures `all` itself.
+    if (plan.some((scope) => scopeId(scope) === 'all')) this.pollsSinceMeasure = 0;
     const backfill =
       lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
 
@@ -252,7 +268,7 @@ export class Poller {
     });
     const report: PollReport = {
       scopes: plan.length,
-      requests,
+      requests: requests + measure.requests,
       events,
       invalid,
       staged,
