@@ -180,7 +180,8 @@ function sections(
   let used = 0;
   for (const line of lines) {
     if (chunk !== '' && chunk.length + line.length + 1 > LIMITS.sectionText) {
-      if (blocks.length >= room) break;
+      // This chunk, and the one the loop goes on to fill, must both fit.
+      if (blocks.length + 2 > room) break;
       blocks.push({ type: 'section', text: mrkdwnText(chunk) });
       chunk = '';
     }
