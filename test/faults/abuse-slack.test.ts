@@ -11,20 +11,10 @@ import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { DELETE_ACTION_ID, encodeDeleteValue } from '../../src/slack/blocks/index.ts';
 import { HOME_UNMUTE_ACTION_ID } from '../../src/slack/home.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
-import { SIGNING_SECRET, waitFor } from '../harness.ts';
-import type { SocketTimings } from '../../src/slack/socket.ts';
+import { SIGNING_SECRET, TEST_SOCKET_TIMINGS, waitFor } from '../harness.ts';
 import { ADMIN, ALERTS, logMatch, record, ROOMY, scenarioPerTest } from './scenario.ts';
 
 const scenario = scenarioPerTest();
-
-/** Production pings, a short first connection (as test/e2e/socket-mode.test.ts). */
-const SOCKET_TIMINGS: SocketTimings = {
-  clientPingTimeoutMs: 5000,
-  serverPingTimeoutMs: 30_000,
-  firstConnectMs: 3000,
-  retryMinMs: 50,
-  retryMaxMs: 400,
-};
 
 describe('Slack’s limits and edges (issue 23, items 9–12)', ROOMY, () => {
   it('item 9: 120 mutes with long keys: /halo mutes and the App Home', async (context) => {
@@ -127,7 +117,7 @@ describe('Slack’s limits and edges (issue 23, items 9–12)', ROOMY, () => {
     const socket = await startFakeSocketMode(fakes.slack);
     try {
       const bot = await s.bot(s.env({ SLACK_APP_TOKEN: socket.appToken, SLACK_SIGNING_SECRET: '' }), {
-        socketTimings: SOCKET_TIMINGS,
+        socketTimings: TEST_SOCKET_TIMINGS,
       });
       await socket.waitForConnection();
       const huge = slashCommandFields({

@@ -493,13 +493,15 @@ describe('renderAnswer: mutes', () => {
     expiresAt: AT + 3_600_000,
     held: 0,
   });
-
-  it('splits a long list over sections within Slack’s limits, each mute whole', () => {
-    const message = renderAnswer({
+  const mutesOf = (n: number) =>
+    renderAnswer({
       kind: 'mutes',
       channel: 'CALERTS',
-      mutes: Array.from({ length: 120 }, (_, i) => mute(i + 1)),
+      mutes: Array.from({ length: n }, (_, i) => mute(i + 1)),
     });
+
+  it('splits a long list over sections within Slack’s limits, each mute whole', () => {
+    const message = mutesOf(120);
     expect(checkLimits(message)).toEqual([]);
     const text = JSON.stringify(message.blocks);
     for (let id = 1; id <= 120; id++) expect(text).toContain(`*#${id}*`);
@@ -507,11 +509,7 @@ describe('renderAnswer: mutes', () => {
   });
 
   it('says how many more there are when the message runs out of blocks', () => {
-    const message = renderAnswer({
-      kind: 'mutes',
-      channel: 'CALERTS',
-      mutes: Array.from({ length: 1000 }, (_, i) => mute(i + 1)),
-    });
+    const message = mutesOf(1000);
     expect(checkLimits(message)).toEqual([]);
     const shown = (JSON.stringify(message.blocks).match(/\*#\d+\*/g) ?? []).length;
     expect(shown).toBeGreaterThan(300);
