@@ -319,12 +319,14 @@ export class CommandService {
     const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
     const listing = await this.listings.get(
       filter,
-      async () => {
-        const listing = await readListing(this.options.halo, filter, queue);
-        return { ...listing, events: listing.events.map((event) => this.shown(event)) };
-      },
+      () => readListing(this.options.halo, filter, queue),
       page === 0,
     );
-    return { kind: 'events', list: { filter, pageSize, page, ...listing } };
+    // Only the page shown is redacted: a listing holds up to 20,000 events, and this runs on the event loop.
+    const start = page * pageSize;
+    const events = listing.events.map((event, i) =>
+      i >= start && i < start + pageSize ? this.shown(event) : event,
+    );
+    return { kind: 'events', list: { filter, pageSize, page, ...listing, events } };
   }
 }
