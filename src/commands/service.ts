@@ -138,7 +138,13 @@ export class CommandService {
               query === '' || t.subject.toLowerCase().includes(query) || t.key.toLowerCase().includes(query),
           )
           .sort((a, b) => a.subject.localeCompare(b.subject) || a.key.localeCompare(b.key));
-        return { kind: 'types', types, query: command.query };
+        // Halo's catalogue is text from elsewhere too (see pipeline/secrets.ts).
+        const { redact = (text: string) => text } = this.options;
+        return {
+          kind: 'types',
+          types: types.map((t) => ({ subject: redact(t.subject), key: redact(t.key) })),
+          query: command.query,
+        };
       }
       case 'subscriptions': {
         const subs = await store.subscriptions(context.channelId);

@@ -97,6 +97,8 @@ describe('secrets inside data (issue 23, items 4–6)', ROOMY, () => {
     const bot = await s.bot(s.env({ HALO_ADMIN_USERS: ADMIN, DATABASE_URL: databaseUrl }));
     await logMatch(bot, /poll: baseline recorded/);
     const event = halo.addEvent({ subject: `API key ${KEY} added by ${FORMS.tail}` });
+    // Halo's catalogue of event types is text from elsewhere too.
+    halo.types.push({ subject: `Key ${KEY} rotated`, key: 'account-apikey-rotate' });
     const post = await slack.waitFor(
       () => slack.posts.find((p) => JSON.stringify(p).includes(event.event_id)),
       20_000,
@@ -105,6 +107,7 @@ describe('secrets inside data (issue 23, items 4–6)', ROOMY, () => {
       'the alert': JSON.stringify(post),
       '/halo event': JSON.stringify((await s.command(bot, `event ${event.event_id}`, { user: ADMIN })).body),
       '/halo events': JSON.stringify((await s.command(bot, 'events', { user: ADMIN })).body),
+      '/halo types': JSON.stringify((await s.command(bot, 'types rotate', { user: ADMIN })).body),
       [`the ${label} database`]: '',
     };
     await bot.stop();
@@ -115,7 +118,7 @@ describe('secrets inside data (issue 23, items 4–6)', ROOMY, () => {
       fault: `a Halo event’s subject holds the bot’s API key (${label})`,
       behaviour:
         leaks.length === 0
-          ? 'redacted in the alert, /halo event(s) and the outbox'
+          ? 'redacted in the alert, /halo event(s), /halo types and the outbox'
           : `KEY LEAKED to ${leaks.join(', ')}`,
       expected: 1,
       delivered: 1,
@@ -123,6 +126,7 @@ describe('secrets inside data (issue 23, items 4–6)', ROOMY, () => {
     });
     expect(leaks).toEqual([]);
     expect(where['the alert']).toContain('API key [redacted] added by [redacted]');
+    expect(where['/halo types']).toContain('Key [redacted] rotated');
   }
 
   it('item 5: a Halo event whose subject holds the bot’s API key (SQLite)', async (context) => {
