@@ -4,6 +4,7 @@
  * Slack's rules for `response_url`: `replace_original` edits the message the button was on, `delete_original`
  * removes it, anything else is a new message, private unless `response_type` is `in_channel`.
  */
+import { randomBytes } from 'node:crypto';
 import { visible, type FakeSlack, type SlackChange } from '../fakes/slack.ts';
 import { cardHtml, type CardView } from './render.ts';
 import type { MrkdwnOptions } from './mrkdwn.ts';
@@ -65,7 +66,8 @@ export class Feed {
 
   /** A response_url for a command (null) or for a click on message `messageId`. */
   responseUrl(messageId: string | null): string {
-    const id = `r${++this.counter}`;
+    // Unguessable: a response_url ID is all it takes to post as the bot into the demo's channel.
+    const id = `r${++this.counter}-${randomBytes(16).toString('hex')}`;
     this.origins.set(id, messageId);
     return this.slack.responseUrl(id);
   }

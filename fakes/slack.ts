@@ -441,6 +441,20 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   const onResponseUrl = async (id: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const at = Date.now();
+    // The demo runs this stand-in on the user's machine, where any web page can POST to 127.0.0.1: a form or a
+    // `fetch` of another site may send text/plain without a preflight, and would put its own message (a phishing
+    // link, a Delete button labelled "Acknowledge") in the demo's channel. Slack's callers (the bot's `respond`)
+    // send JSON and no Origin; the demo page's own checks (demo/server.ts) are applied here too.
+    const json = (req.headers['content-type'] ?? '').startsWith('application/json');
+    if (req.headers.origin !== undefined || !json) {
+      req.resume();
+      send(
+        res,
+        { status: 403, body: 'a response_url takes JSON, and no request from a web page' },
+        'text/plain',
+      );
+      return;
+    }
     const text = await readBody(req);
     let body: Record<string, unknown>;
     try {

@@ -2,7 +2,6 @@
  * The composition root: builds the store, the clients, the pipeline and the Slack app, wires them, and nothing
  * more. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
-import PQueue from 'p-queue';
 import { systemClock, type Clock } from './clock.ts';
 import { Acknowledger } from './commands/acknowledge.ts';
 import { warnUnknownAlertKeys } from './commands/checks.ts';
@@ -22,6 +21,7 @@ import { assumedHeld, TypeRatings } from './pipeline/type-ratings.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
+import { HaloBound } from './pipeline/halo-lane.ts';
 import { createRedactor } from './redact.ts';
 import type { Route } from './pipeline/routes.ts';
 import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/index.ts';
@@ -95,8 +95,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
       clock,
     );
-    // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it).
-    const haloRequests = new PQueue({ concurrency: config.halo.scanConcurrency });
+    // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it);
+    // a poll's requests go first (see pipeline/halo-lane.ts).
+    const haloRequests = new HaloBound({ concurrency: config.halo.scanConcurrency });
     const halo = boundedHaloClient(
       createHaloClient({
         onRequest: (outcome) => metrics.haloRequest(outcome),
@@ -176,6 +177,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       isAssumed: (key) => ratings.isAssumed(key),
       threads: config.alerts.threads,
       onRouted: kick,
+      redact,
       stillLeads,
       startCheckMs: heartbeatMs,
     });
@@ -275,6 +277,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         }),
       botUserId: identity.botUserId,
       ratings,
+      redact,
+      limits: config.limits,
     });
 
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });

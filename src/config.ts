@@ -62,6 +62,17 @@ export interface Config {
   readonly logFormat: 'text' | 'json';
   /** Production delays unless `TEST_DELAYS` shortens some (tests only). */
   readonly delays: Delays;
+  /** What one user or channel may make the bot do (README, Security). */
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  /** `/halo` commands one Slack user may run in a minute. */
+  readonly commandsPerMinute: number;
+  /** Subscriptions one channel may have. */
+  readonly subscriptionsPerChannel: number;
+  /** Subscriptions the workspace may have, all channels together. */
+  readonly subscriptions: number;
 }
 
 /** `sqlite:` keeps one process on one file; `postgres:` lets several replicas share one database. */
@@ -109,10 +120,12 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
   };
+  // .env.example's placeholders are no secrets, and redacting their words would garble the hints that name them.
   const secrets = [
-    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HALO_API_KEY'].map(
-      (name) => read(name) ?? '',
-    ),
+    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HALO_API_KEY'].map((name) => {
+      const value = read(name) ?? '';
+      return isPlaceholder(name, value) ? '' : value;
+    }),
     databasePassword(read('DATABASE_URL') ?? ''),
   ];
   const shown = (raw: string): string => quoteUnlessSecret(raw, secrets);
@@ -259,10 +272,16 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       `DATABASE_URL must look like sqlite:./data/halo-slack.db or postgres://host:5432/database, got ${shownUrl(databaseUrl, secrets)}`,
     );
   }
-  const replicaId = read('REPLICA_ID') ?? `${hostname()}-${process.pid}`;
-  if (!/^[\w.:-]{1,100}$/.test(replicaId))
+  const replicaId =
+    read('REPLICA_ID') ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z\d._-]/g, '-').slice(-64);
+  // Shown in the public /healthz: a short name, never anything that could be (or hold part of) a secret.
+  if (!/^[A-Za-z\d._-]{1,64}$/.test(replicaId))
     problems.push(
-      `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got ${shown(replicaId)}`,
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got ${shown(replicaId)}`,
+    );
+  else if (sharesWithSecret(replicaId, secrets) || /^xox[a-z]-|^xapp-/i.test(replicaId))
+    problems.push(
+      'REPLICA_ID looks like a token or shares 8+ characters with one of the secrets; it is shown in the public /healthz: choose a plain name such as bot-a',
     );
 
   const host = read('HOST') ?? null;
@@ -358,6 +377,11 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     logLevel: logLevel ?? 'info',
     logFormat: logFormat ?? 'text',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
+    limits: {
+      commandsPerMinute: integer('HALO_COMMANDS_PER_MINUTE', 20, 1, 1000),
+      subscriptionsPerChannel: integer('HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL', 10, 1, 1000),
+      subscriptions: integer('HALO_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
+    },
   };
   if (problems.length > 0) {
     // Nothing above quotes a secret; this is the net under it, in case a future problem does.

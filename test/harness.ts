@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startBot, type RunningBot, type StartOptions } from '../src/app.ts';
+import type { SocketTimings } from '../src/slack/socket.ts';
 import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { startFakeHalo, type FakeHalo, type FakeHaloOptions } from '../fakes/halo.ts';
@@ -52,6 +53,15 @@ export function tempDatabase(): string {
  * 250 ms, Slack timing out after 2 s, backoffs from tens of ms, a 1 s shutdown drain. A test that needs one
  * delay otherwise appends it (`${FAST_DELAYS},slackGap=1000`: the last value of a name wins).
  */
+/** Socket Mode in tests: production pings, a short first connection and short retries. */
+export const TEST_SOCKET_TIMINGS: SocketTimings = {
+  clientPingTimeoutMs: 5000,
+  serverPingTimeoutMs: 30_000,
+  firstConnectMs: 3000,
+  retryMinMs: 50,
+  retryMaxMs: 400,
+};
+
 export const FAST = {
   pollInterval: 250,
   haloBackoff: 30,
@@ -86,6 +96,8 @@ export function botEnv(fakes: Fakes, overrides: Record<string, string> = {}): Re
     HOST: '127.0.0.1',
     LOG_LEVEL: 'debug',
     TEST_DELAYS: FAST_DELAYS,
+    // One test user types far more than a person would: the per-user limit has tests of its own.
+    HALO_COMMANDS_PER_MINUTE: '1000',
     ...overrides,
   };
 }

@@ -2,7 +2,9 @@
  * `/halo events` reads every matching event (up to a cap) to sort them, since Halo cannot sort by date: up to
  * 20 requests of 1,000. Its Next page button reads the same listing again, so each listing is kept for a short
  * while (5 minutes in production, `listingCacheMs` in src/delays.ts): a Next page within that time costs Halo
- * nothing, one after it reads the listing afresh. The command itself always reads afresh.
+ * nothing, one after it reads the listing afresh. The command itself reads afresh, except that a listing read
+ * in the last {@link FRESH_LISTING_MS}, or still being read, is shared: 300 identical commands in a row make one
+ * read, not 300.
  */
 import type PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
@@ -12,6 +14,12 @@ import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 
 /** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
 export const EVENT_LIST_READ_LIMIT = 20_000;
+
+/**
+ * A command is answered from a listing read this recently (or still being read) rather than reading it again:
+ * Halo's list changes little in a few seconds, and a burst of identical commands must not each cost 20 requests.
+ */
+export const FRESH_LISTING_MS = 5000;
 
 /** What a listing read found, newest first. */
 export interface Listing {
@@ -65,6 +73,8 @@ interface Entry {
   readonly listing: Promise<Listing>;
   /** Events it holds, once read. */
   size: number;
+  /** Whether the read has ended (well or not). */
+  settled: boolean;
   /** Their IDs, once read. */
   held?: ReadonlySet<string>;
 }
@@ -82,22 +92,25 @@ export class ListingCache {
 
   /**
    * The listing of `filter`: the kept one while it is young enough (a read in flight included, so that two
-   * clicks at once read Halo once), unless `fresh`; otherwise `read()`, kept when it succeeds.
+   * clicks at once read Halo once); when `fresh`, only one still being read or read in the last
+   * {@link FRESH_LISTING_MS}. Otherwise `read()`, kept when it succeeds.
    */
   get(filter: EventListFilter, read: () => Promise<Listing>, fresh = false): Promise<Listing> {
     const key = queryKey(filter);
     const now = this.clock.now();
     const kept = this.entries.get(key);
     this.entries.delete(key);
-    if (kept !== undefined && !fresh && now >= kept.at && now - kept.at < this.lifetimeMs) {
+    const maxAge = fresh ? Math.min(FRESH_LISTING_MS, this.lifetimeMs) : this.lifetimeMs;
+    if (kept !== undefined && now >= kept.at && (!kept.settled || now - kept.at < maxAge)) {
       this.entries.set(key, kept);
       return kept.listing;
     }
     if (this.lifetimeMs <= 0) return read();
-    const entry: Entry = { at: now, listing: read(), size: 0 };
+    const entry: Entry = { at: now, listing: read(), size: 0, settled: false };
     this.entries.set(key, entry);
     entry.listing.then(
       (listing) => {
+        entry.settled = true;
         entry.size = listing.events.length;
         entry.held = new Set(listing.events.map((event) => event.eventId));
         this.trim();
@@ -108,6 +121,7 @@ export class ListingCache {
       },
       // A failed read is not kept: the next click asks Halo again.
       () => {
+        entry.settled = true;
         if (this.entries.get(key) === entry) this.entries.delete(key);
       },
     );

@@ -6,16 +6,18 @@ import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
 import { HaloError } from '../halo/errors.ts';
-import type { EventListFilter } from '../domain/event.ts';
+import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Route } from '../pipeline/routes.ts';
+import { redactEvent, type Redact } from '../pipeline/secrets.ts';
 import { unknownKeys, type UnknownKey } from '../domain/suggest.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../pipeline/store-port.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
+import { rateLimited, UserRateLimit } from './rate-limit.ts';
 import { Mutes } from './mute-commands.ts';
 import { formatSubscribeCommand, type HaloCommand } from './command-parse.ts';
 import { helpText } from './usage.ts';
@@ -54,7 +56,26 @@ export interface CommandServiceOptions {
   readonly botUserId: string;
   /** Each key's severity, and whether it is only guessed: `/halo types` shows both. */
   readonly ratings?: { readonly severityOf: SeverityOf; readonly isAssumed: (key: string) => boolean };
+  /** Replaces known secrets in the texts of the events shown (see pipeline/secrets.ts). */
+  readonly redact?: Redact;
+  /** HALO_COMMANDS_PER_MINUTE and the subscription caps; absent: {@link DEFAULT_LIMITS}. */
+  readonly limits?: CommandLimits;
 }
+
+export interface CommandLimits {
+  /** `/halo` commands (help aside) one user may run in a minute. */
+  readonly commandsPerMinute: number;
+  readonly subscriptionsPerChannel: number;
+  /** All channels together. */
+  readonly subscriptions: number;
+}
+
+/** The settings' defaults (src/config.ts). */
+export const DEFAULT_LIMITS: CommandLimits = {
+  commandsPerMinute: 20,
+  subscriptionsPerChannel: 10,
+  subscriptions: 50,
+};
 
 /** Slack's answers to a post in a conversation the bot is not a member of. */
 const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found']);
@@ -65,8 +86,12 @@ export const NOT_ALLOWED =
 export class CommandService {
   readonly mutes: Mutes;
   private readonly listings: ListingCache;
+  private readonly limits: CommandLimits;
+  private readonly perUser: UserRateLimit;
 
   constructor(private readonly options: CommandServiceOptions) {
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.perUser = new UserRateLimit(this.limits.commandsPerMinute, options.clock);
     this.mutes = new Mutes(options);
     this.listings = new ListingCache(
       options.listingCacheMs ?? PRODUCTION_DELAYS.listingCacheMs,
@@ -75,6 +100,16 @@ export class CommandService {
   }
 
   async run(command: HaloCommand, context: CommandContext): Promise<Answer> {
+    if (command.kind !== 'help') {
+      const share = this.perUser.take(context.userId);
+      if (!share.ok) {
+        this.options.log.info('command: refused, the user is over their share', {
+          user: context.userId,
+          command: command.kind,
+        });
+        return notice(rateLimited(share.asked, share.retryInSeconds));
+      }
+    }
     try {
       return await this.dispatch(command, context);
     } catch (error) {
@@ -97,7 +132,7 @@ export class CommandService {
       case 'events':
         return this.eventsPage(command.filter, command.limit, 0);
       case 'event':
-        return { kind: 'event', event: await halo.getEvent(command.eventId) };
+        return { kind: 'event', event: this.shown(await halo.getEvent(command.eventId)) };
       case 'types': {
         const query = command.query.toLowerCase();
         const types = (await halo.listTypes())
@@ -107,16 +142,16 @@ export class CommandService {
           )
           .sort((a, b) => a.subject.localeCompare(b.subject) || a.key.localeCompare(b.key));
         const ratings = this.options.ratings;
+        // Halo's catalogue is text from elsewhere too (see pipeline/secrets.ts).
+        const { redact = (text: string) => text } = this.options;
         return {
           kind: 'types',
-          types:
-            ratings === undefined
-              ? types
-              : types.map((t) => ({
-                  ...t,
-                  severity: ratings.severityOf(t.key),
-                  assumed: ratings.isAssumed(t.key),
-                })),
+          types: types.map((t) => {
+            const shown = { subject: redact(t.subject), key: redact(t.key) };
+            return ratings === undefined
+              ? shown
+              : { ...shown, severity: ratings.severityOf(t.key), assumed: ratings.isAssumed(t.key) };
+          }),
           query: command.query,
         };
       }
@@ -132,6 +167,8 @@ export class CommandService {
       }
       case 'subscribe': {
         if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);
+        const full = await this.subscriptionsFull(context.channelId);
+        if (full !== null) return notice(full);
         const { subscription, created } = await store.addSubscription({
           channel: context.channelId,
           keys: command.keys,
@@ -226,6 +263,25 @@ export class CommandService {
     return { kind: 'testFailed', error: result.error, notMember: NOT_A_MEMBER.has(result.error), botUserId };
   }
 
+  private shown(event: HaloEvent): HaloEvent {
+    return this.options.redact === undefined ? event : redactEvent(event, this.options.redact);
+  }
+
+  /**
+   * Why this channel may not have another subscription, or null: each one adds Halo requests to every poll,
+   * so their number is capped per channel and for the workspace.
+   */
+  private async subscriptionsFull(channel: string): Promise<string | null> {
+    const all = await this.options.store.subscriptions();
+    const here = all.filter((sub) => sub.channel === channel).length;
+    const { subscriptionsPerChannel, subscriptions } = this.limits;
+    if (here >= subscriptionsPerChannel)
+      return `This channel has ${here} subscriptions, the most HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL allows (${subscriptionsPerChannel}). Remove one first (/halo subscriptions lists them, /halo unsubscribe <id> removes one), or widen one: a subscription takes several keys.`;
+    if (all.length >= subscriptions)
+      return `The workspace has ${all.length} subscriptions, the most HALO_MAX_SUBSCRIPTIONS allows (${subscriptions}). Remove one in some channel first (/halo unsubscribe <id> there, or the App Home).`;
+    return null;
+  }
+
   /** Removes one subscription (the command, or the App Home's button) and records who did it. */
   async unsubscribe(channel: string, id: number, userId: string): Promise<boolean> {
     const { store, clock, log } = this.options;
@@ -281,6 +337,11 @@ export class CommandService {
       () => readListing(this.options.halo, filter, queue),
       page === 0,
     );
-    return { kind: 'events', list: { filter, pageSize, page, ...listing } };
+    // Only the page shown is redacted: a listing holds up to 20,000 events, and this runs on the event loop.
+    const start = page * pageSize;
+    const events = listing.events.map((event, i) =>
+      i >= start && i < start + pageSize ? this.shown(event) : event,
+    );
+    return { kind: 'events', list: { filter, pageSize, page, ...listing, events } };
   }
 }

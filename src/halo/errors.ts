@@ -29,8 +29,14 @@ export class HaloApiError extends HaloError {
   get notFound(): boolean {
     return this.code === 404 || /not found/i.test(this.apiMessage);
   }
+  /**
+   * A fixed sentence per outcome: Halo's own text (which may quote the key in forms no redaction knows) goes to
+   * the log only.
+   */
   get userMessage(): string {
-    return this.notFound ? 'Halo says that event was not found.' : `Halo said: ${this.apiMessage}`;
+    return this.notFound
+      ? 'Halo says that event was not found.'
+      : `Halo refused the request (error code ${this.code}); Halo’s message is in the bot’s log.`;
   }
 }
 

@@ -20,6 +20,7 @@ import { outboxItemsFor } from './outbox.ts';
 import {
   heldOnAssumedSeverity,
   planCovers,
+  planScan,
   routeEvents,
   routeMatches,
   scopeId,
@@ -27,6 +28,7 @@ import {
   type Scope,
 } from './routes.ts';
 import { countAssumedHeld } from './type-ratings.ts';
+import { redactEvent, type Redact } from './secrets.ts';
 import { inScanOrder, THREAD_MAX_AGE_MS } from './threads.ts';
 
 export interface ScanDeps {
@@ -36,6 +38,8 @@ export interface ScanDeps {
   readonly haloRequests?: PQueue;
   readonly pageSize: number;
   readonly severityOf?: SeverityOf;
+  /** Replaces known secrets in the texts of the events staged for posting (see secrets.ts). */
+  readonly redact?: Redact;
 }
 
 export interface ScanOutcome {
@@ -101,7 +105,13 @@ export async function scanScopes(
             const unseen = await store.unseen(page.ids);
             if (unseen.length > 0) {
               const events = page.events(unseen);
-              result.staged += await store.recordPage(events, events.map(isNews));
+              const news = events.map(isNews);
+              // Only the events staged for posting keep their texts: only they need redacting.
+              const kept =
+                deps.redact === undefined
+                  ? events
+                  : events.map((e, i) => (news[i] ? redactEvent(e, deps.redact!) : e));
+              result.staged += await store.recordPage(kept, news);
             }
             const listed = watched === null ? [] : page.ids.filter((id) => watched.ids.has(id));
             if (watched !== null && listed.length > 0) await store.markListed(listed, watched.at);
@@ -124,6 +134,34 @@ export async function scanScopes(
   return { ...result, failures, conclusive };
 }
 
+/**
+ * The totals with `all`, the number of events one unfiltered scan would read, measured with one request (a
+ * page of one event) when the filtered plan needs more than one scan and `all` is not known or `stale`.
+ * `planScan` chooses between per-key scans and one full scan by their cost, and a poll that never scans
+ * everything never learns `all` otherwise: 60 subscriptions over 20 keys made 1,201 requests a poll for 32
+ * events. A Halo that sends no total, or fails to answer, leaves the totals as they were.
+ */
+export async function measureAll(
+  deps: ScanDeps & { readonly log?: { debug(message: string, fields?: object): void } },
+  routes: readonly Route[],
+  totals: Readonly<Record<string, number>>,
+  stale: boolean,
+  signal: AbortSignal,
+): Promise<{ totals: Record<string, number>; requests: number }> {
+  const { all, ...filteredTotals } = totals;
+  const filtered = planScan(routes, filteredTotals, deps.pageSize);
+  const needed = filtered.length >= 2 && (all === undefined || stale);
+  if (!needed) return { totals: { ...totals }, requests: 0 };
+  const queue = deps.haloRequests ?? new PQueue({ concurrency: deps.scanConcurrency });
+  try {
+    const page = await queue.add(() => deps.halo.listEvents({}, { start: 0, limit: 1, signal }), { signal });
+    return { totals: page.total === null ? { ...totals } : { ...totals, all: page.total }, requests: 1 };
+  } catch (error) {
+    deps.log?.debug('poll: the number of all events could not be read; scanning per key', { error });
+    return { totals: { ...totals }, requests: 1 };
+  }
+}
+
 export interface RouteDeps {
   readonly store: Store;
   readonly clock: Clock;
@@ -135,6 +173,8 @@ export interface RouteDeps {
   readonly log: Logger;
   readonly threads?: boolean;
   readonly onRouted: () => void;
+  /** Replaces known secrets (the bot's API key, its tokens) in the events' texts before they reach the outbox. */
+  readonly redact?: Redact;
 }
 
 /**
@@ -143,7 +183,10 @@ export interface RouteDeps {
  */
 export async function routeStaged(deps: RouteDeps, routes: readonly Route[]): Promise<number> {
   const { store, clock } = deps;
-  const staged = inScanOrder(await store.staged());
+  const { redact } = deps;
+  // Only what is routed is redacted: a baseline of a million events is recorded, never posted.
+  const stored = await store.staged();
+  const staged = inScanOrder(redact === undefined ? stored : stored.map((e) => redactEvent(e, redact)));
   if (staged.length === 0) return 0;
   const mutes = await store.activeMutes(clock.now());
   const { byChannel, held } = withoutMuted(

@@ -1,7 +1,7 @@
 import type PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
 import type { HaloClient } from '../halo/client.ts';
-import { HaloAuthError, HaloError } from '../halo/errors.ts';
+import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from '../halo/errors.ts';
 import type { PageMemo } from '../halo/page-memo.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
@@ -11,7 +11,9 @@ import { FencedError, type Store, type Subscription } from './store-port.ts';
 import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone-tracking.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notice-payloads.ts';
-import { routeStaged, scanScopes } from './poll-steps.ts';
+import { inPollLane } from './halo-lane.ts';
+import { measureAll, routeStaged, scanScopes } from './poll-steps.ts';
+import { redactEvent, type Redact } from './secrets.ts';
 import {
   awaitLeaderStart,
   routeOf,
@@ -52,6 +54,8 @@ export interface PollerOptions {
   readonly threads?: boolean;
   /** Called when new rows are in the outbox. */
   readonly onRouted: () => void;
+  /** Replaces known secrets in events' texts before they reach the outbox (see secrets.ts). */
+  readonly redact?: Redact;
   /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
   /**
@@ -109,6 +113,9 @@ const LARGE_SCAN = 10_000;
 /** Garbage a large poll must have left for a full collection after it to be worth its cost (see `afterLargePoll`). */
 const GARBAGE_WORTH_COLLECTING = 16 * 1024 * 1024;
 
+/** The total of all events drifts: measured again after this many polls that scanned per key. */
+const REMEASURE_POLLS = 10;
+
 const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
 
 /**
@@ -137,6 +144,8 @@ export class Poller {
   private pages: PageMemo | undefined;
   /** The alerted events watched at the start of the last poll: one alerted since drops the page memo. */
   private watchedBefore: ReadonlySet<string> | null = null;
+  /** Polls since the total of all events was last measured (see `measureAll`). */
+  private pollsSinceMeasure = 0;
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -171,7 +180,7 @@ export class Poller {
         continue;
       }
       try {
-        const report = await this.exclusive(() => this.pollOnce(signal));
+        const report = await this.exclusive(() => inPollLane(() => this.pollOnce(signal)));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
         if (report.events >= LARGE_SCAN) this.afterLargePoll();
       } catch (error) {
@@ -202,8 +211,19 @@ export class Poller {
     const subscriptions = await store.subscriptions();
     const routes = this.routes(subscriptions);
     // null: no poll has ever completed, so everything found now is the baseline.
-    const { lastPlan, totals } = await this.lastPlan();
+    const { lastPlan, totals: known } = await this.lastPlan();
+    const measure = await measureAll(
+      this.options,
+      routes,
+      known,
+      this.pollsSinceMeasure >= REMEASURE_POLLS,
+      signal,
+    );
+    const { totals } = measure;
+    this.pollsSinceMeasure = measure.requests > 0 ? 0 : this.pollsSinceMeasure + 1;
     const plan = planScan(routes, totals, this.options.pageSize);
+    // A full scan measures `all` itself.
+    if (plan.some((scope) => scopeId(scope) === 'all')) this.pollsSinceMeasure = 0;
     const backfill =
       lastPlan === null && this.options.backfill > 0 ? new Newest(this.options.backfill) : null;
 
@@ -229,7 +249,11 @@ export class Poller {
       this.options.onRouted();
     }
     // Whatever was found is routed even if a scope failed: those events are real and already recorded as seen.
-    if (backfill !== null && failures.length === 0) await store.stage(backfill.events());
+    if (backfill !== null && failures.length === 0) {
+      const { redact } = this.options;
+      const newest = backfill.events();
+      await store.stage(redact === undefined ? newest : newest.map((event) => redactEvent(event, redact)));
+    }
     const routed = await routeStaged(this.options, routes);
     // Likewise, a scope whose scan was conclusive proves absences even if another scope failed. Nothing watched
     // at the start: nothing this poll could count (alerts posted since are too new for it).
@@ -246,7 +270,7 @@ export class Poller {
     });
     const report: PollReport = {
       scopes: plan.length,
-      requests,
+      requests: requests + measure.requests,
       events,
       invalid,
       staged,
@@ -399,7 +423,7 @@ export class Poller {
       await sleep(everyMs, signal);
       if (this.isStopping()) return;
       try {
-        if (!this.startsWaitForPoll) await this.startPending();
+        if (!this.startsWaitForPoll) await inPollLane(() => this.startPending());
       } catch (error) {
         if (this.isStopping()) return;
         if (error instanceof FencedError) continue;
@@ -424,7 +448,7 @@ export class Poller {
     const now = clock.now();
     this.status = {
       ...this.status,
-      lastError: message,
+      lastError: shownError(error),
       lastErrorAt: now,
       consecutiveFailures: this.status.consecutiveFailures + 1,
     };
@@ -494,4 +518,17 @@ export class Poller {
     // Ready to start again; meanwhile `startSubscription` waits for the leader.
     this.stopping = new AbortController();
   }
+}
+
+/**
+ * A failed poll as `/halo status` and the App Home show it: never text Halo wrote (its error message, a
+ * redirect's address), which may quote the API key in forms no redaction knows; the log keeps that, redacted.
+ */
+export function shownError(error: unknown): string {
+  if (error instanceof HaloApiError)
+    return `Halo ${error.endpoint} refused the request (error code ${error.code}, HTTP ${error.status}); Halo’s message is in the bot’s log`;
+  if (error instanceof HaloHttpError && error.redirectedTo !== undefined)
+    return `Halo ${error.endpoint} answered HTTP ${error.status}, a redirect the bot does not follow; set HALO_API_URL to the address in the bot’s log`;
+  if (error instanceof HaloError) return error.message;
+  return 'The poll failed on the bot’s side; the details are in its log';
 }

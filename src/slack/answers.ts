@@ -122,9 +122,11 @@ function renderMutes(channel: string, mutes: readonly MuteView[]): SlackMessage 
     );
   }
   const lines = mutes.map((mute) => `• ${muteLine(mute)}`);
-  return renderMrkdwn(
-    `*Mutes of ${channelRef(channel)}*\n${lines.join('\n')}\nEnd one with ${code('/halo unmute ID', 40)}.`,
+  return sections(
+    `*Mutes of ${channelRef(channel)}*\n${lines.join('\n')}`,
     `${mutes.length} mute${mutes.length === 1 ? '' : 's'}`,
+    undefined,
+    { noun: 'mutes', tail: `End one with ${code('/halo unmute ID', 40)}.` },
   );
 }
 
@@ -134,9 +136,9 @@ export function renderNotice(text: string): SlackMessage {
   return { text: safe, blocks: [{ type: 'section', text: mrkdwnText(safe) }] };
 }
 
-/** Text that is already safe mrkdwn (built from escaped parts). */
+/** Text that is already safe mrkdwn (built from escaped parts), over as many sections as it needs. */
 export function renderMrkdwn(safe: string, fallback: string): SlackMessage {
-  return { text: mrkdwn(fallback, 300), blocks: [{ type: 'section', text: mrkdwnText(safe) }] };
+  return sections(safe, fallback);
 }
 
 /** `<#C…>` for a channel ID from Slack's signed payload, checked so that no other markup can ride along. */
@@ -158,23 +160,53 @@ export function renderHelp(help: string, unknown?: string): SlackMessage {
   return sections(`${intro}${body}`, 'How to use /halo');
 }
 
-/** Long texts split over several sections, each within Slack's limit. */
-function sections(text: string, fallback: string, header?: string): SlackMessage {
+/**
+ * Long texts split over several sections at line ends, each within Slack's limit (as the alert renderer does).
+ * When the message runs out of blocks, the lines left over are counted instead: "and 12 more mutes". `tail`
+ * (how to act on the list) always ends the message.
+ */
+function sections(
+  text: string,
+  fallback: string,
+  header?: string,
+  list: { readonly noun?: string; readonly tail?: string } = {},
+): SlackMessage {
   fallback = mrkdwn(fallback, 300);
   const blocks: Block[] =
     header === undefined ? [] : [{ type: 'header', text: plainText(plain(header, LIMITS.headerText)) }];
+  // Room for the tail and the "and N more" line.
+  const room = LIMITS.blocksPerMessage - 2;
+  const lines = text.split('\n').map(fitLine);
   let chunk = '';
-  const flush = (): void => {
-    if (chunk !== '' && blocks.length < LIMITS.blocksPerMessage)
+  let used = 0;
+  for (const line of lines) {
+    if (chunk !== '' && chunk.length + line.length + 1 > LIMITS.sectionText) {
+      // This chunk, and the one the loop goes on to fill, must both fit.
+      if (blocks.length + 2 > room) break;
       blocks.push({ type: 'section', text: mrkdwnText(chunk) });
-    chunk = '';
-  };
-  for (const line of text.split('\n')) {
-    if (chunk.length + line.length + 1 > LIMITS.sectionText) flush();
+      chunk = '';
+    }
     chunk = chunk === '' ? line : `${chunk}\n${line}`;
+    used++;
   }
-  flush();
+  if (chunk !== '') blocks.push({ type: 'section', text: mrkdwnText(chunk) });
+  if (used < lines.length)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwnText(`…and ${lines.length - used} more ${list.noun ?? 'lines'}`)],
+    });
+  if (list.tail !== undefined) blocks.push({ type: 'section', text: mrkdwnText(fitLine(list.tail)) });
   return { text: fallback, blocks };
+}
+
+/**
+ * A line of safe mrkdwn within a section's limit: one longer (never built here, but cheap to guard) is cut at
+ * its last space before the limit, where no markup (`<…>`, `&…;`, a backtick span of one word) is split.
+ */
+function fitLine(line: string): string {
+  if (line.length <= LIMITS.sectionText) return line;
+  const space = line.lastIndexOf(' ', LIMITS.sectionText - 2);
+  return `${line.slice(0, space > 0 ? space : LIMITS.sectionText - 1)}…`;
 }
 
 function describeFilter(filter: EventListFilter): string {

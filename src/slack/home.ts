@@ -185,9 +185,26 @@ export function renderHome(data: HomeData): HomeView {
   let shown = 0;
   for (const channel of data.channels) {
     const rows = channelRows(channel, data.isAdmin);
-    if (blocks.length + rows.length > room) break;
-    blocks.push(...rows);
-    shown++;
+    if (blocks.length + rows.length <= room) {
+      blocks.push(...rows);
+      shown++;
+      continue;
+    }
+    // A channel too long for what is left shows its first rows, so that some of its buttons are reachable,
+    // and says how to see the rest; a channel that cannot show even one row is named below instead.
+    const fits = room - blocks.length - 1;
+    if (fits >= 2) {
+      blocks.push(...rows.slice(0, fits), {
+        type: 'context',
+        elements: [
+          mrkdwnText(
+            `…and ${rows.length - fits} more rows of ${channelRef(channel.channel)}: \`/halo subscriptions\` and \`/halo mutes\` there list them all, \`/halo unsubscribe ID\` and \`/halo unmute ID\` act on one.`,
+          ),
+        ],
+      });
+      shown++;
+    }
+    break;
   }
   if (data.channels.length === 0) {
     blocks.push({
@@ -197,11 +214,14 @@ export function renderHome(data: HomeData): HomeView {
       ),
     });
   } else if (shown < data.channels.length) {
+    const left = data.channels.slice(shown);
+    const named = left.slice(0, 20).map((channel) => channelRef(channel.channel));
+    const more = left.length > named.length ? ` and ${left.length - named.length} more` : '';
     blocks.push({
       type: 'context',
       elements: [
         mrkdwnText(
-          `${data.channels.length - shown} more channels; \`/halo subscriptions\` and \`/halo mutes\` in each list them.`,
+          `Not shown here: ${named.join(', ')}${more}. \`/halo subscriptions\` and \`/halo mutes\` in each list them, \`/halo unsubscribe ID\` and \`/halo unmute ID\` act on one.`,
         ),
       ],
     });

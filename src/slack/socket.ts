@@ -32,6 +32,41 @@ const AUTH_ERRORS = [
   'not_allowed_token_type',
 ];
 
+/**
+ * The largest envelope taken: Slack's own payloads stay far below it (a message holds at most 40,000 characters
+ * of text and 50 blocks, a view 100 blocks, a slash command's text 4,000 characters). A 20 MB envelope took the
+ * bot from 130 to 831 MB and delayed the next ack by 2 s, all of it in decoding, logging and parsing.
+ */
+export const MAX_ENVELOPE_BYTES = 1024 * 1024;
+
+/**
+ * Drops a WebSocket message over {@link MAX_ENVELOPE_BYTES} before the client decodes, logs or parses it. The
+ * client hands each message to its own listener through `emit('ws_message', data)`: the only point before the
+ * parse that the library exposes.
+ */
+function refuseOversized(client: SocketModeReceiver['client'], log: Logger): void {
+  const emit = client.emit.bind(client);
+  client.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event === 'ws_message') {
+      const data = args[0];
+      const bytes =
+        typeof data === 'string'
+          ? Buffer.byteLength(data)
+          : data instanceof ArrayBuffer
+            ? data.byteLength
+            : 0;
+      if (bytes > MAX_ENVELOPE_BYTES) {
+        log.warn('Socket Mode: an envelope larger than Slack sends was refused unread', {
+          bytes,
+          maxBytes: MAX_ENVELOPE_BYTES,
+        });
+        return true;
+      }
+    }
+    return emit(event, ...args);
+  }) as typeof client.emit;
+}
+
 type State = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'stopped';
 
 /**
@@ -69,6 +104,7 @@ export function createSocketIngress(
     },
   });
   const client = receiver.client;
+  refuseOversized(client, log);
 
   let state: State = 'connecting';
   let failures = 0;

@@ -6,7 +6,6 @@
  * what each user sees, then the audit rows in the store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SocketTimings } from '../../src/slack/socket.ts';
 import { ACK_ACTION_ID, MUTE_MENU_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { buttonClickPayload } from '../../fakes/sign.ts';
@@ -21,16 +20,8 @@ import {
   waitFor,
   type Fakes,
   type InProcessBot,
+  TEST_SOCKET_TIMINGS,
 } from '../harness.ts';
-
-/** As in socket-mode.test.ts: production pings, short retries. */
-const TEST_SOCKET_TIMINGS: SocketTimings = {
-  clientPingTimeoutMs: 5000,
-  serverPingTimeoutMs: 30_000,
-  firstConnectMs: 3000,
-  retryMinMs: 50,
-  retryMaxMs: 400,
-};
 
 let fakes: Fakes;
 let socket: FakeSocketMode;

@@ -3,6 +3,7 @@
  * to invite the bot), driven as Slack drives it, and read from the Slack stand-in as the channel shows it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeEvents } from '../../fakes/halo.ts';
 import { BOT_USER_ID } from '../../fakes/slack.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { postToBot, signRequest, slashCommandBody } from '../../fakes/sign.ts';
@@ -126,6 +127,8 @@ describe('the connected message', () => {
     fakes.halo.addEvent({ key: 'target-port-open', target_id: 7 });
     fakes.halo.addEvent({ key: 'scan-started', target_id: 42 });
     fakes.halo.addEvent({ key: 'scan-started', target_id: 7 }); // listed by neither
+    // Enough others that one full scan (3 pages) would cost more than the two scans by key and target (1 each).
+    fakes.halo.events.push(...makeEvents(2500, { keys: ['domain-add'], targets: 5 }));
     const env = botEnv(fakes, { HALO_ALERT_KEYS: 'target-port-open' });
     // A subscription already in the store (made before a restore, say): its scan overlaps the alert channel's.
     const store = openSqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));

@@ -92,8 +92,9 @@ describe('shared scans', () => {
     expect(JSON.stringify(post.blocks)).toContain(halo.events[999]!.event_id);
   });
 
-  it('scans by key when the routes need only those keys', async () => {
-    fakes = await startFakes({ halo: { events: makeEvents(10) } });
+  it('scans by key when the routes need only those keys, and that costs fewer requests than one full scan', async () => {
+    // 2 keys of a 16-key catalogue: 2 pages by key against 3 for everything.
+    fakes = await startFakes({ halo: { events: makeEvents(2500) } });
     bot = await inProcessBot(
       botEnv(fakes, { HALO_ALERT_KEYS: 'port-open,domain-add', HALO_ALERT_TARGET_IDS: '' }),
     );

@@ -5,7 +5,6 @@
  * commands, and the app token appears in no log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SocketTimings } from '../../src/slack/socket.ts';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { buttonClickPayload } from '../../fakes/sign.ts';
 import { slashCommandFields, startFakeSocketMode, type FakeSocketMode } from '../../fakes/socket-mode.ts';
@@ -19,16 +18,8 @@ import {
   waitFor,
   type Fakes,
   type InProcessBot,
+  TEST_SOCKET_TIMINGS,
 } from '../harness.ts';
-
-/** Production pings; retries after a failed attempt shortened so that the outage test takes a second. */
-export const TEST_SOCKET_TIMINGS: SocketTimings = {
-  clientPingTimeoutMs: 5000,
-  serverPingTimeoutMs: 30_000,
-  firstConnectMs: 3000,
-  retryMinMs: 50,
-  retryMaxMs: 400,
-};
 
 let fakes: Fakes;
 let socket: FakeSocketMode;

@@ -128,7 +128,9 @@ describe('settings and token', ROOMY, () => {
   it('a bot token Slack rejects: exit 1, the token not repeated', async (context) => {
     const s = scenario.current;
     await s.start();
-    const rejected = 'xoxb-rejected-0123456789-abcdef';
+    // Random-looking, as real tokens are: any 8 of a secret's characters in a row are redacted, an English
+    // word ("rejected") included.
+    const rejected = 'xoxb-r3j3ct3d-7301952846-abcdef';
     s.extraSecrets.push(rejected);
     const result = await s.runToExit(s.env({ SLACK_BOT_TOKEN: rejected }));
     expect(result.code).toBe(1);

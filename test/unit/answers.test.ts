@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/commands/command-parse.ts';
 import {
   NEXT_PAGE_ACTION_ID,
+  renderAnswer,
   renderEventList,
   renderHelp,
   renderStatus,
@@ -503,5 +504,43 @@ describe('severityNotes', () => {
       ':warning: Events held back by a minimum severity on a guessed severity: 5 (`b` 4, `a` 1). Set HALO_SEVERITY to rate their types.',
     ]);
     expect(severityNotes([], { count: 0, byKey: {} })).toEqual([]);
+  });
+});
+
+// Issue 23, item 9: `/halo mutes` answered in one section of 43,056 characters, against Slack's 3,000.
+describe('renderAnswer: mutes', () => {
+  const mute = (id: number) => ({
+    id,
+    channel: 'CALERTS',
+    key: `${id}-${'k'.repeat(195)}`,
+    targetId: null,
+    targetLabel: '',
+    createdBy: 'U1',
+    createdAt: AT,
+    expiresAt: AT + 3_600_000,
+    held: 0,
+  });
+  const mutesOf = (n: number) =>
+    renderAnswer({
+      kind: 'mutes',
+      channel: 'CALERTS',
+      mutes: Array.from({ length: n }, (_, i) => mute(i + 1)),
+    });
+
+  it('splits a long list over sections within Slack’s limits, each mute whole', () => {
+    const message = mutesOf(120);
+    expect(checkLimits(message)).toEqual([]);
+    const text = JSON.stringify(message.blocks);
+    for (let id = 1; id <= 120; id++) expect(text).toContain(`*#${id}*`);
+    expect(JSON.stringify(message.blocks.at(-1))).toContain('/halo unmute ID');
+  });
+
+  it('says how many more there are when the message runs out of blocks', () => {
+    const message = mutesOf(1000);
+    expect(checkLimits(message)).toEqual([]);
+    const shown = (JSON.stringify(message.blocks).match(/\*#\d+\*/g) ?? []).length;
+    expect(shown).toBeGreaterThan(300);
+    expect(JSON.stringify(message.blocks)).toContain(`…and ${1000 - shown} more mutes`);
+    expect(JSON.stringify(message.blocks.at(-1))).toContain('/halo unmute ID');
   });
 });

@@ -54,6 +54,8 @@ const DEFAULTS: Config = {
     drainMs: 6000,
     listingCacheMs: 300_000,
   },
+  // Issue 23, items 7 and 8: what one user or channel may make the bot do.
+  limits: { commandsPerMinute: 20, subscriptionsPerChannel: 10, subscriptions: 50 },
 };
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
@@ -124,6 +126,9 @@ describe('parseConfig: defaults and every variable', () => {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'DEBUG',
+      HALO_COMMANDS_PER_MINUTE: '5',
+      HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL: '3',
+      HALO_MAX_SUBSCRIPTIONS: '7',
     });
     expect(config).toEqual({
       slack: {
@@ -159,6 +164,7 @@ describe('parseConfig: defaults and every variable', () => {
       logLevel: 'debug',
       logFormat: 'json',
       delays: DEFAULTS.delays,
+      limits: { commandsPerMinute: 5, subscriptionsPerChannel: 3, subscriptions: 7 },
     } satisfies Config);
   });
 
@@ -482,7 +488,7 @@ describe('parseConfig: secrets', () => {
       'LOG_LEVEL must be one of debug, info, warn, error, got a value like one of the secrets (not shown)',
     ]);
     expect(problems({ ...REQUIRED, REPLICA_ID: 'bot a' })).toEqual([
-      `REPLICA_ID must be 1 to 100 letters, digits, '.', ':', '_' or '-', got "bot a"`,
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got "bot a"`,
     ]);
   });
 
@@ -536,6 +542,24 @@ describe('parseConfig: secrets', () => {
       'METRICS_HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got "http://x"',
       "METRICS_PORT must differ from PORT (8080): it serves /metrics apart from Slack's requests; leave it unset to serve them together",
     ]);
+  });
+
+  it('refuses a REPLICA_ID that holds a secret: /healthz shows it to anyone (issue 23, item 6)', () => {
+    const tooClose =
+      'REPLICA_ID looks like a token or shares 8+ characters with one of the secrets; it is shown in the public /healthz: choose a plain name such as bot-a';
+    // The API key's tail, a token-shaped name, and a URL with a password in it.
+    expect(problems({ ...REQUIRED, REPLICA_ID: `bot-${REQUIRED.HALO_API_KEY.slice(4)}` })).toEqual([
+      tooClose,
+    ]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'xoxb-1-2-abc' })).toEqual([tooClose]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'https://u:pw@host' })).toEqual([
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got "https://[redacted]@host"`,
+    ]);
+    expect(problems({ ...REQUIRED, REPLICA_ID: 'a'.repeat(65) })).toEqual([
+      `REPLICA_ID must be a short name: 1 to 64 letters, digits, '.', '_' or '-', got a value of 65 characters (not shown, in case it is a secret)`,
+    ]);
+    expect(parseConfig({ ...REQUIRED, REPLICA_ID: 'bot-a.eu_1' }).replicaId).toBe('bot-a.eu_1');
+    expect(parseConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z\d._-]{1,64}$/);
   });
 
   it('listens on every interface unless HOST names one address', () => {

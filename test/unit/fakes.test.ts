@@ -305,6 +305,7 @@ describe('fake Slack', () => {
     const waited = slack.waitFor(() => slack.responses.find((r) => r.id === 'cmd-1'));
     const res = await fetch(url, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'done', replace_original: true }),
     });
     expect([res.status, await res.text()]).toEqual([200, 'ok']);

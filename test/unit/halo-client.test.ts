@@ -139,7 +139,7 @@ describe('HaloClient: Halo says no', () => {
       notFound: false,
       retryable: false,
       message: 'Halo event/get.json failed: event_id required (code 0, HTTP 200)',
-      userMessage: 'Halo said: event_id required',
+      userMessage: 'Halo refused the request (error code 0); Halo’s message is in the bot’s log.',
     });
     const notFound = await failure(client().getEvent('nope'));
     expect(notFound).toMatchObject({ code: 404, status: 200, notFound: true });
@@ -161,7 +161,9 @@ describe('HaloClient: Halo says no', () => {
     always({ kind: 'body', body: JSON.stringify({ code: 400, message }) });
     const error = (await failure(client().getEvent('ev-1'))) as HaloApiError;
     expect(error.apiMessage).toBe(`${'x'.repeat(290)}[redacted]`);
-    expect(error.userMessage).toBe(`Halo said: ${'x'.repeat(290)}[redacted]`);
+    expect(error.userMessage).toBe(
+      'Halo refused the request (error code 400); Halo’s message is in the bot’s log.',
+    );
     expect(error.message).not.toContain(halo.apiKey.slice(0, 8));
   });
 

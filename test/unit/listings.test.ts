@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ListingCache, LISTING_CACHE_LIMITS, type Listing } from '../../src/commands/listings.ts';
+import {
+  FRESH_LISTING_MS,
+  ListingCache,
+  LISTING_CACHE_LIMITS,
+  type Listing,
+} from '../../src/commands/listings.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 
 function listing(n: number): Listing {
@@ -47,13 +52,36 @@ describe('ListingCache', () => {
     expect(reads).toEqual(['a', 'a']);
   });
 
-  it('keys a listing by its query, whatever the order of its fields; `fresh` always reads', async () => {
-    const { cache, reads, read } = setup();
+  it('keys a listing by its query, whatever the order of its fields; `fresh` reads unless it is very recent', async () => {
+    const { cache, reads, read, advance } = setup();
     await cache.get({ key: 'a', target_id: 4 }, read('a4'));
     await cache.get({ target_id: 4, key: 'a' }, read('a4'));
     await cache.get({ key: 'a' }, read('a'));
+    advance(FRESH_LISTING_MS - 1);
+    await cache.get({ key: 'a' }, read('a'), true);
+    expect(reads).toEqual(['a4', 'a']);
+    advance(1);
     await cache.get({ key: 'a' }, read('a'), true);
     expect(reads).toEqual(['a4', 'a', 'a']);
+  });
+
+  // Issue 23, item 7: 300 `/halo events` in a row each read the whole listing (3,133 Halo requests).
+  it('shares one read among identical fresh commands, however long the read takes', async () => {
+    const { cache, reads, advance } = setup();
+    let finish!: (listing: Listing) => void;
+    const slow = (): Promise<Listing> => {
+      reads.push('slow');
+      return new Promise((resolve) => (finish = resolve));
+    };
+    const commands = [cache.get({}, slow, true)];
+    for (let i = 0; i < 299; i++) {
+      advance(1000);
+      commands.push(cache.get({}, slow, true));
+    }
+    finish(listing(3));
+    const answers = await Promise.all(commands);
+    expect(reads).toEqual(['slow']);
+    expect(new Set(answers).size).toBe(1);
   });
 
   it('reads Halo once for two clicks at once, and keeps no failed read', async () => {

@@ -11,10 +11,49 @@ describe('createRedactor', () => {
     expect(redact(`a ${KEY} b ${TOKEN.toUpperCase()} c`)).toBe('a [redacted] b [redacted] c');
   });
 
-  it('replaces 8 or more of a secret’s leading characters, and only those', () => {
+  it('replaces 8 or more of a secret’s characters in a row, from anywhere in it, and no fewer', () => {
     expect(redact(`cut: ${KEY.slice(0, 8)}| ${TOKEN.slice(0, 20)}… ${KEY.slice(0, 7)} ${KEY.slice(3)}`)).toBe(
-      `cut: [redacted]| [redacted]… ${KEY.slice(0, 7)} ${KEY.slice(3)}`,
+      `cut: [redacted]| [redacted]… ${KEY.slice(0, 7)} [redacted]`,
     );
+    expect(redact(`mid ${KEY.slice(9, 17)} and ${KEY.slice(9, 16)}`)).toBe(
+      `mid [redacted] and ${KEY.slice(9, 16)}`,
+    );
+  });
+});
+
+// Issue 23, item 4: Halo's error text quoted the API key from its 5th character on, split by a zero-width
+// character, URL-encoded and base64-encoded, and each was shown verbatim.
+describe('createRedactor: a 32-character key in the forms an outside probe used', () => {
+  const API_KEY = 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6';
+  const redact = createRedactor([API_KEY]);
+
+  it('its tail from the 5th character on (28 of 32)', () => {
+    expect(redact(`bad key ${API_KEY.slice(4)}.`)).toBe('bad key [redacted].');
+  });
+
+  it('split by zero-width characters, or a soft hyphen', () => {
+    const split = `${API_KEY.slice(0, 10)}\u200b${API_KEY.slice(10, 20)}\u00ad\u2060${API_KEY.slice(20)}`;
+    expect(redact(`key "${split}" bad`)).toBe('key "[redacted]" bad');
+  });
+
+  it('URL-encoded, wholly or in part', () => {
+    const every = Array.from(API_KEY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join('');
+    const some = `${API_KEY.slice(0, 6)}%${API_KEY.charCodeAt(6).toString(16)}${API_KEY.slice(7)}`;
+    expect(redact(`?k=${every}&x=1 ?k=${some}&x=2`)).toBe('?k=[redacted]&x=1 ?k=[redacted]&x=2');
+  });
+
+  it('base64-encoded at any byte offset, in either alphabet', () => {
+    for (const before of ['', 'x', 'xy']) {
+      const encoded = Buffer.from(`key: ${before}${API_KEY}; done`).toString('base64');
+      expect(redact(encoded)).toMatch(/^[\w+/]{4,16}\[redacted\][\w+/=]{0,12}$/);
+      const url = Buffer.from(`key: ${before}${API_KEY}; done`).toString('base64url');
+      expect(redact(url)).toMatch(/^[\w-]{4,16}\[redacted\][\w-]{0,12}$/);
+    }
+  });
+
+  it('leaves ordinary text with 7 of its characters, or none, alone', () => {
+    const text = `id ${API_KEY.slice(3, 10)} at 2026-01-01 12:34; ${'x'.repeat(40)} ${Buffer.from('hello world').toString('base64')}`;
+    expect(redact(text)).toBe(text);
   });
 
   it('leaves secrets shorter than 6 characters alone, and text without secrets as it is', () => {

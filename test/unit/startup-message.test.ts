@@ -6,11 +6,11 @@ describe('startupMessage', () => {
     const env = {
       HALO_API_KEY: 'halo-api-key-0123456789',
       SLACK_APP_TOKEN: 'xapp-1-A111-222-abcdef',
-      DATABASE_URL: 'postgres://bot:db-password-42@db.internal/halo',
+      DATABASE_URL: 'postgres://bot:db-s3cr3t-pw-42@db.internal/halo',
     };
     expect(
       startupMessage(
-        'cannot start:\n  - password "db-password-42" rejected\u001b[2J\n  - key HALO-API-KEY-0123456789\u202E xapp-1-A111-222-abcdef',
+        'cannot start:\n  - password "db-s3cr3t-pw-42" rejected\u001b[2J\n  - key HALO-API-KEY-0123456789\u202E xapp-1-A111-222-abcdef',
         env,
       ),
     ).toBe(

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { EventDeleter } from '../../commands/delete.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import { HaloError } from '../../halo/errors.ts';
@@ -29,9 +29,29 @@ export interface ActionDeps {
 export function registerActions(app: App, deps: ActionDeps): void {
   const { log } = deps;
 
-  app.action<BlockAction<ButtonAction>>(DELETE_ACTION_ID, async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(DELETE_ACTION_ID, async ({ ack, body, action, respond, client }) => {
     await ack();
     const userId = body.user.id;
+    // A Delete button in a view (the App Home, a modal) has no message to mark and no response_url to answer
+    // on: it is refused before anything is deleted, and the user told in their messages with the bot.
+    // (Bolt gives no `respond` without a response_url, whatever its type says.)
+    // (A payload from elsewhere may carry no container at all.)
+    const container = (body.container as { type?: unknown } | undefined)?.type;
+    if (container === 'view' || (respond as RespondFn | undefined) === undefined) {
+      log.warn('delete refused: the button is not on a message', {
+        user: userId,
+        container: body.container.type,
+      });
+      try {
+        await client.chat.postMessage({
+          channel: userId,
+          text: 'Nothing was deleted: *Delete event* works on an alert or a `/halo event` answer in a channel, not in the App Home.',
+        });
+      } catch (error) {
+        log.warn('the refusal could not be sent to the user', { error });
+      }
+      return;
+    }
     const eventId = decodeDeleteValue(action.value);
     if (eventId === null) {
       await reply(respond, renderNotice('This button does not name a valid event.'), log);

@@ -1,0 +1,30 @@
+/**
+ * The one bound on Halo requests in flight (HALO_SCAN_CONCURRENCY) is shared by polls and `/halo` commands.
+ * First in, first out, a flood of commands queued a poll's pages behind thousands of theirs, and a new alert
+ * waited for all of them. Here the poll's requests come first: whatever a poll (or a subscription's start, in
+ * the background) adds to the bound jumps every command's request still waiting. Neither the Halo client nor
+ * the scan needs to know: the lane travels with the poll's async context.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import PQueue from 'p-queue';
+
+const lane = new AsyncLocalStorage<number>();
+
+/** p-queue runs higher priorities first; commands keep p-queue's default, 0. */
+const POLL_PRIORITY = 1;
+
+/** Runs `poll` with every Halo request it makes ahead of the commands' requests still waiting. */
+export function inPollLane<T>(poll: () => Promise<T>): Promise<T> {
+  return lane.run(POLL_PRIORITY, poll);
+}
+
+type AddOptions = NonNullable<Parameters<PQueue['add']>[1]>;
+type TaskOptions = Parameters<Parameters<PQueue['add']>[0]>[0];
+
+/** The bound, giving each request its lane's priority unless the caller set one. */
+export class HaloBound extends PQueue {
+  override add<T>(task: (options: TaskOptions) => PromiseLike<T>, options: AddOptions = {}): Promise<T> {
+    const priority = lane.getStore();
+    return super.add<T>(task, priority === undefined ? options : { priority, ...options });
+  }
+}
