@@ -48,8 +48,11 @@ export const coreRestrictions = [
     message: 'The core does not know Slack: define a port (see src/pipeline/chat-port.ts).',
   },
   {
-    regex: '^node:',
-    message: 'The core uses no Node built-in: I/O belongs to an adapter behind a port the core defines.',
+    // Listed: async_hooks carries a poll's priority lane through its Halo requests (pipeline/halo-lane.ts); it
+    // does no I/O.
+    regex: '^node:(?!async_hooks$)',
+    message:
+      'The core uses no Node built-in but node:async_hooks: I/O belongs to an adapter behind a port the core defines.',
   },
   {
     regex: '^(ky|kysely|pg|better-sqlite3|prom-client|dotenv)$',
