@@ -62,6 +62,8 @@ export interface Config {
   readonly logFormat: 'text' | 'json';
   /** Production delays unless `TEST_DELAYS` shortens some (tests only). */
   readonly delays: Delays;
+  /** `HALO_WORKFLOW_DELETE=on`: the Workflow Builder step Delete Halo event may delete (still admins only). */
+  readonly workflowDelete: boolean;
 }
 
 /** `sqlite:` keeps one process on one file; `postgres:` lets several replicas share one database. */
@@ -299,6 +301,10 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   if (!['on', 'off'].includes(threadsRaw))
     problems.push(`HALO_THREADS must be on or off, got ${shown(threadsRaw)}`);
 
+  const workflowDeleteRaw = (read('HALO_WORKFLOW_DELETE') ?? 'off').toLowerCase();
+  if (!['on', 'off'].includes(workflowDeleteRaw))
+    problems.push(`HALO_WORKFLOW_DELETE must be on or off, got ${shown(workflowDeleteRaw)}`);
+
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw.toLowerCase());
   if (logLevel === undefined) {
@@ -358,6 +364,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     logLevel: logLevel ?? 'info',
     logFormat: logFormat ?? 'text',
     delays: { ...PRODUCTION_DELAYS, ...delayOverrides },
+    workflowDelete: workflowDeleteRaw === 'on',
   };
   if (problems.length > 0) {
     // Nothing above quotes a secret; this is the net under it, in case a future problem does.

@@ -54,6 +54,7 @@ const DEFAULTS: Config = {
     drainMs: 6000,
     listingCacheMs: 300_000,
   },
+  workflowDelete: false,
 };
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
@@ -118,6 +119,7 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_SEVERITY: 'issue-new=critical, domain-add = INFO',
       HALO_TIMEZONE: 'Europe/Paris',
       HALO_THREADS: 'off',
+      HALO_WORKFLOW_DELETE: 'ON',
       DATABASE_URL: 'sqlite:/var/lib/halo-slack/bot.db',
       REPLICA_ID: 'bot-a',
       LOG_FORMAT: 'JSON',
@@ -159,6 +161,7 @@ describe('parseConfig: defaults and every variable', () => {
       logLevel: 'debug',
       logFormat: 'json',
       delays: DEFAULTS.delays,
+      workflowDelete: true,
     } satisfies Config);
   });
 
@@ -512,6 +515,12 @@ describe('parseConfig: secrets', () => {
       kind: 'sqlite',
       path: '/abs/halo.db',
     });
+  });
+
+  it('refuses a HALO_WORKFLOW_DELETE other than on or off', () => {
+    expect(problems({ ...REQUIRED, HALO_WORKFLOW_DELETE: 'yes' })).toEqual([
+      'HALO_WORKFLOW_DELETE must be on or off, got "yes"',
+    ]);
   });
 
   it('suggests the closest log level', () => {
