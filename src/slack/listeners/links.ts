@@ -53,10 +53,11 @@ export function registerLinks(app: App, deps: LinkDeps): void {
       if (preview !== null)
         cards[link] = renderPreview(link, view(preview, deps.display), deps.display.timeZone);
     }
+    // A posted message is named by channel and ts (as the Acknowledge button's redraw does); a message still
+    // being written has only its unfurl_id.
     const target: Target =
-      event.unfurl_id !== undefined &&
-      (event.source === 'composer' || event.source === 'conversations_history')
-        ? { unfurl_id: event.unfurl_id, source: event.source }
+      event.source === 'composer' && event.unfurl_id !== undefined
+        ? { unfurl_id: event.unfurl_id, source: 'composer' }
         : { channel: event.channel, ts: event.message_ts };
     await unfurl(client, target, cards);
   });
