@@ -71,13 +71,15 @@ describe('workflow steps over HTTP, deleting allowed', () => {
   it('List Halo events: a count and a list, newest first, filtered by type and cut to the limit', async () => {
     const done = await run('halo_list_events', { type: 'domain-add', limit: 1 });
     expect(done).toMatchObject({ ok: true, outputs: { count: 2 } });
-    const list = (done as { outputs: { events: string } }).outputs.events;
+    const list = (done as unknown as { outputs: { events: string } }).outputs.events;
     expect(list).toBe(
       '• Domain Added — domain-add on host1.example.com (target 1), 2026-12-03T11:00:00Z (ID ev-3)\n… and 1 more',
     );
     const all = await run('halo_list_events', {});
     expect(all).toMatchObject({ ok: true, outputs: { count: 3 } });
-    expect((all as { outputs: { events: string } }).outputs.events).toContain('Domain &lt;!here&gt; Added');
+    expect((all as unknown as { outputs: { events: string } }).outputs.events).toContain(
+      'Domain &lt;!here&gt; Added',
+    );
     expect(await run('halo_list_events', { target: 'shop' })).toMatchObject({
       ok: false,
       error: 'The target must be a Halo target ID: a whole number such as 42.',
