@@ -35,7 +35,8 @@ export const PREVIEW_CACHE = { lifetimeMs: 10 * 60_000, entries: 1000 } as const
 
 export interface LinkPreviewsOptions {
   readonly accountOf: AccountOf;
-  readonly store: Store;
+  /** The alerts shown for an event, with their acknowledgements, and the bot's deletions. */
+  readonly store: Pick<Store, 'eventMessages' | 'deletion'>;
   readonly clock: Clock;
   readonly log: Logger;
   readonly cache?: { readonly lifetimeMs: number; readonly entries: number };

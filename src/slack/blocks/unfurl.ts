@@ -7,7 +7,6 @@ import type { Severity } from '../../domain/severity.ts';
 import type { HaloEvent } from '../../halo/types.ts';
 import { targetText } from './alert.ts';
 import { cleanText, code, mentionUser, mrkdwn, slackDate } from './escape.ts';
-import { LIMITS } from './limits.ts';
 import { ACTION_IDS, encodeUnfurlAck } from './payloads.ts';
 import { SEVERITY_STYLE, severityLabel } from './severity.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
@@ -35,6 +34,8 @@ export type PreviewView =
 /** Room in the card's one section for the subject line and the detail line. */
 const SUBJECT = 300;
 const DETAIL = { key: 200, target: 1700, time: 300 } as const;
+/** Acknowledgements named on the card; each takes about 100 characters of its 3000. */
+const NAMED_ACKS = 5;
 
 /** The card for `link`: blocks and a colour bar, the shape of one entry of `chat.unfurl`'s `unfurls`. */
 export function renderPreview(
@@ -64,12 +65,14 @@ export function renderPreview(
     blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
   } else {
     if (view.acks.length > 0) {
-      const names = view.acks.map((ack) => {
+      // A card stays compact: the first few names, then how many more (a cut mention would show as markup).
+      const names = view.acks.slice(0, NAMED_ACKS).map((ack) => {
         const when = slackDate(ack.at);
         return when === undefined ? mentionUser(ack.userId) : `${mentionUser(ack.userId)} ${when}`;
       });
-      const note = `:eyes: Acknowledged by ${names.join(', ')}`;
-      blocks.push({ type: 'context', elements: [mrkdwnText(note.slice(0, LIMITS.contextText))] });
+      const more = view.acks.length - names.length;
+      const note = `:eyes: Acknowledged by ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+      blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
     }
     const value = encodeUnfurlAck(link);
     if (value !== undefined) {
