@@ -325,9 +325,21 @@ describe('fake Slack', () => {
       source: 'composer',
       unfurls: { 'https://x.test/2': { blocks } },
     });
-    expect(slack.unfurls.map(({ at: _at, ...u }) => u)).toEqual([
-      { channel: 'C1', ts: '1.2', url: 'https://x.test/1', card: { blocks, color: '#fff000' } },
-      { unfurlId: 'U1', source: 'composer', url: 'https://x.test/2', card: { blocks } },
+    expect(slack.unfurls).toEqual([
+      {
+        channel: 'C1',
+        ts: '1.2',
+        url: 'https://x.test/1',
+        card: { blocks, color: '#fff000' },
+        at: expect.any(Number),
+      },
+      {
+        unfurlId: 'U1',
+        source: 'composer',
+        url: 'https://x.test/2',
+        card: { blocks },
+        at: expect.any(Number),
+      },
     ]);
     const unfurls = JSON.stringify({ 'https://x.test/3': { blocks } });
     expect((await api('chat.unfurl', `unfurls=${encodeURIComponent(unfurls)}`, form('xoxb-1'))).body).toEqual(
