@@ -331,14 +331,14 @@ describe('fake Slack', () => {
         ts: '1.2',
         url: 'https://x.test/1',
         card: { blocks, color: '#fff000' },
-        at: expect.any(Number),
+        at: expect.any(Number) as number,
       },
       {
         unfurlId: 'U1',
         source: 'composer',
         url: 'https://x.test/2',
         card: { blocks },
-        at: expect.any(Number),
+        at: expect.any(Number) as number,
       },
     ]);
     const unfurls = JSON.stringify({ 'https://x.test/3': { blocks } });
