@@ -15,10 +15,11 @@ import {
 } from '../../fakes/sign.ts';
 import type { FakeHaloEvent } from '../../fakes/halo.ts';
 import type { SlackUnfurl } from '../../fakes/slack.ts';
-import { startFakeSocketMode, type FakeSocketMode } from '../../fakes/socket-mode.ts';
+import type { FakeSocketMode } from '../../fakes/socket-mode.ts';
 import {
   botEnv,
   inProcessBot,
+  inProcessSocketBot,
   SIGNING_SECRET,
   startFakes,
   testClock,
@@ -169,18 +170,17 @@ describe('link previews over HTTP', () => {
 describe('link previews over Socket Mode', () => {
   let fakes: Fakes;
   let socket: FakeSocketMode;
-  let bot: InProcessBot;
+  let running: Awaited<ReturnType<typeof inProcessSocketBot>>;
 
   beforeAll(async () => {
     fakes = await startFakes();
     fakes.halo.addEvent({ event_id: 'ev-socket', key: 'target-scan-start', subject: 'Scan Started' });
-    socket = await startFakeSocketMode(fakes.slack);
-    bot = await inProcessBot(botEnv(fakes, { SLACK_APP_TOKEN: socket.appToken, SLACK_SIGNING_SECRET: '' }));
+    running = await inProcessSocketBot(fakes);
+    socket = running.socket;
   });
 
   afterAll(async () => {
-    await bot.stop();
-    await socket.close();
+    await running.stop();
     await fakes.close();
   });
 

@@ -9,10 +9,11 @@ import { DELETE_OFF } from '../../src/commands/workflow.ts';
 import { NOT_ALLOWED } from '../../src/commands/service.ts';
 import { eventCallbackBody, postToBot } from '../../fakes/sign.ts';
 import type { FunctionCompletion } from '../../fakes/slack.ts';
-import { startFakeSocketMode, type FakeSocketMode } from '../../fakes/socket-mode.ts';
+import type { FakeSocketMode } from '../../fakes/socket-mode.ts';
 import {
   botEnv,
   inProcessBot,
+  inProcessSocketBot,
   SIGNING_SECRET,
   startFakes,
   type Fakes,
@@ -141,19 +142,18 @@ describe('workflow steps over HTTP, deleting allowed', () => {
 describe('workflow steps over Socket Mode, deleting off (the default)', () => {
   let fakes: Fakes;
   let socket: FakeSocketMode;
-  let bot: InProcessBot;
+  let running: Awaited<ReturnType<typeof inProcessSocketBot>>;
 
   beforeAll(async () => {
     fakes = await startFakes();
     fakes.halo.addEvent({ event_id: 'ev-s', key: 'domain-add', subject: 'Domain Added' });
     fakes.slack.users.set('UADMIN', { is_admin: true });
-    socket = await startFakeSocketMode(fakes.slack);
-    bot = await inProcessBot(botEnv(fakes, { SLACK_APP_TOKEN: socket.appToken, SLACK_SIGNING_SECRET: '' }));
+    running = await inProcessSocketBot(fakes);
+    socket = running.socket;
   });
 
   afterAll(async () => {
-    await bot.stop();
-    await socket.close();
+    await running.stop();
     await fakes.close();
   });
 
