@@ -148,6 +148,7 @@ describe('link previews over HTTP', () => {
       fakes.slack.unfurls.find((u) => u.ts === ts && seen(u).includes('Acknowledged by <@UREADER>')),
     );
     expect(redrawn.channel).toBe('CCHAT');
+    expect(buttons(redrawn)).toEqual([]);
     expect(gets(event.event_id)).toBe(before);
     expect(fakes.slack.responses.filter((r) => r.id === 'unfurl-ack')).toEqual([]);
   });

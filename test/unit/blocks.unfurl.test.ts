@@ -43,7 +43,7 @@ describe('renderPreview: the card under a pasted Halo link', () => {
     });
   });
 
-  it('names who acknowledged, five at most and how many more', () => {
+  it('names who acknowledged, five at most and how many more, and offers the button no more', () => {
     const acks = ['UA', 'UB', 'UC', 'UD', 'UE', 'UF', 'UG'].map((userId, i) => ({
       userId,
       at: new Date(i * 1000),
@@ -54,6 +54,8 @@ describe('renderPreview: the card under a pasted Halo link', () => {
     expect(note).toContain('<@UE>');
     expect(note).not.toContain('<@UF>');
     expect(note).toContain(' and 2 more');
+    // Acknowledged: the button is gone, as on an alert.
+    expect(blocks.map((b) => b.type)).toEqual(['section', 'context']);
   });
 
   it('shows a gone event without buttons, and who deleted it', () => {

@@ -74,7 +74,8 @@ export function renderPreview(
       const note = `:eyes: Acknowledged by ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
       blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
     }
-    const value = encodeUnfurlAck(link);
+    // As on an alert, the button goes once someone has acknowledged the event.
+    const value = view.acks.length === 0 ? encodeUnfurlAck(link) : undefined;
     if (value !== undefined) {
       blocks.push({
         type: 'actions',
