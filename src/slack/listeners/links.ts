@@ -17,8 +17,7 @@ export interface LinkDeps {
 }
 
 /** Where a preview goes: the posted message, or the message still being written (`composer`). */
-type Target =
-  { channel: string; ts: string } | { unfurl_id: string; source: 'composer' | 'conversations_history' };
+type Target = { channel: string; ts: string } | { unfurl_id: string; source: 'composer' };
 
 /**
  * Link previews: `link_shared` (HTTP or Socket Mode alike) answered with `chat.unfurl` for the Halo event links
