@@ -18,6 +18,8 @@ export interface FeedMessage extends CardView {
   readonly parent: string | null;
   /** The colour bar, `#RRGGBB`, if any. */
   readonly color: string | null;
+  /** For a link preview: the URL it previews (`ts` is then the message it sits under). */
+  readonly unfurl?: string;
 }
 
 /** What the page receives for each new or changed message. */
@@ -86,6 +88,25 @@ export class Feed {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * A message the person posted in the channel (a pasted link, say): their own line, with a ts as Slack gives
+   * a message, under which the bot's previews appear. Returns that ts.
+   */
+  said(text: string): string {
+    const ts = (Date.now() / 1000).toFixed(6);
+    const message = this.add({
+      kind: 'user',
+      author: this.options.userName,
+      channel: this.options.channel,
+      ts,
+      text,
+      blocks: [],
+      color: null,
+    });
+    this.byTs.set(`${message.channel}:${ts}`, message.id);
+    return ts;
+  }
+
   /** Shows what the person typed, as their own line in the channel view. */
   typed(text: string): void {
     this.add({
@@ -144,6 +165,32 @@ export class Feed {
       case 'response':
         this.respond(change.response.id, record(change.response.body));
         return;
+      case 'unfurl': {
+        // A preview sits under its message; a second chat.unfurl of the same link there redraws it.
+        const { unfurl } = change;
+        if (unfurl.channel === undefined || unfurl.ts === undefined) return;
+        const key = `${unfurl.channel}:${unfurl.ts}:${unfurl.url}`;
+        const color =
+          unfurl.card.color !== undefined && COLOR.test(unfurl.card.color) ? unfurl.card.color : null;
+        const shown = this.byTs.get(key);
+        if (shown !== undefined) {
+          this.change(shown, { blocks: unfurl.card.blocks, color, edited: true });
+          return;
+        }
+        const added = this.add({
+          kind: 'channel',
+          author: this.options.botName,
+          channel: unfurl.channel,
+          ts: unfurl.ts,
+          preview: true,
+          unfurl: unfurl.url,
+          text: '',
+          blocks: unfurl.card.blocks,
+          color,
+        });
+        this.byTs.set(key, added.id);
+        return;
+      }
     }
   }
 
@@ -166,7 +213,7 @@ export class Feed {
 
   private add(
     fields: Pick<FeedMessage, 'kind' | 'author' | 'channel' | 'text' | 'blocks' | 'color'> &
-      Partial<Pick<FeedMessage, 'ts' | 'parent' | 'broadcast'>>,
+      Partial<Pick<FeedMessage, 'ts' | 'parent' | 'broadcast' | 'preview' | 'unfurl'>>,
   ): FeedMessage {
     const message: FeedMessage = {
       id: `m${++this.counter}`,

@@ -23,7 +23,8 @@ export const PAGE_HTML = `<!doctype html>
 <header>
   <h1>halo-slack demo</h1>
   <p>The real bot, polling a simulated Halo Security account and posting to a local stand-in for Slack.
-  Nothing leaves this machine. Type a <code>/halo</code> command below, or use the buttons on an alert.
+  Nothing leaves this machine. Type a <code>/halo</code> command below, use the buttons on an alert, or paste an
+  alert's “View in Halo” link to see its preview.
   <span id="status" role="status">connecting…</span></p>
 </header>
 <main>
@@ -34,7 +35,7 @@ export const PAGE_HTML = `<!doctype html>
   <input id="command" name="command" value="/halo " aria-label="Slash command" spellcheck="false">
   <button type="submit">Send</button>
   <span class="hint">Try <code>/halo help</code>, <code>/halo types</code>, <code>/halo events limit:5</code>,
-  <code>/halo status</code>.</span>
+  <code>/halo status</code>, or a Halo event link.</span>
 </form>
 </body>
 </html>

@@ -151,12 +151,15 @@ export interface CardView {
   readonly inThread: boolean;
   /** A thread reply also sent to the channel. */
   readonly broadcast: boolean;
+  /** The bot's preview of a link in the message above (`chat.unfurl`), not a message of its own. */
+  readonly preview?: boolean;
 }
 
 /** The inside of a message's card: who and when, the rendered blocks, and the Block Kit Builder link. */
 export function cardHtml(view: CardView, options: MrkdwnOptions = {}): string {
   const badges = [
     view.kind === 'ephemeral' ? 'Only visible to you' : '',
+    view.preview === true ? 'Link preview' : '',
     view.inThread ? (view.broadcast ? 'Thread reply, also sent to the channel' : 'Thread reply') : '',
     view.edited ? '(edited)' : '',
   ]

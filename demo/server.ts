@@ -10,7 +10,16 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { blockActionBody, buttonClickPayload, postToBot, slashCommandBody } from '../fakes/sign.ts';
+import {
+  blockActionBody,
+  buttonClickPayload,
+  eventCallbackBody,
+  linkSharedEvent,
+  postToBot,
+  slashCommandBody,
+  unfurlClickPayload,
+} from '../fakes/sign.ts';
+import { HALO_LINK_DOMAIN } from '../src/domain/halo-link.ts';
 import type { Logger } from '../src/log.ts';
 import type { Feed, FeedMessage } from './feed.ts';
 import { CLIENT_JS, CONTENT_SECURITY_POLICY, PAGE_HTML, STYLE_CSS } from './page.ts';
@@ -119,13 +128,21 @@ export async function startPageServer(port: number, options: PageOptions): Promi
     send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 
   /** Passes a signed request to the bot; Slack shows nothing for a 200 with an empty body. */
-  const toBot = async (body: string): Promise<void> => {
-    const result = await postToBot(options.botUrl, body, { signingSecret: options.signingSecret });
+  const toBot = async (body: string, contentType?: string): Promise<void> => {
+    const result = await postToBot(options.botUrl, body, {
+      signingSecret: options.signingSecret,
+      ...(contentType === undefined ? {} : { contentType }),
+    });
     if (result.status !== 200) throw new RequestError(502, `the bot answered HTTP ${result.status}`);
   };
 
   const command = async (body: Record<string, unknown>): Promise<void> => {
     const typed = typeof body.text === 'string' ? body.text.trim() : '';
+    if (typed === '') throw new RequestError(400, 'type a message or a /halo command');
+    if (!typed.startsWith('/')) {
+      await post(typed);
+      return;
+    }
     const match = /^\/halo(?:\s+([\s\S]*))?$/.exec(typed);
     if (match === null) throw new RequestError(400, 'only /halo is installed here: type /halo help');
     feed.typed(typed);
@@ -140,6 +157,23 @@ export async function startPageServer(port: number, options: PageOptions): Promi
     );
   };
 
+  /**
+   * A message posted in the channel. As Slack does for the domains in the app's manifest, its links on Halo's
+   * domain go to the bot in a `link_shared` event, which the bot answers with `chat.unfurl`.
+   */
+  const post = async (text: string): Promise<void> => {
+    const ts = feed.said(text);
+    const urls = [...text.matchAll(/https?:\/\/[^\s<>]+/g)]
+      .map(([url]) => url)
+      .filter((url) => {
+        const host = URL.canParse(url) ? new URL(url).hostname : '';
+        return host === HALO_LINK_DOMAIN || host.endsWith(`.${HALO_LINK_DOMAIN}`);
+      });
+    if (urls.length === 0) return;
+    const event = linkSharedEvent({ urls, channel: options.channel, ts, userId: options.userId });
+    await toBot(eventCallbackBody(event), 'application/json');
+  };
+
   const action = async (body: Record<string, unknown>): Promise<void> => {
     const message = typeof body.message === 'string' ? feed.get(body.message) : undefined;
     const actionId = typeof body.actionId === 'string' ? body.actionId : '';
@@ -148,6 +182,18 @@ export async function startPageServer(port: number, options: PageOptions): Promi
     const picked = typeof body.selected === 'string' ? body.selected : undefined;
     const label = picked === undefined ? undefined : control.options?.get(picked);
     if (control.options !== undefined && label === undefined) throw new RequestError(400, 'pick an option');
+    if (message.unfurl !== undefined && message.ts !== null) {
+      const click = unfurlClickPayload({
+        actionId,
+        value: control.value,
+        userId: options.userId,
+        channelId: message.channel,
+        messageTs: message.ts,
+        responseUrl: feed.responseUrl(message.id),
+      });
+      await toBot(blockActionBody(click));
+      return;
+    }
     const payload = buttonClickPayload({
       actionId,
       value: control.value,

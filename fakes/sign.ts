@@ -208,3 +208,45 @@ export function eventCallbackBody(event: Record<string, unknown>): string {
 export function appHomeOpenedBody(userId: string, tab: 'home' | 'messages' = 'home'): string {
   return eventCallbackBody({ type: 'app_home_opened', user: userId, channel: 'DHOME', tab });
 }
+
+/** A `link_shared` event: `userId` posted `urls` in `channel` (message `ts`), as Slack sends it for the app's domains. */
+export function linkSharedEvent(opts: {
+  urls: readonly string[];
+  channel: string;
+  ts: string;
+  userId: string;
+}): Record<string, unknown> {
+  return {
+    type: 'link_shared',
+    channel: opts.channel,
+    is_bot_user_member: true,
+    user: opts.userId,
+    message_ts: opts.ts,
+    unfurl_id: `C-${opts.ts}`,
+    source: 'conversations_history',
+    links: opts.urls.map((url) => ({ domain: new URL(url).hostname, url })),
+  };
+}
+
+/** A click on a button of a link preview: Slack names the message the preview sits in, not a message of the app. */
+export function unfurlClickPayload(opts: {
+  actionId: string;
+  value: string;
+  userId: string;
+  channelId: string;
+  messageTs: string;
+  responseUrl: string;
+}): Record<string, unknown> {
+  const payload = buttonClickPayload(opts);
+  payload.container = {
+    type: 'message_attachment',
+    message_ts: opts.messageTs,
+    attachment_id: 1,
+    channel_id: opts.channelId,
+    is_ephemeral: false,
+    is_app_unfurl: true,
+  };
+  // The message is the author's, with the preview as an attachment; the app sees it, but it is not the bot's.
+  payload.message = { type: 'message', user: opts.userId, ts: opts.messageTs, text: 'see this' };
+  return payload;
+}

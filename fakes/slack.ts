@@ -44,6 +44,24 @@ export interface ResponseUrlPost {
   ok: boolean;
 }
 
+/** A link preview as Slack shows it under the message: one `chat.unfurl` call's card for one URL. */
+export interface SlackUnfurl {
+  /** The message's channel and ts, or the composer's `unfurl_id` and `source`. */
+  channel?: string;
+  ts?: string;
+  unfurlId?: string;
+  source?: string;
+  url: string;
+  /** The card: its blocks and colour, as `unfurls[url]` carried them. */
+  card: { blocks: unknown[]; color?: string };
+  at: number;
+}
+
+/** A custom step's (function's) end: `functions.completeSuccess` with outputs or `functions.completeError`. */
+export type FunctionCompletion =
+  | { executionId: string; ok: true; outputs: Record<string, unknown>; at: number }
+  | { executionId: string; ok: false; error: string; at: number };
+
 export interface SlackUser {
   is_admin?: boolean;
   is_owner?: boolean;
@@ -61,7 +79,8 @@ export type SlackChange =
   | { readonly kind: 'post'; readonly post: SlackPost }
   | { readonly kind: 'update'; readonly post: SlackPost }
   | { readonly kind: 'ephemeral'; readonly call: SlackCall }
-  | { readonly kind: 'response'; readonly response: ResponseUrlPost };
+  | { readonly kind: 'response'; readonly response: ResponseUrlPost }
+  | { readonly kind: 'unfurl'; readonly unfurl: SlackUnfurl };
 
 export type SlackFault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
@@ -88,6 +107,10 @@ export interface FakeSlack {
   /** Successful views.publish calls (App Home tabs), `args.view` decoded. */
   views: SlackCall[];
   responses: ResponseUrlPost[];
+  /** Each card of each accepted `chat.unfurl`, oldest first (a redrawn preview is a later entry). */
+  unfurls: SlackUnfurl[];
+  /** Completions of the function executions {@link functionExecuted} started; a second one is refused. */
+  completions: FunctionCompletion[];
   users: Map<string, SlackUser>;
   channelErrors: Map<string, string>;
   rateLimitPerChannelMs: number;
@@ -106,6 +129,14 @@ export interface FakeSlack {
   /** Told of each accepted post, update, ephemeral message and response_url answer, after it is recorded. */
   onChange: ((change: SlackChange) => void) | undefined;
   responseUrl(id?: string): string;
+  /**
+   * A `function_executed` event, as Slack sends when a workflow reaches one of the app's custom steps; deliver it
+   * with `eventCallbackBody` (HTTP) or the Socket Mode stand-in's `event()`. Its `bot_access_token` (a workflow
+   * token) is the one `functions.completeSuccess` and `functions.completeError` accept for its execution.
+   */
+  functionExecuted(callbackId: string, inputs: Record<string, unknown>): Record<string, unknown>;
+  /** The completion of execution `executionId`, once there is one. */
+  completion(executionId: string): Promise<FunctionCompletion>;
   postsTo(channel: string): SlackPost[];
   /** The posts of the thread under `parentTs` (the replies, oldest first). */
   replies(channel: string, parentTs: string): SlackPost[];
@@ -126,7 +157,7 @@ export const TEAM_ID = 'T1';
 export const BOT_ID = 'B1';
 
 // The WebClient form-encodes object arguments as JSON strings; these are decoded back.
-const JSON_ARGS = ['blocks', 'attachments', 'metadata', 'view'];
+const JSON_ARGS = ['blocks', 'attachments', 'metadata', 'view', 'unfurls', 'outputs'];
 const TS_BASE_SECONDS = 1_700_000_000;
 
 interface Answer {
@@ -340,6 +371,66 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     });
   };
 
+  /** Workflow tokens by the execution they were issued for; a completion uses its execution's token up. */
+  const functionTokens = new Map<string, string>();
+  let executionCounter = 0;
+
+  const unfurl = (args: Record<string, unknown>, at: number): Outcome => {
+    const channel = nonEmptyString(args.channel);
+    const ts = nonEmptyString(args.ts);
+    const unfurlId = nonEmptyString(args.unfurl_id);
+    const source = nonEmptyString(args.source);
+    let where: Pick<SlackUnfurl, 'channel' | 'ts' | 'unfurlId' | 'source'>;
+    if (channel !== undefined && ts !== undefined) {
+      const channelError = fake.channelErrors.get(channel);
+      if (channelError !== undefined) return errorAnswer(channelError);
+      where = { channel, ts };
+    } else if (unfurlId !== undefined && source !== undefined) where = { unfurlId, source };
+    else return errorAnswer('invalid_arguments');
+    if (!isRecord(args.unfurls) || Object.keys(args.unfurls).length === 0)
+      return errorAnswer('invalid_unfurls');
+    const cards: SlackUnfurl[] = [];
+    for (const [url, card] of Object.entries(args.unfurls)) {
+      if (!isRecord(card) || !Array.isArray(card.blocks)) return errorAnswer('invalid_unfurls');
+      const shown: SlackUnfurl['card'] = { blocks: card.blocks };
+      if (typeof card.color === 'string') shown.color = card.color;
+      cards.push({
+        ...where,
+        url,
+        card: shown,
+        at,
+      });
+    }
+    for (const card of cards) {
+      fake.unfurls.push(card);
+      fake.onChange?.({ kind: 'unfurl', unfurl: card });
+    }
+    return okAnswer({});
+  };
+
+  /** `functions.completeSuccess` / `completeError`, answered for the execution whose workflow token came. */
+  const complete = (
+    method: string,
+    args: Record<string, unknown>,
+    token: string | undefined,
+    at: number,
+  ): Outcome => {
+    const executionId = nonEmptyString(args.function_execution_id);
+    if (executionId === undefined) return errorAnswer('invalid_arguments');
+    if (token === undefined || functionTokens.get(executionId) !== token) return errorAnswer('invalid_auth');
+    if (fake.completions.some((c) => c.executionId === executionId))
+      return errorAnswer('function_execution_already_completed');
+    if (method === 'functions.completeSuccess') {
+      if (!isRecord(args.outputs)) return errorAnswer('invalid_arguments');
+      fake.completions.push({ executionId, ok: true, outputs: args.outputs, at });
+    } else {
+      const error = nonEmptyString(args.error);
+      if (error === undefined) return errorAnswer('invalid_arguments');
+      fake.completions.push({ executionId, ok: false, error, at });
+    }
+    return okAnswer({});
+  };
+
   const callMethod = (method: string, args: Record<string, unknown>, at: number): Outcome => {
     switch (method) {
       case 'auth.test':
@@ -354,6 +445,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         });
       case 'chat.postMessage':
         return postMessage(args, at);
+      case 'chat.unfurl':
+        return unfurl(args, at);
       case 'conversations.history':
       case 'conversations.replies':
         return history(method, args);
@@ -427,6 +520,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     else if (extra !== undefined) {
       const answer = extra({ args, token });
       outcome = answer.ok ? okAnswer(answer.result) : errorAnswer(answer.error);
+    } else if (method === 'functions.completeSuccess' || method === 'functions.completeError') {
+      outcome = complete(method, args, token, at);
     } else if (token !== fake.token) outcome = errorAnswer('invalid_auth');
     else outcome = callMethod(method, args, at);
     call.ok = outcome.ok;
@@ -516,6 +611,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ephemerals: [],
     views: [],
     responses: [],
+    unfurls: [],
+    completions: [],
     users: new Map(),
     channelErrors: new Map(),
     rateLimitPerChannelMs: options.rateLimitPerChannelMs ?? 0,
@@ -526,6 +623,34 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     responseUrl(id) {
       responseCounter += 1;
       return `${url}/response/${encodeURIComponent(id ?? `r${responseCounter}`)}`;
+    },
+    functionExecuted(callbackId, inputs) {
+      executionCounter += 1;
+      const executionId = `Fx${String(executionCounter).padStart(6, '0')}`;
+      const token = `xwfp-fake-workflow-token-${executionCounter}`;
+      functionTokens.set(executionId, token);
+      return {
+        type: 'function_executed',
+        function: {
+          id: `Fn${callbackId.length}${executionCounter}`,
+          callback_id: callbackId,
+          title: callbackId,
+          type: 'app',
+          input_parameters: [],
+          output_parameters: [],
+          app_id: 'A1',
+          date_created: 1_700_000_000,
+          date_updated: 1_700_000_000,
+          date_deleted: 0,
+        },
+        inputs,
+        function_execution_id: executionId,
+        workflow_execution_id: `Wx${String(executionCounter).padStart(6, '0')}`,
+        bot_access_token: token,
+      };
+    },
+    completion(executionId) {
+      return fake.waitFor(() => fake.completions.find((c) => c.executionId === executionId));
     },
     postsTo(channel) {
       return fake.posts.filter((p) => p.channel === channel);

@@ -5,7 +5,10 @@
 import { systemClock, type Clock } from './clock.ts';
 import { Acknowledger } from './commands/acknowledge.ts';
 import { warnUnknownAlertKeys } from './commands/checks.ts';
+import { singleAccount } from './commands/accounts.ts';
 import { EventDeleter } from './commands/delete.ts';
+import { LinkPreviews } from './commands/link-preview.ts';
+import { WorkflowSteps } from './commands/workflow.ts';
 import { homeChannels } from './slack/home.ts';
 import { CommandService } from './commands/service.ts';
 import { databasePassword, type Config } from './config.ts';
@@ -281,6 +284,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       limits: config.limits,
     });
 
+    const deleter = new EventDeleter(halo, store, clock, log, (eventId) => commands.eventDeleted(eventId));
+    // The one place that says which Halo account serves a workspace: the tenancy work replaces it.
+    const accountOf = singleAccount(identity.team, halo);
+    const acknowledger = new Acknowledger(store, clock, log);
     const way = createIngress(config, { log, socketTimings: options.socketTimings ?? SOCKET_TIMINGS });
     createBoltApp({
       config,
@@ -288,8 +295,19 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       identity,
       log,
       commands,
-      acknowledger: new Acknowledger(store, clock, log),
-      deleter: new EventDeleter(halo, store, clock, log, (eventId) => commands.eventDeleted(eventId)),
+      acknowledger,
+      deleter,
+      previews: new LinkPreviews({ accountOf, store, clock, log }),
+      workflow: new WorkflowSteps({
+        accountOf,
+        deleterFor: () => deleter,
+        canManage,
+        deleteEnabled: config.workflowDelete,
+        haloRequests,
+        timeZone: config.halo.timeZone,
+        redact,
+        log,
+      }),
       canManage,
       display,
       commandAcked: (seconds) => metrics.commandAcked(seconds),

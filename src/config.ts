@@ -64,6 +64,8 @@ export interface Config {
   readonly delays: Delays;
   /** What one user or channel may make the bot do (README, Security). */
   readonly limits: Limits;
+  /** `HALO_WORKFLOW_DELETE=on`: the Workflow Builder step Delete Halo event may delete (still admins only). */
+  readonly workflowDelete: boolean;
 }
 
 export interface Limits {
@@ -318,6 +320,10 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   if (!['on', 'off'].includes(threadsRaw))
     problems.push(`HALO_THREADS must be on or off, got ${shown(threadsRaw)}`);
 
+  const workflowDeleteRaw = (read('HALO_WORKFLOW_DELETE') ?? 'off').toLowerCase();
+  if (!['on', 'off'].includes(workflowDeleteRaw))
+    problems.push(`HALO_WORKFLOW_DELETE must be on or off, got ${shown(workflowDeleteRaw)}`);
+
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw.toLowerCase());
   if (logLevel === undefined) {
@@ -382,6 +388,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       subscriptionsPerChannel: integer('HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL', 10, 1, 1000),
       subscriptions: integer('HALO_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
     },
+    workflowDelete: workflowDeleteRaw === 'on',
   };
   if (problems.length > 0) {
     // Nothing above quotes a secret; this is the net under it, in case a future problem does.

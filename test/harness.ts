@@ -20,6 +20,7 @@ import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { startFakeHalo, type FakeHalo, type FakeHaloOptions } from '../fakes/halo.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
+import { startFakeSocketMode, type FakeSocketMode } from '../fakes/socket-mode.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const ROOT = join(import.meta.dirname, '..');
@@ -143,6 +144,25 @@ export async function inProcessBot(
   });
   const bot = await startBot(config, { ...options, log });
   return { bot, url: `http://127.0.0.1:${bot.port}`, logs, stop: () => bot.stop() };
+}
+
+/** The bot in Socket Mode, on a Socket Mode stand-in started for `fakes.slack`; `stop()` ends both. */
+export async function inProcessSocketBot(
+  fakes: Fakes,
+  overrides: Record<string, string> = {},
+): Promise<{ readonly socket: FakeSocketMode; readonly bot: InProcessBot; stop(): Promise<void> }> {
+  const socket = await startFakeSocketMode(fakes.slack);
+  const bot = await inProcessBot(
+    botEnv(fakes, { SLACK_APP_TOKEN: socket.appToken, SLACK_SIGNING_SECRET: '', ...overrides }),
+  );
+  return {
+    socket,
+    bot,
+    stop: async () => {
+      await bot.stop();
+      await socket.close();
+    },
+  };
 }
 
 export interface ChildBot {

@@ -5,6 +5,8 @@
 import { App, type Receiver } from '@slack/bolt';
 import type { Acknowledger } from '../commands/acknowledge.ts';
 import type { EventDeleter } from '../commands/delete.ts';
+import type { LinkPreviews } from '../commands/link-preview.ts';
+import type { WorkflowSteps } from '../commands/workflow.ts';
 import type { CommandService } from '../commands/service.ts';
 import type { Config } from '../config.ts';
 import type { Display } from '../domain/display.ts';
@@ -15,6 +17,8 @@ import type { HomeData } from './home.ts';
 import { registerActions } from './listeners/actions.ts';
 import { registerAlertActions } from './listeners/alert-buttons.ts';
 import { registerCommands } from './listeners/commands.ts';
+import { registerFunctions } from './listeners/functions.ts';
+import { registerLinks } from './listeners/links.ts';
 import { registerHome } from './listeners/home-tab.ts';
 
 export interface BoltAppDeps {
@@ -30,6 +34,10 @@ export interface BoltAppDeps {
   /** What the Home tab shows to this user. */
   readonly home: (userId: string) => Promise<HomeData>;
   readonly commandAcked: (seconds: number) => void;
+  /** Halo event links pasted in Slack, previewed. */
+  readonly previews: LinkPreviews;
+  /** The Workflow Builder steps. */
+  readonly workflow: WorkflowSteps;
 }
 
 export function createBoltApp(deps: BoltAppDeps): App {
@@ -55,6 +63,8 @@ export function createBoltApp(deps: BoltAppDeps): App {
   registerCommands(app, commands, log, deps.commandAcked, display);
   registerHome(app, { commands, canManage, log, data: deps.home });
   registerAlertActions(app, { acknowledger: deps.acknowledger, commands, log });
+  registerLinks(app, { previews: deps.previews, acknowledger: deps.acknowledger, display, log });
+  registerFunctions(app, deps.workflow, log);
   registerActions(app, { deleter: deps.deleter, commands, canManage, log, display });
   return app;
 }

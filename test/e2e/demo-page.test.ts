@@ -97,7 +97,7 @@ describe('demo page server', () => {
     expect(form.status).toBe(403);
   });
 
-  it('passes on /halo only, and clicks only on controls that are there', async () => {
+  it('passes on /halo and Halo links only, and clicks only on controls that are there', async () => {
     const json = { 'content-type': 'application/json' };
     const other = await send(page.url, {
       method: 'POST',
@@ -108,6 +108,24 @@ describe('demo page server', () => {
     expect(other).toMatchObject({
       status: 400,
       body: '{"ok":false,"error":"only /halo is installed here: type /halo help"}',
+    });
+    // A message is the person's own: only a link on Halo's domain goes to the bot, which is not reachable here.
+    const chat = await send(page.url, {
+      method: 'POST',
+      path: '/command',
+      headers: json,
+      body: JSON.stringify({ text: 'lunch? https://example.com/menu' }),
+    });
+    expect(chat).toMatchObject({ status: 200, body: '{"ok":true}' });
+    const empty = await send(page.url, {
+      method: 'POST',
+      path: '/command',
+      headers: json,
+      body: '{"text":" "}',
+    });
+    expect(empty).toMatchObject({
+      status: 400,
+      body: '{"ok":false,"error":"type a message or a /halo command"}',
     });
     const click = await send(page.url, {
       method: 'POST',

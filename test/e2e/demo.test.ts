@@ -1,10 +1,11 @@
 /**
  * `npm run demo`, as a person uses it: the demo runs as its own process (package.json's "demo" command), its
  * page is opened in headless chromium, an alert arrives, `/halo types` is typed and answered, an alert is
- * acknowledged and another deleted (after the confirmation dialog) and each updates in place, the Block Kit
+ * acknowledged and another deleted (after the confirmation dialog) and each updates in place, an alert's Halo
+ * link pasted in the composer is previewed under the message (and acknowledged from there), the Block Kit
  * Builder link carries the message's blocks, and Ctrl-C (SIGINT) ends the demo cleanly with exit code 0.
- * On the way it takes the README's pictures (docs/*.png) of an alert, a scan thread and a digest, so that they
- * always show what the bot posts now.
+ * On the way it takes the README's pictures (docs/*.png) of an alert, a scan thread, a digest and a link
+ * preview, so that they always show what the bot posts now.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -143,6 +144,30 @@ describeBrowser('npm run demo in a browser', () => {
       .poll(() => page.locator(`#${id}`).innerText(), { timeout: 5000 })
       .toContain('Acknowledged by');
     expect(await page.locator(`#${id}`).innerText()).toContain('@you');
+  });
+
+  it('previews a pasted Halo event link under the message, and acknowledges from the preview', async () => {
+    // Not the alert acknowledged above: the preview shows the acknowledgements of the event's alerts too.
+    const card = alert(2);
+    const link = await card.getByRole('link', { name: 'View in Halo' }).getAttribute('href');
+    const subject = (await card.locator('h3.bk-header').innerText()).split(' · ').slice(1).join(' · ');
+    expect(link).toMatch(/^https:\/\/www\.halosecurity\.com\/link\?q=user-event&id=/);
+    await page.locator('#command').fill(`have a look: ${link!}`);
+    await page.locator('#command').press('Enter');
+    const preview = page.locator('article.msg.channel', { hasText: 'Link preview' }).last();
+    await expect.poll(() => preview.count(), { timeout: 5000 }).toBe(1);
+    expect(await page.locator('article.msg.user').last().innerText()).toContain('have a look');
+    expect(await preview.innerText()).toContain(subject);
+    expect(await preview.getByRole('button', { name: 'Delete event' }).count()).toBe(0);
+    expect(await preview.innerText()).not.toContain('Acknowledged by');
+    const id = await preview.getAttribute('id');
+    await page.evaluate(`document.getElementById('composer').style.display = 'none'`);
+    await picture(preview, 'link-preview.png');
+    await page.evaluate(`document.getElementById('composer').style.display = ''`);
+    await preview.getByRole('button', { name: 'Acknowledge' }).click();
+    await expect
+      .poll(() => page.locator(`#${id}`).innerText(), { timeout: 5000 })
+      .toContain('Acknowledged by @you');
   });
 
   it('deletes an alert after the confirmation, and the message says so', async () => {

@@ -56,6 +56,7 @@ const DEFAULTS: Config = {
   },
   // Issue 23, items 7 and 8: what one user or channel may make the bot do.
   limits: { commandsPerMinute: 20, subscriptionsPerChannel: 10, subscriptions: 50 },
+  workflowDelete: false,
 };
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
@@ -120,6 +121,7 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_SEVERITY: 'issue-new=critical, domain-add = INFO',
       HALO_TIMEZONE: 'Europe/Paris',
       HALO_THREADS: 'off',
+      HALO_WORKFLOW_DELETE: 'ON',
       DATABASE_URL: 'sqlite:/var/lib/halo-slack/bot.db',
       REPLICA_ID: 'bot-a',
       LOG_FORMAT: 'JSON',
@@ -165,6 +167,7 @@ describe('parseConfig: defaults and every variable', () => {
       logFormat: 'json',
       delays: DEFAULTS.delays,
       limits: { commandsPerMinute: 5, subscriptionsPerChannel: 3, subscriptions: 7 },
+      workflowDelete: true,
     } satisfies Config);
   });
 
@@ -518,6 +521,12 @@ describe('parseConfig: secrets', () => {
       kind: 'sqlite',
       path: '/abs/halo.db',
     });
+  });
+
+  it('refuses a HALO_WORKFLOW_DELETE other than on or off', () => {
+    expect(problems({ ...REQUIRED, HALO_WORKFLOW_DELETE: 'yes' })).toEqual([
+      'HALO_WORKFLOW_DELETE must be on or off, got "yes"',
+    ]);
   });
 
   it('suggests the closest log level', () => {

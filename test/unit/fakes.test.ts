@@ -312,6 +312,66 @@ describe('fake Slack', () => {
     expect((await waited).body).toEqual({ text: 'done', replace_original: true });
     await expect(slack.waitFor(() => false, 50)).rejects.toThrow(/timed out after 50 ms/);
   });
+
+  it('records chat.unfurl cards by message or by unfurl_id, and refuses one without either', async () => {
+    const client = new webApi.WebClient('xoxb-1', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'card' } }];
+    await client.chat.unfurl({
+      channel: 'C1',
+      ts: '1.2',
+      unfurls: { 'https://x.test/1': { blocks, color: '#fff000' } },
+    });
+    await client.chat.unfurl({
+      unfurl_id: 'U1',
+      source: 'composer',
+      unfurls: { 'https://x.test/2': { blocks } },
+    });
+    expect(slack.unfurls).toEqual([
+      {
+        channel: 'C1',
+        ts: '1.2',
+        url: 'https://x.test/1',
+        card: { blocks, color: '#fff000' },
+        at: expect.any(Number) as number,
+      },
+      {
+        unfurlId: 'U1',
+        source: 'composer',
+        url: 'https://x.test/2',
+        card: { blocks },
+        at: expect.any(Number) as number,
+      },
+    ]);
+    const unfurls = JSON.stringify({ 'https://x.test/3': { blocks } });
+    expect((await api('chat.unfurl', `unfurls=${encodeURIComponent(unfurls)}`, form('xoxb-1'))).body).toEqual(
+      {
+        ok: false,
+        error: 'invalid_arguments',
+      },
+    );
+  });
+
+  it('completes a function execution once, with its own workflow token only', async () => {
+    const event = slack.functionExecuted('step', { a: 1 });
+    const id = String(event.function_execution_id);
+    const token = String(event.bot_access_token);
+    const complete = (with_: string, body: string) => api('functions.completeSuccess', body, form(with_));
+    const outputs = encodeURIComponent(JSON.stringify({ n: 2 }));
+    expect((await complete('xoxb-1', `function_execution_id=${id}&outputs=${outputs}`)).body).toEqual({
+      ok: false,
+      error: 'invalid_auth',
+    });
+    expect((await complete(token, `function_execution_id=${id}&outputs=${outputs}`)).body).toEqual({
+      ok: true,
+    });
+    expect(
+      (await api('functions.completeError', `function_execution_id=${id}&error=no`, form(token))).body,
+    ).toEqual({
+      ok: false,
+      error: 'function_execution_already_completed',
+    });
+    expect(await slack.completion(id)).toMatchObject({ executionId: id, ok: true, outputs: { n: 2 } });
+  });
 });
 
 describe('Slack request signing', () => {

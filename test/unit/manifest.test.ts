@@ -3,11 +3,15 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/usage.ts';
+import { WORKFLOW_STEPS } from '../../src/commands/workflow.ts';
+import { HALO_LINK_DOMAIN } from '../../src/domain/halo-link.ts';
 
 // Paths come from this file, not the working directory, so the test runs from anywhere.
 const manifestUrl = new URL('../../manifest.yml', import.meta.url);
 // Slack's schema, copied unchanged from slackapi/manifest-schema (see test/fixtures/README.md).
 const schemaUrl = new URL('../fixtures/manifest.schema.json', import.meta.url);
+// Version 2 of the same schema, for manifest.workflows.yml: it describes functions as custom steps declare them.
+const schemaV2Url = new URL('../fixtures/manifest.schema.2.0.0.json', import.meta.url);
 
 interface SlashCommand {
   command: string;
@@ -28,8 +32,11 @@ function loadManifest(): unknown {
   return parse(readFileSync(manifestUrl, 'utf8'));
 }
 
-function compileSchema(): { validate: ValidateFunction; schema: Record<string, unknown> } {
-  const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as Record<string, unknown>;
+function compileSchema(url: URL = schemaUrl): {
+  validate: ValidateFunction;
+  schema: Record<string, unknown>;
+} {
+  const schema = JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
   const ajv = new Ajv({
     // The schema is draft-07 (ajv's default) but carries Slack's own annotations: `regex`, `_note`, `requires`.
     strict: false,
@@ -86,12 +93,18 @@ describe('manifest.yml', () => {
     expect(interactivity?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
   });
 
-  it('has a Home tab and subscribes to app_home_opened at the Bolt endpoint', () => {
+  it('previews Halo event links: their domain, the link_shared event and the links scopes', () => {
+    const features = manifest.features as { unfurl_domains?: string[] } | undefined;
+    expect(features?.unfurl_domains).toEqual([HALO_LINK_DOMAIN]);
+    expect(manifest.oauth_config?.scopes?.bot).toEqual(expect.arrayContaining(['links:read', 'links:write']));
+  });
+
+  it('has a Home tab and subscribes to app_home_opened and link_shared at the Bolt endpoint', () => {
     const settings = manifest.settings as
       { event_subscriptions?: { request_url?: string; bot_events?: string[] } } | undefined;
     const features = manifest.features as { app_home?: { home_tab_enabled?: boolean } } | undefined;
     expect(features?.app_home?.home_tab_enabled).toBe(true);
-    expect(settings?.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    expect(settings?.event_subscriptions?.bot_events).toEqual(['app_home_opened', 'link_shared']);
     expect(settings?.event_subscriptions?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
   });
 
@@ -102,6 +115,8 @@ describe('manifest.yml', () => {
       'users:read',
       'channels:history',
       'groups:history',
+      'links:read',
+      'links:write',
     ]);
     expect(manifest.oauth_config?.scopes?.user).toBeUndefined();
   });
@@ -135,7 +150,7 @@ describe('manifest.yml', () => {
       broken.oauth_config.scopes.bot.push(42);
       expect(validate(broken)).toBe(false);
       expect(validate.errors).toContainEqual(
-        expect.objectContaining({ instancePath: '/oauth_config/scopes/bot/5', keyword: 'type' }),
+        expect.objectContaining({ instancePath: '/oauth_config/scopes/bot/7', keyword: 'type' }),
       );
     });
 
@@ -180,5 +195,61 @@ describe('manifest.socket.yml', () => {
 
   it('is otherwise the same app as manifest.yml: commands, scopes, events, names', () => {
     expect(withoutUrls(socket)).toEqual(withoutUrls(http));
+  });
+});
+
+describe('manifest.workflows.yml', () => {
+  const { validate } = compileSchema(schemaV2Url);
+  const workflows = parse(readFileSync(new URL('../../manifest.workflows.yml', import.meta.url), 'utf8')) as {
+    _metadata: { major_version: number };
+    settings: Record<string, unknown> & { event_subscriptions: { bot_events: string[] } };
+    functions: Record<
+      string,
+      { input_parameters: { properties: Record<string, { type: string }>; required: string[] } }
+    >;
+  };
+
+  it("is valid against version 2 of Slack's published manifest schema", () => {
+    expect(workflows._metadata.major_version).toBe(2);
+    const valid = validate(workflows);
+    expect(valid, describeErrors(validate.errors)).toBe(true);
+  });
+
+  it('declares the three steps, run by the app itself in an org-ready app that hears function_executed', () => {
+    expect(Object.keys(workflows.functions)).toEqual(Object.values(WORKFLOW_STEPS));
+    expect(workflows.settings.function_runtime).toBe('remote');
+    expect(workflows.settings.org_deploy_enabled).toBe(true);
+    expect(workflows.settings.event_subscriptions.bot_events).toContain('function_executed');
+  });
+
+  it('asks the Delete step for who ran the workflow, as Slack names them (interactivity)', () => {
+    const inputs = workflows.functions[WORKFLOW_STEPS.delete]!.input_parameters;
+    expect(inputs.properties.user?.type).toBe('slack#/types/interactivity');
+    expect(inputs.required).toEqual(['event_id', 'user']);
+  });
+
+  it('is otherwise manifest.yml: the same commands, scopes, events, link previews and names', () => {
+    const steps = ['_metadata', 'functions', 'org_deploy_enabled', 'function_runtime'];
+    const withoutSteps = (manifest: unknown): unknown =>
+      JSON.parse(
+        JSON.stringify(manifest, (key, value: unknown) =>
+          steps.includes(key)
+            ? undefined
+            : Array.isArray(value)
+              ? value.filter((item) => item !== 'function_executed')
+              : value,
+        ),
+      );
+    expect(withoutSteps(workflows)).toEqual(withoutSteps(loadManifest()));
+  });
+
+  describe('the version 2 validator', () => {
+    it('rejects a step without a title', () => {
+      const broken = structuredClone(workflows) as unknown as {
+        functions: Record<string, Record<string, unknown>>;
+      };
+      delete broken.functions[WORKFLOW_STEPS.get]!.title;
+      expect(validate(broken)).toBe(false);
+    });
   });
 });

@@ -3,8 +3,10 @@ import {
   ACTION_IDS,
   decodeDeleteValue,
   decodeEventsPage,
+  decodeUnfurlAck,
   encodeDeleteValue,
   encodeEventsPage,
+  encodeUnfurlAck,
 } from '../../src/slack/blocks/index.ts';
 
 describe('button payloads: one encoder and one decoder each', () => {
@@ -16,8 +18,21 @@ describe('button payloads: one encoder and one decoder each', () => {
       homeUnsubscribe: 'halo_home_unsubscribe',
       acknowledge: 'halo_ack',
       muteMenu: 'halo_mute_menu',
+      unfurlAck: 'halo_unfurl_ack',
     });
     expect(new Set(Object.values(ACTION_IDS)).size).toBe(Object.values(ACTION_IDS).length);
+  });
+
+  it('a preview’s Acknowledge: the value is the Halo link, which names the event; anything else is refused', () => {
+    const link = 'https://www.halosecurity.com/link?q=user-event&id=ev-1';
+    expect(encodeUnfurlAck(link)).toBe(link);
+    expect(decodeUnfurlAck(link)).toEqual({ link, eventId: 'ev-1' });
+    const long = `${link}${'x'.repeat(2000)}`;
+    for (const bad of ['', 'https://example.com/link?q=user-event&id=ev-1', long]) {
+      expect(encodeUnfurlAck(bad)).toBeUndefined();
+      expect(decodeUnfurlAck(bad)).toBeNull();
+    }
+    expect(decodeUnfurlAck(42)).toBeNull();
   });
 
   it('Delete: the value is the event ID, and what the encoder refuses the decoder refuses', () => {

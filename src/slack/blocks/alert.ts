@@ -145,7 +145,8 @@ function field(label: string, value: (budget: number) => string) {
   return mrkdwnText(heading + (oneLine(value(LIMITS.fieldText - heading.length)) || NO_VALUE));
 }
 
-function targetText(event: HaloEvent, budget: number): string {
+/** `name · host · ID 42`, within `budget` characters of mrkdwn; '' without a target. */
+export function targetText(event: HaloEvent, budget: number): string {
   const target = event.target;
   if (target === null) return '';
   const host = oneLine(cleanText(target.host));

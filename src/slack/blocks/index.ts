@@ -33,8 +33,10 @@ export {
   ACTION_IDS,
   decodeDeleteValue,
   decodeEventsPage,
+  decodeUnfurlAck,
   encodeDeleteValue,
   encodeEventsPage,
+  encodeUnfurlAck,
   type EventsPageRequest,
 } from './payloads.ts';
 export {
@@ -52,3 +54,4 @@ export {
   type MuteMenuDuration,
 } from './alert-actions.ts';
 export { GONE_BLOCK_ID, renderGone, type GoneView } from './gone.ts';
+export { renderPreview, UNFURL_ACK_ACTION_ID, type PreviewView } from './unfurl.ts';

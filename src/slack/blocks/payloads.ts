@@ -3,6 +3,7 @@
  * value. Renderers encode, listeners decode, so the two can never drift apart. A value comes back from Slack
  * verbatim but anyone who can sign a request can forge it: decoders check every field and answer `null`.
  */
+import { haloEventIdOf } from '../../domain/halo-link.ts';
 import { EVENTS_PAGE } from '../../domain/paging.ts';
 import type { EventListFilter } from '../../domain/event.ts';
 import { LIMITS } from './limits.ts';
@@ -14,6 +15,7 @@ export const ACTION_IDS = {
   homeUnsubscribe: 'halo_home_unsubscribe',
   acknowledge: 'halo_ack',
   muteMenu: 'halo_mute_menu',
+  unfurlAck: 'halo_unfurl_ack',
 } as const;
 
 /** An ID that travels as itself: no control characters, and not mistakable for the quoted form below. */
@@ -84,4 +86,18 @@ export function decodeEventsPage(value: unknown): EventsPageRequest | null {
     filter.target_id = raw.target_id;
   }
   return { filter, pageSize: size, page };
+}
+
+/**
+ * A link preview's Acknowledge button: its value is the Halo link itself, which names the event and is the key
+ * `chat.unfurl` needs to redraw the preview. `undefined` when the link is no event link or too long for a button.
+ */
+export function encodeUnfurlAck(link: string): string | undefined {
+  return link.length <= LIMITS.buttonValue && haloEventIdOf(link) !== null ? link : undefined;
+}
+
+export function decodeUnfurlAck(value: unknown): { readonly link: string; readonly eventId: string } | null {
+  if (typeof value !== 'string' || value.length > LIMITS.buttonValue) return null;
+  const eventId = haloEventIdOf(value);
+  return eventId === null ? null : { link: value, eventId };
 }
