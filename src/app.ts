@@ -18,11 +18,12 @@ import { PageMemo } from './halo/page-memo.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Display } from './domain/display.ts';
 import { Delivery } from './pipeline/delivery.ts';
-import { healthBody, type HealthInput } from './pipeline/health.ts';
+import { healthBody } from './pipeline/health.ts';
+import { LeaderWork } from './pipeline/leader-work.ts';
+import { StatusViews } from './pipeline/status-views.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
-import { assumedHeld, TypeRatings } from './pipeline/type-ratings.ts';
+import { TypeRatings } from './pipeline/type-ratings.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
-import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
 import { HaloBound } from './pipeline/halo-lane.ts';
 import { createRedactor } from './redact.ts';
@@ -35,7 +36,7 @@ import { renderEventAlert, renderOutboxItem } from './slack/render-outbox.ts';
 import type { HaloEvent } from './domain/event.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createBoltApp } from './slack/bolt-app.ts';
-import { createHttpServer, HTTP_LIMITS, listen, type HttpLimits } from './slack/server.ts';
+import { HTTP_LIMITS, serveHttp, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
 import { createMetrics } from './metrics.ts';
@@ -90,9 +91,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const metrics = createMetrics(
       {
         pending: () => store.pendingCount(),
-        isLeader: () => leading,
+        isLeader: () => work.leading,
         lastSuccessAt: async () => {
-          if (!leading) await poller.refreshLastSuccess();
+          await work.refreshFollower();
           return poller.getStatus().lastSuccessAt;
         },
       },
@@ -126,38 +127,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const severityOf = ratings.severityOf;
     const display: Display = { severityOf, timeZone: config.halo.timeZone };
 
-    // Only the leader posts. A new Delivery per term of leadership: a stopped one stays stopped.
-    let leading = false;
+    const work = new LeaderWork({ election, heartbeatMs, drainMs: delays.drainMs, log });
     const refusals = new ChannelRefusals();
     const stillLeads = (): Promise<boolean> => election.stillLeads();
-    const newDelivery = (): Delivery<SlackMessage> =>
-      new Delivery({
-        store,
-        chat: refusals.watch(createSlackChat(createWebClient(config, log, 0))),
-        clock,
-        log,
-        render: (item) => renderOutboxItem(item, display),
-        ...(config.alerts.threads
-          ? {
-              threads: {
-                severityOf,
-                renderParent: (payload: string, summary: string) =>
-                  renderEventAlert(JSON.parse(payload) as HaloEvent, display, summary),
-              },
-            }
-          : {}),
-        metrics,
-        stillLeads,
-        gapMs: delays.slackGapMs,
-        backoffMs: delays.slackBackoffMs,
-        backoffCapMs: delays.slackBackoffCapMs,
-        tickMs: delays.deliveryTickMs,
-        digestThreshold: config.alerts.digestThreshold,
-      });
-    let delivery = newDelivery();
-    const kick = (): void => {
-      if (leading) delivery.kick();
-    };
+    const kick = (): void => work.kick();
     const poller = new Poller({
       pageMemo: () => new PageMemo(),
       metrics,
@@ -184,76 +157,51 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       stillLeads,
       startCheckMs: heartbeatMs,
     });
-    const newMuteExpiry = (): MuteExpiry =>
-      new MuteExpiry({
-        store,
-        clock,
-        log,
-        // Often enough that a mute's end is announced within a poll interval (at most a minute) of it.
-        intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
-        onRouted: kick,
-      });
-    let muteExpiry = newMuteExpiry();
-    const leader = new LeaderLoop(
-      election,
-      {
-        lead: async () => {
-          delivery = newDelivery();
-          muteExpiry = newMuteExpiry();
-          leading = true;
-          await poller.start();
-          delivery.start();
-          muteExpiry.start();
-        },
-        follow: async () => {
-          leading = false;
-          await poller.stop();
-          await muteExpiry.stop();
-          await delivery.stop(delays.drainMs);
-        },
-      },
-      heartbeatMs,
-      log,
-    );
-
-    const statusView = async () => {
-      const [stats, failures, muted, held] = await Promise.all([
-        store.stats(),
-        store.recentFailures(5),
-        store.mutedTotal(),
-        assumedHeld(store),
-      ]);
-      if (!leading) await poller.refreshLastSuccess();
-      const poll = poller.getStatus();
-      const lastError = poll.lastError === null ? null : redact(poll.lastError);
-      return {
-        ...poll,
-        lastError,
-        ...stats,
-        muted,
-        pollIntervalMs: config.halo.pollIntervalMs,
-        recentFailures: failures,
-        unrated: ratings.list(),
-        assumedHeld: held,
-        leadership: leader.view(),
-      };
-    };
-    /** /healthz must answer when the database does not: that is when a monitor most needs it. */
-    const healthView = async (): Promise<HealthInput> => {
-      try {
-        return { ...(await statusView()), refusing: refusals.list() };
-      } catch {
-        return {
-          ...poller.getStatus(),
-          refusing: refusals.list(),
-          pending: null,
-          failed: null,
-          seen: null,
-          databaseReachable: false,
-          leadership: leader.view(),
-        };
-      }
-    };
+    work.attach({
+      poller,
+      newDelivery: () =>
+        new Delivery<SlackMessage>({
+          store,
+          chat: refusals.watch(createSlackChat(createWebClient(config, log, 0))),
+          clock,
+          log,
+          render: (item) => renderOutboxItem(item, display),
+          ...(config.alerts.threads
+            ? {
+                threads: {
+                  severityOf,
+                  renderParent: (payload: string, summary: string) =>
+                    renderEventAlert(JSON.parse(payload) as HaloEvent, display, summary),
+                },
+              }
+            : {}),
+          metrics,
+          stillLeads,
+          gapMs: delays.slackGapMs,
+          backoffMs: delays.slackBackoffMs,
+          backoffCapMs: delays.slackBackoffCapMs,
+          tickMs: delays.deliveryTickMs,
+          digestThreshold: config.alerts.digestThreshold,
+        }),
+      newMuteExpiry: () =>
+        new MuteExpiry({
+          store,
+          clock,
+          log,
+          // Often enough that a mute's end is announced within a poll interval (at most a minute) of it.
+          intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
+          onRouted: kick,
+        }),
+    });
+    const views = new StatusViews({
+      store,
+      poller,
+      work,
+      ratings,
+      refusals,
+      redact,
+      pollIntervalMs: config.halo.pollIntervalMs,
+    });
     const canManage = createPermissionCheck({
       adminUsers: config.slack.adminUsers,
       client: slack,
@@ -271,7 +219,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       haloRequests,
       listingCacheMs: delays.listingCacheMs,
       canManage,
-      status: statusView,
+      status: () => views.status(),
       startSubscription: (subscription) => poller.startSubscription(subscription),
       // Tagged like an outbox post, with a key no outbox row has: delivery never looks for it.
       postTest: (channel, requestedBy, dateCreated) =>
@@ -314,7 +262,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       home: async (userId) => {
         const [isAdmin, status, subscriptions, mutes, audit] = await Promise.all([
           canManage(userId),
-          statusView(),
+          views.status(),
           store.subscriptions(),
           store.activeMutes(clock.now()),
           store.recentAudit(20),
@@ -328,42 +276,34 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
     });
 
-    const limits = options.httpLimits ?? HTTP_LIMITS;
-    // With METRICS_PORT, /metrics leaves the public port for a server of its own.
-    const metricsServer = config.metrics === null ? null : createHttpServer({ metrics, log, limits });
-    const server = createHttpServer({
-      ...(metricsServer === null ? { metrics } : {}),
-      slack: way.httpHandler,
-      log,
-      limits,
-      health: async () =>
-        withIngressHealth(
-          healthBody(await healthView(), clock.now(), config.halo.pollIntervalMs),
-          way.health(),
-        ),
-    });
     // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.
     undo.push(() => way.stop());
     await way.start();
-    const port = await listen(server, config.port, config.host);
-    undo.push(() => {
-      server.close();
-      server.closeAllConnections();
+    const serving = await serveHttp({
+      metrics,
+      slack: way.httpHandler,
+      log,
+      limits: options.httpLimits ?? HTTP_LIMITS,
+      health: async () =>
+        withIngressHealth(
+          healthBody(await views.health(), clock.now(), config.halo.pollIntervalMs),
+          way.health(),
+        ),
+      at: { port: config.port, host: config.host },
+      // With METRICS_PORT, /metrics leaves the public port for a server of its own.
+      metricsAt: config.metrics,
     });
-    const metricsPort =
-      metricsServer === null || config.metrics === null
-        ? null
-        : await listen(metricsServer, config.metrics.port, config.metrics.host);
+    const { port, metricsPort } = serving;
     undo.push(() => {
-      metricsServer?.close();
-      metricsServer?.closeAllConnections();
+      serving.close();
+      serving.closeAll();
     });
     // Before the first poll, so that its guesses most likely read the catalogue's names too.
     ratings.start();
     undo.push(() => ratings.stop());
-    await leader.start();
+    await work.start();
     void warnUnknownAlertKeys(halo, config.alerts.keys, log);
-    undo.push(() => leader.stop());
+    undo.push(() => work.stop());
     log.info('halo-slack started', startupFields(config, { port, metricsPort, connection: way.describe() }));
 
     let stopping: Promise<void> | undefined;
@@ -374,14 +314,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       stop: () =>
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');
-          server.close();
-          metricsServer?.close();
+          serving.close();
           await way.stop();
           // Stops polling and posting, then releases the lead: a standby takes over within a heartbeat.
-          await leader.stop();
+          await work.stop();
           ratings.stop();
-          server.closeAllConnections();
-          metricsServer?.closeAllConnections();
+          serving.closeAll();
           await store.close();
           log.info('stopped');
         })()),

@@ -34,8 +34,8 @@ export interface CommandServiceOptions {
   readonly log: Logger;
   readonly defaultRoute: Route | null;
   readonly scanConcurrency: number;
-  /** The bound on Halo requests in flight that polls share; without it, each listing gets its own. */
-  readonly haloRequests?: PQueue;
+  /** The one bound on Halo requests in flight, shared with polls (required: see PollerOptions.haloRequests). */
+  readonly haloRequests: PQueue;
   /** How long a `/halo events` listing serves its Next page buttons; production: 5 minutes. */
   readonly listingCacheMs?: number;
   /** May this Slack user change subscriptions and delete events? */
@@ -331,7 +331,7 @@ export class CommandService {
   }
 
   async eventsPage(filter: EventListFilter, pageSize: number, page: number): Promise<Answer> {
-    const queue = this.options.haloRequests ?? new PQueue({ concurrency: this.options.scanConcurrency });
+    const queue = this.options.haloRequests;
     const listing = await this.listings.get(
       filter,
       () => readListing(this.options.halo, filter, queue),

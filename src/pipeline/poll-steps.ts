@@ -35,7 +35,8 @@ export interface ScanDeps {
   readonly halo: HaloClient;
   readonly store: Store;
   readonly scanConcurrency: number;
-  readonly haloRequests?: PQueue;
+  /** The shared bound on Halo requests in flight (see PollerOptions.haloRequests). */
+  readonly haloRequests: PQueue;
   readonly pageSize: number;
   readonly severityOf?: SeverityOf;
   /** Replaces known secrets in the texts of the events staged for posting (see secrets.ts). */
@@ -76,7 +77,7 @@ export async function scanScopes(
 ): Promise<ScanOutcome> {
   const { routes, lastPlan, backfill, signal, memo, watched } = context;
   const { store } = deps;
-  const queue = deps.haloRequests ?? new PQueue({ concurrency: deps.scanConcurrency });
+  const queue = deps.haloRequests;
   const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
   const failures: unknown[] = [];
   const conclusive: Scope[] = [];
@@ -152,7 +153,7 @@ export async function measureAll(
   const filtered = planScan(routes, filteredTotals, deps.pageSize);
   const needed = filtered.length >= 2 && (all === undefined || stale);
   if (!needed) return { totals: { ...totals }, requests: 0 };
-  const queue = deps.haloRequests ?? new PQueue({ concurrency: deps.scanConcurrency });
+  const queue = deps.haloRequests;
   try {
     const page = await queue.add(() => deps.halo.listEvents({}, { start: 0, limit: 1, signal }), { signal });
     return { totals: page.total === null ? { ...totals } : { ...totals, all: page.total }, requests: 1 };

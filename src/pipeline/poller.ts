@@ -35,8 +35,11 @@ export interface PollerOptions {
   readonly failureBackoffMs?: number;
   readonly failureBackoffCapMs?: number;
   readonly scanConcurrency: number;
-  /** The bound on Halo requests in flight that commands share; without it, each poll gets its own. */
-  readonly haloRequests?: PQueue;
+  /**
+   * The one bound on Halo requests in flight, shared with commands (HALO_SCAN_CONCURRENCY). Required: a poll that
+   * made its own would double the requests Halo sees while a command runs.
+   */
+  readonly haloRequests: PQueue;
   readonly pageSize: number;
   /** On the very first poll, how many existing events to post anyway. */
   readonly backfill: number;

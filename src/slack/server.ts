@@ -124,3 +124,45 @@ export function listen(server: Server, port: number, host: string | null): Promi
     else server.listen(port, host, listening);
   });
 }
+
+export interface Serving {
+  readonly port: number;
+  /** The port `/metrics` is served on apart, or null when it shares `port`. */
+  readonly metricsPort: number | null;
+  /** Stops accepting connections (those open finish). */
+  close(): void;
+  /** Ends the connections still open: the last step of a stop. */
+  closeAll(): void;
+}
+
+/**
+ * The public server (Slack's requests, `/healthz`, and `/metrics` unless it is served apart), and the metrics
+ * server when `metricsAt` says where. A second listen that fails closes the first before it throws.
+ */
+export async function serveHttp(
+  options: Omit<ServerOptions, 'metrics'> & {
+    readonly metrics: NonNullable<ServerOptions['metrics']>;
+    readonly at: { readonly port: number; readonly host: string | null };
+    readonly metricsAt: { readonly port: number; readonly host: string } | null;
+  },
+): Promise<Serving> {
+  const { metrics, at, metricsAt, ...rest } = options;
+  const metricsServer =
+    metricsAt === null ? null : createHttpServer({ metrics, log: rest.log, limits: rest.limits });
+  const server = createHttpServer({ ...rest, ...(metricsServer === null ? { metrics } : {}) });
+  const servers = metricsServer === null ? [server] : [server, metricsServer];
+  const close = (): void => servers.forEach((s) => s.close());
+  const closeAll = (): void => servers.forEach((s) => s.closeAllConnections());
+  try {
+    const port = await listen(server, at.port, at.host);
+    const metricsPort =
+      metricsServer === null || metricsAt === null
+        ? null
+        : await listen(metricsServer, metricsAt.port, metricsAt.host);
+    return { port, metricsPort, close, closeAll };
+  } catch (error) {
+    close();
+    closeAll();
+    throw error;
+  }
+}

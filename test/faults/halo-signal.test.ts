@@ -2,6 +2,7 @@
 // retried after a 503, timed out. Nothing of them may stay attached to it (on Node 20, AbortSignal.any left one
 // entry per request, never freed: megabytes a day at the default interval, hundreds at 1 s over 100k events).
 import { describe, expect, it } from 'vitest';
+import PQueue from 'p-queue';
 import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
@@ -34,6 +35,7 @@ describe('many Halo requests on the long-lived stop signal', ROOMY, () => {
       log: createLogger({ level: 'warn', secrets: [halo.apiKey], write: (line) => logs.push(line) }),
       intervalMs: 1000,
       scanConcurrency: 4,
+      haloRequests: new PQueue({ concurrency: 4 }),
       pageSize: MAX_PAGE_SIZE,
       backfill: 0,
       digestThreshold: 20,

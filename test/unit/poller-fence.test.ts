@@ -3,6 +3,7 @@
  * took over: its poll goes on, but the database refuses each of its writes, and it stops.
  */
 import { afterEach, expect, it } from 'vitest';
+import PQueue from 'p-queue';
 import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
@@ -41,6 +42,7 @@ describePg('Poller on PostgreSQL, replaced while it polled', () => {
       log,
       intervalMs: 20,
       scanConcurrency: 2,
+      haloRequests: new PQueue({ concurrency: 2 }),
       pageSize: MAX_PAGE_SIZE,
       backfill: 0,
       digestThreshold: 20,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import PQueue from 'p-queue';
 import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE, type HaloClient } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
@@ -75,6 +76,7 @@ describe('Poller: a subscription made while a poll is scanning', () => {
       log: createLogger({ level: 'debug', secrets: [], write: (line) => logs.push(line) }),
       intervalMs: 20,
       scanConcurrency: 2,
+      haloRequests: new PQueue({ concurrency: 2 }),
       pageSize: MAX_PAGE_SIZE,
       backfill: 0,
       digestThreshold: 20,
@@ -128,6 +130,7 @@ describe('Poller: memory after a large poll', () => {
       log: createLogger({ level: 'debug', secrets: [], write: (line) => logLines.push(line) }),
       intervalMs: 10,
       scanConcurrency: 4,
+      haloRequests: new PQueue({ concurrency: 4 }),
       pageSize: MAX_PAGE_SIZE,
       backfill: 0,
       digestThreshold: 20,

@@ -1,0 +1,68 @@
+/**
+ * What the bot says of itself: `/halo status`, the App Home's health and `/healthz` read the same numbers, from
+ * the poller (this replica's view, or the leader's last success read from the store on a standby), the store,
+ * the type ratings and the channels refusing posts.
+ */
+import type { HealthInput } from './health.ts';
+import type { LeaderWork } from './leader-work.ts';
+import type { PollStatus } from './poller.ts';
+import type { ChannelRefusals } from './refusals.ts';
+import type { Store } from './store-port.ts';
+import { assumedHeld, type TypeRatings } from './type-ratings.ts';
+
+export interface StatusSources {
+  readonly store: Store;
+  readonly poller: { getStatus(): PollStatus };
+  readonly work: Pick<LeaderWork, 'view' | 'refreshFollower'>;
+  readonly ratings: Pick<TypeRatings, 'list'>;
+  readonly refusals: Pick<ChannelRefusals, 'list'>;
+  /** Error text shown in Slack gets the same redaction as the logs (each source also redacts its own). */
+  readonly redact: (text: string) => string;
+  readonly pollIntervalMs: number;
+}
+
+export class StatusViews {
+  constructor(private readonly sources: StatusSources) {}
+
+  // Inferred: the poll status travels whole, for /healthz's and the App Home's extra fields.
+  async status() {
+    const { store, poller, work, ratings, redact, pollIntervalMs } = this.sources;
+    const [stats, failures, muted, held] = await Promise.all([
+      store.stats(),
+      store.recentFailures(5),
+      store.mutedTotal(),
+      assumedHeld(store),
+    ]);
+    await work.refreshFollower();
+    const poll = poller.getStatus();
+    return {
+      ...poll,
+      lastError: poll.lastError === null ? null : redact(poll.lastError),
+      ...stats,
+      muted,
+      pollIntervalMs,
+      recentFailures: failures,
+      unrated: ratings.list(),
+      assumedHeld: held,
+      leadership: work.view(),
+    };
+  }
+
+  /** /healthz must answer when the database does not: that is when a monitor most needs it. */
+  async health(): Promise<HealthInput> {
+    const { poller, work, refusals } = this.sources;
+    try {
+      return { ...(await this.status()), refusing: refusals.list() };
+    } catch {
+      return {
+        ...poller.getStatus(),
+        refusing: refusals.list(),
+        pending: null,
+        failed: null,
+        seen: null,
+        databaseReachable: false,
+        leadership: work.view(),
+      };
+    }
+  }
+}
