@@ -83,10 +83,28 @@ export const coreRestrictions = [
 export const pureRestrictions = [
   { regex: '^@slack/', message: 'Renderers and domain logic are pure data: no Slack SDK.' },
   { regex: '^node:', message: 'Renderers and domain logic are pure: no Node built-ins.' },
-  { regex: '(^|/)app(\\.ts)?$', message: 'Renderers and domain logic never import the app.' },
   {
-    regex: into('(store|pipeline|commands|halo|config)'),
-    message: 'Renderers and domain logic take data, not services.',
+    regex: into('(store|halo)'),
+    message: 'Renderers and domain logic take data, not services: no adapter.',
+  },
+  {
+    regex: `^(\\.\\./)+${ROOT_ONLY}(\\.ts)?$`,
+    message: 'Renderers and domain logic never import the composition root (app, config, metrics …).',
+  },
+  {
+    // Renderers draw the core's data (an Answer, an outbox row), so its types may come in; its code may not.
+    regex: into('(pipeline|commands)'),
+    allowTypeImports: true,
+    message: 'Renderers take the core’s data (type imports), never its services or logic.',
+  },
+];
+
+/** A renderer draws from data alone: not from the rest of the Slack adapter around it. */
+export const blocksRestrictions = [
+  {
+    regex: '^\\.\\./(?!\\.\\./)',
+    message:
+      'slack/blocks/ is pure: it never imports the Slack adapter around it (clients, listeners, servers).',
   },
 ];
 
@@ -165,6 +183,6 @@ export const boundaries = [
   restrict(['src/halo/**/*.ts'], haloRestrictions),
   restrict(['src/store/**/*.ts'], storeRestrictions),
   restrict(['src/slack/**/*.ts'], slackRestrictions),
-  restrict(['src/slack/blocks/**/*.ts'], pureRestrictions),
+  restrict(['src/slack/blocks/**/*.ts'], [...pureRestrictions, ...blocksRestrictions]),
   restrict(['src/domain/**/*.ts'], [...pureRestrictions.slice(0, 2), ...domainRestrictions]),
 ];

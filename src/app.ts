@@ -9,7 +9,7 @@ import { singleAccount } from './commands/accounts.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { LinkPreviews } from './commands/link-preview.ts';
 import { WorkflowSteps } from './commands/workflow.ts';
-import { homeChannels } from './slack/home.ts';
+import { homeChannels } from './slack/blocks/home-view.ts';
 import { CommandService } from './commands/service.ts';
 import { databasePassword, type Config } from './config.ts';
 import { boundedHaloClient } from './halo/bounded.ts';
@@ -32,7 +32,7 @@ import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/
 import { createSlackChat } from './slack/slack-chat.ts';
 import { createWebClient, identify } from './slack/web-client.ts';
 import { createPermissionCheck } from './slack/permissions.ts';
-import { renderEventAlert, renderOutboxItem } from './slack/render-outbox.ts';
+import { renderEventAlert, renderOutboxItem } from './slack/blocks/outbox-message.ts';
 import type { HaloEvent } from './domain/event.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createBoltApp } from './slack/bolt-app.ts';

@@ -7,7 +7,7 @@ import type { UnknownKey } from '../domain/suggest.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from '../domain/event.ts';
 import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Route } from '../pipeline/routes.ts';
-import type { AssumedHeld } from '../pipeline/type-ratings.ts';
+import type { AssumedHeld } from '../domain/severity.ts';
 import type { Mute, Subscription } from '../pipeline/store-port.ts';
 
 export interface EventListPage {

@@ -1,7 +1,8 @@
 import { EVENTS_PAGE } from '../domain/paging.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../domain/severity.ts';
 import type { EventListFilter } from '../domain/event.ts';
-import { parseDuration } from './duration.ts';
+import { DOUBLE_QUOTES, SINGLE_QUOTES } from '../domain/command-text.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
 
 export type HaloCommand =
@@ -31,8 +32,6 @@ const MAX_QUOTED_INPUT = 50;
 
 // Slack clients substitute smart quotes as the user types, and not always as a matched pair, so any quote
 // of the family that opened a value closes it.
-const DOUBLE_QUOTES = '"“”';
-const SINGLE_QUOTES = "'‘’";
 const WHITESPACE = /\s/u;
 
 type Step<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -363,49 +362,4 @@ export function parseCommand(text: string): ParseResult {
     default:
       return ok({ kind: 'help', unknown: neutralise(word) });
   }
-}
-
-/**
- * Quotes a value only when the tokenizer would otherwise split or strip it. A value holding quotes of both
- * families is written as adjacent parts, each quoted with the family it does not contain.
- */
-function quoteValue(value: string): string {
-  if (value !== '' && !/[\s"“”'‘’]/u.test(value)) return value;
-  const prefer = /["“”]/u.test(value) && !/['‘’]/u.test(value) ? "'" : '"';
-  let out = '';
-  let open: string | undefined;
-  for (const char of value) {
-    const needed = DOUBLE_QUOTES.includes(char) ? "'" : SINGLE_QUOTES.includes(char) ? '"' : undefined;
-    const quote = needed ?? open ?? prefer;
-    if (quote !== open) {
-      out += `${open ?? ''}${quote}`;
-      open = quote;
-    }
-    out += char;
-  }
-  return open === undefined ? '""' : `${out}${open}`;
-}
-
-/** What a user would type to list these events; `parseCommand` of it (without `/halo `) gives the filter back. */
-export function formatEventsCommand(filter: EventListFilter): string {
-  const parts = ['/halo events'];
-  if (filter.key !== undefined) parts.push(`key:${quoteValue(filter.key)}`);
-  if (filter.target_id !== undefined) parts.push(`target:${filter.target_id}`);
-  if (filter.subject !== undefined) parts.push(`subject:${quoteValue(filter.subject)}`);
-  if (filter.detail !== undefined) parts.push(`detail:${quoteValue(filter.detail)}`);
-  return parts.join(' ');
-}
-
-/** What a user would type to create this subscription; round-trips through `parseCommand` like the above. */
-export function formatSubscribeCommand(
-  keys: readonly string[],
-  targetIds: readonly number[],
-  minSeverity: Severity | null = null,
-): string {
-  return [
-    '/halo subscribe',
-    ...keys.map((key) => `key:${quoteValue(key)}`),
-    ...targetIds.map((id) => `target:${id}`),
-    ...(minSeverity === null ? [] : [`severity:${minSeverity}`]),
-  ].join(' ');
 }

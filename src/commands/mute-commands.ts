@@ -7,7 +7,7 @@ import type { HaloClient } from '../halo/client.ts';
 import type { Logger } from '../log.ts';
 import type { Mute, Store } from '../pipeline/store-port.ts';
 import { notice, type Answer } from './answers.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 
 export interface MuteRequest {
   readonly channel: string;

@@ -19,7 +19,8 @@ import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
 import { rateLimited, UserRateLimit } from './rate-limit.ts';
 import { Mutes } from './mute-commands.ts';
-import { formatSubscribeCommand, type HaloCommand } from './command-parse.ts';
+import { type HaloCommand } from './command-parse.ts';
+import { formatSubscribeCommand } from '../domain/command-text.ts';
 import { helpText } from './usage.ts';
 
 export interface CommandContext {

@@ -178,3 +178,12 @@ export function parseSeverityOverrides(
   }
   return problems.length === 0 ? { ok: true, overrides } : { ok: false, problems };
 }
+
+export interface AssumedHeld {
+  /** Events held back since the database was created. */
+  readonly count: number;
+  /** The same, by event key. */
+  readonly byKey: Readonly<Record<string, number>>;
+}
+
+export const NONE_HELD: AssumedHeld = { count: 0, byKey: {} };

@@ -8,9 +8,11 @@
  */
 import {
   isAssumed,
+  NONE_HELD,
   severitySetting,
   severityTable,
   unratedTypes,
+  type AssumedHeld,
   type Severity,
   type SeverityOf,
   type UnratedType,
@@ -96,15 +98,6 @@ export class TypeRatings {
 
 /** Events held back by a minimum severity that was only guessed, counted in the store's state under this key. */
 const HELD_STATE = 'severity_assumed_held';
-
-export interface AssumedHeld {
-  /** Events held back since the database was created. */
-  readonly count: number;
-  /** The same, by event key. */
-  readonly byKey: Readonly<Record<string, number>>;
-}
-
-export const NONE_HELD: AssumedHeld = { count: 0, byKey: {} };
 
 export async function assumedHeld(store: Pick<Store, 'getState'>): Promise<AssumedHeld> {
   const raw = await store.getState(HELD_STATE);

@@ -13,7 +13,7 @@ import type { Display } from '../domain/display.ts';
 import type { Logger } from '../log.ts';
 import { boltLogger } from './bolt-logger.ts';
 import type { BotIdentity } from './web-client.ts';
-import type { HomeData } from './home.ts';
+import type { HomeData } from './blocks/home-view.ts';
 import { registerActions } from './listeners/actions.ts';
 import { registerAlertActions } from './listeners/alert-buttons.ts';
 import { registerCommands } from './listeners/commands.ts';

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { ChatPort, FoundResult } from '../pipeline/chat-port.ts';
 import { messageContent, type SlackMessage } from './blocks/index.ts';
-import { classifySlackError, failureHint } from './failure.ts';
+import { classifySlackError, failureHint } from './blocks/slack-errors.ts';
 
 /** The metadata event type that marks the bot's outbox posts, each carrying its outbox dedup key. */
 export const POST_EVENT_TYPE = 'halo_alert';

@@ -3,7 +3,7 @@
  * were sent to, button clicks as signed `block_actions` payloads, and Halo's side read from its requests.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NEXT_PAGE_ACTION_ID } from '../../src/slack/answers.ts';
+import { NEXT_PAGE_ACTION_ID } from '../../src/slack/blocks/answer-message.ts';
 import { NOT_ALLOWED } from '../../src/commands/service.ts';
 import { USAGE } from '../../src/commands/usage.ts';
 import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';

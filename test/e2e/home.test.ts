@@ -4,7 +4,7 @@
  * (block_actions from a view), and a non-admin's read-only page. What each user sees is the published view.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOME_UNMUTE_ACTION_ID, HOME_UNSUBSCRIBE_ACTION_ID } from '../../src/slack/home.ts';
+import { HOME_UNMUTE_ACTION_ID, HOME_UNSUBSCRIBE_ACTION_ID } from '../../src/slack/blocks/home-view.ts';
 import { appHomeOpenedBody, blockActionBody, buttonClickPayload, postToBot } from '../../fakes/sign.ts';
 import type { SlackCall } from '../../fakes/slack.ts';
 import {

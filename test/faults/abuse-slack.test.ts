@@ -9,7 +9,7 @@ import { appHomeOpenedBody, blockActionBody, buttonClickPayload, postToBot } fro
 import { slashCommandFields, startFakeSocketMode } from '../../fakes/socket-mode.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { DELETE_ACTION_ID, encodeDeleteValue } from '../../src/slack/blocks/index.ts';
-import { HOME_UNMUTE_ACTION_ID } from '../../src/slack/home.ts';
+import { HOME_UNMUTE_ACTION_ID } from '../../src/slack/blocks/home-view.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { SIGNING_SECRET, TEST_SOCKET_TIMINGS, waitFor } from '../harness.ts';
 import { ADMIN, ALERTS, logMatch, record, ROOMY, scenarioPerTest } from './scenario.ts';

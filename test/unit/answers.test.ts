@@ -11,7 +11,7 @@ import {
   renderSubscriptions,
   renderTypes,
   renderUsageError,
-} from '../../src/slack/answers.ts';
+} from '../../src/slack/blocks/answer-message.ts';
 import type { EventListPage, StatusView } from '../../src/commands/answers.ts';
 import { USAGE, helpText } from '../../src/commands/usage.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';

@@ -10,7 +10,7 @@ import { Delivery } from '../../src/pipeline/delivery.ts';
 import { goneItems } from '../../src/pipeline/gone-tracking.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
-import { failureHint } from '../../src/slack/failure.ts';
+import { failureHint } from '../../src/slack/blocks/slack-errors.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { waitFor } from '../harness.ts';

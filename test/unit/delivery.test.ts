@@ -9,7 +9,7 @@ import { Delivery, type DeliveryOptions } from '../../src/pipeline/delivery.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import type { ChatPort, FoundResult, PostOptions, PostResult } from '../../src/pipeline/chat-port.ts';
 import { createSlackChat } from '../../src/slack/slack-chat.ts';
-import { failureHint } from '../../src/slack/failure.ts';
+import { failureHint } from '../../src/slack/blocks/slack-errors.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { NewOutboxItem, OutboxItem, Store } from '../../src/pipeline/store-port.ts';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifySlackError, failureHint, type SlackFailure } from '../../src/slack/failure.ts';
+import { classifySlackError, failureHint, type SlackFailure } from '../../src/slack/blocks/slack-errors.ts';
 
 /** What @slack/web-api 8 throws, written out field by field (see its dist/errors.js). */
 function platformError(error: string): unknown {

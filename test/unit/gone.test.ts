@@ -8,7 +8,7 @@ import {
 } from '../../src/pipeline/gone-tracking.ts';
 import { renderGone } from '../../src/slack/blocks/index.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
-import { renderGoneNotice } from '../../src/slack/render-outbox.ts';
+import { renderGoneNotice } from '../../src/slack/blocks/outbox-message.ts';
 import { DEFAULT_DISPLAY } from '../../src/domain/display.ts';
 
 describe('isConclusive', () => {

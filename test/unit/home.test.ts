@@ -6,7 +6,7 @@ import {
   encodeUnsubscribeValue,
   homeChannels,
   renderHome,
-} from '../../src/slack/home.ts';
+} from '../../src/slack/blocks/home-view.ts';
 
 const health = {
   lastSuccessAt: null,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/commands/duration.ts';
+import { formatDuration, parseDuration } from '../../src/domain/duration.ts';
 import { parseCommand } from '../../src/commands/command-parse.ts';
-import { formatEventsCommand } from '../../src/commands/command-parse.ts';
+import { formatEventsCommand } from '../../src/domain/command-text.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 import { muteMatches, withoutMuted, type MuteRule } from '../../src/pipeline/mute-rules.ts';
-import { muteLine } from '../../src/slack/answers.ts';
+import { muteLine } from '../../src/slack/blocks/answer-message.ts';
 import { describeMute, renderMuteEnded } from '../../src/slack/blocks/index.ts';
 
 const USAGE = '/halo mute key:K [target:ID] for:DURATION';

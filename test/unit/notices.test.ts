@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectedItem, type ConnectedNotice } from '../../src/pipeline/notice-payloads.ts';
-import { renderConnected } from '../../src/slack/notices.ts';
+import { renderConnected } from '../../src/slack/blocks/notice-message.ts';
 
 const notice = (over: Partial<ConnectedNotice>): ConnectedNotice => ({
   notice: 'connected',

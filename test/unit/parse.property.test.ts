@@ -2,13 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventListFilter } from '../../src/domain/event.ts';
 import {
-  formatEventsCommand,
-  formatSubscribeCommand,
   parseCommand,
   tokenize,
   type HaloCommand,
   type ParseResult,
 } from '../../src/commands/command-parse.ts';
+import { formatEventsCommand, formatSubscribeCommand } from '../../src/domain/command-text.ts';
 import { USAGE } from '../../src/commands/usage.ts';
 
 const MAX_ID = 2 ** 31 - 1;

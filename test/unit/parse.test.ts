@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PAGE_SIZE,
-  formatEventsCommand,
-  formatSubscribeCommand,
-  parseCommand,
-  tokenize,
-} from '../../src/commands/command-parse.ts';
+import { DEFAULT_PAGE_SIZE, parseCommand, tokenize } from '../../src/commands/command-parse.ts';
+import { formatEventsCommand, formatSubscribeCommand } from '../../src/domain/command-text.ts';
 import { USAGE, helpText } from '../../src/commands/usage.ts';
 
 const EVENTS_USAGE = '/halo events [key:K] [target:ID] [subject:TEXT] [detail:TEXT] [limit:N]';

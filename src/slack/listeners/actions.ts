@@ -4,7 +4,7 @@ import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import { HaloError } from '../../halo/errors.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
-import { NEXT_PAGE_ACTION_ID, renderAnswer, renderNotice } from '../answers.ts';
+import { NEXT_PAGE_ACTION_ID, renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import {
   ACTION_IDS,
   decodeDeleteValue,

@@ -10,7 +10,7 @@ import {
   readMessage,
   renderAcknowledged,
 } from '../blocks/index.ts';
-import { renderAnswer, renderNotice } from '../answers.ts';
+import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import { reply } from './reply.ts';
 
 export interface AlertActionDeps {

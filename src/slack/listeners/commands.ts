@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { parseCommand } from '../../commands/command-parse.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
-import { renderAnswer } from '../answers.ts';
+import { renderAnswer } from '../blocks/answer-message.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';

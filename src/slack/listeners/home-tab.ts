@@ -6,7 +6,7 @@ import {
   HOME_UNSUBSCRIBE_ACTION_ID,
   renderHome,
   type HomeData,
-} from '../home.ts';
+} from '../blocks/home-view.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 

@@ -5,7 +5,7 @@ import type { LinkPreview, LinkPreviews } from '../../commands/link-preview.ts';
 import type { Acknowledgement } from '../../pipeline/store-port.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
-import { renderNotice } from '../answers.ts';
+import { renderNotice } from '../blocks/answer-message.ts';
 import { decodeUnfurlAck, renderPreview, UNFURL_ACK_ACTION_ID, type PreviewView } from '../blocks/index.ts';
 import { reply } from './reply.ts';
 

@@ -3,9 +3,9 @@
  * Pure: the listener gathers the data and publishes what this returns. Admins get an Unmute or Unsubscribe
  * button beside each row; everyone else sees the same page read-only.
  */
-import type { UnratedType } from '../domain/severity.ts';
-import type { Route } from '../pipeline/routes.ts';
-import { NONE_HELD, type AssumedHeld } from '../pipeline/type-ratings.ts';
+import type { UnratedType } from '../../domain/severity.ts';
+import type { Route } from '../../pipeline/routes.ts';
+import { NONE_HELD, type AssumedHeld } from '../../domain/severity.ts';
 import {
   ACTION_IDS,
   code,
@@ -17,9 +17,9 @@ import {
   slackDate,
   type Block,
   type ButtonElement,
-} from './blocks/index.ts';
-import type { AuditEntry, Mute, Subscription } from '../pipeline/store-port.ts';
-import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answers.ts';
+} from './index.ts';
+import type { AuditEntry, Mute, Subscription } from '../../pipeline/store-port.ts';
+import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answer-message.ts';
 
 export const HOME_UNMUTE_ACTION_ID = ACTION_IDS.homeUnmute;
 export const HOME_UNSUBSCRIBE_ACTION_ID = ACTION_IDS.homeUnsubscribe;

@@ -1,16 +1,16 @@
 /**
  * Pure renderers for `/halo` answers. Anything from Halo or from the user's own text is escaped on the way in.
  */
-import type { Answer, EventListPage, RatedEventType, StatusView } from '../commands/answers.ts';
-import { formatDuration } from '../commands/duration.ts';
-import { formatEventsCommand, formatSubscribeCommand } from '../commands/command-parse.ts';
-import type { HaloEvent, EventListFilter } from '../domain/event.ts';
-import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
-import { SEVERITIES, severitySetting, type Severity, type UnratedType } from '../domain/severity.ts';
-import { NONE_HELD, type AssumedHeld } from '../pipeline/type-ratings.ts';
-import { unknownKeyText, type UnknownKey } from '../domain/suggest.ts';
-import type { RouteStart } from '../pipeline/route-start.ts';
-import type { Subscription } from '../pipeline/store-port.ts';
+import type { Answer, EventListPage, RatedEventType, StatusView } from '../../commands/answers.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import { formatEventsCommand, formatSubscribeCommand } from '../../domain/command-text.ts';
+import type { HaloEvent, EventListFilter } from '../../domain/event.ts';
+import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
+import { SEVERITIES, severitySetting, type Severity, type UnratedType } from '../../domain/severity.ts';
+import { NONE_HELD, type AssumedHeld } from '../../domain/severity.ts';
+import { unknownKeyText, type UnknownKey } from '../../domain/suggest.ts';
+import type { RouteStart } from '../../pipeline/route-start.ts';
+import type { Subscription } from '../../pipeline/store-port.ts';
 import {
   ACTION_IDS,
   describeMute,
@@ -33,9 +33,9 @@ import {
   type Block,
   type MuteView,
   type SlackMessage,
-} from './blocks/index.ts';
-import { failureFix } from './failure.ts';
-import { renderEventAlert } from './render-outbox.ts';
+} from './index.ts';
+import { failureFix } from './slack-errors.ts';
+import { renderEventAlert } from './outbox-message.ts';
 
 export const NEXT_PAGE_ACTION_ID = ACTION_IDS.nextPage;
 

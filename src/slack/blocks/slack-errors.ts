@@ -2,7 +2,7 @@
  * What a failed Web API call means for delivery, as the pipeline's port names it (see `pipeline/chat-port.ts`).
  * Pure: tested against literal error shapes.
  */
-import type { ChatFailure } from '../pipeline/chat-port.ts';
+import type { ChatFailure } from '../../pipeline/chat-port.ts';
 
 export type SlackFailure = ChatFailure;
 

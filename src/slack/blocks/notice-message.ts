@@ -1,8 +1,8 @@
-import { formatEventsCommand } from '../commands/command-parse.ts';
-import type { ConnectedNotice, Notice } from '../pipeline/notice-payloads.ts';
-import { describeRoute } from './answers.ts';
-import { renderMuteEnded, type SlackMessage } from './blocks/index.ts';
-import { mrkdwnText } from './blocks/text.ts';
+import { formatEventsCommand } from '../../domain/command-text.ts';
+import type { ConnectedNotice, Notice } from '../../pipeline/notice-payloads.ts';
+import { describeRoute } from './answer-message.ts';
+import { renderMuteEnded, type SlackMessage } from './index.ts';
+import { mrkdwnText } from './text.ts';
 
 /** An outbox notice row's message: each notice kind has its own renderer. */
 export function renderNotice(notice: Notice): SlackMessage {

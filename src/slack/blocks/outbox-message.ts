@@ -1,12 +1,12 @@
-import { formatEventsCommand } from '../commands/command-parse.ts';
-import type { DigestSummary } from '../domain/digest.ts';
-import { DEFAULT_DISPLAY, type Display } from '../domain/display.ts';
-import type { HaloEvent } from '../domain/event.ts';
-import type { GoneNotice } from '../pipeline/gone-tracking.ts';
-import type { Notice } from '../pipeline/notice-payloads.ts';
-import type { OutboxItem } from '../pipeline/store-port.ts';
-import { renderAlert, renderDigest, renderGone, type SlackMessage } from './blocks/index.ts';
-import { renderNotice } from './notices.ts';
+import { formatEventsCommand } from '../../domain/command-text.ts';
+import type { DigestSummary } from '../../domain/digest.ts';
+import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
+import type { HaloEvent } from '../../domain/event.ts';
+import type { GoneNotice } from '../../pipeline/gone-tracking.ts';
+import type { Notice } from '../../pipeline/notice-payloads.ts';
+import type { OutboxItem } from '../../pipeline/store-port.ts';
+import { renderAlert, renderDigest, renderGone, type SlackMessage } from './index.ts';
+import { renderNotice } from './notice-message.ts';
 
 /** Outbox rows hold data, not blocks: rendering happens at delivery, so a row written before an upgrade gets today's layout. */
 export function renderOutboxItem(item: OutboxItem, display: Display = DEFAULT_DISPLAY): SlackMessage {
