@@ -1,5 +1,5 @@
 /**
- * What a `/halo` command answers, as data. The service decides the answer; `slack/answers.ts` renders it, so
+ * What a `/halo` command answers, as data. The service decides the answer; `slack/blocks/answer-message.ts` renders it, so
  * nothing here knows Block Kit.
  */
 import type { Severity, UnratedType } from '../domain/severity.ts';
