@@ -22,6 +22,7 @@ import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { LeaderLoop } from './pipeline/leadership.ts';
 import { Poller } from './pipeline/poller.ts';
 import { createRedactor } from './redact.ts';
+import { memoryAfterLargePoll } from './runtime-memory.ts';
 import type { Route } from './pipeline/routes.ts';
 import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/index.ts';
 import { createSlackChat } from './slack/chat.ts';
@@ -149,6 +150,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     };
     const poller = new Poller({
       pageMemo: () => new PageMemo(),
+      afterPoll: memoryAfterLargePoll(log),
       metrics,
       halo,
       store,
