@@ -1,0 +1,48 @@
+/**
+ * A fetch for ky, built on `transport.ts`: ky keeps what it is good at (the prefix URL, the timeout, retries
+ * with backoff and Retry-After, hooks), and the body travels as the chunks it arrived in.
+ *
+ * The `Response` it resolves with has no body stream: its chunks are handed over beside it, through
+ * {@link chunksOf}. A web stream per page, read back into bytes, was what made ky on the global fetch cost
+ * twice the transport's CPU (README → Performance); the chunks let the client hash a page it already knows
+ * without joining them. The Response itself carries the status and the headers, which is all ky looks at.
+ */
+import { BodyTooLargeError, type HttpTransport } from './transport.ts';
+
+const bodies = new WeakMap<Response, readonly Uint8Array[]>();
+
+/** The decoded body of a Response that {@link transportFetch} made, in its chunks; empty for any other. */
+export function chunksOf(response: Response): readonly Uint8Array[] {
+  return bodies.get(response) ?? [];
+}
+
+/** Whether `error` is the transport's refusal of a body past its cap (see `transport.ts`). */
+export const isBodyTooLarge = (error: unknown): error is BodyTooLargeError =>
+  error instanceof BodyTooLargeError;
+
+/**
+ * A fetch for GETs under `baseUrl` only: a URL elsewhere is refused, since the transport's headers (the API
+ * key) are meant for Halo alone.
+ */
+export function transportFetch(transport: HttpTransport, baseUrl: string): typeof fetch {
+  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
+  return async (input, init) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    if (request.method !== 'GET') throw new TypeError(`only GET is supported, not ${request.method}`);
+    if (!request.url.startsWith(base)) throw new TypeError(`${request.url} is not under ${base}`);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => (headers[name] = value));
+    const answer = await transport.get(request.url.slice(base.length), headers, request.signal);
+    // `Response` accepts 200-599 only; anything else is no HTTP answer the client can use.
+    if (answer.status < 200 || answer.status > 599)
+      throw new TypeError(`unexpected HTTP status ${answer.status}`);
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (typeof value === 'string') responseHeaders.set(name, value);
+      else if (value !== undefined) for (const one of value) responseHeaders.append(name, one);
+    }
+    const response = new Response(null, { status: answer.status, headers: responseHeaders });
+    bodies.set(response, answer.chunks);
+    return response;
+  };
+}
