@@ -160,6 +160,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       failureBackoffMs: delays.pollBackoffMs,
       failureBackoffCapMs: delays.pollBackoffCapMs,
       scanConcurrency: config.halo.scanConcurrency,
+      maxRequestsPerPoll: config.halo.maxRequestsPerPoll,
       haloRequests,
       pageSize: MAX_PAGE_SIZE,
       backfill: config.alerts.backfill,

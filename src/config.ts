@@ -29,6 +29,8 @@ export interface Config {
     readonly pollIntervalMs: number;
     readonly timeoutMs: number;
     readonly scanConcurrency: number;
+    /** List requests one poll may make, all its scans together: past it, a scan is cut short. */
+    readonly maxRequestsPerPoll: number;
     /** The IANA zone Halo's `date_created` is in (it carries none). */
     readonly timeZone: string;
   };
@@ -285,6 +287,8 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       pollIntervalMs: pollIntervalMs ?? intervalSeconds * 1000,
       timeoutMs: haloTimeoutMs ?? timeoutSeconds * 1000,
       scanConcurrency: integer('HALO_SCAN_CONCURRENCY', 4, 1, 16),
+      // 5,000 pages of 1,000: an account of 5,000,000 events. A page of one entry a request cannot run forever.
+      maxRequestsPerPoll: integer('HALO_MAX_REQUESTS_PER_POLL', 5000, 1, 100_000),
       timeZone,
     },
     alerts: {

@@ -31,6 +31,14 @@ export interface StatusView {
   /** Events held back by mutes (recorded and counted, not posted). */
   readonly muted: number;
   readonly recentFailures: readonly { channel: string; error: string; at: number }[];
+  /** The last poll's scans that stopped before their end, and why (see halo/scan.ts). */
+  readonly lastPoll?: {
+    readonly cutShort: readonly {
+      readonly scope: string;
+      readonly reason: string;
+      readonly detail: string;
+    }[];
+  } | null;
   /** Which replica polls and posts, and which one answered. */
   readonly leadership?: {
     readonly role: 'leader' | 'standby';

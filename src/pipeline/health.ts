@@ -1,4 +1,4 @@
-import type { PollStatus } from './poller.ts';
+import type { PollReport, PollStatus } from './poller.ts';
 
 export interface HealthInput extends Pick<
   PollStatus,
@@ -8,6 +8,8 @@ export interface HealthInput extends Pick<
   readonly pending: number | null;
   readonly failed: number | null;
   readonly seen: number | null;
+  /** The last poll, for the scans it cut short. */
+  readonly lastPoll?: Pick<PollReport, 'cutShort'> | null;
   /** False when the database could not be read just now. */
   readonly databaseReachable?: boolean;
   /** This replica's role, the leader's name and its own. */
@@ -20,8 +22,9 @@ export interface HealthInput extends Pick<
 
 /**
  * The `/healthz` body. `degraded` when polls are failing, the database cannot be read (`database: unreachable`),
- * or the last success is older than three intervals (plus the 30 s failure backoff): a monitor should page
- * someone before alerts go missing, not after.
+ * the last success is older than three intervals (plus the 30 s failure backoff), or the last poll cut a scan
+ * short (`scansCutShort` names why: `request-cap`, `repeated-page`, `past-promise`; events past the cut were not
+ * read): a monitor should page someone before alerts go missing, not after.
  *
  * Anyone who can reach the port can read it, so it holds status words, times and counts, each picked by name:
  * never text from Halo or Slack (an error message can quote a URL, a body or worse). The error itself is in
@@ -30,10 +33,12 @@ export interface HealthInput extends Pick<
 export function healthBody(input: HealthInput, now: number, pollIntervalMs: number): Record<string, unknown> {
   const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
   const reachable = input.databaseReachable !== false;
+  // Reason codes only: the details quote event IDs, which are Halo's text.
+  const cutShort = [...new Set((input.lastPoll?.cutShort ?? []).map((cut) => cut.reason))];
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   return {
     status:
-      input.consecutiveFailures > 0 || stale || !reachable
+      input.consecutiveFailures > 0 || stale || !reachable || cutShort.length > 0
         ? 'degraded'
         : input.lastSuccessAt === null
           ? 'starting'
@@ -44,6 +49,7 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
     alertsPending: input.pending,
     alertsFailed: input.failed,
     eventsSeen: input.seen,
+    ...(cutShort.length === 0 ? {} : { scansCutShort: cutShort }),
     ...(reachable ? {} : { database: 'unreachable' }),
     ...(input.leadership === undefined
       ? {}

@@ -11,7 +11,7 @@ import { FencedError, type Store, type Subscription } from '../store/store.ts';
 import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notices.ts';
-import { routeStaged, scanScopes } from './poll-steps.ts';
+import { routeStaged, scanScopes, type ScopeCutShort } from './poll-steps.ts';
 import {
   awaitLeaderStart,
   routeOf,
@@ -33,6 +33,8 @@ export interface PollerOptions {
   readonly failureBackoffMs?: number;
   readonly failureBackoffCapMs?: number;
   readonly scanConcurrency: number;
+  /** HALO_MAX_REQUESTS_PER_POLL: list requests one poll may make; a scan past it is cut short. */
+  readonly maxRequestsPerPoll?: number;
   /** The bound on Halo requests in flight that commands share; without it, each poll gets its own. */
   readonly haloRequests?: PQueue;
   readonly pageSize: number;
@@ -87,6 +89,8 @@ export interface PollReport {
   readonly routed: number;
   readonly baseline: boolean;
   readonly ms: number;
+  /** The scans that stopped before their end (see `ScanResult.cutShort`); empty when every one finished. */
+  readonly cutShort: readonly ScopeCutShort[];
 }
 
 /**
@@ -249,13 +253,20 @@ export class Poller {
       routed,
       baseline: lastPlan === null,
       ms: now - started,
+      cutShort: scan.cutShort,
     };
     if (this.status.consecutiveFailures > 0)
       log.info('poll: Halo is answering again', { after: this.status.lastError });
     this.status = { ...this.status, lastSuccessAt: now, consecutiveFailures: 0, lastPoll: report };
     this.startsWaitForPoll = false;
     const level = routed > 0 || invalid > 0 || report.baseline ? 'info' : 'debug';
-    log[level](report.baseline ? 'poll: baseline recorded' : 'poll: done', { ...report });
+    const { cutShort, ...counts } = report;
+    log[level](report.baseline ? 'poll: baseline recorded' : 'poll: done', counts);
+    for (const cut of cutShort)
+      log.warn(
+        'poll: a scan was cut short; events past the cut were not read, and it marks no alerted event gone',
+        { ...cut },
+      );
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
     await store.prune(now - 7 * 24 * 3600 * 1000);
     return report;
