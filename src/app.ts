@@ -101,6 +101,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         apiKey: config.halo.apiKey,
         timeoutMs: config.halo.timeoutMs,
         backoffMs: delays.haloBackoffMs,
+        ...(config.halo.bareTransport ? { bareTransport: true } : {}),
         clock,
       }),
       haloRequests,

@@ -31,6 +31,8 @@ export interface Config {
     readonly scanConcurrency: number;
     /** List requests one poll may make, all its scans together: past it, a scan is cut short. */
     readonly maxRequestsPerPoll: number;
+    /** `BENCH_HALO_HTTP=transport` (bench only): requests skip ky, to measure what ky costs. */
+    readonly bareTransport: boolean;
     /** The IANA zone Halo's `date_created` is in (it carries none). */
     readonly timeZone: string;
   };
@@ -261,6 +263,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       `HALO_TIMEZONE must be an IANA time zone such as UTC, Europe/Paris or America/New_York, got ${shown(timeZone)}`,
     );
   }
+  const benchHttp = read('BENCH_HALO_HTTP') ?? 'ky';
+  if (!['ky', 'transport'].includes(benchHttp))
+    problems.push(`BENCH_HALO_HTTP must be ky or transport (bench only), got ${shown(benchHttp)}`);
   const threadsRaw = (read('HALO_THREADS') ?? 'on').toLowerCase();
   if (!['on', 'off'].includes(threadsRaw))
     problems.push(`HALO_THREADS must be on or off, got ${shown(threadsRaw)}`);
@@ -289,6 +294,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       scanConcurrency: integer('HALO_SCAN_CONCURRENCY', 4, 1, 16),
       // 5,000 pages of 1,000: an account of 5,000,000 events. A page of one entry a request cannot run forever.
       maxRequestsPerPoll: integer('HALO_MAX_REQUESTS_PER_POLL', 5000, 1, 100_000),
+      bareTransport: benchHttp === 'transport',
       timeZone,
     },
     alerts: {

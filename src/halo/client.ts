@@ -116,6 +116,11 @@ export interface HaloClientOptions {
   readonly onRequest?: (outcome: 'ok' | 'auth_error' | 'http_error' | 'error') => void;
   /** The most of one answer read, decoded; {@link MAX_RESPONSE_BYTES} when omitted. */
   readonly maxResponseBytes?: number;
+  /**
+   * Bench only (`BENCH_HALO_HTTP=transport`): each request goes straight to the transport with its own
+   * timeout, without ky and so without ky's retries, so that `bench/steady.ts` can set ky's cost beside it.
+   */
+  readonly bareTransport?: boolean;
 }
 
 export function createHaloClient(options: HaloClientOptions): HaloClient {
@@ -126,6 +131,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   const backoffMs = options.backoffMs ?? 300;
   const backoff = (attempt: number): number => backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
   const report = options.onRequest ?? (() => undefined);
+  const headers = { 'x-apikey': options.apiKey, accept: 'application/json', 'user-agent': 'halo-slack' };
 
   /**
    * ky retries what its rules and the bot's agree on: a network failure, a timeout, and HTTP 429 and 5xx
@@ -136,7 +142,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   const api: KyInstance = ky.create({
     prefixUrl: options.apiUrl,
     timeout: options.timeoutMs,
-    headers: { 'x-apikey': options.apiKey, accept: 'application/json', 'user-agent': 'halo-slack' },
+    headers,
     fetch: transportFetch(transport, options.apiUrl),
     retry: {
       limit: attempts - 1,
@@ -165,6 +171,34 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     },
   });
 
+  /** The bench's baseline: the transport alone (see `bareTransport`). */
+  async function bare(endpoint: string, query: string, signal: AbortSignal): Promise<RawAnswer> {
+    const request = new AbortController();
+    const timer = setTimeout(
+      () => request.abort(new TimeoutError(new Request(options.apiUrl))),
+      options.timeoutMs,
+    );
+    const follow = (): void => request.abort(signal.reason);
+    signal.addEventListener('abort', follow, { once: true });
+    try {
+      const answer = await transport.get(`${endpoint}?${query}`, headers, request.signal);
+      const header = (name: string): string | null => {
+        const value = answer.headers[name];
+        return typeof value === 'string' ? value : null;
+      };
+      report(outcomeOf(answer.status));
+      return {
+        status: answer.status,
+        retryAfter: header('retry-after'),
+        location: header('location'),
+        body: new Body(answer.chunks),
+      };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', follow);
+    }
+  }
+
   async function once(
     endpoint: string,
     /** The query string, `URLSearchParams`-encoded. */
@@ -176,6 +210,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     // ties the signal it is given to its own with `AbortSignal.any`, which Node 20 never lets go of).
     const request = childController(signal);
     try {
+      if (options.bareTransport === true) return await bare(endpoint, query, request.controller.signal);
       const response = await api
         .get(`${endpoint}?${query}`, {
           signal: request.controller.signal,

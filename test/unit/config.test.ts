@@ -23,6 +23,7 @@ const DEFAULTS: Config = {
     timeoutMs: 10_000,
     scanConcurrency: 4,
     maxRequestsPerPoll: 5000,
+    bareTransport: false,
     timeZone: 'UTC',
   },
   alerts: {
@@ -141,6 +142,7 @@ describe('parseConfig: defaults and every variable', () => {
         timeoutMs: 300_000,
         scanConcurrency: 16,
         maxRequestsPerPoll: 200,
+        bareTransport: false,
         timeZone: 'Europe/Paris',
       },
       alerts: {
