@@ -1,4 +1,4 @@
-import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
+import ky, { HTTPError, TimeoutError, type KyInstance, type Options } from 'ky';
 import { childController } from '../abort.ts';
 import { sleep, type Clock } from '../clock.ts';
 import { createRedactor, redactAndCut } from '../redact.ts';
@@ -13,7 +13,7 @@ import {
 import { fastEventPage, knownEventPage, parsedEventPage } from './event-page.ts';
 import { PageMemo } from './page-memo.ts';
 import { createHttpTransport } from './transport.ts';
-import { chunksOf, isBodyTooLarge, transportFetch } from './transport-fetch.ts';
+import { chunksOf, isBodyTooLarge, transportFetch, type TransportInit } from './transport-fetch.ts';
 import {
   errorBody,
   parseDeleteBody,
@@ -139,11 +139,17 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
    * tell is left to `request` and `deleteEvent` below: a 2xx whose body is unreadable, and delete's one safe
    * retry (see there).
    */
+  const send = transportFetch(transport, options.apiUrl);
   const api: KyInstance = ky.create({
     prefixUrl: options.apiUrl,
     timeout: options.timeoutMs,
     headers,
-    fetch: transportFetch(transport, options.apiUrl),
+    // Every attempt's answer, retries included, for the metrics; failures without one are told below.
+    fetch: async (input, init) => {
+      const response = await send(input, init);
+      report(outcomeOf(response.status));
+      return response;
+    },
     retry: {
       limit: attempts - 1,
       methods: ['get'],
@@ -165,8 +171,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       },
     },
     hooks: {
-      // Every attempt, retries included, for the metrics; failures without an answer are told in `once`.
-      afterResponse: [(_request, _options, response) => report(outcomeOf(response.status))],
+      // A failed attempt without an answer, for the metrics (the last one is told in `once`).
       beforeRetry: [({ error }) => (error instanceof HTTPError ? undefined : report('error'))],
     },
   });
@@ -206,21 +211,30 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     signal?: AbortSignal,
     retry = true,
   ): Promise<RawAnswer> {
-    // One controller per request, released when it ends: nothing stays attached to the caller's signal (ky
-    // ties the signal it is given to its own with `AbortSignal.any`, which Node 20 never lets go of).
+    // One controller per request, released when it ends: nothing stays attached to the caller's signal.
     const request = childController(signal);
+    const stop = request.controller.signal;
     try {
-      if (options.bareTransport === true) return await bare(endpoint, query, request.controller.signal);
-      const response = await api
-        .get(`${endpoint}?${query}`, {
-          signal: request.controller.signal,
-          ...(retry ? {} : { retry: { limit: 0 } }),
-        })
-        .catch((error: unknown) => {
-          // An error status is Halo's answer all the same: `interpret` says what it means.
-          if (error instanceof HTTPError) return error.response;
-          throw error;
-        });
+      if (options.bareTransport === true) return await bare(endpoint, query, stop);
+      stop.throwIfAborted();
+      // The caller's signal goes beside the request, not to ky (see `TransportInit`): ky cannot end its backoff
+      // on it then, so the caller's abort ends the wait here, and ky's next attempt fails at once on it.
+      const stopped = new Promise<never>((_, reject) =>
+        stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true }),
+      );
+      const init: Options & TransportInit = {
+        callerSignal: stop,
+        ...(retry ? {} : { retry: { limit: 0 } }),
+      };
+      const answered = api.get(`${endpoint}?${query}`, init).catch((error: unknown) => {
+        // An error status is Halo's answer all the same: `interpret` says what it means.
+        if (error instanceof HTTPError) return error.response;
+        throw error;
+      });
+      // Whichever loses is of no interest.
+      stopped.catch(() => undefined);
+      answered.catch(() => undefined);
+      const response = await Promise.race([answered, stopped]);
       return {
         status: response.status,
         retryAfter: response.headers.get('retry-after'),

@@ -7,6 +7,7 @@
  * twice the transport's CPU (README → Performance); the chunks let the client hash a page it already knows
  * without joining them. The Response itself carries the status and the headers, which is all ky looks at.
  */
+import { childController } from '../abort.ts';
 import { BodyTooLargeError, type HttpTransport } from './transport.ts';
 
 const bodies = new WeakMap<Response, readonly Uint8Array[]>();
@@ -14,6 +15,15 @@ const bodies = new WeakMap<Response, readonly Uint8Array[]>();
 /** The decoded body of a Response that {@link transportFetch} made, in its chunks; empty for any other. */
 export function chunksOf(response: Response): readonly Uint8Array[] {
   return bodies.get(response) ?? [];
+}
+
+/**
+ * What the client may pass beside a request (ky hands options it does not know to the fetch): the caller's
+ * own signal. Given to ky as `signal`, it would be tied to ky's with `AbortSignal.any` on every request, whose
+ * weak references cost a steady poll more collection work than ky's own code costs.
+ */
+export interface TransportInit extends RequestInit {
+  readonly callerSignal?: AbortSignal;
 }
 
 /** Whether `error` is the transport's refusal of a body past its cap (see `transport.ts`). */
@@ -32,7 +42,10 @@ export function transportFetch(transport: HttpTransport, baseUrl: string): typeo
     if (!request.url.startsWith(base)) throw new TypeError(`${request.url} is not under ${base}`);
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => (headers[name] = value));
-    const answer = await transport.get(request.url.slice(base.length), headers, request.signal);
+    const link = either(request.signal, (init as TransportInit | undefined)?.callerSignal);
+    const answer = await transport
+      .get(request.url.slice(base.length), headers, link.signal)
+      .finally(() => link.release());
     // `Response` accepts 200-599 only; anything else is no HTTP answer the client can use.
     if (answer.status < 200 || answer.status > 599)
       throw new TypeError(`unexpected HTTP status ${answer.status}`);
@@ -44,5 +57,21 @@ export function transportFetch(transport: HttpTransport, baseUrl: string): typeo
     const response = new Response(null, { status: answer.status, headers: responseHeaders });
     bodies.set(response, answer.chunks);
     return response;
+  };
+}
+
+/** A signal that aborts with whichever of ky's (its timeout) and the caller's aborts first. */
+function either(own: AbortSignal, caller: AbortSignal | undefined): { signal: AbortSignal; release(): void } {
+  if (caller === undefined) return { signal: own, release: () => undefined };
+  const link = childController(own);
+  const follow = (): void => link.controller.abort(caller.reason);
+  if (caller.aborted) follow();
+  else caller.addEventListener('abort', follow, { once: true });
+  return {
+    signal: link.controller.signal,
+    release: () => {
+      link.release();
+      caller.removeEventListener('abort', follow);
+    },
   };
 }
