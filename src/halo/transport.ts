@@ -2,13 +2,11 @@
  * How the Halo client speaks HTTP: node:http(s) on keep-alive agents, the body handed back as the chunks it
  * arrived in.
  *
- * Why not fetch (and ky on top of it): a steady poll of a million events asks for a thousand 300 kB pages.
- * Through fetch, each came as a web stream of small chunks, behind a `Request`, its clone, an `AbortSignal.any`
- * and a `Response`, whose weak references and finalizers kept V8 marking the whole heap every few pages: 3.1 ms
- * of CPU per 1,000 events, and 205–214 MB resident. The same poll through this file, with the same V8 flags,
- * took 1.7–2.1 ms and 164–168 MB (`npx tsx bench/steady.ts 1000000 3`; README → Performance).
- *
- * ky runs on top of it through `transport-fetch.ts`, a fetch that hands the chunks over beside the `Response`.
+ * Why not the global fetch: a steady poll of a million events asks for a thousand 300 kB pages, and through
+ * fetch each came as a web stream of small chunks, behind a `Request`, its clone, an `AbortSignal.any` and a
+ * `Response`, whose weak references and finalizers kept V8 marking the whole heap every few pages. ky runs on
+ * top of this file instead, through `transport-fetch.ts`, a fetch that hands the chunks over beside the
+ * `Response`; `npx tsx bench/steady.ts 1000000 3 --compare=2` measures what ky costs over this file alone.
  *
  * What fetch did that matters here is kept: compressed bodies (gzip, deflate, br) are asked for and decoded; an
  * abort ends the request at once. Unlike fetch, redirects are not followed: one could carry the API key to
