@@ -139,11 +139,10 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
    * tell is left to `request` and `deleteEvent` below: a 2xx whose body is unreadable, and delete's one safe
    * retry (see there).
    */
-  const send = transportFetch(transport, options.apiUrl);
+  const send = transportFetch(transport, options.apiUrl, headers);
   const api: KyInstance = ky.create({
     prefixUrl: options.apiUrl,
     timeout: options.timeoutMs,
-    headers,
     // Every attempt's answer, retries included, for the metrics; failures without one are told below.
     fetch: async (input, init) => {
       const response = await send(input, init);

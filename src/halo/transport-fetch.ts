@@ -31,20 +31,25 @@ export const isBodyTooLarge = (error: unknown): error is BodyTooLargeError =>
   error instanceof BodyTooLargeError;
 
 /**
- * A fetch for GETs under `baseUrl` only: a URL elsewhere is refused, since the transport's headers (the API
- * key) are meant for Halo alone.
+ * A fetch for GETs under `baseUrl` only: a URL elsewhere is refused, since `headers` (the API key) are meant
+ * for Halo alone. They are added here rather than given to ky, which would copy them into new `Headers` three
+ * times a request (its defaults, its options, its `Request`).
  */
-export function transportFetch(transport: HttpTransport, baseUrl: string): typeof fetch {
+export function transportFetch(
+  transport: HttpTransport,
+  baseUrl: string,
+  headers: Readonly<Record<string, string>> = {},
+): typeof fetch {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
   return async (input, init) => {
     const request = input instanceof Request ? input : new Request(input, init);
     if (request.method !== 'GET') throw new TypeError(`only GET is supported, not ${request.method}`);
     if (!request.url.startsWith(base)) throw new TypeError(`${request.url} is not under ${base}`);
-    const headers: Record<string, string> = {};
-    request.headers.forEach((value, name) => (headers[name] = value));
+    const sent: Record<string, string> = { ...headers };
+    request.headers.forEach((value, name) => (sent[name] = value));
     const link = either(request.signal, (init as TransportInit | undefined)?.callerSignal);
     const answer = await transport
-      .get(request.url.slice(base.length), headers, link.signal)
+      .get(request.url.slice(base.length), sent, link.signal)
       .finally(() => link.release());
     // `Response` accepts 200-599 only; anything else is no HTTP answer the client can use.
     if (answer.status < 200 || answer.status > 599)

@@ -25,8 +25,8 @@ afterAll(async () => {
 
 describe('transportFetch', () => {
   it('answers with a body-less Response carrying status and headers, the chunks beside it', async () => {
-    const fetch = transportFetch(createHttpTransport(base, 1024), base);
-    const response = await fetch(`${base}/event/list.json?start=0`, { headers: { 'x-apikey': 'k' } });
+    const fetch = transportFetch(createHttpTransport(base, 1024), base, { 'x-apikey': 'k' });
+    const response = await fetch(`${base}/event/list.json?start=0`);
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('3');
     expect(response.headers.get('set-cookie')).toBe('a=1, b=2');
