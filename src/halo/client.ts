@@ -132,6 +132,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
   const backoff = (attempt: number): number => backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
   const report = options.onRequest ?? (() => undefined);
   const headers = { 'x-apikey': options.apiKey, accept: 'application/json', 'user-agent': 'halo-slack' };
+  const send = transportFetch(transport, options.apiUrl, headers);
 
   /**
    * ky retries what its rules and the bot's agree on: a network failure, a timeout, and HTTP 429 and 5xx
@@ -139,7 +140,6 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
    * tell is left to `request` and `deleteEvent` below: a 2xx whose body is unreadable, and delete's one safe
    * retry (see there).
    */
-  const send = transportFetch(transport, options.apiUrl, headers);
   const api: KyInstance = ky.create({
     prefixUrl: options.apiUrl,
     timeout: options.timeoutMs,
