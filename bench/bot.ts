@@ -85,6 +85,8 @@ export function benchEnv(
     DATABASE_URL: databaseUrl,
     PORT: '0',
     LOG_LEVEL: 'debug',
+    // `BENCH_HALO_HTTP=transport npm run bench`: every row with the bot's Halo requests off ky, for comparison.
+    BENCH_HALO_HTTP: process.env.BENCH_HALO_HTTP,
     ...overrides,
   };
   const out: Record<string, string> = {};

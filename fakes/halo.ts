@@ -4,6 +4,7 @@
 import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface FakeHaloEvent {
   event_id: string;
@@ -28,7 +29,30 @@ export type HaloFault =
   | { kind: 'body'; body: string; status?: number }
   | { kind: 'reset' }
   | { kind: 'hang' }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  | HaloStream;
+
+/**
+ * List pages shaped against the client (hostile or broken Halo behaviours), set on `FakeHalo.pages`.
+ */
+export interface PageShape {
+  /** Entries served per page, whatever `limit` asked for (a page of 1,000,000 for limit=1000). */
+  entries?: number;
+  /** `pagination.total` to claim instead of the real count; null leaves `pagination` out. */
+  total?: number | null;
+  /**
+   * Pages made up for any `start`, never running out: each entry is a copy of the first event with the ID
+   * `<its ID>-<position>`. `repeat` serves the first page's events whatever `start` asks for instead.
+   */
+  endless?: 'fresh' | 'repeat';
+}
+
+/**
+ * A list answer sent as a stream: `gzip-bomb` is `{"list":[` and `decodedBytes` of spaces as gzip members of
+ * 10 MB each (about 1/1000 of that on the wire), `huge` the same uncompressed, in chunks, without a
+ * `content-length`. Either is valid JSON when read whole.
+ */
+export type HaloStream = { kind: 'gzip-bomb' | 'huge'; decodedBytes: number };
 
 export interface FakeHalo {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:PORT/api/v1`. */
@@ -43,6 +67,10 @@ export interface FakeHalo {
   maxInFlight: number;
   latencyMs: number;
   fault: ((req: HaloRequest) => HaloFault | undefined) | undefined;
+  /** List pages shaped against the client; undefined: as Halo documents them. */
+  pages: PageShape | undefined;
+  /** Body bytes written by streamed answers (`HaloStream`), on the wire: what the client made the fake send. */
+  streamedBytes: number;
   addEvent(partial?: Partial<FakeHaloEvent> & { target_id?: number }): FakeHaloEvent;
   listRequests(): HaloRequest[];
   close(): Promise<void>;
@@ -311,6 +339,9 @@ function sortedBySubject(view: readonly FakeHaloEvent[], cache: SortCache): Fake
   return output;
 }
 
+/** 10 MB of spaces, gzipped: made once, on the first bomb. */
+let bombMember: Buffer | undefined;
+
 export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<FakeHalo> {
   const includePagination = options.includePagination ?? true;
   const hanging = new Set<ServerResponse>();
@@ -404,6 +435,8 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       );
     }
     if (rawSort === '0') view = sortedBySubject(view, sortCache);
+    const shape = fake.pages;
+    if (shape !== undefined) return shapedPage(view, shape, { sort, start, limit });
     const total = view.length;
     const end = Math.min(total, start + limit);
     const items: string[] = [];
@@ -411,6 +444,30 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       items.push(`{"event":${eventJson(view[descending ? total - 1 - i : i]!)}}`);
     }
     return json(200, listBody(items, { sort, start, limit, total }));
+  };
+
+  const shapedPage = (
+    view: readonly FakeHaloEvent[],
+    shape: PageShape,
+    meta: { sort: number; start: number; limit: number },
+  ): Answer => {
+    const entries = shape.entries ?? meta.limit;
+    const items: string[] = [];
+    const from = shape.endless === 'repeat' ? 0 : meta.start;
+    for (let i = from; i < from + entries; i++) {
+      if (shape.endless === 'fresh') {
+        const model = view[0];
+        if (model === undefined) break;
+        items.push(`{"event":${JSON.stringify({ ...model, event_id: `${model.event_id}-${i}` })}}`);
+      } else {
+        const event = view[i];
+        if (event === undefined) break;
+        items.push(`{"event":${eventJson(event)}}`);
+      }
+    }
+    const total = shape.total === undefined ? view.length : shape.total;
+    if (total !== null) return json(200, listBody(items, { ...meta, total }));
+    return json(200, `{"list":[${items.join(',')}]}`);
   };
 
   const listTypes = (q: URLSearchParams): Answer => {
@@ -503,7 +560,46 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       case 'delay':
         later(fault.ms, () => answerNormally(res, req, incoming.method));
         return;
+      case 'gzip-bomb':
+      case 'huge':
+        stream(res, fault);
+        return;
     }
+  };
+
+  /** Writes a `HaloStream` as fast as the client reads it, and stops when the client hangs up. */
+  const stream = (res: ServerResponse, { kind, decodedBytes }: HaloStream): void => {
+    const bomb = kind === 'gzip-bomb';
+    const member = 10 * 1024 * 1024;
+    const spaces = bomb
+      ? (bombMember ??= gzipSync(Buffer.alloc(member, 0x20)))
+      : Buffer.alloc(1024 * 1024, 0x20);
+    const step = bomb ? member : spaces.length;
+    const wrap = (text: string): Buffer => (bomb ? gzipSync(text) : Buffer.from(text));
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      ...(bomb ? { 'content-encoding': 'gzip' } : {}),
+    });
+    let left = decodedBytes;
+    const write = (chunk: Buffer): boolean => {
+      fake.streamedBytes += chunk.length;
+      return res.write(chunk);
+    };
+    write(wrap('{"list":['));
+    const more = (): void => {
+      while (left > 0 && !res.destroyed) {
+        left -= step;
+        if (!write(spaces)) {
+          res.once('drain', more);
+          return;
+        }
+      }
+      if (!res.destroyed) {
+        write(wrap(']}'));
+        res.end();
+      }
+    };
+    more();
   };
 
   const server = createServer(onRequest);
@@ -526,6 +622,8 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     maxInFlight: 0,
     latencyMs: options.latencyMs ?? 0,
     fault: undefined,
+    pages: undefined,
+    streamedBytes: 0,
     addEvent(partial = {}) {
       const id = partial.event_id ?? nextEventId();
       const key = partial.key ?? 'target-scan-start';

@@ -27,6 +27,7 @@ import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { Poller } from './pipeline/poller.ts';
 import { HaloBound } from './pipeline/halo-lane.ts';
 import { createRedactor } from './redact.ts';
+import { memoryAfterLargePoll } from './runtime-memory.ts';
 import type { Route } from './pipeline/routes.ts';
 import { renderTestAlert, sampleEvent, type SlackMessage } from './slack/blocks/index.ts';
 import { createSlackChat } from './slack/slack-chat.ts';
@@ -109,6 +110,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
         apiKey: config.halo.apiKey,
         timeoutMs: config.halo.timeoutMs,
         backoffMs: delays.haloBackoffMs,
+        ...(config.halo.bareTransport ? { bareTransport: true } : {}),
         clock,
       }),
       haloRequests,
@@ -133,6 +135,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const kick = (): void => work.kick();
     const poller = new Poller({
       pageMemo: () => new PageMemo(),
+      afterPoll: memoryAfterLargePoll(log),
       metrics,
       halo,
       store,
@@ -142,6 +145,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       failureBackoffMs: delays.pollBackoffMs,
       failureBackoffCapMs: delays.pollBackoffCapMs,
       scanConcurrency: config.halo.scanConcurrency,
+      maxRequestsPerPoll: config.halo.maxRequestsPerPoll,
       haloRequests,
       pageSize: MAX_PAGE_SIZE,
       backfill: config.alerts.backfill,

@@ -30,6 +30,10 @@ export interface Config {
     readonly pollIntervalMs: number;
     readonly timeoutMs: number;
     readonly scanConcurrency: number;
+    /** List requests one poll may make, all its scans together: past it, a scan is cut short. */
+    readonly maxRequestsPerPoll: number;
+    /** `BENCH_HALO_HTTP=transport` (bench only): requests skip ky, to measure what ky costs. */
+    readonly bareTransport: boolean;
     /** The IANA zone Halo's `date_created` is in (it carries none). */
     readonly timeZone: string;
   };
@@ -316,6 +320,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       `HALO_TIMEZONE must be an IANA time zone such as UTC, Europe/Paris or America/New_York, got ${shown(timeZone)}`,
     );
   }
+  const benchHttp = read('BENCH_HALO_HTTP') ?? 'ky';
+  if (!['ky', 'transport'].includes(benchHttp))
+    problems.push(`BENCH_HALO_HTTP must be ky or transport (bench only), got ${shown(benchHttp)}`);
   const threadsRaw = (read('HALO_THREADS') ?? 'on').toLowerCase();
   if (!['on', 'off'].includes(threadsRaw))
     problems.push(`HALO_THREADS must be on or off, got ${shown(threadsRaw)}`);
@@ -359,6 +366,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       pollIntervalMs: pollIntervalMs ?? intervalSeconds * 1000,
       timeoutMs: haloTimeoutMs ?? timeoutSeconds * 1000,
       scanConcurrency,
+      // 5,000 pages of 1,000: an account of 5,000,000 events. A page of one entry a request cannot run forever.
+      maxRequestsPerPoll: integer('HALO_MAX_REQUESTS_PER_POLL', 5000, 1, 100_000),
+      bareTransport: benchHttp === 'transport',
       timeZone,
     },
     alerts: {

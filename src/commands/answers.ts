@@ -37,6 +37,14 @@ export interface StatusView {
   readonly unrated?: readonly UnratedType[];
   /** Events a minimum severity held back on a guessed severity. */
   readonly assumedHeld?: AssumedHeld;
+  /** The last poll's scans that stopped before their end, and why (see halo/scan.ts). */
+  readonly lastPoll?: {
+    readonly cutShort: readonly {
+      readonly scope: string;
+      readonly reason: string;
+      readonly detail: string;
+    }[];
+  } | null;
   /** Which replica polls and posts, and which one answered. */
   readonly leadership?: {
     readonly role: 'leader' | 'standby';

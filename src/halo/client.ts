@@ -1,17 +1,19 @@
+import ky, { HTTPError, TimeoutError, type KyInstance, type Options } from 'ky';
 import { childController } from '../abort.ts';
 import { sleep, type Clock } from '../clock.ts';
 import { createRedactor, redactAndCut } from '../redact.ts';
 import {
   HaloApiError,
   HaloAuthError,
-  HaloError,
   HaloHttpError,
   HaloNetworkError,
+  HaloOversizeError,
   HaloResponseError,
 } from './errors.ts';
 import { fastEventPage, knownEventPage, parsedEventPage } from './event-page.ts';
 import { PageMemo } from './page-memo.ts';
 import { createHttpTransport } from './transport.ts';
+import { chunksOf, isBodyTooLarge, transportFetch, type TransportInit } from './transport-fetch.ts';
 import {
   errorBody,
   parseDeleteBody,
@@ -66,6 +68,15 @@ export interface HaloClient {
 
 export const MAX_PAGE_SIZE = 1000;
 
+/**
+ * The most of one answer the client reads, decoded. A page of 1,000 events is about 350 kB; a gzip bomb (3 MB
+ * on the wire, 3 GB decoded) or a 200 MB page is cut off here, before it costs memory.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** The statuses worth asking again (and whose Retry-After is honoured): overload and rate limits. */
+const RETRIED_STATUSES = [429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+
 /** Halo's answer as it came: nothing in it is judged yet. */
 interface RawAnswer {
   readonly status: number;
@@ -103,48 +114,148 @@ export interface HaloClientOptions {
   readonly backoffMs?: number;
   /** Told the outcome of every request, retries included (metrics). */
   readonly onRequest?: (outcome: 'ok' | 'auth_error' | 'http_error' | 'error') => void;
+  /** The most of one answer read, decoded; {@link MAX_RESPONSE_BYTES} when omitted. */
+  readonly maxResponseBytes?: number;
+  /**
+   * Bench only (`BENCH_HALO_HTTP=transport`): each request goes straight to the transport with its own
+   * timeout, without ky and so without ky's retries, so that `bench/steady.ts` can set ky's cost beside it.
+   */
+  readonly bareTransport?: boolean;
 }
 
 export function createHaloClient(options: HaloClientOptions): HaloClient {
-  const transport = createHttpTransport(options.apiUrl);
-  const headers = { 'x-apikey': options.apiKey, accept: 'application/json', 'user-agent': 'halo-slack' };
+  const maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const transport = createHttpTransport(options.apiUrl, maxResponseBytes);
   const redactKey = createRedactor([options.apiKey]);
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 300;
+  const backoff = (attempt: number): number => backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
+  const report = options.onRequest ?? (() => undefined);
+  const headers = { 'x-apikey': options.apiKey, accept: 'application/json', 'user-agent': 'halo-slack' };
+  const send = transportFetch(transport, options.apiUrl, headers);
 
-  async function once(
-    endpoint: string,
-    /** The query string, `URLSearchParams`-encoded. */
-    query: string,
-    signal?: AbortSignal,
-  ): Promise<RawAnswer> {
-    // One controller per request, released when it ends: nothing stays attached to the caller's signal.
-    const request = childController(signal);
-    // An object, not a `let`: the flag changes inside the timer callback, which narrowing cannot see.
-    const deadline = { passed: false };
-    const timer = setTimeout(() => {
-      deadline.passed = true;
-      request.controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
-    }, options.timeoutMs);
+  /**
+   * ky retries what its rules and the bot's agree on: a network failure, a timeout, and HTTP 429 and 5xx
+   * (their `Retry-After` honoured, up to 30 s), `attempts` times in all with the bot's backoff. What ky cannot
+   * tell is left to `request` and `deleteEvent` below: a 2xx whose body is unreadable, and delete's one safe
+   * retry (see there).
+   */
+  const api: KyInstance = ky.create({
+    prefixUrl: options.apiUrl,
+    timeout: options.timeoutMs,
+    // Every attempt's answer, retries included, for the metrics; failures without one are told below.
+    fetch: async (input, init) => {
+      const response = await send(input, init);
+      report(outcomeOf(response.status));
+      return response;
+    },
+    retry: {
+      limit: attempts - 1,
+      methods: ['get'],
+      statusCodes: RETRIED_STATUSES,
+      afterStatusCodes: RETRIED_STATUSES,
+      maxRetryAfter: 30_000,
+      retryOnTimeout: true,
+      delay: backoff,
+      shouldRetry: ({ error }) => {
+        // The caller's abort (shutdown) and a body past the cap: asking again cannot help.
+        if (error.name === 'AbortError' || isBodyTooLarge(error)) return false;
+        // A Retry-After that says nothing usable: the bot's own backoff, where ky would wait its 30 s cap.
+        if (error instanceof HTTPError) {
+          const after = error.response.headers.get('retry-after');
+          if (after !== null && RETRIED_STATUSES.includes(error.response.status))
+            return retryAfterMs(after, options.clock.now()) === null ? true : undefined;
+        }
+        return undefined;
+      },
+    },
+    hooks: {
+      // A failed attempt without an answer, for the metrics (the last one is told in `once`).
+      beforeRetry: [({ error }) => (error instanceof HTTPError ? undefined : report('error'))],
+    },
+  });
+
+  /** The bench's baseline: the transport alone (see `bareTransport`). */
+  async function bare(endpoint: string, query: string, signal: AbortSignal): Promise<RawAnswer> {
+    const request = new AbortController();
+    const timer = setTimeout(
+      () => request.abort(new TimeoutError(new Request(options.apiUrl))),
+      options.timeoutMs,
+    );
+    const follow = (): void => request.abort(signal.reason);
+    signal.addEventListener('abort', follow, { once: true });
     try {
-      const answer = await transport.get(`${endpoint}?${query}`, headers, request.controller.signal);
+      const answer = await transport.get(`${endpoint}?${query}`, headers, request.signal);
       const header = (name: string): string | null => {
         const value = answer.headers[name];
         return typeof value === 'string' ? value : null;
       };
+      report(outcomeOf(answer.status));
       return {
         status: answer.status,
         retryAfter: header('retry-after'),
         location: header('location'),
         body: new Body(answer.chunks),
       };
-    } catch (error) {
-      if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
-      if (deadline.passed)
-        throw new HaloNetworkError(endpoint, true, `no answer within ${options.timeoutMs} ms`);
-      throw new HaloNetworkError(endpoint, false, describeCause(error));
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener('abort', follow);
+    }
+  }
+
+  async function once(
+    endpoint: string,
+    /** The query string, `URLSearchParams`-encoded. */
+    query: string,
+    signal?: AbortSignal,
+    retry = true,
+  ): Promise<RawAnswer> {
+    // One controller per request, released when it ends: nothing stays attached to the caller's signal.
+    const request = childController(signal);
+    const stop = request.controller.signal;
+    try {
+      if (options.bareTransport === true) return await bare(endpoint, query, stop);
+      stop.throwIfAborted();
+      // The caller's signal goes beside the request, not to ky (see `TransportInit`): ky cannot end its backoff
+      // on it then, so the caller's abort ends the wait here, and ky's next attempt fails at once on it.
+      const stopped = new Promise<never>((_, reject) =>
+        stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true }),
+      );
+      const init: Options & TransportInit = {
+        callerSignal: stop,
+        ...(retry ? {} : { retry: { limit: 0 } }),
+      };
+      const answered = api.get(`${endpoint}?${query}`, init).catch((error: unknown) => {
+        // An error status is Halo's answer all the same: `interpret` says what it means.
+        if (error instanceof HTTPError) return error.response;
+        throw error;
+      });
+      // Whichever loses is of no interest.
+      stopped.catch(() => undefined);
+      answered.catch(() => undefined);
+      const response = await Promise.race([answered, stopped]);
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        location: response.headers.get('location'),
+        body: new Body(chunksOf(response)),
+      };
+    } catch (error) {
+      if (signal?.aborted === true) throw error; // shutdown: not Halo's fault
+      report('error');
+      if (error instanceof TimeoutError)
+        throw new HaloNetworkError(endpoint, true, `no answer within ${options.timeoutMs} ms`);
+      if (isBodyTooLarge(error))
+        throw new HaloOversizeError(
+          endpoint,
+          `an answer of more than ${sizeOf(error.limitBytes)} once decoded`,
+          {
+            encoding: error.encoding,
+            declaredBytes: error.declaredBytes,
+          },
+        );
+      throw new HaloNetworkError(endpoint, false, describeCause(error));
+    } finally {
       request.release();
     }
   }
@@ -184,27 +295,14 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     /** A faster reading of a 2xx body; null when it cannot tell, and the body is then parsed as usual. */
     fast?: (body: Body) => T | null,
   ): Promise<T> {
+    // ky has retried what it could. Asked again here: only a 2xx whose body could not be read (a proxy's page,
+    // a deploy in progress), which ky cannot know, since it never reads the body.
     for (let attempt = 1; ; attempt++) {
       try {
-        const answer = await once(endpoint, query, signal)
-          .then((raw): { quick: T } | { json: Json } => {
-            const quick =
-              fast !== undefined && raw.status >= 200 && raw.status <= 299 ? fast(raw.body) : null;
-            return quick !== null ? { quick } : { json: interpret(endpoint, raw) };
-          })
-          .catch((error: unknown) => {
-            options.onRequest?.(
-              error instanceof HaloAuthError
-                ? 'auth_error'
-                : error instanceof HaloHttpError
-                  ? 'http_error'
-                  : 'error',
-            );
-            throw error;
-          });
-        options.onRequest?.('ok');
-        if ('quick' in answer) return answer.quick;
-        const json = answer.json;
+        const raw = await once(endpoint, query, signal);
+        const quick = fast !== undefined && raw.status >= 200 && raw.status <= 299 ? fast(raw.body) : null;
+        if (quick !== null) return quick;
+        const json = interpret(endpoint, raw);
         // Parsing a page and validating it are each a few ms of CPU: a turn of the event loop between them lets
         // a slash command that arrived meanwhile be acknowledged first.
         await new Promise((resolve) => setImmediate(resolve));
@@ -212,14 +310,8 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
         if (typeof result === 'string') throw new HaloResponseError(endpoint, result);
         return result;
       } catch (error) {
-        if (!(error instanceof HaloError) || !error.retryable || attempt >= attempts || signal?.aborted) {
-          throw error;
-        }
-        const wait =
-          error instanceof HaloHttpError && error.retryAfterMs !== null
-            ? error.retryAfterMs
-            : backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
-        await sleep(wait, signal);
+        if (!(error instanceof HaloResponseError) || attempt >= attempts || signal?.aborted) throw error;
+        await sleep(backoff(attempt), signal);
       }
     }
   }
@@ -236,8 +328,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       // The query names the page, for the memo as for Halo.
       const page = new URLSearchParams(params).toString();
       let digest = '';
-      const remembered = (read: EventPage): EventPage =>
-        memo === undefined
+      const remembered = (read: EventPage): EventPage => {
+        // A page with more entries than asked for is broken (one answered limit=1000 with 1,000,000): refused.
+        if (read.returned > limit)
+          throw new HaloOversizeError('event/list.json', `${read.returned} entries for limit=${limit}`);
+        return memo === undefined
           ? read
           : {
               ...read,
@@ -249,6 +344,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
                   returned: read.returned,
                 }),
             };
+      };
       return request(
         'event/list.json',
         page,
@@ -272,10 +368,11 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       return request('event/get.json', queryOf({ event_id: eventId }), parseGetBody, signal);
     },
     async deleteEvent(eventId, signal) {
-      // Deleting is not idempotent from the user's point of view (a second try would say "not found"), so no retry.
+      // Deleting is not idempotent from the user's point of view (a second try would say "not found"), so ky does
+      // not retry it; this loop repeats only what ky's rules cannot single out.
       for (let attempt = 1; ; attempt++) {
         try {
-          const answer = await once('event/delete.json', queryOf({ event_id: eventId }), signal);
+          const answer = await once('event/delete.json', queryOf({ event_id: eventId }), signal, false);
           const ok = parseDeleteBody(interpret('event/delete.json', answer));
           if (ok !== true) throw new HaloResponseError('event/delete.json', ok);
           return;
@@ -297,14 +394,24 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
           parseTypeList,
           signal,
         );
-        types.push(...page.items);
         const returned = page.items.length + page.invalid;
+        if (returned > MAX_PAGE_SIZE)
+          throw new HaloOversizeError('event/types.json', `${returned} entries for limit=${MAX_PAGE_SIZE}`);
+        types.push(...page.items);
         const done = page.total !== null ? start + returned >= page.total : returned < MAX_PAGE_SIZE;
         if (done || returned === 0) return types;
       }
     },
   };
 }
+
+function outcomeOf(status: number): 'ok' | 'auth_error' | 'http_error' {
+  if (status === 401 || status === 403) return 'auth_error';
+  return status >= 200 && status <= 299 ? 'ok' : 'http_error';
+}
+
+const sizeOf = (bytes: number): string =>
+  bytes < 1024 * 1024 ? `${bytes} bytes` : `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 
 const queryOf = (params: Record<string, string>): string => new URLSearchParams(params).toString();
 

@@ -118,3 +118,29 @@ export class HaloNetworkError extends HaloError {
       : 'Halo could not be reached; try again in a minute.';
   }
 }
+
+/**
+ * Halo sent more than the bot accepts: an answer past the size cap (`MAX_RESPONSE_BYTES`), or a page with more
+ * entries than were asked for. Such an answer is broken or hostile, not busy: asking again would only cost the
+ * same again, so it is not retried. Reading stopped the moment the answer passed the limit.
+ */
+export class HaloOversizeError extends HaloError {
+  override name = 'HaloOversizeError' as const;
+  readonly retryable = false;
+  readonly userMessage = 'Halo sent far more than the bot asked for; the answer was refused.';
+  constructor(
+    readonly endpoint: string,
+    /** What Halo sent, e.g. "an answer of more than 8 MB once decoded" or "5000 entries for limit=1000". */
+    readonly sent: string,
+    readonly details: { readonly encoding?: string | null; readonly declaredBytes?: number | null } = {},
+  ) {
+    const wire = [
+      details.encoding == null ? '' : `content-encoding ${details.encoding}`,
+      details.declaredBytes == null ? '' : `content-length ${details.declaredBytes}`,
+    ].filter((part) => part !== '');
+    super(
+      `Halo ${endpoint} sent ${sent}${wire.length > 0 ? ` (${wire.join(', ')})` : ''}: refused, not read ` +
+        'further. A page of 1,000 events is about 350 kB; check HALO_API_URL and any proxy in front of Halo',
+    );
+  }
+}

@@ -9,6 +9,28 @@ import type { EventListFilter } from '../domain/event.ts';
 /** A total above this is garbage, not an account: it would schedule millions of requests. */
 const MAX_TOTAL = 10_000_000;
 
+/**
+ * How far past the first page's `pagination.total` a scan reads when later pages say events were added
+ * meanwhile: a tenth more, and at least one page. Past that the pages promise more than an account grows by in
+ * one scan, and the scan stops there.
+ */
+const promiseMargin = (total: number, pageSize: number): number => Math.max(pageSize, Math.ceil(total / 10));
+
+/** Why a scan stopped before Halo said it was done. */
+export type CutReason = 'request-cap' | 'repeated-page' | 'past-promise';
+
+export interface CutShort {
+  readonly reason: CutReason;
+  /** What happened, in numbers and event IDs. */
+  readonly detail: string;
+}
+
+/** The list requests a poll may still make (HALO_MAX_REQUESTS_PER_POLL), shared by all of its scans. */
+export interface RequestBudget {
+  readonly limit: number;
+  left: number;
+}
+
 export interface ScanResult {
   readonly pages: number;
   readonly events: number;
@@ -20,6 +42,11 @@ export interface ScanResult {
    * ran, so no event can have slipped between two pages. Only such a scan proves that an event is gone.
    */
   readonly steady: boolean;
+  /**
+   * Set when the scan stopped before its end: too many requests this poll, a page that repeats one already
+   * read, or pages past what the first one promised. Such a scan is not steady: it proves no event gone.
+   */
+  readonly cutShort: CutShort | null;
 }
 
 export interface ScanOptions {
@@ -29,6 +56,8 @@ export interface ScanOptions {
   readonly signal: AbortSignal;
   /** Pages read before (see `page-memo.ts`); a page it knows comes with no IDs, and its counts. */
   readonly memo?: PageMemo;
+  /** Requests left to this poll; absent: no bound but the scan's own. */
+  readonly budget?: RequestBudget;
   /** Called once per page as it arrives; pages arrive in any order. */
   readonly onPage: (page: EventPage) => Promise<void>;
 }
@@ -69,8 +98,26 @@ async function scanWith(
   let invalid = 0;
   let latestTotal = 0;
   const totals = new Set<number | null>();
-  /** Only counts come back: holding every page until the scan ends would hold every event at once. */
-  const fetchPage = async (start: number): Promise<{ total: number | null; returned: number }> => {
+  let cut: CutShort | null = null;
+  const budget = options.budget;
+  /** The first event ID of each page read: a page that starts with one again is Halo going round in circles. */
+  const firstIds = new Map<string, number>();
+  /**
+   * Only counts come back: holding every page until the scan ends would hold every event at once. Null when
+   * the scan is cut short: the page was not asked for, or repeated one already read and was not recorded.
+   */
+  const fetchPage = async (start: number): Promise<{ total: number | null; returned: number } | null> => {
+    if (cut !== null) return null;
+    if (budget !== undefined) {
+      if (budget.left <= 0) {
+        cut = {
+          reason: 'request-cap',
+          detail: `${budget.limit} list requests made this poll (HALO_MAX_REQUESTS_PER_POLL); stopped before start=${start}`,
+        };
+        return null;
+      }
+      budget.left--;
+    }
     const memo = options.memo;
     const page = await queue.add(
       () => client.listEvents(filter, { start, limit: pageSize, signal, ...(memo ? { memo } : {}) }),
@@ -79,6 +126,19 @@ async function scanWith(
     // Pages that arrive together are handled one per turn of the event loop, so a slash command in between is
     // acknowledged without waiting for all of them.
     await new Promise((resolve) => setImmediate(resolve));
+    // A page the memo knew comes without IDs: it was checked when it was read.
+    const first = page.ids[0];
+    if (first !== undefined) {
+      const before = firstIds.get(first);
+      if (before !== undefined) {
+        cut ??= {
+          reason: 'repeated-page',
+          detail: `the page at start=${start} begins with event ${first}, as the page at start=${before} did`,
+        };
+        return null;
+      }
+      firstIds.set(first, start);
+    }
     pages++;
     events += page.returned - page.invalid;
     invalid += page.invalid;
@@ -88,17 +148,19 @@ async function scanWith(
     return { total: page.total, returned: page.returned };
   };
   /**
-   * Reads the pages at `starts` with at most `queue.concurrency` of them queued or in flight at once. Enqueueing
-   * every page up front held them all: p-queue keeps its consumed entries (each closing over its resolved page)
+   * Reads the pages from `from` up to `end`, `step` apart, with at most `queue.concurrency` of them queued or
+   * in flight at once. Enqueueing every page up front held them all: p-queue keeps its consumed entries (each closing over its resolved page)
    * until half the queue is consumed, so a scan kept up to half of Halo's events alive (~75 MB at 500k events).
    * A short queue also leaves room for other Halo requests (a `/halo events` command) between a scan's pages.
    */
-  const fetchAll = async (starts: readonly number[]): Promise<void> => {
-    let next = 0;
+  const fetchAll = async (from: number, end: number, step: number): Promise<void> => {
+    // Made as they are asked for: a total of 5,000,000 at one entry a page would be a 5,000,000-entry array.
+    let next = from;
     const errors: unknown[] = [];
     const worker = async (): Promise<void> => {
-      while (next < starts.length && errors.length === 0) {
-        const start = starts[next++]!;
+      while (next < end && errors.length === 0 && cut === null) {
+        const start = next;
+        next += step;
         try {
           await fetchPage(start);
         } catch (error) {
@@ -107,7 +169,7 @@ async function scanWith(
         }
       }
     };
-    const width = Math.max(1, Math.min(queue.concurrency, starts.length));
+    const width = Math.max(1, Math.min(queue.concurrency, Math.ceil((end - from) / step)));
     await Promise.all(Array.from({ length: width }, worker));
     // The first real failure, not the aborts it caused in its siblings.
     const cause =
@@ -116,6 +178,9 @@ async function scanWith(
   };
 
   const first = await fetchPage(0);
+  if (first === null) {
+    return { pages, events, invalid, total: null, steady: false, cutShort: cut };
+  }
   if (first.total !== null) {
     if (first.total > MAX_TOTAL) {
       throw new HaloResponseError('event/list.json', `pagination.total of ${first.total} is not plausible`);
@@ -125,24 +190,32 @@ async function scanWith(
       first.returned > 0 && first.returned < pageSize && first.total > first.returned
         ? first.returned
         : pageSize;
-    const starts: number[] = [];
-    for (let start = step; start < first.total; start += step) starts.push(start);
-    await fetchAll(starts);
+    await fetchAll(step, first.total, step);
     // Events added while the scan ran show in later pages' totals: read them now rather than a poll later.
-    const more: number[] = [];
-    const end = Math.min(latestTotal, MAX_TOTAL);
-    for (let start = Math.max(step, starts.length * step + step); start < end; start += step)
-      more.push(start);
-    await fetchAll(more);
+    const promised = first.total + promiseMargin(first.total, pageSize);
+    await fetchAll(
+      Math.max(step, Math.ceil(first.total / step) * step),
+      Math.min(latestTotal, MAX_TOTAL, promised),
+      step,
+    );
+    // Said after the pages up to the promise are read: a cut stops every page not yet asked for.
+    if (latestTotal > promised)
+      cut ??= {
+        reason: 'past-promise',
+        detail: `later pages said ${latestTotal} events where the first said ${first.total}; read up to ${promised}`,
+      };
   } else {
-    let last = first;
-    for (let start = pageSize; last.returned >= pageSize; start += pageSize) last = await fetchPage(start);
+    // No total to bound it: the poll's request cap and the repeated-page check end a list that never ends.
+    let last: { returned: number } | null = first;
+    for (let start = pageSize; last !== null && last.returned >= pageSize; start += pageSize)
+      last = await fetchPage(start);
   }
   return {
     pages,
     events,
     invalid,
     total: first.total === null ? null : Math.max(first.total, latestTotal),
-    steady: totals.size === 1,
+    steady: totals.size === 1 && cut === null,
+    cutShort: cut,
   };
 }

@@ -2,15 +2,17 @@
  * How the Halo client speaks HTTP: node:http(s) on keep-alive agents, the body handed back as the chunks it
  * arrived in.
  *
- * Why not fetch (and ky on top of it): a steady poll of a million events asks for a thousand 300 kB pages.
- * Through fetch, each came as a web stream of small chunks, behind a `Request`, its clone, an `AbortSignal.any`
- * and a `Response`, whose weak references and finalizers kept V8 marking the whole heap every few pages: 3.1 ms
- * of CPU per 1,000 events, and 205–214 MB resident. The same poll through this file, with the same V8 flags,
- * took 1.7–2.1 ms and 164–168 MB (`npx tsx bench/steady.ts 1000000 3`; README → Performance).
+ * Why not the global fetch: a steady poll of a million events asks for a thousand 300 kB pages, and through
+ * fetch each came as a web stream of small chunks, behind a `Request`, its clone, an `AbortSignal.any` and a
+ * `Response`, whose weak references and finalizers kept V8 marking the whole heap every few pages. ky runs on
+ * top of this file instead, through `transport-fetch.ts`, a fetch that hands the chunks over beside the
+ * `Response`; `npx tsx bench/steady.ts 1000000 3 --compare=2` measures what ky costs over this file alone.
  *
  * What fetch did that matters here is kept: compressed bodies (gzip, deflate, br) are asked for and decoded; an
  * abort ends the request at once. Unlike fetch, redirects are not followed: one could carry the API key to
- * another host, so a 3xx comes back as it is, with its `location`, and the client says what to fix.
+ * another host, so a 3xx comes back as it is, with its `location`, and the client says what to fix. And unlike
+ * fetch, a body is read only up to `maxBodyBytes` once decoded: past that, reading and decoding stop at once
+ * and the request fails with {@link BodyTooLargeError} (a gzip bomb of 3 GB took the bot past 2.4 GB of RSS).
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -33,11 +35,29 @@ export interface HttpTransport {
   get(path: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpAnswer>;
 }
 
+/** A body that passed the cap: nothing more of it was read or decoded. */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError' as const;
+  constructor(
+    readonly limitBytes: number,
+    /** `content-encoding` as Halo sent it, or null. */
+    readonly encoding: string | null,
+    /** `content-length` as Halo sent it (the size on the wire), or null. */
+    readonly declaredBytes: number | null,
+  ) {
+    super(
+      `the answer is larger than ${limitBytes} bytes once decoded` +
+        (encoding === null ? '' : ` (content-encoding ${encoding})`) +
+        (declaredBytes === null ? '' : ` (content-length ${declaredBytes})`),
+    );
+  }
+}
+
 /**
  * A transport with its own keep-alive agent, so that connections to Halo are reused from page to page. Node's
  * agent unrefs an idle connection, so none holds the process open at shutdown.
  */
-export function createHttpTransport(baseUrl: string): HttpTransport {
+export function createHttpTransport(baseUrl: string, maxBodyBytes: number): HttpTransport {
   const base = new URL(baseUrl);
   const protocol = base.protocol;
   // Configuration checks the URL first; this guards other callers.
@@ -60,11 +80,16 @@ export function createHttpTransport(baseUrl: string): HttpTransport {
             headers: { 'accept-encoding': 'gzip, deflate, br', ...headers },
           }),
         signal,
+        maxBodyBytes,
       ),
   };
 }
 
-function get(start: () => http.ClientRequest, signal: AbortSignal): Promise<HttpAnswer> {
+function get(
+  start: () => http.ClientRequest,
+  signal: AbortSignal,
+  maxBodyBytes: number,
+): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
     if (signal.aborted) {
       reject(asError(signal.reason));
@@ -87,9 +112,29 @@ function get(start: () => http.ClientRequest, signal: AbortSignal): Promise<Http
     signal.addEventListener('abort', onAbort, { once: true });
     outgoing.on('error', fail);
     outgoing.on('response', (incoming) => {
+      const encoding = incoming.headers['content-encoding']?.trim() ?? null;
+      const length = Number(incoming.headers['content-length'] ?? Number.NaN);
+      const declared = Number.isSafeInteger(length) ? length : null;
+      const tooLarge = (): void => {
+        fail(new BodyTooLargeError(maxBodyBytes, encoding, declared));
+        // Stops the decoder now, not when the destroyed socket's error reaches it: a bomb decodes fast.
+        body.destroy();
+        incoming.destroy();
+      };
       const body = decoded(incoming, fail);
+      // Refused before a byte is read when the size on the wire alone is too much.
+      if (declared !== null && declared > maxBodyBytes && (encoding === null || encoding === 'identity')) {
+        tooLarge();
+        return;
+      }
       const chunks: Uint8Array[] = [];
-      body.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      body.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        received += chunk.length;
+        if (received > maxBodyBytes) tooLarge();
+        else chunks.push(chunk);
+      });
       body.on('end', () => {
         if (settle()) resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, chunks });
       });

@@ -1,4 +1,4 @@
-import type { PollStatus } from './poller.ts';
+import type { PollReport, PollStatus } from './poller.ts';
 import type { Refusal } from './refusals.ts';
 
 export interface HealthInput extends Pick<
@@ -9,6 +9,8 @@ export interface HealthInput extends Pick<
   readonly pending: number | null;
   readonly failed: number | null;
   readonly seen: number | null;
+  /** The last poll, for the scans it cut short. */
+  readonly lastPoll?: Pick<PollReport, 'cutShort'> | null;
   /** False when the database could not be read just now. */
   readonly databaseReachable?: boolean;
   /** Channels whose last post was refused for good (see refusals.ts). */
@@ -23,9 +25,10 @@ export interface HealthInput extends Pick<
 
 /**
  * The `/healthz` body. `degraded` when polls are failing, the database cannot be read (`database: unreachable`),
- * a channel refuses posts for good (`channelsRefusing`, each channel with the chat service's error code), or the
- * last success is older than three intervals (plus the 30 s failure backoff): a monitor should page someone
- * before alerts go missing, not after.
+ * a channel refuses posts for good (`channelsRefusing`, each channel with the chat service's error code), the
+ * last success is older than three intervals (plus the 30 s failure backoff), or the last poll cut a scan short
+ * (`scansCutShort` names why: `request-cap`, `repeated-page`, `past-promise`; events past the cut were not read):
+ * a monitor should page someone before alerts go missing, not after.
  *
  * Anyone who can reach the port can read it, so it holds status words, times and counts, each picked by name:
  * never text from Halo or Slack (an error message can quote a URL, a body or worse). The error itself is in
@@ -34,6 +37,8 @@ export interface HealthInput extends Pick<
 export function healthBody(input: HealthInput, now: number, pollIntervalMs: number): Record<string, unknown> {
   const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
   const reachable = input.databaseReachable !== false;
+  // Reason codes only: the details quote event IDs, which are Halo's text.
+  const cutShort = [...new Set((input.lastPoll?.cutShort ?? []).map((cut) => cut.reason))];
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   // Only what has the shape of a channel ID and an error code: nothing that could carry free text.
   const refusing = (input.refusing ?? []).filter(
@@ -41,7 +46,7 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
   );
   return {
     status:
-      input.consecutiveFailures > 0 || stale || !reachable || refusing.length > 0
+      input.consecutiveFailures > 0 || stale || !reachable || refusing.length > 0 || cutShort.length > 0
         ? 'degraded'
         : input.lastSuccessAt === null
           ? 'starting'
@@ -52,6 +57,7 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
     alertsPending: input.pending,
     alertsFailed: input.failed,
     eventsSeen: input.seen,
+    ...(cutShort.length === 0 ? {} : { scansCutShort: cutShort }),
     ...(reachable ? {} : { database: 'unreachable' }),
     ...(refusing.length === 0 ? {} : { channelsRefusing: refusing }),
     ...(input.leadership === undefined

@@ -9,7 +9,7 @@ import type { Clock } from '../clock.ts';
 import { defaultSeverityOf, type SeverityOf } from '../domain/severity.ts';
 import type { HaloClient } from '../halo/client.ts';
 import type { PageMemo } from '../halo/page-memo.ts';
-import { scanEvents } from '../halo/scan.ts';
+import { scanEvents, type CutShort } from '../halo/scan.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store } from './store-port.ts';
@@ -41,6 +41,13 @@ export interface ScanDeps {
   readonly severityOf?: SeverityOf;
   /** Replaces known secrets in the texts of the events staged for posting (see secrets.ts). */
   readonly redact?: Redact;
+  /** HALO_MAX_REQUESTS_PER_POLL: list requests one poll may make, all scopes together. Absent: no cap. */
+  readonly maxRequestsPerPoll?: number;
+}
+
+/** A scope whose scan stopped before its end, and why. */
+export interface ScopeCutShort extends CutShort {
+  readonly scope: string;
 }
 
 export interface ScanOutcome {
@@ -52,6 +59,8 @@ export interface ScanOutcome {
   readonly failures: unknown[];
   /** The scopes whose scans could prove an alerted event gone (see `isConclusive`). */
   readonly conclusive: Scope[];
+  /** The scans that stopped before their end; none of them is conclusive. */
+  readonly cutShort: ScopeCutShort[];
 }
 
 /**
@@ -81,6 +90,11 @@ export async function scanScopes(
   const result = { requests: 0, events: 0, invalid: 0, staged: 0, totals: {} as Record<string, number> };
   const failures: unknown[] = [];
   const conclusive: Scope[] = [];
+  const cutShort: ScopeCutShort[] = [];
+  const budget =
+    deps.maxRequestsPerPoll === undefined
+      ? undefined
+      : { limit: deps.maxRequestsPerPoll, left: deps.maxRequestsPerPoll };
   // A write refused because another replica leads ends every scope's scan: no more requests, no more writes.
   const link = childController(signal);
   // Decided here for every event of the page, so that the store gets data, not a callback: cheap (a few
@@ -93,6 +107,7 @@ export async function scanScopes(
           pageSize: deps.pageSize,
           queue,
           signal: link.controller.signal,
+          ...(budget === undefined ? {} : { budget }),
           // Not while a first poll's backfill looks at every event, seen or not.
           ...(backfill === null && watched !== null && memo !== undefined ? { memo } : {}),
           onPage: async (page) => {
@@ -125,6 +140,7 @@ export async function scanScopes(
         result.events += scanned.events;
         result.invalid += scanned.invalid;
         result.totals[scopeId(scope)] = scanned.total ?? scanned.events;
+        if (scanned.cutShort !== null) cutShort.push({ scope: scopeId(scope), ...scanned.cutShort });
         if (isConclusive({ scope, ...scanned })) conclusive.push(scope);
       } catch (error) {
         if (error instanceof FencedError) link.controller.abort();
@@ -132,7 +148,7 @@ export async function scanScopes(
       }
     }),
   ).finally(() => link.release());
-  return { ...result, failures, conclusive };
+  return { ...result, failures, conclusive, cutShort };
 }
 
 /**

@@ -12,7 +12,7 @@ import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone-tracking.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notice-payloads.ts';
 import { inPollLane } from './halo-lane.ts';
-import { measureAll, routeStaged, scanScopes } from './poll-steps.ts';
+import { measureAll, routeStaged, scanScopes, type ScopeCutShort } from './poll-steps.ts';
 import { redactEvent, type Redact } from './secrets.ts';
 import {
   awaitLeaderStart,
@@ -35,6 +35,8 @@ export interface PollerOptions {
   readonly failureBackoffMs?: number;
   readonly failureBackoffCapMs?: number;
   readonly scanConcurrency: number;
+  /** HALO_MAX_REQUESTS_PER_POLL: list requests one poll may make; a scan past it is cut short. */
+  readonly maxRequestsPerPoll?: number;
   /**
    * The one bound on Halo requests in flight, shared with commands (HALO_SCAN_CONCURRENCY). Required: a poll that
    * made its own would double the requests Halo sees while a command runs.
@@ -72,6 +74,11 @@ export interface PollerOptions {
    * business). Absent: every page is read every poll.
    */
   readonly pageMemo?: () => PageMemo;
+  /**
+   * Told the number of events after each successful poll of the loop: the composition root's runtime tuning
+   * (a forced collection after a large poll, see src/runtime-memory.ts) lives at the edge, not here.
+   */
+  readonly afterPoll?: (events: number) => void;
 }
 
 export interface PollStatus {
@@ -91,6 +98,8 @@ export interface PollReport {
   readonly routed: number;
   readonly baseline: boolean;
   readonly ms: number;
+  /** The scans that stopped before their end (see `ScanResult.cutShort`); empty when every one finished. */
+  readonly cutShort: readonly ScopeCutShort[];
 }
 
 /**
@@ -111,11 +120,6 @@ function throwIfFenced(failures: readonly unknown[]): void {
   if (fenced !== undefined) throw fenced;
 }
 
-/** A scan this large is worth a line, at debug level, on where the memory is after it. */
-const LARGE_SCAN = 10_000;
-/** Garbage a large poll must have left for a full collection after it to be worth its cost (see `afterLargePoll`). */
-const GARBAGE_WORTH_COLLECTING = 16 * 1024 * 1024;
-
 /** The total of all events drifts: measured again after this many polls that scanned per key. */
 const REMEASURE_POLLS = 10;
 
@@ -129,8 +133,6 @@ const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_suc
 export class Poller {
   /** Replaced after each stop: a replica that stops leading may lead again later. */
   private stopping = new AbortController();
-  /** Heap and external memory (bytes) that the last forced collection kept; undefined before the first. */
-  private keptAfterCollection: number | undefined;
   private loop: Promise<void> | undefined;
   private startLoop: Promise<void> | undefined;
   /** A start failed on Halo: the loop leaves the pending ones to the next successful poll. */
@@ -185,7 +187,7 @@ export class Poller {
       try {
         const report = await this.exclusive(() => inPollLane(() => this.pollOnce(signal)));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
-        if (report.events >= LARGE_SCAN) this.afterLargePoll();
+        this.options.afterPoll?.(report.events);
       } catch (error) {
         if (this.isStopping()) return;
         if (error instanceof FencedError) {
@@ -280,13 +282,20 @@ export class Poller {
       routed,
       baseline: lastPlan === null,
       ms: now - started,
+      cutShort: scan.cutShort,
     };
     if (this.status.consecutiveFailures > 0)
       log.info('poll: Halo is answering again', { after: this.status.lastError });
     this.status = { ...this.status, lastSuccessAt: now, consecutiveFailures: 0, lastPoll: report };
     this.startsWaitForPoll = false;
     const level = routed > 0 || invalid > 0 || report.baseline ? 'info' : 'debug';
-    log[level](report.baseline ? 'poll: baseline recorded' : 'poll: done', { ...report });
+    const { cutShort, ...counts } = report;
+    log[level](report.baseline ? 'poll: baseline recorded' : 'poll: done', counts);
+    for (const cut of cutShort)
+      log.warn(
+        'poll: a scan was cut short; events past the cut were not read, and it marks no alerted event gone',
+        { ...cut },
+      );
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
     await store.prune(now - 7 * 24 * 3600 * 1000);
     return report;
@@ -468,43 +477,6 @@ export class Poller {
     if (error instanceof HaloAuthError) log.error(message, fields);
     else if (error instanceof HaloError) log.warn(`poll failed: ${message}`, fields);
     else log.error('poll failed unexpectedly', { ...fields, error });
-  }
-
-  /**
-   * After a large poll: a full collection when the poll left at least `GARBAGE_WORTH_COLLECTING` more memory
-   * (heap and external) than the last collection kept, then a line, at debug level, on where the memory is (MB).
-   *
-   * Why not a collection after every large poll, as before: each one also throws away the optimised code of the
-   * HTTP and stream functions ("deopt: weak objects"), which the next poll recompiles, so it is skipped when
-   * there is little to give back. Why not none: V8 lets a bot polling back to back hold 40-50 MB of garbage, enough to take a
-   * 100,000-event account's RSS past 200 MB. A 1,000,000-event poll leaves more than 16 MB (read buffers
-   * count too), so it still collects after each; a 100,000-event one, about every fifth poll. `npm start`
-   * passes `--expose-gc` for it, and V8 flags that keep scans cheap (README → Performance).
-   */
-  private afterLargePoll(): void {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    let memory = process.memoryUsage();
-    let collectedMs: number | undefined;
-    const held = memory.heapUsed + memory.external;
-    if (
-      gc !== undefined &&
-      (this.keptAfterCollection === undefined || held - this.keptAfterCollection >= GARBAGE_WORTH_COLLECTING)
-    ) {
-      const started = performance.now();
-      gc();
-      collectedMs = Math.round(performance.now() - started);
-      memory = process.memoryUsage();
-      this.keptAfterCollection = memory.heapUsed + memory.external;
-    }
-    const mb = (bytes: number): number => Math.round(bytes / 1024 / 102.4) / 10;
-    this.options.log.debug('poll: memory', {
-      ...(collectedMs === undefined ? {} : { collectedMs }),
-      rssMb: mb(memory.rss),
-      heapUsedMb: mb(memory.heapUsed),
-      heapTotalMb: mb(memory.heapTotal),
-      externalMb: mb(memory.external),
-      arrayBuffersMb: mb(memory.arrayBuffers),
-    });
   }
 
   /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */

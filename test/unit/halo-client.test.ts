@@ -9,10 +9,17 @@ import {
   HaloError,
   HaloHttpError,
   HaloNetworkError,
+  HaloOversizeError,
   HaloResponseError,
 } from '../../src/halo/errors.ts';
 import { attachedTo } from '../attached.ts';
-import { startFakeHalo, type FakeHalo, type HaloFault, type HaloRequest } from '../../fakes/halo.ts';
+import {
+  makeEvents,
+  startFakeHalo,
+  type FakeHalo,
+  type HaloFault,
+  type HaloRequest,
+} from '../../fakes/halo.ts';
 
 let halo: FakeHalo;
 
@@ -22,6 +29,7 @@ beforeAll(async () => {
 afterAll(() => halo.close());
 afterEach(() => {
   halo.fault = undefined;
+  halo.pages = undefined;
   halo.requests.length = 0;
   halo.events.length = 0;
 });
@@ -346,6 +354,26 @@ describe('HaloClient: retried failures', () => {
     always({ kind: 'hang' });
     expect(await failure(list(client({ timeoutMs: 60 })))).toMatchObject({ timedOut: true });
     expect(halo.requests).toHaveLength(3);
+  });
+});
+
+describe('HaloClient: answers too large', () => {
+  it('refuses an answer past the cap as HaloOversizeError, saying what Halo sent, without retrying', async () => {
+    always({ kind: 'body', body: `{"list":[${' '.repeat(4096)}]}` });
+    const error = await failure(list(client({ maxResponseBytes: 1024 })));
+    expect(error).toBeInstanceOf(HaloOversizeError);
+    expect(error).toMatchObject({ retryable: false, sent: 'an answer of more than 1024 bytes once decoded' });
+    expect((error as Error).message).toContain('content-length 4107');
+    expect(halo.requests).toHaveLength(1);
+  });
+
+  it('refuses a page with more entries than were asked for, without retrying', async () => {
+    halo.events.push(...makeEvents(5));
+    halo.pages = { entries: 5 };
+    const error = await failure(client().listEvents({}, { start: 0, limit: 3 }));
+    expect(error).toBeInstanceOf(HaloOversizeError);
+    expect(error).toMatchObject({ retryable: false, sent: '5 entries for limit=3' });
+    expect(halo.requests).toHaveLength(1);
   });
 });
 

@@ -36,6 +36,30 @@ describe('healthBody', () => {
     });
   });
 
+  it('says degraded when the last poll cut a scan short, with the reasons as words and never the details', () => {
+    const cut = {
+      ...base,
+      lastSuccessAt: NOW - 1000,
+      lastPoll: {
+        cutShort: [
+          {
+            scope: 'all',
+            reason: 'repeated-page' as const,
+            detail: 'the page at start=1000 begins with event <!channel>',
+          },
+          { scope: 'key:a', reason: 'repeated-page' as const, detail: '…' },
+          { scope: 'key:b', reason: 'request-cap' as const, detail: '…' },
+        ],
+      },
+    };
+    const body = healthBody(cut, NOW, 60_000);
+    expect(body).toMatchObject({ status: 'degraded', scansCutShort: ['repeated-page', 'request-cap'] });
+    expect(JSON.stringify(body)).not.toContain('start=1000');
+    expect(healthBody({ ...cut, lastPoll: { cutShort: [] } }, NOW, 60_000)).not.toHaveProperty(
+      'scansCutShort',
+    );
+  });
+
   it('says degraded while polls fail, with the time of the last error but never its text', () => {
     // The status view passes the whole poll status, error text included: the public body must not carry it.
     const failing = {

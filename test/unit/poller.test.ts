@@ -4,6 +4,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE, type HaloClient } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
+import { memoryAfterLargePoll } from '../../src/runtime-memory.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
@@ -114,20 +115,14 @@ describe('Poller: a subscription made while a poll is scanning', () => {
   });
 });
 
-describe('Poller: memory after a large poll', () => {
-  const realGc = (globalThis as { gc?: () => void }).gc;
-  afterEach(() => {
-    const global = globalThis as { gc?: () => void };
-    if (realGc === undefined) delete global.gc;
-    else global.gc = realGc;
-  });
-
-  function pollerWith(logLines: string[]): Poller {
+describe('Poller: memory after a large poll (the hook from src/runtime-memory.ts, as app.ts wires it)', () => {
+  function pollerWith(logLines: string[], gc: () => void): Poller {
+    const log = createLogger({ level: 'debug', secrets: [], write: (line) => logLines.push(line) });
     return new Poller({
       halo: createHaloClient({ apiUrl: halo.url, apiKey: halo.apiKey, timeoutMs: 5000, clock: systemClock }),
       store,
       clock: systemClock,
-      log: createLogger({ level: 'debug', secrets: [], write: (line) => logLines.push(line) }),
+      log,
       intervalMs: 10,
       scanConcurrency: 4,
       haloRequests: new PQueue({ concurrency: 4 }),
@@ -137,14 +132,17 @@ describe('Poller: memory after a large poll', () => {
       defaultRoute: { channel: 'CALERTS', keys: [], targetIds: [] },
       isCritical: () => false,
       onRouted: () => undefined,
+      afterPoll: memoryAfterLargePoll(log, () => ({ gc, usage: () => process.memoryUsage() })),
     });
   }
 
   it('collects after the first poll of 10,000 events or more, says where the memory is, and never below that', async () => {
     let collections = 0;
-    (globalThis as { gc?: () => void }).gc = () => collections++;
+    const gc = (): void => {
+      collections++;
+    };
     for (let i = 0; i < 9_999; i++) halo.addEvent();
-    poller = pollerWith(logs);
+    poller = pollerWith(logs, gc);
     await poller.start();
     await waitFor('three polls', () => polls() >= 3);
     expect(collections).toBe(0);
@@ -153,7 +151,7 @@ describe('Poller: memory after a large poll', () => {
 
     halo.addEvent(); // 10,000 events: a large poll
     const large: string[] = [];
-    poller = pollerWith(large);
+    poller = pollerWith(large, gc);
     await poller.start();
     await waitFor('a memory line', () => large.some((line) => line.includes('poll: memory')));
     expect(collections).toBe(1);

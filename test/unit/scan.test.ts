@@ -22,6 +22,8 @@ const server = {
   growBy: 0,
   /** Claims this total instead of the real one. */
   claimedTotal: null as number | null,
+  /** Serves the first page's events whatever `start` asks for (a server going round in circles). */
+  repeat: false,
   /** Answers 503 for this `start`. */
   failAt: null as number | null,
   requests: [] as { start: number; limit: number; key: string | null }[],
@@ -63,7 +65,8 @@ beforeAll(async () => {
       }
       const list = [];
       if (server.requests.length === 2) server.total += server.growBy;
-      for (let i = start; i < Math.min(server.total, start + limit); i++)
+      const from = server.repeat ? 0 : start;
+      for (let i = from; i < Math.min(server.total, from + limit); i++)
         list.push({ event: { event_id: `ev-${i}` } });
       const body = server.withPagination
         ? { pagination: { total: server.claimedTotal ?? server.total, start, limit }, list }
@@ -97,6 +100,7 @@ beforeEach(() => {
     growBy: 0,
     claimedTotal: null,
     withPagination: true,
+    repeat: false,
     delayMs: 0,
     failAt: null,
     requests: [],
@@ -140,13 +144,71 @@ describe('scanEvents: requests', () => {
 
   it('reads, in the same scan, the pages of events that later pages say were added meanwhile', async () => {
     server.total = 2000;
-    server.growBy = 1500;
+    server.growBy = 900;
     const { result, ids } = await scan({ concurrency: 1 });
-    expect(sorted(ids)).toEqual(expectedIds(3500));
-    expect(result.total).toBe(3500);
+    expect(sorted(ids)).toEqual(expectedIds(2900));
+    expect(result.total).toBe(2900);
     // Events came and went meanwhile: this scan cannot prove that an event is gone.
     expect(result.steady).toBe(false);
-    expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000]);
+    expect(result.cutShort).toBeNull();
+    expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 1000, 2000]);
+  });
+
+  it('reads no further than the first page promised, plus a tenth (at least a page), however later pages grow', async () => {
+    server.total = 2000;
+    server.growBy = 5_000_000;
+    const { result } = await scan({ concurrency: 1 });
+    expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual([0, 1000, 2000]);
+    expect(result.steady).toBe(false);
+    expect(result.cutShort).toEqual({
+      reason: 'past-promise',
+      detail: 'later pages said 5002000 events where the first said 2000; read up to 3000',
+    });
+  });
+
+  it('stops at a page that begins like one already read, and proves nothing gone', async () => {
+    // Full pages without a total, each the same: the scan never saw a short page, and once went on for ever.
+    server.total = 1000;
+    server.withPagination = false;
+    server.repeat = true;
+    const { result, ids } = await scan();
+    expect(server.requests.map((r) => r.start)).toEqual([0, 1000]);
+    expect(ids).toEqual(expectedIds(1000));
+    expect(result).toMatchObject({ pages: 1, events: 1000, steady: false, total: null });
+    expect(result.cutShort).toEqual({
+      reason: 'repeated-page',
+      detail: 'the page at start=1000 begins with event ev-0, as the page at start=0 did',
+    });
+  });
+
+  it('stops when the poll has made its last allowed request, shared by every scan of the poll', async () => {
+    // A total of 5,000,000 with one entry a page: the scan steps by 1, and once made 60,000 requests in 15 s.
+    server.total = 5_000_000;
+    server.cap = 1;
+    const budget = { limit: 30, left: 30 };
+    const queue = new PQueue({ concurrency: 4 });
+    const run = (key: string): Promise<ScanResult> =>
+      scanEvents(
+        client,
+        { key },
+        {
+          pageSize: 1000,
+          queue,
+          budget,
+          signal: new AbortController().signal,
+          onPage: () => Promise.resolve(),
+        },
+      );
+    const [first, second] = await Promise.all([run('a'), run('b')]);
+    expect(server.requests).toHaveLength(30);
+    expect(budget.left).toBe(0);
+    for (const result of [first, second]) {
+      expect(result.steady).toBe(false);
+      expect(result.cutShort?.reason).toBe('request-cap');
+      expect(result.cutShort?.detail).toMatch(
+        /^30 list requests made this poll \(HALO_MAX_REQUESTS_PER_POLL\); stopped before start=\d+$/,
+      );
+    }
   });
 
   it('refuses an implausible pagination.total instead of scheduling millions of requests', async () => {
@@ -167,7 +229,14 @@ describe('scanEvents: requests', () => {
   ])('with pagination.total, reads %i events in %i pages of 1000', async (n, requests) => {
     server.total = n;
     const { result, ids } = await scan();
-    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: n, steady: true });
+    expect(result).toEqual({
+      pages: requests,
+      events: n,
+      invalid: 0,
+      total: n,
+      steady: true,
+      cutShort: null,
+    });
     expect(sorted(ids)).toEqual(expectedIds(n));
     expect(server.requests.map((r) => r.start).sort((a, b) => a - b)).toEqual(
       Array.from({ length: requests }, (_, i) => i * 1000),
@@ -185,7 +254,14 @@ describe('scanEvents: requests', () => {
     server.total = n;
     server.withPagination = false;
     const { result, ids } = await scan();
-    expect(result).toEqual({ pages: requests, events: n, invalid: 0, total: null, steady: true });
+    expect(result).toEqual({
+      pages: requests,
+      events: n,
+      invalid: 0,
+      total: null,
+      steady: true,
+      cutShort: null,
+    });
     expect(ids).toEqual(expectedIds(n));
     expect(server.requests.map((r) => r.start)).toEqual(Array.from({ length: requests }, (_, i) => i * 1000));
   });
@@ -221,7 +297,7 @@ describe('scanEvents: requests', () => {
         onPage: () => Promise.resolve(),
       },
     );
-    expect(result).toEqual({ pages: 1, events: 2, invalid: 1, total: 3, steady: true });
+    expect(result).toEqual({ pages: 1, events: 2, invalid: 1, total: 3, steady: true, cutShort: null });
   });
 });
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpTransport } from '../../src/halo/transport.ts';
+import { BodyTooLargeError, createHttpTransport } from '../../src/halo/transport.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -38,6 +38,8 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 
 const text = (chunks: readonly Uint8Array[]): string => Buffer.concat(chunks).toString('utf8');
 const never = new AbortController().signal;
+/** The body cap of these tests: 1 MB decoded. */
+const CAP = 1024 * 1024;
 
 describe('createHttpTransport', () => {
   it('GETs the path under the base URL with the given headers, and hands back status, headers and body', async () => {
@@ -45,7 +47,7 @@ describe('createHttpTransport', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '7' });
       res.end('{"list":[]}');
     });
-    const answer = await createHttpTransport(seen.base).get(
+    const answer = await createHttpTransport(seen.base, CAP).get(
       'event/list.json?start=0&limit=1000',
       { 'x-apikey': 'k1' },
       never,
@@ -61,13 +63,13 @@ describe('createHttpTransport', () => {
 
   it('keeps a base URL with a trailing slash as it is', async () => {
     const seen = await serve((_req, res) => res.end('{}'));
-    await createHttpTransport(`${seen.base}/`).get('event/types.json?start=0', {}, never);
+    await createHttpTransport(`${seen.base}/`, CAP).get('event/types.json?start=0', {}, never);
     expect(seen.requests[0]!.url).toBe('/api/v1/event/types.json?start=0');
   });
 
   it('reuses one connection for requests one after another', async () => {
     const seen = await serve((_req, res) => res.end('{}'));
-    const transport = createHttpTransport(seen.base);
+    const transport = createHttpTransport(seen.base, CAP);
     for (let i = 0; i < 5; i++) await transport.get(`event/get.json?event_id=${i}`, {}, never);
     expect(seen.requests).toHaveLength(5);
     expect(seen.connections).toBe(1);
@@ -83,7 +85,7 @@ describe('createHttpTransport', () => {
       res.writeHead(200, { 'content-encoding': encoding });
       res.end(encode(Buffer.from(body)));
     });
-    const answer = await createHttpTransport(seen.base).get('event/list.json', {}, never);
+    const answer = await createHttpTransport(seen.base, CAP).get('event/list.json', {}, never);
     expect(text(answer.chunks)).toBe(body);
   });
 
@@ -92,9 +94,11 @@ describe('createHttpTransport', () => {
       res.writeHead(200, { 'content-encoding': 'gzip' });
       res.end('this is not gzip');
     });
-    await expect(createHttpTransport(seen.base).get('event/list.json', {}, never)).rejects.toMatchObject({
-      code: 'Z_DATA_ERROR',
-    });
+    await expect(createHttpTransport(seen.base, CAP).get('event/list.json', {}, never)).rejects.toMatchObject(
+      {
+        code: 'Z_DATA_ERROR',
+      },
+    );
   });
 
   it('fails when the connection closes before the body ends', async () => {
@@ -103,16 +107,18 @@ describe('createHttpTransport', () => {
       res.write('{"list":[');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    await expect(createHttpTransport(seen.base).get('event/list.json', {}, never)).rejects.toMatchObject({
-      code: 'ECONNRESET',
-    });
+    await expect(createHttpTransport(seen.base, CAP).get('event/list.json', {}, never)).rejects.toMatchObject(
+      {
+        code: 'ECONNRESET',
+      },
+    );
   });
 
   it('keeps the system error code of a refused connection', async () => {
     const seen = await serve((_req, res) => res.end('{}'));
     const base = seen.base;
     await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
-    await expect(createHttpTransport(base).get('event/list.json', {}, never)).rejects.toMatchObject({
+    await expect(createHttpTransport(base, CAP).get('event/list.json', {}, never)).rejects.toMatchObject({
       code: 'ECONNREFUSED',
     });
   });
@@ -122,7 +128,7 @@ describe('createHttpTransport', () => {
     const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
     const seen = await serve((req) => req.socket.on('close', closed)); // never answers
     const controller = new AbortController();
-    const pending = createHttpTransport(seen.base).get('event/list.json', {}, controller.signal);
+    const pending = createHttpTransport(seen.base, CAP).get('event/list.json', {}, controller.signal);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const reason = new Error('stop');
     controller.abort(reason);
@@ -135,7 +141,7 @@ describe('createHttpTransport', () => {
     const controller = new AbortController();
     controller.abort(new Error('already'));
     await expect(
-      createHttpTransport(seen.base).get('event/list.json', {}, controller.signal),
+      createHttpTransport(seen.base, CAP).get('event/list.json', {}, controller.signal),
     ).rejects.toThrow('already');
     expect(seen.requests).toHaveLength(0);
   });
@@ -146,13 +152,73 @@ describe('createHttpTransport', () => {
       res.writeHead(301, { location: `${elsewhere.base}/event/list.json` });
       res.end();
     });
-    const answer = await createHttpTransport(seen.base).get('event/list.json', { 'x-apikey': 'k1' }, never);
+    const answer = await createHttpTransport(seen.base, CAP).get(
+      'event/list.json',
+      { 'x-apikey': 'k1' },
+      never,
+    );
     expect(answer.status).toBe(301);
     expect(answer.headers.location).toBe(`${elsewhere.base}/event/list.json`);
     expect(elsewhere.requests).toHaveLength(0);
   });
 
   it('refuses a base URL that is not http or https', () => {
-    expect(() => createHttpTransport('ftp://127.0.0.1/api')).toThrow('unsupported protocol ftp:');
+    expect(() => createHttpTransport('ftp://127.0.0.1/api', CAP)).toThrow('unsupported protocol ftp:');
+  });
+
+  it('stops reading and decoding a gzip bomb the moment it passes the cap', async () => {
+    // 1 GB of spaces as 100 gzip members of 10 MB each: about 1 MB on the wire, sent in full if read in full.
+    const member = gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20));
+    let written = 0;
+    const seen = await serve((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' });
+      const more = (): void => {
+        while (written < 100) {
+          written++;
+          if (!res.write(member)) {
+            res.once('drain', more);
+            return;
+          }
+        }
+        res.end();
+      };
+      more();
+    });
+    const error = await createHttpTransport(seen.base, CAP)
+      .get('event/list.json', {}, never)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(BodyTooLargeError);
+    expect(error).toMatchObject({ limitBytes: CAP, encoding: 'gzip', declaredBytes: null });
+  });
+
+  it('refuses, before reading it, a plain body whose content-length passes the cap', async () => {
+    const seen = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(200 * 1024 * 1024) });
+      res.write(Buffer.alloc(64 * 1024, 0x20));
+    });
+    await expect(createHttpTransport(seen.base, CAP).get('event/list.json', {}, never)).rejects.toMatchObject(
+      {
+        name: 'BodyTooLargeError',
+        declaredBytes: 200 * 1024 * 1024,
+        encoding: null,
+      },
+    );
+  });
+
+  it('stops reading a plain body sent without a length once it passes the cap, and takes one at the cap', async () => {
+    let size = CAP + 1;
+    const seen = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.alloc(size, 0x20));
+    });
+    await expect(
+      createHttpTransport(seen.base, CAP).get('event/list.json', {}, never),
+    ).rejects.toBeInstanceOf(BodyTooLargeError);
+    size = CAP;
+    const answer = await createHttpTransport(seen.base, CAP).get('event/list.json', {}, never);
+    expect(Buffer.concat(answer.chunks).length).toBe(CAP);
   });
 });

@@ -443,10 +443,13 @@ export function renderStatus(status: StatusView): SlackMessage {
   const date = (ms: number | null): string =>
     ms === null ? 'never' : (slackDate(new Date(ms)) ?? 'unknown');
   const held = status.assumedHeld ?? NONE_HELD;
+  const cutShort = status.lastPoll?.cutShort ?? [];
   const health =
     (status.consecutiveFailures > 0
       ? `:warning: Halo polls are failing (${status.consecutiveFailures} in a row)`
-      : ':white_check_mark: Polling normally') + heldHeadline(held);
+      : cutShort.length > 0
+        ? ':warning: The last poll was cut short: Halo sent more than the bot reads in one poll'
+        : ':white_check_mark: Polling normally') + heldHeadline(held);
   const lines = [
     `*${health}*`,
     `Last successful poll: ${date(status.lastSuccessAt)} (every ${Math.round(status.pollIntervalMs / 1000)} s)`,
@@ -465,6 +468,9 @@ export function renderStatus(status: StatusView): SlackMessage {
   }
   if (status.lastError !== null)
     lines.push(`Last error (${date(status.lastErrorAt)}): ${mrkdwn(status.lastError, 500)}`);
+  // Events past a cut were not read, and no alert is marked gone from such a scan.
+  for (const cut of cutShort)
+    lines.push(`• Scan ${code(cut.scope, 100)} cut short (${cut.reason}): ${mrkdwn(cut.detail, 300)}`);
   for (const failure of status.recentFailures) {
     // Anyone may ask: only an error code is shown, never free text (a row stored by an older version may hold it).
     const known = ERROR_CODE.test(failure.error);

@@ -1,0 +1,67 @@
+/**
+ * Runtime tuning after a large poll, kept out of the core: the poller only tells how many events a poll read
+ * (`PollerOptions.afterPoll`), and the composition root hands it this hook. The forced collection and the
+ * memory reads are about this process and its V8 flags, not about polling Halo.
+ */
+import type { Logger } from './log.ts';
+
+/** A scan this large is worth a line, at debug level, on where the memory is after it. */
+export const LARGE_POLL_EVENTS = 10_000;
+/** Garbage a large poll must have left for a full collection after it to be worth its cost. */
+const GARBAGE_WORTH_COLLECTING = 16 * 1024 * 1024;
+
+export interface MemoryProbe {
+  /** `globalThis.gc` when the process runs with `--expose-gc`. */
+  readonly gc: (() => void) | undefined;
+  readonly usage: () => NodeJS.MemoryUsage;
+}
+
+const processProbe = (): MemoryProbe => ({
+  gc: (globalThis as { gc?: () => void }).gc,
+  usage: () => process.memoryUsage(),
+});
+
+/**
+ * After a large poll: a full collection when the poll left at least `GARBAGE_WORTH_COLLECTING` more memory
+ * (heap and external) than the last collection kept, then a line, at debug level, on where the memory is (MB).
+ *
+ * Why not a collection after every large poll: each one also throws away the optimised code of the HTTP and
+ * stream functions ("deopt: weak objects"), which the next poll recompiles, so it is skipped when there is
+ * little to give back. Why not none: V8 lets a bot polling back to back hold 40-50 MB of garbage, enough to
+ * take a 100,000-event account's RSS past 200 MB. A 1,000,000-event poll leaves more than 16 MB (read buffers
+ * count too), so it still collects after each; a 100,000-event one, about every fifth poll. `npm start` passes
+ * `--expose-gc` for it, and V8 flags that keep scans cheap (README → Performance).
+ */
+export function memoryAfterLargePoll(
+  log: Logger,
+  probe: () => MemoryProbe = processProbe,
+): (events: number) => void {
+  /** Heap and external memory (bytes) that the last forced collection kept; undefined before the first. */
+  let keptAfterCollection: number | undefined;
+  return (events) => {
+    if (events < LARGE_POLL_EVENTS) return;
+    const { gc, usage } = probe();
+    let memory = usage();
+    let collectedMs: number | undefined;
+    const held = memory.heapUsed + memory.external;
+    if (
+      gc !== undefined &&
+      (keptAfterCollection === undefined || held - keptAfterCollection >= GARBAGE_WORTH_COLLECTING)
+    ) {
+      const started = performance.now();
+      gc();
+      collectedMs = Math.round(performance.now() - started);
+      memory = usage();
+      keptAfterCollection = memory.heapUsed + memory.external;
+    }
+    const mb = (bytes: number): number => Math.round(bytes / 1024 / 102.4) / 10;
+    log.debug('poll: memory', {
+      ...(collectedMs === undefined ? {} : { collectedMs }),
+      rssMb: mb(memory.rss),
+      heapUsedMb: mb(memory.heapUsed),
+      heapTotalMb: mb(memory.heapTotal),
+      externalMb: mb(memory.external),
+      arrayBuffersMb: mb(memory.arrayBuffers),
+    });
+  };
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { LARGE_POLL_EVENTS, memoryAfterLargePoll } from '../../src/runtime-memory.ts';
+
+const MB = 1024 * 1024;
+
+describe('memoryAfterLargePoll', () => {
+  it('collects again only when the polls since the last collection left 16 MB or more', () => {
+    const lines: string[] = [];
+    let heapUsed = 20 * MB;
+    let collections = 0;
+    const hook = memoryAfterLargePoll(
+      createLogger({ level: 'debug', secrets: [], write: (line) => lines.push(line) }),
+      () => ({
+        gc: () => {
+          collections++;
+        },
+        usage: () => ({ rss: 150 * MB, heapUsed, heapTotal: 30 * MB, external: 4 * MB, arrayBuffers: 0 }),
+      }),
+    );
+    hook(LARGE_POLL_EVENTS - 1);
+    expect([collections, lines.length]).toEqual([0, 0]);
+    hook(LARGE_POLL_EVENTS);
+    expect(collections).toBe(1);
+    heapUsed += 15 * MB; // less than 16 MB of garbage since: not worth it
+    hook(LARGE_POLL_EVENTS);
+    expect(collections).toBe(1);
+    heapUsed += 1 * MB;
+    hook(LARGE_POLL_EVENTS);
+    expect(collections).toBe(2);
+    expect(lines.filter((l) => l.includes('poll: memory'))).toHaveLength(3);
+  });
+});
