@@ -348,6 +348,8 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   const intervalSeconds = integer('HALO_POLL_INTERVAL_SECONDS', 60, 1, 86_400);
   const timeoutSeconds = integer('HALO_TIMEOUT_SECONDS', 10, 1, 300);
   const scanConcurrency = integer('HALO_SCAN_CONCURRENCY', 4, 1, 16);
+  // 5,000 pages of 1,000: an account of 5,000,000 events. A page of one entry a request cannot run forever.
+  const maxRequestsPerPoll = integer('HALO_MAX_REQUESTS_PER_POLL', 5000, 1, 100_000);
   const backfill = integer('HALO_BACKFILL', 0, 0, 1000);
   // 10, not 20: with scan threads, only what is not a reply fills the channel (see docs/design.md, Digests).
   const digestThreshold = integer('HALO_DIGEST_THRESHOLD', 10, 1, 10_000);
@@ -366,8 +368,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       pollIntervalMs: pollIntervalMs ?? intervalSeconds * 1000,
       timeoutMs: haloTimeoutMs ?? timeoutSeconds * 1000,
       scanConcurrency,
-      // 5,000 pages of 1,000: an account of 5,000,000 events. A page of one entry a request cannot run forever.
-      maxRequestsPerPoll: integer('HALO_MAX_REQUESTS_PER_POLL', 5000, 1, 100_000),
+      maxRequestsPerPoll,
       bareTransport: benchHttp === 'transport',
       timeZone,
     },

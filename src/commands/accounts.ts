@@ -1,4 +1,4 @@
-import type { HaloClient } from '../halo/client.ts';
+import type { HaloClient } from '../pipeline/halo-port.ts';
 
 /** The Halo account behind a workspace: an opaque ID (never the key) and the client that speaks for it. */
 export interface HaloAccount {

@@ -3,7 +3,7 @@
  * does not list yet, so an unknown key in HALO_ALERT_KEYS is a warning with the closest known keys.
  */
 import { unknownKeys, unknownKeyText } from '../domain/suggest.ts';
-import type { HaloClient } from '../halo/client.ts';
+import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Logger } from '../log.ts';
 
 export async function warnUnknownAlertKeys(

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
-import type { HaloClient } from '../halo/client.ts';
-import { HaloApiError, HaloError } from '../halo/errors.ts';
+import type { HaloClient } from '../pipeline/halo-port.ts';
+import { HaloApiError, HaloError } from '../pipeline/halo-errors.ts';
 import type { Logger } from '../log.ts';
 import type { DeletionRecord, Store } from '../pipeline/store-port.ts';
 

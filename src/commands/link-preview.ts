@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { haloEventIdOf } from '../domain/halo-link.ts';
-import { HaloApiError } from '../halo/errors.ts';
+import { HaloApiError } from '../pipeline/halo-errors.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { Acknowledgement, DeletionRecord, Store } from '../pipeline/store-port.ts';

@@ -8,8 +8,7 @@
  */
 import type PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
-import type { HaloClient } from '../halo/client.ts';
-import { scanEvents } from '../halo/scan.ts';
+import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 
 /** `/halo events` reads at most this many events to sort them; Halo cannot sort by date itself. */
@@ -45,23 +44,25 @@ export async function readListing(
   const seen = new Set<string>();
   let total = 0;
   const reading = new AbortController();
-  await scanEvents(halo, filter, {
-    pageSize: 1000,
-    queue,
-    signal: reading.signal,
-    onPage: (result) => {
-      total = Math.max(total, result.total ?? 0);
-      for (const event of result.events()) {
-        if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
-        seen.add(event.eventId);
-        events.push(event);
-      }
-      if (events.length >= EVENT_LIST_READ_LIMIT) reading.abort();
-      return Promise.resolve();
-    },
-  }).catch((error: unknown) => {
-    if (!reading.signal.aborted) throw error;
-  });
+  await halo
+    .scan(filter, {
+      pageSize: 1000,
+      queue,
+      signal: reading.signal,
+      onPage: (result) => {
+        total = Math.max(total, result.total ?? 0);
+        for (const event of result.events()) {
+          if (seen.has(event.eventId) || events.length >= EVENT_LIST_READ_LIMIT) continue;
+          seen.add(event.eventId);
+          events.push(event);
+        }
+        if (events.length >= EVENT_LIST_READ_LIMIT) reading.abort();
+        return Promise.resolve();
+      },
+    })
+    .catch((error: unknown) => {
+      if (!reading.signal.aborted) throw error;
+    });
   // Halo's dates sort as text (`YYYY-MM-DD HH:MM`); the ID breaks ties so pages stay stable.
   events.sort((a, b) => b.dateCreated.localeCompare(a.dateCreated) || b.eventId.localeCompare(a.eventId));
   return { events, total: Math.max(total, events.length), truncated: reading.signal.aborted };

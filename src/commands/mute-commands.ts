@@ -3,7 +3,7 @@
  * checks permission, and writes the audit log.
  */
 import type { Clock } from '../clock.ts';
-import type { HaloClient } from '../halo/client.ts';
+import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Logger } from '../log.ts';
 import type { Mute, Store } from '../pipeline/store-port.ts';
 import { notice, type Answer } from './answers.ts';

@@ -4,8 +4,8 @@
  */
 import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
-import type { HaloClient } from '../halo/client.ts';
-import { HaloError } from '../halo/errors.ts';
+import type { HaloClient } from '../pipeline/halo-port.ts';
+import { HaloError } from '../pipeline/halo-errors.ts';
 import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';

@@ -5,7 +5,7 @@
  */
 import type PQueue from 'p-queue';
 import { haloDateToUnix } from '../domain/halo-time.ts';
-import { HaloApiError, HaloError } from '../halo/errors.ts';
+import { HaloApiError, HaloError } from '../pipeline/halo-errors.ts';
 import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { AccountOf, HaloAccount, Workspace } from './accounts.ts';

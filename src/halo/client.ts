@@ -9,9 +9,10 @@ import {
   HaloNetworkError,
   HaloOversizeError,
   HaloResponseError,
-} from './errors.ts';
+} from '../pipeline/halo-errors.ts';
 import { fastEventPage, knownEventPage, parsedEventPage } from './event-page.ts';
 import { PageMemo } from './page-memo.ts';
+import { scanEvents } from './scan.ts';
 import { createHttpTransport } from './transport.ts';
 import { chunksOf, isBodyTooLarge, transportFetch, type TransportInit } from './transport-fetch.ts';
 import {
@@ -24,47 +25,8 @@ import {
   retryAfterMs,
   type Json,
 } from './response-parse.ts';
-import type { EventListFilter, HaloEvent, HaloEventType } from '../domain/event.ts';
-
-/**
- * One page of `event/list.json`. Its events are parsed and validated when asked for: a poll asks only for the
- * few it has not seen, and reading the rest into objects was most of its CPU (see `page-scan.ts`).
- */
-export interface EventPage {
-  /** The ID of each valid entry, in order. */
-  readonly ids: readonly string[];
-  /** The valid entries at these positions of `ids` (all of them when omitted), parsed and validated in full. */
-  events(positions?: readonly number[]): HaloEvent[];
-  /**
-   * Tells the page memo (`ListOptions.memo`) that every event of this page is now recorded as seen. Absent
-   * without a memo, and when the memo knew the page already: `ids` is then empty, the counts are the page's.
-   */
-  readonly recorded?: () => void;
-  /** `pagination.total`, when Halo sent it. */
-  readonly total: number | null;
-  /** Entries that were malformed and skipped. */
-  readonly invalid: number;
-  /** How many entries Halo returned, valid or not: decides whether this was the last page. */
-  readonly returned: number;
-}
-
-export interface ListOptions {
-  readonly start: number;
-  readonly limit: number;
-  readonly sort?: number;
-  readonly sortDesc?: boolean;
-  readonly signal?: AbortSignal;
-  /** Pages read before, to skip one that came back byte for byte the same (see `page-memo.ts`). */
-  readonly memo?: PageMemo;
-}
-
-/** The four endpoints of Halo's Event API. Every failure is a {@link HaloError}. */
-export interface HaloClient {
-  listEvents(filter: EventListFilter, options: ListOptions): Promise<EventPage>;
-  getEvent(eventId: string, signal?: AbortSignal): Promise<HaloEvent>;
-  deleteEvent(eventId: string, signal?: AbortSignal): Promise<void>;
-  listTypes(signal?: AbortSignal): Promise<HaloEventType[]>;
-}
+import type { HaloEventType } from '../domain/event.ts';
+import type { EventPage, HaloClient, ScanMemo } from '../pipeline/halo-port.ts';
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -316,8 +278,10 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     }
   }
 
-  return {
-    listEvents(filter, { start, limit, sort, sortDesc, signal, memo }) {
+  const client: HaloClient = {
+    scan: (filter, options) => scanEvents(client, filter, options),
+    listEvents(filter, { start, limit, sort, sortDesc, signal, memo: given }) {
+      const memo = pageMemoOf(given);
       const params: Record<string, string> = { start: String(start), limit: String(limit) };
       if (filter.key !== undefined) params.key = filter.key;
       if (filter.subject !== undefined) params.subject = filter.subject;
@@ -403,6 +367,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       }
     },
   };
+  return client;
 }
 
 function outcomeOf(status: number): 'ok' | 'auth_error' | 'http_error' {
@@ -422,4 +387,13 @@ function describeCause(error: unknown): string {
   return typeof code === 'string' && !error.message.includes(code)
     ? `${error.message} (${code})`
     : error.message;
+}
+
+/**
+ * The core hands back the memo the root made for it (see `ScanMemo`): only this adapter's own kind is one. Any
+ * other object is a wiring mistake, said at once rather than read as "no memo" and costing every poll in full.
+ */
+function pageMemoOf(memo: ScanMemo | undefined): PageMemo | undefined {
+  if (memo === undefined || memo instanceof PageMemo) return memo;
+  throw new TypeError('ListOptions.memo must be a PageMemo made by the Halo adapter (halo/page-memo.ts)');
 }

@@ -1,5 +1,5 @@
 /** The two ways an {@link EventPage} is made: from the fast reading of its bytes, or from a full parse. */
-import type { EventPage } from './client.ts';
+import type { EventPage } from '../pipeline/halo-port.ts';
 import type { PageCounts } from './page-memo.ts';
 import { scanEventListBody } from './page-scan.ts';
 import { parseEvent, type ListBody } from './response-parse.ts';

@@ -8,6 +8,7 @@
  * `maxPages`; past that, the oldest positions are forgotten and simply read in full.
  */
 import { createHash } from 'node:crypto';
+import type { ScanMemo } from '../pipeline/halo-port.ts';
 
 export interface PageCounts {
   readonly total: number | null;
@@ -15,7 +16,8 @@ export interface PageCounts {
   readonly returned: number;
 }
 
-export class PageMemo {
+export class PageMemo implements ScanMemo {
+  readonly kind = 'scan-memo' as const;
   private readonly pages = new Map<string, { digest: string; counts: PageCounts }>();
 
   constructor(private readonly maxPages = 20_000) {}

@@ -1,10 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import type PQueue from 'p-queue';
 import { childController } from '../abort.ts';
-import type { EventPage, HaloClient } from './client.ts';
-import { HaloResponseError } from './errors.ts';
-import type { PageMemo } from './page-memo.ts';
+import { HaloResponseError } from '../pipeline/halo-errors.ts';
 import type { EventListFilter } from '../domain/event.ts';
+import type { CutShort, HaloClient, ScanOptions, ScanResult } from '../pipeline/halo-port.ts';
 
 /** A total above this is garbage, not an account: it would schedule millions of requests. */
 const MAX_TOTAL = 10_000_000;
@@ -15,52 +13,6 @@ const MAX_TOTAL = 10_000_000;
  * one scan, and the scan stops there.
  */
 const promiseMargin = (total: number, pageSize: number): number => Math.max(pageSize, Math.ceil(total / 10));
-
-/** Why a scan stopped before Halo said it was done. */
-export type CutReason = 'request-cap' | 'repeated-page' | 'past-promise';
-
-export interface CutShort {
-  readonly reason: CutReason;
-  /** What happened, in numbers and event IDs. */
-  readonly detail: string;
-}
-
-/** The list requests a poll may still make (HALO_MAX_REQUESTS_PER_POLL), shared by all of its scans. */
-export interface RequestBudget {
-  readonly limit: number;
-  left: number;
-}
-
-export interface ScanResult {
-  readonly pages: number;
-  readonly events: number;
-  readonly invalid: number;
-  /** `pagination.total` of the first page, when Halo sent one. */
-  readonly total: number | null;
-  /**
-   * Every page reported the same total as the first (or none did): nothing was added or deleted while the scan
-   * ran, so no event can have slipped between two pages. Only such a scan proves that an event is gone.
-   */
-  readonly steady: boolean;
-  /**
-   * Set when the scan stopped before its end: too many requests this poll, a page that repeats one already
-   * read, or pages past what the first one promised. Such a scan is not steady: it proves no event gone.
-   */
-  readonly cutShort: CutShort | null;
-}
-
-export interface ScanOptions {
-  readonly pageSize: number;
-  /** Shared by every scan of a poll, so that the whole poll keeps to one bound on requests in flight. */
-  readonly queue: PQueue;
-  readonly signal: AbortSignal;
-  /** Pages read before (see `page-memo.ts`); a page it knows comes with no IDs, and its counts. */
-  readonly memo?: PageMemo;
-  /** Requests left to this poll; absent: no bound but the scan's own. */
-  readonly budget?: RequestBudget;
-  /** Called once per page as it arrives; pages arrive in any order. */
-  readonly onPage: (page: EventPage) => Promise<void>;
-}
 
 /**
  * Reads every event matching `filter`. The first page tells the total, and the remaining pages are then fetched

@@ -7,9 +7,7 @@ import PQueue from 'p-queue';
 import { childController } from '../abort.ts';
 import type { Clock } from '../clock.ts';
 import { defaultSeverityOf, type SeverityOf } from '../domain/severity.ts';
-import type { HaloClient } from '../halo/client.ts';
-import type { PageMemo } from '../halo/page-memo.ts';
-import { scanEvents, type CutShort } from '../halo/scan.ts';
+import type { CutShort, HaloClient, ScanMemo } from './halo-port.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store } from './store-port.ts';
@@ -76,7 +74,7 @@ export async function scanScopes(
     backfill: Newest | null;
     signal: AbortSignal;
     /** Pages already read and recorded (see halo/page-memo.ts); undefined: none kept. */
-    memo: PageMemo | undefined;
+    memo: ScanMemo | undefined;
     /**
      * The alerted events to look for, recorded as listed at `at` (the poll's start). Null: not looked for, and
      * the memo is not used either, since a page it remembered could later hide one of them.
@@ -103,7 +101,7 @@ export async function scanScopes(
   await Promise.all(
     plan.map(async (scope) => {
       try {
-        const scanned = await scanEvents(deps.halo, scope, {
+        const scanned = await deps.halo.scan(scope, {
           pageSize: deps.pageSize,
           queue,
           signal: link.controller.signal,

@@ -1,8 +1,7 @@
 import type PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
-import type { HaloClient } from '../halo/client.ts';
-import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from '../halo/errors.ts';
-import type { PageMemo } from '../halo/page-memo.ts';
+import type { HaloClient, ScanMemo } from './halo-port.ts';
+import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from './halo-errors.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
 import type { SeverityOf } from '../domain/severity.ts';
@@ -73,7 +72,7 @@ export interface PollerOptions {
    * Makes the memo of list pages already read (built by the composition root: the memo is the Halo client's
    * business). Absent: every page is read every poll.
    */
-  readonly pageMemo?: () => PageMemo;
+  readonly pageMemo?: () => ScanMemo;
   /**
    * Told the number of events after each successful poll of the loop: the composition root's runtime tuning
    * (a forced collection after a large poll, see src/runtime-memory.ts) lives at the edge, not here.
@@ -146,7 +145,7 @@ export class Poller {
   };
   private lastLoggedError = { message: '', at: 0 };
   /** List pages already read and recorded, which a later poll need not read again if Halo sends them unchanged. */
-  private pages: PageMemo | undefined;
+  private pages: ScanMemo | undefined;
   /** The alerted events watched at the start of the last poll: one alerted since drops the page memo. */
   private watchedBefore: ReadonlySet<string> | null = null;
   /** Polls since the total of all events was last measured (see `measureAll`). */

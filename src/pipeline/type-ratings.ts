@@ -17,7 +17,7 @@ import {
   type SeverityOf,
   type UnratedType,
 } from '../domain/severity.ts';
-import type { HaloClient } from '../halo/client.ts';
+import type { HaloClient } from './halo-port.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from './store-port.ts';

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
-import { createHaloClient, type HaloClient, type HaloClientOptions } from '../../src/halo/client.ts';
+import { createHaloClient, type HaloClientOptions } from '../../src/halo/client.ts';
+import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import {
   HaloApiError,
   HaloAuthError,
@@ -11,7 +12,7 @@ import {
   HaloNetworkError,
   HaloOversizeError,
   HaloResponseError,
-} from '../../src/halo/errors.ts';
+} from '../../src/pipeline/halo-errors.ts';
 import { attachedTo } from '../attached.ts';
 import {
   makeEvents,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { singleAccount } from '../../src/commands/accounts.ts';
 import { LinkPreviews } from '../../src/commands/link-preview.ts';
-import type { HaloClient } from '../../src/halo/client.ts';
-import { HaloApiError, HaloNetworkError } from '../../src/halo/errors.ts';
+import type { HaloClient } from '../../src/pipeline/halo-port.ts';
+import { HaloApiError, HaloNetworkError } from '../../src/pipeline/halo-errors.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Acknowledgement, DeletionRecord, EventMessage } from '../../src/pipeline/store-port.ts';

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import PQueue from 'p-queue';
+import { scanEvents } from '../../src/halo/scan.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createHaloClient, MAX_PAGE_SIZE, type HaloClient } from '../../src/halo/client.ts';
+import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
+import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
 import { memoryAfterLargePoll } from '../../src/runtime-memory.ts';
@@ -41,6 +43,8 @@ function gatedClient(): {
   let armed: { key: string; reached: () => void; released: Promise<void> } | null = null;
   const client: HaloClient = {
     ...real,
+    // The scan reads its pages through this client's listEvents, gate included.
+    scan: (filter, options) => scanEvents(client, filter, options),
     async listEvents(filter, options) {
       const gate = armed;
       if (gate !== null && filter.key === gate.key) {

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import PQueue from 'p-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
-import { createHaloClient, MAX_PAGE_SIZE, type EventPage, type HaloClient } from '../../src/halo/client.ts';
-import { HaloHttpError } from '../../src/halo/errors.ts';
-import { scanEvents, type ScanResult } from '../../src/halo/scan.ts';
+import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
+import type { EventPage, HaloClient } from '../../src/pipeline/halo-port.ts';
+import { HaloHttpError } from '../../src/pipeline/halo-errors.ts';
+import { scanEvents } from '../../src/halo/scan.ts';
+import type { ScanResult } from '../../src/pipeline/halo-port.ts';
 import { attachedTo } from '../attached.ts';
 
 /**

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { singleAccount } from '../../src/commands/accounts.ts';
 import type { EventDeleter } from '../../src/commands/delete.ts';
 import { DELETE_OFF, NO_ACCOUNT, NO_USER, WorkflowSteps } from '../../src/commands/workflow.ts';
-import type { HaloClient } from '../../src/halo/client.ts';
-import { HaloNetworkError } from '../../src/halo/errors.ts';
+import type { HaloClient } from '../../src/pipeline/halo-port.ts';
+import { HaloNetworkError } from '../../src/pipeline/halo-errors.ts';
 import { createLogger } from '../../src/log.ts';
 
 const KEY = 'halo-key-0123456789abcdef';

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { EventDeleter } from '../../commands/delete.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
-import { HaloError } from '../../halo/errors.ts';
+import { HaloError } from '../../pipeline/halo-errors.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
 import { NEXT_PAGE_ACTION_ID, renderAnswer, renderNotice } from '../blocks/answer-message.ts';
