@@ -91,11 +91,11 @@ describe('parseBody', () => {
 });
 
 describe('HTTP_LIMITS', () => {
-  it('are the values the README states', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  it('are the values docs/security.md states', () => {
+    const doc = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
     const stated =
       /at most \*\*(\d+)\*\* connections at once .*? request headers within \*\*(\d+) s\*\*, a whole request within \*\*(\d+) s\*\*, idle keep-alive connections closed after \*\*(\d+) s\*\*/.exec(
-        readme,
+        doc,
       );
     expect(stated).not.toBeNull();
     expect(HTTP_LIMITS).toEqual({
