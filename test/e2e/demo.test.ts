@@ -149,8 +149,12 @@ describeBrowser('npm run demo in a browser', () => {
   it('previews a pasted Halo event link under the message, and acknowledges from the preview', async () => {
     // Not the alert acknowledged above: the preview shows the acknowledgements of the event's alerts too.
     const card = alert(2);
-    const link = await card.getByRole('link', { name: 'View in Halo' }).getAttribute('href');
-    const subject = (await card.locator('h3.bk-header').innerText()).split(' · ').slice(1).join(' · ');
+    // The card's own link and header come first: a scan's parent also holds its thread's replies.
+    const link = await card.getByRole('link', { name: 'View in Halo' }).first().getAttribute('href');
+    const subject = (await card.locator('h3.bk-header').first().innerText())
+      .split(' · ')
+      .slice(1)
+      .join(' · ');
     expect(link).toMatch(/^https:\/\/www\.halosecurity\.com\/link\?q=user-event&id=/);
     await page.locator('#command').fill(`have a look: ${link!}`);
     await page.locator('#command').press('Enter');
