@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type Config } from '../../src/config.ts';
@@ -585,5 +586,25 @@ describe('parseConfig: secrets', () => {
     expect(problems({ ...REQUIRED, HOST: 'http://127.0.0.1' })).toEqual([
       'HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name, got "http://127.0.0.1"',
     ]);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every variable the bot reads', () => {
+    const asked = new Set<string>();
+    const env = new Proxy<Record<string, string | undefined>>(
+      { ...REQUIRED },
+      {
+        get(target, name) {
+          if (typeof name === 'string') asked.add(name);
+          return target[name as string];
+        },
+      },
+    );
+    parseConfig(env);
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect([...asked].filter((name) => /^[A-Z][A-Z0-9_]+$/.test(name) && !documented.has(name))).toEqual([]);
+    expect(asked.size).toBeGreaterThan(30);
   });
 });
