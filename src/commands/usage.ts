@@ -10,6 +10,7 @@ export type Subcommand =
   | 'unmute'
   | 'status'
   | 'test'
+  | 'summary'
   | 'help';
 
 /** One line per subcommand; shown after every parse error so the user sees the right shape at once. */
@@ -25,6 +26,7 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   unmute: '/halo unmute ID',
   status: '/halo status',
   test: '/halo test',
+  summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off',
   help: '/halo help',
 };
 
@@ -81,6 +83,12 @@ const HELP: readonly HelpEntry[] = [
     description:
       'Post a sample alert, marked as a test, in this channel: shows the format and that the bot can post here.',
     example: '/halo test',
+  },
+  {
+    subcommand: 'summary',
+    description:
+      'Post a summary of what this channel was told, and of what is still open, every day or week at that time (in HALO_TIMEZONE); off stops it, no argument shows it. Admins only.',
+    example: '/halo summary weekly mon 09:00',
   },
   { subcommand: 'help', description: 'Show this help.', example: '/halo help' },
 ];
