@@ -331,7 +331,10 @@ function parseSummary(rest: string): ParseResult {
   const words = rest === '' ? [] : rest.split(/\s+/u).map(asciiLower);
   const [cadence, ...args] = words;
   if (cadence === undefined) return ok({ kind: 'summary', schedule: 'show' });
-  if (cadence === 'off' && args.length === 0) return ok({ kind: 'summary', schedule: 'off' });
+  if (cadence === 'off')
+    return args.length === 0
+      ? ok({ kind: 'summary', schedule: 'off' })
+      : fail('summary', `Unexpected extra argument ${show(args[0]!)}: off takes none.`);
   if (cadence !== 'daily' && cadence !== 'weekly')
     return fail('summary', `Expected daily, weekly or off, got ${show(rest.split(/\s+/u)[0]!)}.`);
   const [dayWord, timeWord] = cadence === 'daily' ? [undefined, args[0]] : args;

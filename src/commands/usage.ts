@@ -8,9 +8,9 @@ export type Subcommand =
   | 'mute'
   | 'mutes'
   | 'unmute'
+  | 'summary'
   | 'status'
   | 'test'
-  | 'summary'
   | 'help';
 
 /** One line per subcommand; shown after every parse error so the user sees the right shape at once. */
@@ -24,9 +24,9 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   mute: '/halo mute key:K [target:ID] for:DURATION',
   mutes: '/halo mutes',
   unmute: '/halo unmute ID',
+  summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off',
   status: '/halo status',
   test: '/halo test',
-  summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off',
   help: '/halo help',
 };
 

@@ -1,0 +1,170 @@
+/**
+ * The summary scheduler on a real SQLite store, driven by an injected clock: one summary per slot whoever sweeps
+ * and however often, a restart straddling the hour sending the missed one late (never twice, never none), and
+ * what a summary says of the period's rows.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import type { Store } from '../../src/pipeline/store-port.ts';
+import { summarizeActivity, SummaryScheduler, type SummaryPayload } from '../../src/pipeline/summaries.ts';
+import { renderSummary } from '../../src/slack/blocks/summary-message.ts';
+import { alert, event } from '../contract/store.contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'halo-summaries-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+const at = (iso: string): number => Date.parse(iso);
+const log = createLogger({ level: 'error', secrets: [], write: () => {} });
+
+let path: string;
+let store: Store;
+let now: number;
+const clock = { now: () => now };
+
+function scheduler(): SummaryScheduler {
+  return new SummaryScheduler({ store, clock, log, timeZone: 'UTC', intervalMs: 60_000, onRouted: () => {} });
+}
+
+async function summaries(): Promise<SummaryPayload[]> {
+  const out: SummaryPayload[] = [];
+  for (let row = await store.nextDue('C1', now); row !== null; row = await store.nextDue('C1', now)) {
+    if (row.kind === 'summary') out.push(JSON.parse(row.payload) as SummaryPayload);
+    await store.markDelivered(row.id, now);
+  }
+  return out;
+}
+
+beforeEach(async () => {
+  path = join(dir, `s-${++n}`, 'halo.db');
+  store = openSqliteStore(path);
+  now = at('2026-03-10T08:00:00Z');
+  await store.setSummary({
+    channel: 'C1',
+    cadence: 'daily',
+    weekday: null,
+    minute: 9 * 60,
+    createdBy: 'U1',
+    createdAt: now,
+  });
+});
+afterEach(() => store.close());
+
+describe('the summary scheduler', () => {
+  it('queues a summary at its hour, once however many sweeps run', async () => {
+    const live = scheduler();
+    await live.sweep();
+    expect(await summaries()).toEqual([]);
+    now = at('2026-03-10T09:00:30Z');
+    await live.sweep();
+    await live.sweep();
+    await scheduler().sweep();
+    const sent = await summaries();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ schedule: 'daily 09:00', late: false, to: at('2026-03-10T09:00:00Z') });
+    expect(sent[0]?.from).toBe(at('2026-03-09T09:00:00Z'));
+  });
+
+  it('sends the summary missed across a restart straddling the hour, late, and only once', async () => {
+    now = at('2026-03-10T08:59:00Z');
+    const before = scheduler();
+    await before.sweep();
+    await before.stop();
+    await store.close();
+    // Down from 08:59 to 09:20; a new process on the same database.
+    now = at('2026-03-10T09:20:00Z');
+    store = openSqliteStore(path);
+    await scheduler().sweep();
+    const sent = await summaries();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ late: true, to: at('2026-03-10T09:00:00Z') });
+    // Restarting again, or a second replica sweeping, sends nothing more.
+    await store.close();
+    store = openSqliteStore(path);
+    await scheduler().sweep();
+    await scheduler().sweep();
+    expect(await summaries()).toEqual([]);
+    // The next day's comes at its time, on time.
+    now = at('2026-03-11T09:00:10Z');
+    await scheduler().sweep();
+    expect(await summaries()).toMatchObject([{ late: false, from: at('2026-03-10T09:00:00Z') }]);
+  });
+
+  it('owes one summary per period missed while down', async () => {
+    now = at('2026-03-12T10:00:00Z');
+    await scheduler().sweep();
+    const sent = await summaries();
+    expect(sent.map((s) => [s.to, s.late])).toEqual([
+      [at('2026-03-10T09:00:00Z'), true],
+      [at('2026-03-11T09:00:00Z'), true],
+      [at('2026-03-12T09:00:00Z'), true],
+    ]);
+  });
+
+  it('says what the channel was told in the period, and what is still open', async () => {
+    const issue = { ...event('i1', '2026-03-10 08:00', 'issue-new'), subject: 'New Issue' };
+    const port = { ...event('p1', '2026-03-10 08:00', 'port-open'), subject: 'New Open Port' };
+    const scan = event('s1', '2026-03-10 08:00', 'target-scan-complete');
+    now = at('2026-03-09T12:00:00Z');
+    await store.route(
+      [issue, port, scan].map((e) => ({ ...alert('C1', e.eventId), payload: JSON.stringify(e) })),
+      [],
+      now,
+    );
+    for (let row = await store.nextDue('C1', now); row !== null; row = await store.nextDue('C1', now)) {
+      await store.markDelivered(row.id, now);
+      const posted = JSON.parse(row.payload) as typeof issue;
+      await store.recordMessage(
+        {
+          channel: 'C1',
+          ts: `1.${row.id}`,
+          eventId: posted.eventId,
+          payload: row.payload,
+          key: posted.key,
+          targetId: 1,
+        },
+        now,
+      );
+    }
+    await store.acknowledge({ channel: 'C1', messageTs: '1.2', eventId: 'p1', userId: 'U1', at: now });
+    now = at('2026-03-10T09:00:00Z');
+    await scheduler().sweep();
+    const [summary] = await summaries();
+    expect(summary).toMatchObject({
+      alerts: 3,
+      bySeverity: [
+        { severity: 'high', count: 2 },
+        { severity: 'info', count: 1 },
+      ],
+      findingsTotal: 2,
+      scans: 1,
+      unacknowledgedTotal: 2,
+    });
+    expect(summary?.findings.map((f) => [f.subject, f.target, f.url])).toEqual([
+      ['New Issue', 'www.example.com', issue.url],
+      ['New Open Port', 'www.example.com', port.url],
+    ]);
+    expect(summary?.unacknowledged.map((f) => f.eventId)).toEqual(['i1', 's1']);
+    const text = JSON.stringify(renderSummary(summary!).blocks);
+    expect(text).toContain(`<${issue.url.replace('&', '&amp;')}|New Issue on www.example.com>`);
+    expect(text).toContain('Still unacknowledged (2)');
+  });
+
+  it('says an empty period in one line', () => {
+    const counts = summarizeActivity({ rows: [], muted: 0 }, () => false);
+    const message = renderSummary({
+      ...counts,
+      schedule: 'daily 09:00',
+      timeZone: 'UTC',
+      from: 0,
+      to: 86_400_000,
+      late: false,
+    });
+    expect(message.blocks).toHaveLength(1);
+    expect(JSON.stringify(message.blocks)).toContain('Nothing was posted here in this period.');
+  });
+});
