@@ -23,6 +23,8 @@ const TOP_TYPES = 5;
 export const FINDING_KEYS: readonly string[] = ['issue-new', 'port-open', 'website-cert-risk'];
 /** Summaries owed at most after a long outage: the newest ones, not one per missed day of a month. */
 export const MAX_OWED = 7;
+/** A summary queued this long after its slot, or longer, says it is late: a slow sweep is not an outage. */
+const LATE_AFTER_MS = 60_000;
 
 /** One event a summary names: its type, its target and its link in Halo. */
 export interface SummaryEntry {
@@ -199,8 +201,8 @@ export class SummaryScheduler {
       messages.filter((m) => m.channel === setting.channel && m.acks.length === 0).map((m) => m.eventId),
     );
     const counts = summarizeActivity(activity, (id) => open.has(id), this.options.severityOf);
-    // A sweep runs every interval: later than two of them, no leader was there at the slot.
-    const late = now - slot > 2 * intervalMs;
+    // A sweep runs every interval: later than two of them (and a minute), no leader was there at the slot.
+    const late = now - slot > Math.max(2 * intervalMs, LATE_AFTER_MS);
     return { schedule: describeSchedule(setting), timeZone, from, to: slot, late, ...counts };
   }
 
