@@ -18,8 +18,8 @@ export type HaloCommand =
   | { kind: 'unmute'; id: number }
   | { kind: 'status' }
   | { kind: 'test' }
-  /** `show`: the channel's summary setting, changing nothing. */
-  | { kind: 'summary'; schedule: SummarySchedule | 'off' | 'show' }
+  /** `show`: the channel's summary setting, changing nothing; `now`: the summary so far, to the one who asked. */
+  | { kind: 'summary'; schedule: SummarySchedule | 'off' | 'show' | 'now' }
   | { kind: 'help'; unknown?: string };
 
 export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; error: string; usage: string };
@@ -326,17 +326,17 @@ function parseTypes(rest: string): ParseResult {
   return ok({ kind: 'types', query });
 }
 
-/** `daily 09:00`, `weekly mon 09:00`, `off`, or nothing (show the setting). */
+/** `daily 09:00`, `weekly mon 09:00`, `off`, `now`, or nothing (show the setting). */
 function parseSummary(rest: string): ParseResult {
   const words = rest === '' ? [] : rest.split(/\s+/u).map(asciiLower);
   const [cadence, ...args] = words;
   if (cadence === undefined) return ok({ kind: 'summary', schedule: 'show' });
-  if (cadence === 'off')
+  if (cadence === 'off' || cadence === 'now')
     return args.length === 0
-      ? ok({ kind: 'summary', schedule: 'off' })
-      : fail('summary', `Unexpected extra argument ${show(args[0]!)}: off takes none.`);
+      ? ok({ kind: 'summary', schedule: cadence })
+      : fail('summary', `Unexpected extra argument ${show(args[0]!)}: ${cadence} takes none.`);
   if (cadence !== 'daily' && cadence !== 'weekly')
-    return fail('summary', `Expected daily, weekly or off, got ${show(rest.split(/\s+/u)[0]!)}.`);
+    return fail('summary', `Expected daily, weekly, off or now, got ${show(rest.split(/\s+/u)[0]!)}.`);
   const [dayWord, timeWord] = cadence === 'daily' ? [undefined, args[0]] : args;
   if (args.length !== (cadence === 'daily' ? 1 : 2))
     return fail(

@@ -24,7 +24,7 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   mute: '/halo mute key:K [target:ID] for:DURATION',
   mutes: '/halo mutes',
   unmute: '/halo unmute ID',
-  summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off',
+  summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off|now',
   status: '/halo status',
   test: '/halo test',
   help: '/halo help',
@@ -87,7 +87,7 @@ const HELP: readonly HelpEntry[] = [
   {
     subcommand: 'summary',
     description:
-      'Post a summary of what this channel was told, and of what is still open, every day or week at that time (in HALO_TIMEZONE); off stops it, no argument shows it. Admins only.',
+      'Post a summary of what this channel was told, and of what is still open, every day or week at that time (in HALO_TIMEZONE); off stops it (both admins only), now shows you the summary so far, no argument shows the setting.',
     example: '/halo summary weekly mon 09:00',
   },
   { subcommand: 'help', description: 'Show this help.', example: '/halo help' },

@@ -125,6 +125,27 @@ export function summarizeActivity(
   };
 }
 
+/** A channel's summary of the period from `from` to `to`, read from the store. */
+export async function buildSummary(
+  store: Pick<Store, 'channelActivity' | 'eventMessages'>,
+  channel: string,
+  period: Pick<SummaryPayload, 'from' | 'to' | 'schedule' | 'timeZone' | 'late'> & {
+    readonly severityOf?: SeverityOf | undefined;
+  },
+): Promise<SummaryPayload> {
+  const { severityOf, ...shown } = period;
+  const activity = await store.channelActivity(channel, period.from, period.to);
+  const alerted = activity.rows.flatMap((row) => {
+    const event = row.kind === 'alert' ? parseEvent(row.payload) : null;
+    return event === null ? [] : [event.eventId];
+  });
+  const messages = await store.eventMessages(alerted);
+  const open = new Set(
+    messages.filter((m) => m.channel === channel && m.acks.length === 0).map((m) => m.eventId),
+  );
+  return { ...shown, ...summarizeActivity(activity, (id) => open.has(id), severityOf) };
+}
+
 /** The outbox row of a channel's summary for `slot`: one per channel and slot, whoever queues it. */
 export function summaryItem(channel: string, slot: number, payload: SummaryPayload): NewOutboxItem {
   return {
@@ -189,21 +210,12 @@ export class SummaryScheduler {
   }
 
   private async payload(setting: SummarySetting, slot: number, now: number): Promise<SummaryPayload> {
-    const { store, timeZone, intervalMs } = this.options;
+    const { store, timeZone, intervalMs, severityOf } = this.options;
     const from = previousSlot(setting, slot, timeZone);
-    const activity = await store.channelActivity(setting.channel, from, slot);
-    const alerted = activity.rows.flatMap((row) => {
-      const event = row.kind === 'alert' ? parseEvent(row.payload) : null;
-      return event === null ? [] : [event.eventId];
-    });
-    const messages = await store.eventMessages(alerted);
-    const open = new Set(
-      messages.filter((m) => m.channel === setting.channel && m.acks.length === 0).map((m) => m.eventId),
-    );
-    const counts = summarizeActivity(activity, (id) => open.has(id), this.options.severityOf);
     // A sweep runs every interval: later than two of them (and a minute), no leader was there at the slot.
     const late = now - slot > Math.max(2 * intervalMs, LATE_AFTER_MS);
-    return { schedule: describeSchedule(setting), timeZone, from, to: slot, late, ...counts };
+    const schedule = describeSchedule(setting);
+    return buildSummary(store, setting.channel, { from, to: slot, schedule, timeZone, late, severityOf });
   }
 
   async stop(): Promise<void> {

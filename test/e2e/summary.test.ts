@@ -70,6 +70,11 @@ describe('scheduled summaries', () => {
       fakes.slack.postsTo('CALERTS').find((p) => p.text.includes('New Issue Found')),
     );
     expect(summaries()).toEqual([]);
+    // Anyone may see the summary so far, privately.
+    const soFar = text(await member.slash('summary now'));
+    expect(soFar).toContain(`Halo summary* (so far; daily ${hhmm}, UTC)`);
+    expect(soFar).toContain('New Issue Found on');
+    expect(summaries()).toEqual([]);
 
     // Its hour comes.
     clock.advance(slot - clock.now() + 500);

@@ -451,11 +451,12 @@ describe('parseCommand: summary', () => {
     });
     expect(summary('summary off')).toEqual({ ok: true, command: { kind: 'summary', schedule: 'off' } });
     expect(summary('summary')).toEqual({ ok: true, command: { kind: 'summary', schedule: 'show' } });
+    expect(summary('summary now')).toEqual({ ok: true, command: { kind: 'summary', schedule: 'now' } });
   });
 
   it('names what is wrong, with the usage', () => {
     expect(failure('summary hourly 09:00')).toEqual({
-      error: 'Expected daily, weekly or off, got “hourly”.',
+      error: 'Expected daily, weekly, off or now, got “hourly”.',
       usage: USAGE.summary,
     });
     expect(failure('summary daily').error).toBe('Say the time: daily 09:00.');
