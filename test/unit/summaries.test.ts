@@ -12,7 +12,9 @@ import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { summarizeActivity, SummaryScheduler, type SummaryPayload } from '../../src/pipeline/summaries.ts';
 import { renderSummary } from '../../src/slack/blocks/summary-message.ts';
+import { openPostgresStore } from '../../src/store/postgres.ts';
 import { alert, event } from '../contract/store.contract.ts';
+import { admin, describePg, freshSchema } from '../postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halo-summaries-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -166,5 +168,48 @@ describe('the summary scheduler', () => {
     });
     expect(message.blocks).toHaveLength(1);
     expect(JSON.stringify(message.blocks)).toContain('Nothing was posted here in this period.');
+  });
+});
+
+describePg('summaries across a replica hand-over (PostgreSQL)', () => {
+  it('are queued once, by the new leader; the replaced one is refused', async () => {
+    const { schema, url } = await freshSchema('summaries');
+    const old = await openPostgresStore(url, log);
+    const current = await openPostgresStore(url, log);
+    const errors: string[] = [];
+    const logged = createLogger({ level: 'error', secrets: [], write: (line) => errors.push(line) });
+    const on = (replica: Store) =>
+      new SummaryScheduler({
+        store: replica,
+        clock,
+        log: logged,
+        timeZone: 'UTC',
+        intervalMs: 60_000,
+        onRouted: () => {},
+      });
+    try {
+      old.setFence(1);
+      await admin(`UPDATE ${schema}.halo_leader SET token = 1`);
+      const daily = { channel: 'C1', cadence: 'daily', weekday: null, minute: 540 } as const;
+      await old.setSummary({ ...daily, createdBy: 'U1', createdAt: at('2026-03-10T08:00:00Z') });
+      now = at('2026-03-10T08:59:00Z');
+      await on(old).sweep();
+      // The hour passes during the hand-over: the replaced leader sweeps once more, the new one after it.
+      current.setFence(2);
+      await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+      now = at('2026-03-10T09:00:20Z');
+      await on(old).sweep();
+      expect(errors.join('\n')).toContain('This replica no longer leads');
+      expect(await current.pendingCount()).toBe(0);
+      await on(current).sweep();
+      await on(current).sweep();
+      await on(old).sweep();
+      expect(await current.pendingCount()).toBe(1);
+      const row = await current.nextDue('C1', now);
+      expect(row).toMatchObject({ kind: 'summary', dedupKey: `C1:summary:${at('2026-03-10T09:00:00Z')}` });
+      expect(JSON.parse(row!.payload)).toMatchObject({ late: false });
+    } finally {
+      await Promise.all([old.close(), current.close()]);
+    }
   });
 });
