@@ -14,6 +14,7 @@ import { SEVERITIES, defaultSeverityOf, type Severity, type SeverityOf } from '.
 import { describeSchedule, previousSlot, slotsDue } from '../domain/summary-schedule.ts';
 import type { GoneNotice } from './gone-tracking.ts';
 import { parseEvent } from './outbox.ts';
+import { PeriodicJob } from './periodic.ts';
 import type { ChannelActivity, NewOutboxItem, Store, SummarySetting } from './store-port.ts';
 
 /** Findings, types and open alerts a summary names at most; the rest are counted. */
@@ -169,26 +170,12 @@ export interface SummarySchedulerOptions {
 }
 
 /** The leader's periodic job that queues the summaries due, as {@link MuteExpiry} ends mutes. */
-export class SummaryScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
-  constructor(private readonly options: SummarySchedulerOptions) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.options.intervalMs);
-    void this.sweep();
+export class SummaryScheduler extends PeriodicJob {
+  constructor(private readonly options: SummarySchedulerOptions) {
+    super({ ...options, failure: 'summaries: could not queue a summary' });
   }
 
-  /** One pass; never two at once, and never throws (a failure is logged and retried on the next pass). */
-  sweep(): Promise<void> {
-    this.running ??= this.sweepOnce()
-      .catch((error: unknown) => this.options.log.error('summaries: could not queue a summary', { error }))
-      .finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async sweepOnce(): Promise<void> {
+  protected async sweepOnce(): Promise<void> {
     const { store, clock, timeZone } = this.options;
     let routed = 0;
     for (const setting of await store.summaries()) {
@@ -216,10 +203,5 @@ export class SummaryScheduler {
     const late = now - slot > Math.max(2 * intervalMs, LATE_AFTER_MS);
     const schedule = describeSchedule(setting);
     return buildSummary(store, setting.channel, { from, to: slot, schedule, timeZone, late, severityOf });
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    await this.running;
   }
 }
