@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { summarizeActivity, SummaryScheduler, type SummaryPayload } from '../../src/pipeline/summaries.ts';
+import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { renderSummary } from '../../src/slack/blocks/summary-message.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import { alert, event } from '../contract/store.contract.ts';
@@ -154,6 +155,27 @@ describe('the summary scheduler', () => {
     const text = JSON.stringify(renderSummary(summary!).blocks);
     expect(text).toContain(`<${issue.url.replace('&', '&amp;')}|New Issue on www.example.com>`);
     expect(text).toContain('Still unacknowledged (2)');
+  });
+
+  it('stays within Slack’s limits however long the names, counting what does not fit', () => {
+    const long = (i: number) => ({
+      eventId: `e${i}`,
+      key: 'issue-new',
+      subject: '&'.repeat(400),
+      target: '<b>'.repeat(100),
+      url: `https://www.halosecurity.com/link?q=user-event&id=${'9'.repeat(1500)}${i}`,
+    });
+    const entries = Array.from({ length: 10 }, (_, i) => long(i));
+    const counts = summarizeActivity({ rows: [], muted: 0 }, () => false);
+    const message = renderSummary({
+      ...counts,
+      ...{ schedule: 'daily 09:00', timeZone: 'UTC', from: 0, to: 86_400_000, late: true, alerts: 30 },
+      ...{ findings: entries, findingsTotal: 30, unacknowledged: entries, unacknowledgedTotal: 12 },
+    });
+    expect(checkLimits(message)).toEqual([]);
+    const shown = JSON.stringify(message.blocks);
+    expect(shown).toMatch(/…and 2\d more/);
+    expect(shown).toContain('(late: the bot was not running at its time)');
   });
 
   it('says an empty period in one line', () => {

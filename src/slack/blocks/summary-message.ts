@@ -1,11 +1,12 @@
 import type { SummaryEntry, SummaryPayload } from '../../pipeline/summaries.ts';
-import { code, mrkdwn, mrkdwnLink, slackDate } from './escape.ts';
+import { code, mrkdwn, mrkdwnLink, slackDate, truncate } from './escape.ts';
+import { LIMITS } from './limits.ts';
 import { severityLabel } from './severity-style.ts';
 import { mrkdwnText } from './text.ts';
 import type { Block, SlackMessage } from './types.ts';
 
-/** Room for one listed event: a section holds 3000 characters and lists at most 10. */
-const ENTRY_MAX = 250;
+/** Room for one listed event's name and target: a section lists ten. */
+const ENTRY_MAX = 200;
 
 function plural(count: number, one: string, many: string): string {
   return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
@@ -14,12 +15,23 @@ function plural(count: number, one: string, many: string): string {
 /** `New Open Port on www.example.com` linked to the event in Halo. */
 function entryLine(entry: SummaryEntry): string {
   const label = entry.target === '' ? entry.subject : `${entry.subject} on ${entry.target}`;
-  return `• ${mrkdwnLink(entry.url, label.slice(0, ENTRY_MAX)) ?? mrkdwn(label, ENTRY_MAX)}`;
+  return `• ${mrkdwnLink(entry.url, truncate(label, ENTRY_MAX)) ?? mrkdwn(label, ENTRY_MAX)}`;
 }
 
+/** A titled list in one section: as many lines as its text holds, the rest counted. */
 function list(title: string, entries: readonly SummaryEntry[], total: number): string {
-  const more = total > entries.length ? `\n…and ${total - entries.length} more` : '';
-  return `*${title} (${total})*\n${entries.map(entryLine).join('\n')}${more}`;
+  const head = `*${title} (${total})*`;
+  // Room kept for the "…and N more" line.
+  const room = LIMITS.sectionText - head.length - 40;
+  const lines: string[] = [];
+  let used = 0;
+  for (const line of entries.map(entryLine)) {
+    if (used + line.length + 1 > room) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const more = total > lines.length ? `\n…and ${total - lines.length} more` : '';
+  return `${head}\n${lines.join('\n')}${more}`;
 }
 
 /** A channel's scheduled summary: what it was told in the period, and what is still open. */
