@@ -43,7 +43,8 @@ export async function summaryCommand(
     const [setting] = await store.summaries(channel);
     const from = setting === undefined ? now - DAY_MS : latestSlot(setting, now, timeZone);
     const described = setting === undefined ? 'last 24 hours' : `so far; ${describeSchedule(setting)}`;
-    const summary = await buildSummary(store, channel, {
+    const { summary } = await buildSummary(store, channel, {
+      since: setting?.held ?? {},
       from,
       to: now,
       schedule: described,

@@ -232,29 +232,36 @@ export interface SummarySetting extends SummarySchedule {
   readonly createdAt: number;
   /** The slot of the last summary queued; a new setting starts from its creation, so owes none before it. */
   readonly lastSlot: number;
+  /** Events each mute (by ID) had held back when the last summary was queued: the next counts from there. */
+  readonly held: Readonly<Record<string, number>>;
 }
 
 /** What a channel was told in a period, read for its summary. */
 export interface ChannelActivity {
   /** The rows delivered to the channel in the period, oldest first. */
   readonly rows: readonly Pick<OutboxItem, 'kind' | 'payload'>[];
-  /** Events held back by the channel's mutes in force during the period (their whole count). */
-  readonly muted: number;
+  /** Events held back so far by each of the channel's mutes in force during the period, by mute ID. */
+  readonly held: Readonly<Record<string, number>>;
 }
 
 /** Scheduled summaries; part of {@link Store}. */
 export interface SummaryStore {
-  /** Sets (or replaces) the channel's summary; its `lastSlot` is its `createdAt`. */
-  setSummary(setting: Omit<SummarySetting, 'lastSlot'>): Promise<void>;
+  /** Sets (or replaces) the channel's summary; its `lastSlot` is its `createdAt`, its `held` empty. */
+  setSummary(setting: Omit<SummarySetting, 'lastSlot' | 'held'>): Promise<void>;
   /** False when the channel had none. */
   removeSummary(channel: string): Promise<boolean>;
   /** Every channel's, or one channel's. */
   summaries(channel?: string): Promise<SummarySetting[]>;
   /**
    * In one transaction (fenced, as the poller's writes): queues the summary of `slot` and records `slot` as the
-   * channel's last, unless a later one is recorded. A repeat is a no-op, by the row's dedup key.
+   * channel's last, with `held`, unless a later one is recorded. A repeat is a no-op, by the row's dedup key.
    */
-  routeSummary(item: NewOutboxItem, slot: number, now: number): Promise<void>;
+  routeSummary(
+    item: NewOutboxItem,
+    slot: number,
+    held: Readonly<Record<string, number>>,
+    now: number,
+  ): Promise<void>;
   /** The rows delivered to `channel` from `from` (included) to `to` (excluded), and what its mutes held. */
   channelActivity(channel: string, from: number, to: number): Promise<ChannelActivity>;
 }

@@ -68,12 +68,13 @@ function entry(event: HaloEvent): SummaryEntry {
 
 /**
  * What a channel's delivered rows of a period say. `open` tells whether an alert's message in the channel is
- * still unacknowledged (and its event not gone). Pure.
+ * still unacknowledged (and its event not gone); `since`, what each mute had held at the summary before. Pure.
  */
 export function summarizeActivity(
   activity: ChannelActivity,
   open: (eventId: string) => boolean,
   severityOf: SeverityOf = defaultSeverityOf,
+  since: Readonly<Record<string, number>> = {},
 ): Omit<SummaryPayload, 'schedule' | 'timeZone' | 'from' | 'to' | 'late'> {
   const types = new Map<string, { key: string; subject: string; count: number }>();
   const count = (key: string, subject: string, n: number): void => {
@@ -121,20 +122,28 @@ export function summarizeActivity(
     scans: types.get('target-scan-complete')?.count ?? 0,
     unacknowledged: unacknowledged.slice(0, SUMMARY_TOP),
     unacknowledgedTotal: unacknowledged.length,
-    muted: activity.muted,
+    muted: Object.entries(activity.held).reduce(
+      (sum, [id, held]) => sum + Math.max(0, held - (since[id] ?? 0)),
+      0,
+    ),
     gone,
   };
 }
 
-/** A channel's summary of the period from `from` to `to`, read from the store. */
+/**
+ * A channel's summary of the period from `from` to `to`, read from the store, and what each mute had held by
+ * then (for the next summary's `since`).
+ */
 export async function buildSummary(
   store: Pick<Store, 'channelActivity' | 'eventMessages'>,
   channel: string,
   period: Pick<SummaryPayload, 'from' | 'to' | 'schedule' | 'timeZone' | 'late'> & {
     readonly severityOf?: SeverityOf | undefined;
+    /** What each mute had held at the summary before. */
+    readonly since: Readonly<Record<string, number>>;
   },
-): Promise<SummaryPayload> {
-  const { severityOf, ...shown } = period;
+): Promise<{ summary: SummaryPayload; held: Readonly<Record<string, number>> }> {
+  const { severityOf, since, ...shown } = period;
   const activity = await store.channelActivity(channel, period.from, period.to);
   const alerted = activity.rows.flatMap((row) => {
     const event = row.kind === 'alert' ? parseEvent(row.payload) : null;
@@ -144,7 +153,8 @@ export async function buildSummary(
   const open = new Set(
     messages.filter((m) => m.channel === channel && m.acks.length === 0).map((m) => m.eventId),
   );
-  return { ...shown, ...summarizeActivity(activity, (id) => open.has(id), severityOf) };
+  const counts = summarizeActivity(activity, (id) => open.has(id), severityOf, since);
+  return { summary: { ...shown, ...counts }, held: activity.held };
 }
 
 /** The outbox row of a channel's summary for `slot`: one per channel and slot, whoever queues it. */
@@ -180,12 +190,11 @@ export class SummaryScheduler extends PeriodicJob {
     let routed = 0;
     for (const setting of await store.summaries()) {
       const now = clock.now();
+      let since = setting.held;
       for (const slot of slotsDue(setting, setting.lastSlot, now, timeZone, MAX_OWED)) {
-        await store.routeSummary(
-          summaryItem(setting.channel, slot, await this.payload(setting, slot, now)),
-          slot,
-          now,
-        );
+        const { summary, held } = await this.summary(setting, slot, since, now);
+        await store.routeSummary(summaryItem(setting.channel, slot, summary), slot, held, now);
+        since = held;
         this.options.log.info('summary queued', {
           channel: setting.channel,
           slot: new Date(slot).toISOString(),
@@ -196,12 +205,18 @@ export class SummaryScheduler extends PeriodicJob {
     if (routed > 0) this.options.onRouted();
   }
 
-  private async payload(setting: SummarySetting, slot: number, now: number): Promise<SummaryPayload> {
+  private summary(
+    setting: SummarySetting,
+    slot: number,
+    since: Readonly<Record<string, number>>,
+    now: number,
+  ): ReturnType<typeof buildSummary> {
     const { store, timeZone, intervalMs, severityOf } = this.options;
     const from = previousSlot(setting, slot, timeZone);
     // A sweep runs every interval: later than two of them (and a minute), no leader was there at the slot.
     const late = now - slot > Math.max(2 * intervalMs, LATE_AFTER_MS);
     const schedule = describeSchedule(setting);
-    return buildSummary(store, setting.channel, { from, to: slot, schedule, timeZone, late, severityOf });
+    const period = { from, to: slot, schedule, timeZone, late, severityOf, since };
+    return buildSummary(store, setting.channel, period);
   }
 }

@@ -116,6 +116,8 @@ export interface Tables {
     created_by: string;
     created_at: Int;
     last_slot: Int;
+    /** JSON: each mute's held count when the last summary was queued. */
+    held: Generated<string>;
   };
 }
 
@@ -251,7 +253,8 @@ function summaries(): RawBuilder<unknown>[] {
   return [
     sql.raw(`CREATE TABLE IF NOT EXISTS halo_summaries (
       channel TEXT PRIMARY KEY, cadence TEXT NOT NULL, weekday INTEGER, minute INTEGER NOT NULL,
-      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, last_slot BIGINT NOT NULL
+      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, last_slot BIGINT NOT NULL,
+      held TEXT NOT NULL DEFAULT '{}'
     )`),
     // What a summary reads: a channel's delivered rows in a period.
     sql.raw('CREATE INDEX IF NOT EXISTS halo_outbox_done ON halo_outbox (channel, done_at)'),

@@ -423,7 +423,15 @@ export function storeContract(harness: StoreHarness): void {
       await store.setSummary({ ...daily, cadence: 'weekly', weekday: 1, createdBy: 'U2', createdAt: 2000 });
       await store.setSummary({ ...daily, channel: 'C2', createdBy: 'U1', createdAt: 3000 });
       expect(await store.summaries('C1')).toEqual([
-        { ...daily, cadence: 'weekly', weekday: 1, createdBy: 'U2', createdAt: 2000, lastSlot: 2000 },
+        {
+          ...daily,
+          cadence: 'weekly',
+          weekday: 1,
+          createdBy: 'U2',
+          createdAt: 2000,
+          lastSlot: 2000,
+          held: {},
+        },
       ]);
       expect((await store.summaries()).map((s) => s.channel)).toEqual(['C1', 'C2']);
       expect(await store.removeSummary('C1')).toBe(true);
@@ -433,12 +441,12 @@ export function storeContract(harness: StoreHarness): void {
 
     it('queues a slot’s summary once and records the slot, which only moves forward', async () => {
       await store.setSummary({ ...daily, createdBy: 'U1', createdAt: 1000 });
-      await store.routeSummary(summary(5000), 5000, 5100);
-      await store.routeSummary(summary(5000), 5000, 5200);
-      expect((await store.summaries('C1'))[0]?.lastSlot).toBe(5000);
+      await store.routeSummary(summary(5000), 5000, { '1': 4 }, 5100);
+      await store.routeSummary(summary(5000), 5000, { '1': 5 }, 5200);
+      expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
       // An older slot queued late (a replaced leader) does not move the record back.
-      await store.routeSummary(summary(4000), 4000, 5300);
-      expect((await store.summaries('C1'))[0]?.lastSlot).toBe(5000);
+      await store.routeSummary(summary(4000), 4000, { '1': 1 }, 5300);
+      expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
       expect(await store.pendingCount()).toBe(2);
     });
 
@@ -466,7 +474,8 @@ export function storeContract(harness: StoreHarness): void {
       );
       const activity = await store.channelActivity('C1', 1000, 2500);
       expect(activity.rows).toEqual([{ kind: 'alert', payload: JSON.stringify(event('b')) }]);
-      expect(activity.muted).toBe(3);
+      // The mute ended before the period is not one of its mutes.
+      expect(activity.held).toEqual({ [String(held.id)]: 3 });
     });
   });
 

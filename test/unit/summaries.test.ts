@@ -157,6 +157,20 @@ describe('the summary scheduler', () => {
     expect(text).toContain('Still unacknowledged (2)');
   });
 
+  it('counts the events muted in each period, not a mute’s whole count again', async () => {
+    const mute = await store.addMute({
+      ...{ channel: 'C1', key: 'port-open', targetId: null, targetLabel: '', createdBy: 'U1' },
+      ...{ createdAt: at('2026-03-10T08:30:00Z'), expiresAt: at('2026-03-20T00:00:00Z') },
+    });
+    await store.countMuted(new Map([[mute.id, 2]]));
+    now = at('2026-03-10T09:00:10Z');
+    await scheduler().sweep();
+    await store.countMuted(new Map([[mute.id, 3]]));
+    now = at('2026-03-11T09:00:10Z');
+    await scheduler().sweep();
+    expect((await summaries()).map((s) => s.muted)).toEqual([2, 3]);
+  });
+
   it('stays within Slack’s limits however long the names, counting what does not fit', () => {
     const long = (i: number) => ({
       eventId: `e${i}`,
@@ -166,7 +180,7 @@ describe('the summary scheduler', () => {
       url: `https://www.halosecurity.com/link?q=user-event&id=${'9'.repeat(1500)}${i}`,
     });
     const entries = Array.from({ length: 10 }, (_, i) => long(i));
-    const counts = summarizeActivity({ rows: [], muted: 0 }, () => false);
+    const counts = summarizeActivity({ rows: [], held: {} }, () => false);
     const message = renderSummary({
       ...counts,
       ...{ schedule: 'daily 09:00', timeZone: 'UTC', from: 0, to: 86_400_000, late: true, alerts: 30 },
@@ -179,7 +193,7 @@ describe('the summary scheduler', () => {
   });
 
   it('says an empty period in one line', () => {
-    const counts = summarizeActivity({ rows: [], muted: 0 }, () => false);
+    const counts = summarizeActivity({ rows: [], held: {} }, () => false);
     const message = renderSummary({
       ...counts,
       schedule: 'daily 09:00',
