@@ -93,6 +93,10 @@ describe('scheduled summaries', () => {
     const second = await fakes.slack.waitFor(() => summaries()[1]);
     expect(shown(second)).toContain('(late: the bot was not running at its time)');
     expect(shown(second)).toContain('Nothing was posted here in this period.');
+    // Counted as a post, but not as an event's way to Slack: this process posted no alert.
+    const metrics = await (await fetch(`${bot.url}/metrics`)).text();
+    expect(metrics).toMatch(/^halo_slack_alerts_posted_total\{kind="summary"\} 1$/m);
+    expect(metrics).toMatch(/^halo_slack_event_to_post_seconds_count 0$/m);
 
     // Another restart, and sweeps enough: nothing more.
     await stop(bot);
