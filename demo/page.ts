@@ -35,7 +35,7 @@ export const PAGE_HTML = `<!doctype html>
   <input id="command" name="command" value="/halo " aria-label="Slash command" spellcheck="false">
   <button type="submit">Send</button>
   <span class="hint">Try <code>/halo help</code>, <code>/halo types</code>, <code>/halo events limit:5</code>,
-  <code>/halo status</code>, or a Halo event link.</span>
+  <code>/halo status</code>, <code>/halo summary now</code> (the channel's summary so far), or a Halo event link.</span>
 </form>
 </body>
 </html>

@@ -24,6 +24,7 @@ import { StatusViews } from './pipeline/status-views.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
 import { TypeRatings } from './pipeline/type-ratings.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
+import { SummaryScheduler } from './pipeline/summaries.ts';
 import { Poller } from './pipeline/poller.ts';
 import { HaloBound } from './pipeline/halo-lane.ts';
 import { createRedactor } from './redact.ts';
@@ -196,6 +197,17 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
           onRouted: kick,
         }),
+      newSummaries: () =>
+        new SummaryScheduler({
+          store,
+          clock,
+          log,
+          timeZone: config.halo.timeZone,
+          severityOf,
+          // A summary goes out within a poll interval (at most a minute) of its time.
+          intervalMs: Math.min(config.halo.pollIntervalMs, 60_000),
+          onRouted: kick,
+        }),
     });
     const views = new StatusViews({
       store,
@@ -234,6 +246,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       ratings,
       redact,
       limits: config.limits,
+      timeZone: config.halo.timeZone,
     });
 
     const deleter = new EventDeleter(halo, store, clock, log, (eventId) => commands.eventDeleted(eventId));

@@ -144,8 +144,8 @@ export function createMetrics(sources: MetricsSources, clock: Clock = systemCloc
     posted(kind, secondsSinceQueued) {
       posted.inc({ kind });
       // A notice (the connected message, a mute's end) reports on the bot, not on a Halo event; a gone update
-      // reports an event's end, not its arrival.
-      if (kind !== 'notice' && kind !== 'gone') eventToPost.observe(Math.max(0, secondsSinceQueued));
+      // reports an event's end, not its arrival; a summary, a period.
+      if (kind === 'alert' || kind === 'digest') eventToPost.observe(Math.max(0, secondsSinceQueued));
     },
     failed: (reason, count) => failed.inc({ reason }, count),
     rateLimited: () => rateLimited.inc(),

@@ -9,6 +9,7 @@ import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Route } from '../pipeline/routes.ts';
 import type { AssumedHeld } from '../domain/severity.ts';
 import type { Mute, Subscription } from '../pipeline/store-port.ts';
+import type { SummaryPayload } from '../pipeline/summaries.ts';
 
 export interface EventListPage {
   readonly filter: EventListFilter;
@@ -97,7 +98,9 @@ export type Answer =
       readonly notMember: boolean;
       readonly botUserId: string;
     }
-  | { readonly kind: 'mutes'; readonly channel: string; readonly mutes: readonly Mute[] };
+  | { readonly kind: 'mutes'; readonly channel: string; readonly mutes: readonly Mute[] }
+  /** `/halo summary now`: the channel's summary so far, shown to the one who asked. */
+  | { readonly kind: 'summary'; readonly summary: SummaryPayload };
 
 export function notice(text: string): Answer {
   return { kind: 'notice', text };

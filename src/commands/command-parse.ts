@@ -4,6 +4,7 @@ import type { EventListFilter } from '../domain/event.ts';
 import { DOUBLE_QUOTES, SINGLE_QUOTES } from '../domain/command-text.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
+import { parseClockTime, parseWeekday, type SummarySchedule } from '../domain/summary-schedule.ts';
 
 export type HaloCommand =
   | { kind: 'events'; filter: EventListFilter; limit: number }
@@ -17,6 +18,8 @@ export type HaloCommand =
   | { kind: 'unmute'; id: number }
   | { kind: 'status' }
   | { kind: 'test' }
+  /** `show`: the channel's summary setting, changing nothing; `now`: the summary so far, to the one who asked. */
+  | { kind: 'summary'; schedule: SummarySchedule | 'off' | 'show' | 'now' }
   | { kind: 'help'; unknown?: string };
 
 export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; error: string; usage: string };
@@ -323,6 +326,32 @@ function parseTypes(rest: string): ParseResult {
   return ok({ kind: 'types', query });
 }
 
+/** `daily 09:00`, `weekly mon 09:00`, `off`, `now`, or nothing (show the setting). */
+function parseSummary(rest: string): ParseResult {
+  const words = rest === '' ? [] : rest.split(/\s+/u).map(asciiLower);
+  const [cadence, ...args] = words;
+  if (cadence === undefined) return ok({ kind: 'summary', schedule: 'show' });
+  if (cadence === 'off' || cadence === 'now')
+    return args.length === 0
+      ? ok({ kind: 'summary', schedule: cadence })
+      : fail('summary', `Unexpected extra argument ${show(args[0]!)}: ${cadence} takes none.`);
+  if (cadence !== 'daily' && cadence !== 'weekly')
+    return fail('summary', `Expected daily, weekly, off or now, got ${show(rest.split(/\s+/u)[0]!)}.`);
+  const [dayWord, timeWord] = cadence === 'daily' ? [undefined, args[0]] : args;
+  if (args.length !== (cadence === 'daily' ? 1 : 2))
+    return fail(
+      'summary',
+      cadence === 'daily' ? 'Say the time: daily 09:00.' : 'Say the day and time: weekly mon 09:00.',
+    );
+  const weekday = dayWord === undefined ? null : parseWeekday(dayWord);
+  if (dayWord !== undefined && weekday === null)
+    return fail('summary', `Expected a day such as mon or monday, got ${show(dayWord)}.`);
+  const minute = parseClockTime(timeWord ?? '');
+  if (minute === null)
+    return fail('summary', `Expected a time such as 09:00 (24-hour), got ${show(timeWord ?? '')}.`);
+  return ok({ kind: 'summary', schedule: { cadence, weekday, minute } });
+}
+
 function noArguments(rest: string, subcommand: 'subscriptions' | 'mutes' | 'status' | 'test'): ParseResult {
   if (rest === '') return ok({ kind: subcommand });
   const extra = rest.split(/\s/u)[0] ?? rest;
@@ -352,6 +381,8 @@ export function parseCommand(text: string): ParseResult {
       return parseMute(rest);
     case 'unmute':
       return parseUnmute(rest);
+    case 'summary':
+      return parseSummary(rest);
     case 'subscriptions':
     case 'mutes':
     case 'status':

@@ -22,6 +22,7 @@ import { Mutes } from './mute-commands.ts';
 import { type HaloCommand } from './command-parse.ts';
 import { formatSubscribeCommand } from '../domain/command-text.ts';
 import { helpText } from './usage.ts';
+import { summaryCommand } from './summary-commands.ts';
 
 export interface CommandContext {
   readonly userId: string;
@@ -59,6 +60,8 @@ export interface CommandServiceOptions {
   readonly ratings?: { readonly severityOf: SeverityOf; readonly isAssumed: (key: string) => boolean };
   /** Replaces known secrets in the texts of the events shown (see pipeline/secrets.ts). */
   readonly redact?: Redact;
+  /** HALO_TIMEZONE, which `/halo summary` times are read in; absent: UTC. */
+  readonly timeZone?: string;
   /** HALO_COMMANDS_PER_MINUTE and the subscription caps; absent: {@link DEFAULT_LIMITS}. */
   readonly limits?: CommandLimits;
 }
@@ -243,6 +246,12 @@ export class CommandService {
         return { kind: 'status', status: await this.options.status() };
       case 'test':
         return this.postTest(context);
+      case 'summary':
+        return summaryCommand(
+          { ...this.options, timeZone: this.options.timeZone ?? 'UTC' },
+          command.schedule,
+          context,
+        );
     }
   }
 

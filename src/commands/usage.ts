@@ -8,6 +8,7 @@ export type Subcommand =
   | 'mute'
   | 'mutes'
   | 'unmute'
+  | 'summary'
   | 'status'
   | 'test'
   | 'help';
@@ -23,6 +24,7 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   mute: '/halo mute key:K [target:ID] for:DURATION',
   mutes: '/halo mutes',
   unmute: '/halo unmute ID',
+  summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off|now',
   status: '/halo status',
   test: '/halo test',
   help: '/halo help',
@@ -81,6 +83,12 @@ const HELP: readonly HelpEntry[] = [
     description:
       'Post a sample alert, marked as a test, in this channel: shows the format and that the bot can post here.',
     example: '/halo test',
+  },
+  {
+    subcommand: 'summary',
+    description:
+      'Post a summary of what this channel was told, and of what is still open, every day or week at that time (in HALO_TIMEZONE); off stops it (both admins only), now shows you the summary so far, no argument shows the setting.',
+    example: '/halo summary weekly mon 09:00',
   },
   { subcommand: 'help', description: 'Show this help.', example: '/halo help' },
 ];

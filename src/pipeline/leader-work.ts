@@ -1,6 +1,6 @@
 /**
  * What only the leader does, and the switch between leading and following. Every replica answers Slack; the
- * leader alone polls Halo, posts and announces the end of mutes. A Delivery and a MuteExpiry are made afresh for
+ * leader alone polls Halo, posts, announces the end of mutes and queues scheduled summaries. A Delivery and a MuteExpiry are made afresh for
  * each term of leadership, because a stopped one stays stopped; the Poller restarts in place.
  */
 import type { Logger } from '../log.ts';
@@ -11,6 +11,8 @@ export interface LeaderParts {
   readonly poller: { start(): Promise<void>; stop(): Promise<void>; refreshLastSuccess(): Promise<void> };
   readonly newDelivery: () => { start(): void; kick(): void; stop(deadlineMs: number): Promise<void> };
   readonly newMuteExpiry: () => { start(): void; stop(): Promise<void> };
+  /** Scheduled summaries (see pipeline/summaries.ts); absent, none are sent. */
+  readonly newSummaries?: () => { start(): void; stop(): Promise<void> };
 }
 
 export interface LeaderWorkOptions {
@@ -26,6 +28,7 @@ export class LeaderWork {
   private parts: LeaderParts | undefined;
   private delivery: ReturnType<LeaderParts['newDelivery']> | undefined;
   private muteExpiry: ReturnType<LeaderParts['newMuteExpiry']> | undefined;
+  private summaries: { start(): void; stop(): Promise<void> } | undefined;
   private readonly loop: LeaderLoop;
 
   constructor(private readonly options: LeaderWorkOptions) {
@@ -78,16 +81,19 @@ export class LeaderWork {
     const parts = this.required();
     this.delivery = parts.newDelivery();
     this.muteExpiry = parts.newMuteExpiry();
+    this.summaries = parts.newSummaries?.();
     this.leadingNow = true;
     await parts.poller.start();
     this.delivery.start();
     this.muteExpiry.start();
+    this.summaries?.start();
   }
 
   private async follow(): Promise<void> {
     this.leadingNow = false;
     await this.required().poller.stop();
     await this.muteExpiry?.stop();
+    await this.summaries?.stop();
     await this.delivery?.stop(this.options.drainMs);
   }
 

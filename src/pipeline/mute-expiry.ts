@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Mute, NewOutboxItem, Store } from './store-port.ts';
+import { PeriodicJob } from './periodic.ts';
 
 /** The outbox payload of the line that says a mute has ended. */
 export interface MuteEndedNotice {
@@ -23,10 +24,7 @@ export function muteEndedItem(mute: Mute): NewOutboxItem {
  * Ends mutes whose time is up: each gets one line in its channel, through the outbox like an alert (so a
  * Slack outage or a restart delays it but never loses or repeats it), and a row in the audit log.
  */
-export class MuteExpiry {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
+export class MuteExpiry extends PeriodicJob {
   constructor(
     private readonly options: {
       readonly store: Store;
@@ -35,22 +33,11 @@ export class MuteExpiry {
       readonly intervalMs: number;
       readonly onRouted: () => void;
     },
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.options.intervalMs);
-    void this.sweep();
+  ) {
+    super({ ...options, failure: 'mutes: could not end expired mutes' });
   }
 
-  /** One pass; never two at once, and never throws (a failure is logged and retried on the next pass). */
-  sweep(): Promise<void> {
-    this.running ??= this.sweepOnce()
-      .catch((error: unknown) => this.options.log.error('mutes: could not end expired mutes', { error }))
-      .finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async sweepOnce(): Promise<void> {
+  protected async sweepOnce(): Promise<void> {
     const { store, clock, log } = this.options;
     const now = clock.now();
     const expired = await store.expiredMutes(now);
@@ -72,10 +59,5 @@ export class MuteExpiry {
       log.info('mute ended', { id: mute.id, channel: mute.channel, held: mute.held });
     }
     this.options.onRouted();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    await this.running;
   }
 }

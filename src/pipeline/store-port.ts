@@ -10,6 +10,7 @@
  */
 import type { Severity } from '../domain/severity.ts';
 import type { HaloEvent } from '../domain/event.ts';
+import type { SummarySchedule } from '../domain/summary-schedule.ts';
 
 export interface Subscription {
   readonly id: number;
@@ -43,8 +44,9 @@ export interface ScanThread {
 /**
  * `notice`: one line the bot says of itself (a mute ended); its payload is the message text's data.
  * `gone`: not a post but an update of a message already in the channel whose event no longer exists in Halo.
+ * `summary`: a channel's scheduled summary of a period (see pipeline/summaries.ts).
  */
-export type OutboxKind = 'alert' | 'digest' | 'notice' | 'gone';
+export type OutboxKind = 'alert' | 'digest' | 'notice' | 'gone' | 'summary';
 
 export interface NewOutboxItem {
   readonly channel: string;
@@ -115,7 +117,7 @@ export interface Acknowledgement {
 }
 
 export type AuditAction =
-  'delete' | 'acknowledge' | 'mute' | 'unmute' | 'mute_expired' | 'subscribe' | 'unsubscribe';
+  'delete' | 'acknowledge' | 'mute' | 'unmute' | 'mute_expired' | 'subscribe' | 'unsubscribe' | 'summary';
 
 export interface NewAuditEntry {
   readonly at: number;
@@ -223,13 +225,54 @@ export interface MessageStore {
   markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void>;
 }
 
+/** A channel's scheduled summary (`/halo summary daily 09:00`): one a channel. */
+export interface SummarySetting extends SummarySchedule {
+  readonly channel: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  /** The slot of the last summary queued; a new setting starts from its creation, so owes none before it. */
+  readonly lastSlot: number;
+  /** Events each mute (by ID) had held back when the last summary was queued: the next counts from there. */
+  readonly held: Readonly<Record<string, number>>;
+}
+
+/** What a channel was told in a period, read for its summary. */
+export interface ChannelActivity {
+  /** The rows delivered to the channel in the period, oldest first. */
+  readonly rows: readonly Pick<OutboxItem, 'kind' | 'payload'>[];
+  /** Events held back so far by each of the channel's mutes in force during the period, by mute ID. */
+  readonly held: Readonly<Record<string, number>>;
+}
+
+/** Scheduled summaries; part of {@link Store}. */
+export interface SummaryStore {
+  /** Sets (or replaces) the channel's summary; its `lastSlot` is its `createdAt`, its `held` empty. */
+  setSummary(setting: Omit<SummarySetting, 'lastSlot' | 'held'>): Promise<void>;
+  /** False when the channel had none. */
+  removeSummary(channel: string): Promise<boolean>;
+  /** Every channel's, or one channel's. */
+  summaries(channel?: string): Promise<SummarySetting[]>;
+  /**
+   * In one transaction (fenced, as the poller's writes): queues the summary of `slot` and records `slot` as the
+   * channel's last, with `held`, unless a later one is recorded. A repeat is a no-op, by the row's dedup key.
+   */
+  routeSummary(
+    item: NewOutboxItem,
+    slot: number,
+    held: Readonly<Record<string, number>>,
+    now: number,
+  ): Promise<void>;
+  /** The rows delivered to `channel` from `from` (included) to `to` (excluded), and what its mutes held. */
+  channelActivity(channel: string, from: number, to: number): Promise<ChannelActivity>;
+}
+
 /**
  * The store's contract, implemented by SQLite (one process) and PostgreSQL (several replicas). Every method is
  * async and takes plain data, never a callback: a PostgreSQL transaction spans network round trips, and a callback
  * run inside one would hold its locks for as long as the caller takes. `test/contract/store.contract.ts` is the
  * one test suite both implementations pass.
  */
-export interface Store extends ActionStore, MessageStore {
+export interface Store extends ActionStore, MessageStore, SummaryStore {
   // The poller's writes (recordPage, stage, route, setState, markListed, countMisses, markGone) throw a
   // FencedError, changing nothing, when this replica led and a newer leader has taken over since (PostgreSQL;
   // SQLite has one process).

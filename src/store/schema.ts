@@ -107,6 +107,18 @@ export interface Tables {
     payload: string;
     summary: string | null;
   };
+  /** `weekday`: 0 (Sunday) … 6, null for a daily summary. */
+  halo_summaries: {
+    channel: string;
+    cadence: 'daily' | 'weekly';
+    weekday: number | null;
+    minute: number;
+    created_by: string;
+    created_at: Int;
+    last_slot: Int;
+    /** JSON: each mute's held count when the last summary was queued. */
+    held: Generated<string>;
+  };
 }
 
 export type Db = Kysely<Tables>;
@@ -236,8 +248,24 @@ function baseline({ d, columns: found }: MigrationContext): RawBuilder<unknown>[
   return out;
 }
 
+/** Step 6: scheduled summaries, one a channel. */
+function summaries(): RawBuilder<unknown>[] {
+  return [
+    sql.raw(`CREATE TABLE IF NOT EXISTS halo_summaries (
+      channel TEXT PRIMARY KEY, cadence TEXT NOT NULL, weekday INTEGER, minute INTEGER NOT NULL,
+      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, last_slot BIGINT NOT NULL,
+      held TEXT NOT NULL DEFAULT '{}'
+    )`),
+    // What a summary reads: a channel's delivered rows in a period.
+    sql.raw('CREATE INDEX IF NOT EXISTS halo_outbox_done ON halo_outbox (channel, done_at)'),
+  ];
+}
+
 /** Each step compiles the queries it needs; step i brings a database to version LEGACY_VERSION + i + 1. */
-export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [baseline];
+export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [
+  baseline,
+  summaries,
+];
 
 export const SCHEMA_VERSION = LEGACY_VERSION + MIGRATIONS.length;
 

@@ -606,6 +606,64 @@ export abstract class SqlStore implements api.Store {
     });
   }
 
+  async setSummary(setting: Omit<api.SummarySetting, 'lastSlot' | 'held'>): Promise<void> {
+    const { channel, cadence, weekday, minute, createdBy: created_by, createdAt: created_at } = setting;
+    const row = { cadence, weekday, minute, created_by, created_at, last_slot: created_at, held: '{}' };
+    await this.db
+      .insertInto('halo_summaries')
+      .values({ channel, ...row })
+      .onConflict((c) => c.column('channel').doUpdateSet(row))
+      .execute();
+  }
+
+  async removeSummary(channel: string): Promise<boolean> {
+    const removed = this.db.deleteFrom('halo_summaries').where('channel', '=', channel);
+    return (await removed.executeTakeFirst()).numDeletedRows > 0n;
+  }
+
+  async summaries(channel?: string): Promise<api.SummarySetting[]> {
+    const columns = [
+      ...(['channel', 'cadence', 'weekday', 'minute'] as const),
+      ...(['created_by as createdBy', 'created_at as createdAt', 'last_slot as lastSlot', 'held'] as const),
+    ];
+    const all = this.db.selectFrom('halo_summaries').select(columns).orderBy(this.d.bytewise('channel'));
+    const rows = await all.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
+    return rows.map((row) => ({ ...row, held: JSON.parse(row.held) as Record<string, number> }));
+  }
+
+  async routeSummary(
+    item: NewOutboxItem,
+    slot: number,
+    held: Readonly<Record<string, number>>,
+    now: number,
+  ): Promise<void> {
+    await this.fenced(async (trx) => {
+      await insertOutbox(trx, [item], now);
+      const later = trx.updateTable('halo_summaries').set({ last_slot: slot, held: JSON.stringify(held) });
+      await later.where('channel', '=', item.channel).where('last_slot', '<', slot).execute();
+    });
+  }
+
+  async channelActivity(channel: string, from: number, to: number): Promise<api.ChannelActivity> {
+    const rows = await this.db
+      .selectFrom('halo_outbox')
+      .select(['kind', 'payload'])
+      .where((eb) => eb.and({ channel, state: 'delivered' }))
+      .where('done_at', '>=', from)
+      .where('done_at', '<', to)
+      .orderBy('done_at')
+      .orderBy('id')
+      .execute();
+    const mutes = await this.db
+      .selectFrom('halo_mutes')
+      .select(['id', 'held'])
+      .where('channel', '=', channel)
+      .where('created_at', '<', to)
+      .where((eb) => eb(eb.fn.coalesce('ended_at', 'expires_at'), '>=', from))
+      .execute();
+    return { rows, held: Object.fromEntries(mutes.map((mute) => [String(mute.id), mute.held])) };
+  }
+
   async stats(): Promise<api.StoreStats> {
     const row = await this.db
       .selectFrom('halo_outbox')

@@ -409,6 +409,76 @@ export function storeContract(harness: StoreHarness): void {
     });
   });
 
+  describe('scheduled summaries', () => {
+    const daily = { channel: 'C1', cadence: 'daily', weekday: null, minute: 540 } as const;
+    const summary = (slot: number): NewOutboxItem => ({
+      channel: 'C1',
+      kind: 'summary',
+      payload: '{}',
+      dedupKey: `C1:summary:${slot}`,
+    });
+
+    it('keeps one setting a channel, replaced by the next, starting from its creation', async () => {
+      await store.setSummary({ ...daily, createdBy: 'U1', createdAt: 1000 });
+      await store.setSummary({ ...daily, cadence: 'weekly', weekday: 1, createdBy: 'U2', createdAt: 2000 });
+      await store.setSummary({ ...daily, channel: 'C2', createdBy: 'U1', createdAt: 3000 });
+      expect(await store.summaries('C1')).toEqual([
+        {
+          ...daily,
+          cadence: 'weekly',
+          weekday: 1,
+          createdBy: 'U2',
+          createdAt: 2000,
+          lastSlot: 2000,
+          held: {},
+        },
+      ]);
+      expect((await store.summaries()).map((s) => s.channel)).toEqual(['C1', 'C2']);
+      expect(await store.removeSummary('C1')).toBe(true);
+      expect(await store.removeSummary('C1')).toBe(false);
+      expect((await store.summaries()).map((s) => s.channel)).toEqual(['C2']);
+    });
+
+    it('queues a slot’s summary once and records the slot, which only moves forward', async () => {
+      await store.setSummary({ ...daily, createdBy: 'U1', createdAt: 1000 });
+      await store.routeSummary(summary(5000), 5000, { '1': 4 }, 5100);
+      await store.routeSummary(summary(5000), 5000, { '1': 5 }, 5200);
+      expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
+      // An older slot queued late (a replaced leader) does not move the record back.
+      await store.routeSummary(summary(4000), 4000, { '1': 1 }, 5300);
+      expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
+      expect(await store.pendingCount()).toBe(2);
+    });
+
+    it('reads the rows delivered to a channel in a period, and what its mutes held then', async () => {
+      await store.route([alert('C1', 'a'), alert('C1', 'b'), alert('C1', 'c'), alert('C2', 'd')], [], 100);
+      const ids = new Map<string, number>();
+      for (const channel of ['C1', 'C2'])
+        for (
+          let row = await store.nextDue(channel, 100);
+          row !== null;
+          row = await store.nextDue(channel, 100)
+        ) {
+          ids.set(row.dedupKey, row.id);
+          const at = { 'C1:event:a': 500, 'C1:event:b': 1500, 'C1:event:c': 2500 }[row.dedupKey] ?? 1500;
+          await store.markDelivered(row.id, at);
+        }
+      const muted = { channel: 'C1', key: 'k', targetId: null, targetLabel: '', createdBy: 'U1' };
+      const held = await store.addMute({ ...muted, createdAt: 900, expiresAt: 5000 });
+      const before = await store.addMute({ ...muted, createdAt: 100, expiresAt: 800 });
+      await store.countMuted(
+        new Map([
+          [held.id, 3],
+          [before.id, 4],
+        ]),
+      );
+      const activity = await store.channelActivity('C1', 1000, 2500);
+      expect(activity.rows).toEqual([{ kind: 'alert', payload: JSON.stringify(event('b')) }]);
+      // The mute ended before the period is not one of its mutes.
+      expect(activity.held).toEqual({ [String(held.id)]: 3 });
+    });
+  });
+
   describe('the database', () => {
     it('keeps everything across a close and reopen', async () => {
       await store.recordPage([event('a')], [true]);

@@ -136,6 +136,14 @@ describeBrowser('npm run demo in a browser', () => {
     expect(await page.locator('article.msg.user').last().innerText()).toContain('/halo types');
   });
 
+  it('shows the channel’s summary on demand, typed in the page', async () => {
+    await page.locator('#command').fill('/halo summary now');
+    await page.locator('#command').press('Enter');
+    const answer = page.locator('article.msg.ephemeral', { hasText: 'Halo summary' });
+    await expect.poll(() => answer.count(), { timeout: 5000 }).toBe(1);
+    expect(await answer.innerText()).toMatch(/last 24 hours, UTC[\s\S]*\d+ events? posted/);
+  });
+
   it('acknowledges an alert in place', async () => {
     const card = alert(1);
     const id = await card.getAttribute('id');

@@ -438,6 +438,37 @@ describe('parseCommand: subscriptions and status', () => {
   });
 });
 
+describe('parseCommand: summary', () => {
+  it('takes daily, weekly and off, and nothing to show the setting', () => {
+    const summary = (text: string) => parseCommand(text);
+    expect(summary('summary daily 09:00')).toEqual({
+      ok: true,
+      command: { kind: 'summary', schedule: { cadence: 'daily', weekday: null, minute: 540 } },
+    });
+    expect(summary('summary Weekly MON 7:30')).toEqual({
+      ok: true,
+      command: { kind: 'summary', schedule: { cadence: 'weekly', weekday: 1, minute: 450 } },
+    });
+    expect(summary('summary off')).toEqual({ ok: true, command: { kind: 'summary', schedule: 'off' } });
+    expect(summary('summary')).toEqual({ ok: true, command: { kind: 'summary', schedule: 'show' } });
+    expect(summary('summary now')).toEqual({ ok: true, command: { kind: 'summary', schedule: 'now' } });
+  });
+
+  it('names what is wrong, with the usage', () => {
+    expect(failure('summary hourly 09:00')).toEqual({
+      error: 'Expected daily, weekly, off or now, got “hourly”.',
+      usage: USAGE.summary,
+    });
+    expect(failure('summary daily').error).toBe('Say the time: daily 09:00.');
+    expect(failure('summary daily 9am').error).toBe('Expected a time such as 09:00 (24-hour), got “9am”.');
+    expect(failure('summary weekly 09:00').error).toBe('Say the day and time: weekly mon 09:00.');
+    expect(failure('summary weekly someday 09:00').error).toBe(
+      'Expected a day such as mon or monday, got “someday”.',
+    );
+    expect(failure('summary off now').error).toBe('Unexpected extra argument “now”: off takes none.');
+  });
+});
+
 describe('formatEventsCommand', () => {
   it('writes the filters with the command names, quoting only when needed', () => {
     expect(formatEventsCommand({})).toBe('/halo events');

@@ -36,6 +36,7 @@ import {
 } from './index.ts';
 import { failureFix } from './slack-errors.ts';
 import { renderEventAlert } from './outbox-message.ts';
+import { renderSummary } from './summary-message.ts';
 
 export const NEXT_PAGE_ACTION_ID = ACTION_IDS.nextPage;
 
@@ -69,6 +70,8 @@ export function renderAnswer(answer: Answer, display: Display = DEFAULT_DISPLAY)
       );
     case 'mutes':
       return renderMutes(answer.channel, answer.mutes);
+    case 'summary':
+      return renderSummary(answer.summary);
     case 'testFailed':
       return answer.notMember
         ? renderMrkdwn(

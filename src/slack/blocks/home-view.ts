@@ -90,6 +90,7 @@ const VERBS: Readonly<Record<AuditEntry['action'], string>> = {
   mute_expired: 'mute ended:',
   subscribe: 'subscribed',
   unsubscribe: 'unsubscribed',
+  summary: 'set the summary:',
 };
 
 function auditLine(entry: AuditEntry): string {

@@ -5,14 +5,17 @@ import type { HaloEvent } from '../../domain/event.ts';
 import type { GoneNotice } from '../../pipeline/gone-tracking.ts';
 import type { Notice } from '../../pipeline/notice-payloads.ts';
 import type { OutboxItem } from '../../pipeline/store-port.ts';
+import type { SummaryPayload } from '../../pipeline/summaries.ts';
 import { renderAlert, renderDigest, renderGone, type SlackMessage } from './index.ts';
 import { renderNotice } from './notice-message.ts';
+import { renderSummary } from './summary-message.ts';
 
 /** Outbox rows hold data, not blocks: rendering happens at delivery, so a row written before an upgrade gets today's layout. */
 export function renderOutboxItem(item: OutboxItem, display: Display = DEFAULT_DISPLAY): SlackMessage {
   if (item.kind === 'digest')
     return renderDigest(JSON.parse(item.payload) as DigestSummary, formatEventsCommand, display);
   if (item.kind === 'notice') return renderNotice(JSON.parse(item.payload) as Notice);
+  if (item.kind === 'summary') return renderSummary(JSON.parse(item.payload) as SummaryPayload);
   if (item.kind === 'gone') return renderGoneNotice(JSON.parse(item.payload) as GoneNotice, display);
   return renderEventAlert(JSON.parse(item.payload) as HaloEvent, display);
 }
