@@ -125,7 +125,7 @@ export interface DialogMetadata {
 }
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
-const SUBSCRIPTION_ID = /^[1-9][0-9]{0,9}$/;
+const POSITIVE_ID = /^[1-9][0-9]{0,9}$/;
 
 export function encodeDialogMetadata(metadata: DialogMetadata): string {
   return metadata.editing === null ? '' : `${metadata.editing.channel}:${metadata.editing.id}`;
@@ -134,10 +134,8 @@ export function encodeDialogMetadata(metadata: DialogMetadata): string {
 export function decodeDialogMetadata(value: unknown): DialogMetadata | null {
   if (value === '' || value === undefined) return { editing: null };
   if (typeof value !== 'string') return null;
-  const [channel = '', id = ''] = value.split(':');
-  return CHANNEL_ID.test(channel) && SUBSCRIPTION_ID.test(id)
-    ? { editing: { channel, id: Number(id) } }
-    : null;
+  const match = /^([CGD][A-Z0-9]{2,30}):([1-9][0-9]{0,9})$/.exec(value);
+  return match === null ? null : { editing: { channel: match[1]!, id: Number(match[2]) } };
 }
 
 /** A target option's value: the target's ID. */
@@ -146,7 +144,7 @@ export function encodeTargetOption(id: number): string {
 }
 
 export function decodeTargetOption(value: unknown): number | null {
-  return typeof value === 'string' && SUBSCRIPTION_ID.test(value) && Number(value) <= 2 ** 31 - 1
+  return typeof value === 'string' && POSITIVE_ID.test(value) && Number(value) <= 2 ** 31 - 1
     ? Number(value)
     : null;
 }

@@ -85,7 +85,8 @@ export function renderSubscribeModal(view: DialogView): ModalView {
     .map((type) => option(`${type.subject} (${type.key})`, type.key));
   // A key Halo no longer lists stays picked: the option is the key itself.
   const picked = view.keys.map((key) => typeOptions.find((o) => o.value === key) ?? option(key, key));
-  const offered = [...typeOptions, ...picked.filter((o) => !typeOptions.includes(o))].slice(
+  // Slack requires the picked options among the options: they come first, so that the cut never drops one.
+  const offered = [...picked, ...typeOptions.filter((o) => !view.keys.includes(o.value))].slice(
     0,
     LIMITS.selectOptions,
   );
