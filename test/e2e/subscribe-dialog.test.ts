@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  appHomeOpenedBody,
   blockActionBody,
+  buttonClickPayload,
   blockSuggestionPayload,
   modalActionPayload,
   postToBot,
@@ -14,7 +16,7 @@ import {
   type ModalState,
 } from '../../fakes/sign.ts';
 import type { SlackCall } from '../../fakes/slack.ts';
-import { DIALOG_IDS } from '../../src/slack/blocks/payloads.ts';
+import { ACTION_IDS, DIALOG_IDS } from '../../src/slack/blocks/payloads.ts';
 import {
   botEnv,
   inProcessBot,
@@ -255,4 +257,118 @@ describe('the subscribe dialog', () => {
     expect(refused).toBeDefined();
     expect(text(await admin.slash('subscriptions', 'COTHER'))).not.toContain('port-open');
   });
+
+  it('App Home: New subscription opens it empty; Edit opens it filled in and saving replaces the subscription; Remove removes it', async () => {
+    const home = await openHome();
+    const buttons = homeButtons(home);
+    const before = fakes.slack.modals.length;
+    await clickHome(
+      home,
+      buttons.find((b) => b.action_id === ACTION_IDS.homeNewSubscription)!,
+    );
+    const fresh = await fakes.slack.waitFor(() =>
+      fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+    );
+    expect(modalOf(fresh).title).toEqual({ type: 'plain_text', text: 'New subscription' });
+    expect(JSON.stringify(modalOf(fresh).blocks)).not.toContain('initial_conversation');
+
+    // Edit #1 (port-open on target 7, made in the round trip above).
+    const edit = buttons.find(
+      (b) => b.action_id === ACTION_IDS.homeEditSubscription && b.value === 'CSECOPS:1',
+    )!;
+    const opening = fakes.slack.modals.length;
+    await clickHome(home, edit);
+    const filled = await fakes.slack.waitFor(() =>
+      fakes.slack.modals.slice(opening).find((c) => c.method === 'views.open'),
+    );
+    const view = modalOf(filled);
+    expect(view.title).toEqual({ type: 'plain_text', text: 'Edit subscription' });
+    expect(view.private_metadata).toBe('CSECOPS:1');
+    const shown = JSON.stringify(view.blocks);
+    expect(shown).toContain('"initial_conversation":"CSECOPS"');
+    expect(shown).toMatch(
+      /"initial_options":\[\{"text":\{"type":"plain_text","text":"[^"]*port-open[^"]*"\},"value":"port-open"\}\]/,
+    );
+    expect(shown).toContain(
+      '"initial_options":[{"text":{"type":"plain_text","text":"api.acme.example (7)"},"value":"7"}]',
+    );
+    // The preview is there from the start.
+    expect(visibleText({ blocks: view.blocks })).toContain('Halo holds 3 events');
+
+    const id = [...fakes.slack.openModals.keys()].at(-1)!;
+    const changed = fieldValues({
+      channel: 'CSECOPS',
+      keys: ['port-open'],
+      targets: [{ id: 7, label: 'api.acme.example (7)' }],
+      severity: 'info',
+    });
+    await postToBot(
+      bot.url,
+      blockActionBody(viewSubmissionPayload({ userId: 'UADMIN', modal: current(id, changed) })),
+      {
+        signingSecret: SIGNING_SECRET,
+      },
+    );
+    await fakes.slack.waitFor(
+      () =>
+        fakes.slack.openModals.get(id)!.view.close !== undefined &&
+        visibleText({ blocks: fakes.slack.openModals.get(id)!.view.blocks as unknown[] }).includes(
+          'Subscribed',
+        ),
+    );
+    const listed = text(await admin.slash('subscriptions', 'CSECOPS'));
+    expect(listed).toMatch(/#2/);
+    expect(listed).not.toMatch(/#1\b/);
+
+    // Remove #2 from the App Home.
+    const after = await openHome();
+    const remove = homeButtons(after).find(
+      (b) => b.action_id === 'halo_home_unsubscribe' && b.value === 'CSECOPS:2',
+    )!;
+    expect(remove).toBeDefined();
+    await clickHome(after, remove);
+    await waitFor('the removal', () =>
+      bot.logs.some((line) => /subscription removed.*\bid\W+2\b/.test(line)),
+    );
+    expect(text(await admin.slash('subscriptions', 'CSECOPS'))).not.toMatch(/#2/);
+  });
 });
+
+async function openHome(): Promise<SlackCall> {
+  const before = fakes.slack.views.length;
+  const ack = await postToBot(bot.url, appHomeOpenedBody('UADMIN'), {
+    signingSecret: SIGNING_SECRET,
+    contentType: 'application/json',
+  });
+  expect(ack.status).toBe(200);
+  return fakes.slack.waitFor(() => fakes.slack.views.slice(before).find((v) => v.args.user_id === 'UADMIN'));
+}
+
+function homeButtons(call: SlackCall): { action_id: string; value?: string }[] {
+  const blocks = (call.args.view as { blocks: { accessory?: unknown; elements?: unknown[] }[] }).blocks;
+  return blocks.flatMap((b) => [
+    ...(b.elements ?? []),
+    ...(b.accessory === undefined ? [] : [b.accessory]),
+  ]) as {
+    action_id: string;
+    value?: string;
+  }[];
+}
+
+async function clickHome(call: SlackCall, button: { action_id: string; value?: string }): Promise<void> {
+  const blocks = (call.args.view as { blocks: unknown[] }).blocks;
+  const payload = buttonClickPayload({
+    actionId: button.action_id,
+    value: button.value ?? '',
+    userId: 'UADMIN',
+    channelId: 'DHOME',
+    responseUrl: '',
+    messageBlocks: blocks,
+  });
+  delete payload.channel;
+  delete payload.message;
+  delete payload.response_url;
+  payload.container = { type: 'view', view_id: 'V1' };
+  payload.view = { id: 'V1', type: 'home', blocks };
+  await send(payload);
+}

@@ -18,6 +18,7 @@ import {
   type Block,
   type ButtonElement,
 } from './index.ts';
+import { encodeEditValue } from './payloads.ts';
 import type { AuditEntry, Mute, Subscription } from '../../pipeline/store-port.ts';
 import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answer-message.ts';
 
@@ -137,13 +138,13 @@ function channelRows(channel: HomeChannel, isAdmin: boolean): Block[] {
     const button: ButtonElement | undefined = isAdmin
       ? {
           type: 'button',
-          text: plainText('Unsubscribe'),
+          text: plainText('Remove'),
           action_id: HOME_UNSUBSCRIBE_ACTION_ID,
           value: encodeUnsubscribeValue(sub.channel, sub.id),
           confirm: {
             title: plainText('Remove this subscription?'),
             text: plainText(`Subscription #${sub.id} stops posting to this channel.`),
-            confirm: plainText('Unsubscribe'),
+            confirm: plainText('Remove'),
             deny: plainText('Cancel'),
           },
         }
@@ -154,6 +155,19 @@ function channelRows(channel: HomeChannel, isAdmin: boolean): Block[] {
         button,
       ),
     );
+    // Edit opens the subscribe dialog filled in; a section has room for one button, so it has a block of its own.
+    if (isAdmin)
+      rows.push({
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            text: plainText(`Edit #${sub.id}`),
+            action_id: ACTION_IDS.homeEditSubscription,
+            value: encodeEditValue(sub.channel, sub.id),
+          },
+        ],
+      });
   }
   for (const mute of channel.mutes) {
     const button: ButtonElement | undefined = isAdmin
@@ -181,6 +195,18 @@ export function renderHome(data: HomeData): HomeView {
     { type: 'divider' },
     { type: 'header', text: plainText('Channels') },
   ];
+  if (data.isAdmin)
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: plainText('New subscription'),
+          style: 'primary',
+          action_id: ACTION_IDS.homeNewSubscription,
+        },
+      ],
+    });
   const room = MAX_HOME_BLOCKS - RESERVED_BLOCKS;
   let shown = 0;
   for (const channel of data.channels) {
