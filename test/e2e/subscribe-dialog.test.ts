@@ -312,9 +312,7 @@ describe('the subscribe dialog', () => {
     await fakes.slack.waitFor(
       () =>
         fakes.slack.openModals.get(id)!.view.close !== undefined &&
-        visibleText({ blocks: fakes.slack.openModals.get(id)!.view.blocks as unknown[] }).includes(
-          'Subscribed',
-        ),
+        visibleText({ blocks: fakes.slack.openModals.get(id)!.view.blocks }).includes('Subscribed'),
     );
     const listed = text(await admin.slash('subscriptions', 'CSECOPS'));
     expect(listed).toMatch(/#2/);
