@@ -12,7 +12,7 @@ import type { Clock } from '../clock.ts';
 import type { EventListFilter, HaloEvent, HaloEventType } from '../domain/event.ts';
 import { atLeast, SEVERITIES, type Severity, type SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
-import type { Store, Subscription } from '../pipeline/store-port.ts';
+import type { PostedTarget, Store, Subscription } from '../pipeline/store-port.ts';
 import type { Answer } from './answers.ts';
 import type { CommandContext } from './service.ts';
 import type { HaloCommand } from './command-parse.ts';
@@ -25,6 +25,8 @@ export const MAX_TOTAL_REQUESTS = 10;
 export const RECENT_MS = 7 * 24 * 60 * 60 * 1000;
 /** Targets the suggestions read from the store; older ones are not suggested (a typed ID still works). */
 export const TARGETS_READ = 10_000;
+/** How long the targets read serve the suggestions. */
+export const TARGETS_CACHE_MS = 30_000;
 /** Slack shows at most 100 options. */
 export const MAX_OPTIONS = 100;
 /** Past this the preview says it is slow rather than miss Slack's 3 s for the update. */
@@ -78,6 +80,7 @@ export interface SubscribeDialogOptions {
 
 export class SubscribeDialog {
   private types: { at: number; list: Promise<HaloEventType[]> } | null = null;
+  private targets: { at: number; list: Promise<PostedTarget[]> } | null = null;
 
   constructor(private readonly options: SubscribeDialogOptions) {}
 
@@ -111,7 +114,7 @@ export class SubscribeDialog {
     const options: TargetOption[] = [];
     const typed = /^[1-9][0-9]{0,9}$/.test(wanted) ? Number(wanted) : null;
     if (typed !== null && typed <= 2 ** 31 - 1) options.push({ id: typed, label: `Target ${typed}` });
-    for (const row of await this.options.store.postedTargets(TARGETS_READ)) {
+    for (const row of await this.postedTargets()) {
       if (options.length >= MAX_OPTIONS) break;
       if (row.targetId === typed) {
         options[0] = { id: typed, label: targetLabel(row.targetId, row.payload) };
@@ -121,6 +124,22 @@ export class SubscribeDialog {
       if (wanted === '' || label.toLowerCase().includes(wanted)) options.push({ id: row.targetId, label });
     }
     return options;
+  }
+
+  /**
+   * The targets posted, read once per {@link TARGETS_CACHE_MS}: a user typing a name asks for options at each
+   * keystroke, and the list changes only as alerts are posted.
+   */
+  private postedTargets(): Promise<readonly PostedTarget[]> {
+    const now = this.options.clock.now();
+    if (this.targets === null || now - this.targets.at >= TARGETS_CACHE_MS) {
+      const list = this.options.store.postedTargets(TARGETS_READ);
+      this.targets = { at: now, list };
+      list.catch(() => {
+        this.targets = null;
+      });
+    }
+    return this.targets.list;
   }
 
   /** The preview line's figures for `selection`, within the budget. */
@@ -211,9 +230,7 @@ export class SubscribeDialog {
   /** The names the suggestions would show for these targets (`Target ID` for one never posted). */
   async targetLabels(ids: readonly number[]): Promise<TargetOption[]> {
     if (ids.length === 0) return [];
-    const known = new Map(
-      (await this.options.store.postedTargets(TARGETS_READ)).map((row) => [row.targetId, row.payload]),
-    );
+    const known = new Map((await this.postedTargets()).map((row) => [row.targetId, row.payload]));
     return ids.map((id) => {
       const payload = known.get(id);
       return { id, label: payload === undefined ? `Target ${id}` : targetLabel(id, payload) };
