@@ -11,7 +11,16 @@ import {
 } from '../../src/slack/blocks/payloads.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { previewText, renderSubscribeModal } from '../../src/slack/blocks/subscribe-modal.ts';
-import type { Preview } from '../../src/commands/subscribe-dialog.ts';
+import PQueue from 'p-queue';
+import {
+  MAX_TOTAL_REQUESTS,
+  SubscribeDialog,
+  TYPES_CACHE_MS,
+  type DialogHalo,
+  type Preview,
+} from '../../src/commands/subscribe-dialog.ts';
+import { createLogger } from '../../src/log.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
 
 const values = (fields: {
   channel?: unknown;
@@ -152,5 +161,122 @@ describe('the subscribe modal', () => {
       typeof checkLimits
     >[0]['blocks'];
     expect(checkLimits({ text: 'x', blocks: shown ?? [] })).toEqual([]);
+  });
+});
+
+describe('SubscribeDialog (the core)', () => {
+  const quiet = createLogger({ level: 'error', write: () => undefined });
+  const setup = (halo: DialogHalo, previewBudgetMs = 1000) => {
+    let now = 1_000_000;
+    const store = openSqliteStore(':memory:');
+    const dialog = new SubscribeDialog({
+      halo,
+      store,
+      clock: { now: () => now },
+      log: quiet,
+      haloRequests: new PQueue({ concurrency: 4 }),
+      severityOf: (key) => (key === 'loud' ? 'high' : 'low'),
+      run: () => Promise.reject(new Error('not in this test')),
+      previewBudgetMs,
+    });
+    return { dialog, store, advance: (ms: number) => (now += ms) };
+  };
+  const types =
+    (calls: { n: number }): DialogHalo['listTypes'] =>
+    () => {
+      calls.n++;
+      return Promise.resolve([
+        { subject: 'B', key: 'b' },
+        { subject: 'A', key: 'a' },
+      ]);
+    };
+
+  it('reads Halo’s event types at most once an hour, sorted by name', async () => {
+    const calls = { n: 0 };
+    const { dialog, store, advance } = setup({
+      listTypes: types(calls),
+      listEvents: () => Promise.resolve({ total: 0 }),
+    });
+    expect((await dialog.eventTypes()).map((t) => t.key)).toEqual(['a', 'b']);
+    advance(TYPES_CACHE_MS - 1);
+    await dialog.eventTypes();
+    expect(calls.n).toBe(1);
+    advance(1);
+    await dialog.eventTypes();
+    expect(calls.n).toBe(2);
+    await store.close();
+  });
+
+  it('asks Halo for one entry per type and target, at most 10, and says when it asked fewer than there are', async () => {
+    const asked: unknown[] = [];
+    const { dialog, store } = setup({
+      listTypes: types({ n: 0 }),
+      listEvents: (filter, options) => {
+        asked.push({ filter, limit: options.limit });
+        return Promise.resolve({ total: 5 });
+      },
+    });
+    const keys = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
+    const preview = await dialog.preview({ channel: 'C01', keys, targetIds: [1, 2], minSeverity: null });
+    expect(asked).toHaveLength(MAX_TOTAL_REQUESTS);
+    expect(asked[0]).toEqual({ filter: { key: 'k1', target_id: 1 }, limit: 1 });
+    expect(preview).toMatchObject({ total: 50, partial: true, slow: false });
+    // Types below the minimum severity post nothing: not asked about.
+    asked.length = 0;
+    await dialog.preview({ channel: 'C01', keys: ['loud', 'quiet'], targetIds: [], minSeverity: 'high' });
+    expect(asked).toEqual([{ filter: { key: 'loud' }, limit: 1 }]);
+    await store.close();
+  });
+
+  it('answers within its budget when Halo is slow, and says so', async () => {
+    const { dialog, store } = setup(
+      {
+        listTypes: types({ n: 0 }),
+        listEvents: (_filter, options) =>
+          new Promise((_resolve, reject) =>
+            options.signal?.addEventListener('abort', () => reject(new Error('aborted'))),
+          ),
+      },
+      50,
+    );
+    const preview = await dialog.preview({ channel: 'C01', keys: ['a'], targetIds: [], minSeverity: null });
+    expect(preview).toMatchObject({ total: null, slow: true, partial: true });
+    expect(previewText(preview)).toContain('Halo is slow to answer');
+    await store.close();
+  });
+
+  it('suggests a typed ID first, then the targets posted whose name holds the text', async () => {
+    const { dialog, store } = setup({
+      listTypes: types({ n: 0 }),
+      listEvents: () => Promise.resolve({ total: 0 }),
+    });
+    const payload = (host: string) => JSON.stringify({ subject: 's', target: { host, name: '' } });
+    await store.recordMessage(
+      {
+        channel: 'C01',
+        ts: '1.1',
+        eventId: 'e1',
+        payload: payload('api.acme.example'),
+        key: 'a',
+        targetId: 12,
+      },
+      1,
+    );
+    await store.recordMessage(
+      {
+        channel: 'C01',
+        ts: '1.2',
+        eventId: 'e2',
+        payload: payload('www.other.example'),
+        key: 'a',
+        targetId: 34,
+      },
+      2,
+    );
+    expect(await dialog.targetOptions('acme')).toEqual([{ id: 12, label: 'api.acme.example (12)' }]);
+    expect(await dialog.targetOptions('12')).toEqual([{ id: 12, label: 'api.acme.example (12)' }]);
+    expect(await dialog.targetOptions('99')).toEqual([{ id: 99, label: 'Target 99' }]);
+    expect((await dialog.targetOptions('')).map((t) => t.id)).toEqual([34, 12]);
+    await store.close();
   });
 });
