@@ -82,7 +82,7 @@ export async function measureDialog(runs: number): Promise<DialogFigures> {
   await fillStore(database.slice('sqlite:'.length), Date.now());
   const bot = await inProcessBot(
     botEnv(
-      { halo, slack },
+      { halo, slack, close: () => Promise.resolve() },
       {
         DATABASE_URL: database,
         HALO_ADMIN_USERS: 'UADMIN',

@@ -165,7 +165,7 @@ describe('the subscribe modal', () => {
 });
 
 describe('SubscribeDialog (the core)', () => {
-  const quiet = createLogger({ level: 'error', write: () => undefined });
+  const quiet = createLogger({ level: 'error', secrets: [], write: () => undefined });
   const setup = (halo: DialogHalo, previewBudgetMs = 1000) => {
     let now = 1_000_000;
     const store = openSqliteStore(':memory:');

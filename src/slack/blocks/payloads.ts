@@ -19,6 +19,7 @@ export const ACTION_IDS = {
   unfurlAck: 'halo_unfurl_ack',
   homeNewSubscription: 'halo_home_new_subscription',
   homeEditSubscription: 'halo_home_edit_subscription',
+  homePage: 'halo_home_page',
 } as const;
 
 /** An ID that travels as itself: no control characters, and not mistakable for the quoted form below. */
@@ -221,4 +222,13 @@ export function decodeDialogState(values: unknown): DialogState {
     targets: unique,
     minSeverity,
   };
+}
+
+/** The App Home's Previous and Next buttons: the page they show, from 0. */
+export function encodeHomePage(page: number): string {
+  return String(page);
+}
+
+export function decodeHomePage(value: unknown): number | null {
+  return typeof value === 'string' && /^(0|[1-9][0-9]{0,3})$/.test(value) ? Number(value) : null;
 }
