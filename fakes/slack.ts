@@ -80,7 +80,9 @@ export type SlackChange =
   | { readonly kind: 'update'; readonly post: SlackPost }
   | { readonly kind: 'ephemeral'; readonly call: SlackCall }
   | { readonly kind: 'response'; readonly response: ResponseUrlPost }
-  | { readonly kind: 'unfurl'; readonly unfurl: SlackUnfurl };
+  | { readonly kind: 'unfurl'; readonly unfurl: SlackUnfurl }
+  /** A modal opened or redrawn (views.open, views.update, views.push): its view ID and what it shows. */
+  | { readonly kind: 'modal'; readonly id: string; readonly view: Record<string, unknown> };
 
 export type SlackFault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
@@ -445,6 +447,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (view.blocks.length > 100) return errorAnswer('invalid_arguments');
     const hash = `${Date.now()}.h${++hashCounter}`;
     fake.openModals.set(id, { view, hash });
+    fake.onChange?.({ kind: 'modal', id, view });
     return okAnswer({ view: { ...view, id, hash, state: { values: {} } } });
   };
 
