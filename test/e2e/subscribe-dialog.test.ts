@@ -331,6 +331,12 @@ describe('the subscribe dialog', () => {
   });
 });
 
+describe('the listeners', () => {
+  it('answered each request once, and none failed', () => {
+    expect(bot.logs.join('\n')).not.toMatch(/a listener failed|unknown action|ack\(\) already|multiple/i);
+  });
+});
+
 async function openHome(): Promise<SlackCall> {
   const before = fakes.slack.views.length;
   const ack = await postToBot(bot.url, appHomeOpenedBody('UADMIN'), {
