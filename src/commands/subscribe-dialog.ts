@@ -237,8 +237,15 @@ export class SubscribeDialog {
     });
   }
 
-  /** Saves as `/halo subscribe` would, typed in the channel chosen. */
-  save(selection: DialogSelection, userId: string): Promise<Answer> {
+  /**
+   * Saves as `/halo subscribe` would, typed in the channel chosen; an edit's subscription (`replacing`) is not
+   * counted against the caps, since the listener removes it once the new one is saved.
+   */
+  save(
+    selection: DialogSelection,
+    userId: string,
+    replacing?: CommandContext['replacing'],
+  ): Promise<Answer> {
     return this.options.run(
       {
         kind: 'subscribe',
@@ -246,7 +253,7 @@ export class SubscribeDialog {
         targetIds: [...selection.targetIds],
         minSeverity: selection.minSeverity,
       },
-      { userId, channelId: selection.channel },
+      { userId, channelId: selection.channel, ...(replacing === undefined ? {} : { replacing }) },
     );
   }
 }

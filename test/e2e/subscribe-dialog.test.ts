@@ -331,6 +331,53 @@ describe('the subscribe dialog', () => {
   });
 });
 
+describe('editing at the cap', () => {
+  it('replaces a channel’s only subscription when HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL is 1', async () => {
+    const capped = await inProcessBot(
+      botEnv(fakes, { HALO_ADMIN_USERS: 'UADMIN', HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL: '1' }),
+    );
+    try {
+      const user = slackUser(fakes, capped, 'UADMIN');
+      expect(text(await user.slash('subscribe key:port-open', 'CCAP'))).toContain('Subscribed');
+      const before = fakes.slack.modals.length;
+      const payload = buttonClickPayload({
+        actionId: ACTION_IDS.homeEditSubscription,
+        value: 'CCAP:1',
+        userId: 'UADMIN',
+        channelId: 'DHOME',
+        responseUrl: '',
+      });
+      delete payload.channel;
+      delete payload.message;
+      delete payload.response_url;
+      payload.container = { type: 'view', view_id: 'V1' };
+      const ack = await postToBot(capped.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
+      expect(ack.status).toBe(200);
+      await fakes.slack.waitFor(() =>
+        fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+      );
+      const id = [...fakes.slack.openModals.keys()].at(-1)!;
+      const values = fieldValues({ channel: 'CCAP', keys: ['port-open', 'target-scan-start'], targets: [] });
+      await postToBot(
+        capped.url,
+        blockActionBody(viewSubmissionPayload({ userId: 'UADMIN', modal: current(id, values) })),
+        { signingSecret: SIGNING_SECRET },
+      );
+      await fakes.slack.waitFor(() => {
+        const shown = fakes.slack.openModals.get(id)!.view;
+        return shown.submit === undefined && !JSON.stringify(shown.blocks).includes('Saving');
+      });
+      const result = visibleText({ blocks: fakes.slack.openModals.get(id)!.view.blocks });
+      expect(result).toContain('Subscribed');
+      const listed = text(await user.slash('subscriptions', 'CCAP'));
+      expect(listed).toMatch(/#2.*target-scan-start/s);
+      expect(listed).not.toMatch(/#1\b/);
+    } finally {
+      await capped.stop();
+    }
+  });
+});
+
 describe('the listeners', () => {
   it('answered each request once, and none failed', () => {
     expect(bot.logs.join('\n')).not.toMatch(/a listener failed|unknown action|ack\(\) already|multiple/i);

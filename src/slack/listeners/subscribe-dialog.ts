@@ -139,7 +139,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       ) as never,
     });
     const userId = body.user.id;
-    const answer = await dialog.save(state, userId);
+    const answer = await dialog.save(state, userId, metadata.editing ?? undefined);
     if (
       metadata.editing !== null &&
       answer.kind === 'subscribed' &&
