@@ -166,6 +166,13 @@ export async function measureDialog(runs: number): Promise<DialogFigures> {
       optionsMs.push(answer.ms);
     }
     return { previewMs, optionsMs };
+  } catch (error) {
+    const failed = slack.calls.filter((c) => !c.ok).map((c) => `${c.method}: ${c.error ?? '?'}`);
+    const problems = bot.logs.filter((line) => / (WARN|ERROR) /.test(line)).slice(-5);
+    say(
+      `Slack refused: ${failed.slice(-5).join('; ') || 'nothing'}; the bot's last problems:\n${problems.join('\n')}`,
+    );
+    throw error;
   } finally {
     await bot.stop();
     await Promise.all([halo.close(), slack.close()]);

@@ -342,3 +342,20 @@ export function viewSubmissionPayload(opts: { userId: string; modal: ModalState 
     enterprise: null,
   };
 }
+
+/** A click on a button of the App Home (a view of type `home`): no channel, no message, no response_url. */
+export function homeClickPayload(opts: {
+  actionId: string;
+  value: string;
+  userId: string;
+  blocks?: unknown[];
+}): Record<string, unknown> {
+  const blocks = opts.blocks ?? [];
+  const payload = buttonClickPayload({ ...opts, channelId: 'DHOME', responseUrl: '', messageBlocks: blocks });
+  delete payload.channel;
+  delete payload.message;
+  delete payload.response_url;
+  payload.container = { type: 'view', view_id: 'V1' };
+  payload.view = { id: 'V1', type: 'home', blocks };
+  return payload;
+}

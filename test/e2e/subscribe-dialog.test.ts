@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appHomeOpenedBody,
   blockActionBody,
-  buttonClickPayload,
+  homeClickPayload,
   blockSuggestionPayload,
   modalActionPayload,
   postToBot,
@@ -340,17 +340,11 @@ describe('editing at the cap', () => {
       const user = slackUser(fakes, capped, 'UADMIN');
       expect(text(await user.slash('subscribe key:port-open', 'CCAP'))).toContain('Subscribed');
       const before = fakes.slack.modals.length;
-      const payload = buttonClickPayload({
+      const payload = homeClickPayload({
         actionId: ACTION_IDS.homeEditSubscription,
         value: 'CCAP:1',
         userId: 'UADMIN',
-        channelId: 'DHOME',
-        responseUrl: '',
       });
-      delete payload.channel;
-      delete payload.message;
-      delete payload.response_url;
-      payload.container = { type: 'view', view_id: 'V1' };
       const ack = await postToBot(capped.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
       expect(ack.status).toBe(200);
       await fakes.slack.waitFor(() =>
@@ -407,18 +401,11 @@ function homeButtons(call: SlackCall): { action_id: string; value?: string }[] {
 
 async function clickHome(call: SlackCall, button: { action_id: string; value?: string }): Promise<void> {
   const blocks = (call.args.view as { blocks: unknown[] }).blocks;
-  const payload = buttonClickPayload({
+  const payload = homeClickPayload({
     actionId: button.action_id,
     value: button.value ?? '',
     userId: 'UADMIN',
-    channelId: 'DHOME',
-    responseUrl: '',
-    messageBlocks: blocks,
+    blocks,
   });
-  delete payload.channel;
-  delete payload.message;
-  delete payload.response_url;
-  payload.container = { type: 'view', view_id: 'V1' };
-  payload.view = { id: 'V1', type: 'home', blocks };
   await send(payload);
 }
