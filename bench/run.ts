@@ -21,6 +21,7 @@ import { describeFailover, measureFailover } from './failover.ts';
 import { millionRows, networkFloorMs } from './million.ts';
 import { inside, scanWindows } from './windows.ts';
 import { measureStartup, startupRows } from './startup.ts';
+import { dialogRows, measureDialog } from './dialog.ts';
 
 const LATENCY_MS = 20;
 const PAGE = 1000;
@@ -697,6 +698,14 @@ async function main(): Promise<void> {
   }
   for (const [kind, count] of warnings)
     out.push(`  - the bot printed ${count} × ${kind} on stderr while polling`);
+  // The subscribe dialog (issue 21): its preview at 100,000 events, its target options with 10,000 targets.
+  try {
+    say('subscribe dialog: preview and target options');
+    out.push('');
+    out.push(...dialogRows(await measureDialog(200)));
+  } catch (error) {
+    errors.push(`subscribe dialog: ${error instanceof Error ? error.message : String(error)}`);
+  }
   // Two replicas on PostgreSQL (issue 11): kill -9 and SIGTERM of the leader, at a 1 s poll interval.
   try {
     say('failover: two replicas on PostgreSQL, 3 × kill -9 and 3 × SIGTERM');

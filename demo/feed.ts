@@ -165,6 +165,31 @@ export class Feed {
       case 'response':
         this.respond(change.response.id, record(change.response.body));
         return;
+      case 'modal': {
+        // Slack shows a dialog over the channel; here it is a card only its user sees, redrawn as it changes.
+        const title =
+          typeof record(change.view.title).text === 'string'
+            ? String(record(change.view.title).text)
+            : 'Dialog';
+        const blocks = [
+          { type: 'header', text: { type: 'plain_text', text: `Dialog: ${title}` } },
+          ...(Array.isArray(change.view.blocks) ? (change.view.blocks as unknown[]) : []),
+        ];
+        const shown = this.byTs.get(`modal:${change.id}`);
+        if (shown !== undefined) this.change(shown, { blocks, edited: true });
+        else {
+          const added = this.add({
+            kind: 'ephemeral',
+            author: this.options.botName,
+            channel: this.options.channel,
+            text: title,
+            blocks,
+            color: null,
+          });
+          this.byTs.set(`modal:${change.id}`, added.id);
+        }
+        return;
+      }
       case 'unfurl': {
         // A preview sits under its message; a second chat.unfurl of the same link there redraws it.
         const { unfurl } = change;

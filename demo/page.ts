@@ -35,7 +35,8 @@ export const PAGE_HTML = `<!doctype html>
   <input id="command" name="command" value="/halo " aria-label="Slash command" spellcheck="false">
   <button type="submit">Send</button>
   <span class="hint">Try <code>/halo help</code>, <code>/halo types</code>, <code>/halo events limit:5</code>,
-  <code>/halo status</code>, <code>/halo summary now</code> (the channel's summary so far), or a Halo event link.</span>
+  <code>/halo status</code>, <code>/halo summary now</code> (the channel's summary so far),
+  <code>/halo subscribe</code> (its dialog), or a Halo event link.</span>
 </form>
 </body>
 </html>
@@ -67,6 +68,8 @@ main h2 { font-size: 1rem; color: #616061; }
 .bk-section { margin: 0.35rem 0; display: flex; flex-wrap: wrap; gap: 0.5rem; }
 .bk-text { flex: 1 1 100%; }
 .bk-fields { display: grid; grid-template-columns: 1fr 1fr; gap: 0.35rem 1rem; flex: 1 1 100%; }
+.bk-input { margin: 0.5rem 0; display: flex; flex-direction: column; gap: 0.2rem; max-width: 30rem; }
+.bk-label { font-weight: 600; font-size: 0.9rem; }
 .bk-context { font-size: 0.8rem; color: #616061; margin: 0.35rem 0; display: flex; gap: 0.5rem; flex-wrap: wrap; }
 .bk-actions { display: flex; gap: 0.5rem; flex-wrap: wrap; margin: 0.5rem 0 0.25rem; }
 .bk-button, .bk-select { font: inherit; font-size: 0.85rem; padding: 0.25rem 0.75rem; border: 1px solid #bbb;

@@ -83,6 +83,36 @@ function staticSelect(element: Json): string {
   );
 }
 
+/** A dialog's control: a menu with its options and what is picked, or the placeholder of one that loads them. */
+function field(value: unknown): string {
+  if (!isRecord(value)) return '';
+  const picked = [
+    ...list(value.initial_options),
+    ...(isRecord(value.initial_option) ? [value.initial_option] : []),
+  ].map((o) => (isRecord(o) ? str(o.value) : ''));
+  const choice = (o: unknown): string =>
+    isRecord(o)
+      ? `<option value="${escapeHtml(str(o.value))}"${picked.includes(str(o.value)) ? ' selected' : ''}>${textObject(o.text)}</option>`
+      : '';
+  // No action ID: the page shows the dialog; it does not drive it.
+  const id = '';
+  switch (value.type) {
+    case 'conversations_select': {
+      const channel = str(value.initial_conversation);
+      return `<select class="bk-select" disabled${id}><option>${channel === '' ? 'Pick a channel' : escapeHtml(`#${channel}`)}</option></select>`;
+    }
+    case 'static_select':
+    case 'multi_static_select': {
+      const multiple = value.type === 'multi_static_select' ? ' multiple' : '';
+      return `<select class="bk-select"${multiple}${id}>${list(value.options).map(choice).join('')}</select>`;
+    }
+    case 'multi_external_select':
+      return `<select class="bk-select" multiple${id}>${list(value.initial_options).map(choice).join('')}<option value="" disabled>${textObject(value.placeholder)}: type to search</option></select>`;
+    default:
+      return element(value, {});
+  }
+}
+
 function element(value: unknown, options: MrkdwnOptions): string {
   if (!isRecord(value)) return '';
   switch (value.type) {
@@ -126,6 +156,12 @@ function block(value: unknown, options: MrkdwnOptions): string {
       return `<div class="bk-actions">${elements(value.elements)}</div>`;
     case 'divider':
       return '<hr class="bk-divider">';
+    case 'input': {
+      // A dialog's field: its label, and its control as the page can show it (choices are made in Slack).
+      const label = `<label class="bk-label">${textObject(value.label)}</label>`;
+      const hint = value.hint === undefined ? '' : `<div class="bk-context">${textObject(value.hint)}</div>`;
+      return `<div class="bk-input">${label}${field(value.element)}${hint}</div>`;
+    }
     default:
       return `<div class="bk-unsupported">[${escapeHtml(str(value.type))} block]</div>`;
   }

@@ -250,3 +250,112 @@ export function unfurlClickPayload(opts: {
   payload.message = { type: 'message', user: opts.userId, ts: opts.messageTs, text: 'see this' };
   return payload;
 }
+
+/** A modal as Slack hands it back in an interaction: what was shown, with its ID, hash and the fields' state. */
+export interface ModalState {
+  readonly id: string;
+  readonly hash: string;
+  readonly view: Record<string, unknown>;
+  /** `values[block_id][action_id]`, as Slack reports each input's current value. */
+  readonly values: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+function viewPayload(modal: ModalState): Record<string, unknown> {
+  return {
+    ...modal.view,
+    id: modal.id,
+    hash: modal.hash,
+    team_id: 'T1',
+    app_id: 'A1',
+    bot_id: 'B1',
+    state: { values: modal.values },
+  };
+}
+
+const user = (userId: string) => ({ id: userId, username: 'alice', name: 'alice', team_id: 'T1' });
+
+/** A `block_actions` payload from an input of a modal whose `dispatch_action` is on: no channel, no response_url. */
+export function modalActionPayload(opts: {
+  userId: string;
+  modal: ModalState;
+  actionId: string;
+  action: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    user: user(opts.userId),
+    api_app_id: 'A1',
+    token: 'deprecated-verification-token',
+    container: { type: 'view', view_id: opts.modal.id },
+    trigger_id: '1234567890.1234567890.abcdef0123456789abcdef0123456789',
+    team: { id: 'T1', domain: 'fake-team' },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: viewPayload(opts.modal),
+    actions: [
+      {
+        ...opts.action,
+        action_id: opts.actionId,
+        block_id: opts.actionId,
+        action_ts: (Date.now() / 1000).toFixed(6),
+      },
+    ],
+  };
+}
+
+/** A `block_suggestion` payload: the user typed `value` into an external select of a modal. */
+export function blockSuggestionPayload(opts: {
+  userId: string;
+  modal: ModalState;
+  actionId: string;
+  blockId: string;
+  value: string;
+}): Record<string, unknown> {
+  return {
+    type: 'block_suggestion',
+    user: user(opts.userId),
+    container: { type: 'view', view_id: opts.modal.id },
+    api_app_id: 'A1',
+    token: 'deprecated-verification-token',
+    action_id: opts.actionId,
+    block_id: opts.blockId,
+    value: opts.value,
+    team: { id: 'T1', domain: 'fake-team' },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: viewPayload(opts.modal),
+  };
+}
+
+/** A `view_submission` payload: the user pressed the modal's submit button. */
+export function viewSubmissionPayload(opts: { userId: string; modal: ModalState }): Record<string, unknown> {
+  return {
+    type: 'view_submission',
+    team: { id: 'T1', domain: 'fake-team' },
+    user: user(opts.userId),
+    api_app_id: 'A1',
+    token: 'deprecated-verification-token',
+    trigger_id: '1234567890.1234567890.abcdef0123456789abcdef0123456789',
+    view: viewPayload(opts.modal),
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+}
+
+/** A click on a button of the App Home (a view of type `home`): no channel, no message, no response_url. */
+export function homeClickPayload(opts: {
+  actionId: string;
+  value: string;
+  userId: string;
+  blocks?: unknown[];
+}): Record<string, unknown> {
+  const blocks = opts.blocks ?? [];
+  const payload = buttonClickPayload({ ...opts, channelId: 'DHOME', responseUrl: '', messageBlocks: blocks });
+  delete payload.channel;
+  delete payload.message;
+  delete payload.response_url;
+  payload.container = { type: 'view', view_id: 'V1' };
+  payload.view = { id: 'V1', type: 'home', blocks };
+  return payload;
+}

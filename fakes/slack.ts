@@ -80,7 +80,9 @@ export type SlackChange =
   | { readonly kind: 'update'; readonly post: SlackPost }
   | { readonly kind: 'ephemeral'; readonly call: SlackCall }
   | { readonly kind: 'response'; readonly response: ResponseUrlPost }
-  | { readonly kind: 'unfurl'; readonly unfurl: SlackUnfurl };
+  | { readonly kind: 'unfurl'; readonly unfurl: SlackUnfurl }
+  /** A modal opened or redrawn (views.open, views.update, views.push): its view ID and what it shows. */
+  | { readonly kind: 'modal'; readonly id: string; readonly view: Record<string, unknown> };
 
 export type SlackFault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
@@ -106,6 +108,10 @@ export interface FakeSlack {
   ephemerals: SlackCall[];
   /** Successful views.publish calls (App Home tabs), `args.view` decoded. */
   views: SlackCall[];
+  /** Successful views.open, views.update and views.push calls (modals), `args.view` decoded, oldest first. */
+  modals: SlackCall[];
+  /** Each modal open now, by view ID: what it shows and its hash (an update with another hash is refused). */
+  openModals: Map<string, { view: Record<string, unknown>; hash: string }>;
   responses: ResponseUrlPost[];
   /** Each card of each accepted `chat.unfurl`, oldest first (a redrawn preview is a later entry). */
   unfurls: SlackUnfurl[];
@@ -431,6 +437,20 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return okAnswer({});
   };
 
+  let modalCounter = 0;
+  let hashCounter = 0;
+  const nextModalId = (): string => `VM${++modalCounter}`;
+  /** A modal as Slack checks it: a title, at most 100 blocks, and a new hash for each version. */
+  const showModal = (id: string, view: unknown): Outcome => {
+    if (!isRecord(view) || view.type !== 'modal' || !Array.isArray(view.blocks) || !isRecord(view.title))
+      return errorAnswer('invalid_arguments');
+    if (view.blocks.length > 100) return errorAnswer('invalid_arguments');
+    const hash = `${Date.now()}.h${++hashCounter}`;
+    fake.openModals.set(id, { view, hash });
+    fake.onChange?.({ kind: 'modal', id, view });
+    return okAnswer({ view: { ...view, id, hash, state: { values: {} } } });
+  };
+
   const callMethod = (method: string, args: Record<string, unknown>, at: number): Outcome => {
     switch (method) {
       case 'auth.test':
@@ -471,6 +491,19 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           return errorAnswer('invalid_arguments');
         if (view.blocks.length > 100) return errorAnswer('invalid_arguments');
         return okAnswer({ view: { id: 'V1', type: 'home', blocks: view.blocks } });
+      }
+      case 'views.open':
+      case 'views.push': {
+        // A trigger ID is Slack's, good for 3 s and once; the stand-in asks only that there be one.
+        if (nonEmptyString(args.trigger_id) === undefined) return errorAnswer('invalid_trigger_id');
+        return showModal(nextModalId(), args.view);
+      }
+      case 'views.update': {
+        const id = nonEmptyString(args.view_id);
+        const shown = id === undefined ? undefined : fake.openModals.get(id);
+        if (id === undefined || shown === undefined) return errorAnswer('not_found');
+        if (args.hash !== undefined && args.hash !== shown.hash) return errorAnswer('hash_conflict');
+        return showModal(id, args.view);
       }
       case 'chat.postEphemeral': {
         if (nonEmptyString(args.channel) === undefined) return errorAnswer('channel_not_found');
@@ -531,6 +564,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       fake.ephemerals.push(call);
       fake.onChange?.({ kind: 'ephemeral', call });
     } else if (method === 'views.publish') fake.views.push(call);
+    else if (method.startsWith('views.')) fake.modals.push(call);
     send(res, outcome.answer);
   };
 
@@ -610,6 +644,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     updates: [],
     ephemerals: [],
     views: [],
+    modals: [],
+    openModals: new Map(),
     responses: [],
     unfurls: [],
     completions: [],

@@ -38,6 +38,7 @@ import { renderEventAlert, renderOutboxItem } from './slack/blocks/outbox-messag
 import type { HaloEvent } from './domain/event.ts';
 import { createIngress, withIngressHealth } from './slack/ingress.ts';
 import { createBoltApp } from './slack/bolt-app.ts';
+import { SubscribeDialog } from './commands/subscribe-dialog.ts';
 import { HTTP_LIMITS, serveHttp, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { openStore } from './store/open.ts';
@@ -275,6 +276,15 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       }),
       canManage,
       display,
+      dialog: new SubscribeDialog({
+        halo,
+        store,
+        clock,
+        log,
+        haloRequests,
+        severityOf: ratings.severityOf,
+        run: (command, context) => commands.run(command, context),
+      }),
       commandAcked: (seconds) => metrics.commandAcked(seconds),
       home: async (userId) => {
         const [isAdmin, status, subscriptions, mutes, audit] = await Promise.all([

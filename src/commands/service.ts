@@ -27,6 +27,8 @@ import { summaryCommand } from './summary-commands.ts';
 export interface CommandContext {
   readonly userId: string;
   readonly channelId: string;
+  /** A subscription the new one replaces (the dialog's Edit): not counted against the caps. */
+  readonly replacing?: { readonly channel: string; readonly id: number };
 }
 
 export interface CommandServiceOptions {
@@ -171,7 +173,7 @@ export class CommandService {
       }
       case 'subscribe': {
         if (!(await this.options.canManage(context.userId))) return notice(NOT_ALLOWED);
-        const full = await this.subscriptionsFull(context.channelId);
+        const full = await this.subscriptionsFull(context.channelId, context.replacing);
         if (full !== null) return notice(full);
         const { subscription, created } = await store.addSubscription({
           channel: context.channelId,
@@ -281,8 +283,13 @@ export class CommandService {
    * Why this channel may not have another subscription, or null: each one adds Halo requests to every poll,
    * so their number is capped per channel and for the workspace.
    */
-  private async subscriptionsFull(channel: string): Promise<string | null> {
-    const all = await this.options.store.subscriptions();
+  private async subscriptionsFull(
+    channel: string,
+    replacing?: CommandContext['replacing'],
+  ): Promise<string | null> {
+    const all = (await this.options.store.subscriptions()).filter(
+      (sub) => sub.id !== replacing?.id || sub.channel !== replacing.channel,
+    );
     const here = all.filter((sub) => sub.channel === channel).length;
     const { subscriptionsPerChannel, subscriptions } = this.limits;
     if (here >= subscriptionsPerChannel)

@@ -52,7 +52,7 @@ const HELP: readonly HelpEntry[] = [
   {
     subcommand: 'subscribe',
     description:
-      'Post new events matching the filters in this channel. Several keys or targets match any of them; no filter matches everything. severity:high means high and critical (levels: critical, high, medium, low, info).',
+      'Post new events matching the filters in this channel. Several keys or targets match any of them. severity:high means high and critical (levels: critical, high, medium, low, info). With no filter, opens a dialog that shows what the subscription would post before you save it.',
     example: '/halo subscribe key:target-scan-start target:42',
   },
   {

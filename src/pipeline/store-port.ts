@@ -223,6 +223,25 @@ export interface MessageStore {
    * rows that update their messages (a repeat is a no-op, by dedup key).
    */
   markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void>;
+  /**
+   * The subscribe dialog's recent counts: the events posted since `since` with one of `keys` and one of
+   * `targetIds` (an empty list: any), counted by key, and the newest of them as posted. Reads the watched events
+   * only (one row per event alerted), never every event seen.
+   */
+  postedSince(keys: readonly string[], targetIds: readonly number[], since: number): Promise<PostedSince>;
+  /** The targets of the events posted, newest first, each with one of its events as posted (for its name). */
+  postedTargets(limit: number): Promise<PostedTarget[]>;
+}
+
+export interface PostedSince {
+  readonly counts: readonly { readonly key: string; readonly count: number }[];
+  readonly latest: { readonly payload: string; readonly at: number } | null;
+}
+
+export interface PostedTarget {
+  readonly targetId: number;
+  /** An event of this target as posted (HaloEvent JSON). */
+  readonly payload: string;
 }
 
 /** A channel's scheduled summary (`/halo summary daily 09:00`): one a channel. */

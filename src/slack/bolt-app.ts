@@ -7,6 +7,7 @@ import type { Acknowledger } from '../commands/acknowledge.ts';
 import type { EventDeleter } from '../commands/delete.ts';
 import type { LinkPreviews } from '../commands/link-preview.ts';
 import type { WorkflowSteps } from '../commands/workflow.ts';
+import type { SubscribeDialog } from '../commands/subscribe-dialog.ts';
 import type { CommandService } from '../commands/service.ts';
 import type { Config } from '../config.ts';
 import type { Display } from '../domain/display.ts';
@@ -20,6 +21,7 @@ import { registerCommands } from './listeners/commands.ts';
 import { registerFunctions } from './listeners/functions.ts';
 import { registerLinks } from './listeners/links.ts';
 import { registerHome } from './listeners/home-tab.ts';
+import { registerSubscribeDialog } from './listeners/subscribe-dialog.ts';
 
 export interface BoltAppDeps {
   readonly config: Pick<Config, 'slack' | 'delays'>;
@@ -38,6 +40,8 @@ export interface BoltAppDeps {
   readonly previews: LinkPreviews;
   /** The Workflow Builder steps. */
   readonly workflow: WorkflowSteps;
+  /** The subscribe dialog (`/halo subscribe` alone, and the App Home's New subscription and Edit). */
+  readonly dialog: SubscribeDialog;
 }
 
 export function createBoltApp(deps: BoltAppDeps): App {
@@ -60,7 +64,9 @@ export function createBoltApp(deps: BoltAppDeps): App {
     log.error('slack: a listener failed', { error: error.message });
     return Promise.resolve();
   });
-  registerCommands(app, commands, log, deps.commandAcked, display);
+  const dialog = { dialog: deps.dialog, commands, log, display };
+  registerCommands(app, commands, log, deps.commandAcked, display, { ...dialog, canManage });
+  registerSubscribeDialog(app, dialog);
   registerHome(app, { commands, canManage, log, data: deps.home });
   registerAlertActions(app, { acknowledger: deps.acknowledger, commands, log });
   registerLinks(app, { previews: deps.previews, acknowledger: deps.acknowledger, display, log });

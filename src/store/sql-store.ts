@@ -593,6 +593,51 @@ export abstract class SqlStore implements api.Store {
     }));
   }
 
+  async postedSince(
+    keys: readonly string[],
+    targetIds: readonly number[],
+    since: number,
+  ): Promise<api.PostedSince> {
+    const d = this.d;
+    let watched = this.db.selectFrom('halo_watched_events as w').where('w.listed_at', '>=', since);
+    if (keys.length > 0) watched = watched.where(d.oneOf('w.key', keys));
+    if (targetIds.length > 0) watched = watched.where(d.oneOf('w.target_id', targetIds));
+    const counts = await watched
+      .select((eb) => ['w.key', eb.fn.countAll<number | string>().as('count')])
+      .groupBy('w.key')
+      .orderBy(d.bytewise('w.key'))
+      .execute();
+    const latest = await watched
+      .innerJoin('halo_event_messages as m', 'm.event_id', 'w.event_id')
+      .select(['m.payload', 'w.listed_at as at'])
+      .orderBy('w.listed_at', 'desc')
+      .orderBy(d.bytewise('w.event_id'), 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return {
+      counts: counts.map((row) => ({ key: row.key, count: Number(row.count) })),
+      latest: latest ?? null,
+    };
+  }
+
+  async postedTargets(limit: number): Promise<api.PostedTarget[]> {
+    const rows = await this.db
+      .selectFrom('halo_watched_events as w')
+      .innerJoin('halo_event_messages as m', 'm.event_id', 'w.event_id')
+      .where('w.target_id', 'is not', null)
+      .select((eb) => [
+        'w.target_id',
+        eb.fn.max('m.payload').as('payload'),
+        eb.fn.max('w.listed_at').as('at'),
+      ])
+      .groupBy('w.target_id')
+      .orderBy('at', 'desc')
+      .orderBy('w.target_id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ targetId: row.target_id!, payload: row.payload }));
+  }
+
   async markGone(eventIds: readonly string[], items: readonly NewOutboxItem[], now: number): Promise<void> {
     await this.fenced(async (trx) => {
       if (eventIds.length > 0) {

@@ -129,4 +129,48 @@ export function messagesContract(harness: StoreHarness): void {
       expect(await store.setMessageSummary('C9', '9.9', 'Scan complete')).toEqual({ goneAt: null });
     });
   });
+
+  describe('what the subscribe dialog reads: the events posted', () => {
+    const posted = (eventId: string, key: string, targetId: number | null, host = `h${targetId}`) =>
+      message(eventId, {
+        key,
+        targetId,
+        payload: JSON.stringify({ eventId, subject: `S ${eventId}`, target: { host } }),
+      });
+
+    it('counts the events posted since a time by key, for some keys and targets, and gives the newest', async () => {
+      await store.recordMessage(posted('old', 'k1', 7), 100);
+      await store.recordMessage(posted('a', 'k1', 7), 1000);
+      await store.recordMessage(posted('b', 'k2', 7), 1100);
+      await store.recordMessage(posted('c', 'k1', 8), 1200);
+      // A second message of the same event (another channel) counts once.
+      await store.recordMessage({ ...posted('a', 'k1', 7), channel: 'C2', ts: '2.a' }, 1300);
+      expect(await store.postedSince([], [], 500)).toEqual({
+        counts: [
+          { key: 'k1', count: 2 },
+          { key: 'k2', count: 1 },
+        ],
+        latest: {
+          payload: JSON.stringify({ eventId: 'c', subject: 'S c', target: { host: 'h8' } }),
+          at: 1200,
+        },
+      });
+      expect(await store.postedSince(['k1'], [7], 500)).toMatchObject({
+        counts: [{ key: 'k1', count: 1 }],
+        latest: { at: 1000 },
+      });
+      expect(await store.postedSince(['k9'], [], 0)).toEqual({ counts: [], latest: null });
+    });
+
+    it('lists the targets of the events posted, newest first, each once, with an event of it', async () => {
+      await store.recordMessage(posted('a', 'k1', 7), 100);
+      await store.recordMessage(posted('b', 'k1', 8), 200);
+      await store.recordMessage(posted('c', 'k2', 7), 300);
+      await store.recordMessage(posted('d', 'k2', null), 400);
+      const targets = await store.postedTargets(10);
+      expect(targets.map((t) => t.targetId)).toEqual([7, 8]);
+      expect(JSON.parse(targets[0]!.payload)).toMatchObject({ target: { host: 'h7' } });
+      expect(await store.postedTargets(1)).toHaveLength(1);
+    });
+  });
 }

@@ -144,6 +144,19 @@ describeBrowser('npm run demo in a browser', () => {
     expect(await answer.innerText()).toMatch(/last 24 hours, UTC[\s\S]*\d+ events? posted/);
   });
 
+  it('shows the subscribe dialog that /halo subscribe opens, with its fields and the channel it was typed in', async () => {
+    await page.locator('#command').fill('/halo subscribe');
+    await page.locator('#command').press('Enter');
+    const dialog = page.locator('article.msg.ephemeral', { hasText: 'Dialog: New subscription' });
+    await expect.poll(() => dialog.count(), { timeout: 5000 }).toBe(1);
+    const labels = await dialog.locator('label.bk-label').allInnerTexts();
+    expect(labels).toEqual(['Channel', 'Event types', 'Targets', 'Minimum severity']);
+    // The event types are the simulated account's catalogue; the channel, the page's.
+    expect(await dialog.locator('.bk-input select').nth(1).locator('option').count()).toBeGreaterThan(1);
+    expect(await dialog.locator('.bk-input select').first().innerText()).toMatch(/^#C/);
+    expect(await dialog.innerText()).toContain('Pick event types or targets to see what this would post.');
+  });
+
   it('acknowledges an alert in place', async () => {
     const card = alert(1);
     const id = await card.getAttribute('id');

@@ -27,7 +27,7 @@ async function twoChannels(s: Scenario) {
   fakes.halo.addEvent();
   const bot = await s.bot(s.env({ HALO_ADMIN_USERS: ADMIN }));
   await logMatch(bot, /poll: baseline recorded/);
-  const subscribed = await s.command(bot, 'subscribe', { user: ADMIN, channel: OTHER });
+  const subscribed = await s.command(bot, 'subscribe severity:info', { user: ADMIN, channel: OTHER });
   expect(JSON.stringify(subscribed.body)).toContain('Subscribed');
   return { ...fakes, bot };
 }

@@ -4,9 +4,12 @@ import {
   decodeUnsubscribeValue,
   encodeUnmuteValue,
   encodeUnsubscribeValue,
+  HOME_UNSUBSCRIBE_ACTION_ID,
   homeChannels,
   renderHome,
 } from '../../src/slack/blocks/home-view.ts';
+import { ACTION_IDS, decodeHomePage } from '../../src/slack/blocks/payloads.ts';
+import { checkLimits } from '../../src/slack/blocks/limits.ts';
 
 const health = {
   lastSuccessAt: null,
@@ -68,8 +71,53 @@ describe('the Home tab renderer', () => {
     });
     expect(view.blocks.length).toBeLessThanOrEqual(100);
     expect(JSON.stringify(view.blocks)).not.toContain('<!channel>');
-    expect(JSON.stringify(view.blocks)).toContain('Not shown here: <#C');
-    expect(JSON.stringify(view.blocks)).toMatch(/ and \d+ more. /);
+  });
+
+  it('pages past 100 blocks: every subscription on some page, each with its Edit and Remove, page by page', () => {
+    const subs = Array.from({ length: 150 }, (_, i) => ({
+      id: i + 1,
+      channel: `C${String(i % 40).padStart(4, '0')}`,
+      keys: ['k'],
+      targetIds: [],
+      minSeverity: null,
+      createdBy: 'U1',
+      createdAt: 0,
+    }));
+    const data = { isAdmin: true, health, channels: homeChannels(subs, [], null), audit: [] };
+    const removed: string[] = [];
+    const edited: string[] = [];
+    let page = 0;
+    const seen: number[] = [];
+    for (;;) {
+      const view = renderHome(data, page);
+      expect(view.blocks.length).toBeLessThanOrEqual(100);
+      expect(
+        checkLimits({ text: 'home', blocks: view.blocks }).filter((p) => !p.startsWith('blocks:')),
+      ).toEqual([]);
+      const buttons = view.blocks.flatMap((b) =>
+        b.type === 'actions'
+          ? b.elements
+          : b.type === 'section' && b.accessory !== undefined
+            ? [b.accessory]
+            : [],
+      ) as { action_id: string; value?: string; text: { text: string } }[];
+      removed.push(...buttons.filter((b) => b.action_id === HOME_UNSUBSCRIBE_ACTION_ID).map((b) => b.value!));
+      edited.push(
+        ...buttons.filter((b) => b.action_id === ACTION_IDS.homeEditSubscription).map((b) => b.value!),
+      );
+      seen.push(page);
+      const next = buttons.find((b) => b.action_id === ACTION_IDS.homePage && b.text.text === 'Next');
+      if (next === undefined) break;
+      expect(JSON.stringify(view.blocks)).toContain(`page ${page + 1} of `);
+      page = decodeHomePage(next.value)!;
+    }
+    expect(seen.length).toBeGreaterThan(2);
+    expect(removed).toHaveLength(150);
+    expect(new Set(removed).size).toBe(150);
+    expect(edited.sort()).toEqual([...removed].sort());
+    // A page that goes on with a channel names it again; out of range shows the first page.
+    expect(JSON.stringify(renderHome(data, 1).blocks)).toContain('(continued)');
+    expect(renderHome(data, 999).blocks).toEqual(renderHome(data, seen.length - 1).blocks);
   });
 
   it('groups rows by channel, the settings channel first', () => {

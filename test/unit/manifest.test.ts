@@ -25,7 +25,9 @@ interface Manifest {
   display_information: { name: string; background_color?: string };
   features?: { slash_commands?: SlashCommand[] };
   oauth_config?: { scopes?: { bot?: string[]; user?: string[] } };
-  settings?: { interactivity?: { is_enabled: boolean; request_url?: string } };
+  settings?: {
+    interactivity?: { is_enabled: boolean; request_url?: string; message_menu_options_url?: string };
+  };
 }
 
 function loadManifest(): unknown {
@@ -91,6 +93,8 @@ describe('manifest.yml', () => {
     const interactivity = manifest.settings?.interactivity;
     expect(interactivity?.is_enabled).toBe(true);
     expect(interactivity?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+    // The subscribe dialog's Targets field (an external select) asks for its options here.
+    expect(interactivity?.message_menu_options_url).toBe(interactivity?.request_url);
   });
 
   it('previews Halo event links: their domain, the link_shared event and the links scopes', () => {
@@ -176,7 +180,9 @@ describe('manifest.socket.yml', () => {
   function withoutUrls(manifest: unknown): unknown {
     return JSON.parse(
       JSON.stringify(manifest, (key, value: unknown) =>
-        ['url', 'request_url', 'socket_mode_enabled'].includes(key) ? undefined : value,
+        ['url', 'request_url', 'message_menu_options_url', 'socket_mode_enabled'].includes(key)
+          ? undefined
+          : value,
       ),
     );
   }

@@ -19,6 +19,9 @@ describe('button payloads: one encoder and one decoder each', () => {
       acknowledge: 'halo_ack',
       muteMenu: 'halo_mute_menu',
       unfurlAck: 'halo_unfurl_ack',
+      homeNewSubscription: 'halo_home_new_subscription',
+      homeEditSubscription: 'halo_home_edit_subscription',
+      homePage: 'halo_home_page',
     });
     expect(new Set(Object.values(ACTION_IDS)).size).toBe(Object.values(ACTION_IDS).length);
   });

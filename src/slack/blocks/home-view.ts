@@ -18,6 +18,7 @@ import {
   type Block,
   type ButtonElement,
 } from './index.ts';
+import { encodeEditValue, encodeHomePage } from './payloads.ts';
 import type { AuditEntry, Mute, Subscription } from '../../pipeline/store-port.ts';
 import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answer-message.ts';
 
@@ -124,37 +125,55 @@ function row(text: string, button: ButtonElement | undefined): Block {
     : { type: 'section', text: mrkdwnText(text), accessory: button };
 }
 
-function channelRows(channel: HomeChannel, isAdmin: boolean): Block[] {
-  const rows: Block[] = [{ type: 'section', text: mrkdwnText(`*${channelRef(channel.channel)}*`) }];
+/**
+ * A channel's rows, each with the blocks that belong together (a subscription and its Edit button), so that a
+ * page never splits them.
+ */
+function channelGroups(channel: HomeChannel, isAdmin: boolean): Block[][] {
+  const rows: Block[][] = [];
   if (channel.fromSettings !== null) {
-    rows.push(
+    rows.push([
       row(
         `From the bot's settings (HALO_ALERT_CHANNEL): ${describeRoute(channel.fromSettings.keys, channel.fromSettings.targetIds)}`,
         undefined,
       ),
-    );
+    ]);
   }
   for (const sub of channel.subscriptions) {
     const button: ButtonElement | undefined = isAdmin
       ? {
           type: 'button',
-          text: plainText('Unsubscribe'),
+          text: plainText('Remove'),
           action_id: HOME_UNSUBSCRIBE_ACTION_ID,
           value: encodeUnsubscribeValue(sub.channel, sub.id),
           confirm: {
             title: plainText('Remove this subscription?'),
             text: plainText(`Subscription #${sub.id} stops posting to this channel.`),
-            confirm: plainText('Unsubscribe'),
+            confirm: plainText('Remove'),
             deny: plainText('Cancel'),
           },
         }
       : undefined;
-    rows.push(
+    const group: Block[] = [
       row(
         `Subscription *#${sub.id}*: ${describeRoute(sub.keys, sub.targetIds)}, by ${mentionUser(sub.createdBy)}`,
         button,
       ),
-    );
+    ];
+    // Edit opens the subscribe dialog filled in; a section has room for one button, so it has a block of its own.
+    if (isAdmin)
+      group.push({
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            text: plainText(`Edit #${sub.id}`),
+            action_id: ACTION_IDS.homeEditSubscription,
+            value: encodeEditValue(sub.channel, sub.id),
+          },
+        ],
+      });
+    rows.push(group);
   }
   for (const mute of channel.mutes) {
     const button: ButtonElement | undefined = isAdmin
@@ -165,12 +184,37 @@ function channelRows(channel: HomeChannel, isAdmin: boolean): Block[] {
           value: encodeUnmuteValue(mute.id),
         }
       : undefined;
-    rows.push(row(`:mute: Mute ${muteLine(mute)}`, button));
+    rows.push([row(`:mute: Mute ${muteLine(mute)}`, button)]);
   }
   return rows;
 }
 
-export function renderHome(data: HomeData): HomeView {
+/**
+ * The channels' rows cut into pages of at most `room` blocks. A channel's name heads its first row; a page that
+ * goes on with a channel names it again.
+ */
+function homePages(channels: readonly HomeChannel[], isAdmin: boolean, room: number): Block[][] {
+  const pages: Block[][] = [[]];
+  for (const channel of channels) {
+    const name = (suffix: string): Block => ({
+      type: 'section',
+      text: mrkdwnText(`*${channelRef(channel.channel)}*${suffix}`),
+    });
+    channelGroups(channel, isAdmin).forEach((group, i) => {
+      const rows = i === 0 ? [name(''), ...group] : group;
+      let page = pages.at(-1)!;
+      if (page.length > 0 && page.length + rows.length > room) {
+        page = i === 0 ? [] : [name(' (continued)')];
+        pages.push(page);
+      }
+      page.push(...rows);
+    });
+  }
+  return pages;
+}
+
+/** Page `page` of the Home tab (the last when past it): `views.publish` takes at most 100 blocks. */
+export function renderHome(data: HomeData, page = 0): HomeView {
   const blocks: Block[] = [
     { type: 'header', text: plainText('Halo Security') },
     { type: 'section', text: mrkdwnText(healthText(data.health)) },
@@ -182,31 +226,22 @@ export function renderHome(data: HomeData): HomeView {
     { type: 'divider' },
     { type: 'header', text: plainText('Channels') },
   ];
-  const room = MAX_HOME_BLOCKS - RESERVED_BLOCKS;
-  let shown = 0;
-  for (const channel of data.channels) {
-    const rows = channelRows(channel, data.isAdmin);
-    if (blocks.length + rows.length <= room) {
-      blocks.push(...rows);
-      shown++;
-      continue;
-    }
-    // A channel too long for what is left shows its first rows, so that some of its buttons are reachable,
-    // and says how to see the rest; a channel that cannot show even one row is named below instead.
-    const fits = room - blocks.length - 1;
-    if (fits >= 2) {
-      blocks.push(...rows.slice(0, fits), {
-        type: 'context',
-        elements: [
-          mrkdwnText(
-            `…and ${rows.length - fits} more rows of ${channelRef(channel.channel)}: \`/halo subscriptions\` and \`/halo mutes\` there list them all, \`/halo unsubscribe ID\` and \`/halo unmute ID\` act on one.`,
-          ),
-        ],
-      });
-      shown++;
-    }
-    break;
-  }
+  if (data.isAdmin)
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: plainText('New subscription'),
+          style: 'primary',
+          action_id: ACTION_IDS.homeNewSubscription,
+        },
+      ],
+    });
+  // Two blocks for the page buttons and the page number, when there are several pages.
+  const pages = homePages(data.channels, data.isAdmin, MAX_HOME_BLOCKS - RESERVED_BLOCKS - blocks.length - 2);
+  const shown = Math.min(Math.max(0, page), pages.length - 1);
+  blocks.push(...pages[shown]!);
   if (data.channels.length === 0) {
     blocks.push({
       type: 'section',
@@ -214,18 +249,24 @@ export function renderHome(data: HomeData): HomeView {
         'No channel receives alerts yet: type `/halo subscribe` in one, or set HALO_ALERT_CHANNEL.',
       ),
     });
-  } else if (shown < data.channels.length) {
-    const left = data.channels.slice(shown);
-    const named = left.slice(0, 20).map((channel) => channelRef(channel.channel));
-    const more = left.length > named.length ? ` and ${left.length - named.length} more` : '';
-    blocks.push({
-      type: 'context',
-      elements: [
-        mrkdwnText(
-          `Not shown here: ${named.join(', ')}${more}. \`/halo subscriptions\` and \`/halo mutes\` in each list them, \`/halo unsubscribe ID\` and \`/halo unmute ID\` act on one.`,
-        ),
-      ],
+  }
+  if (pages.length > 1) {
+    const turn = (label: string, to: number): ButtonElement => ({
+      type: 'button',
+      text: plainText(label),
+      action_id: ACTION_IDS.homePage,
+      value: encodeHomePage(to),
     });
+    blocks.push(
+      {
+        type: 'actions',
+        elements: [
+          ...(shown > 0 ? [turn('Previous', shown - 1)] : []),
+          ...(shown < pages.length - 1 ? [turn('Next', shown + 1)] : []),
+        ],
+      },
+      { type: 'context', elements: [mrkdwnText(`Channels, page ${shown + 1} of ${pages.length}`)] },
+    );
   }
   blocks.push({ type: 'divider' }, { type: 'header', text: plainText('Recent actions') });
   const lines = data.audit.map(auditLine);

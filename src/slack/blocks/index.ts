@@ -31,6 +31,7 @@ export { SEVERITY_STYLE, severityLabel } from './severity-style.ts';
 export { haloDate } from './slack-date.ts';
 export {
   ACTION_IDS,
+  DIALOG_IDS,
   decodeDeleteValue,
   decodeEventsPage,
   decodeUnfurlAck,

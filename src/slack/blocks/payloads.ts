@@ -6,6 +6,7 @@
 import { haloEventIdOf } from '../../domain/halo-link.ts';
 import { EVENTS_PAGE } from '../../domain/paging.ts';
 import type { EventListFilter } from '../../domain/event.ts';
+import { isSeverity, type Severity } from '../../domain/severity.ts';
 import { LIMITS } from './limits.ts';
 
 export const ACTION_IDS = {
@@ -16,6 +17,9 @@ export const ACTION_IDS = {
   acknowledge: 'halo_ack',
   muteMenu: 'halo_mute_menu',
   unfurlAck: 'halo_unfurl_ack',
+  homeNewSubscription: 'halo_home_new_subscription',
+  homeEditSubscription: 'halo_home_edit_subscription',
+  homePage: 'halo_home_page',
 } as const;
 
 /** An ID that travels as itself: no control characters, and not mistakable for the quoted form below. */
@@ -100,4 +104,131 @@ export function decodeUnfurlAck(value: unknown): { readonly link: string; readon
   if (typeof value !== 'string' || value.length > LIMITS.buttonValue) return null;
   const eventId = haloEventIdOf(value);
   return eventId === null ? null : { link: value, eventId };
+}
+
+/**
+ * The subscribe dialog: its callback ID, and one block and action ID per field (the same for both, so that the
+ * state Slack sends back is read at `values[id][id]`). The account field would sit between channel and types:
+ * today a deployment has one Halo account, so it is left out.
+ */
+export const DIALOG_IDS = {
+  callback: 'halo_subscribe_dialog',
+  channel: 'halo_sub_channel',
+  types: 'halo_sub_types',
+  targets: 'halo_sub_targets',
+  severity: 'halo_sub_severity',
+  preview: 'halo_sub_preview',
+} as const;
+
+/** The dialog's `private_metadata`: the subscription it edits (its channel and ID), or none for a new one. */
+export interface DialogMetadata {
+  readonly editing: { readonly channel: string; readonly id: number } | null;
+}
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
+const POSITIVE_ID = /^[1-9][0-9]{0,9}$/;
+
+export function encodeDialogMetadata(metadata: DialogMetadata): string {
+  return metadata.editing === null ? '' : `${metadata.editing.channel}:${metadata.editing.id}`;
+}
+
+export function decodeDialogMetadata(value: unknown): DialogMetadata | null {
+  if (value === '' || value === undefined) return { editing: null };
+  if (typeof value !== 'string') return null;
+  const match = /^([CGD][A-Z0-9]{2,30}):([1-9][0-9]{0,9})$/.exec(value);
+  return match === null ? null : { editing: { channel: match[1]!, id: Number(match[2]) } };
+}
+
+/** A target option's value: the target's ID. */
+export function encodeTargetOption(id: number): string {
+  return String(id);
+}
+
+export function decodeTargetOption(value: unknown): number | null {
+  return typeof value === 'string' && POSITIVE_ID.test(value) && Number(value) <= 2 ** 31 - 1
+    ? Number(value)
+    : null;
+}
+
+/** The Edit button's value on the App Home: the same `channel:ID` as Unsubscribe's. */
+export function encodeEditValue(channel: string, id: number): string {
+  return encodeDialogMetadata({ editing: { channel, id } });
+}
+
+export function decodeEditValue(value: unknown): { channel: string; id: number } | null {
+  return value === '' ? null : (decodeDialogMetadata(value)?.editing ?? null);
+}
+
+/** What the dialog's fields hold, read from `view.state.values`; each field's problem when one is invalid. */
+export type DialogState =
+  | {
+      readonly ok: true;
+      readonly channel: string;
+      readonly keys: string[];
+      readonly targetIds: number[];
+      /** The targets with the names their options showed, to show them again. */
+      readonly targets: { readonly id: number; readonly label: string }[];
+      readonly minSeverity: Severity | null;
+    }
+  | { readonly ok: false; readonly errors: Record<string, string> };
+
+/** Limits of the command (command-parse.ts): at most this many keys and targets, keys at most 200 characters. */
+const MAX_PICKED = 20;
+const MAX_KEY = 200;
+
+export function decodeDialogState(values: unknown): DialogState {
+  const field = (id: string): Record<string, unknown> => {
+    const block = (values as Record<string, unknown> | undefined)?.[id];
+    const element = (block as Record<string, unknown> | undefined)?.[id];
+    return typeof element === 'object' && element !== null ? (element as Record<string, unknown>) : {};
+  };
+  const picked = (id: string): unknown[] => {
+    const options = field(id).selected_options;
+    return Array.isArray(options) ? options.map((o) => (o as { value?: unknown } | null)?.value) : [];
+  };
+  const errors: Record<string, string> = {};
+  const channel = field(DIALOG_IDS.channel).selected_conversation;
+  if (typeof channel !== 'string' || !CHANNEL_ID.test(channel))
+    errors[DIALOG_IDS.channel] = 'Pick the channel the alerts go to.';
+  const rawKeys = picked(DIALOG_IDS.types);
+  const keys = rawKeys.filter((k): k is string => typeof k === 'string' && k !== '' && k.length <= MAX_KEY);
+  if (keys.length !== rawKeys.length) errors[DIALOG_IDS.types] = 'An event type is not valid; pick it again.';
+  else if (keys.length > MAX_PICKED)
+    errors[DIALOG_IDS.types] = `At most ${MAX_PICKED} event types, got ${keys.length}.`;
+  const rawTargets = (field(DIALOG_IDS.targets).selected_options ?? []) as unknown[];
+  const targets = (Array.isArray(rawTargets) ? rawTargets : []).flatMap((o) => {
+    const { value, text } = (o ?? {}) as { value?: unknown; text?: { text?: unknown } };
+    const id = decodeTargetOption(value);
+    const label = typeof text?.text === 'string' && text.text !== '' ? text.text : `Target ${id}`;
+    return id === null ? [] : [{ id, label: label.slice(0, LIMITS.optionText) }];
+  });
+  const targetIds = targets.map((t) => t.id);
+  if (!Array.isArray(rawTargets) || targetIds.length !== rawTargets.length)
+    errors[DIALOG_IDS.targets] = 'A target is not a valid ID; pick it again.';
+  else if (targetIds.length > MAX_PICKED)
+    errors[DIALOG_IDS.targets] = `At most ${MAX_PICKED} targets, got ${targetIds.length}.`;
+  const severity = (field(DIALOG_IDS.severity).selected_option as { value?: unknown } | null | undefined)
+    ?.value;
+  const minSeverity = typeof severity === 'string' && isSeverity(severity) ? severity : null;
+  if (severity !== undefined && severity !== null && minSeverity === null)
+    errors[DIALOG_IDS.severity] = 'Pick a severity from the list.';
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const unique = targets.filter((t, i) => targetIds.indexOf(t.id) === i);
+  return {
+    ok: true,
+    channel: channel as string,
+    keys: [...new Set(keys)],
+    targetIds: unique.map((t) => t.id),
+    targets: unique,
+    minSeverity,
+  };
+}
+
+/** The App Home's Previous and Next buttons: the page they show, from 0. */
+export function encodeHomePage(page: number): string {
+  return String(page);
+}
+
+export function decodeHomePage(value: unknown): number | null {
+  return typeof value === 'string' && /^(0|[1-9][0-9]{0,3})$/.test(value) ? Number(value) : null;
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../../log.ts';
 import { NEXT_PAGE_ACTION_ID, renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import {
   ACTION_IDS,
+  DIALOG_IDS,
   decodeDeleteValue,
   decodeEventsPage,
   DELETE_ACTION_ID,
@@ -112,7 +113,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
 
   // Anything else signed by Slack (an old button, a shortcut this app no longer has) gets an answer, not a timeout.
   app.action(
-    new RegExp(`^(?!(${Object.values(ACTION_IDS).join('|')})$)`),
+    new RegExp(`^(?!(${[...Object.values(ACTION_IDS), ...Object.values(DIALOG_IDS)].join('|')})$)`),
     async ({ ack, respond, payload }) => {
       await ack();
       const id = 'action_id' in payload ? payload.action_id : 'unknown';
@@ -121,5 +122,6 @@ export function registerActions(app: App, deps: ActionDeps): void {
     },
   );
   app.shortcut(/.*/, async ({ ack }) => ack());
-  app.view(/.*/, async ({ ack }) => ack());
+  // The subscribe dialog's submissions have their own listener; an ack here too would answer twice.
+  app.view(new RegExp(`^(?!${DIALOG_IDS.callback}$)`), async ({ ack }) => ack());
 }

@@ -5,6 +5,9 @@ import { renderAnswer } from '../blocks/answer-message.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
+import { openSubscribeDialog, opensDialog, type DialogDeps } from './subscribe-dialog.ts';
+import { renderNotice } from '../blocks/answer-message.ts';
+import { NOT_ALLOWED } from '../../commands/service.ts';
 
 /**
  * `/halo`: acknowledged at once with an empty body (Slack's 3 s limit holds whatever Halo is doing); the answer
@@ -16,13 +19,35 @@ export function registerCommands(
   log: Logger,
   onAcked: (seconds: number) => void = () => undefined,
   display: Display = DEFAULT_DISPLAY,
+  /** `/halo subscribe` alone opens the subscribe dialog, for a user allowed to subscribe. */
+  dialog?: DialogDeps & { readonly canManage: (userId: string) => Promise<boolean> },
 ): void {
   // Any name: Slack sends an app only the commands its manifest defines, and a workspace where /halo is taken
   // renames it (/halosec). Matching '/halo' alone left such a command unacknowledged: "dispatch_failed".
-  app.command(/^\//, async ({ ack, command, respond }) => {
+  app.command(/^\//, async ({ ack, command, respond, client }) => {
     const started = performance.now();
     await ack();
     onAcked((performance.now() - started) / 1000);
+    if (dialog !== undefined && opensDialog(command.text)) {
+      const allowed = await dialog.canManage(command.user_id);
+      const opened =
+        allowed &&
+        (await openSubscribeDialog(dialog, client, command.trigger_id, {
+          channel: command.channel_id,
+          metadata: { editing: null },
+        }));
+      log.info('command', {
+        user: command.user_id,
+        channel: command.channel_id,
+        command: 'subscribe dialog',
+      });
+      await reply(
+        respond,
+        renderNotice(!allowed ? NOT_ALLOWED : opened ? DIALOG_OPENED : DIALOG_FAILED),
+        log,
+      );
+      return;
+    }
     const parsed = parseCommand(command.text);
     const message = parsed.ok
       ? await service.run(parsed.command, { userId: command.user_id, channelId: command.channel_id })
@@ -35,3 +60,8 @@ export function registerCommands(
     await reply(respond, renderAnswer(message, display), log);
   });
 }
+
+const DIALOG_OPENED =
+  'The subscribe dialog is open. To subscribe this channel to every event without it: `/halo subscribe severity:info`.';
+const DIALOG_FAILED =
+  'The subscribe dialog could not open; `/halo subscribe key:K target:ID severity:LEVEL` subscribes this channel directly.';

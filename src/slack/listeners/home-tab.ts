@@ -8,6 +8,7 @@ import {
   type HomeData,
 } from '../blocks/home-view.ts';
 import type { CommandService } from '../../commands/service.ts';
+import { ACTION_IDS, decodeHomePage } from '../blocks/payloads.ts';
 import type { Logger } from '../../log.ts';
 
 export interface HomeDeps {
@@ -24,9 +25,9 @@ export interface HomeDeps {
  */
 export function registerHome(app: App, deps: HomeDeps): void {
   const { log } = deps;
-  const publish = async (client: webApi.WebClient, userId: string): Promise<void> => {
+  const publish = async (client: webApi.WebClient, userId: string, page = 0): Promise<void> => {
     try {
-      const view = renderHome(await deps.data(userId));
+      const view = renderHome(await deps.data(userId), page);
       await client.views.publish({
         user_id: userId,
         view,
@@ -40,6 +41,11 @@ export function registerHome(app: App, deps: HomeDeps): void {
     // The Messages tab opens this event too; only the Home tab has a view to publish.
     if (event.tab !== 'home') return;
     await publish(client, event.user);
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.homePage, async ({ ack, body, action, client }) => {
+    await ack();
+    await publish(client, body.user.id, decodeHomePage(action.value) ?? 0);
   });
 
   app.action<BlockAction<ButtonAction>>(HOME_UNMUTE_ACTION_ID, async ({ ack, body, action, client }) => {
