@@ -44,6 +44,7 @@ const EMOJI: Readonly<Record<string, string>> = {
   mag: '🔍',
   lock: '🔒',
   key: '🔑',
+  bar_chart: '📊',
   ghost: '👻',
   memory: '📝',
 };
