@@ -48,6 +48,12 @@ export class StatusViews {
     };
   }
 
+  /** The last successful poll: this replica's, or on a standby the leader's, read from the store. */
+  async lastSuccessAt(): Promise<number | null> {
+    await this.sources.work.refreshFollower();
+    return this.sources.poller.getStatus().lastSuccessAt;
+  }
+
   /** /healthz must answer when the database does not: that is when a monitor most needs it. */
   async health(): Promise<HealthInput> {
     const { poller, work, refusals } = this.sources;
