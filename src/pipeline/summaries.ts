@@ -15,7 +15,13 @@ import { describeSchedule, previousSlot, slotsDue } from '../domain/summary-sche
 import type { GoneNotice } from './gone-tracking.ts';
 import { parseEvent } from './outbox.ts';
 import { PeriodicJob } from './periodic.ts';
-import type { ChannelActivity, NewOutboxItem, Store, SummarySetting } from './store-port.ts';
+import {
+  FencedError,
+  type ChannelActivity,
+  type NewOutboxItem,
+  type Store,
+  type SummarySetting,
+} from './store-port.ts';
 
 /** Findings, types and open alerts a summary names at most; the rest are counted. */
 export const SUMMARY_TOP = 10;
@@ -93,13 +99,15 @@ export function summarizeActivity(
       if (FINDING_KEYS.includes(event.key)) findings.push(entry(event));
       if (open(event.eventId)) unacknowledged.push(entry(event));
     } else if (row.kind === 'digest') {
-      const digest = JSON.parse(row.payload) as DigestSummary;
+      const digest = parsed(row.payload) as DigestSummary | null;
+      if (digest === null) continue;
       for (const type of digest.byKey) count(type.key, type.subject, type.count);
       // A digest shows a few examples only: those are the findings it named.
       findings.push(...digest.sample.filter((event) => FINDING_KEYS.includes(event.key)).map(entry));
     } else if (row.kind === 'gone') {
       gone += 1;
-      const notice = JSON.parse(row.payload) as GoneNotice;
+      const notice = parsed(row.payload) as GoneNotice | null;
+      if (notice === null) continue;
       const at = unacknowledged.findIndex((open) => open.eventId === notice.event.eventId);
       if (at !== -1) unacknowledged.splice(at, 1);
     }
@@ -186,23 +194,42 @@ export class SummaryScheduler extends PeriodicJob {
   }
 
   protected async sweepOnce(): Promise<void> {
-    const { store, clock, timeZone } = this.options;
+    const { store } = this.options;
     let routed = 0;
     for (const setting of await store.summaries()) {
-      const now = clock.now();
-      let since = setting.held;
-      for (const slot of slotsDue(setting, setting.lastSlot, now, timeZone, MAX_OWED)) {
-        const { summary, held } = await this.summary(setting, slot, since, now);
-        await store.routeSummary(summaryItem(setting.channel, slot, summary), slot, held, now);
-        since = held;
-        this.options.log.info('summary queued', {
+      try {
+        routed += await this.queueDue(setting);
+      } catch (error) {
+        // Leadership lost: nothing more may be written, for any channel.
+        if (error instanceof FencedError) throw error;
+        // One channel's trouble (an unreadable row, a failed read) holds back its own summary only; the next
+        // sweep tries it again, and the other channels' summaries go out now.
+        this.options.log.error("summaries: could not queue this channel's summary; retried next sweep", {
           channel: setting.channel,
-          slot: new Date(slot).toISOString(),
+          error,
         });
-        routed += 1;
       }
     }
     if (routed > 0) this.options.onRouted();
+  }
+
+  /** Queues the summaries a channel is owed, oldest first; says how many. */
+  private async queueDue(setting: SummarySetting): Promise<number> {
+    const { store, clock, timeZone } = this.options;
+    const now = clock.now();
+    let since = setting.held;
+    let routed = 0;
+    for (const slot of slotsDue(setting, setting.lastSlot, now, timeZone, MAX_OWED)) {
+      const { summary, held } = await this.summary(setting, slot, since, now);
+      await store.routeSummary(summaryItem(setting.channel, slot, summary), slot, held, now);
+      since = held;
+      this.options.log.info('summary queued', {
+        channel: setting.channel,
+        slot: new Date(slot).toISOString(),
+      });
+      routed += 1;
+    }
+    return routed;
   }
 
   private summary(
@@ -218,5 +245,14 @@ export class SummaryScheduler extends PeriodicJob {
     const schedule = describeSchedule(setting);
     const period = { from, to: slot, schedule, timeZone, late, severityOf, since };
     return buildSummary(store, setting.channel, period);
+  }
+}
+
+/** A row's payload, or null when it is not the JSON the bot wrote (a row that cannot be read is left out). */
+function parsed(payload: string): unknown {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return null;
   }
 }

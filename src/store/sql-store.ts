@@ -653,6 +653,9 @@ export abstract class SqlStore implements api.Store {
 
   async setSummary(setting: Omit<api.SummarySetting, 'lastSlot' | 'held'>): Promise<void> {
     const { channel, cadence, weekday, minute, createdBy: created_by, createdAt: created_at } = setting;
+    const [same] = await this.summaries(channel);
+    // The same schedule set again keeps its place: a repeat at 09:00:20 must not skip the 09:00 summary.
+    if (same?.cadence === cadence && same.weekday === weekday && same.minute === minute) return;
     const row = { cadence, weekday, minute, created_by, created_at, last_slot: created_at, held: '{}' };
     await this.db
       .insertInto('halo_summaries')
@@ -683,9 +686,13 @@ export abstract class SqlStore implements api.Store {
     now: number,
   ): Promise<void> {
     await this.fenced(async (trx) => {
-      await insertOutbox(trx, [item], now);
       const later = trx.updateTable('halo_summaries').set({ last_slot: slot, held: JSON.stringify(held) });
-      await later.where('channel', '=', item.channel).where('last_slot', '<', slot).execute();
+      const moved = await later
+        .where('channel', '=', item.channel)
+        .where('last_slot', '<', slot)
+        .executeTakeFirst();
+      // Queued only when this slot moved the channel's record: not after `off`, nor for a slot already handled.
+      if (moved.numUpdatedRows > 0n) await insertOutbox(trx, [item], now);
     });
   }
 

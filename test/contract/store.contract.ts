@@ -444,10 +444,22 @@ export function storeContract(harness: StoreHarness): void {
       await store.routeSummary(summary(5000), 5000, { '1': 4 }, 5100);
       await store.routeSummary(summary(5000), 5000, { '1': 5 }, 5200);
       expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
-      // An older slot queued late (a replaced leader) does not move the record back.
+      // An older slot (a replaced leader's, late) neither moves the record back nor queues a summary.
       await store.routeSummary(summary(4000), 4000, { '1': 1 }, 5300);
       expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
-      expect(await store.pendingCount()).toBe(2);
+      expect(await store.pendingCount()).toBe(1);
+    });
+
+    it('keeps a schedule set again unchanged in place, and queues nothing once it is off', async () => {
+      await store.setSummary({ ...daily, createdBy: 'U1', createdAt: 1000 });
+      await store.routeSummary(summary(5000), 5000, { '1': 4 }, 5100);
+      // The same schedule again (a repeat just after its hour) keeps its last slot: nothing is skipped.
+      await store.setSummary({ ...daily, createdBy: 'U2', createdAt: 6000 });
+      expect(await store.summaries('C1')).toMatchObject([{ lastSlot: 5000, held: { '1': 4 } }]);
+      // `off` while a sweep is building the next one: that sweep queues nothing.
+      expect(await store.removeSummary('C1')).toBe(true);
+      await store.routeSummary(summary(9000), 9000, {}, 9100);
+      expect(await store.pendingCount()).toBe(1);
     });
 
     it('reads the rows delivered to a channel in a period, and what its mutes held then', async () => {

@@ -192,6 +192,49 @@ describe('the summary scheduler', () => {
     expect(shown).toContain('(late: the bot was not running at its time)');
   });
 
+  it('keeps one channel’s trouble to that channel: an unreadable row is left out, a failing read waits its turn', async () => {
+    await store.setSummary({
+      channel: 'C2',
+      cadence: 'daily',
+      weekday: null,
+      minute: 9 * 60,
+      createdBy: 'U1',
+      createdAt: now,
+    });
+    // A row whose payload is not the JSON the bot wrote, delivered to C1 in the period.
+    await store.route([{ channel: 'C1', kind: 'digest', payload: '{not json', dedupKey: 'C1:bad' }], [], now);
+    const bad = await store.nextDue('C1', now);
+    await store.markDelivered(bad!.id, now);
+    // C2's activity cannot be read this sweep.
+    const failing = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'channelActivity')
+          return (channel: string, from: number, to: number) =>
+            channel === 'C2'
+              ? Promise.reject(new Error('disk I/O error'))
+              : target.channelActivity(channel, from, to);
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const sweep = (on: Store): Promise<void> =>
+      new SummaryScheduler({
+        store: on,
+        clock,
+        log,
+        timeZone: 'UTC',
+        intervalMs: 60_000,
+        onRouted: () => {},
+      }).sweep();
+    now = at('2026-03-10T09:00:30Z');
+    await sweep(failing);
+    expect(await summaries()).toHaveLength(1);
+    expect(await store.summaries('C2')).toMatchObject([{ lastSlot: at('2026-03-10T08:00:00Z') }]);
+    // The next sweep, the read works again: C2's summary goes out then.
+    await sweep(store);
+    expect(await store.summaries('C2')).toMatchObject([{ lastSlot: at('2026-03-10T09:00:00Z') }]);
+  });
+
   it('says an empty period in one line', () => {
     const counts = summarizeActivity({ rows: [], held: {} }, () => false);
     const message = renderSummary({
