@@ -172,6 +172,34 @@ describe('link previews over HTTP', () => {
     expect(leaksKey(JSON.stringify(unfurl.card))).toBe(false);
   });
 
+  it('refuses an Acknowledge click whose container is not a link preview: nothing is recorded', async () => {
+    const alerted = fakes.halo.addEvent({ event_id: 'ev-alerted', key: 'domain-add', subject: 'Alerted' });
+    const alert = await fakes.slack.waitFor(() =>
+      fakes.slack.postsTo('CALERTS').find((p) => p.text.includes('Alerted')),
+    );
+    // Forged: the click names the real alert message as if the preview sat in it.
+    const payload = unfurlClickPayload({
+      actionId: UNFURL_ACK_ACTION_ID,
+      value: link(alerted.event_id),
+      userId: 'UFORGER',
+      channelId: 'CALERTS',
+      messageTs: alert.ts,
+      responseUrl: fakes.slack.responseUrl('forged-ack'),
+    });
+    payload.container = { type: 'message', message_ts: alert.ts, channel_id: 'CALERTS', is_ephemeral: false };
+    const ack = await postToBot(bot.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
+    expect(ack.status).toBe(200);
+    const handled = (line: string): boolean =>
+      line.includes('UFORGER') && /alert acknowledged|Acknowledge refused/.test(line);
+    await waitFor('the forged click handled', () => bot.logs.some(handled));
+    expect(bot.logs.filter(handled).join('\n')).not.toContain('alert acknowledged');
+    // The store holds no acknowledgement for the event either: its preview names nobody.
+    const ts = await share([link(alerted.event_id)]);
+    const unfurl = await fakes.slack.waitFor(() => fakes.slack.unfurls.find((u) => u.ts === ts));
+    expect(seen(unfurl)).not.toContain('UFORGER');
+    expect(fakes.slack.unfurls.filter((u) => u.ts === alert.ts)).toEqual([]);
+  });
+
   it('shows an alerted event that Halo no longer holds as gone', async () => {
     const gone = fakes.halo.addEvent({ event_id: 'ev-gone', key: 'domain-add', subject: 'Domain Added' });
     await fakes.slack.waitFor(() =>
