@@ -91,7 +91,7 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     commands,
     acknowledger: new Acknowledger(store, clock, log),
     deleter,
-    previews: new LinkPreviews({ accountOf, store, clock, log }),
+    previews: new LinkPreviews({ accountOf, store, clock, redact, log }),
     workflow: new WorkflowSteps({
       accountOf,
       deleterFor: () => deleter,

@@ -7,6 +7,7 @@
 import type { Clock } from '../clock.ts';
 import { haloEventIdOf } from '../domain/halo-link.ts';
 import { HaloApiError } from '../pipeline/halo-errors.ts';
+import { redactEvent, type Redact } from '../pipeline/secrets.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { Acknowledgement, DeletionRecord, Store } from '../pipeline/store-port.ts';
@@ -38,6 +39,8 @@ export interface LinkPreviewsOptions {
   /** The alerts shown for an event, with their acknowledgements, and the bot's deletions. */
   readonly store: Pick<Store, 'eventMessages' | 'deletion'>;
   readonly clock: Clock;
+  /** Removes every secret from a text that may reach Slack: an event's subject can quote the bot's API key. */
+  readonly redact: Redact;
   readonly log: Logger;
   readonly cache?: { readonly lifetimeMs: number; readonly entries: number };
 }
@@ -98,7 +101,8 @@ export class LinkPreviews {
       this.cache.delete(old);
     }
     const lookup = ask().then(
-      (event): Lookup => ({ kind: 'found', event }),
+      // Redacted before it is cached: every card drawn from the cache shows the event as Slack may see it.
+      (event): Lookup => ({ kind: 'found', event: redactEvent(event, this.options.redact) }),
       (error: unknown): Lookup => {
         if (error instanceof HaloApiError && error.notFound) return { kind: 'missing' };
         this.options.log.warn('preview: Halo could not be asked about a linked event', { error });

@@ -6,6 +6,7 @@
 import type PQueue from 'p-queue';
 import { haloDateToUnix } from '../domain/halo-time.ts';
 import { HaloApiError, HaloError } from '../pipeline/halo-errors.ts';
+import { redactEvent } from '../pipeline/secrets.ts';
 import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { AccountOf, HaloAccount, Workspace } from './accounts.ts';
@@ -65,7 +66,8 @@ export class WorkflowSteps {
       if (limit === null) return failed(`The limit must be a whole number from 1 to ${LIST_LIMIT.max}.`);
       const listing = await readListing(account.halo, filter, this.options.haloRequests);
       const shown = listing.events.slice(0, limit ?? LIST_LIMIT.default);
-      const lines = shown.map((event) => `• ${this.describe(event)}`);
+      // An event's texts can quote the bot's API key: redacted before they become outputs Slack keeps.
+      const lines = shown.map((event) => `• ${this.describe(redactEvent(event, this.options.redact))}`);
       if (listing.total > shown.length) lines.push(`… and ${listing.total - shown.length} more`);
       return {
         ok: true,
@@ -82,7 +84,7 @@ export class WorkflowSteps {
     return this.step(WORKFLOW_STEPS.get, workspace, async (account) => {
       const eventId = eventIdOf(inputs.event_id);
       if (eventId === null) return failed('The event ID is missing or not an event ID.');
-      const event = await account.halo.getEvent(eventId);
+      const event = redactEvent(await account.halo.getEvent(eventId), this.options.redact);
       return {
         ok: true,
         outputs: {

@@ -38,6 +38,12 @@ const buttons = (unfurl: SlackUnfurl): { action_id: string; value: string }[] =>
     (b) => (b.type === 'actions' ? (b.elements ?? []) : []),
   );
 
+/** A key of Halo's length (32), with nothing in it an ordinary word would share. */
+const KEY = 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6';
+/** Whether `text` holds the key, or any 8 characters of it in a row. */
+const leaksKey = (text: string): boolean =>
+  Array.from({ length: KEY.length - 7 }, (_, i) => KEY.slice(i, i + 8)).some((run) => text.includes(run));
+
 let messageCounter = 0;
 const nextTs = (): string => `1700000100.${String(++messageCounter).padStart(6, '0')}`;
 
@@ -48,7 +54,13 @@ describe('link previews over HTTP', () => {
   const clock = testClock();
 
   beforeAll(async () => {
-    fakes = await startFakes();
+    fakes = await startFakes({ halo: { apiKey: KEY } });
+    fakes.halo.addEvent({
+      event_id: 'ev-secret',
+      key: 'account-apikey-add',
+      subject: `API key ${KEY} added by ${KEY.slice(4)}`,
+      target: { target_name: `key ${KEY}`, target_id: 7, target: `${KEY}.example.com` },
+    });
     event = fakes.halo.addEvent({
       event_id: 'ev-linked',
       key: 'account-apikey-add',
@@ -151,6 +163,41 @@ describe('link previews over HTTP', () => {
     expect(buttons(redrawn)).toEqual([]);
     expect(gets(event.event_id)).toBe(before);
     expect(fakes.slack.responses.filter((r) => r.id === 'unfurl-ack')).toEqual([]);
+  });
+
+  it('never shows the bot’s API key that an event’s texts quote', async () => {
+    const ts = await share([link('ev-secret')]);
+    const unfurl = await fakes.slack.waitFor(() => fakes.slack.unfurls.find((u) => u.ts === ts));
+    expect(seen(unfurl)).toContain('API key [redacted] added');
+    expect(leaksKey(JSON.stringify(unfurl.card))).toBe(false);
+  });
+
+  it('refuses an Acknowledge click whose container is not a link preview: nothing is recorded', async () => {
+    const alerted = fakes.halo.addEvent({ event_id: 'ev-alerted', key: 'domain-add', subject: 'Alerted' });
+    const alert = await fakes.slack.waitFor(() =>
+      fakes.slack.postsTo('CALERTS').find((p) => p.text.includes('Alerted')),
+    );
+    // Forged: the click names the real alert message as if the preview sat in it.
+    const payload = unfurlClickPayload({
+      actionId: UNFURL_ACK_ACTION_ID,
+      value: link(alerted.event_id),
+      userId: 'UFORGER',
+      channelId: 'CALERTS',
+      messageTs: alert.ts,
+      responseUrl: fakes.slack.responseUrl('forged-ack'),
+    });
+    payload.container = { type: 'message', message_ts: alert.ts, channel_id: 'CALERTS', is_ephemeral: false };
+    const ack = await postToBot(bot.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
+    expect(ack.status).toBe(200);
+    const handled = (line: string): boolean =>
+      line.includes('UFORGER') && /alert acknowledged|Acknowledge refused/.test(line);
+    await waitFor('the forged click handled', () => bot.logs.some(handled));
+    expect(bot.logs.filter(handled).join('\n')).not.toContain('alert acknowledged');
+    // The store holds no acknowledgement for the event either: its preview names nobody.
+    const ts = await share([link(alerted.event_id)]);
+    const unfurl = await fakes.slack.waitFor(() => fakes.slack.unfurls.find((u) => u.ts === ts));
+    expect(seen(unfurl)).not.toContain('UFORGER');
+    expect(fakes.slack.unfurls.filter((u) => u.ts === alert.ts)).toEqual([]);
   });
 
   it('shows an alerted event that Halo no longer holds as gone', async () => {

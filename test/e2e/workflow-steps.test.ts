@@ -27,6 +27,12 @@ const runBy = (userId: string) => ({
   interactor: { id: userId, secret: 'interactor-secret' },
 });
 
+/** A key of Halo's length (32), with nothing in it an ordinary word would share. */
+const KEY = 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6';
+/** Whether `text` holds the key, or any 8 characters of it in a row. */
+const leaksKey = (text: string): boolean =>
+  Array.from({ length: KEY.length - 7 }, (_, i) => KEY.slice(i, i + 8)).some((run) => text.includes(run));
+
 describe('workflow steps over HTTP, deleting allowed', () => {
   let fakes: Fakes;
   let bot: InProcessBot;
@@ -145,8 +151,14 @@ describe('workflow steps over Socket Mode, deleting off (the default)', () => {
   let running: Awaited<ReturnType<typeof inProcessSocketBot>>;
 
   beforeAll(async () => {
-    fakes = await startFakes();
+    fakes = await startFakes({ halo: { apiKey: KEY } });
     fakes.halo.addEvent({ event_id: 'ev-s', key: 'domain-add', subject: 'Domain Added' });
+    fakes.halo.addEvent({
+      event_id: 'ev-key',
+      key: 'account-apikey-add',
+      subject: `API key ${KEY} added by ${KEY.slice(4)}`,
+      target: { target_name: `key ${KEY}`, target_id: 7, target: `${KEY}.example.com` },
+    });
     fakes.slack.users.set('UADMIN', { is_admin: true });
     running = await inProcessSocketBot(fakes);
     socket = running.socket;
@@ -168,6 +180,14 @@ describe('workflow steps over Socket Mode, deleting off (the default)', () => {
       ok: true,
       outputs: { subject: 'Domain Added', type: 'domain-add' },
     });
+  });
+
+  it('List and Get never pass on the bot’s API key that an event’s texts quote', async () => {
+    const list = await run('halo_list_events', { type: 'account-apikey-add' });
+    expect(list).toMatchObject({ ok: true, outputs: { count: 1 } });
+    const get = await run('halo_get_event', { event_id: 'ev-key' });
+    expect(get).toMatchObject({ ok: true, outputs: { subject: 'API key [redacted] added by [redacted]' } });
+    expect(leaksKey(JSON.stringify([list, get]))).toBe(false);
   });
 
   it('Delete Halo event is refused, even to an admin, until HALO_WORKFLOW_DELETE=on', async () => {

@@ -66,10 +66,24 @@ export function registerLinks(app: App, deps: LinkDeps): void {
     async ({ ack, body, action, client, respond }) => {
       await ack();
       const decoded = decodeUnfurlAck(action.value);
-      const container = body.container as { channel_id?: unknown; message_ts?: unknown };
+      const container = body.container as {
+        type?: unknown;
+        is_app_unfurl?: unknown;
+        channel_id?: unknown;
+        message_ts?: unknown;
+      };
+      // Slack sends a click on an app's unfurl from a `message_attachment` container marked `is_app_unfurl`.
+      // Any other container is forged: it could name an alert message elsewhere, and the acknowledgement
+      // would be recorded there for this event.
+      const fromUnfurl = container.type === 'message_attachment' && container.is_app_unfurl === true;
+      if (!fromUnfurl)
+        log.warn('preview: Acknowledge refused: the click does not come from a link preview', {
+          user: body.user.id,
+          container: typeof container.type === 'string' ? container.type : null,
+        });
       const channel = typeof container.channel_id === 'string' ? container.channel_id : body.channel?.id;
       const messageTs = container.message_ts;
-      if (decoded === null || channel === undefined || typeof messageTs !== 'string') {
+      if (!fromUnfurl || decoded === null || channel === undefined || typeof messageTs !== 'string') {
         await reply(
           respond,
           renderNotice('This button does not name a Halo event that can be acknowledged.'),
