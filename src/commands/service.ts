@@ -17,7 +17,7 @@ import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../pipeline/store-port.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
-import { rateLimited, UserRateLimit } from './rate-limit.ts';
+import { rateLimited, UserRateLimit, type RateDecision } from './rate-limit.ts';
 import { Mutes } from './mute-commands.ts';
 import { type HaloCommand } from './command-parse.ts';
 import { formatSubscribeCommand } from '../domain/command-text.ts';
@@ -103,6 +103,14 @@ export class CommandService {
       options.listingCacheMs ?? PRODUCTION_DELAYS.listingCacheMs,
       options.clock,
     );
+  }
+
+  /**
+   * Counts one unit of `userId`'s per-minute share (HALO_COMMANDS_PER_MINUTE) for work a command did not start
+   * (the subscribe dialog's preview): the same share, so the dialog is no way around the limit.
+   */
+  allow(userId: string): RateDecision {
+    return this.perUser.take(userId);
   }
 
   async run(command: HaloCommand, context: CommandContext): Promise<Answer> {

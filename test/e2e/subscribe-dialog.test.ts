@@ -331,6 +331,110 @@ describe('the subscribe dialog', () => {
   });
 });
 
+describe('the admin rule on the dialog’s own requests', () => {
+  const refusals = () => bot.logs.filter((line) => line.includes('refused, user not allowed')).length;
+
+  it('a non-admin’s forged App Home New subscription or Edit opens no dialog', async () => {
+    const before = fakes.slack.modals.length;
+    const seen = refusals();
+    for (const [actionId, value] of [
+      [ACTION_IDS.homeNewSubscription, ''],
+      [ACTION_IDS.homeEditSubscription, 'CSECOPS:1'],
+    ] as const)
+      await send(homeClickPayload({ actionId, value, userId: 'UOTHER' }));
+    await waitFor('both refused', () => refusals() >= seen + 2);
+    expect(fakes.slack.modals.slice(before).filter((c) => c.method === 'views.open')).toEqual([]);
+  });
+
+  it('a non-admin’s forged field change asks Halo nothing and updates no view; their options request gets none', async () => {
+    const { id } = await opened();
+    const before = fakes.slack.modals.length;
+    const listsBefore = fakes.halo.listRequests().length;
+    const seen = refusals();
+    const picked = fieldValues({ channel: 'CSECOPS', keys: ['port-open'], targets: [] });
+    await send(
+      modalActionPayload({
+        userId: 'UOTHER',
+        modal: current(id, picked),
+        actionId: DIALOG_IDS.types,
+        action: {
+          type: 'multi_static_select',
+          selected_options: picked[DIALOG_IDS.types][DIALOG_IDS.types].selected_options,
+        },
+      }),
+    );
+    const suggested = await send(
+      blockSuggestionPayload({
+        userId: 'UOTHER',
+        modal: current(id, picked),
+        actionId: DIALOG_IDS.targets,
+        blockId: DIALOG_IDS.targets,
+        value: 'acme',
+      }),
+    );
+    expect(suggested.json).toEqual({ options: [] });
+    await waitFor('both refused', () => refusals() >= seen + 2);
+    const previews = fakes.halo
+      .listRequests()
+      .slice(listsBefore)
+      .filter((r) => r.query.get('limit') === '1');
+    expect(previews).toEqual([]);
+    expect(fakes.slack.modals.slice(before).filter((c) => c.method === 'views.update')).toEqual([]);
+  });
+});
+
+describe('the per-user limit on previews', () => {
+  it('charges each preview to HALO_COMMANDS_PER_MINUTE: over it, no Halo request and the line says so', async () => {
+    const limited = await inProcessBot(
+      botEnv(fakes, { HALO_ADMIN_USERS: 'UADMIN', HALO_COMMANDS_PER_MINUTE: '1' }),
+    );
+    try {
+      const before = fakes.slack.modals.length;
+      const home = homeClickPayload({
+        actionId: ACTION_IDS.homeNewSubscription,
+        value: '',
+        userId: 'UADMIN',
+      });
+      await postToBot(limited.url, blockActionBody(home), { signingSecret: SIGNING_SECRET });
+      await fakes.slack.waitFor(() =>
+        fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+      );
+      const id = [...fakes.slack.openModals.keys()].at(-1)!;
+      const previewOf = async (keys: string[]) => {
+        const values = fieldValues({ channel: 'CSECOPS', keys, targets: [] });
+        const updates = fakes.slack.modals.length;
+        const payload = modalActionPayload({
+          userId: 'UADMIN',
+          modal: current(id, values),
+          actionId: DIALOG_IDS.types,
+          action: {
+            type: 'multi_static_select',
+            selected_options: values[DIALOG_IDS.types][DIALOG_IDS.types].selected_options,
+          },
+        });
+        await postToBot(limited.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
+        const update = await fakes.slack.waitFor(() =>
+          fakes.slack.modals.slice(updates).find((c) => c.method === 'views.update' && c.ok),
+        );
+        return visibleText({
+          blocks: modalOf(update).blocks.filter((b) => b.block_id === DIALOG_IDS.preview),
+        });
+      };
+      expect(await previewOf(['port-open'])).toContain('Halo holds');
+      const listsBefore = fakes.halo.listRequests().length;
+      expect(await previewOf(['target-scan-start'])).toMatch(/No preview: You asked 1 times in a minute/);
+      expect(
+        fakes.halo
+          .listRequests()
+          .slice(listsBefore)
+          .filter((r) => r.query.get('limit') === '1'),
+      ).toEqual([]);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('editing at the cap', () => {
   it('replaces a channel’s only subscription when HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL is 1', async () => {
     const capped = await inProcessBot(

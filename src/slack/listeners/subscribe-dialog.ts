@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import type { SubscribeDialog } from '../../commands/subscribe-dialog.ts';
-import type { CommandService } from '../../commands/service.ts';
+import { rateLimited } from '../../commands/rate-limit.ts';
+import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
+import type { DialogSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
 import { renderAnswer } from '../blocks/answer-message.ts';
@@ -19,6 +20,8 @@ import { renderDialogResult, renderSubscribeModal, type DialogView } from '../bl
 export interface DialogDeps {
   readonly dialog: SubscribeDialog;
   readonly commands: CommandService;
+  /** The admin rule: the dialog does no work (no Halo request, no store read) for a user not allowed. */
+  readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
   readonly display?: Display;
 }
@@ -29,13 +32,50 @@ export interface DialogDeps {
  */
 const OPEN_WAIT_MS = 1500;
 
+/**
+ * The preview, charged to the user's per-minute share of commands: each costs Halo requests, and a user
+ * changing fields as fast as they can must not take Halo from everyone else. Over the share: the line says so.
+ */
+async function chargedPreview(
+  deps: DialogDeps,
+  userId: string,
+  selection: DialogSelection,
+): Promise<DialogView['preview']> {
+  const share = deps.commands.allow(userId);
+  if (!share.ok) {
+    deps.log.info('subscribe dialog: preview skipped, the user is over their share', { user: userId });
+    return `:hourglass: No preview: ${rateLimited(share.asked, share.retryInSeconds)}`;
+  }
+  return deps.dialog.preview(selection);
+}
+
+/** Refuses a user the admin rule does not allow: told in the channel when there is one, else logged. */
+async function refused(
+  deps: DialogDeps,
+  client: webApi.WebClient,
+  userId: string,
+  channel: string | undefined,
+  what: string,
+): Promise<boolean> {
+  if (await deps.canManage(userId)) return false;
+  deps.log.warn('subscribe dialog: refused, user not allowed', { user: userId, what });
+  if (channel !== undefined)
+    try {
+      await client.chat.postEphemeral({ channel, user: userId, text: NOT_ALLOWED });
+    } catch (error) {
+      deps.log.debug('subscribe dialog: the refusal could not be shown', { error });
+    }
+  return true;
+}
+
 /** Opens the dialog, empty (in `channel`, or none) or filled in with the subscription `editing` names. */
 export async function openSubscribeDialog(
   deps: DialogDeps,
   client: webApi.WebClient,
   triggerId: string,
-  start: { readonly channel: string | null; readonly metadata: DialogMetadata },
+  start: { readonly channel: string | null; readonly metadata: DialogMetadata; readonly userId: string },
 ): Promise<boolean> {
+  const { userId } = start;
   const { dialog, log } = deps;
   let timer: NodeJS.Timeout | undefined;
   const types = await Promise.race([
@@ -55,7 +95,7 @@ export async function openSubscribeDialog(
     preview:
       sub === null
         ? null
-        : await dialog.preview({
+        : await chargedPreview(deps, userId, {
             channel: sub.channel,
             keys: sub.keys,
             targetIds: sub.targetIds,
@@ -78,7 +118,12 @@ export async function openSubscribeDialog(
 export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
   const { dialog, log } = deps;
 
-  app.options(DIALOG_IDS.targets, async ({ ack, payload }) => {
+  app.options(DIALOG_IDS.targets, async ({ ack, body, payload }) => {
+    if (!(await deps.canManage(body.user.id))) {
+      log.warn('subscribe dialog: options refused, user not allowed', { user: body.user.id });
+      await ack({ options: [] });
+      return;
+    }
     const found = await dialog.targetOptions(payload.value);
     await ack({
       options: found.map((t) => ({ text: plainText(t.label), value: encodeTargetOption(t.id) })),
@@ -90,6 +135,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       await ack();
       const view = body.view;
       if (view === undefined) return;
+      if (await refused(deps, client, body.user.id, undefined, 'field change')) return;
       const state = decodeDialogState(view.state.values);
       const metadata = decodeDialogMetadata(view.private_metadata);
       if (!state.ok || metadata === null) return;
@@ -100,7 +146,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
         keys: state.keys,
         targets: state.targets,
         minSeverity: state.minSeverity,
-        preview: await dialog.preview(state),
+        preview: await chargedPreview(deps, body.user.id, state),
       };
       try {
         // The hash refuses an update over a newer change: that change brings its own preview.
@@ -159,13 +205,19 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.homeNewSubscription, async ({ ack, body, client }) => {
     await ack();
-    await openSubscribeDialog(deps, client, body.trigger_id, { channel: null, metadata: { editing: null } });
+    if (await refused(deps, client, body.user.id, body.channel?.id, 'new subscription')) return;
+    await openSubscribeDialog(deps, client, body.trigger_id, {
+      channel: null,
+      metadata: { editing: null },
+      userId: body.user.id,
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(
     ACTION_IDS.homeEditSubscription,
     async ({ ack, body, action, client }) => {
       await ack();
+      if (await refused(deps, client, body.user.id, body.channel?.id, 'edit')) return;
       const editing = decodeEditValue(action.value);
       if (editing === null) {
         log.warn('home: an Edit button without a subscription', { user: body.user.id });
@@ -174,6 +226,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       await openSubscribeDialog(deps, client, body.trigger_id, {
         channel: editing.channel,
         metadata: { editing },
+        userId: body.user.id,
       });
     },
   );
