@@ -291,10 +291,13 @@ describe('the subscribe dialog', () => {
     expect(shown).toContain(
       '"initial_options":[{"text":{"type":"plain_text","text":"api.acme.example (7)"},"value":"7"}]',
     );
-    // The preview is there from the start.
-    expect(visibleText({ blocks: view.blocks })).toContain('Halo holds 3 events');
-
+    // The preview follows the opening.
+    expect(visibleText({ blocks: view.blocks })).toContain('Computing the preview');
     const id = [...fakes.slack.openModals.keys()].at(-1)!;
+    await fakes.slack.waitFor(() =>
+      visibleText({ blocks: fakes.slack.openModals.get(id)!.view.blocks }).includes('Halo holds 3 events'),
+    );
+
     const changed = fieldValues({
       channel: 'CSECOPS',
       keys: ['port-open'],
@@ -380,6 +383,44 @@ describe('the admin rule on the dialog’s own requests', () => {
       .filter((r) => r.query.get('limit') === '1');
     expect(previews).toEqual([]);
     expect(fakes.slack.modals.slice(before).filter((c) => c.method === 'views.update')).toEqual([]);
+  });
+});
+
+describe('an Edit while Halo is slow', () => {
+  it('opens the dialog at once, and the preview follows by views.update', async () => {
+    expect(text(await admin.slash('subscribe key:port-open', 'CSLOW'))).toContain('Subscribed');
+    const subId = /#(\d+)/.exec(text(await admin.slash('subscriptions', 'CSLOW')))![1]!;
+    // Every preview total takes 2.5 s: waiting for them before views.open would outlive the 3 s trigger ID.
+    fakes.halo.fault = (req) =>
+      req.path.endsWith('/list.json') && req.query.get('limit') === '1'
+        ? { kind: 'delay', ms: 2500 }
+        : undefined;
+    try {
+      const before = fakes.slack.modals.length;
+      const click = homeClickPayload({
+        actionId: ACTION_IDS.homeEditSubscription,
+        value: `CSLOW:${subId}`,
+        userId: 'UADMIN',
+      });
+      await send(click);
+      const open = await fakes.slack.waitFor(() =>
+        fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+      );
+      expect(visibleText({ blocks: modalOf(open).blocks })).toContain('Computing the preview');
+      const id = [...fakes.slack.openModals.keys()].at(-1)!;
+      const update = await fakes.slack.waitFor(() =>
+        fakes.slack.modals
+          .slice(before)
+          .find((c) => c.method === 'views.update' && c.ok && c.args.view_id === id),
+      );
+      const preview = visibleText({
+        blocks: modalOf(update).blocks.filter((b) => b.block_id === DIALOG_IDS.preview),
+      });
+      expect(preview).toMatch(/arrived in the last 7 days/);
+      expect(preview).not.toContain('Computing');
+    } finally {
+      fakes.halo.fault = undefined;
+    }
   });
 });
 

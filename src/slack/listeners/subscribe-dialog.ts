@@ -32,6 +32,9 @@ export interface DialogDeps {
  */
 const OPEN_WAIT_MS = 1500;
 
+/** An Edit opens with this in the preview line; the figures follow by `views.update`. */
+const PREVIEW_COMING = ':hourglass: Computing the preview…';
+
 /**
  * The preview, charged to the user's per-minute share of commands: each costs Halo requests, and a user
  * changing fields as fast as they can must not take Halo from everyone else. Over the share: the line says so.
@@ -78,13 +81,16 @@ export async function openSubscribeDialog(
   const { userId } = start;
   const { dialog, log } = deps;
   let timer: NodeJS.Timeout | undefined;
-  const types = await Promise.race([
-    dialog.eventTypes(),
-    new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), OPEN_WAIT_MS))),
+  const edited = start.metadata.editing;
+  // Concurrently, and without the preview: the trigger ID would expire behind a slow Halo.
+  const [types, sub] = await Promise.all([
+    Promise.race([
+      dialog.eventTypes(),
+      new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), OPEN_WAIT_MS))),
+    ]),
+    edited === null ? null : dialog.find(edited.channel, edited.id),
   ]);
   clearTimeout(timer);
-  const edited = start.metadata.editing;
-  const sub = edited === null ? null : await dialog.find(edited.channel, edited.id);
   const view: DialogView = {
     metadata: sub === null ? { editing: null } : start.metadata,
     channel: sub?.channel ?? start.channel,
@@ -92,23 +98,30 @@ export async function openSubscribeDialog(
     keys: sub?.keys ?? [],
     targets: await dialog.targetLabels(sub?.targetIds ?? []),
     minSeverity: sub?.minSeverity ?? null,
-    preview:
-      sub === null
-        ? null
-        : await chargedPreview(deps, userId, {
-            channel: sub.channel,
-            keys: sub.keys,
-            targetIds: sub.targetIds,
-            minSeverity: sub.minSeverity,
-          }),
+    preview: sub === null ? null : PREVIEW_COMING,
   };
+  let opened: { id?: string; hash?: string } | undefined;
   try {
-    await client.views.open({ trigger_id: triggerId, view: renderSubscribeModal(view) as never });
-    return true;
+    opened = (await client.views.open({ trigger_id: triggerId, view: renderSubscribeModal(view) as never }))
+      .view;
   } catch (error) {
     log.warn('subscribe dialog: could not be opened', { error });
     return false;
   }
+  if (sub !== null && opened?.id !== undefined) {
+    const preview = await chargedPreview(deps, userId, sub);
+    try {
+      // The hash refuses it over a change the user made meanwhile: that change brings its own preview.
+      await client.views.update({
+        view_id: opened.id,
+        ...(opened.hash === undefined ? {} : { hash: opened.hash }),
+        view: renderSubscribeModal({ ...view, preview }) as never,
+      });
+    } catch (error) {
+      log.debug('subscribe dialog: the first preview was not shown', { error });
+    }
+  }
+  return true;
 }
 
 /**
