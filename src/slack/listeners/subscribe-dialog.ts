@@ -4,7 +4,8 @@ import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import type { DialogSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
-import { renderAnswer } from '../blocks/answer-message.ts';
+import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
+import type { Block } from '../blocks/types.ts';
 import { plainText, mrkdwnText } from '../blocks/text.ts';
 import {
   ACTION_IDS,
@@ -126,7 +127,7 @@ export async function openSubscribeDialog(
 
 /**
  * The subscribe dialog: its preview as the fields change, the targets suggested as the user types, and saving,
- * which runs `/halo subscribe` in the chosen channel (an edit then removes the subscription it replaced).
+ * which runs `/halo subscribe` in the chosen channel (for an edit, the core then removes the one it replaced).
  */
 export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
   const { dialog, log } = deps;
@@ -198,19 +199,21 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       ) as never,
     });
     const userId = body.user.id;
-    const answer = await dialog.save(state, userId, metadata.editing ?? undefined);
-    if (
-      metadata.editing !== null &&
-      answer.kind === 'subscribed' &&
-      answer.subscription.id !== metadata.editing.id
-    )
-      await deps.commands.unsubscribe(metadata.editing.channel, metadata.editing.id, userId);
-    log.info('subscribe dialog: saved', { user: userId, channel: state.channel, answer: answer.kind });
+    let blocks: readonly Block[];
     try {
-      await client.views.update({
-        view_id: view.id,
-        view: renderDialogResult(renderAnswer(answer, deps.display).blocks, editing) as never,
-      });
+      // The core saves and, for an Edit, removes the subscription replaced.
+      const answer = await dialog.save(state, userId, metadata.editing ?? undefined);
+      log.info('subscribe dialog: saved', { user: userId, channel: state.channel, answer: answer.kind });
+      blocks = renderAnswer(answer, deps.display).blocks;
+    } catch (error) {
+      // Else the dialog would say "Saving…" for ever.
+      log.error('subscribe dialog: saving failed', { user: userId, error });
+      blocks = renderNotice(
+        'Not saved: something went wrong on the bot’s side; the details are in its log.',
+      ).blocks;
+    }
+    try {
+      await client.views.update({ view_id: view.id, view: renderDialogResult(blocks, editing) as never });
     } catch (error) {
       log.warn('subscribe dialog: the answer could not be shown', { user: userId, error });
     }
