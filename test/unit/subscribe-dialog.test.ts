@@ -10,6 +10,7 @@ import {
   encodeTargetOption,
 } from '../../src/slack/blocks/payloads.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
+import { parseCommand } from '../../src/commands/command-parse.ts';
 import { previewText, renderSubscribeModal } from '../../src/slack/blocks/subscribe-modal.ts';
 import PQueue from 'p-queue';
 import {
@@ -104,6 +105,21 @@ describe('the subscribe dialog’s payloads: one encoder and one decoder each', 
       },
     });
     expect(decodeDialogState(undefined)).toMatchObject({ ok: false });
+  });
+
+  it('takes an event type only as /halo subscribe key:K would: no control characters, at most 200 characters', () => {
+    const refused = {
+      ok: false,
+      errors: { [DIALOG_IDS.types]: 'An event type is not valid; pick it again.' },
+    };
+    for (const bad of ['port\u0000open', 'port\nopen', 'port\topen', '\u007f', '', 'k'.repeat(201), 7]) {
+      expect(decodeDialogState(values({ keys: ['port-open', bad] }))).toEqual(refused);
+      if (typeof bad === 'string') expect(parseCommand(`subscribe key:"${bad}"`).ok).toBe(false);
+    }
+    // 200 code points, 400 UTF-16 units: the command takes it, so the dialog does.
+    const astral = '\u{1F512}'.repeat(200);
+    expect(parseCommand(`subscribe key:${astral}`).ok).toBe(true);
+    expect(decodeDialogState(values({ keys: [astral] }))).toMatchObject({ ok: true, keys: [astral] });
   });
 });
 
