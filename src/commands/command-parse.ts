@@ -1,7 +1,7 @@
 import { EVENTS_PAGE } from '../domain/paging.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../domain/severity.ts';
 import type { EventListFilter } from '../domain/event.ts';
-import { DOUBLE_QUOTES, SINGLE_QUOTES } from '../domain/command-text.ts';
+import { DOUBLE_QUOTES, MAX_VALUE_LENGTH, SINGLE_QUOTES, valueProblem } from '../domain/command-text.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
 import { parseClockTime, parseWeekday, type SummarySchedule } from '../domain/summary-schedule.ts';
@@ -28,7 +28,6 @@ export type TokenizeResult = { ok: true; tokens: string[] } | { ok: false; error
 
 export const DEFAULT_PAGE_SIZE: number = EVENTS_PAGE.defaultSize;
 const MAX_PAGE_SIZE = EVENTS_PAGE.maxSize;
-export const MAX_VALUE_LENGTH = 200;
 export const MAX_SUBSCRIBE_FILTERS = 20;
 const MAX_ID = 2 ** 31 - 1;
 const MAX_QUOTED_INPUT = 50;
@@ -130,12 +129,8 @@ export function tokenize(text: string): TokenizeResult {
 }
 
 function checkText(label: string, value: string, allowControl: boolean): Step<string> {
-  if (value === '') return err(`The ${label} is empty.`);
-  if (Array.from(value).length > MAX_VALUE_LENGTH) {
-    return err(`The ${label} is longer than ${MAX_VALUE_LENGTH} characters.`);
-  }
-  if (!allowControl && /\p{Cc}/u.test(value)) return err(`The ${label} contains control characters.`);
-  return { ok: true, value };
+  const problem = valueProblem(label, value, allowControl);
+  return problem === null ? { ok: true, value } : err(problem);
 }
 
 function checkId(label: string, value: string): Step<number> {

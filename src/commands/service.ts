@@ -17,7 +17,7 @@ import type { RouteStart } from '../pipeline/route-start.ts';
 import type { Store, Subscription } from '../pipeline/store-port.ts';
 import { notice, type Answer, type StatusView } from './answers.ts';
 import { ListingCache, readListing } from './listings.ts';
-import { rateLimited, UserRateLimit } from './rate-limit.ts';
+import { rateLimited, UserRateLimit, type RateDecision } from './rate-limit.ts';
 import { Mutes } from './mute-commands.ts';
 import { type HaloCommand } from './command-parse.ts';
 import { formatSubscribeCommand } from '../domain/command-text.ts';
@@ -105,6 +105,14 @@ export class CommandService {
     );
   }
 
+  /**
+   * Counts one unit of `userId`'s per-minute share (HALO_COMMANDS_PER_MINUTE) for work a command did not start
+   * (the subscribe dialog's preview): the same share, so the dialog is no way around the limit.
+   */
+  allow(userId: string): RateDecision {
+    return this.perUser.take(userId);
+  }
+
   async run(command: HaloCommand, context: CommandContext): Promise<Answer> {
     if (command.kind !== 'help') {
       const share = this.perUser.take(context.userId);
@@ -184,6 +192,9 @@ export class CommandService {
           createdAt: clock.now(),
         });
         const unknown = await this.unknownKeys(command.keys);
+        // An Edit: the old subscription goes once the new one is saved (never before: a failure would lose both).
+        const replaced = await this.removeReplaced(context, subscription.id);
+        if (replaced !== null) return notice(replaced);
         if (!created)
           return { kind: 'subscribed', subscription, created, start: 'started', unknownKeys: unknown };
         await store.audit({
@@ -297,6 +308,25 @@ export class CommandService {
     if (all.length >= subscriptions)
       return `The workspace has ${all.length} subscriptions, the most HALO_MAX_SUBSCRIPTIONS allows (${subscriptions}). Remove one in some channel first (/halo unsubscribe <id> there, or the App Home).`;
     return null;
+  }
+
+  /**
+   * Removes the subscription an Edit replaces, once its replacement `savedId` is saved; what went wrong, or null.
+   * The store has no transaction over both: a failure here leaves both, and the answer says which to remove.
+   */
+  private async removeReplaced(context: CommandContext, savedId: number): Promise<string | null> {
+    const old = context.replacing;
+    if (old === undefined || (old.id === savedId && old.channel === context.channelId)) return null;
+    try {
+      await this.unsubscribe(old.channel, old.id, context.userId);
+      return null;
+    } catch (error) {
+      this.options.log.error('subscribe: the replaced subscription could not be removed', {
+        id: old.id,
+        error,
+      });
+      return `Saved as #${savedId}, but the subscription it replaces (#${old.id} in channel ${old.channel}) could not be removed, so both are active: remove it with /halo unsubscribe ${old.id} in that channel, or from the App Home.`;
+    }
   }
 
   /** Removes one subscription (the command, or the App Home's button) and records who did it. */

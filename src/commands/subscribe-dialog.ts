@@ -239,7 +239,7 @@ export class SubscribeDialog {
 
   /**
    * Saves as `/halo subscribe` would, typed in the channel chosen; an edit's subscription (`replacing`) is not
-   * counted against the caps, since the listener removes it once the new one is saved.
+   * counted against the caps, since the command removes it once the new one is saved.
    */
   save(selection: DialogSelection, userId: string, replacing?: CommandContext['replacing']): Promise<Answer> {
     return this.options.run(

@@ -5,6 +5,22 @@
 import type { EventListFilter } from './event.ts';
 import type { Severity } from './severity.ts';
 
+/** Longest filter value a command takes, in code points. */
+export const MAX_VALUE_LENGTH = 200;
+
+/**
+ * What is wrong with a filter value (`key`, `subject` …), or null: the one rule for a value typed in a command
+ * and one picked in the subscribe dialog (where anyone who can sign a request can forge it). Control characters
+ * are refused where the value names something (a key) rather than searches text.
+ */
+export function valueProblem(label: string, value: string, allowControl: boolean): string | null {
+  if (value === '') return `The ${label} is empty.`;
+  if (Array.from(value).length > MAX_VALUE_LENGTH)
+    return `The ${label} is longer than ${MAX_VALUE_LENGTH} characters.`;
+  if (!allowControl && /\p{Cc}/u.test(value)) return `The ${label} contains control characters.`;
+  return null;
+}
+
 export const DOUBLE_QUOTES = '"“”';
 export const SINGLE_QUOTES = "'‘’";
 

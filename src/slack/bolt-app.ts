@@ -64,8 +64,8 @@ export function createBoltApp(deps: BoltAppDeps): App {
     log.error('slack: a listener failed', { error: error.message });
     return Promise.resolve();
   });
-  const dialog = { dialog: deps.dialog, commands, log, display };
-  registerCommands(app, commands, log, deps.commandAcked, display, { ...dialog, canManage });
+  const dialog = { dialog: deps.dialog, commands, canManage, log, display };
+  registerCommands(app, commands, log, deps.commandAcked, display, dialog);
   registerSubscribeDialog(app, dialog);
   registerHome(app, { commands, canManage, log, data: deps.home });
   registerAlertActions(app, { acknowledger: deps.acknowledger, commands, log });

@@ -291,10 +291,13 @@ describe('the subscribe dialog', () => {
     expect(shown).toContain(
       '"initial_options":[{"text":{"type":"plain_text","text":"api.acme.example (7)"},"value":"7"}]',
     );
-    // The preview is there from the start.
-    expect(visibleText({ blocks: view.blocks })).toContain('Halo holds 3 events');
-
+    // The preview follows the opening.
+    expect(visibleText({ blocks: view.blocks })).toContain('Computing the preview');
     const id = [...fakes.slack.openModals.keys()].at(-1)!;
+    await fakes.slack.waitFor(() =>
+      visibleText({ blocks: fakes.slack.openModals.get(id)!.view.blocks }).includes('Halo holds 3 events'),
+    );
+
     const changed = fieldValues({
       channel: 'CSECOPS',
       keys: ['port-open'],
@@ -328,6 +331,148 @@ describe('the subscribe dialog', () => {
       bot.logs.some((line) => /subscription removed.*\bid\W+2\b/.test(line)),
     );
     expect(text(await admin.slash('subscriptions', 'CSECOPS'))).not.toMatch(/#2/);
+  });
+});
+
+describe('the admin rule on the dialog’s own requests', () => {
+  const refusals = () => bot.logs.filter((line) => line.includes('refused, user not allowed')).length;
+
+  it('a non-admin’s forged App Home New subscription or Edit opens no dialog', async () => {
+    const before = fakes.slack.modals.length;
+    const seen = refusals();
+    for (const [actionId, value] of [
+      [ACTION_IDS.homeNewSubscription, ''],
+      [ACTION_IDS.homeEditSubscription, 'CSECOPS:1'],
+    ] as const)
+      await send(homeClickPayload({ actionId, value, userId: 'UOTHER' }));
+    await waitFor('both refused', () => refusals() >= seen + 2);
+    expect(fakes.slack.modals.slice(before).filter((c) => c.method === 'views.open')).toEqual([]);
+  });
+
+  it('a non-admin’s forged field change asks Halo nothing and updates no view; their options request gets none', async () => {
+    const { id } = await opened();
+    const before = fakes.slack.modals.length;
+    const listsBefore = fakes.halo.listRequests().length;
+    const seen = refusals();
+    const picked = fieldValues({ channel: 'CSECOPS', keys: ['port-open'], targets: [] });
+    await send(
+      modalActionPayload({
+        userId: 'UOTHER',
+        modal: current(id, picked),
+        actionId: DIALOG_IDS.types,
+        action: {
+          type: 'multi_static_select',
+          selected_options: picked[DIALOG_IDS.types][DIALOG_IDS.types].selected_options,
+        },
+      }),
+    );
+    const suggested = await send(
+      blockSuggestionPayload({
+        userId: 'UOTHER',
+        modal: current(id, picked),
+        actionId: DIALOG_IDS.targets,
+        blockId: DIALOG_IDS.targets,
+        value: 'acme',
+      }),
+    );
+    expect(suggested.json).toEqual({ options: [] });
+    await waitFor('both refused', () => refusals() >= seen + 2);
+    const previews = fakes.halo
+      .listRequests()
+      .slice(listsBefore)
+      .filter((r) => r.query.get('limit') === '1');
+    expect(previews).toEqual([]);
+    expect(fakes.slack.modals.slice(before).filter((c) => c.method === 'views.update')).toEqual([]);
+  });
+});
+
+describe('an Edit while Halo is slow', () => {
+  it('opens the dialog at once, and the preview follows by views.update', async () => {
+    expect(text(await admin.slash('subscribe key:port-open', 'CSLOW'))).toContain('Subscribed');
+    const subId = /#(\d+)/.exec(text(await admin.slash('subscriptions', 'CSLOW')))![1]!;
+    // Every preview total takes 2.5 s: waiting for them before views.open would outlive the 3 s trigger ID.
+    fakes.halo.fault = (req) =>
+      req.path.endsWith('/list.json') && req.query.get('limit') === '1'
+        ? { kind: 'delay', ms: 2500 }
+        : undefined;
+    try {
+      const before = fakes.slack.modals.length;
+      const click = homeClickPayload({
+        actionId: ACTION_IDS.homeEditSubscription,
+        value: `CSLOW:${subId}`,
+        userId: 'UADMIN',
+      });
+      await send(click);
+      const open = await fakes.slack.waitFor(() =>
+        fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+      );
+      expect(visibleText({ blocks: modalOf(open).blocks })).toContain('Computing the preview');
+      const id = [...fakes.slack.openModals.keys()].at(-1)!;
+      const update = await fakes.slack.waitFor(() =>
+        fakes.slack.modals
+          .slice(before)
+          .find((c) => c.method === 'views.update' && c.ok && c.args.view_id === id),
+      );
+      const preview = visibleText({
+        blocks: modalOf(update).blocks.filter((b) => b.block_id === DIALOG_IDS.preview),
+      });
+      expect(preview).toMatch(/arrived in the last 7 days/);
+      expect(preview).not.toContain('Computing');
+    } finally {
+      fakes.halo.fault = undefined;
+    }
+  });
+});
+
+describe('the per-user limit on previews', () => {
+  it('charges each preview to HALO_COMMANDS_PER_MINUTE: over it, no Halo request and the line says so', async () => {
+    const limited = await inProcessBot(
+      botEnv(fakes, { HALO_ADMIN_USERS: 'UADMIN', HALO_COMMANDS_PER_MINUTE: '1' }),
+    );
+    try {
+      const before = fakes.slack.modals.length;
+      const home = homeClickPayload({
+        actionId: ACTION_IDS.homeNewSubscription,
+        value: '',
+        userId: 'UADMIN',
+      });
+      await postToBot(limited.url, blockActionBody(home), { signingSecret: SIGNING_SECRET });
+      await fakes.slack.waitFor(() =>
+        fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+      );
+      const id = [...fakes.slack.openModals.keys()].at(-1)!;
+      const previewOf = async (keys: string[]) => {
+        const values = fieldValues({ channel: 'CSECOPS', keys, targets: [] });
+        const updates = fakes.slack.modals.length;
+        const payload = modalActionPayload({
+          userId: 'UADMIN',
+          modal: current(id, values),
+          actionId: DIALOG_IDS.types,
+          action: {
+            type: 'multi_static_select',
+            selected_options: values[DIALOG_IDS.types][DIALOG_IDS.types].selected_options,
+          },
+        });
+        await postToBot(limited.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
+        const update = await fakes.slack.waitFor(() =>
+          fakes.slack.modals.slice(updates).find((c) => c.method === 'views.update' && c.ok),
+        );
+        return visibleText({
+          blocks: modalOf(update).blocks.filter((b) => b.block_id === DIALOG_IDS.preview),
+        });
+      };
+      expect(await previewOf(['port-open'])).toContain('Halo holds');
+      const listsBefore = fakes.halo.listRequests().length;
+      expect(await previewOf(['target-scan-start'])).toMatch(/No preview: You asked 1 times in a minute/);
+      expect(
+        fakes.halo
+          .listRequests()
+          .slice(listsBefore)
+          .filter((r) => r.query.get('limit') === '1'),
+      ).toEqual([]);
+    } finally {
+      await limited.stop();
+    }
   });
 });
 

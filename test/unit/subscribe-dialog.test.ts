@@ -10,6 +10,7 @@ import {
   encodeTargetOption,
 } from '../../src/slack/blocks/payloads.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
+import { parseCommand } from '../../src/commands/command-parse.ts';
 import { previewText, renderSubscribeModal } from '../../src/slack/blocks/subscribe-modal.ts';
 import PQueue from 'p-queue';
 import {
@@ -21,6 +22,9 @@ import {
 } from '../../src/commands/subscribe-dialog.ts';
 import { createLogger } from '../../src/log.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { CommandService } from '../../src/commands/service.ts';
+import type { HaloClient } from '../../src/pipeline/halo-port.ts';
+import type { Store } from '../../src/pipeline/store-port.ts';
 
 const values = (fields: {
   channel?: unknown;
@@ -101,6 +105,21 @@ describe('the subscribe dialog’s payloads: one encoder and one decoder each', 
       },
     });
     expect(decodeDialogState(undefined)).toMatchObject({ ok: false });
+  });
+
+  it('takes an event type only as /halo subscribe key:K would: no control characters, at most 200 characters', () => {
+    const refused = {
+      ok: false,
+      errors: { [DIALOG_IDS.types]: 'An event type is not valid; pick it again.' },
+    };
+    for (const bad of ['port\u0000open', 'port\nopen', 'port\topen', '\u007f', '', 'k'.repeat(201), 7]) {
+      expect(decodeDialogState(values({ keys: ['port-open', bad] }))).toEqual(refused);
+      if (typeof bad === 'string') expect(parseCommand(`subscribe key:"${bad}"`).ok).toBe(false);
+    }
+    // 200 code points, 400 UTF-16 units: the command takes it, so the dialog does.
+    const astral = '\u{1F512}'.repeat(200);
+    expect(parseCommand(`subscribe key:${astral}`).ok).toBe(true);
+    expect(decodeDialogState(values({ keys: [astral] }))).toMatchObject({ ok: true, keys: [astral] });
   });
 });
 
@@ -278,5 +297,67 @@ describe('SubscribeDialog (the core)', () => {
     expect(await dialog.targetOptions('99')).toEqual([{ id: 99, label: 'Target 99' }]);
     expect((await dialog.targetOptions('')).map((t) => t.id)).toEqual([34, 12]);
     await store.close();
+  });
+});
+
+describe('saving an Edit (the core replaces the subscription)', () => {
+  const quiet = createLogger({ level: 'error', secrets: [], write: () => undefined });
+  const setup = (failRemove: boolean) => {
+    const real = openSqliteStore(':memory:');
+    // The store as the service sees it: its removal failing, as a lost database connection would make it.
+    const store: Store = Object.create(real, {
+      removeSubscription: {
+        value: failRemove
+          ? () => Promise.reject(new Error('connection lost'))
+          : real.removeSubscription.bind(real),
+      },
+    }) as Store;
+    const commands = new CommandService({
+      halo: { listTypes: () => Promise.resolve([]) } as unknown as HaloClient,
+      store,
+      clock: { now: () => 1_000_000 },
+      log: quiet,
+      defaultRoute: null,
+      scanConcurrency: 1,
+      haloRequests: new PQueue({ concurrency: 1 }),
+      canManage: () => Promise.resolve(true),
+      status: () => Promise.reject(new Error('not in this test')),
+      startSubscription: () => Promise.resolve('started'),
+      postTest: () => Promise.resolve({ ok: true }),
+      botUserId: 'UBOT',
+    });
+    const dialog = new SubscribeDialog({
+      halo: { listTypes: () => Promise.resolve([]), listEvents: () => Promise.resolve({ total: 0 }) },
+      store,
+      clock: { now: () => 1_000_000 },
+      log: quiet,
+      haloRequests: new PQueue({ concurrency: 1 }),
+      severityOf: () => 'low',
+      run: (command, context) => commands.run(command, context),
+    });
+    return { real, dialog };
+  };
+  const selection = { channel: 'C01', keys: ['b'], targetIds: [], minSeverity: null };
+
+  it('removes the subscription replaced once the new one is saved', async () => {
+    const { real, dialog } = setup(false);
+    const old = await dialog.save({ ...selection, keys: ['a'] }, 'U1');
+    expect(old).toMatchObject({ kind: 'subscribed', subscription: { id: 1 } });
+    expect(await dialog.save(selection, 'U1', { channel: 'C01', id: 1 })).toMatchObject({
+      kind: 'subscribed',
+      subscription: { id: 2 },
+    });
+    expect((await real.subscriptions('C01')).map((s) => s.id)).toEqual([2]);
+  });
+
+  it('when the removal fails, says both are active and which to remove, rather than fail', async () => {
+    const { real, dialog } = setup(true);
+    await dialog.save({ ...selection, keys: ['a'] }, 'U1');
+    const answer = await dialog.save(selection, 'U1', { channel: 'C01', id: 1 });
+    expect(answer).toMatchObject({ kind: 'notice' });
+    expect(JSON.stringify(answer)).toContain(
+      'Saved as #2, but the subscription it replaces (#1 in channel C01) could not be removed, so both are active: remove it with /halo unsubscribe 1',
+    );
+    expect((await real.subscriptions('C01')).map((s) => s.id)).toEqual([1, 2]);
   });
 });

@@ -3,6 +3,7 @@
  * value. Renderers encode, listeners decode, so the two can never drift apart. A value comes back from Slack
  * verbatim but anyone who can sign a request can forge it: decoders check every field and answer `null`.
  */
+import { valueProblem } from '../../domain/command-text.ts';
 import { haloEventIdOf } from '../../domain/halo-link.ts';
 import { EVENTS_PAGE } from '../../domain/paging.ts';
 import type { EventListFilter } from '../../domain/event.ts';
@@ -172,9 +173,8 @@ export type DialogState =
     }
   | { readonly ok: false; readonly errors: Record<string, string> };
 
-/** Limits of the command (command-parse.ts): at most this many keys and targets, keys at most 200 characters. */
+/** Limits of the command (command-parse.ts): at most this many keys and targets. */
 const MAX_PICKED = 20;
-const MAX_KEY = 200;
 
 export function decodeDialogState(values: unknown): DialogState {
   const field = (id: string): Record<string, unknown> => {
@@ -191,7 +191,10 @@ export function decodeDialogState(values: unknown): DialogState {
   if (typeof channel !== 'string' || !CHANNEL_ID.test(channel))
     errors[DIALOG_IDS.channel] = 'Pick the channel the alerts go to.';
   const rawKeys = picked(DIALOG_IDS.types);
-  const keys = rawKeys.filter((k): k is string => typeof k === 'string' && k !== '' && k.length <= MAX_KEY);
+  // A key as the command takes it (`key:K`): no control characters, at most 200 characters.
+  const keys = rawKeys.filter(
+    (k): k is string => typeof k === 'string' && valueProblem('key', k, false) === null,
+  );
   if (keys.length !== rawKeys.length) errors[DIALOG_IDS.types] = 'An event type is not valid; pick it again.';
   else if (keys.length > MAX_PICKED)
     errors[DIALOG_IDS.types] = `At most ${MAX_PICKED} event types, got ${keys.length}.`;

@@ -65,8 +65,8 @@ export interface DialogView {
   readonly keys: readonly string[];
   readonly targets: readonly TargetOption[];
   readonly minSeverity: Severity | null;
-  /** null: not computed yet (the dialog just opened with nothing picked). */
-  readonly preview: Preview | null;
+  /** null: not computed yet (the dialog just opened with nothing picked); text: why there are no figures. */
+  readonly preview: Preview | string | null;
 }
 
 const option = (text: string, value: string): Option => ({
@@ -166,7 +166,9 @@ export function renderSubscribeModal(view: DialogView): ModalView {
         mrkdwnText(
           view.preview === null
             ? 'Pick event types or targets to see what this would post.'
-            : previewText(view.preview),
+            : typeof view.preview === 'string'
+              ? view.preview
+              : previewText(view.preview),
         ),
       ],
     },

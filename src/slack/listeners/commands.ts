@@ -20,7 +20,7 @@ export function registerCommands(
   onAcked: (seconds: number) => void = () => undefined,
   display: Display = DEFAULT_DISPLAY,
   /** `/halo subscribe` alone opens the subscribe dialog, for a user allowed to subscribe. */
-  dialog?: DialogDeps & { readonly canManage: (userId: string) => Promise<boolean> },
+  dialog?: DialogDeps,
 ): void {
   // Any name: Slack sends an app only the commands its manifest defines, and a workspace where /halo is taken
   // renames it (/halosec). Matching '/halo' alone left such a command unacknowledged: "dispatch_failed".
@@ -35,6 +35,7 @@ export function registerCommands(
         (await openSubscribeDialog(dialog, client, command.trigger_id, {
           channel: command.channel_id,
           metadata: { editing: null },
+          userId: command.user_id,
         }));
       log.info('command', {
         user: command.user_id,

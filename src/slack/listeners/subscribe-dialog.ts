@@ -1,9 +1,11 @@
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import type { SubscribeDialog } from '../../commands/subscribe-dialog.ts';
-import type { CommandService } from '../../commands/service.ts';
+import { rateLimited } from '../../commands/rate-limit.ts';
+import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
+import type { DialogSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
-import { renderAnswer } from '../blocks/answer-message.ts';
+import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
+import type { Block } from '../blocks/types.ts';
 import { plainText, mrkdwnText } from '../blocks/text.ts';
 import {
   ACTION_IDS,
@@ -19,6 +21,8 @@ import { renderDialogResult, renderSubscribeModal, type DialogView } from '../bl
 export interface DialogDeps {
   readonly dialog: SubscribeDialog;
   readonly commands: CommandService;
+  /** The admin rule: the dialog does no work (no Halo request, no store read) for a user not allowed. */
+  readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
   readonly display?: Display;
 }
@@ -29,22 +33,65 @@ export interface DialogDeps {
  */
 const OPEN_WAIT_MS = 1500;
 
+/** An Edit opens with this in the preview line; the figures follow by `views.update`. */
+const PREVIEW_COMING = ':hourglass: Computing the preview…';
+
+/**
+ * The preview, charged to the user's per-minute share of commands: each costs Halo requests, and a user
+ * changing fields as fast as they can must not take Halo from everyone else. Over the share: the line says so.
+ */
+async function chargedPreview(
+  deps: DialogDeps,
+  userId: string,
+  selection: DialogSelection,
+): Promise<DialogView['preview']> {
+  const share = deps.commands.allow(userId);
+  if (!share.ok) {
+    deps.log.info('subscribe dialog: preview skipped, the user is over their share', { user: userId });
+    return `:hourglass: No preview: ${rateLimited(share.asked, share.retryInSeconds)}`;
+  }
+  return deps.dialog.preview(selection);
+}
+
+/** Refuses a user the admin rule does not allow: told in the channel when there is one, else logged. */
+async function refused(
+  deps: DialogDeps,
+  client: webApi.WebClient,
+  userId: string,
+  channel: string | undefined,
+  what: string,
+): Promise<boolean> {
+  if (await deps.canManage(userId)) return false;
+  deps.log.warn('subscribe dialog: refused, user not allowed', { user: userId, what });
+  if (channel !== undefined)
+    try {
+      await client.chat.postEphemeral({ channel, user: userId, text: NOT_ALLOWED });
+    } catch (error) {
+      deps.log.debug('subscribe dialog: the refusal could not be shown', { error });
+    }
+  return true;
+}
+
 /** Opens the dialog, empty (in `channel`, or none) or filled in with the subscription `editing` names. */
 export async function openSubscribeDialog(
   deps: DialogDeps,
   client: webApi.WebClient,
   triggerId: string,
-  start: { readonly channel: string | null; readonly metadata: DialogMetadata },
+  start: { readonly channel: string | null; readonly metadata: DialogMetadata; readonly userId: string },
 ): Promise<boolean> {
+  const { userId } = start;
   const { dialog, log } = deps;
   let timer: NodeJS.Timeout | undefined;
-  const types = await Promise.race([
-    dialog.eventTypes(),
-    new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), OPEN_WAIT_MS))),
+  const edited = start.metadata.editing;
+  // Concurrently, and without the preview: the trigger ID would expire behind a slow Halo.
+  const [types, sub] = await Promise.all([
+    Promise.race([
+      dialog.eventTypes(),
+      new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), OPEN_WAIT_MS))),
+    ]),
+    edited === null ? null : dialog.find(edited.channel, edited.id),
   ]);
   clearTimeout(timer);
-  const edited = start.metadata.editing;
-  const sub = edited === null ? null : await dialog.find(edited.channel, edited.id);
   const view: DialogView = {
     metadata: sub === null ? { editing: null } : start.metadata,
     channel: sub?.channel ?? start.channel,
@@ -52,33 +99,45 @@ export async function openSubscribeDialog(
     keys: sub?.keys ?? [],
     targets: await dialog.targetLabels(sub?.targetIds ?? []),
     minSeverity: sub?.minSeverity ?? null,
-    preview:
-      sub === null
-        ? null
-        : await dialog.preview({
-            channel: sub.channel,
-            keys: sub.keys,
-            targetIds: sub.targetIds,
-            minSeverity: sub.minSeverity,
-          }),
+    preview: sub === null ? null : PREVIEW_COMING,
   };
+  let opened: { id?: string; hash?: string } | undefined;
   try {
-    await client.views.open({ trigger_id: triggerId, view: renderSubscribeModal(view) as never });
-    return true;
+    opened = (await client.views.open({ trigger_id: triggerId, view: renderSubscribeModal(view) as never }))
+      .view;
   } catch (error) {
     log.warn('subscribe dialog: could not be opened', { error });
     return false;
   }
+  if (sub !== null && opened?.id !== undefined) {
+    const preview = await chargedPreview(deps, userId, sub);
+    try {
+      // The hash refuses it over a change the user made meanwhile: that change brings its own preview.
+      await client.views.update({
+        view_id: opened.id,
+        ...(opened.hash === undefined ? {} : { hash: opened.hash }),
+        view: renderSubscribeModal({ ...view, preview }) as never,
+      });
+    } catch (error) {
+      log.debug('subscribe dialog: the first preview was not shown', { error });
+    }
+  }
+  return true;
 }
 
 /**
  * The subscribe dialog: its preview as the fields change, the targets suggested as the user types, and saving,
- * which runs `/halo subscribe` in the chosen channel (an edit then removes the subscription it replaced).
+ * which runs `/halo subscribe` in the chosen channel (for an edit, the core then removes the one it replaced).
  */
 export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
   const { dialog, log } = deps;
 
-  app.options(DIALOG_IDS.targets, async ({ ack, payload }) => {
+  app.options(DIALOG_IDS.targets, async ({ ack, body, payload }) => {
+    if (!(await deps.canManage(body.user.id))) {
+      log.warn('subscribe dialog: options refused, user not allowed', { user: body.user.id });
+      await ack({ options: [] });
+      return;
+    }
     const found = await dialog.targetOptions(payload.value);
     await ack({
       options: found.map((t) => ({ text: plainText(t.label), value: encodeTargetOption(t.id) })),
@@ -90,6 +149,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       await ack();
       const view = body.view;
       if (view === undefined) return;
+      if (await refused(deps, client, body.user.id, undefined, 'field change')) return;
       const state = decodeDialogState(view.state.values);
       const metadata = decodeDialogMetadata(view.private_metadata);
       if (!state.ok || metadata === null) return;
@@ -100,7 +160,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
         keys: state.keys,
         targets: state.targets,
         minSeverity: state.minSeverity,
-        preview: await dialog.preview(state),
+        preview: await chargedPreview(deps, body.user.id, state),
       };
       try {
         // The hash refuses an update over a newer change: that change brings its own preview.
@@ -139,19 +199,21 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       ) as never,
     });
     const userId = body.user.id;
-    const answer = await dialog.save(state, userId, metadata.editing ?? undefined);
-    if (
-      metadata.editing !== null &&
-      answer.kind === 'subscribed' &&
-      answer.subscription.id !== metadata.editing.id
-    )
-      await deps.commands.unsubscribe(metadata.editing.channel, metadata.editing.id, userId);
-    log.info('subscribe dialog: saved', { user: userId, channel: state.channel, answer: answer.kind });
+    let blocks: readonly Block[];
     try {
-      await client.views.update({
-        view_id: view.id,
-        view: renderDialogResult(renderAnswer(answer, deps.display).blocks, editing) as never,
-      });
+      // The core saves and, for an Edit, removes the subscription replaced.
+      const answer = await dialog.save(state, userId, metadata.editing ?? undefined);
+      log.info('subscribe dialog: saved', { user: userId, channel: state.channel, answer: answer.kind });
+      blocks = renderAnswer(answer, deps.display).blocks;
+    } catch (error) {
+      // Else the dialog would say "Saving…" for ever.
+      log.error('subscribe dialog: saving failed', { user: userId, error });
+      blocks = renderNotice(
+        'Not saved: something went wrong on the bot’s side; the details are in its log.',
+      ).blocks;
+    }
+    try {
+      await client.views.update({ view_id: view.id, view: renderDialogResult(blocks, editing) as never });
     } catch (error) {
       log.warn('subscribe dialog: the answer could not be shown', { user: userId, error });
     }
@@ -159,13 +221,19 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.homeNewSubscription, async ({ ack, body, client }) => {
     await ack();
-    await openSubscribeDialog(deps, client, body.trigger_id, { channel: null, metadata: { editing: null } });
+    if (await refused(deps, client, body.user.id, body.channel?.id, 'new subscription')) return;
+    await openSubscribeDialog(deps, client, body.trigger_id, {
+      channel: null,
+      metadata: { editing: null },
+      userId: body.user.id,
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(
     ACTION_IDS.homeEditSubscription,
     async ({ ack, body, action, client }) => {
       await ack();
+      if (await refused(deps, client, body.user.id, body.channel?.id, 'edit')) return;
       const editing = decodeEditValue(action.value);
       if (editing === null) {
         log.warn('home: an Edit button without a subscription', { user: body.user.id });
@@ -174,6 +242,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
       await openSubscribeDialog(deps, client, body.trigger_id, {
         channel: editing.channel,
         metadata: { editing },
+        userId: body.user.id,
       });
     },
   );
