@@ -21,7 +21,7 @@ import { registerCommands } from './listeners/commands.ts';
 import { registerFunctions } from './listeners/functions.ts';
 import { registerLinks } from './listeners/links.ts';
 import { registerHome } from './listeners/home-tab.ts';
-import { registerSubscribeDialog } from './listeners/subscribe-dialog.ts';
+import { registerSubscribeDialog } from './listeners/dialog-listeners.ts';
 
 export interface BoltAppDeps {
   readonly config: Pick<Config, 'slack' | 'delays'>;

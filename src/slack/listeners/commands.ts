@@ -5,7 +5,7 @@ import { renderAnswer } from '../blocks/answer-message.ts';
 import type { CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
-import { openSubscribeDialog, opensDialog, type DialogDeps } from './subscribe-dialog.ts';
+import { openSubscribeDialog, opensDialog, type DialogDeps } from './dialog-listeners.ts';
 import { renderNotice } from '../blocks/answer-message.ts';
 import { NOT_ALLOWED } from '../../commands/service.ts';
 
