@@ -98,3 +98,13 @@ describe('src/domain boundary', () => {
     );
   });
 });
+
+describe('src/ file names', () => {
+  it('are unique: each file is named for what it holds, so a name alone says which file is meant', () => {
+    const names = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((path) => path.endsWith('.ts'))
+      .map((path) => path.split('/').pop()!);
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+    expect(names.length).toBeGreaterThan(100);
+  });
+});
