@@ -41,14 +41,32 @@ export function startArgs(how: 'dist' | 'tsx' = 'dist'): string[] {
   return [...startFlags(), ENTRY];
 }
 
-let built = false;
+/** The checkouts whose `dist/` is known to be current in this process. */
+const built = new Set<string>();
 
 /** What `npm start`'s prestart does: compile src/ to dist/ when dist/ is missing or older than src/. */
-export function ensureBuilt(): void {
-  if (built) return;
-  const result = spawnSync(process.execPath, [join(ROOT, 'build.js'), '--if-stale'], { stdio: 'inherit' });
+function ensureBuilt(root = botRoot()): void {
+  if (built.has(root)) return;
+  const result = spawnSync(process.execPath, [join(root, 'build.js'), '--if-stale'], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`node build.js --if-stale failed (${String(result.status)})`);
-  built = true;
+  built.add(root);
+}
+
+/**
+ * The node arguments of the bot's start script: `npm start`'s (`<flags> dist/main.js`, built first), or, for an
+ * earlier revision that bench/store.ts starts (HALO_BENCH_ROOT), its `<flags> --import tsx src/main.ts`.
+ * `extraFlags` go before the entry point.
+ */
+function botArgs(extraFlags: readonly string[]): string[] {
+  const pkg = JSON.parse(readFileSync(join(botRoot(), 'package.json'), 'utf8')) as {
+    scripts?: { start?: unknown };
+  };
+  const words = typeof pkg.scripts?.start === 'string' ? pkg.scripts.start.trim().split(/\s+/) : [];
+  if (words.at(-1) !== ENTRY && words.at(-1) === 'src/main.ts' && words.at(-3) === '--import') {
+    return [...words.slice(1, -3), ...extraFlags, ...words.slice(-3)];
+  }
+  ensureBuilt();
+  return [...startFlags(), ...extraFlags, ENTRY];
 }
 
 export interface LogLine {
@@ -137,8 +155,7 @@ export class BenchBot {
   ): Promise<{ bot: BenchBot; port: number }> {
     const tempDir = mkdtempSync(join(tmpdir(), 'halo-slack-bench-'));
     // --no-env-file: the bench gets exactly the environment it sets, whatever the user's .env holds.
-    ensureBuilt();
-    const child = spawn(process.execPath, [...startFlags(), ...extraFlags, ENTRY, '--no-env-file'], {
+    const child = spawn(process.execPath, [...botArgs(extraFlags), '--no-env-file'], {
       cwd: botRoot(),
       env: { PATH: process.env.PATH ?? '', ...env(`sqlite:${join(tempDir, 'bot.db')}`) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_EVENT_TYPES, makeEvents, startFakeHalo } from '../fakes/halo.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
+import { percentile } from './socket.ts';
 import {
   blockActionBody,
   blockSuggestionPayload,
@@ -31,11 +32,6 @@ const LATENCY_MS = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const say = (text: string): void => void process.stderr.write(`[dialog bench] ${text}\n`);
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 /** Writes `EVENTS` posted events over `TARGETS` targets and the last 14 days, as the bot would have recorded them. */
 async function fillStore(path: string, now: number): Promise<void> {

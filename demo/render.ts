@@ -94,20 +94,19 @@ function field(value: unknown): string {
     isRecord(o)
       ? `<option value="${escapeHtml(str(o.value))}"${picked.includes(str(o.value)) ? ' selected' : ''}>${textObject(o.text)}</option>`
       : '';
-  // No action ID: the page shows the dialog; it does not drive it.
-  const id = '';
+  // No action ID on the selects: the page shows the dialog; it does not drive it.
   switch (value.type) {
     case 'conversations_select': {
       const channel = str(value.initial_conversation);
-      return `<select class="bk-select" disabled${id}><option>${channel === '' ? 'Pick a channel' : escapeHtml(`#${channel}`)}</option></select>`;
+      return `<select class="bk-select" disabled><option>${channel === '' ? 'Pick a channel' : escapeHtml(`#${channel}`)}</option></select>`;
     }
     case 'static_select':
     case 'multi_static_select': {
       const multiple = value.type === 'multi_static_select' ? ' multiple' : '';
-      return `<select class="bk-select"${multiple}${id}>${list(value.options).map(choice).join('')}</select>`;
+      return `<select class="bk-select"${multiple}>${list(value.options).map(choice).join('')}</select>`;
     }
     case 'multi_external_select':
-      return `<select class="bk-select" multiple${id}>${list(value.initial_options).map(choice).join('')}<option value="" disabled>${textObject(value.placeholder)}: type to search</option></select>`;
+      return `<select class="bk-select" multiple>${list(value.initial_options).map(choice).join('')}<option value="" disabled>${textObject(value.placeholder)}: type to search</option></select>`;
     default:
       return element(value, {});
   }

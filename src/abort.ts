@@ -1,19 +1,27 @@
 /**
- * A controller of its own that also aborts when `parent` does, and lets go of `parent` when released.
- * `AbortSignal.any([parent, …])` does the first, but on Node 20 it leaves an entry in `parent` for ever: on the
- * bot's long-lived stop signal that is one entry per Halo request, never freed. Call `release()` when done.
+ * A controller of its own that also aborts when any of `parents` does (with that parent's reason), and lets go of
+ * them when released. `AbortSignal.any([parent, …])` does the first, but on Node 20 it leaves an entry in each
+ * parent for ever: on the bot's long-lived stop signal that is one entry per Halo request, never freed. Call
+ * `release()` when done.
  */
-export function childController(parent: AbortSignal | undefined): {
+export function childController(...parents: (AbortSignal | undefined)[]): {
   readonly controller: AbortController;
   release(): void;
 } {
   const controller = new AbortController();
-  if (parent === undefined) return { controller, release: () => undefined };
-  if (parent.aborted) {
-    controller.abort(parent.reason);
+  const aborted = parents.find((parent) => parent?.aborted === true);
+  if (aborted !== undefined) {
+    controller.abort(aborted.reason);
     return { controller, release: () => undefined };
   }
-  const follow = (): void => controller.abort(parent.reason);
-  parent.addEventListener('abort', follow, { once: true });
-  return { controller, release: () => parent.removeEventListener('abort', follow) };
+  const follows = parents.flatMap((parent) => {
+    if (parent === undefined) return [];
+    const follow = (): void => controller.abort(parent.reason);
+    parent.addEventListener('abort', follow, { once: true });
+    return [{ parent, follow }];
+  });
+  return {
+    controller,
+    release: () => follows.forEach(({ parent, follow }) => parent.removeEventListener('abort', follow)),
+  };
 }

@@ -77,7 +77,6 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     intervalMs: config.halo.pollIntervalMs,
     failureBackoffMs: delays.pollBackoffMs,
     failureBackoffCapMs: delays.pollBackoffCapMs,
-    scanConcurrency: config.halo.scanConcurrency,
     maxRequestsPerPoll: config.halo.maxRequestsPerPoll,
     haloRequests: parts.haloRequests,
     pageSize: MAX_PAGE_SIZE,

@@ -62,7 +62,6 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     clock,
     log,
     defaultRoute,
-    scanConcurrency: config.halo.scanConcurrency,
     haloRequests,
     listingCacheMs: config.delays.listingCacheMs,
     canManage,

@@ -12,6 +12,7 @@ import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { Acknowledgement, DeletionRecord, Store } from '../pipeline/store-port.ts';
 import type { AccountOf, Workspace } from './accounts.ts';
+import { parseEvent } from '../pipeline/outbox.ts';
 
 export type LinkPreview =
   | {
@@ -88,7 +89,7 @@ export class LinkPreviews {
     const deletion = await this.options.store.deletion(eventId);
     const shown = messages[0];
     if (shown === undefined && deletion === null) return null;
-    return { kind: 'gone', eventId, event: shown === undefined ? null : parseShown(shown.payload), deletion };
+    return { kind: 'gone', eventId, event: shown === undefined ? null : parseEvent(shown.payload), deletion };
   }
 
   private lookup(key: string, ask: () => Promise<HaloEvent>): Promise<Lookup> {
@@ -119,14 +120,4 @@ function firstPerUser(acks: readonly Acknowledgement[]): Acknowledgement[] {
   for (const ack of [...acks].sort((a, b) => a.at - b.at))
     if (!first.has(ack.userId)) first.set(ack.userId, ack);
   return [...first.values()];
-}
-
-/** An alert's stored payload: the event as it was posted. A row that does not parse shows as no event. */
-function parseShown(payload: string): HaloEvent | null {
-  try {
-    const event = JSON.parse(payload) as HaloEvent;
-    return typeof event.eventId === 'string' && typeof event.subject === 'string' ? event : null;
-  } catch {
-    return null;
-  }
 }

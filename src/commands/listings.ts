@@ -74,9 +74,7 @@ interface Entry {
   readonly listing: Promise<Listing>;
   /** Events it holds, once read. */
   size: number;
-  /** Whether the read has ended (well or not). */
-  settled: boolean;
-  /** Their IDs, once read. */
+  /** Their IDs, once read: until then the read is in flight (a failed read leaves the cache). */
   held?: ReadonlySet<string>;
 }
 
@@ -102,16 +100,15 @@ export class ListingCache {
     const kept = this.entries.get(key);
     this.entries.delete(key);
     const maxAge = fresh ? Math.min(FRESH_LISTING_MS, this.lifetimeMs) : this.lifetimeMs;
-    if (kept !== undefined && now >= kept.at && (!kept.settled || now - kept.at < maxAge)) {
+    if (kept !== undefined && now >= kept.at && (kept.held === undefined || now - kept.at < maxAge)) {
       this.entries.set(key, kept);
       return kept.listing;
     }
     if (this.lifetimeMs <= 0) return read();
-    const entry: Entry = { at: now, listing: read(), size: 0, settled: false };
+    const entry: Entry = { at: now, listing: read(), size: 0 };
     this.entries.set(key, entry);
     entry.listing.then(
       (listing) => {
-        entry.settled = true;
         entry.size = listing.events.length;
         entry.held = new Set(listing.events.map((event) => event.eventId));
         this.trim();
@@ -122,7 +119,6 @@ export class ListingCache {
       },
       // A failed read is not kept: the next click asks Halo again.
       () => {
-        entry.settled = true;
         if (this.entries.get(key) === entry) this.entries.delete(key);
       },
     );

@@ -37,7 +37,6 @@ export interface CommandServiceOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly defaultRoute: Route | null;
-  readonly scanConcurrency: number;
   /** The one bound on Halo requests in flight, shared with polls (required: see PollerOptions.haloRequests). */
   readonly haloRequests: PQueue;
   /** How long a `/halo events` listing serves its Next page buttons; production: 5 minutes. */

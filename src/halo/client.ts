@@ -137,15 +137,15 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     },
   });
 
-  /** The bench's baseline: the transport alone (see `bareTransport`). */
-  async function bare(endpoint: string, query: string, signal: AbortSignal): Promise<RawAnswer> {
-    const request = new AbortController();
+  /**
+   * The bench's baseline: the transport alone (see `bareTransport`). `request` is `once`'s own controller, which
+   * the caller's signal already aborts; the timeout aborts it too, as ky's would.
+   */
+  async function bare(endpoint: string, query: string, request: AbortController): Promise<RawAnswer> {
     const timer = setTimeout(
       () => request.abort(new TimeoutError(new Request(options.apiUrl))),
       options.timeoutMs,
     );
-    const follow = (): void => request.abort(signal.reason);
-    signal.addEventListener('abort', follow, { once: true });
     try {
       const answer = await transport.get(`${endpoint}?${query}`, headers, request.signal);
       const header = (name: string): string | null => {
@@ -161,7 +161,6 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
       };
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', follow);
     }
   }
 
@@ -176,7 +175,7 @@ export function createHaloClient(options: HaloClientOptions): HaloClient {
     const request = childController(signal);
     const stop = request.controller.signal;
     try {
-      if (options.bareTransport === true) return await bare(endpoint, query, stop);
+      if (options.bareTransport === true) return await bare(endpoint, query, request.controller);
       stop.throwIfAborted();
       // The caller's signal goes beside the request, not to ky (see `TransportInit`): ky cannot end its backoff
       // on it then, so the caller's abort ends the wait here, and ky's next attempt fails at once on it.

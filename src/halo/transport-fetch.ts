@@ -47,9 +47,10 @@ export function transportFetch(
     if (!request.url.startsWith(base)) throw new TypeError(`${request.url} is not under ${base}`);
     const sent: Record<string, string> = { ...headers };
     request.headers.forEach((value, name) => (sent[name] = value));
-    const link = either(request.signal, (init as TransportInit | undefined)?.callerSignal);
+    // Ends with whichever of ky's signal (its timeout) and the caller's aborts first.
+    const link = childController(request.signal, (init as TransportInit | undefined)?.callerSignal);
     const answer = await transport
-      .get(request.url.slice(base.length), sent, link.signal)
+      .get(request.url.slice(base.length), sent, link.controller.signal)
       .finally(() => link.release());
     // `Response` accepts 200-599 only; anything else is no HTTP answer the client can use.
     if (answer.status < 200 || answer.status > 599)
@@ -62,21 +63,5 @@ export function transportFetch(
     const response = new Response(null, { status: answer.status, headers: responseHeaders });
     bodies.set(response, answer.chunks);
     return response;
-  };
-}
-
-/** A signal that aborts with whichever of ky's (its timeout) and the caller's aborts first. */
-function either(own: AbortSignal, caller: AbortSignal | undefined): { signal: AbortSignal; release(): void } {
-  if (caller === undefined) return { signal: own, release: () => undefined };
-  const link = childController(own);
-  const follow = (): void => link.controller.abort(caller.reason);
-  if (caller.aborted) follow();
-  else caller.addEventListener('abort', follow, { once: true });
-  return {
-    signal: link.controller.signal,
-    release: () => {
-      link.release();
-      caller.removeEventListener('abort', follow);
-    },
   };
 }

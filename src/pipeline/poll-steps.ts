@@ -32,7 +32,6 @@ import { inScanOrder, THREAD_MAX_AGE_MS } from './threads.ts';
 export interface ScanDeps {
   readonly halo: HaloClient;
   readonly store: Store;
-  readonly scanConcurrency: number;
   /** The shared bound on Halo requests in flight (see PollerOptions.haloRequests). */
   readonly haloRequests: PQueue;
   readonly pageSize: number;
@@ -120,7 +119,7 @@ export async function scanScopes(
             if (unseen.length > 0) {
               const events = page.events(unseen);
               const news = events.map(isNews);
-              // Only the events staged for posting keep their texts: only they need redacting.
+              // Only the events staged for posting keep their texts: only they need redacting, once, here.
               const kept =
                 deps.redact === undefined
                   ? events
@@ -188,8 +187,6 @@ export interface RouteDeps {
   readonly log: Logger;
   readonly threads?: boolean;
   readonly onRouted: () => void;
-  /** Replaces known secrets (the bot's API key, its tokens) in the events' texts before they reach the outbox. */
-  readonly redact?: Redact;
 }
 
 /**
@@ -198,10 +195,8 @@ export interface RouteDeps {
  */
 export async function routeStaged(deps: RouteDeps, routes: readonly Route[]): Promise<number> {
   const { store, clock } = deps;
-  const { redact } = deps;
-  // Only what is routed is redacted: a baseline of a million events is recorded, never posted.
-  const stored = await store.staged();
-  const staged = inScanOrder(redact === undefined ? stored : stored.map((e) => redactEvent(e, redact)));
+  // Already redacted: events are staged only through recordPage and the backfill, which redact them first.
+  const staged = inScanOrder(await store.staged());
   if (staged.length === 0) return 0;
   const mutes = await store.activeMutes(clock.now());
   const { byChannel, held } = withoutMuted(

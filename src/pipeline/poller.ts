@@ -33,7 +33,6 @@ export interface PollerOptions {
   /** Wait after the first failed poll, doubling per failure up to the cap (see `failureDelayMs`). */
   readonly failureBackoffMs?: number;
   readonly failureBackoffCapMs?: number;
-  readonly scanConcurrency: number;
   /** HALO_MAX_REQUESTS_PER_POLL: list requests one poll may make; a scan past it is cut short. */
   readonly maxRequestsPerPoll?: number;
   /**

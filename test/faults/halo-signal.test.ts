@@ -34,7 +34,6 @@ describe('many Halo requests on the long-lived stop signal', ROOMY, () => {
       clock: systemClock,
       log: createLogger({ level: 'warn', secrets: [halo.apiKey], write: (line) => logs.push(line) }),
       intervalMs: 1000,
-      scanConcurrency: 4,
       haloRequests: new PQueue({ concurrency: 4 }),
       pageSize: MAX_PAGE_SIZE,
       backfill: 0,

@@ -41,7 +41,6 @@ describePg('Poller on PostgreSQL, replaced while it polled', () => {
       clock: systemClock,
       log,
       intervalMs: 20,
-      scanConcurrency: 2,
       haloRequests: new PQueue({ concurrency: 2 }),
       pageSize: MAX_PAGE_SIZE,
       backfill: 0,

@@ -318,7 +318,6 @@ describe('saving an Edit (the core replaces the subscription)', () => {
       clock: { now: () => 1_000_000 },
       log: quiet,
       defaultRoute: null,
-      scanConcurrency: 1,
       haloRequests: new PQueue({ concurrency: 1 }),
       canManage: () => Promise.resolve(true),
       status: () => Promise.reject(new Error('not in this test')),

@@ -117,6 +117,14 @@ export interface AckView {
   readonly at: Date;
 }
 
+/** "<@U1> <date>" for each acknowledgement, in order: the names an acknowledged alert or preview shows. */
+export function ackNames(acks: readonly AckView[]): string[] {
+  return acks.map((ack) => {
+    const when = slackDate(ack.at);
+    return when === undefined ? mentionUser(ack.userId) : `${mentionUser(ack.userId)} ${when}`;
+  });
+}
+
 /**
  * The alert once acknowledged: the same blocks without the Acknowledge button, and one note naming everyone who
  * acknowledged it, in order, each with their time. `original` comes from the click's payload.
@@ -126,10 +134,7 @@ export function renderAcknowledged(
   acks: readonly AckView[],
   eventId: string,
 ): { text: string; blocks: Block[] } {
-  const names = acks.map((ack) => {
-    const when = slackDate(ack.at);
-    return when === undefined ? mentionUser(ack.userId) : `${mentionUser(ack.userId)} ${when}`;
-  });
+  const names = ackNames(acks);
   const note: ContextBlock = {
     type: 'context',
     block_id: ACKED_BLOCK_ID,

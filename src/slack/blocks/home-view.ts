@@ -18,7 +18,7 @@ import {
   type Block,
   type ButtonElement,
 } from './index.ts';
-import { encodeEditValue, encodeHomePage } from './payloads.ts';
+import { decodeSubscriptionRef, encodeEditValue, encodeHomePage, encodeSubscriptionRef } from './payloads.ts';
 import type { AuditEntry, Mute, Subscription } from '../../pipeline/store-port.ts';
 import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answer-message.ts';
 
@@ -71,15 +71,9 @@ export function decodeUnmuteValue(value: string | undefined): number | null {
   return value !== undefined && /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : null;
 }
 
-/** The Unsubscribe button's value: `channel:subscription ID`. */
-export function encodeUnsubscribeValue(channel: string, id: number): string {
-  return `${channel}:${id}`;
-}
-
-export function decodeUnsubscribeValue(value: string | undefined): { channel: string; id: number } | null {
-  const match = /^([CGD][A-Z0-9]{2,30}):([1-9][0-9]{0,9})$/.exec(value ?? '');
-  return match === null ? null : { channel: match[1]!, id: Number(match[2]) };
-}
+/** The Unsubscribe button's value: `channel:subscription ID`, as Edit's. */
+export const encodeUnsubscribeValue = encodeSubscriptionRef;
+export const decodeUnsubscribeValue = decodeSubscriptionRef;
 
 const date = (ms: number | null): string => (ms === null ? 'never' : (slackDate(new Date(ms)) ?? 'unknown'));
 

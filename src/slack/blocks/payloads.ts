@@ -129,15 +129,33 @@ export interface DialogMetadata {
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
 const POSITIVE_ID = /^[1-9][0-9]{0,9}$/;
 
+const SUBSCRIPTION_REF = new RegExp(
+  `^(${CHANNEL_ID.source.slice(1, -1)}):(${POSITIVE_ID.source.slice(1, -1)})$`,
+);
+
+/**
+ * One subscription named as `channel:ID`: the App Home's Unsubscribe and Edit buttons and the dialog's metadata
+ * all carry it.
+ */
+export function encodeSubscriptionRef(channel: string, id: number): string {
+  return `${channel}:${id}`;
+}
+
+export function decodeSubscriptionRef(value: unknown): { channel: string; id: number } | null {
+  const match = typeof value === 'string' ? SUBSCRIPTION_REF.exec(value) : null;
+  return match === null ? null : { channel: match[1]!, id: Number(match[2]) };
+}
+
 export function encodeDialogMetadata(metadata: DialogMetadata): string {
-  return metadata.editing === null ? '' : `${metadata.editing.channel}:${metadata.editing.id}`;
+  return metadata.editing === null
+    ? ''
+    : encodeSubscriptionRef(metadata.editing.channel, metadata.editing.id);
 }
 
 export function decodeDialogMetadata(value: unknown): DialogMetadata | null {
   if (value === '' || value === undefined) return { editing: null };
-  if (typeof value !== 'string') return null;
-  const match = /^([CGD][A-Z0-9]{2,30}):([1-9][0-9]{0,9})$/.exec(value);
-  return match === null ? null : { editing: { channel: match[1]!, id: Number(match[2]) } };
+  const editing = decodeSubscriptionRef(value);
+  return editing === null ? null : { editing };
 }
 
 /** A target option's value: the target's ID. */
@@ -152,13 +170,8 @@ export function decodeTargetOption(value: unknown): number | null {
 }
 
 /** The Edit button's value on the App Home: the same `channel:ID` as Unsubscribe's. */
-export function encodeEditValue(channel: string, id: number): string {
-  return encodeDialogMetadata({ editing: { channel, id } });
-}
-
-export function decodeEditValue(value: unknown): { channel: string; id: number } | null {
-  return value === '' ? null : (decodeDialogMetadata(value)?.editing ?? null);
-}
+export const encodeEditValue = encodeSubscriptionRef;
+export const decodeEditValue = decodeSubscriptionRef;
 
 /** What the dialog's fields hold, read from `view.state.values`; each field's problem when one is invalid. */
 export type DialogState =

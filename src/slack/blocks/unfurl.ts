@@ -5,6 +5,7 @@
  */
 import type { Severity } from '../../domain/severity.ts';
 import type { HaloEvent } from '../../domain/event.ts';
+import { ackNames, type AckView } from './alert-actions.ts';
 import { targetText } from './alert.ts';
 import { cleanText, code, mentionUser, mrkdwn, slackDate } from './escape.ts';
 import { ACTION_IDS, encodeUnfurlAck } from './payloads.ts';
@@ -21,7 +22,7 @@ export type PreviewView =
       readonly kind: 'event';
       readonly event: HaloEvent;
       readonly severity: Severity;
-      readonly acks: readonly { readonly userId: string; readonly at: Date }[];
+      readonly acks: readonly AckView[];
     }
   | {
       readonly kind: 'gone';
@@ -66,10 +67,7 @@ export function renderPreview(
   } else {
     if (view.acks.length > 0) {
       // A card stays compact: the first few names, then how many more (a cut mention would show as markup).
-      const names = view.acks.slice(0, NAMED_ACKS).map((ack) => {
-        const when = slackDate(ack.at);
-        return when === undefined ? mentionUser(ack.userId) : `${mentionUser(ack.userId)} ${when}`;
-      });
+      const names = ackNames(view.acks.slice(0, NAMED_ACKS));
       const more = view.acks.length - names.length;
       const note = `:eyes: Acknowledged by ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
       blocks.push({ type: 'context', elements: [mrkdwnText(note)] });

@@ -41,7 +41,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
     if (container === 'view' || (respond as RespondFn | undefined) === undefined) {
       log.warn('delete refused: the button is not on a message', {
         user: userId,
-        container: body.container.type,
+        container,
       });
       try {
         await client.chat.postMessage({

@@ -1,13 +1,11 @@
 import type { App } from '@slack/bolt';
 import { parseCommand } from '../../commands/command-parse.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
-import { renderAnswer } from '../blocks/answer-message.ts';
-import type { CommandService } from '../../commands/service.ts';
+import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
+import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
 import { openSubscribeDialog, opensDialog, type DialogDeps } from './dialog-listeners.ts';
-import { renderNotice } from '../blocks/answer-message.ts';
-import { NOT_ALLOWED } from '../../commands/service.ts';
 
 /**
  * `/halo`: acknowledged at once with an empty body (Slack's 3 s limit holds whatever Halo is doing); the answer
