@@ -66,7 +66,10 @@ export interface AccountRecord {
   readonly createdAt: number;
 }
 
-export type NewAccount = Pick<AccountRecord, 'workspace' | 'name' | 'apiUrl' | 'apiKey' | 'createdBy' | 'createdAt'>;
+export type NewAccount = Pick<
+  AccountRecord,
+  'workspace' | 'name' | 'apiUrl' | 'apiKey' | 'createdBy' | 'createdAt'
+>;
 
 /** What a purge removed, for the answer that says so. */
 export interface Purged {
