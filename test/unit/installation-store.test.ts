@@ -101,7 +101,9 @@ describe('installation store: the mapping', () => {
   });
 
   it('refuses an installation without a bot token or without its key', () => {
-    expect(() => toRecord({ ...TEAM, bot: undefined }, 0)).toThrow(
+    const noBot: Installation = { ...TEAM };
+    delete noBot.bot;
+    expect(() => toRecord(noBot, 0)).toThrow(
       new InstallationRefusedError('an installation without a bot token (were the bot scopes granted?)'),
     );
     expect(() => toRecord({ ...ORG, enterprise: { id: '' } }, 0)).toThrow(
