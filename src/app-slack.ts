@@ -3,6 +3,7 @@
  * Bolt app on its ingress (HTTP or Socket Mode). Wiring only.
  */
 import type { webApi } from '@slack/bolt';
+import { authorizeOf, type Installs } from './app-installs.ts';
 import type { Clock } from './clock.ts';
 import { singleAccount } from './commands/accounts.ts';
 import { Acknowledger } from './commands/acknowledge.ts';
@@ -36,6 +37,8 @@ export interface SlackParts {
   /** The Web API client the commands use (with retries). */
   readonly slack: webApi.WebClient;
   readonly identity: BotIdentity;
+  /** Where each workspace's token comes from, and the distributed shape's OAuth. */
+  readonly installs: Installs;
   readonly pipeline: Pipeline;
   readonly metrics: Metrics;
   readonly redact: (text: string) => string;
@@ -82,9 +85,12 @@ export function buildSlackApp(parts: SlackParts): Ingress {
   // The one place that says which Halo account serves a workspace: the tenancy work replaces it.
   const accountOf = singleAccount(identity.team, halo);
   const way = createIngress(config, { log, socketTimings: parts.socketTimings });
+  const authorize = authorizeOf(parts.installs);
   createBoltApp({
     config,
     receiver: way.receiver,
+    ...(authorize === undefined ? {} : { authorize }),
+    removed: parts.installs.removed,
     identity,
     log,
     commands,

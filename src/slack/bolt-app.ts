@@ -2,7 +2,7 @@
  * The Bolt app: its receiver (HTTP or Socket Mode, from the ingress), the Web API client's settings, and every
  * listener, given the services they call. The composition root builds those services; this wires them to Slack.
  */
-import { App, type Receiver } from '@slack/bolt';
+import { App, type Authorize, type Receiver } from '@slack/bolt';
 import type { Acknowledger } from '../commands/acknowledge.ts';
 import type { EventDeleter } from '../commands/delete.ts';
 import type { LinkPreviews } from '../commands/link-preview.ts';
@@ -22,10 +22,18 @@ import { registerFunctions } from './listeners/functions.ts';
 import { registerLinks } from './listeners/links.ts';
 import { registerHome } from './listeners/home-tab.ts';
 import { registerSubscribeDialog } from './listeners/dialog-listeners.ts';
+import { registerLifecycle, type OnRemoved } from './listeners/lifecycle.ts';
 
 export interface BoltAppDeps {
   readonly config: Pick<Config, 'slack' | 'delays'>;
   readonly receiver: Receiver;
+  /**
+   * Distributed shape: resolves each request to its workspace's installation before any listener runs (a
+   * workspace that has not installed the app is answered with nothing). Absent: the env token serves all.
+   */
+  readonly authorize?: Authorize<boolean>;
+  /** `app_uninstalled` and `tokens_revoked`. */
+  readonly removed: OnRemoved;
   readonly identity: BotIdentity;
   readonly log: Logger;
   readonly commands: CommandService;
@@ -47,12 +55,16 @@ export interface BoltAppDeps {
 export function createBoltApp(deps: BoltAppDeps): App {
   const { config, log, commands, canManage, display } = deps;
   const app = new App({
-    token: config.slack.botToken,
+    ...(deps.authorize === undefined
+      ? {
+          token: config.slack.botToken,
+          botId: deps.identity.botId,
+          botUserId: deps.identity.botUserId,
+          // Checked once at start-up (identify); otherwise Bolt calls auth.test before the first request's ack.
+          tokenVerificationEnabled: false,
+        }
+      : { authorize: deps.authorize }),
     receiver: deps.receiver,
-    botId: deps.identity.botId,
-    botUserId: deps.identity.botUserId,
-    // Checked once at start-up (identify); otherwise Bolt calls auth.test before acknowledging the first request.
-    tokenVerificationEnabled: false,
     logger: boltLogger(log),
     clientOptions: {
       slackApiUrl: config.slack.apiUrl,
@@ -61,6 +73,12 @@ export function createBoltApp(deps: BoltAppDeps): App {
     },
   });
   app.error(async (error) => {
+    if ((error as { code?: unknown }).code === 'slack_bolt_authorization_error') {
+      log.warn('slack: refused a request of a workspace that has not installed the app', {
+        error: error.message,
+      });
+      return Promise.resolve();
+    }
     log.error('slack: a listener failed', { error: error.message });
     return Promise.resolve();
   });
@@ -72,5 +90,6 @@ export function createBoltApp(deps: BoltAppDeps): App {
   registerLinks(app, { previews: deps.previews, acknowledger: deps.acknowledger, display, log });
   registerFunctions(app, deps.workflow, log);
   registerActions(app, { deleter: deps.deleter, commands, canManage, log, display });
+  registerLifecycle(app, deps.removed, log);
   return app;
 }
