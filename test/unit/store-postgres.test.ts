@@ -9,6 +9,7 @@ import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
 import { tenancyContract } from '../contract/tenancy.contract.ts';
+import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import { openPostgresTenants } from '../../src/store/postgres.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 
@@ -36,12 +37,18 @@ describePg('the PostgreSQL store passes the actions contract', () => actionsCont
 describePg('the PostgreSQL store passes the messages contract', () => messagesContract(harness()));
 
 describePg('the PostgreSQL store passes the tenancy contract', () => {
-  let schema = '';
+  let [schema, url] = ['', ''];
+  let tenants: TenantStore | undefined;
   tenancyContract({
     fresh: async () => {
-      const fresh = await freshSchema('tenancy');
-      schema = fresh.schema;
-      return openPostgresTenants(fresh.url, log, TEST_KEYS);
+      ({ schema, url } = await freshSchema('tenancy'));
+      tenants = await openPostgresTenants(url, log, TEST_KEYS);
+      return tenants;
+    },
+    reopen: async (keys) => {
+      await tenants?.close();
+      tenants = await openPostgresTenants(url, log, keys);
+      return tenants;
     },
     rows: (table) => admin(`SELECT * FROM ${schema}.${table}`),
   });
