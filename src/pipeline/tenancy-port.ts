@@ -71,6 +71,19 @@ export type NewAccount = Pick<
   'workspace' | 'name' | 'apiUrl' | 'apiKey' | 'createdBy' | 'createdAt'
 >;
 
+/**
+ * A secret (a bot token, a Halo key) was to be saved, and no encryption key is configured: secrets are never stored
+ * in clear. Thrown by {@link TenantStore.saveInstallation} and {@link TenantStore.connectAccount}.
+ */
+export class EncryptionKeyMissingError extends Error {
+  override name = 'EncryptionKeyMissingError' as const;
+  constructor() {
+    super(
+      'Secrets are encrypted at rest, and no encryption key is set. Set HALO_ENCRYPTION_KEYS to a key made with `openssl rand -base64 32` and restart.',
+    );
+  }
+}
+
 /** What a purge removed, for the answer that says so. */
 export interface Purged {
   /** Rows removed, by table (without the `halo_` prefix), tables with none left out. */

@@ -4,7 +4,9 @@ import { ConfigError, parseConfig } from '../../src/config.ts';
 const SIGNING_SECRET = 'signing-secret-qwertyuiopasdf';
 const CLIENT_SECRET = 'client-secret-zxcvbnmlkjhgfd';
 const STATE_SECRET = 'state-secret-poiuytrewqlkjh';
+const KEY = Buffer.alloc(32, 9).toString('base64');
 const OAUTH = {
+  HALO_ENCRYPTION_KEYS: KEY,
   SLACK_CLIENT_ID: '1234567890.9876543210',
   SLACK_CLIENT_SECRET: CLIENT_SECRET,
   SLACK_STATE_SECRET: STATE_SECRET,
@@ -70,6 +72,14 @@ describe('parseConfig: one workspace or many (issue 19)', () => {
       'HALO_API_KEY has no workspace in the distributed shape: each workspace connects its own accounts with /halo connect; remove HALO_API_KEY (HALO_API_URL stays the accounts’ default API address)',
       'HALO_ALERT_CHANNEL names a channel of one workspace, and the distributed shape serves many: remove it; each workspace subscribes its channels with /halo subscribe',
     ]);
+  });
+
+  it('refuses the distributed shape without an encryption key for the tokens it stores', () => {
+    expect(problems({ ...OAUTH, HALO_ENCRYPTION_KEYS: undefined })).toEqual([
+      'HALO_ENCRYPTION_KEYS is missing: a distributed app stores each workspace’s bot token and Halo keys encrypted; set it to a key made with `openssl rand -base64 32`',
+    ]);
+    // The single shape starts without one (it refuses /halo connect instead).
+    expect(parseConfig(SINGLE).encryptionKeys).toEqual([]);
   });
 
   it('refuses half of the OAuth trio, naming what is set and what is missing', () => {

@@ -6,7 +6,7 @@ import { Delivery } from '../../src/pipeline/delivery.ts';
 import type { NewOutboxItem, OutboxItem, Store } from '../../src/pipeline/store-port.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { failureHint } from '../../src/slack/blocks/slack-errors.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 
 // Issue 19, Lifecycle: a bot token revoked mid-run makes that workspace's outbox wait (rows kept, not failed,
 // no attempt counted) while other workspaces post on; a reinstall resumes with nothing lost and nothing repeated.
