@@ -15,11 +15,14 @@ import {
 } from './slack/installation-store.ts';
 import type { OnRemoved } from './slack/listeners/lifecycle.ts';
 import { createSlackInstalls, type SlackInstalls } from './slack/oauth.ts';
+import type { ClientSource } from './slack/slack-chat.ts';
 import { WorkspaceClients } from './slack/workspace-clients.ts';
 
 export interface Installs {
   /** Each workspace's Web API client (delivery's: no retries of its own), forgotten when its token changes. */
   readonly clients: WorkspaceClients;
+  /** What a workspace's pipeline posts through (`PipelineParts.poster`): its current client, looked up per call. */
+  posterFor(workspace: string): ClientSource;
   /** Distributed shape: the install routes and Bolt's `authorize`. */
   readonly oauth: SlackInstalls | null;
   /** `app_uninstalled` and `tokens_revoked`. */
@@ -58,9 +61,14 @@ export function buildInstalls(parts: InstallsParts): Installs {
   const onChange = (listener: (workspace: string) => void): void => {
     listeners.push(listener);
   };
+  const posterFor =
+    (workspace: string): ClientSource =>
+    () =>
+      clients.clientFor(workspace);
   if (config.slack.oauth === null || registry === null) {
     return {
       clients,
+      posterFor,
       oauth: null,
       // One workspace's data is never purged on Slack's word alone: a new SLACK_BOT_TOKEN and a restart resume.
       removed: (_workspace, why) => {
@@ -75,6 +83,7 @@ export function buildInstalls(parts: InstallsParts): Installs {
   const installationStore = createInstallationStore({ registry, clock, log, changed });
   return {
     clients,
+    posterFor,
     oauth: createSlackInstalls(config.slack.oauth, config, installationStore, log),
     removed: (workspace, why) => {
       log.info(`slack: ${why}`, { workspace });

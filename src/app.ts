@@ -126,7 +126,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       election,
       halo,
       haloRequests,
-      poster: () => installs.clients.clientFor(ENV_WORKSPACE),
+      poster: installs.posterFor(ENV_WORKSPACE),
       metrics,
       redact,
       defaultRoute,

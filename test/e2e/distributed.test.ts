@@ -242,3 +242,28 @@ describe('the distributed shape over HTTP', () => {
     }
   });
 });
+
+describe('the single shape hears an uninstall', () => {
+  it('keeps its data and says what to do: a new SLACK_BOT_TOKEN and a restart resume', async () => {
+    const own = await startFakes();
+    const single = await inProcessBot(botEnv(own));
+    try {
+      const ack = await postToBot(single.url, eventCallbackBody({ type: 'app_uninstalled' }), {
+        signingSecret: SIGNING_SECRET,
+        contentType: 'application/json',
+      });
+      expect(ack.status).toBe(200);
+      await waitFor('the uninstall logged', () =>
+        single.logs.some((line) =>
+          line.includes(
+            'app_uninstalled: the app was uninstalled or its token revoked; alerts wait in the outbox until SLACK_BOT_TOKEN holds a new token and the bot restarts',
+          ),
+        ),
+      );
+      expect(single.logs.some((line) => line.includes('its tokens and data are deleted'))).toBe(false);
+    } finally {
+      await single.stop();
+      await own.close();
+    }
+  });
+});
