@@ -150,8 +150,9 @@ export function failureFix(error: string): string {
     return 'unarchive the channel, or remove its subscriptions with /halo unsubscribe all there';
   if (CHANNEL_ERRORS.has(error))
     return 'let the bot post in that channel (its posting permissions), or remove its subscriptions';
-  if (AUTH_ERRORS.has(error) || REVOKED_ERRORS.has(error))
-    return 'reinstall the app and set SLACK_BOT_TOKEN to its new bot token';
+  if (REVOKED_ERRORS.has(error))
+    return 'install the app again (Add to Slack; one workspace: set SLACK_BOT_TOKEN to its new bot token and restart): the alerts wait until then';
+  if (AUTH_ERRORS.has(error)) return 'reinstall the app and set SLACK_BOT_TOKEN to its new bot token';
   if (MESSAGE_ERRORS.has(error)) return 'Slack refused the alert itself; the bot’s log has the details';
   return 'check the bot’s log; alerts are retried while Slack answers with this';
 }
