@@ -38,11 +38,25 @@ export interface DeliveryOptions<M> {
     /** A thread's parent again, with the one-line summary its scan ended with. */
     readonly renderParent: (parentPayload: string, summary: string) => M;
   };
+  /**
+   * The channels' queues and pace, shared by the deliveries of one workspace's accounts (see
+   * {@link channelPacing}): two accounts posting to one channel keep Slack's pace for that channel together.
+   * Absent: this delivery's own.
+   */
+  readonly pacing?: ChannelPacing;
+}
+
+/** Per channel of one workspace: its queue of drains and when it may next be posted to. */
+export type ChannelPacing = Map<string, ChannelState>;
+
+/** Pacing to share between the deliveries of one workspace (never between workspaces: see DeliveryOptions). */
+export function channelPacing(): ChannelPacing {
+  return new Map();
 }
 
 const NO_THREAD: ThreadStep = { kind: 'none' };
 
-interface ChannelState {
+export interface ChannelState {
   readonly queue: PQueue;
   /** Earliest time of the next post: pacing, Retry-After, or a failed row's backoff (kept in order). */
   notBefore: number;
@@ -53,7 +67,7 @@ interface ChannelState {
  * channels in parallel, so that a slow, rate-limited or broken channel never holds up the others.
  */
 export class Delivery<M> {
-  private readonly channels = new Map<string, ChannelState>();
+  private readonly channels: ChannelPacing;
   private readonly stopping = new AbortController();
   private readonly gapMs: number;
   private readonly backoffMs: number;
@@ -74,6 +88,7 @@ export class Delivery<M> {
 
   constructor(private readonly options: DeliveryOptions<M>) {
     this.metrics = options.metrics ?? NO_METRICS;
+    this.channels = options.pacing ?? channelPacing();
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;

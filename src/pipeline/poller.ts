@@ -77,6 +77,16 @@ export interface PollerOptions {
    * (a forced collection after a large poll, see src/runtime-memory.ts) lives at the edge, not here.
    */
   readonly afterPoll?: (events: number) => void;
+  /**
+   * Told each poll's outcome (null: it succeeded) before the loop waits for the next: an account's health is
+   * recorded here (see fleet-health.ts). Its failure is logged, never the poll's.
+   */
+  readonly onOutcome?: (error: unknown) => Promise<void>;
+  /**
+   * After Halo refused the key (401/403), the wait before the next poll instead of the doubling backoff: a person
+   * must give a new key, and asking every 30 s would only fill Halo's logs. Absent: the usual backoff.
+   */
+  readonly authRetryMs?: number;
 }
 
 export interface PollStatus {
@@ -182,11 +192,13 @@ export class Poller {
         await sleep(intervalMs, signal);
         continue;
       }
+      let outcome: unknown = null;
       try {
         const report = await this.exclusive(() => inPollLane(() => this.pollOnce(signal)));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
         this.options.afterPoll?.(report.events);
       } catch (error) {
+        outcome = error;
         if (this.isStopping()) return;
         if (error instanceof FencedError) {
           // Not Halo's failure: the check before the next poll fails too, so nothing more is written or posted.
@@ -199,10 +211,20 @@ export class Poller {
         this.options.metrics?.pollFinished('error', (clock.now() - started) / 1000, 0);
         this.recordFailure(error);
       }
+      await this.options
+        .onOutcome?.(outcome)
+        .catch((error: unknown) =>
+          this.options.log.error('poll: its outcome could not be recorded', { error }),
+        );
       const failures = this.status.consecutiveFailures;
+      const { authRetryMs } = this.options;
       // Start to start, so that an event waits at most one interval plus the scan itself.
       const delay =
-        failures > 0 ? this.failureDelay(failures) : Math.max(0, intervalMs - (clock.now() - started));
+        outcome instanceof HaloAuthError && authRetryMs !== undefined
+          ? authRetryMs
+          : failures > 0
+            ? this.failureDelay(failures)
+            : Math.max(0, intervalMs - (clock.now() - started));
       await sleep(delay, signal);
     }
   }

@@ -1,5 +1,6 @@
 import { defaultSeverityOf, type Severity } from '../../domain/severity.ts';
 import type { HaloEvent } from '../../domain/event.ts';
+import { accountLine } from './account-line.ts';
 import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
@@ -37,6 +38,8 @@ export interface AlertOptions {
    * only Delete is offered there.
    */
   readonly inChannel?: boolean;
+  /** The Halo account's name, when the workspace has several (see Display.account). */
+  readonly account?: string;
 }
 
 /**
@@ -58,6 +61,7 @@ export function renderAlert(event: HaloEvent, options: AlertOptions = {}): Slack
       },
     },
   ];
+  if (options.account !== undefined) blocks.push(accountLine(options.account));
   if (options.summary !== undefined && options.summary !== '') {
     blocks.push({ type: 'section', text: mrkdwnText(options.summary.slice(0, LIMITS.sectionText)) });
   }
