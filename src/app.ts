@@ -3,16 +3,21 @@
  * Slack app (app-slack.ts) to them, then starts and stops them in order. Nothing here holds state or decides
  * anything. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
+import {
+  DEFAULT_ACCOUNT_NAME,
+  envAccount,
+  haloFor as haloClients,
+  listAccounts,
+  singleTenant,
+  totalHaloBound,
+} from './app-accounts.ts';
 import { buildPipeline, type Pipeline } from './app-pipeline.ts';
 import { buildSlackApp } from './app-slack.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { warnUnknownAlertKeys } from './commands/checks.ts';
 import { databasePassword, type Config } from './config.ts';
-import { boundedHaloClient } from './halo/bounded.ts';
-import { createHaloClient } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { HaloBound } from './pipeline/halo-lane.ts';
 import { healthBody } from './pipeline/health.ts';
 import type { Route } from './pipeline/routes.ts';
 import { createRedactor } from './redact.ts';
@@ -64,6 +69,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   // What a start that fails half-way has set going, undone in reverse: a listening server or a poll loop left
   // running would keep the process alive, hanging instead of exiting with the error.
   const undo: (() => Promise<void> | void)[] = [];
+  const tenants = singleTenant(store);
   try {
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
@@ -77,21 +83,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
       clock,
     );
-    // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it);
-    // a poll's requests go first (see pipeline/halo-lane.ts).
-    const haloRequests = new HaloBound({ concurrency: config.halo.scanConcurrency });
-    const halo = boundedHaloClient(
-      createHaloClient({
-        onRequest: (outcome) => metrics.haloRequest(outcome),
-        apiUrl: config.halo.apiUrl,
-        apiKey: config.halo.apiKey,
-        timeoutMs: config.halo.timeoutMs,
-        backoffMs: config.delays.haloBackoffMs,
-        ...(config.halo.bareTransport ? { bareTransport: true } : {}),
-        clock,
-      }),
-      haloRequests,
-    );
+    // Each account's bound on Halo requests in flight, for its polls and commands together (scans queue their
+    // pages on it; a poll's requests go first, see pipeline/halo-lane.ts), inside the process's total.
+    const haloFor = haloClients(config, { total: totalHaloBound(config), metrics, clock });
+    const account = envAccount(config, DEFAULT_ACCOUNT_NAME);
+    const { halo, haloRequests } = haloFor(account);
     const defaultRoute: Route | null =
       config.alerts.channel === null
         ? null
@@ -101,16 +97,18 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
             targetIds: config.alerts.targetIds,
             minSeverity: config.alerts.minSeverity,
           };
+    const poster = createWebClient(config, log, 0);
     const built = buildPipeline({
       config,
-      store,
+      tenants,
       election,
-      halo,
-      haloRequests,
-      poster: createWebClient(config, log, 0),
+      env: { account, halo, haloRequests, defaultRoute },
+      accounts: listAccounts(tenants, account),
+      haloFor,
+      // The single shape has one workspace, whose client is the environment's.
+      posterFor: () => poster,
       metrics,
       redact,
-      defaultRoute,
       heartbeatMs,
       clock,
       log,

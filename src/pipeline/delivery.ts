@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from './store-port.ts';
 import type { ChatFailure, ChatPort } from './chat-port.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { goneTarget, markEventsGone } from './gone-tracking.ts';
 import { backlogDigest, parseEvent } from './outbox.ts';
 import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
@@ -44,6 +45,8 @@ export interface DeliveryOptions<M> {
    * Absent: this delivery's own.
    */
   readonly pacing?: ChannelPacing;
+  /** Its tick and pacing waits: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
+  readonly timers?: Timers;
 }
 
 /** Per channel of one workspace: its queue of drains and when it may next be posted to. */
@@ -72,7 +75,8 @@ export class Delivery<M> {
   private readonly gapMs: number;
   private readonly backoffMs: number;
   private readonly backoffCapMs: number;
-  private ticker: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
+  private readonly timers: Timers;
   private kicking: Promise<void> | undefined;
   /** A kick that came while the outbox was being read: its rows may not have been visible yet. */
   private kickAgain = false;
@@ -89,13 +93,16 @@ export class Delivery<M> {
   constructor(private readonly options: DeliveryOptions<M>) {
     this.metrics = options.metrics ?? NO_METRICS;
     this.channels = options.pacing ?? channelPacing();
+    this.timers = options.timers ?? OWN_TIMERS;
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
   }
 
   start(): void {
-    this.ticker = setInterval(() => this.kick(), this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs);
+    this.stopTicking = this.timers.every(this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs, () =>
+      this.kick(),
+    );
     this.kick();
   }
 
@@ -144,7 +151,7 @@ export class Delivery<M> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       const wait = state.notBefore - clock.now();
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0) await this.timers.sleep(wait, signal);
       if (this.stopped()) return;
       const item = await store.nextDue(channel, clock.now());
       if (item === null) return;
@@ -448,7 +455,7 @@ export class Delivery<M> {
 
   /** Stops taking new work and waits (up to `deadlineMs`) for posts in flight; unsent rows stay in the outbox. */
   async stop(deadlineMs: number): Promise<void> {
-    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.stopTicking?.();
     this.stopping.abort();
     const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
     const finished = await Promise.race([idle.then(() => true), sleep(deadlineMs).then(() => false)]);

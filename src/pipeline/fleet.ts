@@ -5,13 +5,16 @@
  * which the replica layer will answer next) every poll interval and reconciles: a new account starts, a removed
  * one (disconnect, uninstall) stops within one interval, a new key or URL restarts it on a new client.
  *
- * Timers: the fleet adds one (the reconcile interval). Each running account keeps today's pipeline's own: the
- * poller's wait between polls and its start check, the delivery tick, the mute sweep and the summary sweep.
+ * Timers: each account's pipeline waits five ways (the poller's wait between polls and its start check, the
+ * delivery tick, the mute sweep, the summary sweep), and the fleet once (this reconcile). Given a shared Ticker
+ * (`timers`, see ticker.ts), all of them are entries of its one timer: the process holds one timer, not five per
+ * account (plus a transient one per channel waiting out Slack's pace or a retry, as before).
  */
 import type { Logger } from '../log.ts';
 import type { LedWork } from './account-work.ts';
 import { planFleet, scopeKey, type FleetAccount } from './fleet-plan.ts';
 import type { Scope } from './tenancy-port.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
 
 export interface FleetOptions<P extends LedWork> {
   /** Every account this process polls now: the environment's (single shape) and the connected ones. */
@@ -21,6 +24,8 @@ export interface FleetOptions<P extends LedWork> {
   /** How often the accounts are listed again: the poll interval, so that a removal stops within one. */
   readonly intervalMs: number;
   readonly log: Logger;
+  /** The shared Ticker the accounts' pipelines wait on too (see ticker.ts). Default: Node's timers. */
+  readonly timers?: Timers;
 }
 
 interface Running<P> {
@@ -32,7 +37,7 @@ interface Running<P> {
 export class Fleet<P extends LedWork> implements LedWork {
   private readonly running = new Map<string, Running<P>>();
   private leading = false;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private reconciling: Promise<void> | undefined;
 
   constructor(private readonly options: FleetOptions<P>) {}
@@ -57,13 +62,16 @@ export class Fleet<P extends LedWork> implements LedWork {
   async lead(): Promise<void> {
     this.leading = true;
     await this.reconcile();
-    this.timer = setInterval(() => void this.reconcile(), this.options.intervalMs);
+    this.stopTimer = (this.options.timers ?? OWN_TIMERS).every(
+      this.options.intervalMs,
+      () => void this.reconcile(),
+    );
   }
 
   async follow(): Promise<void> {
     this.leading = false;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     await this.reconciling;
     await Promise.all([...this.running.values()].map((entry) => this.stopEntry(entry)));
   }

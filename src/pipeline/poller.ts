@@ -1,5 +1,5 @@
 import type PQueue from 'p-queue';
-import { sleep, type Clock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import type { HaloClient, ScanMemo } from './halo-port.ts';
 import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from './halo-errors.ts';
 import type { HaloEvent } from '../domain/event.ts';
@@ -22,6 +22,7 @@ import {
   type RouteStart,
 } from './route-start.ts';
 import type { PipelineMetrics } from './telemetry.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { planScan, scopeId, type Route, type Scope } from './routes.ts';
 
 export interface PollerOptions {
@@ -87,6 +88,8 @@ export interface PollerOptions {
    * must give a new key, and asking every 30 s would only fill Halo's logs. Absent: the usual backoff.
    */
   readonly authRetryMs?: number;
+  /** Its waits between polls and start checks: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
+  readonly timers?: Timers;
 }
 
 export interface PollStatus {
@@ -162,8 +165,11 @@ export class Poller {
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
+  private readonly timers: Timers;
+
   constructor(private readonly options: PollerOptions) {
     this.pages = options.pageMemo?.();
+    this.timers = options.timers ?? OWN_TIMERS;
   }
 
   async start(): Promise<void> {
@@ -189,7 +195,7 @@ export class Poller {
       const started = clock.now();
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) {
         // Not proven to lead: no side effect. The leader loop stops this poller within a heartbeat.
-        await sleep(intervalMs, signal);
+        await this.timers.sleep(intervalMs, signal);
         continue;
       }
       let outcome: unknown = null;
@@ -205,7 +211,7 @@ export class Poller {
           this.options.log.error('poll: another replica leads now; this one stops polling', {
             error: error.message,
           });
-          await sleep(intervalMs, signal);
+          await this.timers.sleep(intervalMs, signal);
           continue;
         }
         this.options.metrics?.pollFinished('error', (clock.now() - started) / 1000, 0);
@@ -225,7 +231,7 @@ export class Poller {
           : failures > 0
             ? this.failureDelay(failures)
             : Math.max(0, intervalMs - (clock.now() - started));
-      await sleep(delay, signal);
+      await this.timers.sleep(delay, signal);
     }
   }
 
@@ -452,7 +458,7 @@ export class Poller {
   private async runStarts(everyMs: number): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      await sleep(everyMs, signal);
+      await this.timers.sleep(everyMs, signal);
       if (this.isStopping()) return;
       try {
         if (!this.startsWaitForPoll) await inPollLane(() => this.startPending());
