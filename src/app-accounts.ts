@@ -89,24 +89,3 @@ export function haloFor(
 
 /** HALO_ACCOUNT_NAME's default: the environment's account's name. */
 export const DEFAULT_ACCOUNT_NAME = 'Halo';
-
-/**
- * Interim, until the store's TenantStore is merged: the one store as the environment's scope, with no connected
- * account. Replaced by `openStore`'s TenantStore.
- */
-export function singleTenant(store: import('./pipeline/store-port.ts').Store): TenantStore {
-  const refuse = (): Promise<never> => Promise.reject(new Error('no account registry in this build'));
-  return {
-    scoped: () => store,
-    accounts: () => Promise.resolve([]),
-    setAccountHealth: () => Promise.resolve(),
-    saveInstallation: refuse,
-    installation: () => Promise.resolve(null),
-    installations: () => Promise.resolve([]),
-    connectAccount: refuse,
-    disconnectAccount: () => Promise.resolve(null),
-    purgeWorkspace: refuse,
-    reencryptSecrets: () => Promise.resolve(0),
-    close: () => store.close(),
-  };
-}

@@ -8,7 +8,6 @@ import {
   envAccount,
   haloFor as haloClients,
   listAccounts,
-  singleTenant,
   totalHaloBound,
 } from './app-accounts.ts';
 import { buildPipeline, type Pipeline } from './app-pipeline.ts';
@@ -27,13 +26,18 @@ import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { createWebClient, identify } from './slack/web-client.ts';
 import { startupFields } from './startup-summary.ts';
 import { openStore } from './store/open.ts';
-import { ENV_SCOPE } from './pipeline/tenancy-port.ts';
+import { ENV_SCOPE, type TenantStore } from './pipeline/tenancy-port.ts';
 
 export interface RunningBot {
   readonly port: number;
   /** The port `/metrics` is served on apart (METRICS_PORT or METRICS_HOST); null: on `port`. */
   readonly metricsPort: number | null;
   readonly log: Logger;
+  /**
+   * The registry and scoped views of this process's store: what an in-process caller (a test, an admin tool)
+   * connects or removes accounts through, as `/halo connect` does. The fleet sees the change within an interval.
+   */
+  readonly tenants: TenantStore;
   /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
   stop(): Promise<void>;
 }
@@ -74,7 +78,6 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   // What a start that fails half-way has set going, undone in reverse: a listening server or a poll loop left
   // running would keep the process alive, hanging instead of exiting with the error.
   const undo: (() => Promise<void> | void)[] = [];
-  const tenants = singleTenant(store);
   try {
     const slack = createWebClient(config, log, 2);
     const identity = await identify(slack, log);
@@ -171,6 +174,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       port,
       metricsPort,
       log,
+      tenants,
       stop: () =>
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');

@@ -62,7 +62,8 @@ const agents = new Map<string, http.Agent>();
 function agentFor(base: URL): http.Agent {
   let agent = agents.get(base.origin);
   if (agent === undefined) {
-    agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    agent =
+      base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     agents.set(base.origin, agent);
   }
   return agent;

@@ -7,7 +7,7 @@ import type { Store } from '../../src/pipeline/store-port.ts';
 import type { Scope } from '../../src/pipeline/tenancy-port.ts';
 import { renderAlert, renderDigest } from '../../src/slack/blocks/index.ts';
 import { renderNeedsKey } from '../../src/slack/blocks/notice-message.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import { formatEventsCommand } from '../../src/domain/command-text.ts';
 
 const quiet = createLogger({ level: 'error', secrets: [], write: () => undefined });
