@@ -22,6 +22,8 @@ export interface HaloRequest {
   apiKey: string | undefined;
   /** `Date.now()` when the request arrived. */
   at: number;
+  /** Which TCP connection carried it (numbered from 1 in the order they opened): shows keep-alive reuse. */
+  connection: number;
 }
 
 export type HaloFault =
@@ -544,6 +546,14 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     else send(res, result);
   };
 
+  const connections = new WeakMap<object, number>();
+  let connectionCount = 0;
+  const connectionOf = (socket: object): number => {
+    let id = connections.get(socket);
+    if (id === undefined) connections.set(socket, (id = ++connectionCount));
+    return id;
+  };
+
   const onRequest = (incoming: IncomingMessage, res: ServerResponse): void => {
     incoming.resume();
     const parsed = new URL(incoming.url ?? '/', 'http://127.0.0.1');
@@ -553,6 +563,7 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       query: parsed.searchParams,
       apiKey: Array.isArray(header) ? header[0] : header,
       at: Date.now(),
+      connection: connectionOf(incoming.socket),
     };
     fake.requests.push(req);
     fake.inFlight++;

@@ -93,6 +93,13 @@ describe('several Halo accounts in one process', () => {
     // The workspace has two accounts: each alert says whose it is.
     expect(visibleText(envPost as unknown as Record<string, unknown>)).toContain('Halo account: *Halo*');
     expect(visibleText(secondPost as unknown as Record<string, unknown>)).toContain('Halo account: *Second*');
+    // One keep-alive agent per Halo host, shared by the accounts' clients: a connection carries both keys' calls.
+    await waitFor('a connection shared by both accounts', () => {
+      const keysBy = new Map<number, Set<string | undefined>>();
+      for (const request of fakes.halo.requests)
+        keysBy.set(request.connection, (keysBy.get(request.connection) ?? new Set()).add(request.apiKey));
+      return [...keysBy.values()].some((keys) => keys.size === 2);
+    });
     // Each account's key was used for its own calls only.
     expect(second.requests().every((request) => request.apiKey === SECOND_KEY)).toBe(true);
     expect(fakes.halo.requests.some((request) => request.apiKey === fakes.halo.apiKey)).toBe(true);

@@ -129,6 +129,30 @@ describe('AccountHealthRecorder: health after each poll, and a refused key', () 
   });
 });
 
+describe('HealthBook.view: what /halo accounts and the App Home show', () => {
+  it('lays the health recorded since the listing over the listed one; never the key', async () => {
+    const book = new HealthBook({ setAccountHealth: () => Promise.reject(new Error('no such row')) }, quiet);
+    const env: FleetAccount = { ...account, scope: { workspace: 'env', account: 'env' }, name: 'Halo' };
+    await book.record(env.scope, { status: 'needs_key', lastPollAt: 5_000, lastError: 'halo_unauthorized' });
+    expect(book.view([env, { ...account, lastPollAt: 4_000, lastError: 'halo_timeout' }])).toEqual([
+      {
+        scope: { workspace: 'env', account: 'env' },
+        name: 'Halo',
+        status: 'needs_key',
+        lastPollAt: 5_000,
+        lastError: 'halo_unauthorized',
+      },
+      {
+        scope: account.scope,
+        name: 'Client A',
+        status: 'active',
+        lastPollAt: 4_000,
+        lastError: 'halo_timeout',
+      },
+    ]);
+  });
+});
+
 describe('the account named in what it posts', () => {
   it('renders the needs-key notice with the fix', () => {
     const message = renderNeedsKey({
