@@ -91,7 +91,7 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
     const label = own.label();
     return label === undefined
       ? { severityOf, timeZone: config.halo.timeZone }
-      : { severityOf, timeZone: config.halo.timeZone, account: label };
+      : { severityOf, timeZone: config.halo.timeZone, accountName: label };
   };
   // Made below: the poller and the sweeps kick the work's delivery when they route.
   const late: { work?: AccountWork } = {};

@@ -182,12 +182,12 @@ describe('the account named in what it posts', () => {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: 'Halo account: *Client &lt;A&gt;*', verbatim: true }],
     };
-    expect(renderAlert(event, { account: 'Client <A>' }).blocks[1]).toEqual(line);
+    expect(renderAlert(event, { accountName: 'Client <A>' }).blocks[1]).toEqual(line);
     expect(renderAlert(event).blocks).not.toContainEqual(
       expect.objectContaining({ elements: line.elements }),
     );
     const digest = { total: 2, byKey: [], byTarget: [], sample: [] };
-    const display = { severityOf: () => 'info' as const, timeZone: 'UTC', account: 'Client <A>' };
+    const display = { severityOf: () => 'info' as const, timeZone: 'UTC', accountName: 'Client <A>' };
     expect(renderDigest(digest, formatEventsCommand, display).blocks[1]).toEqual(line);
   });
 });

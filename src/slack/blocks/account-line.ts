@@ -7,7 +7,7 @@ const NAME_BUDGET = 80;
 
 /**
  * The line under an alert's or a digest's header naming its Halo account, shown when the workspace has more than
- * one (Display.account): the same channel may get several accounts' alerts.
+ * one (Display.accountName): the same channel may get several accounts' alerts.
  */
 export function accountLine(name: string): ContextBlock {
   return { type: 'context', elements: [mrkdwnText(`Halo account: *${mrkdwn(oneLine(name), NAME_BUDGET)}*`)] };

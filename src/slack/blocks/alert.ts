@@ -31,6 +31,8 @@ export interface AlertOptions {
   readonly severity?: Severity;
   /** The zone Halo's dates are in (`HALO_TIMEZONE`); default UTC. */
   readonly timeZone?: string;
+  /** The Halo account's name, shown when the workspace has several (see Display.accountName). */
+  readonly accountName?: string;
   /** One line under the header, e.g. a scan thread's "Scan complete · 3 new issues". Already safe mrkdwn. */
   readonly summary?: string;
   /**
@@ -38,8 +40,6 @@ export interface AlertOptions {
    * only Delete is offered there.
    */
   readonly inChannel?: boolean;
-  /** The Halo account's name, when the workspace has several (see Display.account). */
-  readonly account?: string;
 }
 
 /**
@@ -61,7 +61,7 @@ export function renderAlert(event: HaloEvent, options: AlertOptions = {}): Slack
       },
     },
   ];
-  if (options.account !== undefined) blocks.push(accountLine(options.account));
+  if (options.accountName !== undefined) blocks.push(accountLine(options.accountName));
   if (options.summary !== undefined && options.summary !== '') {
     blocks.push({ type: 'section', text: mrkdwnText(options.summary.slice(0, LIMITS.sectionText)) });
   }

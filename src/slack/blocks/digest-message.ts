@@ -41,7 +41,7 @@ export function renderDigest(
     },
   ];
 
-  if (display.account !== undefined) blocks.push(accountLine(display.account));
+  if (display.accountName !== undefined) blocks.push(accountLine(display.accountName));
   const sampleRow = (event: HaloEvent): string => exampleRow(event, display);
   const sections = [
     listSection('By event type', summary.byKey, summary.byKey.length, 'types', keyRow),

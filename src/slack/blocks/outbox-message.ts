@@ -50,6 +50,6 @@ export function renderEventAlert(
     timeZone: display.timeZone,
     inChannel,
     ...(summary === undefined ? {} : { summary }),
-    ...(display.account === undefined ? {} : { account: display.account }),
+    ...(display.accountName === undefined ? {} : { accountName: display.accountName }),
   });
 }
