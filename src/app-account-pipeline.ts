@@ -20,7 +20,9 @@ import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { Poller } from './pipeline/poller.ts';
+import type { LeaderWork } from './pipeline/leader-work.ts';
 import type { ChannelRefusals } from './pipeline/refusals.ts';
+import { StatusViews } from './pipeline/status-views.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { Store } from './pipeline/store-port.ts';
 import { SummaryScheduler } from './pipeline/summaries.ts';
@@ -44,6 +46,8 @@ export interface SharedParts {
   readonly health: HealthBook;
   readonly ticker: Ticker;
   readonly stillLeads: () => Promise<boolean>;
+  /** The process's one leader switch: each account's status says who leads. */
+  readonly leader: LeaderWork;
   readonly heartbeatMs: number;
   readonly clock: Clock;
   readonly log: Logger;
@@ -75,6 +79,10 @@ export interface AccountPipeline extends LedWork {
   readonly haloRequests: HaloBound;
   readonly poller: Poller;
   readonly work: AccountWork;
+  /** The catalogue's severities (shared by every account: the catalogue is Halo's). */
+  readonly ratings: TypeRatings;
+  /** The account's `/halo status`: its store, its polls. */
+  readonly views: StatusViews;
   /** How the account's messages are rendered now (its name shown when its workspace has several). */
   display(): Display;
 }
@@ -191,6 +199,21 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
     delays.drainMs,
   );
   late.work = work;
+  const views = new StatusViews({
+    store,
+    poller,
+    work: {
+      view: () => shared.leader.view(),
+      // A standby reports the leader's last poll of this account, read from the store.
+      refreshFollower: async () => {
+        if (!shared.leader.leading) await poller.refreshLastSuccess();
+      },
+    },
+    ratings,
+    refusals: shared.refusals,
+    redact,
+    pollIntervalMs: config.halo.pollIntervalMs,
+  });
   return {
     account,
     store,
@@ -198,6 +221,8 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
     haloRequests: own.haloRequests,
     poller,
     work,
+    ratings,
+    views,
     display,
     lead: () => work.lead(),
     follow: () => work.follow(),

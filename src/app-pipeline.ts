@@ -21,8 +21,8 @@ import type { LeaderElection } from './pipeline/leadership.ts';
 import type { Poller } from './pipeline/poller.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
 import type { Route } from './pipeline/routes.ts';
-import { StatusViews } from './pipeline/status-views.ts';
-import { ENV_SCOPE, type TenantStore } from './pipeline/tenancy-port.ts';
+import type { StatusViews } from './pipeline/status-views.ts';
+import { ENV_SCOPE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
 import { Ticker } from './pipeline/ticker.ts';
 import { TypeRatings } from './pipeline/type-ratings.ts';
 
@@ -61,6 +61,12 @@ export interface Pipeline {
   readonly fleet: Fleet<AccountPipeline>;
   /** The one timer every account's waits share: its size is the number of waits pending. */
   readonly ticker: Ticker;
+  /**
+   * The pipeline of an account the fleet runs (its poller, status views and ratings, its store and bounded Halo
+   * client): what that account's commands use. Null while the fleet runs none for it (not listed yet, or this
+   * replica has never led).
+   */
+  pipelineFor(scope: Scope): AccountPipeline | null;
   /** Every account's health (of one workspace, or all): for `/halo accounts` and the App Home. */
   accountHealth(workspace?: string): Promise<AccountHealth[]>;
 }
@@ -83,6 +89,7 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     health,
     ticker,
     stillLeads: () => election.stillLeads(),
+    leader: work,
     heartbeatMs,
     clock,
     log,
@@ -127,15 +134,7 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     // A standby's status is the environment's account's, read from the store: not one read per account.
     refreshLastSuccess: () => envPipeline.poller.refreshLastSuccess(),
   });
-  const views = new StatusViews({
-    store: envPipeline.store,
-    poller: envPipeline.poller,
-    work,
-    ratings,
-    refusals,
-    redact: parts.redact,
-    pollIntervalMs: config.halo.pollIntervalMs,
-  });
+  const views = envPipeline.views;
   return {
     ratings,
     display: envPipeline.display(),
@@ -144,6 +143,7 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     views,
     fleet,
     ticker,
+    pipelineFor: (scope) => fleet.pipelineOf(scope) ?? null,
     accountHealth: async (workspace) => {
       const listed = await parts.accounts();
       return health.view(
