@@ -15,7 +15,7 @@ import type { Metrics } from './metrics.ts';
 import { AccountWork, type LedWork } from './pipeline/account-work.ts';
 import { Delivery, type ChannelPacing } from './pipeline/delivery.ts';
 import { AccountHealthRecorder, type HealthBook } from './pipeline/fleet-health.ts';
-import type { FleetAccount } from './pipeline/fleet-plan.ts';
+import { pollOffsetMs, type FleetAccount } from './pipeline/fleet-plan.ts';
 import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
@@ -121,6 +121,10 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
     afterPoll: memoryAfterLargePoll(accountLog),
     onOutcome: (error) => recorder.record(error),
     authRetryMs: NEEDS_KEY_POLL_MS,
+    // The environment's account polls at once, as it always has; connected ones take their turn in the interval.
+    ...(own.fix === 'env'
+      ? {}
+      : { firstPollAfterMs: pollOffsetMs(account.scope, config.halo.pollIntervalMs) }),
     timers: ticker,
     metrics,
     halo,

@@ -34,6 +34,20 @@ export function scopeKey(scope: Scope): string {
   return `${scope.workspace}\n${scope.account}`;
 }
 
+/**
+ * Where in each poll interval an account polls: spread evenly by its scope (an FNV-1a hash), the same on every
+ * start, so that many accounts' polls take turns rather than all starting at once. Polls run start to start, so
+ * the first poll's offset holds for the ones after it.
+ */
+export function pollOffsetMs(scope: Scope, intervalMs: number): number {
+  let hash = 0x811c9dc5;
+  for (const char of scopeKey(scope)) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % Math.max(1, Math.floor(intervalMs));
+}
+
 /** Whether the account running as `was` must be restarted to become `now`. */
 function needsRestart(was: FleetAccount, now: FleetAccount): boolean {
   return (

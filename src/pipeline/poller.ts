@@ -88,6 +88,12 @@ export interface PollerOptions {
    * must give a new key, and asking every 30 s would only fill Halo's logs. Absent: the usual backoff.
    */
   readonly authRetryMs?: number;
+  /**
+   * How long after start the first poll waits: the fleet spreads its accounts' polls over the interval (see
+   * fleet-plan.ts `pollOffsetMs`), so that a thousand accounts do not all poll, and hold their pages, at once.
+   * Absent: at once.
+   */
+  readonly firstPollAfterMs?: number;
   /** Its waits between polls and start checks: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
   readonly timers?: Timers;
 }
@@ -191,6 +197,8 @@ export class Poller {
   private async run(): Promise<void> {
     const { clock, intervalMs } = this.options;
     const signal = this.stopping.signal;
+    if (this.options.firstPollAfterMs !== undefined)
+      await this.timers.sleep(this.options.firstPollAfterMs, signal);
     while (!signal.aborted) {
       const started = clock.now();
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LedWork } from '../../src/pipeline/account-work.ts';
 import { Fleet } from '../../src/pipeline/fleet.ts';
-import { planFleet, type FleetAccount } from '../../src/pipeline/fleet-plan.ts';
+import { planFleet, pollOffsetMs, type FleetAccount } from '../../src/pipeline/fleet-plan.ts';
 import { createLogger } from '../../src/log.ts';
 
 const account = (workspace: string, id: string, over: Partial<FleetAccount> = {}): FleetAccount => ({
@@ -61,6 +61,21 @@ describe('planFleet: which accounts start, stop, restart', () => {
   it('counts an account listed twice once', () => {
     const plan = planFleet([], [a1, { ...a1, name: 'again' }]);
     expect(names(plan.start)).toEqual(['T1-a1']);
+  });
+});
+
+describe('pollOffsetMs: where in the interval an account polls', () => {
+  it('is fixed by the scope, within the interval', () => {
+    expect(pollOffsetMs({ workspace: 'T1', account: 'a1' }, 60_000)).toBe(47_098);
+    expect(pollOffsetMs({ workspace: 'T1', account: 'a2' }, 60_000)).toBe(9_479);
+    expect(pollOffsetMs({ workspace: 'T1', account: 'a1' }, 1_000)).toBe(98);
+  });
+
+  it('spreads a thousand accounts over the interval: each tenth of it gets about a tenth', () => {
+    const tenths = new Array<number>(10).fill(0);
+    for (let i = 0; i < 1000; i++)
+      tenths[Math.floor(pollOffsetMs({ workspace: `T${i % 20}`, account: `a${i}` }, 1000) / 100)]! += 1;
+    expect(tenths).toEqual([112, 90, 91, 103, 113, 95, 98, 112, 96, 90]);
   });
 });
 
