@@ -15,6 +15,7 @@ import {
   type Fakes,
   type InProcessBot,
 } from '../harness.ts';
+import { describePg, freshSchema } from '../postgres.ts';
 import { TEST_KEYS } from '../stores.ts';
 
 let fakes: Fakes | undefined;
@@ -38,12 +39,15 @@ interface Setup {
 }
 
 /** Both accounts with 3 existing events each, the second subscribed in CSECOND; both baselines recorded. */
-async function setup(): Promise<Setup> {
+async function setup(overrides: Record<string, string> = {}): Promise<Setup> {
   fakes = await startFakes();
   for (let i = 0; i < 3; i++) fakes.halo.addEvent({ key: 'target-scan-start' });
   const second = fakes.halo.addAccount(SECOND_KEY);
   for (let i = 0; i < 3; i++) second.addEvent({ key: 'port-open' });
-  const env = botEnv(fakes, { HALO_ENCRYPTION_KEYS: Buffer.from(TEST_KEYS[0]!).toString('base64') });
+  const env = botEnv(fakes, {
+    HALO_ENCRYPTION_KEYS: Buffer.from(TEST_KEYS[0]!).toString('base64'),
+    ...overrides,
+  });
   bot = await inProcessBot(env);
   // Connected through the running bot's own store, as `/halo connect` will: the fleet starts it within an interval.
   const tenants = bot.bot.tenants;
@@ -78,6 +82,50 @@ async function polls(bot: InProcessBot, count: number): Promise<void> {
   await waitFor(`${count} more polls`, () => done() >= before + count);
 }
 
+/** Halo refuses the second account's key; it is then given a new one through the registry. */
+async function refusedKeyResumes({ fakes, second, bot, tenants, scope }: Setup): Promise<void> {
+  second.apiKey = 'rotated-in-halo-0000';
+  const notice = await fakes.slack.waitFor(() => fakes.slack.postsTo('CSECOND')[0]);
+  expect(notice.text).toBe('Halo refused the API key of the account Second');
+  expect(visibleText(notice as unknown as Record<string, unknown>)).toContain('the key ending in `wxyz`');
+  const [record] = await tenants.accounts('env');
+  expect(record).toMatchObject({ name: 'Second', status: 'needs_key', lastError: 'halo_unauthorized' });
+
+  // The environment's account goes on, and the second is not asked again within the hour.
+  const withOldKey = (): number =>
+    fakes.halo.requests.filter((request) => request.apiKey === SECOND_KEY).length;
+  const refused = withOldKey();
+  const envEvent = fakes.halo.addEvent({ key: 'target-scan-start' });
+  await fakes.slack.waitFor(() =>
+    fakes.slack.postsTo('CALERTS').find((post) => JSON.stringify(post.blocks).includes(envEvent.event_id)),
+  );
+  await polls(bot, 3);
+  expect(fakes.slack.postsTo('CSECOND')).toHaveLength(1);
+  expect(withOldKey()).toBe(refused);
+
+  // An event while the key was refused, then `/halo connect` with the same name and the new key.
+  const missed = second.addEvent({ key: 'port-open', subject: 'While refused' });
+  const { account, created } = await tenants.connectAccount({
+    workspace: 'env',
+    name: 'Second',
+    apiUrl: fakes.halo.url,
+    apiKey: 'rotated-in-halo-0000',
+    createdBy: 'UADMIN',
+    createdAt: Date.now(),
+  });
+  expect({ id: account.id, created, status: account.status }).toEqual({
+    id: scope.account,
+    created: false,
+    status: 'active',
+  });
+  const resumed = await fakes.slack.waitFor(() => fakes.slack.postsTo('CSECOND')[1]);
+  expect(JSON.stringify(resumed.blocks)).toContain(missed.event_id);
+  await polls(bot, 4);
+  // The baseline's three events were never posted: only the notice and the one missed event.
+  expect(fakes.slack.postsTo('CSECOND')).toHaveLength(2);
+  expect(await tenants.accounts('env')).toMatchObject([{ status: 'active', lastError: null }]);
+}
+
 describe('several Halo accounts in one process', () => {
   it('posts each account’s new events to its own channels, naming the account, and nothing old', async () => {
     const { fakes, second, bot } = await setup();
@@ -106,47 +154,7 @@ describe('several Halo accounts in one process', () => {
   });
 
   it('a 401 on one account: needs_key, exactly one notice, the other unaffected; a new key resumes without replaying', async () => {
-    const { fakes, second, bot, tenants, scope } = await setup();
-    second.apiKey = 'rotated-in-halo-0000';
-    const notice = await fakes.slack.waitFor(() => fakes.slack.postsTo('CSECOND')[0]);
-    expect(notice.text).toBe('Halo refused the API key of the account Second');
-    expect(visibleText(notice as unknown as Record<string, unknown>)).toContain('the key ending in `wxyz`');
-    const [record] = await tenants.accounts('env');
-    expect(record).toMatchObject({ name: 'Second', status: 'needs_key', lastError: 'halo_unauthorized' });
-
-    // The environment's account goes on, and the second is not asked again within the hour.
-    const withOldKey = (): number =>
-      fakes.halo.requests.filter((request) => request.apiKey === SECOND_KEY).length;
-    const refused = withOldKey();
-    const envEvent = fakes.halo.addEvent({ key: 'target-scan-start' });
-    await fakes.slack.waitFor(() =>
-      fakes.slack.postsTo('CALERTS').find((post) => JSON.stringify(post.blocks).includes(envEvent.event_id)),
-    );
-    await polls(bot, 3);
-    expect(fakes.slack.postsTo('CSECOND')).toHaveLength(1);
-    expect(withOldKey()).toBe(refused);
-
-    // An event while the key was refused, then `/halo connect` with the same name and the new key.
-    const missed = second.addEvent({ key: 'port-open', subject: 'While refused' });
-    const { account, created } = await tenants.connectAccount({
-      workspace: 'env',
-      name: 'Second',
-      apiUrl: fakes.halo.url,
-      apiKey: 'rotated-in-halo-0000',
-      createdBy: 'UADMIN',
-      createdAt: Date.now(),
-    });
-    expect({ id: account.id, created, status: account.status }).toEqual({
-      id: scope.account,
-      created: false,
-      status: 'active',
-    });
-    const resumed = await fakes.slack.waitFor(() => fakes.slack.postsTo('CSECOND')[1]);
-    expect(JSON.stringify(resumed.blocks)).toContain(missed.event_id);
-    await polls(bot, 4);
-    // The baseline's three events were never posted: only the notice and the one missed event.
-    expect(fakes.slack.postsTo('CSECOND')).toHaveLength(2);
-    expect(await tenants.accounts('env')).toMatchObject([{ status: 'active', lastError: null }]);
+    await refusedKeyResumes(await setup());
   });
 
   it('stops polling a disconnected account within one interval, and the other goes on', async () => {
@@ -163,5 +171,11 @@ describe('several Halo accounts in one process', () => {
     expect(JSON.stringify(post.blocks)).toContain(envEvent.event_id);
     // One account left in the workspace: its alerts no longer name it.
     expect(visibleText(post as unknown as Record<string, unknown>)).not.toContain('Halo account:');
+  });
+});
+
+describePg('several Halo accounts in one process, on PostgreSQL', () => {
+  it('a 401 on one account: needs_key, one notice, the other unaffected; a new key resumes without replaying', async () => {
+    await refusedKeyResumes(await setup({ DATABASE_URL: (await freshSchema('fleet')).url }));
   });
 });
