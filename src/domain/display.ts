@@ -5,6 +5,8 @@ export interface Display {
   readonly severityOf: SeverityOf;
   /** `HALO_TIMEZONE`: the IANA zone Halo's `date_created` is in. */
   readonly timeZone: string;
+  /** The Halo account's name, set when its workspace has more than one: alerts and digests then name theirs. */
+  readonly accountName?: string;
 }
 
 export const DEFAULT_DISPLAY: Display = { severityOf: defaultSeverityOf, timeZone: 'UTC' };

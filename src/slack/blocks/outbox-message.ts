@@ -50,5 +50,6 @@ export function renderEventAlert(
     timeZone: display.timeZone,
     inChannel,
     ...(summary === undefined ? {} : { summary }),
+    ...(display.accountName === undefined ? {} : { accountName: display.accountName }),
   });
 }
