@@ -134,7 +134,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     });
     late.pipeline = built;
     // A workspace installed again: what its deliveries held back for its token goes out now.
-    installs.onChange((workspace) => built.fleet.resume(workspace));
+    installs.onChange((workspace) => built.fleet.resumeWorkspace(workspace));
     const { ratings, work, views } = built;
     const way = buildSlackApp({
       config,

@@ -81,7 +81,7 @@ export class Fleet<P extends LedWork> implements LedWork {
   }
 
   /** `workspace` was installed again: its accounts' deliveries stop waiting for its token. */
-  resume(workspace: string): void {
+  resumeWorkspace(workspace: string): void {
     for (const entry of this.running.values())
       if (entry.account.scope.workspace === workspace) entry.pipeline.resume?.();
   }
