@@ -45,6 +45,15 @@ export interface DeliveryOptions<M> {
    * Absent: this delivery's own.
    */
   readonly pacing?: ChannelPacing;
+  /**
+   * The channels' pace across replicas (PostgreSQL, see lease-port.ts), bound to this delivery's workspace: a
+   * turn is taken before each post, so that two replicas posting to one channel keep its pace together. Absent:
+   * one process posts everything (SQLite), and the pace in memory is enough.
+   */
+  readonly sharedPace?: {
+    take(channel: string, gapMs: number): Promise<number>;
+    hold(channel: string, ms: number): Promise<void>;
+  };
   /** Its tick and pacing waits: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
   readonly timers?: Timers;
 }
@@ -200,6 +209,7 @@ export class Delivery<M> {
         if (this.stopped()) return;
       }
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) return;
+      if (!(await this.takeTurn(channel, state))) continue;
       if (!(await store.markSending(item.id, clock.now()))) {
         // Another replica leads now, or the row is no longer pending: posting it could repeat it.
         log.info('delivery: row not claimed; leaving it to whoever holds it', {
@@ -259,6 +269,7 @@ export class Delivery<M> {
       case 'rate_limited':
         // Costs no attempt: Slack told us exactly when to come back.
         state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
+        await this.options.sharedPace?.hold(channel, result.retryAfterMs ?? this.gapMs);
         this.metrics.rateLimited();
         log.warn('delivery: rate limited; pausing this channel only', {
           channel,
@@ -323,6 +334,8 @@ export class Delivery<M> {
       return true;
     }
     if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) return false;
+    // Not this channel's turn across replicas yet: the drain waits it out and comes back to this row.
+    if (!(await this.takeTurn(channel, state))) return true;
     if (!(await store.markSending(item.id, clock.now()))) return false;
     const result = await chat.update(channel, ts, message);
     if (this.abandoned) return false;
@@ -451,6 +464,19 @@ export class Delivery<M> {
         alerts: collapse.ids.length,
       });
     }
+  }
+
+  /**
+   * The channel's turn across replicas: true to post now; false when another replica posted to it lately, the
+   * channel then waiting (in memory) for as long as the database says.
+   */
+  private async takeTurn(channel: string, state: ChannelState): Promise<boolean> {
+    const shared = this.options.sharedPace;
+    if (shared === undefined) return true;
+    const wait = await shared.take(channel, this.gapMs);
+    if (wait <= 0) return true;
+    state.notBefore = Math.max(state.notBefore, this.options.clock.now() + wait);
+    return false;
   }
 
   /** Once per reason: a missing scope would otherwise repeat the same warning for every uncertain post. */

@@ -1,9 +1,9 @@
 /**
  * One process polling many Halo accounts, each on today's pipeline (poller, routing, outbox, delivery) over its
- * own scoped store view. The fleet is the leader's work (LeaderWork attaches it): one election loop per process,
- * not one per account. While it leads, it asks `accounts()` (the single question "which accounts do I poll",
- * which the replica layer will answer next) every poll interval and reconciles: a new account starts, a removed
- * one (disconnect, uninstall) stops within one interval, a new key or URL restarts it on a new client.
+ * own scoped store view. The sharing loop (sharing.ts) runs it: at every heartbeat, the fleet asks `accounts()`
+ * (the single question "which accounts do I poll": those this replica holds a lease on) and reconciles: a new
+ * account starts, a removed or handed-over one stops (after its poll in flight ends) within a heartbeat, a new
+ * key or URL restarts it on a new client.
  *
  * Timers: each account's pipeline waits five ways (the poller's wait between polls and its start check, the
  * delivery tick, the mute sweep, the summary sweep), and the fleet once (this reconcile). Given a shared Ticker

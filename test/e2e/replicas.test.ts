@@ -1,7 +1,8 @@
 /**
- * Two real bot processes (`npm start`'s command) on one PostgreSQL database: one leads (polls and posts), the
- * other answers Slack. Drives a kill -9 of the leader, a restart, and a SIGTERM hand-over, and checks that every
- * event is posted exactly once and that the two never poll at the same moment.
+ * Two real bot processes (`npm start`'s command) on one PostgreSQL database and one Halo account: the replica that
+ * holds the account's lease polls and posts (`role: leader` in /healthz), the other answers Slack. Drives a kill
+ * -9 of the holder, a restart, and a SIGTERM hand-over, and checks that every event is posted exactly once and
+ * that the two never poll at the same moment. Many accounts over several replicas: sharing.test.ts.
  */
 import { afterAll, expect, it } from 'vitest';
 import { botEnv, getJson, spawnBot, startFakes, waitFor, type ChildBot, type Fakes } from '../harness.ts';
@@ -152,8 +153,9 @@ describePg('two replicas on one PostgreSQL database', () => {
         }
       }
     }
+    // A kill -9 leaves the account without a holder until the killed replica's heartbeat expires (3 s here).
     expect(Math.max(...leaders)).toBe(1);
-    expect(leaders.filter((n) => n === 1).length).toBeGreaterThan(leaders.length / 2);
+    expect(leaders.filter((n) => n === 1).length).toBeGreaterThan(leaders.length / 4);
     leaders = [];
   }, 120_000);
 });

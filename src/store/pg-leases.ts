@@ -1,0 +1,191 @@
+/**
+ * Per-account leases on PostgreSQL: lease rows (`halo_leases`, one per account: its holder and the token of its
+ * current term) claimed with `FOR UPDATE SKIP LOCKED`, and a heartbeat row per replica (`halo_replicas`). A lease
+ * lasts while its holder's heartbeat is unexpired by the database's clock: one row per replica is renewed every
+ * heartbeat, not one per account. Claiming an account bumps its token and hands it to this process's views of
+ * that scope (tenants.ts `setFence`): every write a poll or a delivery makes for it is fenced by it (postgres.ts),
+ * so a replica that lost an account mid-poll writes nothing for it. Why rows and not advisory locks: README.md,
+ * "Several replicas".
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Logger } from '../log.ts';
+import type { AccountLeases, LeaseSnapshot, SharedPace } from '../pipeline/lease-port.ts';
+import type { Scope } from '../pipeline/tenancy-port.ts';
+import type { Db } from './schema.ts';
+import type { SqlTenantStore } from './tenants.ts';
+
+/** The database's clock in ms: the only clock a lease or a pace is decided by (a replica's may be wrong). */
+const DB_NOW: RawBuilder<number> = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+const key = (scope: Scope): string => `${scope.workspace}\n${scope.account}`;
+
+interface LeaseRow {
+  workspace_id: string;
+  account_id: string;
+  holder: string;
+  token: number;
+}
+
+export class PgLeases implements AccountLeases {
+  /** The token of each account this process holds, by scope key. */
+  private readonly tokens = new Map<string, { scope: Scope; token: number }>();
+  /** Accounts whose lease row this process has made sure of. */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly tenants: SqlTenantStore,
+    readonly self: string,
+    /** How long a heartbeat lasts, by the database's clock. */
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  private get db(): Db {
+    return this.tenants.sql.db;
+  }
+
+  async beat(accounts: readonly Scope[]): Promise<LeaseSnapshot | null> {
+    try {
+      await this.ensureRows(accounts);
+      const { db, self } = this;
+      await sql`
+        INSERT INTO halo_replicas (id, expires_at, started_at) VALUES (${self}, ${DB_NOW} + ${this.ttlMs}, ${DB_NOW})
+        ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`.execute(db);
+      const replicas = await sql<{ id: string }>`
+        SELECT id FROM halo_replicas WHERE expires_at > ${DB_NOW} ORDER BY id`.execute(db);
+      const leases = await sql<LeaseRow>`
+        SELECT l.workspace_id, l.account_id, l.holder, l.token FROM halo_leases l
+        JOIN halo_replicas r ON r.id = l.holder WHERE r.expires_at > ${DB_NOW}`.execute(db);
+      const listed = new Set(accounts.map(key));
+      const holders = new Map<string, string>();
+      const stillMine = new Set<string>();
+      for (const row of leases.rows) {
+        const k = key({ workspace: row.workspace_id, account: row.account_id });
+        if (!listed.has(k)) continue;
+        if (row.holder === self) {
+          // A row under this name whose term this process did not start (an earlier process of the same
+          // REPLICA_ID): free, and claimed anew with a new token.
+          if (this.tokens.get(k)?.token !== row.token) continue;
+          stillMine.add(k);
+        }
+        holders.set(k, row.holder);
+      }
+      for (const k of [...this.tokens.keys()]) if (!stillMine.has(k)) this.tokens.delete(k);
+      return { replicas: replicas.rows.map((row) => row.id), holders };
+    } catch (error) {
+      this.log.warn('leases: the heartbeat could not be renewed', { error });
+      return null;
+    }
+  }
+
+  /** Lease rows for accounts listed for the first time: their first token carries on from the old single leader's. */
+  private async ensureRows(accounts: readonly Scope[]): Promise<void> {
+    const fresh = accounts.filter((scope) => !this.known.has(key(scope)));
+    if (fresh.length === 0) return;
+    await sql`
+      INSERT INTO halo_leases (workspace_id, account_id, holder, token)
+      SELECT w, a, NULL, coalesce((SELECT max(token) FROM halo_leader), 0)
+      FROM unnest(${fresh.map((s) => s.workspace)}::text[], ${fresh.map((s) => s.account)}::text[]) AS t(w, a)
+      ON CONFLICT DO NOTHING`.execute(this.db);
+    for (const scope of fresh) this.known.add(key(scope));
+  }
+
+  async claim(free: readonly Scope[], count: number): Promise<Scope[]> {
+    if (free.length === 0 || count <= 0) return [];
+    const { self } = this;
+    // The token is compared again by the UPDATE, on the row's latest version: a claim that committed between
+    // this statement's read and its lock is never claimed over.
+    const { rows } = await sql<{ workspace_id: string; account_id: string; token: number }>`
+      WITH pick AS (
+        SELECT l.workspace_id, l.account_id, l.token FROM halo_leases l
+        JOIN unnest(${free.map((s) => s.workspace)}::text[], ${free.map((s) => s.account)}::text[]) AS c(w, a)
+          ON l.workspace_id = c.w AND l.account_id = c.a
+        WHERE l.holder IS NULL OR l.holder = ${self} OR NOT EXISTS (
+          SELECT 1 FROM halo_replicas r WHERE r.id = l.holder AND r.expires_at > ${DB_NOW}
+        )
+        ORDER BY md5(l.workspace_id || '/' || l.account_id || '/' || ${self})
+        LIMIT ${count}
+        FOR UPDATE OF l SKIP LOCKED
+      )
+      UPDATE halo_leases l SET holder = ${self}, token = l.token + 1, since = ${DB_NOW}
+      FROM pick WHERE l.workspace_id = pick.workspace_id AND l.account_id = pick.account_id AND l.token = pick.token
+      RETURNING l.workspace_id, l.account_id, l.token`.execute(this.db);
+    return rows.map((row) => {
+      const scope = { workspace: row.workspace_id, account: row.account_id };
+      this.tokens.set(key(scope), { scope, token: row.token });
+      this.tenants.setFence(scope, row.token);
+      return scope;
+    });
+  }
+
+  async holds(scope: Scope): Promise<boolean> {
+    const mine = this.tokens.get(key(scope));
+    if (mine === undefined) return false;
+    try {
+      const { rows } = await sql`
+        SELECT 1 FROM halo_leases l JOIN halo_replicas r ON r.id = l.holder
+        WHERE l.workspace_id = ${scope.workspace} AND l.account_id = ${scope.account} AND l.token = ${mine.token}
+          AND l.holder = ${this.self} AND r.expires_at > ${DB_NOW}`.execute(this.db);
+      return rows.length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async release(scopes: readonly Scope[]): Promise<void> {
+    const held = scopes.flatMap((scope) => {
+      const mine = this.tokens.get(key(scope));
+      return mine === undefined ? [] : [mine];
+    });
+    for (const scope of scopes) this.tokens.delete(key(scope));
+    if (held.length === 0) return;
+    try {
+      // The token stays: the next holder's claim bumps it, and this process's views keep refusing their writes.
+      await sql`
+        UPDATE halo_leases l SET holder = NULL, since = ${DB_NOW}
+        FROM unnest(${held.map((h) => h.scope.workspace)}::text[], ${held.map((h) => h.scope.account)}::text[],
+          ${held.map((h) => h.token)}::bigint[]) AS t(w, a, token)
+        WHERE l.workspace_id = t.w AND l.account_id = t.a AND l.token = t.token AND l.holder = ${this.self}`.execute(
+        this.db,
+      );
+    } catch (error) {
+      this.log.warn('leases: could not hand accounts over; they are free once this heartbeat expires', {
+        error,
+      });
+    }
+  }
+
+  async releaseAll(): Promise<void> {
+    await this.release([...this.tokens.values()].map((held) => held.scope));
+    try {
+      await sql`DELETE FROM halo_replicas WHERE id = ${this.self}`.execute(this.db);
+    } catch (error) {
+      this.log.warn('leases: could not remove this replica’s heartbeat; it expires on its own', { error });
+    }
+  }
+}
+
+/** A channel's pace across replicas: a row per (workspace, channel), its next turn taken by a conditional upsert. */
+export class PgPace implements SharedPace {
+  constructor(private readonly db: Db) {}
+
+  async take(workspace: string, channel: string, gapMs: number): Promise<number> {
+    const taken = await sql`
+      INSERT INTO halo_channel_pace (workspace_id, channel, next_at) VALUES (${workspace}, ${channel}, ${DB_NOW} + ${gapMs})
+      ON CONFLICT (workspace_id, channel) DO UPDATE SET next_at = EXCLUDED.next_at
+      WHERE halo_channel_pace.next_at <= ${DB_NOW}
+      RETURNING next_at`.execute(this.db);
+    if (taken.rows.length > 0) return 0;
+    const { rows } = await sql<{ wait: number }>`
+      SELECT next_at - ${DB_NOW} AS wait FROM halo_channel_pace
+      WHERE workspace_id = ${workspace} AND channel = ${channel}`.execute(this.db);
+    return Math.max(1, rows[0]?.wait ?? 1);
+  }
+
+  async hold(workspace: string, channel: string, ms: number): Promise<void> {
+    await sql`
+      INSERT INTO halo_channel_pace (workspace_id, channel, next_at) VALUES (${workspace}, ${channel}, ${DB_NOW} + ${ms})
+      ON CONFLICT (workspace_id, channel) DO UPDATE
+      SET next_at = greatest(halo_channel_pace.next_at, EXCLUDED.next_at)`.execute(this.db);
+  }
+}
