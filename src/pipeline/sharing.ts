@@ -145,6 +145,12 @@ export class Sharing {
       this.lastBeat = this.now();
       this.snapshot = snapshot;
       this.lose([...this.mine.keys()].filter((key) => snapshot.holders.get(key) !== this.self));
+      // Still this process's term (its token unchanged) after a silence that stopped them: nobody held them
+      // meanwhile, so their polls resume.
+      for (const account of this.listed) {
+        const key = scopeKey(account.scope);
+        if (snapshot.holders.get(key) === this.self && !this.mine.has(key)) this.mine.set(key, account.scope);
+      }
     }
     if (this.settling !== undefined) return;
     const giveUp = snapshot === null ? [] : await this.rebalance(snapshot);
