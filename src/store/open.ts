@@ -40,7 +40,7 @@ export async function openStore(
   const tenants = await openPostgresTenants(database.url, options.log, keys);
   return {
     tenants,
-    leases: new PgLeases(tenants, options.replicaId, options.leaseTtlMs, options.log),
+    leases: new PgLeases(database.url, tenants, options.replicaId, options.leaseTtlMs, options.log),
     pace: new PgPace(tenants.sql.db),
   };
 }

@@ -1,16 +1,18 @@
 /**
  * Per-account leases on PostgreSQL: lease rows (`halo_leases`, one per account: its holder and the token of its
  * current term) claimed with `FOR UPDATE SKIP LOCKED`, and a heartbeat row per replica (`halo_replicas`). A lease
- * lasts while its holder's heartbeat is unexpired by the database's clock: one row per replica is renewed every
- * heartbeat, not one per account. Claiming an account bumps its token and hands it to this process's views of
+ * lasts while its holder is alive: its heartbeat unexpired by the database's clock and its session lock held (see
+ * LIVE); one row per replica is renewed every heartbeat, not one per account. Claiming an account bumps its token and hands it to this process's views of
  * that scope (tenants.ts `setFence`): every write a poll or a delivery makes for it is fenced by it (postgres.ts),
  * so a replica that lost an account mid-poll writes nothing for it. Why rows and not advisory locks: README.md,
  * "Several replicas".
  */
 import { sql, type RawBuilder } from 'kysely';
+import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { AccountLeases, LeaseSnapshot, SharedPace } from '../pipeline/lease-port.ts';
 import type { Scope } from '../pipeline/tenancy-port.ts';
+import { connectionConfig, LOCK_CLASS } from './postgres.ts';
 import type { Db } from './schema.ts';
 import type { SqlTenantStore } from './tenants.ts';
 
@@ -18,6 +20,25 @@ import type { SqlTenantStore } from './tenants.ts';
 const DB_NOW: RawBuilder<number> = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 const key = (scope: Scope): string => `${scope.workspace}\n${scope.account}`;
+
+/** The second key of a replica's session lock: per schema, per replica name. */
+const replicaLockKey = (name: RawBuilder<unknown> | string): RawBuilder<unknown> =>
+  sql`hashtext(current_schema() || ':replica:' || ${name})`;
+
+/**
+ * Whether the replica of row `r` is alive: its heartbeat unexpired by the database's clock, and its session lock
+ * held. The lock ends with the replica's connection, so a replica killed with kill -9 (whose socket the kernel
+ * closes) is seen dead at the others' next heartbeat, not a lease later; one frozen or cut off keeps its session
+ * for a while, and its heartbeat's expiry bounds it.
+ */
+const LIVE = (
+  r: string,
+): RawBuilder<boolean> => sql<boolean>`(${sql.ref(`${r}.expires_at`)} > ${DB_NOW} AND EXISTS (
+  SELECT 1 FROM pg_locks k
+  WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 2
+    AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND k.classid = ${sql.raw(String(LOCK_CLASS))}::oid AND k.objid = ${replicaLockKey(sql.ref(`${r}.id`))}::oid
+))`;
 
 interface LeaseRow {
   workspace_id: string;
@@ -31,8 +52,11 @@ export class PgLeases implements AccountLeases {
   private readonly tokens = new Map<string, { scope: Scope; token: number }>();
   /** Accounts whose lease row this process has made sure of. */
   private readonly known = new Set<string>();
+  /** The connection holding this replica's session lock (see LIVE). */
+  private session: pg.Client | null = null;
 
   constructor(
+    private readonly url: string,
     private readonly tenants: SqlTenantStore,
     readonly self: string,
     /** How long a heartbeat lasts, by the database's clock. */
@@ -44,18 +68,47 @@ export class PgLeases implements AccountLeases {
     return this.tenants.sql.db;
   }
 
+  /**
+   * This replica's session lock, on a connection of its own (a pooled one could be handed back, and the lock with
+   * it); taken again at the next heartbeat when the connection was lost.
+   */
+  private async sessionLock(): Promise<void> {
+    if (this.session !== null) return;
+    const client = new pg.Client({ ...connectionConfig(this.url), query_timeout: 5000 });
+    client.on('error', (error) => {
+      this.log.warn('leases: the replica’s own connection was lost; taken again at the next heartbeat', {
+        error,
+      });
+      if (this.session === client) this.session = null;
+      client.end().catch(() => undefined);
+    });
+    await client.connect();
+    const { rows } = await client.query<{ got: boolean }>(
+      `SELECT pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_schema() || ':replica:' || $1)) AS got`,
+      [this.self],
+    );
+    if (rows[0]?.got !== true) {
+      await client.end().catch(() => undefined);
+      throw new Error(
+        `another process holds this replica's lock: is a second replica running with REPLICA_ID=${this.self}? Give each replica its own REPLICA_ID`,
+      );
+    }
+    this.session = client;
+  }
+
   async beat(accounts: readonly Scope[]): Promise<LeaseSnapshot | null> {
     try {
+      await this.sessionLock();
       await this.ensureRows(accounts);
       const { db, self } = this;
       await sql`
         INSERT INTO halo_replicas (id, expires_at, started_at) VALUES (${self}, ${DB_NOW} + ${this.ttlMs}, ${DB_NOW})
         ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`.execute(db);
       const replicas = await sql<{ id: string }>`
-        SELECT id FROM halo_replicas WHERE expires_at > ${DB_NOW} ORDER BY id`.execute(db);
+        SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')} ORDER BY r.id`.execute(db);
       const leases = await sql<LeaseRow>`
         SELECT l.workspace_id, l.account_id, l.holder, l.token FROM halo_leases l
-        JOIN halo_replicas r ON r.id = l.holder WHERE r.expires_at > ${DB_NOW}`.execute(db);
+        JOIN halo_replicas r ON r.id = l.holder WHERE ${LIVE('r')}`.execute(db);
       const listed = new Set(accounts.map(key));
       const holders = new Map<string, string>();
       const stillMine = new Set<string>();
@@ -101,7 +154,7 @@ export class PgLeases implements AccountLeases {
         JOIN unnest(${free.map((s) => s.workspace)}::text[], ${free.map((s) => s.account)}::text[]) AS c(w, a)
           ON l.workspace_id = c.w AND l.account_id = c.a
         WHERE l.holder IS NULL OR l.holder = ${self} OR NOT EXISTS (
-          SELECT 1 FROM halo_replicas r WHERE r.id = l.holder AND r.expires_at > ${DB_NOW}
+          SELECT 1 FROM halo_replicas r WHERE r.id = l.holder AND ${LIVE('r')}
         )
         ORDER BY md5(l.workspace_id || '/' || l.account_id || '/' || ${self})
         LIMIT ${count}
@@ -125,7 +178,7 @@ export class PgLeases implements AccountLeases {
       const { rows } = await sql`
         SELECT 1 FROM halo_leases l JOIN halo_replicas r ON r.id = l.holder
         WHERE l.workspace_id = ${scope.workspace} AND l.account_id = ${scope.account} AND l.token = ${mine.token}
-          AND l.holder = ${this.self} AND r.expires_at > ${DB_NOW}`.execute(this.db);
+          AND l.holder = ${this.self} AND ${LIVE('r')}`.execute(this.db);
       return rows.length > 0;
     } catch {
       return false;
@@ -162,6 +215,9 @@ export class PgLeases implements AccountLeases {
     } catch (error) {
       this.log.warn('leases: could not remove this replica’s heartbeat; it expires on its own', { error });
     }
+    const session = this.session;
+    this.session = null;
+    await session?.end().catch(() => undefined);
   }
 }
 

@@ -33,8 +33,8 @@ describePg('an account lease taken behind its holder’s back', () => {
     const { schema, url } = await freshSchema('lost');
     // Two processes: each has its own fences.
     const [one, two] = [await openPostgresTenants(url, log), await openPostgresTenants(url, log)];
-    const a = new PgLeases(one, 'replica-a', 60_000, log);
-    const b = new PgLeases(two, 'replica-b', 60_000, log);
+    const a = new PgLeases(url, one, 'replica-a', 60_000, log);
+    const b = new PgLeases(url, two, 'replica-b', 60_000, log);
     const scope = { workspace: 'T1', account: 'a1' };
     const key = 'T1\na1';
     try {
@@ -77,6 +77,35 @@ describePg('an account lease taken behind its holder’s back', () => {
       await expect(two.scoped(scope).setState({ by: 'b again' })).rejects.toThrow(FencedError);
       await one.scoped(scope).setState({ by: 'a' });
     } finally {
+      await Promise.all([a.releaseAll(), b.releaseAll()]);
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+});
+
+describePg('a replica killed with kill -9', () => {
+  it('is seen dead at the others’ next heartbeat, its heartbeat still unexpired: its session lock is gone', async () => {
+    const { schema, url } = await freshSchema('killed9');
+    const [one, two] = [await openPostgresTenants(url, log), await openPostgresTenants(url, log)];
+    const a = new PgLeases(url, one, 'replica-a', 60_000, log);
+    const b = new PgLeases(url, two, 'replica-b', 60_000, log);
+    const scope = { workspace: 'T1', account: 'a1' };
+    try {
+      await a.beat([scope]);
+      expect(await a.claim([scope], 1)).toEqual([scope]);
+      expect((await b.beat([scope]))?.holders).toEqual(new Map([['T1\na1', 'replica-a']]));
+      // The kernel closes a killed process's socket, and PostgreSQL ends its session: as here.
+      await admin(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+         WHERE locktype = 'advisory' AND objid = hashtext($1)::oid AND objsubid = 2`,
+        [`${schema}:replica:replica-a`],
+      );
+      const seen = await b.beat([scope]);
+      expect(seen).toEqual({ replicas: ['replica-b'], holders: new Map() });
+      expect(await b.claim([scope], 1)).toEqual([scope]);
+      expect(await a.holds(scope)).toBe(false);
+    } finally {
+      await Promise.all([a.releaseAll(), b.releaseAll()]);
       await Promise.all([one.close(), two.close()]);
     }
   });
