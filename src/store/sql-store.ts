@@ -180,7 +180,9 @@ export class SqlStore implements api.Store {
         .onConflict((c) =>
           c
             .columns(['workspace_id', 'account_id', 'key'])
-            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))
+            // An unchanged value is not written again: a steady poll's plan and totals cost no row.
+            .where((eb) => eb('halo_state.value', '<>', eb.ref('excluded.value'))),
         )
         .execute(),
     );

@@ -205,6 +205,7 @@ describePg('30 Halo accounts over several replicas on one PostgreSQL database', 
       `sharing: replica-c had its share ${joinMs} ms after it started (interval ${INTERVAL_MS} ms); loads ${afterJoin.join('/')}, balance ${balance(afterJoin).toFixed(2)}; longest wait between two polls of one account meanwhile ${joinGap} ms`,
     );
     expect(afterJoin).toEqual([10, 10, 10]);
+    expect((await getJson(`${c.url}/healthz`)).body).toMatchObject({ accountsHeld: 10, replicasSeen: 3 });
     expect(balance(afterJoin)).toBeLessThanOrEqual(1.25);
     expect(joinGap).toBeLessThan(6 * INTERVAL_MS);
 
