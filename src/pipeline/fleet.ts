@@ -17,11 +17,11 @@ import type { Scope } from './tenancy-port.ts';
 import { OWN_TIMERS, type Timers } from './ticker.ts';
 
 export interface FleetOptions<P extends LedWork> {
-  /** Every account this process polls now: the environment's (single shape) and the connected ones. */
+  /** Every account this process polls now: those it holds a lease on (sharing.ts `held`). */
   readonly accounts: () => Promise<FleetAccount[]>;
   /** One account's pipeline on its scoped view, Halo client and Slack poster (built by the composition root). */
   readonly build: (account: FleetAccount) => P;
-  /** How often the accounts are listed again: the poll interval, so that a removal stops within one. */
+  /** How often the fleet reconciles on its own too (the sharing loop asks it every heartbeat): the poll interval. */
   readonly intervalMs: number;
   readonly log: Logger;
   /** The shared Ticker the accounts' pipelines wait on too (see ticker.ts). Default: Node's timers. */

@@ -19,6 +19,9 @@ import type { SqlTenantStore } from './tenants.ts';
 /** The database's clock in ms: the only clock a lease or a pace is decided by (a replica's may be wrong). */
 const DB_NOW: RawBuilder<number> = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
+/** The holder named for every account while a replica of an earlier release leads (see `earlierLeaderRuns`). */
+const EARLIER = 'an earlier release';
+
 const key = (scope: Scope): string => `${scope.workspace}\n${scope.account}`;
 
 /** The second key of a replica's session lock: per schema, per replica name. */
@@ -52,6 +55,7 @@ export class PgLeases implements AccountLeases {
   private readonly tokens = new Map<string, { scope: Scope; token: number }>();
   /** Accounts whose lease row this process has made sure of. */
   private readonly known = new Set<string>();
+  private warnedEarlier = false;
   /** The connection holding this replica's session lock (see LIVE). */
   private session: pg.Client | null = null;
 
@@ -110,6 +114,14 @@ export class PgLeases implements AccountLeases {
         SELECT l.workspace_id, l.account_id, l.holder, l.token FROM halo_leases l
         JOIN halo_replicas r ON r.id = l.holder WHERE ${LIVE('r')}`.execute(db);
       const listed = new Set(accounts.map(key));
+      if (await this.earlierLeaderRuns()) {
+        // A replica of an earlier release still polls everything under its single lead: every account is its,
+        // until it stops (a rolling upgrade then hands over within a heartbeat, and nothing is polled twice).
+        return {
+          replicas: replicas.rows.map((row) => row.id),
+          holders: new Map([...listed].map((k) => [k, EARLIER])),
+        };
+      }
       const holders = new Map<string, string>();
       const stillMine = new Set<string>();
       for (const row of leases.rows) {
@@ -129,6 +141,25 @@ export class PgLeases implements AccountLeases {
       this.log.warn('leases: the heartbeat could not be renewed', { error });
       return null;
     }
+  }
+
+  /** Whether a replica of a release before per-account leases holds its leader lock on this schema. */
+  private async earlierLeaderRuns(): Promise<boolean> {
+    const { rows } = await sql<{ runs: boolean }>`
+      SELECT EXISTS (
+        SELECT 1 FROM pg_locks k
+        WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 2
+          AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND k.classid = ${sql.raw(String(LOCK_CLASS))}::oid
+          AND k.objid = hashtext(current_schema() || ':leader')::oid
+      ) AS runs`.execute(this.db);
+    const runs = rows[0]?.runs === true;
+    if (runs && !this.warnedEarlier)
+      this.log.warn(
+        'leases: a replica of an earlier release leads this database; this one polls nothing until it stops',
+      );
+    this.warnedEarlier = runs;
+    return runs;
   }
 
   /** Lease rows for accounts listed for the first time: their first token carries on from the old single leader's. */

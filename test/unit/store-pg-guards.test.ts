@@ -11,7 +11,7 @@ import { expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { FencedError } from '../../src/pipeline/store-port.ts';
 import { PgLeases } from '../../src/store/pg-leases.ts';
-import { openPostgresTenants } from '../../src/store/postgres.ts';
+import { LOCK_CLASS, openPostgresTenants } from '../../src/store/postgres.ts';
 import { openPostgresStore, setLeaseToken } from '../stores.ts';
 import { event } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
@@ -107,6 +107,33 @@ describePg('a replica killed with kill -9', () => {
     } finally {
       await Promise.all([a.releaseAll(), b.releaseAll()]);
       await Promise.all([one.close(), two.close()]);
+    }
+  });
+});
+
+describePg('a rolling upgrade from the single leader', () => {
+  it('leaves every account to a replica of an earlier release while it holds its leader lock', async () => {
+    const { schema, url } = await freshSchema('upgrade');
+    const tenants = await openPostgresTenants(url, log);
+    const a = new PgLeases(url, tenants, 'replica-new', 60_000, log);
+    const scope = { workspace: 'env', account: 'env' };
+    const earlier = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await earlier.connect();
+    try {
+      // What an earlier release's leader holds (its pg-leader.ts): the lock of the schema's 'leader' purpose.
+      await earlier.query(`SELECT pg_advisory_lock(${LOCK_CLASS}, hashtext($1))`, [`${schema}:leader`]);
+      expect(await a.beat([scope])).toEqual({
+        replicas: ['replica-new'],
+        holders: new Map([['env\nenv', 'an earlier release']]),
+      });
+      // It stops: the new replica takes over at its next heartbeat.
+      await earlier.end();
+      expect(await a.beat([scope])).toEqual({ replicas: ['replica-new'], holders: new Map() });
+      expect(await a.claim([scope], 1)).toEqual([scope]);
+    } finally {
+      await earlier.end().catch(() => undefined);
+      await a.releaseAll();
+      await tenants.close();
     }
   });
 });
