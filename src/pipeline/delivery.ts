@@ -105,6 +105,8 @@ export class Delivery<M> {
   private tokenRefusals = 0;
 
   private readonly metrics: PipelineMetrics;
+  /** This delivery's drains queued or running (the queues they wait in are shared: see `pacing`). */
+  private readonly drains = new Set<Promise<void>>();
 
   constructor(private readonly options: DeliveryOptions<M>) {
     this.metrics = options.metrics ?? NO_METRICS;
@@ -146,11 +148,13 @@ export class Delivery<M> {
     for (const channel of await this.options.store.dueChannels(now)) {
       const state = this.state(channel);
       if (state.queue.size + state.queue.pending > 0 || state.notBefore - now > this.gapMs) continue;
-      void state.queue
+      const drained = state.queue
         .add(() => this.drain(channel, state))
         .catch((error: unknown) => {
           this.options.log.error('delivery: drain failed', { channel, error });
-        });
+        })
+        .finally(() => this.drains.delete(drained));
+      this.drains.add(drained);
     }
   }
 
@@ -517,7 +521,8 @@ export class Delivery<M> {
   async stop(deadlineMs: number): Promise<void> {
     this.stopTicking?.();
     this.stopping.abort();
-    const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
+    // Its own drains only: the channels' queues are shared with the workspace's other accounts, which go on.
+    const idle = Promise.all([...this.drains]);
     const finished = await Promise.race([idle.then(() => true), sleep(deadlineMs).then(() => false)]);
     if (!finished) this.abandoned = true;
   }

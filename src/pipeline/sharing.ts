@@ -144,6 +144,9 @@ export class Sharing {
     } else {
       this.lastBeat = this.now();
       this.snapshot = snapshot;
+      const listed = new Set(this.listed.map((account) => scopeKey(account.scope)));
+      // Disconnected or uninstalled: the fleet stops it, and its lease row is gone with it.
+      for (const key of [...this.mine.keys()]) if (!listed.has(key)) this.mine.delete(key);
       this.lose([...this.mine.keys()].filter((key) => snapshot.holders.get(key) !== this.self));
       // Still this process's term (its token unchanged) after a silence that stopped them: nobody held them
       // meanwhile, so their polls resume.

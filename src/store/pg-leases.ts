@@ -110,9 +110,10 @@ export class PgLeases implements AccountLeases {
         ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`.execute(db);
       const replicas = await sql<{ id: string }>`
         SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')} ORDER BY r.id`.execute(db);
+      // The live replicas first (a few rows, each looked for in pg_locks once), then their leases.
       const leases = await sql<LeaseRow>`
         SELECT l.workspace_id, l.account_id, l.holder, l.token FROM halo_leases l
-        JOIN halo_replicas r ON r.id = l.holder WHERE ${LIVE('r')}`.execute(db);
+        JOIN (SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')}) live ON live.id = l.holder`.execute(db);
       const listed = new Set(accounts.map(key));
       if (await this.earlierLeaderRuns()) {
         // A replica of an earlier release still polls everything under its single lead: every account is its,
@@ -184,9 +185,8 @@ export class PgLeases implements AccountLeases {
         SELECT l.workspace_id, l.account_id, l.token FROM halo_leases l
         JOIN unnest(${free.map((s) => s.workspace)}::text[], ${free.map((s) => s.account)}::text[]) AS c(w, a)
           ON l.workspace_id = c.w AND l.account_id = c.a
-        WHERE l.holder IS NULL OR l.holder = ${self} OR NOT EXISTS (
-          SELECT 1 FROM halo_replicas r WHERE r.id = l.holder AND ${LIVE('r')}
-        )
+        WHERE l.holder IS NULL OR l.holder = ${self}
+          OR l.holder NOT IN (SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')})
         ORDER BY md5(l.workspace_id || '/' || l.account_id || '/' || ${self})
         LIMIT ${count}
         FOR UPDATE OF l SKIP LOCKED

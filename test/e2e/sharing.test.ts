@@ -208,6 +208,8 @@ describePg('30 Halo accounts over several replicas on one PostgreSQL database', 
     expect((await getJson(`${c.url}/healthz`)).body).toMatchObject({ accountsHeld: 10, replicasSeen: 3 });
     expect(balance(afterJoin)).toBeLessThanOrEqual(1.25);
     expect(joinGap).toBeLessThan(6 * INTERVAL_MS);
+    // The target is 2 intervals; generous here, for a loaded machine.
+    expect(joinMs).toBeLessThan(5 * INTERVAL_MS);
 
     // 3. kill -9 of replica-a: the others take its accounts once its heartbeat expires.
     const ofA = new Set(
