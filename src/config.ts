@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { isSeverity, parseSeverityOverrides, SEVERITIES, type Severity } from './domain/severity.ts';
 import { closestKeys } from './domain/suggest.ts';
 import { isValidTimeZone } from './domain/halo-time.ts';
+import { accountNameProblem } from './domain/account-name.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -36,6 +37,10 @@ export interface Config {
     readonly bareTransport: boolean;
     /** The IANA zone Halo's `date_created` is in (it carries none). */
     readonly timeZone: string;
+    /** HALO_ACCOUNT_NAME: what `account:NAME` and `/halo accounts` call the account of HALO_API_KEY. */
+    readonly accountName: string;
+    /** HALO_ALLOWED_API_URLS: the API URLs besides HALO_API_URL that `/halo connect` accepts (no trailing `/`). */
+    readonly allowedApiUrls: readonly string[];
   };
   readonly alerts: {
     readonly channel: string | null;
@@ -217,6 +222,24 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
     '',
   );
 
+  const accountName = read('HALO_ACCOUNT_NAME') ?? 'Halo';
+  const accountNameIssue = accountNameProblem(accountName);
+  if (accountNameIssue !== null) problems.push(`HALO_ACCOUNT_NAME: ${accountNameIssue}`);
+  const allowedApiUrls: string[] = [];
+  for (const raw of list('HALO_ALLOWED_API_URLS')) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      // reported below
+    }
+    if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:'))
+      problems.push(`HALO_ALLOWED_API_URLS must list http(s) URLs, got ${shownUrl(raw, secrets)}`);
+    else if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '')
+      problems.push('HALO_ALLOWED_API_URLS must list bare API URLs: no user:pass@, query or fragment');
+    else allowedApiUrls.push(parsed.href.replace(/\/+$/, ''));
+  }
+
   const channel = read('HALO_ALERT_CHANNEL') ?? null;
   if (channel !== null && isPlaceholder('HALO_ALERT_CHANNEL', channel)) {
     problems.push(
@@ -371,6 +394,8 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       maxRequestsPerPoll,
       bareTransport: benchHttp === 'transport',
       timeZone,
+      accountName,
+      allowedApiUrls,
     },
     alerts: {
       channel,

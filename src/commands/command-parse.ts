@@ -4,6 +4,7 @@ import type { EventListFilter } from '../domain/event.ts';
 import { DOUBLE_QUOTES, MAX_VALUE_LENGTH, SINGLE_QUOTES, valueProblem } from '../domain/command-text.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
+import { accountNameProblem } from '../domain/account-name.ts';
 import { parseClockTime, parseWeekday, type SummarySchedule } from '../domain/summary-schedule.ts';
 
 export type HaloCommand =
@@ -20,9 +21,15 @@ export type HaloCommand =
   | { kind: 'test' }
   /** `show`: the channel's summary setting, changing nothing; `now`: the summary so far, to the one who asked. */
   | { kind: 'summary'; schedule: SummarySchedule | 'off' | 'show' | 'now' }
-  | { kind: 'help'; unknown?: string };
+  | { kind: 'help'; unknown?: string }
+  /** The workspace's Halo accounts: `connect` opens the modal, `disconnect` asks to confirm. */
+  | { kind: 'connect' }
+  | { kind: 'accounts' }
+  | { kind: 'disconnect'; name: string };
 
-export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; error: string; usage: string };
+/** `account`: the account `account:NAME` named, absent when none was (the workspace's only account then). */
+export type ParseResult =
+  { ok: true; command: HaloCommand; account?: string } | { ok: false; error: string; usage: string };
 
 export type TokenizeResult = { ok: true; tokens: string[] } | { ok: false; error: string };
 
@@ -347,10 +354,72 @@ function parseSummary(rest: string): ParseResult {
   return ok({ kind: 'summary', schedule: { cadence, weekday, minute } });
 }
 
+/** `disconnect NAME`: the whole rest is the name (it may hold spaces), quotes around it removed. */
+function parseDisconnect(rest: string): ParseResult {
+  const family = quoteFamily(rest.charAt(0));
+  const name =
+    family !== undefined && rest.length >= 2 && family.includes(rest.charAt(rest.length - 1))
+      ? rest.slice(1, -1).trim()
+      : rest;
+  if (name === '') return fail('disconnect', 'Missing the account name (/halo accounts lists them).');
+  const problem = accountNameProblem(name);
+  return problem === null ? ok({ kind: 'disconnect', name }) : fail('disconnect', problem);
+}
+
 function noArguments(rest: string, subcommand: 'subscriptions' | 'mutes' | 'status' | 'test'): ParseResult {
   if (rest === '') return ok({ kind: subcommand });
   const extra = rest.split(/\s/u)[0] ?? rest;
   return fail(subcommand, `Unexpected extra argument ${show(extra)}: ${subcommand} takes none.`);
+}
+
+/** Every subcommand that acts in one Halo account, and so takes `account:NAME`. */
+const IN_ACCOUNT = new Set<string>([
+  'events',
+  'event',
+  'types',
+  'subscribe',
+  'unsubscribe',
+  'subscriptions',
+  'mute',
+  'mutes',
+  'unmute',
+  'summary',
+  'status',
+  'test',
+]);
+
+const ACCOUNT_FILTER = /(?<=^|\s)account[:=]/giu;
+
+/**
+ * Takes `account:NAME` (or `account:"Two words"`) out of a command's arguments, wherever it stands: the rest is
+ * parsed as before. Null: no account named.
+ */
+export function takeAccount(rest: string): Step<{ account: string | null; rest: string }> {
+  const matches = [...rest.matchAll(ACCOUNT_FILTER)];
+  if (matches.length === 0) return { ok: true, value: { account: null, rest } };
+  if (matches.length > 1) return err('The account filter is given twice; a command acts in one account.');
+  const start = matches[0]!.index;
+  let at = start + matches[0]![0].length;
+  const family = at < rest.length ? quoteFamily(rest.charAt(at)) : undefined;
+  let name = '';
+  if (family !== undefined) {
+    const close = Array.from(rest.slice(at + 1)).findIndex((char) => family.includes(char));
+    if (close === -1) return err(`Unterminated quote in ${show(rest.slice(start))}.`);
+    const inner = Array.from(rest.slice(at + 1))
+      .slice(0, close)
+      .join('');
+    name = inner;
+    at += 1 + inner.length + 1;
+  } else {
+    const end = rest.slice(at).search(/\s/u);
+    name = end === -1 ? rest.slice(at) : rest.slice(at, at + end);
+    at += name.length;
+  }
+  if (at < rest.length && !WHITESPACE.test(rest.charAt(at)))
+    return err(`Unexpected text after the account name in ${show(rest.slice(start))}.`);
+  const problem = accountNameProblem(name);
+  if (problem !== null) return err(problem.replace('.', ` in ${show(rest.slice(start, at))}.`));
+  return { ok: true, value: { account: name, rest: (rest.slice(0, start) + rest.slice(at)).trim() } };
 }
 
 /** Parses the text Slack sends for `/halo` (without the command itself). Never throws. */
@@ -359,8 +428,16 @@ export function parseCommand(text: string): ParseResult {
   if (line === '') return ok({ kind: 'help' });
   const space = line.search(/\s/u);
   const word = space === -1 ? line : line.slice(0, space);
-  const rest = space === -1 ? '' : line.slice(space).trim();
+  const args = space === -1 ? '' : line.slice(space).trim();
   const subcommand = asciiLower(word);
+  if (!IN_ACCOUNT.has(subcommand)) return parseSubcommand(subcommand, word, args);
+  const taken = takeAccount(args);
+  if (!taken.ok) return fail(subcommand as Subcommand, taken.error);
+  const parsed = parseSubcommand(subcommand, word, taken.value.rest);
+  return parsed.ok && taken.value.account !== null ? { ...parsed, account: taken.value.account } : parsed;
+}
+
+function parseSubcommand(subcommand: string, word: string, rest: string): ParseResult {
   switch (subcommand) {
     case 'events':
       return parseEvents(rest);
@@ -385,6 +462,16 @@ export function parseCommand(text: string): ParseResult {
       return noArguments(rest, subcommand);
     case 'help':
       return ok({ kind: 'help' });
+    case 'connect':
+    case 'accounts':
+      return rest === ''
+        ? ok({ kind: subcommand })
+        : fail(
+            subcommand,
+            `Unexpected extra argument ${show(rest.split(/\s/u)[0] ?? rest)}: ${subcommand} takes none.`,
+          );
+    case 'disconnect':
+      return parseDisconnect(rest);
     default:
       return ok({ kind: 'help', unknown: neutralise(word) });
   }

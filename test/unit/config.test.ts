@@ -20,6 +20,8 @@ const DEFAULTS: Config = {
   halo: {
     apiKey: API_KEY,
     apiUrl: 'https://api.halosecurity.com/api/v1',
+    accountName: 'Halo',
+    allowedApiUrls: [],
     pollIntervalMs: 60_000,
     timeoutMs: 10_000,
     scanConcurrency: 4,
@@ -147,6 +149,8 @@ describe('parseConfig: defaults and every variable', () => {
       halo: {
         apiKey: API_KEY,
         apiUrl: 'http://127.0.0.1:8888/api/v1',
+        accountName: 'Halo',
+        allowedApiUrls: [],
         pollIntervalMs: 15_000,
         timeoutMs: 300_000,
         scanConcurrency: 16,
