@@ -19,15 +19,22 @@ import {
   type SqlBool,
 } from 'kysely';
 import { StoreError, type AuditAction, type OutboxKind } from '../pipeline/store-port.ts';
+import { tenancy } from './migrate-tenancy.ts';
 
 /** A millisecond time or a count: BIGINT in PostgreSQL, read as a number (see postgres.ts). */
 type Int = number;
 type Serial = Generated<number>;
 
+/** The scope columns every tenant table leads with (see pipeline/tenancy-port.ts). */
+interface Scoped {
+  workspace_id: string;
+  account_id: string;
+}
+
 export interface Tables {
-  halo_seen: { event_id: string };
-  halo_staged: { event_id: string; event: string; date_created: string };
-  halo_outbox: {
+  halo_seen: Scoped & { event_id: string };
+  halo_staged: Scoped & { event_id: string; event: string; date_created: string };
+  halo_outbox: Scoped & {
     id: Serial;
     channel: string;
     kind: OutboxKind;
@@ -44,7 +51,7 @@ export interface Tables {
     claim_token: Int | null;
   };
   /** `keys` and `target_ids`: JSON arrays, sorted, so that equal filters are equal text. */
-  halo_subscriptions: {
+  halo_subscriptions: Scoped & {
     id: Serial;
     channel: string;
     keys: string;
@@ -54,16 +61,22 @@ export interface Tables {
     min_severity: string | null;
   };
   /** `already_deleted`: BOOLEAN in PostgreSQL, 0 or 1 in SQLite. */
-  halo_deletions: {
+  halo_deletions: Scoped & {
     event_id: string;
     user_id: string;
     at: Int;
     already_deleted: ColumnType<boolean | number, number>;
   };
-  halo_state: { key: string; value: string };
+  halo_state: Scoped & { key: string; value: string };
   halo_leader: { id: number; token: Int; holder: string | null; since: Int | null };
-  halo_acknowledgements: { channel: string; message_ts: string; user_id: string; event_id: string; at: Int };
-  halo_mutes: {
+  halo_acknowledgements: Scoped & {
+    channel: string;
+    message_ts: string;
+    user_id: string;
+    event_id: string;
+    at: Int;
+  };
+  halo_mutes: Scoped & {
     id: Serial;
     channel: string;
     key: string | null;
@@ -75,7 +88,7 @@ export interface Tables {
     held: Generated<Int>;
     ended_at: Int | null;
   };
-  halo_audit: {
+  halo_audit: Scoped & {
     id: Serial;
     at: Int;
     user_id: string;
@@ -84,7 +97,7 @@ export interface Tables {
     detail: string;
   };
   /** `counts`: JSONB in PostgreSQL (read as an object), TEXT in SQLite. */
-  halo_threads: {
+  halo_threads: Scoped & {
     channel: string;
     target_id: number;
     parent_ts: string;
@@ -92,7 +105,7 @@ export interface Tables {
     counts: ColumnType<Record<string, number> | string, string, string>;
     opened_at: Int;
   };
-  halo_watched_events: {
+  halo_watched_events: Scoped & {
     event_id: string;
     key: string;
     target_id: number | null;
@@ -100,7 +113,7 @@ export interface Tables {
     misses: Generated<number>;
     gone_at: Int | null;
   };
-  halo_event_messages: {
+  halo_event_messages: Scoped & {
     channel: string;
     ts: string;
     event_id: string;
@@ -108,7 +121,7 @@ export interface Tables {
     summary: string | null;
   };
   /** `weekday`: 0 (Sunday) … 6, null for a daily summary. */
-  halo_summaries: {
+  halo_summaries: Scoped & {
     channel: string;
     cadence: 'daily' | 'weekly';
     weekday: number | null;
@@ -119,7 +132,52 @@ export interface Tables {
     /** JSON: each mute's held count when the last summary was queued. */
     held: Generated<string>;
   };
+  /** `bot_token` and `raw`: sealed by the secret box (secret-box.ts), never in clear. */
+  halo_installations: {
+    workspace_id: string;
+    team_id: string | null;
+    enterprise_id: string | null;
+    is_enterprise_install: ColumnType<boolean | number, number>;
+    bot_user_id: string;
+    bot_id: string;
+    bot_token: string;
+    raw: string;
+    installed_by: string;
+    installed_at: Int;
+  };
+  /** `api_key`: sealed by the secret box; `key_hint` its last 4 characters, all that is ever shown. */
+  halo_accounts: {
+    workspace_id: string;
+    id: string;
+    name: string;
+    api_url: string;
+    api_key: string;
+    key_hint: string;
+    status: 'active' | 'needs_key';
+    last_poll_at: Int | null;
+    last_error: string | null;
+    created_by: string;
+    created_at: Int;
+  };
 }
+
+/** The tables whose every row belongs to a scope, in the order a purge reports them. */
+export const TENANT_TABLES = [
+  'halo_seen',
+  'halo_staged',
+  'halo_outbox',
+  'halo_subscriptions',
+  'halo_deletions',
+  'halo_state',
+  'halo_acknowledgements',
+  'halo_mutes',
+  'halo_audit',
+  'halo_threads',
+  'halo_watched_events',
+  'halo_event_messages',
+  'halo_summaries',
+] as const satisfies readonly (keyof Tables)[];
+export type TenantTable = (typeof TENANT_TABLES)[number];
 
 export type Db = Kysely<Tables>;
 
@@ -137,6 +195,14 @@ export interface Dialect {
   addCount(key: string, count: number): RawBuilder<string>;
   /** A statement that keeps other writers out of the table until the transaction ends, where one is needed. */
   exclusive(table: string): RawBuilder<unknown> | null;
+  /**
+   * Step 7 rebuilds tables under a temporary name. `carrySequence`: the auto-numbered IDs of `to` (the rebuilt
+   * table, filled) go on where `from`'s stopped, not at the largest ID copied: an ID of a row deleted since (a
+   * subscription's, named by an old Unsubscribe button) must never name a new row. `renamed`: after `ALTER TABLE
+   * from RENAME TO to`, what must follow it (PostgreSQL named the key and the sequence after the temporary name).
+   */
+  carrySequence(from: string, to: string): RawBuilder<unknown>[];
+  renamed(from: string, to: string, serial: boolean): RawBuilder<unknown>[];
   /** DDL: an auto-numbered primary key; a JSON column; what ends the seen table (SQLite: WITHOUT ROWID). */
   readonly ddl: { readonly serial: string; readonly json: string; readonly clustered: string };
   /**
@@ -265,6 +331,7 @@ function summaries(): RawBuilder<unknown>[] {
 export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [
   baseline,
   summaries,
+  tenancy,
 ];
 
 export const SCHEMA_VERSION = LEGACY_VERSION + MIGRATIONS.length;
