@@ -136,6 +136,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       socketTimings: options.socketTimings ?? SOCKET_TIMINGS,
       clock,
       log,
+      registry: tenants,
+      canStoreKeys: config.encryptionKeys.length > 0,
     });
 
     // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.
