@@ -7,7 +7,7 @@ import { buildTenancy, type AccountPipeline } from './app-tenants.ts';
 import type { Clock } from './clock.ts';
 import type { HaloAccount } from './commands/accounts.ts';
 import { LinkPreviews } from './commands/link-preview.ts';
-import type { RequestWorkspace, TenantWorkspace } from './commands/tenants.ts';
+import type { RequestWorkspace, TenantWorkspace } from './commands/workspace-accounts.ts';
 import { WorkflowSteps } from './commands/workflow.ts';
 import type { Config } from './config.ts';
 import type { Pipeline } from './app-pipeline.ts';

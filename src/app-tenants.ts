@@ -1,5 +1,5 @@
 /**
- * The composition root's tenancy half: the seam every Slack request goes through (commands/tenants.ts), built
+ * The composition root's tenancy half: the seam every Slack request goes through (commands/workspace-accounts.ts), built
  * from factories: which workspace a request is, that workspace's accounts (the env account of HALO_API_KEY in
  * the single shape, and those connected with `/halo connect`), and each account's services on its own scoped
  * store view and its own Halo client. And the account administration (`/halo connect` …). Wiring only.
@@ -10,7 +10,7 @@ import { Acknowledger } from './commands/acknowledge.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { CommandService, type CommandServiceOptions } from './commands/service.ts';
 import { SubscribeDialog } from './commands/subscribe-dialog.ts';
-import { singleWorkspace, Tenants, type AccountServices, type RequestWorkspace } from './commands/tenants.ts';
+import { singleWorkspace, Tenants, type AccountServices, type RequestWorkspace } from './commands/workspace-accounts.ts';
 import type { Config } from './config.ts';
 import type { Pipeline } from './app-pipeline.ts';
 import { boundedHaloClient } from './halo/bounded.ts';

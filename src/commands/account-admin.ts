@@ -10,7 +10,7 @@ import { HaloAuthError, HaloError } from '../pipeline/halo-errors.ts';
 import type { NewAuditEntry } from '../pipeline/store-port.ts';
 import { ENV_ACCOUNT, type Scope, type TenantStore } from '../pipeline/tenancy-port.ts';
 import { notice, type Answer } from './answers.ts';
-import { withoutKey, type AccountView, type TenantWorkspace } from './tenants.ts';
+import { withoutKey, type AccountView, type TenantWorkspace } from './workspace-accounts.ts';
 
 /** What the connect modal sends: `apiUrl` null when left empty (the deployment's HALO_API_URL). */
 export interface ConnectRequest {

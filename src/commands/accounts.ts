@@ -2,7 +2,7 @@ import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
 import type { Acknowledger } from './acknowledge.ts';
 import type { EventDeleter } from './delete.ts';
-import type { RequestWorkspace } from './tenants.ts';
+import type { RequestWorkspace } from './workspace-accounts.ts';
 
 /** A Halo account of a workspace, as link previews and workflow steps use it: its ID (never its key) and services. */
 export interface HaloAccount {
@@ -20,6 +20,6 @@ export type Workspace = RequestWorkspace;
 
 /**
  * The one question link previews and workflow steps ask before they touch Halo: which accounts this workspace
- * holds, by name. None: the request gets nothing from Halo. Answered by the tenancy seam (tenants.ts).
+ * holds, by name. None: the request gets nothing from Halo. Answered by the tenancy seam (workspace-accounts.ts).
  */
 export type AccountOf = (workspace: Workspace) => Promise<readonly HaloAccount[]>;

@@ -10,7 +10,7 @@ import type { Route } from '../pipeline/routes.ts';
 import type { AssumedHeld } from '../domain/severity.ts';
 import type { Mute, Subscription } from '../pipeline/store-port.ts';
 import type { SummaryPayload } from '../pipeline/summaries.ts';
-import type { AccountView } from './tenants.ts';
+import type { AccountView } from './workspace-accounts.ts';
 
 export interface EventListPage {
   readonly filter: EventListFilter;

@@ -5,7 +5,7 @@
 import { App, type Receiver } from '@slack/bolt';
 import type { AccountAdmin } from '../commands/account-admin.ts';
 import type { LinkPreviews } from '../commands/link-preview.ts';
-import type { TenantWorkspace, Tenants } from '../commands/tenants.ts';
+import type { TenantWorkspace, Tenants } from '../commands/workspace-accounts.ts';
 import type { WorkflowSteps } from '../commands/workflow.ts';
 import type { Config } from '../config.ts';
 import type { Display } from '../domain/display.ts';

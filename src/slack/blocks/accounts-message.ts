@@ -2,7 +2,7 @@
  * `/halo accounts` and `/halo disconnect`'s confirmation. Pure. An account is shown by name, status, last poll,
  * last error code and its key's last 4 characters: nothing more of the key exists outside the store.
  */
-import type { AccountView } from '../../commands/tenants.ts';
+import type { AccountView } from '../../commands/workspace-accounts.ts';
 import { code, mrkdwn, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { ACTION_IDS, encodeDisconnectValue } from './payloads.ts';

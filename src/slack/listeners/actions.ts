@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { NOT_ALLOWED } from '../../commands/service.ts';
-import type { Tenants } from '../../commands/tenants.ts';
+import type { Tenants } from '../../commands/workspace-accounts.ts';
 import { HaloError } from '../../pipeline/halo-errors.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';

@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
-import type { Tenants } from '../../commands/tenants.ts';
+import type { Tenants } from '../../commands/workspace-accounts.ts';
 import type { Logger } from '../../log.ts';
 import {
   ACK_ACTION_ID,

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { AccountAdmin } from '../../commands/account-admin.ts';
 import { parseCommand, type HaloCommand } from '../../commands/command-parse.ts';
-import { NOT_SERVED, type TenantWorkspace, type Tenants } from '../../commands/tenants.ts';
+import { NOT_SERVED, type TenantWorkspace, type Tenants } from '../../commands/workspace-accounts.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
 import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import { NOT_ALLOWED } from '../../commands/service.ts';

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import type { AccountAdmin } from '../../commands/account-admin.ts';
 import { NOT_ALLOWED } from '../../commands/service.ts';
-import { NOT_SERVED, type Tenants } from '../../commands/tenants.ts';
+import { NOT_SERVED, type Tenants } from '../../commands/workspace-accounts.ts';
 import type { Logger } from '../../log.ts';
 import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import { DISCONNECT_ACTION_ID } from '../blocks/accounts-message.ts';

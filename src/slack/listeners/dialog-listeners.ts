@@ -3,7 +3,7 @@ import { rateLimited } from '../../commands/rate-limit.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import type { DialogSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
 import type { Display } from '../../domain/display.ts';
-import type { TenantAccount, Tenants } from '../../commands/tenants.ts';
+import type { TenantAccount, Tenants } from '../../commands/workspace-accounts.ts';
 import type { Context } from '@slack/bolt';
 import { ACCOUNT_GONE, requestWorkspace } from './tenancy.ts';
 import type { Logger } from '../../log.ts';

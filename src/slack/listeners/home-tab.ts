@@ -7,7 +7,7 @@ import {
   renderHome,
   type HomeData,
 } from '../blocks/home-view.ts';
-import type { TenantWorkspace, Tenants } from '../../commands/tenants.ts';
+import type { TenantWorkspace, Tenants } from '../../commands/workspace-accounts.ts';
 import { requestWorkspace } from './tenancy.ts';
 import { ACTION_IDS, decodeHomePage } from '../blocks/payloads.ts';
 import type { Logger } from '../../log.ts';

@@ -1,5 +1,5 @@
 import type { Context } from '@slack/bolt';
-import type { TenantWorkspace, Tenants } from '../../commands/tenants.ts';
+import type { TenantWorkspace, Tenants } from '../../commands/workspace-accounts.ts';
 
 /**
  * The request's workspace, from what Bolt's `authorize` put in the listener's context (never from a field of the

@@ -6,7 +6,7 @@ import {
   singleWorkspace,
   Tenants,
   type AccountServices,
-} from '../../src/commands/tenants.ts';
+} from '../../src/commands/workspace-accounts.ts';
 import { createLogger } from '../../src/log.ts';
 import { HaloAuthError } from '../../src/pipeline/halo-errors.ts';
 import type { NewAuditEntry } from '../../src/pipeline/store-port.ts';
