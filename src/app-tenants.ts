@@ -10,7 +10,12 @@ import { Acknowledger } from './commands/acknowledge.ts';
 import { EventDeleter } from './commands/delete.ts';
 import { CommandService, type CommandServiceOptions } from './commands/service.ts';
 import { SubscribeDialog } from './commands/subscribe-dialog.ts';
-import { singleWorkspace, Tenants, type AccountServices, type RequestWorkspace } from './commands/workspace-accounts.ts';
+import {
+  singleWorkspace,
+  Tenants,
+  type AccountServices,
+  type RequestWorkspace,
+} from './commands/workspace-accounts.ts';
 import type { Config } from './config.ts';
 import type { Pipeline } from './app-pipeline.ts';
 import { boundedHaloClient } from './halo/bounded.ts';
