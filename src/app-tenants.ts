@@ -8,7 +8,8 @@ import type { Clock } from './clock.ts';
 import { AccountAdmin } from './commands/account-admin.ts';
 import { Acknowledger } from './commands/acknowledge.ts';
 import { EventDeleter } from './commands/delete.ts';
-import { CommandService, type CommandServiceOptions } from './commands/service.ts';
+import { CommandService, DEFAULT_LIMITS, type CommandServiceOptions } from './commands/service.ts';
+import { UserRateLimit } from './commands/rate-limit.ts';
 import { SubscribeDialog } from './commands/subscribe-dialog.ts';
 import {
   singleWorkspace,
@@ -55,7 +56,7 @@ export interface TenancyParts {
   /** The options every account's CommandService shares (the per-account ones are set here). */
   readonly commandOptions: Omit<
     CommandServiceOptions,
-    'halo' | 'store' | 'account' | 'status' | 'startSubscription' | 'ratings' | 'defaultRoute'
+    'halo' | 'store' | 'account' | 'status' | 'startSubscription' | 'ratings' | 'defaultRoute' | 'perUser'
   >;
   readonly defaultRoute: CommandServiceOptions['defaultRoute'];
   readonly clock: Clock;
@@ -81,6 +82,11 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
       haloRequests,
     );
 
+  // One share of commands per user, whichever account each command acts in.
+  const perUser = new UserRateLimit(
+    parts.commandOptions.limits?.commandsPerMinute ?? DEFAULT_LIMITS.commandsPerMinute,
+    clock,
+  );
   const build = (scope: Scope, record: AccountRecord): AccountServices => {
     const env = isEnv(scope);
     const store = env ? parts.store : registry!.scoped(scope);
@@ -88,6 +94,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
     const pipeline: AccountPipeline | null = env ? parts.pipeline : (parts.pipelineFor?.(scope) ?? null);
     const commands = new CommandService({
       ...parts.commandOptions,
+      perUser,
       halo,
       store,
       account: scope.account,

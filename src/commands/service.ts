@@ -63,6 +63,11 @@ export interface CommandServiceOptions {
   readonly redact?: Redact;
   /** HALO_TIMEZONE, which `/halo summary` times are read in; absent: UTC. */
   readonly timeZone?: string;
+  /**
+   * The per-user share of commands, when several services (one per Halo account) must count against one share;
+   * absent: a share of this service's own.
+   */
+  readonly perUser?: UserRateLimit;
   /** The account this service acts in ({@link Scope.account}), which the answers' buttons name. */
   readonly account?: string;
   /** HALO_COMMANDS_PER_MINUTE and the subscription caps; absent: {@link DEFAULT_LIMITS}. */
@@ -98,7 +103,7 @@ export class CommandService {
 
   constructor(private readonly options: CommandServiceOptions) {
     this.limits = options.limits ?? DEFAULT_LIMITS;
-    this.perUser = new UserRateLimit(this.limits.commandsPerMinute, options.clock);
+    this.perUser = options.perUser ?? new UserRateLimit(this.limits.commandsPerMinute, options.clock);
     this.mutes = new Mutes(options);
     this.listings = new ListingCache(
       options.listingCacheMs ?? PRODUCTION_DELAYS.listingCacheMs,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
 import { blockActionBody, postToBot, slashCommandBody, viewSubmissionPayload } from '../../fakes/sign.ts';
 import { CONNECT_IDS } from '../../src/slack/blocks/payloads.ts';
-import { DELETE_ACTION_ID } from '../../src/slack/blocks/index.ts';
+import { DELETE_ACTION_ID, MUTE_MENU_ACTION_ID } from '../../src/slack/blocks/index.ts';
 import { DISCONNECT_ACTION_ID } from '../../src/slack/blocks/accounts-message.ts';
 import {
   botEnv,
@@ -191,6 +191,32 @@ describe('connecting Halo accounts from Slack (single workspace, HALO_ENCRYPTION
     // Each Halo saw its own key only.
     expect(fakes.halo.requests.some((r) => r.apiKey === SECOND_KEY)).toBe(false);
     expect(second.requests.every((r) => r.apiKey !== MAIN_KEY)).toBe(true);
+  });
+
+  it('the Mute menu and the subscribe dialog act in the account they name, and nothing for an unknown one', async () => {
+    const answer = await admin.slash('event ev-second account:Second');
+    const del = buttons(answer).find((b) => b.action_id === DELETE_ACTION_ID)!;
+    const secondId = (JSON.parse(del.value) as { a: string }).a;
+    const pick = (value: string) =>
+      admin.act({
+        actionId: MUTE_MENU_ACTION_ID,
+        value: '',
+        blocks: [],
+        selected: { text: 'for 1 h', value },
+      });
+    expect(text(await pick('@not-an-account|k|1h|second-only'))).toContain('not connected to this workspace');
+    expect(text(await pick(`@${secondId}|k|1h|second-only`))).toContain('Muted');
+    expect(text(await admin.slash('mutes account:Second'))).toContain('second-only');
+    expect(text(await admin.slash('mutes account:Main'))).not.toContain('second-only');
+    // The dialog opens on the named account's catalogue, and its metadata names that account.
+    const before = fakes.slack.modals.length;
+    expect(text(await admin.slash('subscribe account:Second'))).toContain('The subscribe dialog is open');
+    const opened = await fakes.slack.waitFor(() =>
+      fakes.slack.modals.slice(before).find((c) => c.method === 'views.open'),
+    );
+    const view = opened.args.view as { private_metadata: string };
+    expect(JSON.parse(view.private_metadata)).toEqual({ a: secondId, e: null });
+    expect(JSON.stringify(view)).toContain('Only In Second');
   });
 
   it('Delete deletes in the account the answer came from, and a forged account does nothing', async () => {
