@@ -2,7 +2,6 @@
  * The composition root's pipeline half: the type ratings, the poller, the leader's work (delivery, mute expiry,
  * summaries) and the status views, wired to the store, the Halo client and the Slack poster. Wiring only.
  */
-import type { webApi } from '@slack/bolt';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Display } from './domain/display.ts';
@@ -27,7 +26,7 @@ import { TypeRatings } from './pipeline/type-ratings.ts';
 import { memoryAfterLargePoll } from './runtime-memory.ts';
 import type { SlackMessage } from './slack/blocks/index.ts';
 import { renderEventAlert, renderOutboxItem } from './slack/blocks/outbox-message.ts';
-import { createSlackChat } from './slack/slack-chat.ts';
+import { createSlackChat, type ClientSource } from './slack/slack-chat.ts';
 
 export interface PipelineParts {
   readonly config: Config;
@@ -35,8 +34,11 @@ export interface PipelineParts {
   readonly election: LeaderElection;
   readonly halo: HaloClient;
   readonly haloRequests: HaloBound;
-  /** The Web API client posts go through (no retries of its own: delivery retries). */
-  readonly poster: webApi.WebClient;
+  /**
+   * The Web API client posts go through (no retries of its own: delivery retries), or where to get the current
+   * one (a workspace's changes when it is installed again).
+   */
+  readonly poster: ClientSource;
   readonly metrics: Metrics;
   readonly redact: (text: string) => string;
   readonly defaultRoute: Route | null;

@@ -4,10 +4,15 @@
  */
 import type { webApi } from '@slack/bolt';
 import { buildTenancy, type AccountPipeline } from './app-tenants.ts';
+import { authorizeOf, type Installs } from './app-installs.ts';
 import type { Clock } from './clock.ts';
 import type { HaloAccount } from './commands/accounts.ts';
 import { LinkPreviews } from './commands/link-preview.ts';
-import type { RequestWorkspace, TenantWorkspace } from './commands/workspace-accounts.ts';
+import {
+  installedWorkspace,
+  type RequestWorkspace,
+  type TenantWorkspace,
+} from './commands/workspace-accounts.ts';
 import { WorkflowSteps } from './commands/workflow.ts';
 import type { Config } from './config.ts';
 import type { Pipeline } from './app-pipeline.ts';
@@ -17,7 +22,7 @@ import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { Store } from './pipeline/store-port.ts';
-import type { Scope, TenantStore } from './pipeline/tenancy-port.ts';
+import { ENV_WORKSPACE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
 import { homeChannels, type HomeData } from './slack/blocks/home-view.ts';
 import { renderTestAlert, sampleEvent } from './slack/blocks/index.ts';
 import { createBoltApp } from './slack/bolt-app.ts';
@@ -35,6 +40,8 @@ export interface SlackParts {
   /** The Web API client the commands use (with retries). */
   readonly slack: webApi.WebClient;
   readonly identity: BotIdentity;
+  /** Where each workspace's token comes from, and the distributed shape's OAuth. */
+  readonly installs: Installs;
   readonly pipeline: Pipeline;
   readonly metrics: Metrics;
   readonly redact: (text: string) => string;
@@ -71,7 +78,8 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     registry: parts.registry ?? null,
     canStoreKeys: parts.canStoreKeys ?? false,
     ...(parts.pipelineFor === undefined ? {} : { pipelineFor: parts.pipelineFor }),
-    ...(parts.workspaceOf === undefined ? {} : { workspaceOf: parts.workspaceOf }),
+    // Distributed: Bolt's authorize found the installation; its key is the enterprise's for an org-wide one.
+    workspaceOf: parts.workspaceOf ?? (config.shape === 'distributed' ? installedWorkspace : undefined),
     haloRequests,
     identity,
     commandOptions: {
@@ -80,27 +88,35 @@ export function buildSlackApp(parts: SlackParts): Ingress {
       haloRequests,
       listingCacheMs: config.delays.listingCacheMs,
       canManage,
-      // Tagged like an outbox post, with a key no outbox row has: delivery never looks for it.
-      postTest: (channel, requestedBy, dateCreated) =>
-        createSlackChat(slack).post(channel, renderTestAlert(sampleEvent(dateCreated), requestedBy), {
-          dedupKey: 'halo-test',
-        }),
       botUserId: identity.botUserId,
       redact,
       limits: config.limits,
       timeZone: config.halo.timeZone,
     },
+    // Tagged like an outbox post, with a key no outbox row has: delivery never looks for it. Through the
+    // workspace's own token (the env workspace's: the commands' client, with its retries).
+    postTestFor: (workspace) => (channel, requestedBy, dateCreated) =>
+      (workspace === ENV_WORKSPACE ? createSlackChat(slack) : parts.installs.clients.chatFor(workspace)).post(
+        channel,
+        renderTestAlert(sampleEvent(dateCreated), requestedBy),
+        { dedupKey: 'halo-test' },
+      ),
     defaultRoute,
     clock,
     log,
   });
+  // A workspace installed again or removed: services built with its old state go.
+  parts.installs.onChange((workspace) => tenants.forgetWorkspace(workspace));
   // Link previews and workflow steps ask which accounts the request's workspace holds, by name.
   const accountOf = async (workspace: RequestWorkspace): Promise<HaloAccount[]> =>
     ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({ ...a, id: a.account.id }));
   const way = createIngress(config, { log, socketTimings: parts.socketTimings });
+  const authorize = authorizeOf(parts.installs);
   createBoltApp({
     config,
     receiver: way.receiver,
+    ...(authorize === undefined ? {} : { authorize }),
+    removed: parts.installs.removed,
     identity,
     log,
     tenants,

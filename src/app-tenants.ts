@@ -50,14 +50,24 @@ export interface TenancyParts {
   /** A connected account's pipeline, once the fleet runs one for it; null: none (yet). */
   readonly pipelineFor?: (scope: Scope) => AccountPipeline | null;
   /** The workspace of a request; default: the single shape's (the bot's own team is the env workspace). */
-  readonly workspaceOf?: (request: RequestWorkspace) => string | null;
+  readonly workspaceOf?: ((request: RequestWorkspace) => string | null) | undefined;
   readonly haloRequests: HaloBound;
   readonly identity: BotIdentity;
   /** The options every account's CommandService shares (the per-account ones are set here). */
   readonly commandOptions: Omit<
     CommandServiceOptions,
-    'halo' | 'store' | 'account' | 'status' | 'startSubscription' | 'ratings' | 'defaultRoute' | 'perUser'
+    | 'halo'
+    | 'store'
+    | 'account'
+    | 'status'
+    | 'startSubscription'
+    | 'ratings'
+    | 'defaultRoute'
+    | 'perUser'
+    | 'postTest'
   >;
+  /** `/halo test`'s post, through the workspace's own bot token. */
+  readonly postTestFor: (workspace: string) => CommandServiceOptions['postTest'];
   readonly defaultRoute: CommandServiceOptions['defaultRoute'];
   readonly clock: Clock;
   readonly log: Logger;
@@ -94,6 +104,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
     const pipeline: AccountPipeline | null = env ? parts.pipeline : (parts.pipelineFor?.(scope) ?? null);
     const commands = new CommandService({
       ...parts.commandOptions,
+      postTest: parts.postTestFor(scope.workspace),
       perUser,
       halo,
       store,

@@ -3,6 +3,7 @@
  * Slack app (app-slack.ts) to them, then starts and stops them in order. Nothing here holds state or decides
  * anything. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
+import { buildInstalls } from './app-installs.ts';
 import { buildPipeline, type Pipeline } from './app-pipeline.ts';
 import { buildSlackApp } from './app-slack.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -19,7 +20,8 @@ import { createRedactor } from './redact.ts';
 import { withIngressHealth } from './slack/ingress.ts';
 import { HTTP_LIMITS, serveHttp, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
-import { createWebClient, identify } from './slack/web-client.ts';
+import { createWebClient, identify, type BotIdentity } from './slack/web-client.ts';
+import { ENV_WORKSPACE } from './pipeline/tenancy-port.ts';
 import { startupFields } from './startup-summary.ts';
 import { openStore } from './store/open.ts';
 import { ENV_SCOPE } from './pipeline/tenancy-port.ts';
@@ -49,6 +51,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     config.slack.signingSecret,
     config.halo.apiKey,
     config.slack.appToken ?? '',
+    config.slack.oauth?.clientSecret ?? '',
+    config.slack.oauth?.stateSecret ?? '',
     config.database.kind === 'postgres' ? databasePassword(config.database.url) : '',
     ...config.encryptionKeys.map((key) => Buffer.from(key).toString('base64')),
   ];
@@ -71,7 +75,17 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const undo: (() => Promise<void> | void)[] = [];
   try {
     const slack = createWebClient(config, log, 2);
-    const identity = await identify(slack, log);
+    // The distributed shape has no env token to check: each installation's was checked when it was made.
+    const identity: BotIdentity =
+      config.shape === 'single' ? await identify(slack, log) : { botId: 'B_UNKNOWN', botUserId: 'U_UNKNOWN' };
+    const installs = buildInstalls({
+      config,
+      // Only the distributed shape keeps installations: the single shape's token is SLACK_BOT_TOKEN.
+      registry: config.shape === 'distributed' ? tenants : null,
+      client: (token) => createWebClient(config, log, 0, token),
+      clock,
+      log,
+    });
     // The pipeline is built below; the metrics read it at scrape time, by which point it exists.
     const late: { pipeline?: Pipeline } = {};
     const metrics = createMetrics(
@@ -112,7 +126,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       election,
       halo,
       haloRequests,
-      poster: createWebClient(config, log, 0),
+      poster: installs.posterFor(ENV_WORKSPACE),
       metrics,
       redact,
       defaultRoute,
@@ -129,6 +143,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       haloRequests,
       slack,
       identity,
+      installs,
       pipeline: built,
       metrics,
       redact,
@@ -146,6 +161,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const serving = await serveHttp({
       metrics,
       slack: way.httpHandler,
+      installs: installs.oauth?.handle,
       log,
       limits: options.httpLimits ?? HTTP_LIMITS,
       health: async () =>
@@ -163,11 +179,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       serving.closeAll();
     });
     // Before the first poll, so that its guesses most likely read the catalogue's names too.
-    ratings.start();
-    undo.push(() => ratings.stop());
-    await work.start();
-    void warnUnknownAlertKeys(halo, config.alerts.keys, log);
-    undo.push(() => work.stop());
+    // The distributed shape has no env account to poll: each connected account gets its own work (the fleet).
+    if (config.shape === 'single') {
+      ratings.start();
+      undo.push(() => ratings.stop());
+      await work.start();
+      void warnUnknownAlertKeys(halo, config.alerts.keys, log);
+      undo.push(() => work.stop());
+    }
     log.info('halo-slack started', startupFields(config, { port, metricsPort, connection: way.describe() }));
 
     let stopping: Promise<void> | undefined;

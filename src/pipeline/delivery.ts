@@ -69,6 +69,13 @@ export class Delivery<M> {
   private abandoned = false;
   /** Reasons already warned about for which an uncertain post could not be looked for. */
   private readonly uncheckable = new Set<string>();
+  /**
+   * While the workspace's token is refused (uninstalled, revoked, deactivated): no channel posts before this
+   * time. Each refusal doubles the wait up to the backoff cap; `resume` (a reinstall) or a post that goes
+   * through ends it.
+   */
+  private tokenWaitUntil = 0;
+  private tokenRefusals = 0;
 
   private readonly metrics: PipelineMetrics;
 
@@ -104,6 +111,7 @@ export class Delivery<M> {
 
   private async schedule(): Promise<void> {
     const now = this.options.clock.now();
+    if (now < this.tokenWaitUntil) return;
     for (const channel of await this.options.store.dueChannels(now)) {
       const state = this.state(channel);
       if (state.queue.size + state.queue.pending > 0 || state.notBefore - now > this.gapMs) continue;
@@ -130,7 +138,7 @@ export class Delivery<M> {
     while (!signal.aborted) {
       const wait = state.notBefore - clock.now();
       if (wait > 0) await sleep(wait, signal);
-      if (this.stopped()) return;
+      if (this.stopped() || clock.now() < this.tokenWaitUntil) return;
       const item = await store.nextDue(channel, clock.now());
       if (item === null) return;
 
@@ -198,6 +206,7 @@ export class Delivery<M> {
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
+        this.tokenRefusals = 0;
         await this.remember(item, result.ts);
         await this.afterPosted(item, step, result.ts);
         await store.markDelivered(item.id, now);
@@ -250,6 +259,15 @@ export class Delivery<M> {
         this.metrics.failed('message', 1);
         log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
         return true;
+      case 'revoked': {
+        // The workspace waits, every channel of it, and its rows stay exactly as they are: no attempt counted
+        // (a reinstall must not turn the backlog into a digest), nothing failed, nothing skipped. Slack refused
+        // the post outright, so it did not happen: the same row goes first once a token works again.
+        if (this.tokenRefusals === 0) log.error(chat.hint(result, channel), { channel });
+        this.tokenRefusals += 1;
+        this.tokenWaitUntil = now + backoffMs(this.tokenRefusals, this.backoffMs, this.backoffCapMs);
+        return false;
+      }
       case 'auth':
       case 'transient': {
         // Never given up: an outage or a token being rotated ends, and an alert must not be lost to it. Only
@@ -290,6 +308,7 @@ export class Delivery<M> {
     state.notBefore = now + this.gapMs;
     // Someone deleted the message in Slack: there is nothing left to keep true.
     if (result.ok || result.error === 'message_not_found') {
+      if (result.ok) this.tokenRefusals = 0;
       await store.markDelivered(item.id, now);
       if (result.ok) this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
       log.info(
@@ -429,6 +448,21 @@ export class Delivery<M> {
   /** A method, not `signal.aborted` inline: the flag changes across awaits, which narrowing cannot see. */
   private stopped(): boolean {
     return this.stopping.signal.aborted;
+  }
+
+  /**
+   * The workspace's token works again (it was installed again): ends a wait for it at once rather than at the
+   * next probe, and posts what waited, in order.
+   */
+  resume(): void {
+    this.tokenWaitUntil = 0;
+    this.tokenRefusals = 0;
+    this.kick();
+  }
+
+  /** Whether posts wait for the workspace's token to work again. */
+  waitingForToken(): boolean {
+    return this.tokenRefusals > 0;
   }
 
   /** Stops taking new work and waits (up to `deadlineMs`) for posts in flight; unsent rows stay in the outbox. */

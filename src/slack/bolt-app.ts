@@ -2,7 +2,7 @@
  * The Bolt app: its receiver (HTTP or Socket Mode, from the ingress), the Web API client's settings, and every
  * listener, given the services they call. The composition root builds those services; this wires them to Slack.
  */
-import { App, type Receiver } from '@slack/bolt';
+import { App, type Authorize, type Receiver } from '@slack/bolt';
 import type { AccountAdmin } from '../commands/account-admin.ts';
 import type { LinkPreviews } from '../commands/link-preview.ts';
 import type { TenantWorkspace, Tenants } from '../commands/workspace-accounts.ts';
@@ -21,10 +21,18 @@ import { registerLinks } from './listeners/links.ts';
 import { registerHome } from './listeners/home-tab.ts';
 import { registerSubscribeDialog } from './listeners/dialog-listeners.ts';
 import { registerConnect } from './listeners/connect-listeners.ts';
+import { registerLifecycle, type OnRemoved } from './listeners/lifecycle.ts';
 
 export interface BoltAppDeps {
   readonly config: Pick<Config, 'slack' | 'delays'>;
   readonly receiver: Receiver;
+  /**
+   * Distributed shape: resolves each request to its workspace's installation before any listener runs (a
+   * workspace that has not installed the app is answered with nothing). Absent: the env token serves all.
+   */
+  readonly authorize?: Authorize<boolean>;
+  /** `app_uninstalled` and `tokens_revoked`. */
+  readonly removed: OnRemoved;
   readonly identity: BotIdentity;
   readonly log: Logger;
   /** Every listener asks it for the request's workspace and account before it does anything. */
@@ -47,12 +55,16 @@ export interface BoltAppDeps {
 export function createBoltApp(deps: BoltAppDeps): App {
   const { config, log, tenants, canManage, display } = deps;
   const app = new App({
-    token: config.slack.botToken,
+    ...(deps.authorize === undefined
+      ? {
+          token: config.slack.botToken,
+          botId: deps.identity.botId,
+          botUserId: deps.identity.botUserId,
+          // Checked once at start-up (identify); otherwise Bolt calls auth.test before the first request's ack.
+          tokenVerificationEnabled: false,
+        }
+      : { authorize: deps.authorize }),
     receiver: deps.receiver,
-    botId: deps.identity.botId,
-    botUserId: deps.identity.botUserId,
-    // Checked once at start-up (identify); otherwise Bolt calls auth.test before acknowledging the first request.
-    tokenVerificationEnabled: false,
     logger: boltLogger(log),
     clientOptions: {
       slackApiUrl: config.slack.apiUrl,
@@ -61,6 +73,12 @@ export function createBoltApp(deps: BoltAppDeps): App {
     },
   });
   app.error(async (error) => {
+    if ((error as { code?: unknown }).code === 'slack_bolt_authorization_error') {
+      log.warn('slack: refused a request of a workspace that has not installed the app', {
+        error: error.message,
+      });
+      return Promise.resolve();
+    }
     log.error('slack: a listener failed', { error: error.message });
     return Promise.resolve();
   });
@@ -82,5 +100,6 @@ export function createBoltApp(deps: BoltAppDeps): App {
   registerLinks(app, { previews: deps.previews, display, log });
   registerFunctions(app, deps.workflow, log);
   registerActions(app, { tenants, canManage, log, display });
+  registerLifecycle(app, deps.removed, log);
   return app;
 }

@@ -141,6 +141,14 @@ export function tenancyContract(harness: TenancyHarness): void {
       for (const other of [B, C]) expect(await snapshot(tenants.scoped(other))).toEqual(EMPTY);
     });
 
+    it('leave the database open when closed: the tenant store closes it', async () => {
+      const view = tenants.scoped(A);
+      await view.setState({ k: 'v' });
+      await view.close();
+      expect(await tenants.scoped(A).getState('k')).toBe('v');
+      expect(await view.getState('k')).toBe('v');
+    });
+
     it('keep the same event IDs, dedup keys, channels and state keys apart', async () => {
       const [a, b] = [tenants.scoped(A), tenants.scoped(C)];
       expect(await a.recordPage([event('e1')], [true])).toBe(1);

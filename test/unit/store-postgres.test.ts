@@ -174,6 +174,28 @@ describePg('fencing', () => {
   });
 });
 
+describePg('fencing, with many scopes', () => {
+  it('is one token for the process: every view of every scope is refused once a newer leader won', async () => {
+    const { schema, url } = await freshSchema('fencescopes');
+    const tenants = await openPostgresTenants(url, log);
+    const [a, b] = [
+      tenants.scoped({ workspace: 'T1', account: 'a1' }),
+      tenants.scoped({ workspace: 'T2', account: 'a1' }),
+    ];
+    await b.recordPage([event('x')], [true]);
+    await b.route([alert('C1', 'x')], ['x'], 1000);
+    const [row] = await b.unattemptedAlerts('C1');
+    await admin(`UPDATE ${schema}.halo_leader SET token = 1`);
+    tenants.setFence(1);
+    // Views taken before and after the win carry it alike.
+    expect(await b.markSending(row!.id, 1100)).toBe(true);
+    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+    for (const view of [a, b, tenants.scoped({ workspace: 'T3', account: 'a9' })])
+      await expect(view.setState({ k: 'v' })).rejects.toThrow(FencedError);
+    await tenants.close();
+  });
+});
+
 describePg('a connection lost inside a transaction', () => {
   it('fails that call only: no uncaught error ends the process, and the next call works', async () => {
     const { schema, url } = await freshSchema('killed');
