@@ -7,7 +7,14 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventCallbackBody, postToBot, slashCommandBody } from '../../fakes/sign.ts';
+import {
+  blockActionBody,
+  eventCallbackBody,
+  postToBot,
+  slashCommandBody,
+  viewSubmissionPayload,
+} from '../../fakes/sign.ts';
+import { CONNECT_IDS } from '../../src/slack/blocks/payloads.ts';
 import type { FakeWorkspace } from '../../fakes/slack-oauth.ts';
 import type { SlackCall } from '../../fakes/slack.ts';
 import { INSTALL_PATH, REDIRECT_PATH } from '../../src/slack/oauth.ts';
@@ -71,6 +78,50 @@ async function install(workspace: FakeWorkspace): Promise<{ status: number; toke
     .filter((i) => (i.isEnterpriseInstall === true ? i.enterpriseId : i.teamId) === owner)
     .at(-1)?.token;
   return { status: done.status, token };
+}
+
+/** `/halo connect` from `team`, and the modal's submission with the stand-in's good key: the submission's answer. */
+async function connectThroughModal(team: string, token: string | undefined): Promise<unknown> {
+  const trigger = `trigger-connect-${team}`;
+  const before = fakes.slack.calls.length;
+  await postToBot(
+    bot.url,
+    slashCommandBody({
+      text: 'connect',
+      user_id: 'UADMIN',
+      channel_id: 'CSEC',
+      team_id: team,
+      response_url: fakes.slack.responseUrl(`connect-${team}`),
+      trigger_id: trigger,
+    }),
+    { signingSecret: SIGNING_SECRET },
+  );
+  const opened = await fakes.slack.waitFor(() =>
+    fakes.slack.calls.slice(before).find((c) => c.method === 'views.open' && c.args.trigger_id === trigger),
+  );
+  expect(opened.token).toBe(token);
+  const id = [...fakes.slack.openModals.keys()].at(-1)!;
+  const input = (value: string | null) => ({ type: 'plain_text_input', value });
+  const payload = viewSubmissionPayload({
+    userId: 'UADMIN',
+    modal: {
+      id,
+      hash: fakes.slack.openModals.get(id)!.hash,
+      view: opened.args.view as Record<string, unknown>,
+      values: {
+        [CONNECT_IDS.name]: { [CONNECT_IDS.name]: input('prod') },
+        [CONNECT_IDS.key]: { [CONNECT_IDS.key]: input(fakes.halo.apiKey) },
+        [CONNECT_IDS.url]: { [CONNECT_IDS.url]: input(null) },
+      },
+    },
+  });
+  // From that workspace: Bolt's authorize resolves it by the payload's team.
+  payload.team = { id: team, domain: 'acme' };
+  (payload.user as { team_id: string }).team_id = team;
+  (payload.view as { team_id: string }).team_id = team;
+  const ack = await postToBot(bot.url, blockActionBody(payload), { signingSecret: SIGNING_SECRET });
+  expect(ack.status).toBe(200);
+  return ack.json;
 }
 
 let commands = 0;
@@ -203,6 +254,9 @@ describe('the distributed shape over HTTP', () => {
     const again = await install(ACME);
     expect(again.status).toBe(200);
     expect(again.token).not.toBe(acme);
+    // The uninstall removed its account too: the dialog (of an account) opens once one is connected again,
+    // which `/halo connect` does from the workspace itself (the modal opened with its own token).
+    expect(await connectThroughModal('TACME', again.token)).toMatchObject({ response_action: 'update' });
     expect((await openDialog('TACME')).opened?.token).toBe(again.token);
 
     const revoked = eventCallbackBody(
