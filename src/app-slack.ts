@@ -63,13 +63,26 @@ export interface SlackParts {
 export function buildSlackApp(parts: SlackParts): Ingress {
   const { config, store, halo, haloRequests, slack, identity, redact, defaultRoute, clock, log } = parts;
   const { display, views } = parts.pipeline;
-  const canManage = createPermissionCheck({
+  const envRule = createPermissionCheck({
     adminUsers: config.slack.adminUsers,
     client: slack,
     clock,
     log,
     ...(identity.team === undefined ? {} : { team: identity.team }),
   });
+  // Each installed workspace's admins, asked with its own token (auth.test tells the check which team is its).
+  const rules = new Map<string, (userId: string) => Promise<boolean>>();
+  const canManageIn = async (workspace: string, userId: string): Promise<boolean> => {
+    if (workspace === ENV_WORKSPACE) return envRule(userId);
+    let rule = rules.get(workspace);
+    if (rule === undefined) {
+      const client = await parts.installs.clients.clientFor(workspace);
+      if (client === null) return false;
+      rule = createPermissionCheck({ adminUsers: config.slack.adminUsers, client, clock, log });
+      rules.set(workspace, rule);
+    }
+    return rule(userId);
+  };
   const { tenants, admin } = buildTenancy({
     config,
     store,
@@ -82,12 +95,12 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     workspaceOf: parts.workspaceOf ?? (config.shape === 'distributed' ? installedWorkspace : undefined),
     haloRequests,
     identity,
+    canManageIn,
     commandOptions: {
       clock,
       log,
       haloRequests,
       listingCacheMs: config.delays.listingCacheMs,
-      canManage,
       botUserId: identity.botUserId,
       redact,
       limits: config.limits,
@@ -106,7 +119,10 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     log,
   });
   // A workspace installed again or removed: services built with its old state go.
-  parts.installs.onChange((workspace) => tenants.forgetWorkspace(workspace));
+  parts.installs.onChange((workspace) => {
+    tenants.forgetWorkspace(workspace);
+    rules.delete(workspace);
+  });
   // Link previews and workflow steps ask which accounts the request's workspace holds, by name.
   const accountOf = async (workspace: RequestWorkspace): Promise<HaloAccount[]> =>
     ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({ ...a, id: a.account.id }));
@@ -125,21 +141,21 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     previews: new LinkPreviews({ accountOf, clock, redact, log }),
     workflow: new WorkflowSteps({
       accountOf,
-      canManage,
+      canManage: (userId, workspace) =>
+        tenants.workspace(workspace)?.canManage(userId) ?? Promise.resolve(false),
       deleteEnabled: config.workflowDelete,
       haloRequests,
       timeZone: config.halo.timeZone,
       redact,
       log,
     }),
-    canManage,
     display,
     commandAcked: (seconds) => parts.metrics.commandAcked(seconds),
     // The workspace's subscriptions and mutes over all its accounts; the health is the env pipeline's.
     home: async (workspace: TenantWorkspace, userId: string): Promise<HomeData> => {
       const accounts = await workspace.accounts();
       const [isAdmin, status, subscriptions, mutes, audit] = await Promise.all([
-        canManage(userId),
+        workspace.canManage(userId),
         views.status(),
         Promise.all(accounts.map((a) => a.store.subscriptions())).then((all) => all.flat()),
         Promise.all(accounts.map((a) => a.store.activeMutes(clock.now()))).then((all) => all.flat()),

@@ -65,7 +65,10 @@ export interface TenancyParts {
     | 'defaultRoute'
     | 'perUser'
     | 'postTest'
+    | 'canManage'
   >;
+  /** The admin rule of a workspace: its own admins (or HALO_ADMIN_USERS), asked with its own token. */
+  readonly canManageIn: (workspace: string, userId: string) => Promise<boolean>;
   /** `/halo test`'s post, through the workspace's own bot token. */
   readonly postTestFor: (workspace: string) => CommandServiceOptions['postTest'];
   readonly defaultRoute: CommandServiceOptions['defaultRoute'];
@@ -105,6 +108,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
     const commands = new CommandService({
       ...parts.commandOptions,
       postTest: parts.postTestFor(scope.workspace),
+      canManage: (userId) => parts.canManageIn(scope.workspace, userId),
       perUser,
       halo,
       store,
@@ -158,6 +162,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
     workspaceOf: parts.workspaceOf ?? singleWorkspace(parts.identity.team, ENV_WORKSPACE),
     accounts,
     build,
+    canManage: parts.canManageIn,
   });
 
   const admin = new AccountAdmin({

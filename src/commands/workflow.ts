@@ -38,7 +38,8 @@ export const NO_USER =
 export interface WorkflowStepsOptions {
   /** The workspace's accounts; each carries the deleter its Delete button uses, so both share one call per event. */
   readonly accountOf: AccountOf;
-  readonly canManage: (userId: string) => Promise<boolean>;
+  /** The admin rule of the workspace the step runs in. */
+  readonly canManage: (userId: string, workspace: Workspace) => Promise<boolean>;
   /** `HALO_WORKFLOW_DELETE`. */
   readonly deleteEnabled: boolean;
   readonly haloRequests: PQueue;
@@ -109,7 +110,7 @@ export class WorkflowSteps {
       if (eventId === null) return failed('The event ID is missing or not an event ID.');
       const userId = interactorOf(inputs.user);
       if (userId === null) return failed(NO_USER);
-      if (!(await this.options.canManage(userId))) {
+      if (!(await this.options.canManage(userId, workspace))) {
         this.options.log.warn('workflow: delete refused: user not allowed', { user: userId, event: eventId });
         return failed(NOT_ALLOWED);
       }

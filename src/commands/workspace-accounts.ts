@@ -49,6 +49,8 @@ export interface TenantsOptions {
   readonly accounts: (workspace: string) => Promise<readonly AccountRecord[]>;
   /** Builds one account's services on `scope`'s store view and the account's own Halo client. */
   readonly build: (scope: Scope, account: AccountRecord) => AccountServices;
+  /** May this user manage this workspace's subscriptions and accounts (its admins, or HALO_ADMIN_USERS)? */
+  readonly canManage: (workspace: string, userId: string) => Promise<boolean>;
 }
 
 export type AccountChoice =
@@ -85,6 +87,11 @@ export class Tenants {
     for (const key of [...this.built.keys()]) if (key.startsWith(`${workspace}\n`)) this.built.delete(key);
   }
 
+  /** @internal The admin rule, asked in `workspace`. */
+  canManageIn(workspace: string, userId: string): Promise<boolean> {
+    return this.options.canManage(workspace, userId);
+  }
+
   /** @internal The workspace's accounts, each with its services. */
   async accountsOf(workspace: string): Promise<TenantAccount[]> {
     const records = await this.options.accounts(workspace);
@@ -116,6 +123,11 @@ export class TenantWorkspace {
     readonly key: string,
     private readonly tenants: Tenants,
   ) {}
+
+  /** May this user change subscriptions, delete events and connect accounts here? Asked of this workspace. */
+  canManage(userId: string): Promise<boolean> {
+    return this.tenants.canManageIn(this.key, userId);
+  }
 
   /** Its accounts, by name. */
   async accounts(): Promise<TenantAccount[]> {

@@ -39,7 +39,6 @@ export interface BoltAppDeps {
   readonly tenants: Tenants;
   /** `/halo connect`, `accounts` and `disconnect`. */
   readonly admin: AccountAdmin;
-  readonly canManage: (userId: string) => Promise<boolean>;
   readonly display: Display;
   /** What the Home tab of a workspace shows to this user. */
   readonly home: (workspace: TenantWorkspace, userId: string) => Promise<HomeData>;
@@ -53,7 +52,7 @@ export interface BoltAppDeps {
 }
 
 export function createBoltApp(deps: BoltAppDeps): App {
-  const { config, log, tenants, canManage, display } = deps;
+  const { config, log, tenants, display } = deps;
   const app = new App({
     ...(deps.authorize === undefined
       ? {
@@ -82,11 +81,10 @@ export function createBoltApp(deps: BoltAppDeps): App {
     log.error('slack: a listener failed', { error: error.message });
     return Promise.resolve();
   });
-  const dialog = { canManage, log, display };
+  const dialog = { log, display };
   registerCommands(app, {
     tenants,
     admin: deps.admin,
-    canManage,
     defaultApiUrl: deps.defaultApiUrl,
     log,
     onAcked: deps.commandAcked,
@@ -94,12 +92,12 @@ export function createBoltApp(deps: BoltAppDeps): App {
     dialog,
   });
   registerSubscribeDialog(app, { ...dialog, tenants });
-  registerConnect(app, { tenants, admin: deps.admin, canManage, log });
-  registerHome(app, { tenants, canManage, log, data: deps.home });
+  registerConnect(app, { tenants, admin: deps.admin, log });
+  registerHome(app, { tenants, log, data: deps.home });
   registerAlertActions(app, { tenants, log });
   registerLinks(app, { previews: deps.previews, display, log });
   registerFunctions(app, deps.workflow, log);
-  registerActions(app, { tenants, canManage, log, display });
+  registerActions(app, { tenants, log, display });
   registerLifecycle(app, deps.removed, log);
   return app;
 }

@@ -46,6 +46,7 @@ function fixture() {
       built.push(`${scope.workspace}/${scope.account}/${account.apiKey}`);
       return { halo: { key: account.apiKey } } as unknown as AccountServices;
     },
+    canManage: (workspace, userId) => Promise.resolve(workspace === 'T1' && userId === 'UADMIN'),
   });
   return { rows, built, tenants };
 }
@@ -101,6 +102,12 @@ describe('Tenants: the seam every request goes through', () => {
     expect(await t1.byId(undefined)).toBeNull();
     const env = tenants.workspace({ teamId: 'env' })!;
     expect((await env.byId(undefined))?.scope).toEqual({ workspace: 'env', account: 'env' });
+  });
+
+  it('asks the admin rule of the request’s own workspace', async () => {
+    const { tenants } = fixture();
+    expect(await tenants.workspace({ teamId: 'T1' })!.canManage('UADMIN')).toBe(true);
+    expect(await tenants.workspace({ teamId: 'T2' })!.canManage('UADMIN')).toBe(false);
   });
 
   it('builds an account’s services once, again for a new key, and anew after forget', async () => {

@@ -21,7 +21,6 @@ import { CONNECT_IDS } from '../blocks/payloads.ts';
 
 export interface ActionDeps {
   readonly tenants: Tenants;
-  readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
   /** Severity table and Halo's zone, for the event lists a Next page button shows. */
   readonly display?: Display;
@@ -63,13 +62,14 @@ export function registerActions(app: App, deps: ActionDeps): void {
       }
       const { eventId } = ref;
       // The account the alert came from, and only if it is this workspace's: never another.
-      const account = await requestWorkspace(deps.tenants, context)?.byId(ref.account);
-      if (account === null || account === undefined) {
+      const workspace = requestWorkspace(deps.tenants, context);
+      const account = await workspace?.byId(ref.account);
+      if (workspace === null || account === null || account === undefined) {
         log.warn('delete refused: the button names no account of this workspace', { user: userId });
         await reply(respond, renderNotice(ACCOUNT_GONE), log);
         return;
       }
-      if (!(await deps.canManage(userId))) {
+      if (!(await workspace.canManage(userId))) {
         log.warn('delete refused: user not allowed', { user: userId, event: eventId });
         await reply(respond, renderNotice(NOT_ALLOWED), log);
         return;

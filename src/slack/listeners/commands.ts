@@ -15,7 +15,6 @@ import { requestWorkspace } from './tenancy.ts';
 export interface CommandDeps {
   readonly tenants: Tenants;
   readonly admin: AccountAdmin;
-  readonly canManage: (userId: string) => Promise<boolean>;
   /** HALO_API_URL, which the connect modal says it uses when its URL is left empty. */
   readonly defaultApiUrl: string;
   readonly log: Logger;
@@ -75,11 +74,12 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     }
     const { account } = chosen;
     if (deps.dialog !== undefined && isBareSubscribe(halo)) {
-      const allowed = await deps.canManage(command.user_id);
+      const canManage = (userId: string) => workspace.canManage(userId);
+      const allowed = await canManage(command.user_id);
       const opened =
         allowed &&
         (await openSubscribeDialog(
-          { ...deps.dialog, dialog: account.dialog, commands: account.commands },
+          { ...deps.dialog, canManage, dialog: account.dialog, commands: account.commands },
           client,
           command.trigger_id,
           {
@@ -111,7 +111,7 @@ async function administer(
   request: { userId: string; channel: string; open: (channel: string) => Promise<boolean> },
 ): Promise<Answer | null> {
   if (command.kind === 'accounts') return deps.admin.list(workspace);
-  if (!(await deps.canManage(request.userId))) return { kind: 'notice', text: NOT_ALLOWED };
+  if (!(await workspace.canManage(request.userId))) return { kind: 'notice', text: NOT_ALLOWED };
   if (command.kind === 'disconnect') return deps.admin.ask(workspace, command.name);
   const refusal = deps.admin.connectRefusal();
   if (refusal !== null) return { kind: 'notice', text: refusal };

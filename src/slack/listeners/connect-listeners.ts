@@ -13,7 +13,6 @@ import { requestWorkspace } from './tenancy.ts';
 export interface ConnectDeps {
   readonly tenants: Tenants;
   readonly admin: AccountAdmin;
-  readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
 }
 
@@ -57,7 +56,7 @@ export function registerConnect(app: App, deps: ConnectDeps): void {
       await ack({ response_action: 'errors', errors: { [CONNECT_IDS.name]: NOT_SERVED } });
       return;
     }
-    if (!(await deps.canManage(userId))) {
+    if (!(await workspace.canManage(userId))) {
       log.warn('connect: refused, user not allowed', { user: userId });
       await ack({ response_action: 'errors', errors: { [CONNECT_IDS.name]: NOT_ALLOWED.slice(0, 150) } });
       return;
@@ -110,7 +109,7 @@ export function registerConnect(app: App, deps: ConnectDeps): void {
         await reply(respond, renderNotice('This button does not name an account of this workspace.'), log);
         return;
       }
-      if (!(await deps.canManage(userId))) {
+      if (!(await workspace.canManage(userId))) {
         log.warn('disconnect refused: user not allowed', { user: userId });
         await reply(respond, renderNotice(NOT_ALLOWED), log);
         return;

@@ -30,8 +30,8 @@ export interface DialogDeps {
   readonly display?: Display;
 }
 
-/** The dialog's dependencies that are not an account's. */
-export type DialogBase = Omit<DialogDeps, 'dialog' | 'commands'>;
+/** The dialog's dependencies that are not a request's (its workspace's admin rule, its account's services). */
+export type DialogBase = Omit<DialogDeps, 'dialog' | 'commands' | 'canManage'>;
 
 /** The listeners': each request's account (the one its dialog's metadata names) supplies `dialog` and `commands`. */
 export interface DialogListenerDeps extends DialogBase {
@@ -66,7 +66,7 @@ async function chargedPreview(
 
 /** Refuses a user the admin rule does not allow: told in the channel when there is one, else logged. */
 async function refused(
-  deps: DialogBase,
+  deps: Pick<DialogDeps, 'canManage' | 'log'>,
   client: webApi.WebClient,
   userId: string,
   channel: string | undefined,
@@ -144,13 +144,14 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
   const { log } = base;
   /** The dialog's account, of this request's workspace only: the one its metadata names. */
   const of = async (context: Context, account: string | undefined): Promise<DialogDeps | null> => {
-    const found: TenantAccount | null =
-      (await requestWorkspace(base.tenants, context)?.byId(account)) ?? null;
-    if (found === null) {
+    const workspace = requestWorkspace(base.tenants, context);
+    const found: TenantAccount | null = (await workspace?.byId(account)) ?? null;
+    if (workspace === null || found === null) {
       log.warn('subscribe dialog: its account is not one of this workspace', { team: context.teamId });
       return null;
     }
-    return { ...base, dialog: found.dialog, commands: found.commands };
+    const canManage = (userId: string) => workspace.canManage(userId);
+    return { ...base, canManage, dialog: found.dialog, commands: found.commands };
   };
 
   app.options(DIALOG_IDS.targets, async ({ ack, body, payload, context }) => {
@@ -255,13 +256,22 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
     }
   });
 
+  /** The request's workspace's admin rule (a workspace not served: nobody is an admin). */
+  const ruleOf = (context: Context): Pick<DialogDeps, 'canManage' | 'log'> => ({
+    log,
+    canManage: (userId) =>
+      requestWorkspace(base.tenants, context)?.canManage(userId) ?? Promise.resolve(false),
+  });
+
   /** The App Home's buttons name no account: they act in the workspace's only one. */
   const onlyAccount = async (context: Context): Promise<{ deps: DialogDeps; account: string } | null> => {
-    const chosen = await requestWorkspace(base.tenants, context)?.choose(undefined);
-    if (chosen?.ok !== true) return null;
+    const workspace = requestWorkspace(base.tenants, context);
+    const chosen = await workspace?.choose(undefined);
+    if (workspace === null || chosen?.ok !== true) return null;
     const { account } = chosen;
+    const canManage = (userId: string) => workspace.canManage(userId);
     return {
-      deps: { ...base, dialog: account.dialog, commands: account.commands },
+      deps: { ...base, canManage, dialog: account.dialog, commands: account.commands },
       account: account.scope.account,
     };
   };
@@ -270,7 +280,7 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
     ACTION_IDS.homeNewSubscription,
     async ({ ack, body, client, context }) => {
       await ack();
-      if (await refused(base, client, body.user.id, body.channel?.id, 'new subscription')) return;
+      if (await refused(ruleOf(context), client, body.user.id, body.channel?.id, 'new subscription')) return;
       const only = await onlyAccount(context);
       if (only === null) {
         log.info('home: New subscription needs one account; this workspace has none or several');
@@ -288,7 +298,7 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
     ACTION_IDS.homeEditSubscription,
     async ({ ack, body, action, client, context }) => {
       await ack();
-      if (await refused(base, client, body.user.id, body.channel?.id, 'edit')) return;
+      if (await refused(ruleOf(context), client, body.user.id, body.channel?.id, 'edit')) return;
       const editing = decodeEditValue(action.value);
       if (editing === null) {
         log.warn('home: an Edit button without a subscription', { user: body.user.id });

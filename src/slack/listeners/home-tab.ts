@@ -16,7 +16,6 @@ export interface HomeDeps {
   /** What the Home tab of this workspace shows to this user (whether they are an admin included). */
   readonly data: (workspace: TenantWorkspace, userId: string) => Promise<HomeData>;
   readonly tenants: Tenants;
-  readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
 }
 
@@ -90,7 +89,7 @@ export function registerHome(app: App, deps: HomeDeps): void {
       const target = decodeUnsubscribeValue(action.value);
       if (target === null)
         log.warn('home: an Unsubscribe button without a subscription', { user: body.user.id });
-      else if (!(await deps.canManage(body.user.id)))
+      else if (!((await requestWorkspace(deps.tenants, context)?.canManage(body.user.id)) ?? false))
         log.warn('home: unsubscribe refused: user not allowed', { user: body.user.id });
       else
         for (const account of await accounts(context))
