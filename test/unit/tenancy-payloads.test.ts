@@ -9,6 +9,8 @@ import {
   encodeEventsPage,
   encodeMuteChoice,
 } from '../../src/slack/blocks/index.ts';
+import { DEFAULT_DISPLAY } from '../../src/domain/display.ts';
+import { renderOutboxItem } from '../../src/slack/blocks/outbox-message.ts';
 import {
   CONNECT_IDS,
   decodeConnectMetadata,
@@ -40,6 +42,31 @@ describe('payloads that name an account', () => {
     expect(decodeDeleteValue('{"a":"a\\u0000","e":"ev-1"}')).toBeNull();
     expect(decodeDeleteValue('{"a":"acc","e":""}')).toBeNull();
     expect(decodeAckValue('{"e":"ev-1"}')).toBeNull();
+  });
+
+  it('an alert’s buttons carry its pipeline’s account (Display.account); the env account’s keep old values', () => {
+    const item = {
+      kind: 'alert',
+      payload: JSON.stringify({
+        eventId: 'ev-1',
+        subject: 'Scan Started',
+        dateCreated: '2026-12-01 09:30',
+        key: 'target-scan-start',
+        url: 'https://www.halosecurity.com/link?q=user-event&id=ev-1',
+        target: { id: 42, name: 'shop', host: 'shop.example.com' },
+      }),
+    } as Parameters<typeof renderOutboxItem>[0];
+    const values = (account?: string) =>
+      renderOutboxItem(item, account === undefined ? DEFAULT_DISPLAY : { ...DEFAULT_DISPLAY, account })
+        .blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []))
+        .map((e) => (e.type === 'button' ? e.value : e.option_groups[0]?.options[0]?.value));
+    expect(values()).toEqual(['ev-1', 'ev-1', 'k|1h|target-scan-start']);
+    expect(values('env')).toEqual(['ev-1', 'ev-1', 'k|1h|target-scan-start']);
+    expect(values('acc-7')).toEqual([
+      '{"a":"acc-7","e":"ev-1"}',
+      '{"a":"acc-7","e":"ev-1"}',
+      '@acc-7|k|1h|target-scan-start',
+    ]);
   });
 
   it('the Mute menu: `@ACCOUNT|` before the old value for another account', () => {

@@ -51,11 +51,13 @@ export function renderEventAlert(
   inChannel = true,
   account?: string,
 ): SlackMessage {
+  // The answer's own account, else the pipeline's (each account's pipeline renders with its own Display).
+  const named = account ?? display.account;
   return renderAlert(event, {
     severity: display.severityOf(event.key),
     timeZone: display.timeZone,
     inChannel,
-    ...(account === undefined ? {} : { account }),
+    ...(named === undefined ? {} : { account: named }),
     ...(summary === undefined ? {} : { summary }),
   });
 }
