@@ -144,13 +144,16 @@ export class TenantWorkspace {
     return (await this.tenants.accountsOf(this.key)).find((a) => a.account.id === wanted) ?? null;
   }
 
-  /** The account `account:NAME` names, or the only one when none is named; else what to say. */
-  async choose(name: string | undefined): Promise<AccountChoice> {
+  /**
+   * The account `account:NAME` names, or the only one when none is named; else what to say. `anyOne`: when none
+   * is named, any account does (the first by name), for what is the same in all (`/halo test`'s sample alert).
+   */
+  async choose(name: string | undefined, anyOne = false): Promise<AccountChoice> {
     const accounts = await this.accounts();
     const names = accounts.map((a) => a.account.name);
     if (accounts.length === 0) return { ok: false, error: NO_ACCOUNTS };
     if (name === undefined) {
-      if (accounts.length === 1) return { ok: true, account: accounts[0]! };
+      if (accounts.length === 1 || anyOne) return { ok: true, account: accounts[0]! };
       return {
         ok: false,
         error: `This workspace has ${accounts.length} Halo accounts: say which with account:NAME (${listNames(names)}).`,

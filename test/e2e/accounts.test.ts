@@ -182,6 +182,8 @@ describe('connecting Halo accounts from Slack (single workspace, HALO_ENCRYPTION
       'This workspace has 2 Halo accounts: say which with account:NAME (account:Main, account:Second).',
     );
     expect(text(await admin.slash('types account:Nope'))).toContain('no Halo account named “Nope”');
+    // The sample alert needs no account.
+    expect(text(await admin.slash('test'))).toContain('Posted a test alert in this channel');
     const secondTypes = text(await admin.slash('types account:Second'));
     expect(secondTypes).toContain('Only In Second');
     expect(text(await admin.slash('types account:main'))).not.toContain('Only In Second');

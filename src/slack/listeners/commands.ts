@@ -67,7 +67,8 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       if (answer !== null) await reply(respond, renderAnswer(answer, display), log);
       return;
     }
-    const chosen = await workspace.choose(parsed.account);
+    // The sample alert is the same whichever account posts it: it needs none named.
+    const chosen = await workspace.choose(parsed.account, halo.kind === 'test');
     if (!chosen.ok) {
       await reply(respond, renderNotice(chosen.error), log);
       return;
