@@ -4,7 +4,7 @@
  * call) before it is saved, and never shown again: answers carry an {@link AccountView}, which has no key.
  */
 import type { Clock } from '../clock.ts';
-import { accountFilter, accountNameProblem } from '../domain/account-name.ts';
+import { accountNameProblem } from '../domain/account-name.ts';
 import type { Logger } from '../log.ts';
 import { HaloAuthError, HaloError } from '../pipeline/halo-errors.ts';
 import type { NewAuditEntry } from '../pipeline/store-port.ts';
@@ -143,7 +143,7 @@ export class AccountAdmin {
   }
 
   private async unknown(workspace: TenantWorkspace, name: string): Promise<string> {
-    const names = (await workspace.accounts()).map((a) => accountFilter(a.account.name).slice(8));
+    const names = (await workspace.accounts()).map((a) => `“${a.account.name}”`);
     return names.length === 0
       ? 'This workspace has no Halo account connected.'
       : `This workspace has no Halo account named “${name}”; its accounts: ${names.join(', ')}.`;

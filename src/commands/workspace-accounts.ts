@@ -8,6 +8,7 @@
  * Services are built on first use, kept, and rebuilt when the account's key or URL changes (`/halo connect`
  * again); `forget` drops them when the account is disconnected.
  */
+import { accountFilter } from '../domain/account-name.ts';
 import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
 import { ENV_ACCOUNT, type AccountRecord, type Scope } from '../pipeline/tenancy-port.ts';
@@ -185,7 +186,7 @@ function asciiLower(text: string): string {
 }
 
 function listNames(names: readonly string[]): string {
-  return names.map((n) => (/\s/u.test(n) ? `account:"${n}"` : `account:${n}`)).join(', ');
+  return names.map(accountFilter).join(', ');
 }
 
 function cacheKey(scope: Scope): string {

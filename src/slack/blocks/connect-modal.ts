@@ -2,6 +2,7 @@
  * The connect modal (`/halo connect`): the account's name, its API key and an optional API URL. Pure. The key
  * field starts empty every time and is never filled in: a key, once given, is shown nowhere again.
  */
+import { accountFilter } from '../../domain/account-name.ts';
 import { plainText, mrkdwnText } from './text.ts';
 import { mrkdwn } from './escape.ts';
 import { CONNECT_FIELD_MAX, CONNECT_IDS, encodeConnectMetadata } from './payloads.ts';
@@ -97,7 +98,7 @@ export function renderConnectModal(channel: string | null, defaultUrl: string): 
 /** The modal once saved: what was connected, by name and the key's last 4 characters. */
 export function renderConnectResult(name: string, keyHint: string, created: boolean): ConnectModalView {
   const what = created ? 'Connected' : 'Gave a new key to';
-  const filter = /\s/u.test(name) ? `account:"${name}"` : `account:${name}`;
+  const filter = accountFilter(name);
   return {
     type: 'modal',
     callback_id: CONNECT_IDS.callback,
