@@ -127,6 +127,6 @@ export function helpText(): string {
     'Halo Security commands:',
     ...sections,
     'Filters are name:value (name=value works too). Quote values with spaces: subject:"Scan Started".',
-    'With several Halo accounts, account:NAME says which one a command acts in (/halo accounts lists them); with one, it is not needed.',
+    'With several Halo accounts, account:NAME says which one a command acts in (/halo accounts lists them); with one, it is not needed. Without it, subscriptions and mutes list every account’s, and unsubscribe and unmute find the ID in whichever account has it.',
   ].join('\n\n');
 }

@@ -221,6 +221,24 @@ describe('connecting Halo accounts from Slack (single workspace, HALO_ENCRYPTION
     expect(JSON.stringify(view)).toContain('Only In Second');
   });
 
+  it('lists a channel’s subscriptions and mutes of every account, and removes one by ID whichever holds it', async () => {
+    const idOf = (answer: string): number => Number(/#(\d+)/.exec(answer)![1]);
+    const second = idOf(text(await admin.slash('subscribe key:second-only account:Second')));
+    const main = idOf(text(await admin.slash('subscribe key:domain-add account:Main')));
+    const listed = text(await admin.slash('subscriptions'));
+    expect(listed).toContain(`#${second}`);
+    expect(listed).toContain(`#${main}`);
+    expect(text(await member.slash(`unsubscribe ${second}`))).toContain('You are not allowed');
+    expect(text(await admin.slash(`unsubscribe ${second}`))).toContain(`Removed subscription #${second}.`);
+    expect(text(await admin.slash('subscriptions account:Second'))).not.toContain(`#${second}`);
+    expect(text(await admin.slash('subscriptions account:Main'))).toContain(`#${main}`);
+    const mutes = text(await admin.slash('mutes'));
+    expect(mutes).toContain('second-only');
+    const mute = idOf(mutes);
+    expect(text(await admin.slash(`unmute ${mute}`))).toContain('Unmuted');
+    expect(text(await admin.slash('mutes account:Second'))).not.toContain('second-only');
+  });
+
   it('Delete deletes in the account the answer came from, and a forged account does nothing', async () => {
     const answer = await admin.slash('event ev-second account:Second');
     const del = buttons(answer).find((b) => b.action_id === DELETE_ACTION_ID)!;

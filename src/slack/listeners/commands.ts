@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { AccountAdmin } from '../../commands/account-admin.ts';
+import { acrossAccounts, runAcross } from '../../commands/across-accounts.ts';
 import { parseCommand, type HaloCommand } from '../../commands/command-parse.ts';
 import { NOT_SERVED, type TenantWorkspace, type Tenants } from '../../commands/workspace-accounts.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
@@ -67,6 +68,16 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       if (answer !== null) await reply(respond, renderAnswer(answer, display), log);
       return;
     }
+    const asked = { userId: command.user_id, channelId: command.channel_id };
+    // A channel's subscriptions and mutes, named by ID or listed, are found in whichever account holds them.
+    const across = parsed.account === undefined ? acrossAccounts(halo) : null;
+    if (across !== null) {
+      const accounts = await workspace.accounts();
+      if (accounts.length > 1) {
+        await reply(respond, renderAnswer(await runAcross(workspace, accounts, across, asked), display), log);
+        return;
+      }
+    }
     // The sample alert is the same whichever account posts it: it needs none named.
     const chosen = await workspace.choose(parsed.account, halo.kind === 'test');
     if (!chosen.ok) {
@@ -96,10 +107,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       );
       return;
     }
-    const answer = await account.commands.run(halo, {
-      userId: command.user_id,
-      channelId: command.channel_id,
-    });
+    const answer = await account.commands.run(halo, asked);
     await reply(respond, renderAnswer(answer, display), log);
   });
 }
