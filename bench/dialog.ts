@@ -22,7 +22,7 @@ import {
   slashCommandBody,
   type ModalState,
 } from '../fakes/sign.ts';
-import { openSqliteStore } from '../src/store/sqlite.ts';
+import { openSqliteTenants } from '../src/store/sqlite.ts';
 import { DIALOG_IDS } from '../src/slack/blocks/payloads.ts';
 import { botEnv, inProcessBot, SIGNING_SECRET, tempDatabase } from '../test/harness.ts';
 
@@ -36,7 +36,7 @@ const say = (text: string): void => void process.stderr.write(`[dialog bench] ${
 /** Writes `EVENTS` posted events over `TARGETS` targets and the last 14 days, as the bot would have recorded them. */
 async function fillStore(path: string, now: number): Promise<void> {
   // The bot's own migrations make the tables.
-  await openSqliteStore(path).close();
+  await openSqliteTenants(path).close();
   const db = new Database(path);
   const watched = db.prepare(
     'INSERT INTO halo_watched_events (event_id, key, target_id, listed_at) VALUES (?, ?, ?, ?)',

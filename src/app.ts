@@ -22,6 +22,7 @@ import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { createWebClient, identify } from './slack/web-client.ts';
 import { startupFields } from './startup-summary.ts';
 import { openStore } from './store/open.ts';
+import { ENV_SCOPE } from './pipeline/tenancy-port.ts';
 
 export interface RunningBot {
   readonly port: number;
@@ -56,11 +57,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   // A standby looks for a free lead this often; at most a second, so that a failover or hand-over is quick.
   const heartbeatMs = Math.min(1000, Math.max(50, Math.round(config.halo.pollIntervalMs / 2)));
-  const { store, election } = await openStore(config.database, {
+  const { tenants, election } = await openStore(config.database, {
     log,
     replicaId: config.replicaId,
     heartbeatMs,
   });
+  // The single-workspace shape: every row is the env scope's (see pipeline/tenancy-port.ts).
+  const store = tenants.scoped(ENV_SCOPE);
   // What a start that fails half-way has set going, undone in reverse: a listening server or a poll loop left
   // running would keep the process alive, hanging instead of exiting with the error.
   const undo: (() => Promise<void> | void)[] = [];
@@ -177,13 +180,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           await work.stop();
           ratings.stop();
           serving.closeAll();
-          await store.close();
+          await tenants.close();
           log.info('stopped');
         })()),
     };
   } catch (error) {
     for (const step of undo.reverse()) await step();
-    await store.close();
+    await tenants.close();
     throw error;
   }
 }

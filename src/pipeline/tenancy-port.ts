@@ -66,7 +66,23 @@ export interface AccountRecord {
   readonly createdAt: number;
 }
 
-export type NewAccount = Pick<AccountRecord, 'workspace' | 'name' | 'apiUrl' | 'apiKey' | 'createdBy' | 'createdAt'>;
+export type NewAccount = Pick<
+  AccountRecord,
+  'workspace' | 'name' | 'apiUrl' | 'apiKey' | 'createdBy' | 'createdAt'
+>;
+
+/**
+ * A secret (a bot token, a Halo key) was to be saved, and no encryption key is configured: secrets are never stored
+ * in clear. Thrown by {@link TenantStore.saveInstallation} and {@link TenantStore.connectAccount}.
+ */
+export class EncryptionKeyMissingError extends Error {
+  override name = 'EncryptionKeyMissingError' as const;
+  constructor() {
+    super(
+      'Secrets are encrypted at rest, and no encryption key is set. Set HALO_ENCRYPTION_KEYS to a key made with `openssl rand -base64 32` and restart.',
+    );
+  }
+}
 
 /** What a purge removed, for the answer that says so. */
 export interface Purged {

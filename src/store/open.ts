@@ -3,30 +3,44 @@ import { dirname, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
 import { singleProcess, type LeaderElection } from '../pipeline/leadership.ts';
 import { PgLeaderElection } from './pg-leader.ts';
-import { openPostgresStore } from './postgres.ts';
-import { openSqliteStore } from './sqlite.ts';
-import { StoreError, type Store } from '../pipeline/store-port.ts';
+import { openPostgresTenants } from './postgres.ts';
+import { openSqliteTenants } from './sqlite.ts';
+import { StoreError } from '../pipeline/store-port.ts';
+import type { TenantStore } from '../pipeline/tenancy-port.ts';
 
 /** Where the data lives, as DATABASE_URL says (the configuration's `database`, handed over by the root). */
 export type StoreLocation =
   { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
 
 /**
- * The store DATABASE_URL names, and how this process learns whether it leads: always with SQLite (one process),
+ * The store DATABASE_URL names (the registry, and a view per scope), and how this process learns whether it leads: always with SQLite (one process),
  * by election with PostgreSQL. Throws a StoreError saying what to fix when the store cannot be opened.
  */
 export async function openStore(
   database: StoreLocation,
-  options: { log: Logger; replicaId: string; heartbeatMs: number },
-): Promise<{ store: Store; election: LeaderElection }> {
+  options: {
+    log: Logger;
+    replicaId: string;
+    heartbeatMs: number;
+    /** HALO_ENCRYPTION_KEYS, newest first; none: secrets cannot be saved (see secret-box.ts). */
+    encryptionKeys?: readonly Uint8Array[];
+  },
+): Promise<{ tenants: TenantStore; election: LeaderElection }> {
+  const keys = options.encryptionKeys ?? [];
   if (database.kind === 'sqlite') {
     refuseDeepFolder(database.path);
-    return { store: openSqliteStore(database.path), election: singleProcess(options.replicaId) };
+    return { tenants: openSqliteTenants(database.path, keys), election: singleProcess(options.replicaId) };
   }
-  const store = await openPostgresStore(database.url, options.log);
+  const tenants = await openPostgresTenants(database.url, options.log, keys);
   return {
-    store,
-    election: new PgLeaderElection(database.url, store, options.replicaId, options.heartbeatMs, options.log),
+    tenants,
+    election: new PgLeaderElection(
+      database.url,
+      tenants,
+      options.replicaId,
+      options.heartbeatMs,
+      options.log,
+    ),
   };
 }
 

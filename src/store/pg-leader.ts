@@ -14,7 +14,7 @@
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { LeaderElection, LeaderView } from '../pipeline/leadership.ts';
-import { connectionConfig, LOCK_CLASS, lockKey, type PostgresStore } from './postgres.ts';
+import { connectionConfig, LOCK_CLASS, lockKey } from './postgres.ts';
 
 /** The session settings above, for a heartbeat of `heartbeatMs`. */
 export function leaderSessionSettings(heartbeatMs: number): Record<string, string> {
@@ -33,7 +33,8 @@ export class PgLeaderElection implements LeaderElection {
 
   constructor(
     private readonly url: string,
-    private readonly store: PostgresStore,
+    /** Every view of the database carries the token from the win on (tenants.ts). */
+    private readonly store: { setFence(token: number): void },
     readonly self: string,
     private readonly heartbeatMs: number,
     private readonly log: Logger,

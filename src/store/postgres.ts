@@ -2,7 +2,9 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Logger } from '../log.ts';
 import { migrationsFrom, SCHEMA_VERSION, type Db, type Dialect, type Tables } from './schema.ts';
-import { SqlStore } from './sql-store.ts';
+import { SecretBox } from './secret-box.ts';
+import type { Engine, Fence } from './sql-rows.ts';
+import { SqlTenantStore } from './tenants.ts';
 import { FencedError, StoreError } from '../pipeline/store-port.ts';
 
 /** BIGINT and count(*) arrive as strings by default; every such value here is a millisecond time or a count. */
@@ -37,6 +39,13 @@ const postgres: Dialect = {
   bytewise: (column) => sql`${sql.ref(column)} COLLATE "C"`,
   addCount: (key, count) =>
     sql`jsonb_set(counts, ARRAY[${key}::text], to_jsonb(coalesce((counts ->> ${key}::text)::bigint, 0) + ${count}::bigint))`,
+  carrySequence: (from, to) => [
+    sql`SELECT setval(pg_get_serial_sequence(${to}, 'id'), greatest(coalesce(pg_sequence_last_value(pg_get_serial_sequence(${from}, 'id')::regclass), 0), (SELECT coalesce(max(id), 0) FROM ${sql.table(to)})) + 1, false)`,
+  ],
+  renamed: (from, to, serial) => [
+    sql.raw(`ALTER INDEX ${from}_pkey RENAME TO ${to}_pkey`),
+    ...(serial ? [sql.raw(`ALTER SEQUENCE ${from}_id_seq RENAME TO ${to}_id_seq`)] : []),
+  ],
   ddl: { serial: 'BIGSERIAL PRIMARY KEY', json: 'JSONB', clustered: '' },
   unprefixedBefore: false,
   exclusive: (table) => sql`LOCK TABLE ${sql.table(table)} IN SHARE ROW EXCLUSIVE MODE`,
@@ -80,8 +89,15 @@ function guarded(pool: pg.Pool): PostgresPool {
   };
 }
 
-/** Opens the PostgreSQL store: connects, migrates (or refuses a newer schema), and keeps a small pool. */
-export async function openPostgresStore(url: string, log: Logger): Promise<PostgresStore> {
+/**
+ * Opens the PostgreSQL store: connects, migrates (or refuses a newer schema), and keeps a small pool. `keys`:
+ * HALO_ENCRYPTION_KEYS, newest first (none: secrets cannot be saved).
+ */
+export async function openPostgresTenants(
+  url: string,
+  log: Logger,
+  keys: readonly Uint8Array[] = [],
+): Promise<SqlTenantStore> {
   const pool = new pg.Pool({ ...connectionConfig(url), max: 6, idleTimeoutMillis: 30_000 });
   // An idle pooled connection that the server drops emits 'error' on the pool; unhandled, it would end the process.
   pool.on('error', (error) =>
@@ -98,7 +114,7 @@ export async function openPostgresStore(url: string, log: Logger): Promise<Postg
       `The database ${describeUrl(url)} could not be opened: ${detail}. Check DATABASE_URL and that PostgreSQL is running and reachable.`,
     );
   }
-  return new PostgresStore(db);
+  return new SqlTenantStore(postgresEngine(db), new SecretBox(keys), () => db.destroy());
 }
 
 /**
@@ -127,62 +143,52 @@ async function migrate(trx: Db, where: string): Promise<void> {
 }
 
 /**
- * The store for several replicas. Outbox rows are claimed with the leader's fencing token: `markSending` succeeds
- * only while the token it carries is still the newest in `halo_leader`, and a row claimed by a newer leader can
- * no longer be marked by an older one. A store that never led (token null) is not fenced: tools and tests.
+ * The engine for several replicas. Outbox rows are claimed with the leader's fencing token: `markSending`
+ * succeeds only while the token it carries is still the newest in `halo_leader`, and a row claimed by a newer
+ * leader can no longer be marked by an older one. A store that never led (token null) is not fenced: tools and
+ * tests. The token is one for the process (every view of every scope): it is the process that leads.
  */
-export class PostgresStore extends SqlStore {
-  private closed = false;
-
-  constructor(db: Db) {
-    super(db, postgres);
-  }
-
-  /** Set by the leadership when it wins: every later claim and mark carries it. Kept after leadership is lost. */
-  setFence(token: number): void {
-    this.token = token;
-  }
-
-  /**
-   * FOR SHARE on the leader row: a new leader's token bump waits for this transaction, and one begun after the
-   * bump sees the new token. Unfenced while this store never led.
-   */
-  protected fenced<T>(work: (trx: Db) => Promise<T>): Promise<T> {
-    const token = this.token;
-    return this.transaction(async (trx) => {
-      if (token !== null) {
-        const row = await trx
-          .selectFrom('halo_leader')
-          .select('token')
-          .where('id', '=', 1)
-          .forShare()
-          .executeTakeFirst();
-        if (row?.token !== token) throw new FencedError(token, row?.token ?? null);
-      }
-      return work(trx);
-    });
-  }
-
-  async markSending(id: number, now: number): Promise<boolean> {
-    // FOR SHARE on the leader row: a new leader's token bump waits for this claim, and a claim after the bump
-    // sees the new token and fails. SKIP LOCKED: a row another process is claiming is not ours to post.
-    const token = this.token;
-    const { rows } = await sql`
-      WITH fence AS (
-        SELECT 1 FROM halo_leader WHERE id = 1 AND (${token}::bigint IS NULL OR token = ${token}) FOR SHARE
-      ), claimable AS (
-        SELECT id FROM halo_outbox
-        WHERE id = ${id} AND state = 'pending' AND (${token}::bigint IS NULL OR coalesce(claim_token, 0) <= ${token})
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE halo_outbox SET sent_at = ${now}, claim_token = ${token}
-      FROM fence, claimable WHERE halo_outbox.id = claimable.id RETURNING halo_outbox.id`.execute(this.db);
-    return rows.length > 0;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.destroy();
-  }
+function postgresEngine(db: Db): Engine {
+  const fence: Fence = { token: null };
+  return {
+    db,
+    d: postgres,
+    fence,
+    /**
+     * FOR SHARE on the leader row: a new leader's token bump waits for this transaction, and one begun after the
+     * bump sees the new token. Unfenced while this store never led.
+     */
+    fenced: (work) => {
+      const token = fence.token;
+      return db.transaction().execute(async (trx) => {
+        if (token !== null) {
+          const row = await trx
+            .selectFrom('halo_leader')
+            .select('token')
+            .where('id', '=', 1)
+            .forShare()
+            .executeTakeFirst();
+          if (row?.token !== token) throw new FencedError(token, row?.token ?? null);
+        }
+        return work(trx);
+      });
+    },
+    markSending: async (scope, id, now) => {
+      // FOR SHARE on the leader row: a new leader's token bump waits for this claim, and a claim after the bump
+      // sees the new token and fails. SKIP LOCKED: a row another process is claiming is not ours to post.
+      const token = fence.token;
+      const { rows } = await sql`
+        WITH fence AS (
+          SELECT 1 FROM halo_leader WHERE id = 1 AND (${token}::bigint IS NULL OR token = ${token}) FOR SHARE
+        ), claimable AS (
+          SELECT id FROM halo_outbox
+          WHERE workspace_id = ${scope.workspace} AND account_id = ${scope.account} AND id = ${id}
+            AND state = 'pending' AND (${token}::bigint IS NULL OR coalesce(claim_token, 0) <= ${token})
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE halo_outbox SET sent_at = ${now}, claim_token = ${token}
+        FROM fence, claimable WHERE halo_outbox.id = claimable.id RETURNING halo_outbox.id`.execute(db);
+      return rows.length > 0;
+    },
+  };
 }

@@ -19,15 +19,22 @@ import {
   type SqlBool,
 } from 'kysely';
 import { StoreError, type AuditAction, type OutboxKind } from '../pipeline/store-port.ts';
+import { ENV_ACCOUNT, ENV_WORKSPACE } from '../pipeline/tenancy-port.ts';
 
 /** A millisecond time or a count: BIGINT in PostgreSQL, read as a number (see postgres.ts). */
 type Int = number;
 type Serial = Generated<number>;
 
+/** The scope columns every tenant table leads with (see pipeline/tenancy-port.ts). */
+interface Scoped {
+  workspace_id: string;
+  account_id: string;
+}
+
 export interface Tables {
-  halo_seen: { event_id: string };
-  halo_staged: { event_id: string; event: string; date_created: string };
-  halo_outbox: {
+  halo_seen: Scoped & { event_id: string };
+  halo_staged: Scoped & { event_id: string; event: string; date_created: string };
+  halo_outbox: Scoped & {
     id: Serial;
     channel: string;
     kind: OutboxKind;
@@ -44,7 +51,7 @@ export interface Tables {
     claim_token: Int | null;
   };
   /** `keys` and `target_ids`: JSON arrays, sorted, so that equal filters are equal text. */
-  halo_subscriptions: {
+  halo_subscriptions: Scoped & {
     id: Serial;
     channel: string;
     keys: string;
@@ -54,16 +61,22 @@ export interface Tables {
     min_severity: string | null;
   };
   /** `already_deleted`: BOOLEAN in PostgreSQL, 0 or 1 in SQLite. */
-  halo_deletions: {
+  halo_deletions: Scoped & {
     event_id: string;
     user_id: string;
     at: Int;
     already_deleted: ColumnType<boolean | number, number>;
   };
-  halo_state: { key: string; value: string };
+  halo_state: Scoped & { key: string; value: string };
   halo_leader: { id: number; token: Int; holder: string | null; since: Int | null };
-  halo_acknowledgements: { channel: string; message_ts: string; user_id: string; event_id: string; at: Int };
-  halo_mutes: {
+  halo_acknowledgements: Scoped & {
+    channel: string;
+    message_ts: string;
+    user_id: string;
+    event_id: string;
+    at: Int;
+  };
+  halo_mutes: Scoped & {
     id: Serial;
     channel: string;
     key: string | null;
@@ -75,7 +88,7 @@ export interface Tables {
     held: Generated<Int>;
     ended_at: Int | null;
   };
-  halo_audit: {
+  halo_audit: Scoped & {
     id: Serial;
     at: Int;
     user_id: string;
@@ -84,7 +97,7 @@ export interface Tables {
     detail: string;
   };
   /** `counts`: JSONB in PostgreSQL (read as an object), TEXT in SQLite. */
-  halo_threads: {
+  halo_threads: Scoped & {
     channel: string;
     target_id: number;
     parent_ts: string;
@@ -92,7 +105,7 @@ export interface Tables {
     counts: ColumnType<Record<string, number> | string, string, string>;
     opened_at: Int;
   };
-  halo_watched_events: {
+  halo_watched_events: Scoped & {
     event_id: string;
     key: string;
     target_id: number | null;
@@ -100,7 +113,7 @@ export interface Tables {
     misses: Generated<number>;
     gone_at: Int | null;
   };
-  halo_event_messages: {
+  halo_event_messages: Scoped & {
     channel: string;
     ts: string;
     event_id: string;
@@ -108,7 +121,7 @@ export interface Tables {
     summary: string | null;
   };
   /** `weekday`: 0 (Sunday) … 6, null for a daily summary. */
-  halo_summaries: {
+  halo_summaries: Scoped & {
     channel: string;
     cadence: 'daily' | 'weekly';
     weekday: number | null;
@@ -119,7 +132,52 @@ export interface Tables {
     /** JSON: each mute's held count when the last summary was queued. */
     held: Generated<string>;
   };
+  /** `bot_token` and `raw`: sealed by the secret box (secret-box.ts), never in clear. */
+  halo_installations: {
+    workspace_id: string;
+    team_id: string | null;
+    enterprise_id: string | null;
+    is_enterprise_install: ColumnType<boolean | number, number>;
+    bot_user_id: string;
+    bot_id: string;
+    bot_token: string;
+    raw: string;
+    installed_by: string;
+    installed_at: Int;
+  };
+  /** `api_key`: sealed by the secret box; `key_hint` its last 4 characters, all that is ever shown. */
+  halo_accounts: {
+    workspace_id: string;
+    id: string;
+    name: string;
+    api_url: string;
+    api_key: string;
+    key_hint: string;
+    status: 'active' | 'needs_key';
+    last_poll_at: Int | null;
+    last_error: string | null;
+    created_by: string;
+    created_at: Int;
+  };
 }
+
+/** The tables whose every row belongs to a scope, in the order a purge reports them. */
+export const TENANT_TABLES = [
+  'halo_seen',
+  'halo_staged',
+  'halo_outbox',
+  'halo_subscriptions',
+  'halo_deletions',
+  'halo_state',
+  'halo_acknowledgements',
+  'halo_mutes',
+  'halo_audit',
+  'halo_threads',
+  'halo_watched_events',
+  'halo_event_messages',
+  'halo_summaries',
+] as const satisfies readonly (keyof Tables)[];
+export type TenantTable = (typeof TENANT_TABLES)[number];
 
 export type Db = Kysely<Tables>;
 
@@ -137,6 +195,14 @@ export interface Dialect {
   addCount(key: string, count: number): RawBuilder<string>;
   /** A statement that keeps other writers out of the table until the transaction ends, where one is needed. */
   exclusive(table: string): RawBuilder<unknown> | null;
+  /**
+   * Step 7 rebuilds tables under a temporary name. `carrySequence`: the auto-numbered IDs of `to` (the rebuilt
+   * table, filled) go on where `from`'s stopped, not at the largest ID copied: an ID of a row deleted since (a
+   * subscription's, named by an old Unsubscribe button) must never name a new row. `renamed`: after `ALTER TABLE
+   * from RENAME TO to`, what must follow it (PostgreSQL named the key and the sequence after the temporary name).
+   */
+  carrySequence(from: string, to: string): RawBuilder<unknown>[];
+  renamed(from: string, to: string, serial: boolean): RawBuilder<unknown>[];
   /** DDL: an auto-numbered primary key; a JSON column; what ends the seen table (SQLite: WITHOUT ROWID). */
   readonly ddl: { readonly serial: string; readonly json: string; readonly clustered: string };
   /**
@@ -261,10 +327,164 @@ function summaries(): RawBuilder<unknown>[] {
   ];
 }
 
+/** Step 7's tables: the columns after the scope, the primary key after the scope, and the indexes. */
+const SCOPED: readonly {
+  readonly table: string;
+  /** Column definitions, without the scope's two. */
+  readonly columns: string;
+  /** The columns an earlier version's row is copied from. */
+  readonly copied: string;
+  /** The primary key after the scope's two columns; none for the tables with an auto-numbered `id`. */
+  readonly key?: string;
+  readonly indexes?: readonly string[];
+}[] = [
+  { table: 'halo_seen', columns: 'event_id TEXT NOT NULL', copied: 'event_id', key: 'event_id' },
+  {
+    table: 'halo_staged',
+    columns: 'event_id TEXT NOT NULL, event TEXT NOT NULL, date_created TEXT NOT NULL',
+    copied: 'event_id, event, date_created',
+    key: 'event_id',
+  },
+  {
+    table: 'halo_outbox',
+    columns: `channel TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, dedup_key TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at BIGINT NOT NULL DEFAULT 0, last_error TEXT, created_at BIGINT NOT NULL, done_at BIGINT,
+      sent_at BIGINT, claim_token BIGINT`,
+    copied: `id, channel, kind, payload, dedup_key, state, attempts, next_attempt_at, last_error, created_at,
+      done_at, sent_at, claim_token`,
+    indexes: [
+      'UNIQUE INDEX halo_outbox_dedup ON halo_outbox (workspace_id, account_id, dedup_key)',
+      'INDEX halo_outbox_due ON halo_outbox (workspace_id, account_id, state, channel, next_attempt_at, id)',
+      'INDEX halo_outbox_done ON halo_outbox (workspace_id, account_id, channel, done_at)',
+    ],
+  },
+  {
+    table: 'halo_subscriptions',
+    columns: `channel TEXT NOT NULL, keys TEXT NOT NULL, target_ids TEXT NOT NULL, created_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL, min_severity TEXT`,
+    copied: 'id, channel, keys, target_ids, created_by, created_at, min_severity',
+    indexes: ['INDEX halo_subscriptions_channel ON halo_subscriptions (workspace_id, account_id, channel)'],
+  },
+  {
+    table: 'halo_deletions',
+    columns:
+      'event_id TEXT NOT NULL, user_id TEXT NOT NULL, at BIGINT NOT NULL, already_deleted BOOLEAN NOT NULL',
+    copied: 'event_id, user_id, at, already_deleted',
+    key: 'event_id',
+  },
+  {
+    table: 'halo_state',
+    columns: 'key TEXT NOT NULL, value TEXT NOT NULL',
+    copied: 'key, value',
+    key: 'key',
+  },
+  {
+    table: 'halo_acknowledgements',
+    columns: `channel TEXT NOT NULL, message_ts TEXT NOT NULL, user_id TEXT NOT NULL, event_id TEXT NOT NULL,
+      at BIGINT NOT NULL`,
+    copied: 'channel, message_ts, user_id, event_id, at',
+    key: 'channel, message_ts, user_id',
+  },
+  {
+    table: 'halo_mutes',
+    columns: `channel TEXT NOT NULL, key TEXT, target_id BIGINT, target_label TEXT NOT NULL DEFAULT '',
+      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+      held BIGINT NOT NULL DEFAULT 0, ended_at BIGINT`,
+    copied: 'id, channel, key, target_id, target_label, created_by, created_at, expires_at, held, ended_at',
+    indexes: ['INDEX halo_mutes_open ON halo_mutes (workspace_id, account_id, ended_at, expires_at)'],
+  },
+  {
+    table: 'halo_audit',
+    columns:
+      'at BIGINT NOT NULL, user_id TEXT NOT NULL, action TEXT NOT NULL, channel TEXT, detail TEXT NOT NULL',
+    copied: 'id, at, user_id, action, channel, detail',
+    indexes: ['INDEX halo_audit_at ON halo_audit (workspace_id, account_id, at)'],
+  },
+  {
+    table: 'halo_threads',
+    columns: `channel TEXT NOT NULL, target_id BIGINT NOT NULL, parent_ts TEXT NOT NULL, parent TEXT NOT NULL,
+      counts {json} NOT NULL DEFAULT '{}', opened_at BIGINT NOT NULL`,
+    copied: 'channel, target_id, parent_ts, parent, counts, opened_at',
+    key: 'channel, target_id',
+  },
+  {
+    table: 'halo_watched_events',
+    columns: `event_id TEXT NOT NULL, key TEXT NOT NULL, target_id BIGINT, listed_at BIGINT NOT NULL,
+      misses INTEGER NOT NULL DEFAULT 0, gone_at BIGINT`,
+    copied: 'event_id, key, target_id, listed_at, misses, gone_at',
+    key: 'event_id',
+    indexes: [
+      'INDEX halo_watched_events_key ON halo_watched_events (workspace_id, account_id, key) WHERE gone_at IS NULL',
+      'INDEX halo_watched_events_target ON halo_watched_events (workspace_id, account_id, target_id) WHERE gone_at IS NULL',
+    ],
+  },
+  {
+    table: 'halo_event_messages',
+    columns:
+      'channel TEXT NOT NULL, ts TEXT NOT NULL, event_id TEXT NOT NULL, payload TEXT NOT NULL, summary TEXT',
+    copied: 'channel, ts, event_id, payload, summary',
+    key: 'channel, ts',
+    indexes: ['INDEX halo_event_messages_event ON halo_event_messages (workspace_id, account_id, event_id)'],
+  },
+  {
+    table: 'halo_summaries',
+    columns: `channel TEXT NOT NULL, cadence TEXT NOT NULL, weekday INTEGER, minute INTEGER NOT NULL,
+      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, last_slot BIGINT NOT NULL, held TEXT NOT NULL DEFAULT '{}'`,
+    copied: 'channel, cadence, weekday, minute, created_by, created_at, last_slot, held',
+    key: 'channel',
+  },
+];
+
+/**
+ * Step 7, tenancy: every row belongs to a workspace and a Halo account (pipeline/tenancy-port.ts); the rows of
+ * the single-workspace shape that were there are the env scope's. Keys gain the scope in front, and indexes lead
+ * with it. Neither database changes a primary key in place alike (SQLite not at all), so each table is rebuilt:
+ * made under a temporary name, filled, the old one dropped, the new one renamed. Tables with an auto-numbered `id`
+ * keep it as their key (IDs stay unique in the database; every query still filters by the scope). Also the
+ * registry: installations and connected accounts, their secrets sealed (secret-box.ts).
+ */
+function tenancy({ d }: MigrationContext): RawBuilder<unknown>[] {
+  const out: RawBuilder<unknown>[] = [];
+  for (const { table, columns, copied, key, indexes } of SCOPED) {
+    const temporary = `${table}_v7`;
+    const serial = key === undefined;
+    const id = serial ? `id ${d.ddl.serial}, ` : '';
+    const primary = serial ? '' : `, PRIMARY KEY (workspace_id, account_id, ${key})`;
+    const clustered = table === 'halo_seen' ? d.ddl.clustered : '';
+    const scoped = `workspace_id TEXT NOT NULL, account_id TEXT NOT NULL, ${columns.replace('{json}', d.ddl.json)}`;
+    out.push(
+      sql.raw(`CREATE TABLE ${temporary} (${id}${scoped}${primary}) ${clustered}`),
+      sql.raw(
+        `INSERT INTO ${temporary} (workspace_id, account_id, ${copied}) SELECT '${ENV_WORKSPACE}', '${ENV_ACCOUNT}', ${copied} FROM ${table}`,
+      ),
+      ...(serial ? d.carrySequence(table, temporary) : []),
+      sql.raw(`DROP TABLE ${table}`),
+      sql.raw(`ALTER TABLE ${temporary} RENAME TO ${table}`),
+      ...d.renamed(temporary, table, serial),
+      ...(indexes ?? []).map((index) => sql.raw(`CREATE ${index}`)),
+    );
+  }
+  out.push(
+    sql.raw(`CREATE TABLE halo_installations (
+      workspace_id TEXT PRIMARY KEY, team_id TEXT, enterprise_id TEXT, is_enterprise_install BOOLEAN NOT NULL,
+      bot_user_id TEXT NOT NULL, bot_id TEXT NOT NULL, bot_token TEXT NOT NULL, raw TEXT NOT NULL,
+      installed_by TEXT NOT NULL, installed_at BIGINT NOT NULL
+    )`),
+    sql.raw(`CREATE TABLE halo_accounts (
+      workspace_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, api_url TEXT NOT NULL,
+      api_key TEXT NOT NULL, key_hint TEXT NOT NULL, status TEXT NOT NULL, last_poll_at BIGINT, last_error TEXT,
+      created_by TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (workspace_id, id), UNIQUE (workspace_id, name)
+    )`),
+  );
+  return out;
+}
+
 /** Each step compiles the queries it needs; step i brings a database to version LEGACY_VERSION + i + 1. */
 export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [
   baseline,
   summaries,
+  tenancy,
 ];
 
 export const SCHEMA_VERSION = LEGACY_VERSION + MIGRATIONS.length;

@@ -1,13 +1,25 @@
 /**
- * The {@link Store}, written once for SQLite and PostgreSQL with Kysely. What only one database does lives beside
- * it: the SQLite file lock (sqlite.ts), and PostgreSQL's fenced transactions and `SKIP LOCKED` claims
+ * The {@link Store}, written once for SQLite and PostgreSQL with Kysely, as a view of one {@link Scope}: every
+ * query of every method filters by the scope's `workspace_id` and `account_id`, and every insert writes them, so
+ * that an ID or a channel of another scope reads and changes nothing. What only one database does comes from its
+ * {@link Engine}: the SQLite file lock (sqlite.ts), and PostgreSQL's fenced transactions and `SKIP LOCKED` claims
  * (postgres.ts), leader election (pg-leader.ts). The few spellings the two differ in come from the {@link Dialect}.
  */
-import type { Selectable } from 'kysely';
-import { isSeverity } from '../domain/severity.ts';
+import { sql } from 'kysely';
 import type { HaloEvent } from '../domain/event.ts';
-import type { Db, Dialect, Tables } from './schema.ts';
+import type { Db, Dialect } from './schema.ts';
+import {
+  ACK,
+  chunks,
+  MUTE_ITEM,
+  OUTBOX_ITEM,
+  scopeColumns,
+  toSubscription,
+  toThread,
+  type Engine,
+} from './sql-rows.ts';
 import type * as api from '../pipeline/store-port.ts';
+import type { Scope } from '../pipeline/tenancy-port.ts';
 import type {
   Acknowledgement,
   DeletionRecord,
@@ -22,58 +34,34 @@ class NotReplaced extends Error {
   override name = 'NotReplaced' as const;
 }
 
-// Columns selected under the names of the interface's fields.
-const OUTBOX = [
-  'id',
-  'channel',
-  'kind',
-  'payload',
-  'dedup_key as dedupKey',
-  'attempts',
-  'sent_at as sentAt',
-] as const;
-const OUTBOX_ITEM = [...OUTBOX, 'created_at as createdAt'] as const;
-const MUTE = [
-  'id',
-  'channel',
-  'key',
-  'target_id as targetId',
-  'target_label as targetLabel',
-  'held',
-] as const;
-const MUTE_ITEM = [
-  ...MUTE,
-  'created_by as createdBy',
-  'created_at as createdAt',
-  'expires_at as expiresAt',
-] as const;
-const ACK = ['channel', 'message_ts as messageTs', 'event_id as eventId', 'user_id as userId', 'at'] as const;
+export class SqlStore implements api.Store {
+  protected readonly db: Db;
+  protected readonly d: Dialect;
+  /** Filters every query, and goes into every insert. */
+  private readonly own: { workspace_id: string; account_id: string };
 
-/** Rows a single INSERT carries at most: far below either database's limit on parameters. */
-const CHUNK = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
-
-export abstract class SqlStore implements api.Store {
-  /**
-   * The fencing token of this replica's lead (PostgreSQL), set when it wins and kept after it loses: a mark of a
-   * row that a newer leader has claimed since is then ignored. Null for a store that never led, and with SQLite.
-   */
-  protected token: number | null = null;
-
+  /** `release`: what `close()` does; nothing for a view (the tenant store closes the database), see `owned`. */
   constructor(
-    protected readonly db: Db,
-    protected readonly d: Dialect,
-  ) {}
+    private readonly engine: Engine,
+    readonly scope: Scope,
+    private readonly release: () => Promise<void> = () => Promise.resolve(),
+  ) {
+    this.db = engine.db;
+    this.d = engine.d;
+    this.own = scopeColumns(scope);
+  }
 
-  /** A transaction of the poller's writes, refused with a FencedError once a newer leader took over. */
-  protected abstract fenced<T>(work: (trx: Db) => Promise<T>): Promise<T>;
-  abstract markSending(id: number, now: number): Promise<boolean>;
-  abstract close(): Promise<void>;
+  private fenced<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    return this.engine.fenced(work);
+  }
+
+  markSending(id: number, now: number): Promise<boolean> {
+    return this.engine.markSending(this.scope, id, now);
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
 
   protected transaction<T>(work: (trx: Db) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
@@ -100,7 +88,15 @@ export abstract class SqlStore implements api.Store {
       .selectFrom(this.d.positions(ids).as('t'))
       .select('t.i')
       .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('halo_seen').whereRef('event_id', '=', 't.value').select('event_id'))),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('halo_seen')
+              .where((e) => e.and(this.own))
+              .whereRef('event_id', '=', 't.value')
+              .select('event_id'),
+          ),
+        ),
       )
       .orderBy('t.i')
       .execute();
@@ -117,16 +113,20 @@ export abstract class SqlStore implements api.Store {
 
   private insertSeen(trx: Db, events: readonly HaloEvent[]) {
     const ids = this.d.rows(events.map((e) => e.eventId));
+    const { workspace_id, account_id } = this.own;
+    // `WHERE true`: SQLite's parser needs it between `INSERT … SELECT … FROM` and an `ON CONFLICT` clause.
+    const rows = sql`SELECT CAST(${workspace_id} AS TEXT), CAST(${account_id} AS TEXT), value FROM (${ids}) AS r WHERE true`;
     return trx
       .insertInto('halo_seen')
-      .columns(['event_id'])
-      .expression(ids)
+      .columns(['workspace_id', 'account_id', 'event_id'])
+      .expression(rows)
       .onConflict((c) => c.doNothing());
   }
 
   private async insertStaged(trx: Db, events: readonly HaloEvent[]): Promise<void> {
     for (const part of chunks(events)) {
       const rows = part.map((e) => ({
+        ...this.own,
         event_id: e.eventId,
         event: JSON.stringify(e),
         date_created: e.dateCreated,
@@ -144,6 +144,7 @@ export abstract class SqlStore implements api.Store {
     const rows = await this.db
       .selectFrom('halo_staged')
       .select('event')
+      .where((eb) => eb.and(this.own))
       .orderBy('date_created')
       .orderBy(order)
       .execute();
@@ -152,9 +153,11 @@ export abstract class SqlStore implements api.Store {
 
   async route(items: readonly NewOutboxItem[], eventIds: readonly string[], now: number): Promise<void> {
     await this.fenced(async (trx) => {
-      await insertOutbox(trx, items, now);
-      if (eventIds.length > 0)
-        await trx.deleteFrom('halo_staged').where(this.d.oneOf('event_id', eventIds)).execute();
+      await this.insertOutbox(trx, items, now);
+      if (eventIds.length > 0) {
+        const routed = trx.deleteFrom('halo_staged').where((eb) => eb.and(this.own));
+        await routed.where(this.d.oneOf('event_id', eventIds)).execute();
+      }
     });
   }
 
@@ -162,25 +165,33 @@ export abstract class SqlStore implements api.Store {
     const row = await this.db
       .selectFrom('halo_state')
       .select('value')
-      .where('key', '=', key)
+      .where((eb) => eb.and({ ...this.own, key }))
       .executeTakeFirst();
     return row?.value ?? null;
   }
 
   async setState(entries: Readonly<Record<string, string>>): Promise<void> {
-    const rows = Object.entries(entries).map(([key, value]) => ({ key, value }));
+    const rows = Object.entries(entries).map(([key, value]) => ({ ...this.own, key, value }));
     if (rows.length === 0) return;
     await this.fenced((trx) =>
       trx
         .insertInto('halo_state')
         .values(rows)
-        .onConflict((c) => c.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+        .onConflict((c) =>
+          c
+            .columns(['workspace_id', 'account_id', 'key'])
+            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+        )
         .execute(),
     );
   }
 
   async dueChannels(now: number): Promise<string[]> {
-    const due = this.db.selectFrom('halo_outbox').select('channel').distinct().where('state', '=', 'pending');
+    const due = this.db
+      .selectFrom('halo_outbox')
+      .select('channel')
+      .distinct()
+      .where((eb) => eb.and({ ...this.own, state: 'pending' }));
     return (await due.where('next_attempt_at', '<=', now).execute()).map((row) => row.channel);
   }
 
@@ -203,8 +214,8 @@ export abstract class SqlStore implements api.Store {
   }
 
   private pending(channel: string) {
-    const rows = this.db.selectFrom('halo_outbox').select(OUTBOX_ITEM).where('state', '=', 'pending');
-    return rows.where('channel', '=', channel);
+    const rows = this.db.selectFrom('halo_outbox').select(OUTBOX_ITEM);
+    return rows.where((eb) => eb.and({ ...this.own, state: 'pending', channel }));
   }
 
   async replaceWithDigest(ids: readonly number[], digest: NewOutboxItem, now: number): Promise<boolean> {
@@ -214,12 +225,12 @@ export abstract class SqlStore implements api.Store {
         const removed = await trx
           .deleteFrom('halo_outbox')
           .where(this.d.oneOf('id', ids))
-          .where((eb) => eb.and({ state: 'pending', attempts: 0, sent_at: null }))
+          .where((eb) => eb.and({ ...this.own, state: 'pending', attempts: 0, sent_at: null }))
           .returning('id')
           .execute();
         if (removed.length !== new Set(ids).size)
           throw new NotReplaced('a row to replace was claimed meanwhile');
-        await insertOutbox(trx, [digest], now);
+        await this.insertOutbox(trx, [digest], now);
       });
       return true;
     } catch (error) {
@@ -230,10 +241,10 @@ export abstract class SqlStore implements api.Store {
 
   /** A mark applies unless a newer leader has claimed the row since: its outcome is then the newer one's. */
   private mark(id: number) {
-    const token = this.token;
+    const token = this.engine.fence.token;
     return this.db
       .updateTable('halo_outbox')
-      .where('id', '=', id)
+      .where((eb) => eb.and({ ...this.own, id }))
       .$if(token !== null, (q) => q.where((eb) => eb(eb.fn.coalesce('claim_token', eb.lit(0)), '<=', token)));
   }
 
@@ -259,7 +270,9 @@ export abstract class SqlStore implements api.Store {
     const failed = this.db
       .updateTable('halo_outbox')
       .set({ state: 'failed', last_error: error, done_at: now });
-    const result = await failed.where((eb) => eb.and({ channel, state: 'pending' })).executeTakeFirst();
+    const result = await failed
+      .where((eb) => eb.and({ ...this.own, channel, state: 'pending' }))
+      .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 
@@ -267,7 +280,7 @@ export abstract class SqlStore implements api.Store {
     const rows = await this.db
       .selectFrom('halo_outbox')
       .select(['channel', 'kind', 'last_error', 'done_at'])
-      .where('state', '=', 'failed')
+      .where((eb) => eb.and({ ...this.own, state: 'failed' }))
       .orderBy('done_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit)
@@ -281,12 +294,15 @@ export abstract class SqlStore implements api.Store {
   }
 
   async prune(before: number): Promise<void> {
-    const delivered = this.db.deleteFrom('halo_outbox').where('state', '=', 'delivered');
+    const delivered = this.db
+      .deleteFrom('halo_outbox')
+      .where((eb) => eb.and({ ...this.own, state: 'delivered' }));
     await delivered.where('done_at', '<', before).execute();
   }
 
   addSubscription(sub: api.NewSubscription) {
     const row = {
+      ...this.own,
       channel: sub.channel,
       keys: JSON.stringify([...sub.keys].sort()),
       target_ids: JSON.stringify([...sub.targetIds].sort((a, b) => a - b)),
@@ -298,7 +314,9 @@ export abstract class SqlStore implements api.Store {
       const existing = await trx
         .selectFrom('halo_subscriptions')
         .selectAll()
-        .where((eb) => eb.and({ channel: row.channel, keys: row.keys, target_ids: row.target_ids }))
+        .where((eb) =>
+          eb.and({ ...this.own, channel: row.channel, keys: row.keys, target_ids: row.target_ids }),
+        )
         .where('min_severity', 'is not distinct from', row.min_severity)
         .executeTakeFirst();
       if (existing !== undefined) return { subscription: toSubscription(existing), created: false };
@@ -313,17 +331,23 @@ export abstract class SqlStore implements api.Store {
   }
 
   async removeSubscription(channel: string, id: number): Promise<boolean> {
-    const removed = this.db.deleteFrom('halo_subscriptions').where((eb) => eb.and({ channel, id }));
+    const removed = this.db
+      .deleteFrom('halo_subscriptions')
+      .where((eb) => eb.and({ ...this.own, channel, id }));
     return (await removed.executeTakeFirst()).numDeletedRows > 0n;
   }
 
   async removeAllSubscriptions(channel: string): Promise<number> {
-    const removed = this.db.deleteFrom('halo_subscriptions').where('channel', '=', channel);
+    const removed = this.db.deleteFrom('halo_subscriptions').where((eb) => eb.and({ ...this.own, channel }));
     return Number((await removed.executeTakeFirst()).numDeletedRows);
   }
 
   async subscriptions(channel?: string): Promise<api.Subscription[]> {
-    const all = this.db.selectFrom('halo_subscriptions').selectAll().orderBy('id');
+    const all = this.db
+      .selectFrom('halo_subscriptions')
+      .selectAll()
+      .where((eb) => eb.and(this.own))
+      .orderBy('id');
     const rows = await all.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
     return rows.map(toSubscription);
   }
@@ -333,28 +357,33 @@ export abstract class SqlStore implements api.Store {
     const fresh = { parent_ts, parent, counts: '{}', opened_at };
     await this.db
       .insertInto('halo_threads')
-      .values({ channel, target_id, ...fresh })
-      .onConflict((c) => c.columns(['channel', 'target_id']).doUpdateSet(fresh))
+      .values({ ...this.own, channel, target_id, ...fresh })
+      .onConflict((c) => c.columns(['workspace_id', 'account_id', 'channel', 'target_id']).doUpdateSet(fresh))
       .execute();
   }
 
   async openThreads(): Promise<ScanThread[]> {
-    return (await this.db.selectFrom('halo_threads').selectAll().execute()).map(toThread);
+    const all = this.db.selectFrom('halo_threads').selectAll();
+    return (await all.where((eb) => eb.and(this.own)).execute()).map(toThread);
   }
 
   async thread(channel: string, targetId: number): Promise<ScanThread | null> {
     const one = this.db.selectFrom('halo_threads').selectAll();
-    const row = await one.where((eb) => eb.and({ channel, target_id: targetId })).executeTakeFirst();
+    const row = await one
+      .where((eb) => eb.and({ ...this.own, channel, target_id: targetId }))
+      .executeTakeFirst();
     return row === undefined ? null : toThread(row);
   }
 
   async countReply(channel: string, targetId: number, key: string, count: number): Promise<void> {
     const add = this.db.updateTable('halo_threads').set({ counts: this.d.addCount(key, count) });
-    await add.where((eb) => eb.and({ channel, target_id: targetId })).execute();
+    await add.where((eb) => eb.and({ ...this.own, channel, target_id: targetId })).execute();
   }
 
   async closeThread(channel: string, targetId: number): Promise<ScanThread | null> {
-    const closed = this.db.deleteFrom('halo_threads').where((eb) => eb.and({ channel, target_id: targetId }));
+    const closed = this.db
+      .deleteFrom('halo_threads')
+      .where((eb) => eb.and({ ...this.own, channel, target_id: targetId }));
     const row = await closed.returningAll().executeTakeFirst();
     return row === undefined ? null : toThread(row);
   }
@@ -363,8 +392,8 @@ export abstract class SqlStore implements api.Store {
     const latest = { user_id: record.userId, at: record.at, already_deleted: record.alreadyDeleted ? 1 : 0 };
     await this.db
       .insertInto('halo_deletions')
-      .values({ event_id: record.eventId, ...latest })
-      .onConflict((c) => c.column('event_id').doUpdateSet(latest))
+      .values({ ...this.own, event_id: record.eventId, ...latest })
+      .onConflict((c) => c.columns(['workspace_id', 'account_id', 'event_id']).doUpdateSet(latest))
       .execute();
   }
 
@@ -373,7 +402,7 @@ export abstract class SqlStore implements api.Store {
     const row = await this.db
       .selectFrom('halo_deletions')
       .select(columns)
-      .where('event_id', '=', eventId)
+      .where((eb) => eb.and({ ...this.own, event_id: eventId }))
       .executeTakeFirst();
     if (row === undefined) return null;
     const { already_deleted: deleted, ...record } = row;
@@ -384,19 +413,22 @@ export abstract class SqlStore implements api.Store {
     const { channel, messageTs: message_ts, userId: user_id, eventId: event_id, at } = ack;
     await this.db
       .insertInto('halo_acknowledgements')
-      .values({ channel, message_ts, user_id, event_id, at })
-      .onConflict((c) => c.columns(['channel', 'message_ts', 'user_id']).doNothing())
+      .values({ ...this.own, channel, message_ts, user_id, event_id, at })
+      .onConflict((c) =>
+        c.columns(['workspace_id', 'account_id', 'channel', 'message_ts', 'user_id']).doNothing(),
+      )
       .execute();
     const acks = this.db
       .selectFrom('halo_acknowledgements')
       .select(ACK)
-      .where((eb) => eb.and({ channel, message_ts }));
+      .where((eb) => eb.and({ ...this.own, channel, message_ts }));
     return acks.orderBy('at').orderBy(this.d.bytewise('user_id')).execute();
   }
 
   addMute(mute: api.NewMute): Promise<Mute> {
     const { channel, key, targetId: target_id, targetLabel: target_label, createdBy: created_by } = mute;
     const row = {
+      ...this.own,
       channel,
       key,
       target_id,
@@ -413,8 +445,7 @@ export abstract class SqlStore implements api.Store {
     const ended = this.db
       .updateTable('halo_mutes')
       .set({ ended_at: now })
-      .where('id', '=', id)
-      .where('ended_at', 'is', null);
+      .where((eb) => eb.and({ ...this.own, id, ended_at: null }));
     const row = await ended
       .$if(channel !== undefined, (q) => q.where('channel', '=', channel!))
       .returning(MUTE_ITEM)
@@ -432,7 +463,8 @@ export abstract class SqlStore implements api.Store {
   }
 
   private openMutes() {
-    return this.db.selectFrom('halo_mutes').select(MUTE_ITEM).where('ended_at', 'is', null);
+    const open = this.db.selectFrom('halo_mutes').select(MUTE_ITEM);
+    return open.where((eb) => eb.and({ ...this.own, ended_at: null }));
   }
 
   async countMuted(held: ReadonlyMap<number, number>): Promise<void> {
@@ -443,7 +475,7 @@ export abstract class SqlStore implements api.Store {
         await trx
           .updateTable('halo_mutes')
           .set((eb) => ({ held: eb('held', '+', count) }))
-          .where('id', '=', id)
+          .where((eb) => eb.and({ ...this.own, id }))
           .execute();
     });
   }
@@ -451,19 +483,21 @@ export abstract class SqlStore implements api.Store {
   async endMutes(ids: readonly number[], now: number): Promise<void> {
     if (ids.length === 0) return;
     const ended = this.db.updateTable('halo_mutes').set({ ended_at: now }).where(this.d.oneOf('id', ids));
-    await ended.where('ended_at', 'is', null).execute();
+    await ended.where((eb) => eb.and({ ...this.own, ended_at: null })).execute();
   }
 
   async mutedTotal(): Promise<number> {
     const total = this.db
       .selectFrom('halo_mutes')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum('held'), eb.lit(0)).as('n'));
+      .select((eb) => eb.fn.coalesce(eb.fn.sum('held'), eb.lit(0)).as('n'))
+      .where((eb) => eb.and(this.own));
     return Number((await total.executeTakeFirstOrThrow()).n);
   }
 
   async audit(entry: api.NewAuditEntry): Promise<void> {
     const { at, userId: user_id, action, channel, detail } = entry;
-    await this.db.insertInto('halo_audit').values({ at, user_id, action, channel, detail }).execute();
+    const row = { ...this.own, at, user_id, action, channel, detail };
+    await this.db.insertInto('halo_audit').values(row).execute();
   }
 
   recentAudit(limit: number): Promise<api.AuditEntry[]> {
@@ -471,6 +505,7 @@ export abstract class SqlStore implements api.Store {
     const entries = this.db
       .selectFrom('halo_audit')
       .select(columns)
+      .where((eb) => eb.and(this.own))
       .orderBy('at', 'desc')
       .orderBy('id', 'desc');
     return entries.limit(limit).execute();
@@ -481,18 +516,18 @@ export abstract class SqlStore implements api.Store {
     return this.transaction(async (trx) => {
       await trx
         .insertInto('halo_watched_events')
-        .values({ event_id, key, target_id, listed_at: now })
-        .onConflict((c) => c.column('event_id').doNothing())
+        .values({ ...this.own, event_id, key, target_id, listed_at: now })
+        .onConflict((c) => c.columns(['workspace_id', 'account_id', 'event_id']).doNothing())
         .execute();
       await trx
         .insertInto('halo_event_messages')
-        .values({ channel, ts, event_id, payload })
-        .onConflict((c) => c.columns(['channel', 'ts']).doNothing())
+        .values({ ...this.own, channel, ts, event_id, payload })
+        .onConflict((c) => c.columns(['workspace_id', 'account_id', 'channel', 'ts']).doNothing())
         .execute();
       const watched = trx
         .selectFrom('halo_watched_events')
         .select('gone_at')
-        .where('event_id', '=', event_id);
+        .where((eb) => eb.and({ ...this.own, event_id }));
       return { goneAt: (await watched.executeTakeFirst())?.gone_at ?? null };
     });
   }
@@ -501,13 +536,15 @@ export abstract class SqlStore implements api.Store {
     const set = this.db
       .updateTable('halo_event_messages')
       .set({ summary })
-      .where((eb) => eb.and({ channel, ts }));
+      .where((eb) => eb.and({ ...this.own, channel, ts }));
     const row = await set
       .returning((eb) =>
         eb
           .selectFrom('halo_watched_events as w')
           .select('w.gone_at')
           .whereRef('w.event_id', '=', 'halo_event_messages.event_id')
+          .whereRef('w.workspace_id', '=', 'halo_event_messages.workspace_id')
+          .whereRef('w.account_id', '=', 'halo_event_messages.account_id')
           .as('gone_at'),
       )
       .executeTakeFirst();
@@ -515,7 +552,10 @@ export abstract class SqlStore implements api.Store {
   }
 
   async watchedEventIds(): Promise<string[]> {
-    const watched = this.db.selectFrom('halo_watched_events').select('event_id').where('gone_at', 'is', null);
+    const watched = this.db
+      .selectFrom('halo_watched_events')
+      .select('event_id')
+      .where((eb) => eb.and({ ...this.own, gone_at: null }));
     return (await watched.execute()).map((row) => row.event_id);
   }
 
@@ -533,6 +573,7 @@ export abstract class SqlStore implements api.Store {
             .end(),
           misses: 0,
         }))
+        .where((eb) => eb.and(this.own))
         .where(this.d.oneOf('event_id', eventIds))
         .execute(),
     );
@@ -546,12 +587,15 @@ export abstract class SqlStore implements api.Store {
         await trx
           .updateTable('halo_watched_events')
           .set((eb) => ({ misses: eb('misses', '+', 1) }))
-          .where('gone_at', 'is', null)
+          .where((eb) => eb.and({ ...this.own, gone_at: null }))
           .where('listed_at', '<', scanStartedAt)
           .$if(!coverage.all, (q) => q.where((eb) => eb.or(scope)))
           .execute();
       }
-      const missed = trx.selectFrom('halo_watched_events').select('event_id').where('gone_at', 'is', null);
+      const missed = trx
+        .selectFrom('halo_watched_events')
+        .select('event_id')
+        .where((eb) => eb.and({ ...this.own, gone_at: null }));
       const rows = await missed
         .where('misses', '>=', threshold)
         .orderBy(this.d.bytewise('event_id'))
@@ -566,6 +610,7 @@ export abstract class SqlStore implements api.Store {
     const rows = await this.db
       .selectFrom('halo_event_messages')
       .select(['channel', 'ts', 'event_id as eventId', 'payload', 'summary'])
+      .where((eb) => eb.and(this.own))
       .where(d.oneOf('event_id', eventIds))
       .orderBy(d.bytewise('event_id'))
       .orderBy(d.bytewise('ts'))
@@ -574,7 +619,11 @@ export abstract class SqlStore implements api.Store {
     const acks = await this.db
       .selectFrom('halo_acknowledgements as a')
       .innerJoin('halo_event_messages as m', (join) =>
-        join.onRef('m.channel', '=', 'a.channel').onRef('m.ts', '=', 'a.message_ts'),
+        join
+          .onRef('m.workspace_id', '=', 'a.workspace_id')
+          .onRef('m.account_id', '=', 'a.account_id')
+          .onRef('m.channel', '=', 'a.channel')
+          .onRef('m.ts', '=', 'a.message_ts'),
       )
       .select([
         'a.channel',
@@ -583,6 +632,8 @@ export abstract class SqlStore implements api.Store {
         'a.user_id as userId',
         'a.at',
       ])
+      .where('a.workspace_id', '=', this.own.workspace_id)
+      .where('a.account_id', '=', this.own.account_id)
       .where(d.oneOf('m.event_id', eventIds))
       .orderBy('a.at')
       .orderBy(d.bytewise('a.user_id'))
@@ -599,7 +650,11 @@ export abstract class SqlStore implements api.Store {
     since: number,
   ): Promise<api.PostedSince> {
     const d = this.d;
-    let watched = this.db.selectFrom('halo_watched_events as w').where('w.listed_at', '>=', since);
+    let watched = this.db
+      .selectFrom('halo_watched_events as w')
+      .where('w.workspace_id', '=', this.own.workspace_id)
+      .where('w.account_id', '=', this.own.account_id)
+      .where('w.listed_at', '>=', since);
     if (keys.length > 0) watched = watched.where(d.oneOf('w.key', keys));
     if (targetIds.length > 0) watched = watched.where(d.oneOf('w.target_id', targetIds));
     const counts = await watched
@@ -608,7 +663,12 @@ export abstract class SqlStore implements api.Store {
       .orderBy(d.bytewise('w.key'))
       .execute();
     const latest = await watched
-      .innerJoin('halo_event_messages as m', 'm.event_id', 'w.event_id')
+      .innerJoin('halo_event_messages as m', (join) =>
+        join
+          .onRef('m.workspace_id', '=', 'w.workspace_id')
+          .onRef('m.account_id', '=', 'w.account_id')
+          .onRef('m.event_id', '=', 'w.event_id'),
+      )
       .select(['m.payload', 'w.listed_at as at'])
       .orderBy('w.listed_at', 'desc')
       .orderBy(d.bytewise('w.event_id'), 'desc')
@@ -623,7 +683,14 @@ export abstract class SqlStore implements api.Store {
   async postedTargets(limit: number): Promise<api.PostedTarget[]> {
     const rows = await this.db
       .selectFrom('halo_watched_events as w')
-      .innerJoin('halo_event_messages as m', 'm.event_id', 'w.event_id')
+      .innerJoin('halo_event_messages as m', (join) =>
+        join
+          .onRef('m.workspace_id', '=', 'w.workspace_id')
+          .onRef('m.account_id', '=', 'w.account_id')
+          .onRef('m.event_id', '=', 'w.event_id'),
+      )
+      .where('w.workspace_id', '=', this.own.workspace_id)
+      .where('w.account_id', '=', this.own.account_id)
       .where('w.target_id', 'is not', null)
       .select((eb) => [
         'w.target_id',
@@ -644,10 +711,10 @@ export abstract class SqlStore implements api.Store {
         const gone = trx
           .updateTable('halo_watched_events')
           .set({ gone_at: now })
-          .where('gone_at', 'is', null);
+          .where((eb) => eb.and({ ...this.own, gone_at: null }));
         await gone.where(this.d.oneOf('event_id', eventIds)).execute();
       }
-      await insertOutbox(trx, items, now);
+      await this.insertOutbox(trx, items, now);
     });
   }
 
@@ -659,13 +726,13 @@ export abstract class SqlStore implements api.Store {
     const row = { cadence, weekday, minute, created_by, created_at, last_slot: created_at, held: '{}' };
     await this.db
       .insertInto('halo_summaries')
-      .values({ channel, ...row })
-      .onConflict((c) => c.column('channel').doUpdateSet(row))
+      .values({ ...this.own, channel, ...row })
+      .onConflict((c) => c.columns(['workspace_id', 'account_id', 'channel']).doUpdateSet(row))
       .execute();
   }
 
   async removeSummary(channel: string): Promise<boolean> {
-    const removed = this.db.deleteFrom('halo_summaries').where('channel', '=', channel);
+    const removed = this.db.deleteFrom('halo_summaries').where((eb) => eb.and({ ...this.own, channel }));
     return (await removed.executeTakeFirst()).numDeletedRows > 0n;
   }
 
@@ -674,7 +741,11 @@ export abstract class SqlStore implements api.Store {
       ...(['channel', 'cadence', 'weekday', 'minute'] as const),
       ...(['created_by as createdBy', 'created_at as createdAt', 'last_slot as lastSlot', 'held'] as const),
     ];
-    const all = this.db.selectFrom('halo_summaries').select(columns).orderBy(this.d.bytewise('channel'));
+    const all = this.db
+      .selectFrom('halo_summaries')
+      .select(columns)
+      .where((eb) => eb.and(this.own))
+      .orderBy(this.d.bytewise('channel'));
     const rows = await all.$if(channel !== undefined, (q) => q.where('channel', '=', channel!)).execute();
     return rows.map((row) => ({ ...row, held: JSON.parse(row.held) as Record<string, number> }));
   }
@@ -688,11 +759,11 @@ export abstract class SqlStore implements api.Store {
     await this.fenced(async (trx) => {
       const later = trx.updateTable('halo_summaries').set({ last_slot: slot, held: JSON.stringify(held) });
       const moved = await later
-        .where('channel', '=', item.channel)
+        .where((eb) => eb.and({ ...this.own, channel: item.channel }))
         .where('last_slot', '<', slot)
         .executeTakeFirst();
       // Queued only when this slot moved the channel's record: not after `off`, nor for a slot already handled.
-      if (moved.numUpdatedRows > 0n) await insertOutbox(trx, [item], now);
+      if (moved.numUpdatedRows > 0n) await this.insertOutbox(trx, [item], now);
     });
   }
 
@@ -700,7 +771,7 @@ export abstract class SqlStore implements api.Store {
     const rows = await this.db
       .selectFrom('halo_outbox')
       .select(['kind', 'payload'])
-      .where((eb) => eb.and({ channel, state: 'delivered' }))
+      .where((eb) => eb.and({ ...this.own, channel, state: 'delivered' }))
       .where('done_at', '>=', from)
       .where('done_at', '<', to)
       .orderBy('done_at')
@@ -709,7 +780,7 @@ export abstract class SqlStore implements api.Store {
     const mutes = await this.db
       .selectFrom('halo_mutes')
       .select(['id', 'held'])
-      .where('channel', '=', channel)
+      .where((eb) => eb.and({ ...this.own, channel }))
       .where('created_at', '<', to)
       .where((eb) => eb(eb.fn.coalesce('ended_at', 'expires_at'), '>=', from))
       .execute();
@@ -717,15 +788,19 @@ export abstract class SqlStore implements api.Store {
   }
 
   async stats(): Promise<api.StoreStats> {
+    const { workspace_id, account_id } = this.own;
+    // Unqualified columns: each subquery's own table, and the outbox in the outer query.
+    const mine = sql<boolean>`workspace_id = ${workspace_id} AND account_id = ${account_id}`;
     const row = await this.db
       .selectFrom('halo_outbox')
       .select((eb) => [
-        eb.selectFrom('halo_seen').select(eb.fn.countAll().as('n')).as('seen'),
-        eb.selectFrom('halo_staged').select(eb.fn.countAll().as('n')).as('staged'),
+        eb.selectFrom('halo_seen').select(eb.fn.countAll().as('n')).where(mine).as('seen'),
+        eb.selectFrom('halo_staged').select(eb.fn.countAll().as('n')).where(mine).as('staged'),
         ...(['pending', 'failed', 'delivered'] as const).map((state) =>
           eb.fn.countAll().filterWhere('state', '=', state).as(state),
         ),
       ])
+      .where(mine)
       .executeTakeFirstOrThrow();
     // Counts arrive as numbers (SQLite) or BIGINT text (PostgreSQL, parsed in postgres.ts); either way, numbers.
     const { seen, staged, pending, failed, delivered } = row as Record<keyof api.StoreStats, unknown>;
@@ -740,36 +815,22 @@ export abstract class SqlStore implements api.Store {
 
   async pendingCount(): Promise<number> {
     const pending = this.db.selectFrom('halo_outbox').select((eb) => eb.fn.countAll().as('n'));
-    return Number((await pending.where('state', '=', 'pending').executeTakeFirstOrThrow()).n);
+    const mine = pending.where((eb) => eb.and({ ...this.own, state: 'pending' }));
+    return Number((await mine.executeTakeFirstOrThrow()).n);
   }
-}
-
-/** Adds outbox rows; a repeat of a dedup key is a no-op. */
-async function insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: number): Promise<void> {
-  for (const part of chunks(items)) {
-    const rows = part.map(({ channel, kind, payload, dedupKey: dedup_key }) => ({
-      ...{ channel, kind, payload, dedup_key },
-      ...{ created_at: now, next_attempt_at: now },
-    }));
-    await trx
-      .insertInto('halo_outbox')
-      .values(rows)
-      .onConflict((c) => c.column('dedup_key').doNothing())
-      .execute();
+  /** Adds outbox rows; a repeat of a dedup key (in the scope) is a no-op. */
+  private async insertOutbox(trx: Db, items: readonly NewOutboxItem[], now: number): Promise<void> {
+    for (const part of chunks(items)) {
+      const rows = part.map(({ channel, kind, payload, dedupKey: dedup_key }) => ({
+        ...this.own,
+        ...{ channel, kind, payload, dedup_key },
+        ...{ created_at: now, next_attempt_at: now },
+      }));
+      await trx
+        .insertInto('halo_outbox')
+        .values(rows)
+        .onConflict((c) => c.columns(['workspace_id', 'account_id', 'dedup_key']).doNothing())
+        .execute();
+    }
   }
-}
-
-function toSubscription(row: Selectable<Tables['halo_subscriptions']>): api.Subscription {
-  const { id, channel, created_by: createdBy, created_at: createdAt, min_severity: severity } = row;
-  const minSeverity = severity !== null && isSeverity(severity) ? severity : null;
-  const [keys, targetIds] = [JSON.parse(row.keys) as string[], JSON.parse(row.target_ids) as number[]];
-  return { id, channel, keys, targetIds, minSeverity, createdBy, createdAt };
-}
-
-function toThread(row: Selectable<Tables['halo_threads']>): ScanThread {
-  const { channel, target_id: targetId, parent_ts: parentTs, parent, opened_at: openedAt } = row;
-  // JSONB arrives parsed (PostgreSQL), TEXT as the JSON itself (SQLite).
-  const counts =
-    typeof row.counts === 'string' ? (JSON.parse(row.counts) as Record<string, number>) : row.counts;
-  return { channel, targetId, parentTs, parent, counts, openedAt };
 }

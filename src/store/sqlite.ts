@@ -3,8 +3,11 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Compilable } from 'kysely';
 import { migrationsFrom, SCHEMA_VERSION, type Db, type Dialect, type Tables } from './schema.ts';
-import { SqlStore } from './sql-store.ts';
-import { StoreError, type Store } from '../pipeline/store-port.ts';
+import { SecretBox } from './secret-box.ts';
+import { scopeColumns, type Engine } from './sql-rows.ts';
+import { SqlTenantStore } from './tenants.ts';
+import { StoreError } from '../pipeline/store-port.ts';
+import { ENV_SCOPE } from '../pipeline/tenancy-port.ts';
 
 /** SQLite's spellings: lists travel as one JSON parameter, read back with `json_each`. */
 const sqlite: Dialect = {
@@ -16,14 +19,23 @@ const sqlite: Dialect = {
   bytewise: (column) => sql`${sql.ref(column)}`,
   addCount: (key, count) =>
     sql`json_set(counts, '$.' || json_quote(${key}), coalesce(json_extract(counts, '$.' || json_quote(${key})), 0) + ${count})`,
+  carrySequence: (from, to) => [
+    sql`DELETE FROM sqlite_sequence WHERE name = ${to}`,
+    sql`INSERT INTO sqlite_sequence (name, seq) SELECT ${to}, seq FROM sqlite_sequence WHERE name = ${from}`,
+  ],
+  // AUTOINCREMENT's counter follows the table's rename; SQLite's own key index has no name to keep.
+  renamed: () => [],
   ddl: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', json: 'TEXT', clustered: 'WITHOUT ROWID' },
   unprefixedBefore: true,
   // One connection, one process: transactions cannot interleave.
   exclusive: () => null,
 };
 
-/** Opens (creating if needed) the SQLite store and takes it for this process alone. */
-export function openSqliteStore(path: string): Store {
+/**
+ * Opens (creating if needed) the SQLite store and takes it for this process alone. `keys`: HALO_ENCRYPTION_KEYS,
+ * newest first (none: secrets cannot be saved).
+ */
+export function openSqliteTenants(path: string, keys: readonly Uint8Array[] = []): SqlTenantStore {
   const file = path === ':memory:' ? path : resolve(path);
   let db: Database.Database | undefined;
   try {
@@ -41,10 +53,20 @@ export function openSqliteStore(path: string): Store {
       db,
       kysely
         .insertInto('halo_state')
-        .values({ key: 'opened_at', value: String(Date.now()) })
-        .onConflict((c) => c.column('key').doUpdateSet({ value: String(Date.now()) })),
+        .values({ ...scopeColumns(ENV_SCOPE), key: 'opened_at', value: String(Date.now()) })
+        .onConflict((c) =>
+          c.columns(['workspace_id', 'account_id', 'key']).doUpdateSet({ value: String(Date.now()) }),
+        ),
     );
-    return new SqliteStore(kysely, db);
+    const handle = db;
+    let closed = false;
+    return new SqlTenantStore(sqliteEngine(kysely), new SecretBox(keys), async () => {
+      if (closed) return;
+      closed = true;
+      await kysely.destroy();
+      // Kysely opens its side lazily: a store that never queried through it must still let the file go.
+      if (handle.open) handle.close();
+    });
   } catch (error) {
     db?.close();
     throw error instanceof StoreError ? error : new StoreError(describeOpenError(file, error));
@@ -114,37 +136,20 @@ function describeOpenError(file: string, error: unknown): string {
   return `The database ${file} could not be opened: ${detail}. Check DATABASE_URL.`;
 }
 
-class SqliteStore extends SqlStore {
-  private closed = false;
-
-  constructor(
-    db: Db,
-    private readonly file: Database.Database,
-  ) {
-    super(db, sqlite);
-  }
-
-  // One process holds the file: its writes need no fence.
-  protected fenced<T>(work: (trx: Db) => Promise<T>): Promise<T> {
-    return this.transaction(work);
-  }
-
-  async markSending(id: number, now: number): Promise<boolean> {
-    // One process holds the file, so a pending row is always this process's to post.
-    const result = await this.db
-      .updateTable('halo_outbox')
-      .set({ sent_at: now })
-      .where('id', '=', id)
-      .where('state', '=', 'pending')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.destroy();
-    // Kysely opens its side lazily: a store that never queried through it must still let the file go.
-    if (this.file.open) this.file.close();
-  }
+/** One process holds the file: its writes need no fence, and a pending row is always this process's to post. */
+function sqliteEngine(db: Db): Engine {
+  return {
+    db,
+    d: sqlite,
+    fence: { token: null },
+    fenced: (work) => db.transaction().execute(work),
+    markSending: async (scope, id, now) => {
+      const result = await db
+        .updateTable('halo_outbox')
+        .set({ sent_at: now })
+        .where((eb) => eb.and({ ...scopeColumns(scope), id, state: 'pending' }))
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+  };
 }

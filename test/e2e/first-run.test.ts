@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeEvents } from '../../fakes/halo.ts';
 import { BOT_USER_ID } from '../../fakes/slack.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import { postToBot, signRequest, slashCommandBody } from '../../fakes/sign.ts';
 import {
   botEnv,

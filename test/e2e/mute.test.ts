@@ -4,7 +4,7 @@
  * ends (the bot's clock is moved forward), then the audit rows left in the store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import {
   botEnv,
   delay,

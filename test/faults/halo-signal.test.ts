@@ -7,7 +7,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import { attachedTo } from '../attached.ts';
 import { makeEvents } from '../../fakes/halo.ts';
 import { tempDatabase } from '../harness.ts';

@@ -11,7 +11,7 @@ import { goneItems } from '../../src/pipeline/gone-tracking.ts';
 import type { HaloEvent } from '../../src/domain/event.ts';
 import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import { failureHint } from '../../src/slack/blocks/slack-errors.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { waitFor } from '../harness.ts';
 

@@ -10,7 +10,7 @@ import type { SlackMessage } from '../../src/slack/blocks/index.ts';
 import type { ChatPort, FoundResult, PostOptions, PostResult } from '../../src/pipeline/chat-port.ts';
 import { createSlackChat } from '../../src/slack/slack-chat.ts';
 import { failureHint } from '../../src/slack/blocks/slack-errors.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import type { NewOutboxItem, OutboxItem, Store } from '../../src/pipeline/store-port.ts';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack.ts';
 

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
-import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import { openPostgresStore, type PostgresStore } from '../stores.ts';
 import { startFakeHalo, makeEvents, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 import { admin, describePg, freshSchema } from '../postgres.ts';

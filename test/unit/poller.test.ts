@@ -7,7 +7,7 @@ import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
 import { memoryAfterLargePoll } from '../../src/runtime-memory.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';

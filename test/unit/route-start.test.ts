@@ -5,7 +5,7 @@ import {
   STARTED_STATE,
   startKey,
 } from '../../src/pipeline/route-start.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 
 let store: Store;

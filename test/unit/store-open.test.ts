@@ -26,8 +26,8 @@ function tempDir(): string {
 describe('openStore: the SQLite file’s folder', () => {
   it('creates the file’s own folder when its parent exists', async () => {
     const dir = tempDir();
-    const { store } = await openStore({ kind: 'sqlite', path: join(dir, 'data', 'halo.db') }, options);
-    await store.close();
+    const { tenants } = await openStore({ kind: 'sqlite', path: join(dir, 'data', 'halo.db') }, options);
+    await tenants.close();
     expect(existsSync(join(dir, 'data', 'halo.db'))).toBe(true);
   });
 

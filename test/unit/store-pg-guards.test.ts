@@ -10,7 +10,7 @@ import pg from 'pg';
 import { expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { PgLeaderElection } from '../../src/store/pg-leader.ts';
-import { openPostgresStore } from '../../src/store/postgres.ts';
+import { openPostgresStore } from '../stores.ts';
 import { event } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 

@@ -3,11 +3,13 @@ import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
 import { SCHEMA_VERSION as PG_SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { PgLeaderElection } from '../../src/store/pg-leader.ts';
-import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import { openPostgresStore, TEST_KEYS, type PostgresStore } from '../stores.ts';
 import { FencedError, StoreError } from '../../src/pipeline/store-port.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
+import { tenancyContract } from '../contract/tenancy.contract.ts';
+import { openPostgresTenants } from '../../src/store/postgres.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 
 const logs: string[] = [];
@@ -32,6 +34,18 @@ function harness(): StoreHarness {
 describePg('the PostgreSQL store passes the store contract', () => storeContract(harness()));
 describePg('the PostgreSQL store passes the actions contract', () => actionsContract(harness()));
 describePg('the PostgreSQL store passes the messages contract', () => messagesContract(harness()));
+
+describePg('the PostgreSQL store passes the tenancy contract', () => {
+  let schema = '';
+  tenancyContract({
+    fresh: async () => {
+      const fresh = await freshSchema('tenancy');
+      schema = fresh.schema;
+      return openPostgresTenants(fresh.url, log, TEST_KEYS);
+    },
+    rows: (table) => admin(`SELECT * FROM ${schema}.${table}`),
+  });
+});
 
 describePg('the PostgreSQL schema', () => {
   it('is migrated once when two replicas start at the same moment, and keeps its version', async () => {

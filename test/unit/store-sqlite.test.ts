@@ -4,11 +4,15 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/store/schema.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import { StoreError, type Store } from '../../src/pipeline/store-port.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
 import { event, storeContract } from '../contract/store.contract.ts';
+import { tenancyContract } from '../contract/tenancy.contract.ts';
+import { openSqliteTenants } from '../../src/store/sqlite.ts';
+import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
+import { TEST_KEYS } from '../stores.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halo-store-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +50,28 @@ describe('the SQLite store passes the actions contract', () => {
       return Promise.resolve(openSqliteStore(path));
     },
     reopen: () => Promise.resolve(openSqliteStore(path)),
+  });
+});
+
+describe('the SQLite store passes the tenancy contract', () => {
+  let path = '';
+  let tenants: TenantStore | undefined;
+  tenancyContract({
+    fresh: () => {
+      path = freshPath();
+      tenants = openSqliteTenants(path, TEST_KEYS);
+      return Promise.resolve(tenants);
+    },
+    rows: async (table) => {
+      // The store holds the file's lock: read it once the store let it go.
+      await tenants?.close();
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
+    },
   });
 });
 

@@ -21,7 +21,7 @@ import {
   type Preview,
 } from '../../src/commands/subscribe-dialog.ts';
 import { createLogger } from '../../src/log.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 import { CommandService } from '../../src/commands/service.ts';
 import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';

@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { summarizeActivity, SummaryScheduler, type SummaryPayload } from '../../src/pipeline/summaries.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { renderSummary } from '../../src/slack/blocks/summary-message.ts';
-import { openPostgresStore } from '../../src/store/postgres.ts';
+import { openPostgresStore, openSqliteStore } from '../stores.ts';
 import { alert, event } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema } from '../postgres.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import type { HaloEvent, HaloEventType } from '../../src/domain/event.ts';
 import { assumedHeld, countAssumedHeld, TypeRatings } from '../../src/pipeline/type-ratings.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { openSqliteStore } from '../stores.ts';
 
 function logger() {
   const lines: string[] = [];
