@@ -4,8 +4,8 @@
  * Each must answer what A's model says A holds (for IDs B made: nothing) and leave B as it was; the runner then
  * reads B back. A and B are of the same workspace a third of the time (the same channels, other accounts).
  */
-import { LATER, modelFingerprint, readFingerprint, STATE_KEYS } from './fingerprint.ts';
-import { ScopeModel } from './model.ts';
+import { LATER, STATE_KEYS } from './fingerprint.ts';
+import { forgedRegistrySteps } from './registry-steps.ts';
 import { poolEvent, USERS, type Tenant, type World } from './world.ts';
 
 export interface ForgedStep {
@@ -18,6 +18,7 @@ export interface ForgedStep {
 const nothing = <T>(items: T[]): T[] | false => (items.length === 0 ? false : items);
 
 export const forgedSteps: ForgedStep[] = [
+  ...forgedRegistrySteps,
   {
     name: "marks on B's outbox rows",
     weight: 6,
@@ -296,40 +297,6 @@ export const forgedSteps: ForgedStep[] = [
       }
       const key = w.pick([...b.model.state.keys(), ...STATE_KEYS]);
       w.expect("getState(B's key)", await view.getState(key), a.model.state.get(key));
-    },
-  },
-  {
-    name: "B's account under A's workspace",
-    weight: 2,
-    async run(w, a, b) {
-      if (a.workspace === b.workspace) return false;
-      const mixed = { workspace: a.workspace, account: b.scope.account };
-      const how = w.int(3);
-      if (how === 0)
-        w.expect('disconnectAccount(mixed scope)', await w.tenants.disconnectAccount(mixed), null);
-      if (how === 1)
-        await w.tenants.setAccountHealth(mixed, {
-          status: 'needs_key',
-          lastPollAt: w.now,
-          lastError: 'forged',
-        });
-      // A view of the mixed scope reads nothing: not B's rows, not A's.
-      const got = await readFingerprint(w.tenants.scoped(mixed), await w.readRegistry(mixed));
-      w.expect('view of a mixed scope', got, modelFingerprint(new ScopeModel(), w.expectedRegistry(mixed)));
-    },
-  },
-  {
-    name: 'a disconnected scope',
-    weight: 1,
-    async run(w) {
-      if (w.dead.length === 0) return false;
-      const scope = w.pick(w.dead);
-      const got = await readFingerprint(w.tenants.scoped(scope), await w.readRegistry(scope));
-      w.expect(
-        'view of a disconnected scope',
-        got,
-        modelFingerprint(new ScopeModel(), w.expectedRegistry(scope)),
-      );
     },
   },
 ];

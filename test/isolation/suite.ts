@@ -8,7 +8,8 @@
 import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import { modelFingerprint, readFingerprint, type RegistryView } from './fingerprint.ts';
 import { forgedSteps, type ForgedStep } from './forged-steps.ts';
-import { honestSteps, type Step } from './honest-steps.ts';
+import { honestSteps } from './honest-steps.ts';
+import { registrySteps } from './registry-steps.ts';
 import { ACCOUNT_NAMES, WORKSPACES, World, type Tenant, type Violation } from './world.ts';
 
 export interface IsolationRun {
@@ -19,57 +20,6 @@ export interface IsolationRun {
   /** Steps run per kind, to see that every kind ran. */
   readonly ran: Readonly<Record<string, number>>;
 }
-
-/** The registry's steps: reconnect with a new key, health, disconnect and reconnect, purge and reinstall. */
-const registrySteps: Step[] = [
-  {
-    name: 'reconnect with a new key',
-    weight: 1,
-    async run(w, a) {
-      await w.connect(a.slot, a.workspace, a.name);
-    },
-  },
-  {
-    name: 'account health',
-    weight: 1,
-    async run(w, a) {
-      const bad = w.chance(0.5);
-      const health = {
-        status: bad ? ('needs_key' as const) : ('active' as const),
-        lastPollAt: w.now,
-        lastError: bad ? 'halo_unauthorized' : null,
-      };
-      await w.tenants.setAccountHealth(a.scope, health);
-      a.registry = { ...a.registry, ...health };
-    },
-  },
-  {
-    name: 'disconnect and connect again',
-    weight: 0.3,
-    async run(w, a) {
-      const purged = await w.tenants.disconnectAccount(a.scope);
-      if (purged === null) w.fail(`disconnectAccount(${a.scope.account}) found no account`);
-      w.dead.push(a.scope);
-      return [await w.connect(a.slot, a.workspace, a.name)];
-    },
-  },
-  {
-    name: 'purge the workspace and install again',
-    weight: 0.1,
-    async run(w, a) {
-      await w.tenants.purgeWorkspace(a.workspace);
-      const mine = w.slots.filter((t) => t.workspace === a.workspace);
-      w.installs.delete(a.workspace);
-      for (const t of mine) {
-        w.dead.push(t.scope);
-      }
-      await w.install(a.workspace);
-      const fresh: Tenant[] = [];
-      for (const t of mine) fresh.push(await w.connect(t.slot, t.workspace, t.name));
-      return fresh;
-    },
-  },
-];
 
 function weighted<T extends { weight: number }>(w: World, items: readonly T[]): T {
   const total = items.reduce((sum, item) => sum + item.weight, 0);

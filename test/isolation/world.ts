@@ -54,6 +54,14 @@ export interface Tenant {
   cached: string;
 }
 
+/** One kind of honest step of a scope's view. */
+export interface Step {
+  readonly name: string;
+  readonly weight: number;
+  /** False: it could not run (nothing to act on); an array of tenants: the slots it changed, instead of the actor. */
+  run(w: World, a: Tenant): Promise<unknown>;
+}
+
 export interface Violation {
   readonly step: number;
   readonly op: string;
