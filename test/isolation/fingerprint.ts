@@ -87,18 +87,38 @@ const byThread = (a: unknown[], b: unknown[]) =>
 
 /** The scope's state as its view reads it. */
 export async function readFingerprint(view: Store, registry: RegistryView): Promise<string> {
+  // Concurrently: PostgreSQL's pool runs them on several connections (SQLite runs them one by one anyway).
+  const [subs, mutes, mutedTotal, audit, stats, threads, staged, due, state, watched, summaries] =
+    await Promise.all([
+      view.subscriptions(),
+      view.activeMutes(0),
+      view.mutedTotal(),
+      view.recentAudit(5),
+      view.stats(),
+      view.openThreads(),
+      view.staged(),
+      view.dueChannels(LATER),
+      Promise.all(STATE_KEYS.map((key) => view.getState(key))),
+      view.watchedEventIds(),
+      view.summaries(),
+    ]);
+  const [messages, failures, deletions] = await Promise.all([
+    view.eventMessages(EVENT_POOL),
+    view.recentFailures(5),
+    Promise.all(DELETION_POOL.map((id) => view.deletion(id))),
+  ]);
   const parts: Parts = {
-    subs: (await view.subscriptions()).map(subFields),
-    mutes: (await view.activeMutes(0)).map(muteFields),
-    mutedTotal: await view.mutedTotal(),
-    audit: (await view.recentAudit(5)).map((a) => [a.at, a.userId, a.action, a.channel, a.detail]),
-    stats: await view.stats(),
-    threads: (await view.openThreads()).map(threadFields).sort(byThread),
-    staged: (await view.staged()).map((e) => e.eventId),
-    due: (await view.dueChannels(LATER)).sort(byText),
-    state: await Promise.all(STATE_KEYS.map((key) => view.getState(key))),
-    watched: (await view.watchedEventIds()).sort(byText),
-    summaries: (await view.summaries()).map((s) => [
+    subs: subs.map(subFields),
+    mutes: mutes.map(muteFields),
+    mutedTotal,
+    audit: audit.map((a) => [a.at, a.userId, a.action, a.channel, a.detail]),
+    stats,
+    threads: threads.map(threadFields).sort(byThread),
+    staged: staged.map((e) => e.eventId),
+    due: due.sort(byText),
+    state,
+    watched: watched.sort(byText),
+    summaries: summaries.map((s) => [
       s.channel,
       s.cadence,
       s.weekday,
@@ -107,9 +127,9 @@ export async function readFingerprint(view: Store, registry: RegistryView): Prom
       s.held,
       s.createdAt,
     ]),
-    messages: await view.eventMessages(EVENT_POOL),
-    failures: await view.recentFailures(5),
-    deletions: await Promise.all(DELETION_POOL.map((id) => view.deletion(id))),
+    messages,
+    failures,
+    deletions,
     registry,
   };
   return canonical(parts);

@@ -49,7 +49,7 @@ export const forgedSteps: ForgedStep[] = [
         channel,
         kind: 'alert' as const,
         payload: '{}',
-        dedupKey: `${channel}:digest:${w.step}`,
+        dedupKey: `${channel}:digest:${w.step % 16}`,
       };
       const replaced = await w.view(a).replaceWithDigest(ids, digest, w.now);
       w.expect("replaceWithDigest(B's rows)", replaced, a.model.replaceWithDigest(ids, digest, w.now));
@@ -108,7 +108,7 @@ export const forgedSteps: ForgedStep[] = [
           channel,
           kind: 'alert' as const,
           payload: '{}',
-          dedupKey: `${channel}:summary:${w.step}`,
+          dedupKey: `${channel}:summary:${w.step % 16}`,
         };
         await view.routeSummary(item, w.now, { forged: 1 }, w.now);
         a.model.routeSummary(item, w.now, { forged: 1 }, w.now);

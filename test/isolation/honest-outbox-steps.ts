@@ -99,7 +99,7 @@ export const honestOutboxSteps: Step[] = [
         channel,
         kind: 'alert' as const,
         payload: '{}',
-        dedupKey: `${channel}:digest:${w.step}`,
+        dedupKey: `${channel}:digest:${w.step % 16}`,
       };
       const replaced = await w.view(a).replaceWithDigest(ids, digest, w.now);
       w.expect('replaceWithDigest', replaced, a.model.replaceWithDigest(ids, digest, w.now));

@@ -175,7 +175,7 @@ export const honestSteps: Step[] = [
       const event = poolEvent(w.pick(w.eventIds(1)));
       const message = {
         channel: w.pick(w.channels(a)),
-        ts: `${w.step}.000${a.slot}`,
+        ts: `${w.int(16)}.000${a.slot}`,
         eventId: event.eventId,
         payload: JSON.stringify(event),
         key: event.key,
@@ -274,7 +274,7 @@ export const honestSteps: Step[] = [
           channel,
           kind: 'alert' as const,
           payload: '{}',
-          dedupKey: `${channel}:summary:${w.step}`,
+          dedupKey: `${channel}:summary:${w.step % 16}`,
         };
         const held = { '1': w.int(3) };
         await view.routeSummary(item, w.now, held, w.now);
