@@ -62,7 +62,7 @@ export const forgedSteps: ForgedStep[] = [
     async run(w, a, b) {
       const channel = w.pick(w.channels(b));
       const view = w.view(a);
-      const how = w.int(6);
+      const how = w.int(7);
       if (how === 0)
         w.expect(
           "failChannel(B's)",
@@ -114,6 +114,19 @@ export const forgedSteps: ForgedStep[] = [
         a.model.routeSummary(item, w.now, { forged: 1 }, w.now);
         await w.learnIds(a, channel);
         w.expect("removeSummary(B's)", await view.removeSummary(channel), a.model.summaries.delete(channel));
+      }
+      if (how === 6) {
+        // A's own summary in B's channel (same workspace: the same channel): B's must stay as it was.
+        const s = {
+          channel,
+          cadence: 'daily' as const,
+          weekday: null,
+          minute: 0,
+          createdBy: 'UFORGED',
+          createdAt: w.now,
+        };
+        await view.setSummary(s);
+        a.model.setSummary(s);
       }
     },
   },

@@ -12,7 +12,9 @@ export const registrySteps: Step[] = [
     name: 'reconnect with a new key',
     weight: 1,
     async run(w, a) {
-      await w.connect(a.slot, a.workspace, a.name);
+      const t = await w.connect(a.slot, a.workspace, a.name);
+      if (t !== a) w.fail(`a new key for ${a.workspace}/${a.name} made a new account: the old one was gone`);
+      return [t];
     },
   },
   {

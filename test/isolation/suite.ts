@@ -33,6 +33,7 @@ function weighted<T extends { weight: number }>(w: World, items: readonly T[]): 
 
 /** Which parts of two fingerprints differ, for the violation's text. */
 function differences(got: string, expected: string): string {
+  if (got === '' || expected === '') return `got ${got.slice(0, 300)}, expected ${expected.slice(0, 300)}`;
   const [g, e] = [
     JSON.parse(got) as Record<string, unknown>,
     JSON.parse(expected) as Record<string, unknown>,
