@@ -39,10 +39,11 @@ async function fillStore(path: string, now: number): Promise<void> {
   await openSqliteTenants(path).close();
   const db = new Database(path);
   const watched = db.prepare(
-    'INSERT INTO halo_watched_events (event_id, key, target_id, listed_at) VALUES (?, ?, ?, ?)',
+    // The env scope's rows: the single-workspace bot the bench starts.
+    `INSERT INTO halo_watched_events (workspace_id, account_id, event_id, key, target_id, listed_at) VALUES ('env', 'env', ?, ?, ?, ?)`,
   );
   const message = db.prepare(
-    'INSERT INTO halo_event_messages (channel, ts, event_id, payload) VALUES (?, ?, ?, ?)',
+    `INSERT INTO halo_event_messages (workspace_id, account_id, channel, ts, event_id, payload) VALUES ('env', 'env', ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (let i = 0; i < EVENTS; i++) {

@@ -50,6 +50,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     config.halo.apiKey,
     config.slack.appToken ?? '',
     config.database.kind === 'postgres' ? databasePassword(config.database.url) : '',
+    ...config.encryptionKeys.map((key) => Buffer.from(key).toString('base64')),
   ];
   const log = options.log ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets });
   // Error text shown in Slack gets the same redaction as the logs (each source also redacts its own).
@@ -61,6 +62,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     log,
     replicaId: config.replicaId,
     heartbeatMs,
+    encryptionKeys: config.encryptionKeys,
   });
   // The single-workspace shape: every row is the env scope's (see pipeline/tenancy-port.ts).
   const store = tenants.scoped(ENV_SCOPE);

@@ -4,6 +4,7 @@
  */
 import { parseDelayOverrides, PRODUCTION_DELAYS, type Delays } from './delays.ts';
 import { createRedactor } from './redact.ts';
+import { parseEncryptionKeys } from './encryption-keys.ts';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isSeverity, parseSeverityOverrides, SEVERITIES, type Severity } from './domain/severity.ts';
@@ -70,6 +71,8 @@ export interface Config {
   readonly limits: Limits;
   /** `HALO_WORKFLOW_DELETE=on`: the Workflow Builder step Delete Halo event may delete (still admins only). */
   readonly workflowDelete: boolean;
+  /** HALO_ENCRYPTION_KEYS, newest first: what seals secrets at rest. Empty: none can be saved. */
+  readonly encryptionKeys: readonly Uint8Array[];
 }
 
 export interface Limits {
@@ -360,6 +363,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       `METRICS_PORT must differ from PORT (${port}): it serves /metrics apart from Slack's requests; leave it unset to serve them together`,
     );
 
+  const encryption = parseEncryptionKeys(read('HALO_ENCRYPTION_KEYS'));
+  problems.push(...encryption.problems);
+
   const config: Config = {
     slack: { botToken, signingSecret, appToken, apiUrl: slackApiUrl, adminUsers },
     halo: {
@@ -400,6 +406,7 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       subscriptions: integer('HALO_MAX_SUBSCRIPTIONS', 50, 1, 10_000),
     },
     workflowDelete: workflowDeleteRaw === 'on',
+    encryptionKeys: encryption.keys,
   };
   if (problems.length > 0) {
     // Nothing above quotes a secret; this is the net under it, in case a future problem does.

@@ -90,6 +90,8 @@ export class SqlTenantStore implements TenantStore {
   async connectAccount(account: NewAccount): Promise<{ account: AccountRecord; created: boolean }> {
     const { workspace, name } = account;
     return this.db.transaction().execute(async (trx) => {
+      // Two connects of one name at once (two replicas) must end as one account, the later key winning.
+      await this.engine.d.exclusive('halo_accounts')?.execute(trx);
       const existing = await trx
         .selectFrom('halo_accounts')
         .select('id')

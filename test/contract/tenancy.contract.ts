@@ -5,12 +5,21 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/pipeline/store-port.ts';
-import type { InstallationRecord, NewAccount, Scope, TenantStore } from '../../src/pipeline/tenancy-port.ts';
+import {
+  EncryptionKeyMissingError,
+  type InstallationRecord,
+  type NewAccount,
+  type Scope,
+  type TenantStore,
+} from '../../src/pipeline/tenancy-port.ts';
+import { TEST_KEYS } from '../stores.ts';
 import { alert, event } from './store.contract.ts';
 
 export interface TenancyHarness {
   /** A tenant store on a fresh, empty database, with an encryption key. */
   fresh(): Promise<TenantStore>;
+  /** A tenant store on the last fresh database, with these encryption keys; the one before is closed first. */
+  reopen(keys: readonly Uint8Array[]): Promise<TenantStore>;
   /** Every row of a table, as the database holds it. It may close the tenant store first (SQLite's lock). */
   rows(table: string): Promise<Record<string, unknown>[]>;
 }
@@ -130,6 +139,14 @@ export function tenancyContract(harness: TenancyHarness): void {
         watched: ['n1'],
       });
       for (const other of [B, C]) expect(await snapshot(tenants.scoped(other))).toEqual(EMPTY);
+    });
+
+    it('leave the database open when closed: the tenant store closes it', async () => {
+      const view = tenants.scoped(A);
+      await view.setState({ k: 'v' });
+      await view.close();
+      expect(await tenants.scoped(A).getState('k')).toBe('v');
+      expect(await view.getState('k')).toBe('v');
     });
 
     it('keep the same event IDs, dedup keys, channels and state keys apart', async () => {
@@ -351,6 +368,29 @@ export function tenancyContract(harness: TenancyHarness): void {
       expect(stored).not.toContain(KEY);
       expect(stored).not.toContain(KEY.slice(0, -4));
       expect(stored).toContain('WXYZ');
+    });
+
+    it('re-encrypts every secret under the newest key; the old key can then go', async () => {
+      await tenants.saveInstallation(installation('T1'));
+      const prod = (await tenants.connectAccount(account('T1', 'prod'))).account;
+      const newest = new Uint8Array(32).fill(42);
+      tenants = await harness.reopen([newest, ...TEST_KEYS]);
+      expect(await tenants.installation('T1')).toEqual(installation('T1'));
+      // The bot token, the raw installation and the Halo key.
+      expect(await tenants.reencryptSecrets()).toBe(3);
+      expect(await tenants.reencryptSecrets()).toBe(0);
+      tenants = await harness.reopen([newest]);
+      expect(await tenants.installation('T1')).toEqual(installation('T1'));
+      expect(await tenants.accounts('T1')).toEqual([prod]);
+    });
+
+    it('refuses to save a secret without an encryption key, saving nothing', async () => {
+      tenants = await harness.reopen([]);
+      await expect(tenants.saveInstallation(installation('T1'))).rejects.toThrow(EncryptionKeyMissingError);
+      await expect(tenants.connectAccount(account('T1', 'prod'))).rejects.toThrow(EncryptionKeyMissingError);
+      expect(await tenants.installations()).toEqual([]);
+      expect(await tenants.accounts()).toEqual([]);
+      expect(await tenants.reencryptSecrets()).toBe(0);
     });
   });
 }

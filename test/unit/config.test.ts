@@ -7,6 +7,9 @@ const TOKEN = 'xoxb-1111-2222-abcdefghijklmnop';
 const SIGNING_SECRET = 'signing-secret-0123456789abcdef';
 const API_KEY = 'halo-api-key-0123456789abcdef';
 
+const NEW_KEY = Buffer.alloc(32, 7);
+const OLD_KEY = Buffer.alloc(32, 9);
+
 const REQUIRED = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, HALO_API_KEY: API_KEY };
 
 const DEFAULTS: Config = {
@@ -60,6 +63,7 @@ const DEFAULTS: Config = {
   // Issue 23, items 7 and 8: what one user or channel may make the bot do.
   limits: { commandsPerMinute: 20, subscriptionsPerChannel: 10, subscriptions: 50 },
   workflowDelete: false,
+  encryptionKeys: [],
 };
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
@@ -126,6 +130,7 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_TIMEZONE: 'Europe/Paris',
       HALO_THREADS: 'off',
       HALO_WORKFLOW_DELETE: 'ON',
+      HALO_ENCRYPTION_KEYS: ` ${NEW_KEY.toString('base64')} ,${OLD_KEY.toString('base64')}`,
       DATABASE_URL: 'sqlite:/var/lib/halo-slack/bot.db',
       REPLICA_ID: 'bot-a',
       LOG_FORMAT: 'JSON',
@@ -174,6 +179,7 @@ describe('parseConfig: defaults and every variable', () => {
       delays: DEFAULTS.delays,
       limits: { commandsPerMinute: 5, subscriptionsPerChannel: 3, subscriptions: 7 },
       workflowDelete: true,
+      encryptionKeys: [new Uint8Array(NEW_KEY), new Uint8Array(OLD_KEY)],
     } satisfies Config);
   });
 
@@ -606,5 +612,27 @@ describe('.env.example', () => {
     const documented = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
     expect([...asked].filter((name) => /^[A-Z][A-Z0-9_]+$/.test(name) && !documented.has(name))).toEqual([]);
     expect(asked.size).toBeGreaterThan(30);
+  });
+});
+
+describe('HALO_ENCRYPTION_KEYS', () => {
+  it('refuses a key that is not base64 of 32 bytes, by position, never quoting it, saying how to make one', () => {
+    const short = Buffer.alloc(16, 1).toString('base64');
+    const notBase64 = 'this is no key; not even base64!!!!!!!!!!!';
+    const found = problems({
+      ...REQUIRED,
+      HALO_ENCRYPTION_KEYS: `${NEW_KEY.toString('base64')},${short},${notBase64},`,
+    });
+    const how = 'each must be 32 random bytes in base64, made with `openssl rand -base64 32`';
+    expect(found).toEqual([
+      `HALO_ENCRYPTION_KEYS: key 2 of 4 is not a base64 key of 32 bytes; ${how}`,
+      `HALO_ENCRYPTION_KEYS: key 3 of 4 is not a base64 key of 32 bytes; ${how}`,
+      `HALO_ENCRYPTION_KEYS: key 4 of 4 is empty (a comma too many?); ${how}`,
+    ]);
+    expect(found.join('\n')).not.toContain(short);
+    expect(found.join('\n')).not.toContain('no key');
+    expect(problems({ ...REQUIRED, HALO_ENCRYPTION_KEYS: short })).toEqual([
+      `HALO_ENCRYPTION_KEYS: its key is not a base64 key of 32 bytes; ${how}`,
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
 import { alert, event, storeContract, type StoreHarness } from '../contract/store.contract.ts';
 import { tenancyContract } from '../contract/tenancy.contract.ts';
+import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import { openPostgresTenants } from '../../src/store/postgres.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 
@@ -36,12 +37,18 @@ describePg('the PostgreSQL store passes the actions contract', () => actionsCont
 describePg('the PostgreSQL store passes the messages contract', () => messagesContract(harness()));
 
 describePg('the PostgreSQL store passes the tenancy contract', () => {
-  let schema = '';
+  let [schema, url] = ['', ''];
+  let tenants: TenantStore | undefined;
   tenancyContract({
     fresh: async () => {
-      const fresh = await freshSchema('tenancy');
-      schema = fresh.schema;
-      return openPostgresTenants(fresh.url, log, TEST_KEYS);
+      ({ schema, url } = await freshSchema('tenancy'));
+      tenants = await openPostgresTenants(url, log, TEST_KEYS);
+      return tenants;
+    },
+    reopen: async (keys) => {
+      await tenants?.close();
+      tenants = await openPostgresTenants(url, log, keys);
+      return tenants;
     },
     rows: (table) => admin(`SELECT * FROM ${schema}.${table}`),
   });
@@ -164,6 +171,28 @@ describePg('fencing', () => {
     await never.setState({ other: '1' });
     expect(await current.getState('other')).toBe('1');
     await Promise.all([old.close(), current.close(), never.close()]);
+  });
+});
+
+describePg('fencing, with many scopes', () => {
+  it('is one token for the process: every view of every scope is refused once a newer leader won', async () => {
+    const { schema, url } = await freshSchema('fencescopes');
+    const tenants = await openPostgresTenants(url, log);
+    const [a, b] = [
+      tenants.scoped({ workspace: 'T1', account: 'a1' }),
+      tenants.scoped({ workspace: 'T2', account: 'a1' }),
+    ];
+    await b.recordPage([event('x')], [true]);
+    await b.route([alert('C1', 'x')], ['x'], 1000);
+    const [row] = await b.unattemptedAlerts('C1');
+    await admin(`UPDATE ${schema}.halo_leader SET token = 1`);
+    tenants.setFence(1);
+    // Views taken before and after the win carry it alike.
+    expect(await b.markSending(row!.id, 1100)).toBe(true);
+    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+    for (const view of [a, b, tenants.scoped({ workspace: 'T3', account: 'a9' })])
+      await expect(view.setState({ k: 'v' })).rejects.toThrow(FencedError);
+    await tenants.close();
   });
 });
 

@@ -62,6 +62,11 @@ describe('the SQLite store passes the tenancy contract', () => {
       tenants = openSqliteTenants(path, TEST_KEYS);
       return Promise.resolve(tenants);
     },
+    reopen: async (keys) => {
+      await tenants?.close();
+      tenants = openSqliteTenants(path, keys);
+      return tenants;
+    },
     rows: async (table) => {
       // The store holds the file's lock: read it once the store let it go.
       await tenants?.close();

@@ -10,13 +10,16 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/log.ts';
 import { openPostgresStore, openSqliteStore } from '../stores.ts';
-import { SCHEMA_VERSION } from '../../src/store/schema.ts';
+import { SCHEMA_VERSION, TENANT_TABLES } from '../../src/store/schema.ts';
+import { openPostgresTenants } from '../../src/store/postgres.ts';
+import { openSqliteTenants } from '../../src/store/sqlite.ts';
+import { ENV_SCOPE, type TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { alert, event } from '../contract/store.contract.ts';
 import { admin, describePg, freshSchema } from '../postgres.ts';
 
-const fixture = (name: string): string =>
-  readFileSync(join(import.meta.dirname, '../fixtures/legacy', name), 'utf8');
+const fixture = (name: string, folder = 'legacy'): string =>
+  readFileSync(join(import.meta.dirname, '../fixtures', folder, name), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'halo-upgrade-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log: Logger = {
@@ -154,5 +157,107 @@ describePg('a PostgreSQL schema shared with another program', () => {
     expect(await store.stats()).toEqual({ seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 });
     await store.close();
     expect(await admin(`SELECT theirs FROM ${schema}.outbox`)).toEqual([{ theirs: 'kept' }]);
+  });
+});
+
+/**
+ * A database of the release before tenancy (schema version 6, test/fixtures/v6/), opened with this one: every row
+ * is the env scope's (the single-workspace shape), seen through its view and no other; a pending row that was
+ * attempted before the upgrade is still claimed and delivered; IDs go on where they stopped.
+ */
+async function expectUpgradedToEnv(tenants: TenantStore): Promise<void> {
+  const store = tenants.scoped(ENV_SCOPE);
+  await expectIntact(store);
+  expect(await store.summaries()).toEqual([
+    {
+      channel: 'C1',
+      cadence: 'weekly',
+      weekday: 1,
+      minute: 540,
+      createdBy: 'U1',
+      createdAt: 120,
+      lastSlot: 120,
+      held: {},
+    },
+  ]);
+  const none = { seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 };
+  for (const other of [
+    { workspace: 'env', account: 'a1' },
+    { workspace: 'T1', account: 'env' },
+  ]) {
+    expect(await tenants.scoped(other).stats()).toEqual(none);
+    expect(await tenants.scoped(other).subscriptions()).toEqual([]);
+  }
+  await expectWritable(store);
+  expect(await store.nextDue('C1', 3000)).toMatchObject({ id: 1, sentAt: 1100 });
+  expect(await store.markSending(1, 3100)).toBe(true);
+  await store.markDelivered(1, 3200);
+  expect(await store.nextDue('C1', 3200)).toMatchObject({ id: 2, dedupKey: 'C1:event:n2' });
+  expect(await store.stats()).toEqual({ seen: 7, staged: 1, pending: 1, failed: 0, delivered: 3 });
+}
+
+/** Each tenant table's scopes, as `workspace/account`. */
+const SCOPES_SQL = (prefix: string): string =>
+  TENANT_TABLES.map(
+    (table) => `SELECT DISTINCT workspace_id || '/' || account_id AS scope FROM ${prefix}${table}`,
+  ).join(' UNION ');
+
+describe('a SQLite file of the release before tenancy (schema version 6)', () => {
+  it('keeps every row as the env scope’s, visible through its view only; pending rows are still delivered', async () => {
+    const path = join(dir, 'v6.db');
+    const legacy = new Database(path);
+    legacy.exec(fixture('sqlite.sql', 'v6'));
+    expect(legacy.pragma('user_version', { simple: true })).toBe(6);
+    legacy.close();
+
+    const tenants = openSqliteTenants(path);
+    await expectUpgradedToEnv(tenants);
+    await tenants.close();
+
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare(SCOPES_SQL('')).all()).toEqual([{ scope: 'env/env' }]);
+    db.close();
+  });
+});
+
+describePg('a PostgreSQL schema of the release before tenancy (schema version 6)', () => {
+  it('keeps every row as the env scope’s, visible through its view only; pending rows are still delivered', async () => {
+    const { schema, url } = await freshSchema('v6');
+    await admin(fixture('postgres.sql', 'v6').replaceAll('__SCHEMA__', schema));
+    expect(await admin(`SELECT version FROM ${schema}.halo_schema`)).toEqual([{ version: 6 }]);
+
+    const tenants = await openPostgresTenants(url, log);
+    await expectUpgradedToEnv(tenants);
+    await tenants.close();
+
+    expect(await admin(`SELECT version FROM ${schema}.halo_schema`)).toEqual([{ version: SCHEMA_VERSION }]);
+    expect(await admin(SCOPES_SQL(`${schema}.`))).toEqual([{ scope: 'env/env' }]);
+  });
+});
+
+describe('the upgrade to tenancy, of IDs', () => {
+  const sub = { channel: 'C3', keys: [], targetIds: [], createdBy: 'U9', createdAt: 200 };
+
+  it('never gives a new row the ID of one deleted before the upgrade (SQLite)', async () => {
+    const path = join(dir, 'v6-ids.db');
+    const legacy = new Database(path);
+    legacy.exec(fixture('sqlite.sql', 'v6'));
+    legacy.exec('DELETE FROM halo_subscriptions WHERE id = 2');
+    legacy.close();
+    const tenants = openSqliteTenants(path);
+    expect((await tenants.scoped(ENV_SCOPE).addSubscription(sub)).subscription.id).toBe(3);
+    await tenants.close();
+  });
+
+  describePg('on PostgreSQL', () => {
+    it('never gives a new row the ID of one deleted before the upgrade', async () => {
+      const { schema, url } = await freshSchema('v6ids');
+      await admin(fixture('postgres.sql', 'v6').replaceAll('__SCHEMA__', schema));
+      await admin(`DELETE FROM ${schema}.halo_subscriptions WHERE id = 2`);
+      const tenants = await openPostgresTenants(url, log);
+      expect((await tenants.scoped(ENV_SCOPE).addSubscription(sub)).subscription.id).toBe(3);
+      await tenants.close();
+    });
   });
 });
