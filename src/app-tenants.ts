@@ -189,15 +189,14 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
         : registry.scoped({ workspace, account: ENV_ACCOUNT })
       ).audit(entry),
     forget: (scope) => tenants.forget(scope),
+    // The fleet's book of each account's polls: fresher than the registry's, and the env account's only source.
     health: async (account) => {
-      if (account.id !== ENV_ACCOUNT || account.workspace !== ENV_WORKSPACE) return account;
-      const status = await parts.pipeline.views.status();
-      return {
-        ...account,
-        lastPollAt: status.lastSuccessAt,
-        lastError: status.consecutiveFailures > 0 ? 'poll_failed' : null,
-        status: /HALO_API_KEY|rejected the API key/.test(status.lastError ?? '') ? 'needs_key' : 'active',
-      };
+      const polled = (await parts.pipeline.accountHealth(account.workspace)).find(
+        (h) => h.scope.account === account.id,
+      );
+      return polled === undefined
+        ? account
+        : { ...account, status: polled.status, lastPollAt: polled.lastPollAt, lastError: polled.lastError };
     },
     clock,
     log,

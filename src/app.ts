@@ -3,17 +3,15 @@
  * Slack app (app-slack.ts) to them, then starts and stops them in order. Nothing here holds state or decides
  * anything. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
+import { envAccount, haloFor as haloClients, listAccounts, totalHaloBound } from './app-accounts.ts';
 import { buildInstalls } from './app-installs.ts';
 import { buildPipeline, type Pipeline } from './app-pipeline.ts';
 import { buildSlackApp } from './app-slack.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { warnUnknownAlertKeys } from './commands/checks.ts';
 import { databasePassword, type Config } from './config.ts';
-import { boundedHaloClient } from './halo/bounded.ts';
-import { createHaloClient } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { HaloBound } from './pipeline/halo-lane.ts';
 import { healthBody } from './pipeline/health.ts';
 import type { Route } from './pipeline/routes.ts';
 import { createRedactor } from './redact.ts';
@@ -21,16 +19,20 @@ import { withIngressHealth } from './slack/ingress.ts';
 import { HTTP_LIMITS, serveHttp, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
 import { createWebClient, identify, type BotIdentity } from './slack/web-client.ts';
-import { ENV_WORKSPACE } from './pipeline/tenancy-port.ts';
 import { startupFields } from './startup-summary.ts';
 import { openStore } from './store/open.ts';
-import { ENV_SCOPE } from './pipeline/tenancy-port.ts';
+import { ENV_SCOPE, type TenantStore } from './pipeline/tenancy-port.ts';
 
 export interface RunningBot {
   readonly port: number;
   /** The port `/metrics` is served on apart (METRICS_PORT or METRICS_HOST); null: on `port`. */
   readonly metricsPort: number | null;
   readonly log: Logger;
+  /**
+   * The registry and scoped views of this process's store: what an in-process caller (a test, an admin tool)
+   * connects or removes accounts through, as `/halo connect` does. The fleet sees the change within an interval.
+   */
+  readonly tenants: TenantStore;
   /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
   stop(): Promise<void>;
 }
@@ -96,21 +98,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
       clock,
     );
-    // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it);
-    // a poll's requests go first (see pipeline/halo-lane.ts).
-    const haloRequests = new HaloBound({ concurrency: config.halo.scanConcurrency });
-    const halo = boundedHaloClient(
-      createHaloClient({
-        onRequest: (outcome) => metrics.haloRequest(outcome),
-        apiUrl: config.halo.apiUrl,
-        apiKey: config.halo.apiKey,
-        timeoutMs: config.halo.timeoutMs,
-        backoffMs: config.delays.haloBackoffMs,
-        ...(config.halo.bareTransport ? { bareTransport: true } : {}),
-        clock,
-      }),
-      haloRequests,
-    );
+    // Each account's bound on Halo requests in flight, for its polls and commands together (scans queue their
+    // pages on it; a poll's requests go first, see pipeline/halo-lane.ts), inside the process's total.
+    const haloFor = haloClients(config, { total: totalHaloBound(config), metrics, clock });
+    const account = envAccount(config, config.halo.accountName);
+    const { halo, haloRequests } = haloFor(account);
     const defaultRoute: Route | null =
       config.alerts.channel === null
         ? null
@@ -122,19 +114,22 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           };
     const built = buildPipeline({
       config,
-      store,
+      tenants,
       election,
-      halo,
-      haloRequests,
-      poster: installs.posterFor(ENV_WORKSPACE),
+      env: { account, halo, haloRequests, defaultRoute },
+      // The distributed shape has no environment's account: only those connected from Slack are polled.
+      accounts: listAccounts(tenants, config.shape === 'single' ? account : null),
+      haloFor,
+      posterFor: (workspace) => installs.posterFor(workspace),
       metrics,
       redact,
-      defaultRoute,
       heartbeatMs,
       clock,
       log,
     });
     late.pipeline = built;
+    // A workspace installed again: what its deliveries held back for its token goes out now.
+    installs.onChange((workspace) => built.fleet.resumeWorkspace(workspace));
     const { ratings, work, views } = built;
     const way = buildSlackApp({
       config,
@@ -153,6 +148,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       log,
       registry: tenants,
       canStoreKeys: config.encryptionKeys.length > 0,
+      // A connected account's commands use the pipeline the fleet runs for it (its status, its subscriptions' start).
+      pipelineFor: (scope) => built.pipelineFor(scope),
     });
 
     // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.
@@ -180,13 +177,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     });
     // Before the first poll, so that its guesses most likely read the catalogue's names too.
     // The distributed shape has no env account to poll: each connected account gets its own work (the fleet).
+    // The distributed shape has no environment's key to read the catalogue or check HALO_ALERT_KEYS with.
     if (config.shape === 'single') {
       ratings.start();
       undo.push(() => ratings.stop());
-      await work.start();
-      void warnUnknownAlertKeys(halo, config.alerts.keys, log);
-      undo.push(() => work.stop());
     }
+    await work.start();
+    if (config.shape === 'single') void warnUnknownAlertKeys(halo, config.alerts.keys, log);
+    undo.push(() => work.stop());
     log.info('halo-slack started', startupFields(config, { port, metricsPort, connection: way.describe() }));
 
     let stopping: Promise<void> | undefined;
@@ -194,6 +192,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       port,
       metricsPort,
       log,
+      tenants,
       stop: () =>
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');

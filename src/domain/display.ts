@@ -10,6 +10,8 @@ export interface Display {
    * act in that account only. Absent: the env account (whose buttons keep the values of a release before accounts).
    */
   readonly account?: string;
+  /** The Halo account's name, set when its workspace has more than one: alerts and digests then name theirs. */
+  readonly accountName?: string;
 }
 
 export const DEFAULT_DISPLAY: Display = { severityOf: defaultSeverityOf, timeZone: 'UTC' };

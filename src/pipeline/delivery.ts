@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from './store-port.ts';
 import type { ChatFailure, ChatPort } from './chat-port.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { goneTarget, markEventsGone } from './gone-tracking.ts';
 import { backlogDigest, parseEvent } from './outbox.ts';
 import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
@@ -38,11 +39,27 @@ export interface DeliveryOptions<M> {
     /** A thread's parent again, with the one-line summary its scan ended with. */
     readonly renderParent: (parentPayload: string, summary: string) => M;
   };
+  /**
+   * The channels' queues and pace, shared by the deliveries of one workspace's accounts (see
+   * {@link channelPacing}): two accounts posting to one channel keep Slack's pace for that channel together.
+   * Absent: this delivery's own.
+   */
+  readonly pacing?: ChannelPacing;
+  /** Its tick and pacing waits: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
+  readonly timers?: Timers;
+}
+
+/** Per channel of one workspace: its queue of drains and when it may next be posted to. */
+export type ChannelPacing = Map<string, ChannelState>;
+
+/** Pacing to share between the deliveries of one workspace (never between workspaces: see DeliveryOptions). */
+export function channelPacing(): ChannelPacing {
+  return new Map();
 }
 
 const NO_THREAD: ThreadStep = { kind: 'none' };
 
-interface ChannelState {
+export interface ChannelState {
   readonly queue: PQueue;
   /** Earliest time of the next post: pacing, Retry-After, or a failed row's backoff (kept in order). */
   notBefore: number;
@@ -53,12 +70,13 @@ interface ChannelState {
  * channels in parallel, so that a slow, rate-limited or broken channel never holds up the others.
  */
 export class Delivery<M> {
-  private readonly channels = new Map<string, ChannelState>();
+  private readonly channels: ChannelPacing;
   private readonly stopping = new AbortController();
   private readonly gapMs: number;
   private readonly backoffMs: number;
   private readonly backoffCapMs: number;
-  private ticker: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
+  private readonly timers: Timers;
   private kicking: Promise<void> | undefined;
   /** A kick that came while the outbox was being read: its rows may not have been visible yet. */
   private kickAgain = false;
@@ -81,13 +99,17 @@ export class Delivery<M> {
 
   constructor(private readonly options: DeliveryOptions<M>) {
     this.metrics = options.metrics ?? NO_METRICS;
+    this.channels = options.pacing ?? channelPacing();
+    this.timers = options.timers ?? OWN_TIMERS;
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
   }
 
   start(): void {
-    this.ticker = setInterval(() => this.kick(), this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs);
+    this.stopTicking = this.timers.every(this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs, () =>
+      this.kick(),
+    );
     this.kick();
   }
 
@@ -137,7 +159,7 @@ export class Delivery<M> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       const wait = state.notBefore - clock.now();
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0) await this.timers.sleep(wait, signal);
       if (this.stopped() || clock.now() < this.tokenWaitUntil) return;
       const item = await store.nextDue(channel, clock.now());
       if (item === null) return;
@@ -467,7 +489,7 @@ export class Delivery<M> {
 
   /** Stops taking new work and waits (up to `deadlineMs`) for posts in flight; unsent rows stay in the outbox. */
   async stop(deadlineMs: number): Promise<void> {
-    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.stopTicking?.();
     this.stopping.abort();
     const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
     const finished = await Promise.race([idle.then(() => true), sleep(deadlineMs).then(() => false)]);

@@ -1,5 +1,6 @@
 import { defaultSeverityOf, type Severity } from '../../domain/severity.ts';
 import type { HaloEvent } from '../../domain/event.ts';
+import { accountLine } from './account-line.ts';
 import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
@@ -30,6 +31,8 @@ export interface AlertOptions {
   readonly severity?: Severity;
   /** The zone Halo's dates are in (`HALO_TIMEZONE`); default UTC. */
   readonly timeZone?: string;
+  /** The Halo account's name, shown when the workspace has several (see Display.accountName). */
+  readonly accountName?: string;
   /** One line under the header, e.g. a scan thread's "Scan complete · 3 new issues". Already safe mrkdwn. */
   readonly summary?: string;
   /**
@@ -60,6 +63,7 @@ export function renderAlert(event: HaloEvent, options: AlertOptions = {}): Slack
       },
     },
   ];
+  if (options.accountName !== undefined) blocks.push(accountLine(options.accountName));
   if (options.summary !== undefined && options.summary !== '') {
     blocks.push({ type: 'section', text: mrkdwnText(options.summary.slice(0, LIMITS.sectionText)) });
   }

@@ -59,5 +59,6 @@ export function renderEventAlert(
     inChannel,
     ...(named === undefined ? {} : { account: named }),
     ...(summary === undefined ? {} : { summary }),
+    ...(display.accountName === undefined ? {} : { accountName: display.accountName }),
   });
 }
