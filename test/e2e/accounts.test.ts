@@ -239,6 +239,31 @@ describe('connecting Halo accounts from Slack (single workspace, HALO_ENCRYPTION
     expect(text(await admin.slash('mutes account:Second'))).not.toContain('second-only');
   });
 
+  it('posts a connected account’s alert with buttons that act in that account', async () => {
+    expect(text(await admin.slash('subscribe key:second-only account:Second', 'CSECOND'))).toContain(
+      'Subscribed',
+    );
+    second.addEvent({ event_id: 'ev-second-new', key: 'second-only', subject: 'Only In Second' });
+    const post = await fakes.slack.waitFor(
+      () =>
+        fakes.slack.posts.find(
+          (p) => p.channel === 'CSECOND' && JSON.stringify(p.blocks).includes('ev-second-new'),
+        ),
+      20_000,
+    );
+    const del = buttons({ blocks: post.blocks }).find((b) => b.action_id === DELETE_ACTION_ID)!;
+    expect(JSON.parse(del.value)).toEqual({ a: expect.any(String) as unknown, e: 'ev-second-new' });
+    const done = await admin.act({
+      actionId: DELETE_ACTION_ID,
+      value: del.value,
+      blocks: post.blocks,
+      channel: 'CSECOND',
+      messageTs: post.ts,
+    });
+    expect(text(done)).toContain('Deleted by');
+    expect(second.events.some((e) => e.event_id === 'ev-second-new')).toBe(false);
+  });
+
   it('Delete deletes in the account the answer came from, and a forged account does nothing', async () => {
     const answer = await admin.slash('event ev-second account:Second');
     const del = buttons(answer).find((b) => b.action_id === DELETE_ACTION_ID)!;
