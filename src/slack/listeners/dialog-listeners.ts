@@ -263,12 +263,25 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
       requestWorkspace(base.tenants, context)?.canManage(userId) ?? Promise.resolve(false),
   });
 
-  /** The App Home's buttons name no account: they act in the workspace's only one. */
-  const onlyAccount = async (context: Context): Promise<{ deps: DialogDeps; account: string } | null> => {
+  /**
+   * The account the App Home's button acts in: the one holding the subscription an Edit names (IDs are numbered
+   * across accounts, each account's view holds its own), else the workspace's only account.
+   */
+  const accountFor = async (
+    context: Context,
+    editing?: { readonly channel: string; readonly id: number },
+  ): Promise<{ deps: DialogDeps; account: string } | null> => {
     const workspace = requestWorkspace(base.tenants, context);
-    const chosen = await workspace?.choose(undefined);
-    if (workspace === null || chosen?.ok !== true) return null;
-    const { account } = chosen;
+    if (workspace === null) return null;
+    let account: TenantAccount | undefined;
+    if (editing !== undefined)
+      for (const candidate of await workspace.accounts())
+        if ((await candidate.dialog.find(editing.channel, editing.id)) !== null) account = candidate;
+    if (account === undefined) {
+      const chosen = await workspace.choose(undefined);
+      if (!chosen.ok) return null;
+      account = chosen.account;
+    }
     const canManage = (userId: string) => workspace.canManage(userId);
     return {
       deps: { ...base, canManage, dialog: account.dialog, commands: account.commands },
@@ -281,7 +294,7 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
     async ({ ack, body, client, context }) => {
       await ack();
       if (await refused(ruleOf(context), client, body.user.id, body.channel?.id, 'new subscription')) return;
-      const only = await onlyAccount(context);
+      const only = await accountFor(context);
       if (only === null) {
         log.info('home: New subscription needs one account; this workspace has none or several');
         return;
@@ -304,7 +317,7 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
         log.warn('home: an Edit button without a subscription', { user: body.user.id });
         return;
       }
-      const only = await onlyAccount(context);
+      const only = await accountFor(context, editing);
       if (only === null) return;
       await openSubscribeDialog(only.deps, client, body.trigger_id, {
         channel: editing.channel,
