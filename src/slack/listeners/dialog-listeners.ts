@@ -297,6 +297,12 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
       const only = await accountFor(context);
       if (only === null) {
         log.info('home: New subscription needs one account; this workspace has none or several');
+        // The dialog has no account field: told in the user's messages with the bot, as the Home has no channel.
+        try {
+          await client.chat.postMessage({ channel: body.user.id, text: SEVERAL_ACCOUNTS });
+        } catch (error) {
+          log.debug('home: the explanation could not be sent', { error });
+        }
         return;
       }
       await openSubscribeDialog(only.deps, client, body.trigger_id, {
@@ -328,7 +334,5 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
   );
 }
 
-/** `/halo subscribe` alone opens the dialog; with any filter it subscribes at once, as before. */
-export function opensDialog(text: string): boolean {
-  return /^\s*subscribe\s*$/i.test(text);
-}
+const SEVERAL_ACCOUNTS =
+  'This workspace has several Halo accounts (or none): open the subscribe dialog for one with `/halo subscribe account:NAME` in the channel (`/halo accounts` lists them).';
