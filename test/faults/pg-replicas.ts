@@ -22,16 +22,16 @@ export interface Replicas {
 export const REPLICA_IDS = ['replica-a', 'replica-b'] as const;
 
 /**
- * Starts two replicas on `url` and waits for one of them to have recorded Halo's baseline (the events that
+ * Starts two replicas on `url` (each with `overrides(its ID)`) and waits for one of them to have recorded Halo's baseline (the events that
  * were there before the bot first looked, which it does not post).
  */
 export async function startReplicas(
   s: Scenario,
   url: string,
-  overrides: Record<string, string> = {},
+  overrides: (id: string) => Record<string, string> = () => ({}),
 ): Promise<Replicas> {
   const env = (id: string): Record<string, string> =>
-    s.env({ DATABASE_URL: url, REPLICA_ID: id, ...overrides });
+    s.env({ DATABASE_URL: url, REPLICA_ID: id, ...overrides(id) });
   const bots: ChildBot[] = [];
   for (const id of REPLICA_IDS) bots.push(await s.spawn(env(id)));
   await Promise.any(bots.map((bot) => logMatch(bot, /poll: baseline recorded/)));

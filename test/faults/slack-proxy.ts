@@ -16,6 +16,11 @@ export interface SlackProxy {
   hold: ((call: { method: string; channel: string | undefined }) => Hold) | undefined;
   /** Answers being held right now. */
   readonly holding: () => number;
+  /**
+   * Every call Slack answered through this proxy, with the `ts` of the message it made, if any: which bot
+   * posted what, when several bots each have a proxy of their own.
+   */
+  readonly answered: { method: string; channel: string | undefined; ts: string | undefined; at: number }[];
   close(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export async function startSlackProxy(slack: FakeSlack): Promise<SlackProxy> {
             if (!res.destroyed) res.writeHead(answer.status, out).end(text);
           };
           const channel = new URLSearchParams(body).get('channel') ?? undefined;
+          proxy.answered.push({ method, channel, ts: answerTs(text), at: Date.now() });
           const hold = proxy.hold?.({ method, channel });
           if (hold === undefined || hold === 0) return reply();
           held.add(res);
@@ -63,6 +69,7 @@ export async function startSlackProxy(slack: FakeSlack): Promise<SlackProxy> {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     hold: undefined,
     holding: () => held.size,
+    answered: [],
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
@@ -72,4 +79,13 @@ export async function startSlackProxy(slack: FakeSlack): Promise<SlackProxy> {
       }),
   };
   return proxy;
+}
+
+function answerTs(text: string): string | undefined {
+  try {
+    const { ts } = JSON.parse(text) as { ts?: unknown };
+    return typeof ts === 'string' ? ts : undefined;
+  } catch {
+    return undefined;
+  }
 }
