@@ -90,6 +90,8 @@ export interface PgServer {
   start(): Promise<void>;
   /** Ends, with `pg_terminate_backend`, every client backend `filter` picks; resolves with those it ended. */
   terminateBackends(filter: (backend: Backend) => boolean): Promise<Backend[]>;
+  /** A new, empty database on this server; resolves with its URL (one per test, when a file has several). */
+  createDatabase(name: string): Promise<string>;
   /** Client backends now connected (not this helper's own). */
   backends(): Promise<Backend[]>;
   /** The server's log so far, for a failing test's message. */
@@ -236,6 +238,11 @@ export async function startPgServer(): Promise<PgServer> {
       await run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']);
     },
     start,
+    createDatabase: async (name) => {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+      await admin(`CREATE DATABASE ${name}`);
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
     backends,
     terminateBackends: async (filter) => {
       const chosen = (await backends()).filter(filter);

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import type { FakeHaloEvent } from '../../fakes/halo.ts';
-import { getJson, waitFor, type ChildBot } from '../harness.ts';
+import { waitFor, type ChildBot } from '../harness.ts';
 import { alertEventId, ALERTS, logMatch, type Scenario } from './scenario.ts';
 
 export interface Replicas {
@@ -18,6 +18,9 @@ export interface Replicas {
   /** A new Halo event, to be posted once to the alert channel. */
   readonly add: () => FakeHaloEvent;
 }
+
+/** What the image's HEALTHCHECK waits for an answer (Dockerfile). */
+export const MONITOR_WAITS_MS = 4000;
 
 export const REPLICA_IDS = ['replica-a', 'replica-b'] as const;
 
@@ -48,10 +51,14 @@ export async function startReplicas(
   };
 }
 
-/** `/healthz` of a replica, or the reason it did not answer. */
+/**
+ * `/healthz` of a replica as a monitor reads it, or the reason it did not answer: the Dockerfile's HEALTHCHECK
+ * gives up after 4 s, and so does this.
+ */
 export async function healthOf(bot: ChildBot): Promise<Record<string, unknown> | string> {
   try {
-    return (await getJson(`${bot.url}/healthz`)).body;
+    const response = await fetch(`${bot.url}/healthz`, { signal: AbortSignal.timeout(MONITOR_WAITS_MS) });
+    return (await response.json()) as Record<string, unknown>;
   } catch (error) {
     return `no answer: ${error instanceof Error ? error.message : String(error)}`;
   }
