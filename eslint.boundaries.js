@@ -23,7 +23,8 @@
 const into = (/** @type {string} */ folder, rest = '') => `^(\\.\\.?/)+(.*/)?${folder}/${rest}`;
 
 /** The composition root and the edge services it builds: only the root imports them. */
-const ROOT_ONLY = '(app|app-[\\w-]+|main|config|metrics|env-file|runtime-memory|startup-[\\w-]+)';
+const ROOT_ONLY =
+  '(app|app-[\\w-]+|main|config|config-[\\w-]+|metrics|env-file|runtime-memory|startup-[\\w-]+)';
 /** A file of `src/` itself (the kernel or the root), reached from one folder down. */
 const rootFile = (/** @type {string} */ name) => `^\\.\\./${name}(\\.ts)?$`;
 

@@ -152,8 +152,11 @@ export class BenchBot {
     startTimeoutMs = 30_000,
     /** Node flags added to npm start's (`--cpu-prof` for a profile). */
     extraFlags: readonly string[] = [],
+    /** Run on the fresh database's path before the bot opens it (bench/fleet.ts connects accounts there). */
+    prepare?: (databasePath: string) => Promise<void>,
   ): Promise<{ bot: BenchBot; port: number }> {
     const tempDir = mkdtempSync(join(tmpdir(), 'halo-slack-bench-'));
+    await prepare?.(join(tempDir, 'bot.db'));
     // --no-env-file: the bench gets exactly the environment it sets, whatever the user's .env holds.
     const child = spawn(process.execPath, [...botArgs(extraFlags), '--no-env-file'], {
       cwd: botRoot(),

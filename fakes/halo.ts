@@ -22,6 +22,8 @@ export interface HaloRequest {
   apiKey: string | undefined;
   /** `Date.now()` when the request arrived. */
   at: number;
+  /** Which TCP connection carried it (numbered from 1 in the order they opened): shows keep-alive reuse. */
+  connection: number;
 }
 
 export type HaloFault =
@@ -54,10 +56,28 @@ export interface PageShape {
  */
 export type HaloStream = { kind: 'gzip-bomb' | 'huge'; decodedBytes: number };
 
+/**
+ * Another Halo account on the same stand-in: its own API key and its own events (Halo's limits and data are per
+ * key). The stand-in itself is the first account, so a test of one account never needs this.
+ */
+export interface FakeHaloAccount {
+  /** Tests may change it: the old key is then refused with 401, as a revoked key is. */
+  apiKey: string;
+  events: FakeHaloEvent[];
+  addEvent(partial?: Partial<FakeHaloEvent> & { target_id?: number }): FakeHaloEvent;
+  /** The requests made with this account's key. */
+  requests(): HaloRequest[];
+  listRequests(): HaloRequest[];
+}
+
 export interface FakeHalo {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:PORT/api/v1`. */
   url: string;
   apiKey: string;
+  /** The accounts added with {@link addAccount}, besides the stand-in's own. */
+  accounts: FakeHaloAccount[];
+  /** Another account on this stand-in: calls with `apiKey` see `events` (and only those). */
+  addAccount(apiKey: string, events?: FakeHaloEvent[]): FakeHaloAccount;
   /** Served in array order; tests may push, splice or replace elements. */
   events: FakeHaloEvent[];
   types: { subject: string; key: string }[];
@@ -386,17 +406,17 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     return `{${head}"list":[${items.join(',')}]}`;
   };
 
-  const listEvents = (q: URLSearchParams): Answer => {
-    if (pageCache === undefined) return listEventsAfresh(q);
+  const listEvents = (q: URLSearchParams, events: FakeHaloEvent[]): Answer => {
+    if (pageCache === undefined) return listEventsAfresh(q, events);
     const query = q.toString();
-    const cached = pageCache.get(query, fake.events);
+    const cached = pageCache.get(query, events);
     if (cached !== undefined) return cached;
-    const answer = listEventsAfresh(q);
+    const answer = listEventsAfresh(q, events);
     if (answer.status === 200) pageCache.set(query, answer);
     return answer;
   };
 
-  const listEventsAfresh = (q: URLSearchParams): Answer => {
+  const listEventsAfresh = (q: URLSearchParams, events: FakeHaloEvent[]): Answer => {
     const key = nonEmpty(q.get('key'));
     const subject = nonEmpty(q.get('subject'))?.toLowerCase();
     // Events carry no detail field, so `detail` is matched against the subject.
@@ -412,7 +432,7 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     const descending = q.get('sort_desc') === '1';
     const { start, limit } = paging(q);
 
-    let view: readonly FakeHaloEvent[] = fake.events;
+    let view: readonly FakeHaloEvent[] = events;
     if (key !== undefined || subject !== undefined || detail !== undefined || targetId !== undefined) {
       // Subjects repeat a lot; lower-casing each distinct one once keeps a 500k scan cheap.
       const textMatches = new Map<string, boolean>();
@@ -427,7 +447,7 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
         }
         return hit;
       };
-      view = fake.events.filter(
+      view = events.filter(
         (ev) =>
           (key === undefined || ev.key === key) &&
           (targetId === undefined || targetIdOf(ev) === targetId) &&
@@ -477,34 +497,38 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     return json(200, listBody(items, { sort: 0, start, limit, total }));
   };
 
-  const findEvent = (q: URLSearchParams): { index: number } | Answer => {
+  const findEvent = (q: URLSearchParams, events: FakeHaloEvent[]): { index: number } | Answer => {
     const id = nonEmpty(q.get('event_id'));
     if (id === undefined) return json(HALO_ERROR_HTTP_STATUS, errorBody(0, 'event_id required'));
-    const index = fake.events.findIndex((ev) => ev.event_id === id);
+    const index = events.findIndex((ev) => ev.event_id === id);
     if (index < 0) return json(HALO_ERROR_HTTP_STATUS, errorBody(404, 'event not found'));
     return { index };
   };
 
   const answer = (req: HaloRequest, method: string | undefined): Answer => {
-    if (req.apiKey !== fake.apiKey) return json(401, errorBody(401, 'invalid api key'));
+    const events =
+      req.apiKey === fake.apiKey
+        ? fake.events
+        : fake.accounts.find((account) => account.apiKey === req.apiKey)?.events;
+    if (events === undefined) return json(401, errorBody(401, 'invalid api key'));
     const route = req.path.startsWith(`${BASE_PATH}/event/`) ? req.path.slice(BASE_PATH.length) : '';
     const known = ['/event/list.json', '/event/get.json', '/event/delete.json', '/event/types.json'];
     if (!known.includes(route)) return json(404, errorBody(404, 'not found'));
     if (method !== 'GET') return json(405, errorBody(405, 'method not allowed'));
     switch (route) {
       case '/event/list.json':
-        return listEvents(req.query);
+        return listEvents(req.query, events);
       case '/event/types.json':
         return listTypes(req.query);
       case '/event/get.json': {
-        const found = findEvent(req.query);
+        const found = findEvent(req.query, events);
         if (!('index' in found)) return found;
-        return json(200, `{"success":1,"event":${eventJson(fake.events[found.index]!)}}`);
+        return json(200, `{"success":1,"event":${eventJson(events[found.index]!)}}`);
       }
       default: {
-        const found = findEvent(req.query);
+        const found = findEvent(req.query, events);
         if (!('index' in found)) return found;
-        fake.events.splice(found.index, 1);
+        events.splice(found.index, 1);
         pageCache?.changed();
         return json(200, '{"success":1}');
       }
@@ -522,6 +546,14 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     else send(res, result);
   };
 
+  const connections = new WeakMap<object, number>();
+  let connectionCount = 0;
+  const connectionOf = (socket: object): number => {
+    let id = connections.get(socket);
+    if (id === undefined) connections.set(socket, (id = ++connectionCount));
+    return id;
+  };
+
   const onRequest = (incoming: IncomingMessage, res: ServerResponse): void => {
     incoming.resume();
     const parsed = new URL(incoming.url ?? '/', 'http://127.0.0.1');
@@ -531,6 +563,7 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       query: parsed.searchParams,
       apiKey: Array.isArray(header) ? header[0] : header,
       at: Date.now(),
+      connection: connectionOf(incoming.socket),
     };
     fake.requests.push(req);
     fake.inFlight++;
@@ -612,9 +645,44 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
   });
   const { port } = server.address() as AddressInfo;
 
+  const newEvent = (partial: Partial<FakeHaloEvent> & { target_id?: number }): FakeHaloEvent => {
+    const id = partial.event_id ?? nextEventId();
+    const key = partial.key ?? 'target-scan-start';
+    const targetId = partial.target_id ?? 1;
+    return {
+      event_id: id,
+      subject: partial.subject ?? subjectForKey(key, fake.types),
+      date_created: partial.date_created ?? haloDate(Date.now()),
+      key,
+      url: partial.url ?? eventUrl(id),
+      target: partial.target ?? {
+        target_name: '',
+        target_id: targetId,
+        target: `host${targetId}.example.com`,
+      },
+    };
+  };
+
   const fake: FakeHalo = {
     url: `http://127.0.0.1:${port}${BASE_PATH}`,
     apiKey: options.apiKey ?? DEFAULT_API_KEY,
+    accounts: [],
+    addAccount(apiKey, events = []) {
+      const account: FakeHaloAccount = {
+        apiKey,
+        events,
+        addEvent(partial = {}) {
+          const event = newEvent(partial);
+          account.events.push(event);
+          pageCache?.changed();
+          return event;
+        },
+        requests: () => fake.requests.filter((r) => r.apiKey === account.apiKey),
+        listRequests: () => account.requests().filter((r) => r.path === `${BASE_PATH}/event/list.json`),
+      };
+      fake.accounts.push(account);
+      return account;
+    },
     events: options.events ?? [],
     types: options.types ?? DEFAULT_EVENT_TYPES.map((t) => ({ ...t })),
     requests: [],
@@ -625,21 +693,7 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     pages: undefined,
     streamedBytes: 0,
     addEvent(partial = {}) {
-      const id = partial.event_id ?? nextEventId();
-      const key = partial.key ?? 'target-scan-start';
-      const targetId = partial.target_id ?? 1;
-      const event: FakeHaloEvent = {
-        event_id: id,
-        subject: partial.subject ?? subjectForKey(key, fake.types),
-        date_created: partial.date_created ?? haloDate(Date.now()),
-        key,
-        url: partial.url ?? eventUrl(id),
-        target: partial.target ?? {
-          target_name: '',
-          target_id: targetId,
-          target: `host${targetId}.example.com`,
-        },
-      };
+      const event = newEvent(partial);
       fake.events.push(event);
       pageCache?.changed();
       return event;

@@ -21,12 +21,16 @@ export function slashCommandBody(fields: {
   response_url: string;
   command?: string;
   team_id?: string;
+  /** Enterprise Grid: the organisation, and whether the app is installed org-wide. */
+  enterprise_id?: string;
+  is_enterprise_install?: boolean;
   user_name?: string;
   trigger_id?: string;
 }): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
     team_id: fields.team_id ?? 'T1',
+    ...(fields.enterprise_id === undefined ? {} : { enterprise_id: fields.enterprise_id }),
     team_domain: 'fake-team',
     channel_id: fields.channel_id ?? 'C123',
     channel_name: 'halo-alerts',
@@ -35,7 +39,7 @@ export function slashCommandBody(fields: {
     command: fields.command ?? '/halo',
     text: fields.text,
     api_app_id: 'A1',
-    is_enterprise_install: 'false',
+    is_enterprise_install: String(fields.is_enterprise_install ?? false),
     response_url: fields.response_url,
     trigger_id: fields.trigger_id ?? '1234567890.1234567890.abcdef0123456789abcdef0123456789',
   }).toString();
@@ -190,16 +194,30 @@ export async function postToBot(
 }
 
 /** An Events API `event_callback` body, JSON as Slack sends it; send with content type `application/json`. */
-export function eventCallbackBody(event: Record<string, unknown>): string {
+export function eventCallbackBody(
+  event: Record<string, unknown>,
+  /** The installation it is for (default: team T1's); an org-wide install names its organisation. */
+  to: { teamId: string; enterpriseId?: string; isEnterpriseInstall?: boolean } = { teamId: 'T1' },
+): string {
+  const enterprise = to.enterpriseId === undefined ? {} : { enterprise_id: to.enterpriseId };
   return JSON.stringify({
     token: 'deprecated-verification-token',
-    team_id: 'T1',
+    team_id: to.teamId,
+    ...enterprise,
     api_app_id: 'A1',
     event: { event_ts: (Date.now() / 1000).toFixed(6), ...event },
     type: 'event_callback',
     event_id: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ team_id: 'T1', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      {
+        ...enterprise,
+        team_id: to.isEnterpriseInstall === true ? null : to.teamId,
+        user_id: 'UBOT',
+        is_bot: true,
+        is_enterprise_install: to.isEnterpriseInstall === true,
+      },
+    ],
     is_ext_shared_channel: false,
   });
 }

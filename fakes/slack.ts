@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
+import { createFakeOAuth, type FakeOAuth } from './slack-oauth.ts';
 
 export interface SlackCall {
   method: string;
@@ -93,7 +94,13 @@ export type SlackFault =
 export interface FakeSlack {
   url: string;
   apiUrl: string;
+  /** The default installation's bot token (team {@link TEAM_ID}); `oauth` issues and revokes others. */
   token: string;
+  /**
+   * Installations: `oauth.v2.access` exchanges a code from `oauth.grant(workspace)` for a new bot token of that
+   * team or organisation, `auth.test` answers per token, and `oauth.revoke(token)` makes Slack refuse it.
+   */
+  oauth: FakeOAuth;
   calls: SlackCall[];
   /** Accepted chat.postMessage calls, but for the first start's "connected" message: see {@link connected}. */
   posts: SlackPost[];
@@ -451,18 +458,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return okAnswer({ view: { ...view, id, hash, state: { values: {} } } });
   };
 
-  const callMethod = (method: string, args: Record<string, unknown>, at: number): Outcome => {
+  const callMethod = (method: string, args: Record<string, unknown>, at: number, token: string): Outcome => {
     switch (method) {
       case 'auth.test':
-        return okAnswer({
-          url: 'https://fake-team.slack.com/',
-          team: 'Fake Team',
-          user: 'halo-bot',
-          team_id: TEAM_ID,
-          user_id: BOT_USER_ID,
-          bot_id: BOT_ID,
-          is_enterprise_install: false,
-        });
+        return okAnswer(fake.oauth.authTest(token));
       case 'chat.postMessage':
         return postMessage(args, at);
       case 'chat.unfurl':
@@ -555,8 +554,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       outcome = answer.ok ? okAnswer(answer.result) : errorAnswer(answer.error);
     } else if (method === 'functions.completeSuccess' || method === 'functions.completeError') {
       outcome = complete(method, args, token, at);
-    } else if (token !== fake.token) outcome = errorAnswer('invalid_auth');
-    else outcome = callMethod(method, args, at);
+    } else if (method === 'oauth.v2.access') {
+      // Authenticated by the app's client ID and secret, not a token.
+      const answer = fake.oauth.access(args);
+      outcome = answer.ok ? okAnswer(answer.result) : errorAnswer(answer.error);
+    } else {
+      const refusal = fake.oauth.refusal(token);
+      outcome =
+        refusal !== undefined || token === undefined
+          ? errorAnswer(refusal ?? 'not_authed')
+          : callMethod(method, args, at, token);
+    }
     call.ok = outcome.ok;
     if (!outcome.ok) call.error = outcome.error;
     else if (method === 'chat.update') fake.updates.push(call);
@@ -634,10 +642,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
+  const token = options.token ?? DEFAULT_BOT_TOKEN;
   const fake: FakeSlack = {
     url,
     apiUrl: `${url}/api/`,
-    token: options.token ?? DEFAULT_BOT_TOKEN,
+    token,
+    oauth: createFakeOAuth({ token, teamId: TEAM_ID, botUserId: BOT_USER_ID, botId: BOT_ID }),
     calls: [],
     posts: [],
     connected: [],

@@ -1,45 +1,50 @@
 /**
- * The composition root's pipeline half: the type ratings, the poller, the leader's work (delivery, mute expiry,
- * summaries) and the status views, wired to the store, the Halo client and the Slack poster. Wiring only.
+ * The composition root's pipeline half: one pipeline per Halo account (app-account-pipeline.ts), run by the
+ * fleet under the process's one leader loop, and the status views. Wiring only.
  */
-import type { webApi } from '@slack/bolt';
+import type { ClientSource } from './slack/slack-chat.ts';
+import { buildAccountPipeline, type AccountPipeline, type SharedParts } from './app-account-pipeline.ts';
+import type { AccountHalo, ListedAccount } from './app-accounts.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Display } from './domain/display.ts';
-import type { HaloEvent } from './domain/event.ts';
-import { MAX_PAGE_SIZE } from './halo/client.ts';
-import { PageMemo } from './halo/page-memo.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { Delivery } from './pipeline/delivery.ts';
+import { channelPacing, type ChannelPacing } from './pipeline/delivery.ts';
+import { Fleet } from './pipeline/fleet.ts';
+import { HealthBook, type AccountHealth } from './pipeline/fleet-health.ts';
+import type { FleetAccount } from './pipeline/fleet-plan.ts';
 import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import { LeaderWork } from './pipeline/leader-work.ts';
 import type { LeaderElection } from './pipeline/leadership.ts';
-import { MuteExpiry } from './pipeline/mute-expiry.ts';
-import { Poller } from './pipeline/poller.ts';
+import type { Poller } from './pipeline/poller.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
 import type { Route } from './pipeline/routes.ts';
-import { StatusViews } from './pipeline/status-views.ts';
-import type { Store } from './pipeline/store-port.ts';
-import { SummaryScheduler } from './pipeline/summaries.ts';
+import type { StatusViews } from './pipeline/status-views.ts';
+import { ENV_SCOPE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
+import { Ticker } from './pipeline/ticker.ts';
 import { TypeRatings } from './pipeline/type-ratings.ts';
-import { memoryAfterLargePoll } from './runtime-memory.ts';
-import type { SlackMessage } from './slack/blocks/index.ts';
-import { renderEventAlert, renderOutboxItem } from './slack/blocks/outbox-message.ts';
-import { createSlackChat } from './slack/slack-chat.ts';
 
 export interface PipelineParts {
   readonly config: Config;
-  readonly store: Store;
+  readonly tenants: TenantStore;
   readonly election: LeaderElection;
-  readonly halo: HaloClient;
-  readonly haloRequests: HaloBound;
-  /** The Web API client posts go through (no retries of its own: delivery retries). */
-  readonly poster: webApi.WebClient;
+  /** The single shape's own account, with the client the commands share and HALO_ALERT_CHANNEL's route. */
+  readonly env: {
+    readonly account: FleetAccount;
+    readonly halo: HaloClient;
+    readonly haloRequests: HaloBound;
+    readonly defaultRoute: Route | null;
+  };
+  /** "Which accounts do I poll": asked every poll interval (see app-accounts.ts). */
+  readonly accounts: () => Promise<ListedAccount[]>;
+  /** A connected account's Halo client, bounded (see app-accounts.ts). */
+  readonly haloFor: (account: FleetAccount) => AccountHalo;
+  /** The Web API client posts of `workspace` go through (no retries of its own: delivery retries). */
+  readonly posterFor: (workspace: string) => ClientSource;
   readonly metrics: Metrics;
   readonly redact: (text: string) => string;
-  readonly defaultRoute: Route | null;
   readonly heartbeatMs: number;
   readonly clock: Clock;
   readonly log: Logger;
@@ -47,98 +52,103 @@ export interface PipelineParts {
 
 export interface Pipeline {
   readonly ratings: TypeRatings;
+  /** How the environment's account's events are rendered (commands, previews). */
   readonly display: Display;
+  /** The environment's account's poller (its subscriptions' starting points, its status). */
   readonly poller: Poller;
   readonly work: LeaderWork;
   readonly views: StatusViews;
+  readonly fleet: Fleet<AccountPipeline>;
+  /** The one timer every account's waits share: its size is the number of waits pending. */
+  readonly ticker: Ticker;
+  /**
+   * The pipeline of an account the fleet runs (its poller, status views and ratings, its store and bounded Halo
+   * client): what that account's commands use. Null while the fleet runs none for it (not listed yet, or this
+   * replica has never led).
+   */
+  pipelineFor(scope: Scope): AccountPipeline | null;
+  /** Every account's health (of one workspace, or all): for `/halo accounts` and the App Home. */
+  accountHealth(workspace?: string): Promise<AccountHealth[]>;
 }
 
 export function buildPipeline(parts: PipelineParts): Pipeline {
-  const { config, store, election, halo, metrics, redact, clock, log, heartbeatMs } = parts;
-  const { delays } = config;
-  // Halo's catalogue, read at start-up and daily: keys nothing rates are named and their severities guessed.
-  const ratings = new TypeRatings({ halo, overrides: config.alerts.severity, log });
-  const severityOf = ratings.severityOf;
-  const display: Display = { severityOf, timeZone: config.halo.timeZone };
-  const work = new LeaderWork({ election, heartbeatMs, drainMs: delays.drainMs, log });
+  const { config, tenants, election, env, clock, log, heartbeatMs } = parts;
+  // Halo's catalogue of event types, read at start-up and daily with the environment's key: it is Halo's, the same
+  // for every account, so one is read, not one per account.
+  const ratings = new TypeRatings({ halo: env.halo, overrides: config.alerts.severity, log });
+  const work = new LeaderWork({ election, heartbeatMs, drainMs: config.delays.drainMs, log });
   const refusals = new ChannelRefusals();
-  const stillLeads = (): Promise<boolean> => election.stillLeads();
-  const kick = (): void => work.kick();
-  // Often enough that a mute's end or a summary goes out within a poll interval (at most a minute) of its time.
-  const sweepMs = Math.min(config.halo.pollIntervalMs, 60_000);
-  const poller = new Poller({
-    pageMemo: () => new PageMemo(),
-    afterPoll: memoryAfterLargePoll(log),
-    metrics,
-    halo,
-    store,
-    clock,
-    log,
-    intervalMs: config.halo.pollIntervalMs,
-    failureBackoffMs: delays.pollBackoffMs,
-    failureBackoffCapMs: delays.pollBackoffCapMs,
-    maxRequestsPerPoll: config.halo.maxRequestsPerPoll,
-    haloRequests: parts.haloRequests,
-    pageSize: MAX_PAGE_SIZE,
-    backfill: config.alerts.backfill,
-    digestThreshold: config.alerts.digestThreshold,
-    defaultRoute: parts.defaultRoute,
-    // Only a mute naming a critical event's key holds it back.
-    isCritical: (event) => severityOf(event.key) === 'critical',
-    severityOf,
-    isAssumed: (key) => ratings.isAssumed(key),
-    threads: config.alerts.threads,
-    onRouted: kick,
-    redact,
-    stillLeads,
-    startCheckMs: heartbeatMs,
-  });
-  work.attach({
-    poller,
-    newDelivery: () =>
-      new Delivery<SlackMessage>({
-        store,
-        chat: refusals.watch(createSlackChat(parts.poster)),
-        clock,
-        log,
-        render: (item) => renderOutboxItem(item, display),
-        ...(config.alerts.threads
-          ? {
-              threads: {
-                severityOf,
-                renderParent: (payload: string, summary: string) =>
-                  renderEventAlert(JSON.parse(payload) as HaloEvent, display, summary),
-              },
-            }
-          : {}),
-        metrics,
-        stillLeads,
-        gapMs: delays.slackGapMs,
-        backoffMs: delays.slackBackoffMs,
-        backoffCapMs: delays.slackBackoffCapMs,
-        tickMs: delays.deliveryTickMs,
-        digestThreshold: config.alerts.digestThreshold,
-      }),
-    newMuteExpiry: () => new MuteExpiry({ store, clock, log, intervalMs: sweepMs, onRouted: kick }),
-    newSummaries: () =>
-      new SummaryScheduler({
-        store,
-        clock,
-        log,
-        timeZone: config.halo.timeZone,
-        severityOf,
-        intervalMs: sweepMs,
-        onRouted: kick,
-      }),
-  });
-  const views = new StatusViews({
-    store,
-    poller,
-    work,
+  const health = new HealthBook(tenants, log);
+  const ticker = new Ticker();
+  const shared: SharedParts = {
+    config,
+    metrics: parts.metrics,
+    redact: parts.redact,
     ratings,
     refusals,
-    redact,
-    pollIntervalMs: config.halo.pollIntervalMs,
+    health,
+    ticker,
+    stillLeads: () => election.stillLeads(),
+    leader: work,
+    heartbeatMs,
+    clock,
+    log,
+  };
+  // One pace per channel of a workspace, shared by its accounts; never between workspaces.
+  const pacings = new Map<string, ChannelPacing>();
+  const pacingOf = (workspace: string): ChannelPacing => {
+    let pacing = pacings.get(workspace);
+    if (pacing === undefined) pacings.set(workspace, (pacing = channelPacing()));
+    return pacing;
+  };
+  const late: { fleet?: Fleet<AccountPipeline> } = {};
+  const label = (account: FleetAccount) => (): string | undefined =>
+    late.fleet?.severalIn(account.scope.workspace) === true ? account.name : undefined;
+  const build = (account: FleetAccount, halo: AccountHalo, isEnv: boolean): AccountPipeline =>
+    buildAccountPipeline(shared, {
+      account,
+      store: tenants.scoped(account.scope),
+      ...halo,
+      poster: parts.posterFor(account.scope.workspace),
+      pacing: pacingOf(account.scope.workspace),
+      defaultRoute: isEnv ? env.defaultRoute : null,
+      fix: isEnv ? 'env' : 'connect',
+      label: label(account),
+    });
+  // Built now, not when first led: the commands use its poller and store from the start, on every replica.
+  const envPipeline = build(env.account, env, true);
+  const isEnvScope = (account: FleetAccount): boolean =>
+    account.scope.workspace === ENV_SCOPE.workspace && account.scope.account === ENV_SCOPE.account;
+  const fleet = new Fleet<AccountPipeline>({
+    accounts: parts.accounts,
+    build: (account) => (isEnvScope(account) ? envPipeline : build(account, parts.haloFor(account), false)),
+    intervalMs: config.halo.pollIntervalMs,
+    log,
+    timers: ticker,
   });
-  return { ratings, display, poller, work, views };
+  late.fleet = fleet;
+  work.attach({
+    lead: () => fleet.lead(),
+    follow: () => fleet.follow(),
+    kick: () => fleet.kick(),
+    // A standby's status is the environment's account's, read from the store: not one read per account.
+    refreshLastSuccess: () => envPipeline.poller.refreshLastSuccess(),
+  });
+  const views = envPipeline.views;
+  return {
+    ratings,
+    display: envPipeline.display(),
+    poller: envPipeline.poller,
+    work,
+    views,
+    fleet,
+    ticker,
+    pipelineFor: (scope) => fleet.pipelineOf(scope) ?? null,
+    accountHealth: async (workspace) => {
+      const listed = await parts.accounts();
+      return health.view(
+        workspace === undefined ? listed : listed.filter((account) => account.scope.workspace === workspace),
+      );
+    },
+  };
 }

@@ -3,32 +3,36 @@
  * Slack app (app-slack.ts) to them, then starts and stops them in order. Nothing here holds state or decides
  * anything. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
+import { envAccount, haloFor as haloClients, listAccounts, totalHaloBound } from './app-accounts.ts';
+import { buildInstalls } from './app-installs.ts';
 import { buildPipeline, type Pipeline } from './app-pipeline.ts';
 import { buildSlackApp } from './app-slack.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { warnUnknownAlertKeys } from './commands/checks.ts';
 import { databasePassword, type Config } from './config.ts';
-import { boundedHaloClient } from './halo/bounded.ts';
-import { createHaloClient } from './halo/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { HaloBound } from './pipeline/halo-lane.ts';
 import { healthBody } from './pipeline/health.ts';
 import type { Route } from './pipeline/routes.ts';
 import { createRedactor } from './redact.ts';
 import { withIngressHealth } from './slack/ingress.ts';
 import { HTTP_LIMITS, serveHttp, type HttpLimits } from './slack/server.ts';
 import { SOCKET_TIMINGS, type SocketTimings } from './slack/socket.ts';
-import { createWebClient, identify } from './slack/web-client.ts';
+import { createWebClient, identify, type BotIdentity } from './slack/web-client.ts';
 import { startupFields } from './startup-summary.ts';
 import { openStore } from './store/open.ts';
-import { ENV_SCOPE } from './pipeline/tenancy-port.ts';
+import { ENV_SCOPE, type TenantStore } from './pipeline/tenancy-port.ts';
 
 export interface RunningBot {
   readonly port: number;
   /** The port `/metrics` is served on apart (METRICS_PORT or METRICS_HOST); null: on `port`. */
   readonly metricsPort: number | null;
   readonly log: Logger;
+  /**
+   * The registry and scoped views of this process's store: what an in-process caller (a test, an admin tool)
+   * connects or removes accounts through, as `/halo connect` does. The fleet sees the change within an interval.
+   */
+  readonly tenants: TenantStore;
   /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
   stop(): Promise<void>;
 }
@@ -49,6 +53,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     config.slack.signingSecret,
     config.halo.apiKey,
     config.slack.appToken ?? '',
+    config.slack.oauth?.clientSecret ?? '',
+    config.slack.oauth?.stateSecret ?? '',
     config.database.kind === 'postgres' ? databasePassword(config.database.url) : '',
     ...config.encryptionKeys.map((key) => Buffer.from(key).toString('base64')),
   ];
@@ -71,7 +77,17 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const undo: (() => Promise<void> | void)[] = [];
   try {
     const slack = createWebClient(config, log, 2);
-    const identity = await identify(slack, log);
+    // The distributed shape has no env token to check: each installation's was checked when it was made.
+    const identity: BotIdentity =
+      config.shape === 'single' ? await identify(slack, log) : { botId: 'B_UNKNOWN', botUserId: 'U_UNKNOWN' };
+    const installs = buildInstalls({
+      config,
+      // Only the distributed shape keeps installations: the single shape's token is SLACK_BOT_TOKEN.
+      registry: config.shape === 'distributed' ? tenants : null,
+      client: (token) => createWebClient(config, log, 0, token),
+      clock,
+      log,
+    });
     // The pipeline is built below; the metrics read it at scrape time, by which point it exists.
     const late: { pipeline?: Pipeline } = {};
     const metrics = createMetrics(
@@ -82,21 +98,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       },
       clock,
     );
-    // One bound on Halo requests in flight for polls and commands together (scans queue their pages on it);
-    // a poll's requests go first (see pipeline/halo-lane.ts).
-    const haloRequests = new HaloBound({ concurrency: config.halo.scanConcurrency });
-    const halo = boundedHaloClient(
-      createHaloClient({
-        onRequest: (outcome) => metrics.haloRequest(outcome),
-        apiUrl: config.halo.apiUrl,
-        apiKey: config.halo.apiKey,
-        timeoutMs: config.halo.timeoutMs,
-        backoffMs: config.delays.haloBackoffMs,
-        ...(config.halo.bareTransport ? { bareTransport: true } : {}),
-        clock,
-      }),
-      haloRequests,
-    );
+    // Each account's bound on Halo requests in flight, for its polls and commands together (scans queue their
+    // pages on it; a poll's requests go first, see pipeline/halo-lane.ts), inside the process's total.
+    const haloFor = haloClients(config, { total: totalHaloBound(config), metrics, clock });
+    const account = envAccount(config, config.halo.accountName);
+    const { halo, haloRequests } = haloFor(account);
     const defaultRoute: Route | null =
       config.alerts.channel === null
         ? null
@@ -108,19 +114,22 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           };
     const built = buildPipeline({
       config,
-      store,
+      tenants,
       election,
-      halo,
-      haloRequests,
-      poster: createWebClient(config, log, 0),
+      env: { account, halo, haloRequests, defaultRoute },
+      // The distributed shape has no environment's account: only those connected from Slack are polled.
+      accounts: listAccounts(tenants, config.shape === 'single' ? account : null),
+      haloFor,
+      posterFor: (workspace) => installs.posterFor(workspace),
       metrics,
       redact,
-      defaultRoute,
       heartbeatMs,
       clock,
       log,
     });
     late.pipeline = built;
+    // A workspace installed again: what its deliveries held back for its token goes out now.
+    installs.onChange((workspace) => built.fleet.resumeWorkspace(workspace));
     const { ratings, work, views } = built;
     const way = buildSlackApp({
       config,
@@ -129,6 +138,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       haloRequests,
       slack,
       identity,
+      installs,
       pipeline: built,
       metrics,
       redact,
@@ -136,6 +146,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       socketTimings: options.socketTimings ?? SOCKET_TIMINGS,
       clock,
       log,
+      registry: tenants,
+      canStoreKeys: config.encryptionKeys.length > 0,
+      // A connected account's commands use the pipeline the fleet runs for it (its status, its subscriptions' start).
+      pipelineFor: (scope) => built.pipelineFor(scope),
     });
 
     // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.
@@ -144,6 +158,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const serving = await serveHttp({
       metrics,
       slack: way.httpHandler,
+      installs: installs.oauth?.handle,
       log,
       limits: options.httpLimits ?? HTTP_LIMITS,
       health: async () =>
@@ -161,10 +176,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       serving.closeAll();
     });
     // Before the first poll, so that its guesses most likely read the catalogue's names too.
-    ratings.start();
-    undo.push(() => ratings.stop());
+    // The distributed shape has no env account to poll: each connected account gets its own work (the fleet).
+    // The distributed shape has no environment's key to read the catalogue or check HALO_ALERT_KEYS with.
+    if (config.shape === 'single') {
+      ratings.start();
+      undo.push(() => ratings.stop());
+    }
     await work.start();
-    void warnUnknownAlertKeys(halo, config.alerts.keys, log);
+    if (config.shape === 'single') void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => work.stop());
     log.info('halo-slack started', startupFields(config, { port, metricsPort, connection: way.describe() }));
 
@@ -173,6 +192,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       port,
       metricsPort,
       log,
+      tenants,
       stop: () =>
         (stopping ??= (async () => {
           log.info('stopping: finishing posts in flight');

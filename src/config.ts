@@ -10,12 +10,20 @@ import { hostname } from 'node:os';
 import { isSeverity, parseSeverityOverrides, SEVERITIES, type Severity } from './domain/severity.ts';
 import { closestKeys } from './domain/suggest.ts';
 import { isValidTimeZone } from './domain/halo-time.ts';
+import { parseShape, type Shape, type SlackOAuth } from './config-shape.ts';
+
+export type { Shape, SlackOAuth } from './config-shape.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Config {
+  /** `single`: SLACK_BOT_TOKEN and HALO_API_KEY (one workspace); `distributed`: OAuth installs, many workspaces. */
+  readonly shape: Shape;
   readonly slack: {
+    /** '' in the distributed shape, where each installation has its own. */
     readonly botToken: string;
+    /** The app's OAuth credentials: set in the distributed shape only. */
+    readonly oauth: SlackOAuth | null;
     /** Empty in Socket Mode, where it is not needed. */
     readonly signingSecret: string;
     /** The app-level token (`xapp-…`): set, the bot runs in Socket Mode; null, it serves HTTP. */
@@ -25,9 +33,14 @@ export interface Config {
     readonly adminUsers: readonly string[];
   };
   readonly halo: {
+    /** '' in the distributed shape, where each account connected with `/halo connect` has its own. */
     readonly apiKey: string;
-    /** Never ends with `/`. */
+    /** Never ends with `/`. In the distributed shape, the API address of connected accounts by default. */
     readonly apiUrl: string;
+    /** HALO_ALLOWED_API_URLS: the other API addresses `/halo connect` accepts (none end with `/`). */
+    readonly allowedApiUrls: readonly string[];
+    /** HALO_ACCOUNT_NAME: the name of the env account (HALO_API_KEY) in the single shape. */
+    readonly accountName: string;
     readonly pollIntervalMs: number;
     readonly timeoutMs: number;
     readonly scanConcurrency: number;
@@ -131,7 +144,14 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
   };
   // .env.example's placeholders are no secrets, and redacting their words would garble the hints that name them.
   const secrets = [
-    ...['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HALO_API_KEY'].map((name) => {
+    ...[
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'SLACK_APP_TOKEN',
+      'HALO_API_KEY',
+      'SLACK_CLIENT_SECRET',
+      'SLACK_STATE_SECRET',
+    ].map((name) => {
       const value = read(name) ?? '';
       return isPlaceholder(name, value) ? '' : value;
     }),
@@ -180,10 +200,14 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
       .map((s) => s.trim())
       .filter((s) => s !== '');
 
-  const botToken = required(
-    'SLACK_BOT_TOKEN',
-    'copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
-  );
+  const shape = parseShape({ read, problems, shown });
+  const distributed = shape.shape === 'distributed';
+  const botToken = distributed
+    ? ''
+    : required(
+        'SLACK_BOT_TOKEN',
+        'copy the Bot User OAuth Token (xoxb-…) from your Slack app, OAuth & Permissions page',
+      );
   if (botToken.startsWith('xapp-')) {
     problems.push(
       'SLACK_BOT_TOKEN holds an app-level token (xapp-…): that one belongs in SLACK_APP_TOKEN; SLACK_BOT_TOKEN takes the Bot User OAuth Token (xoxb-…, OAuth & Permissions page)',
@@ -211,7 +235,9 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
           'copy the Signing Secret from your Slack app, Basic Information page (or, for Socket Mode, set SLACK_APP_TOKEN instead)',
         )
       : (read('SLACK_SIGNING_SECRET') ?? '');
-  const apiKey = required('HALO_API_KEY', 'create an API key in Halo Security under Account → API');
+  const apiKey = distributed
+    ? ''
+    : required('HALO_API_KEY', 'create an API key in Halo Security under Account → API');
 
   let slackApiUrl = url('SLACK_API_URL', 'https://slack.com/api/', 'SLACK_BOT_TOKEN');
   if (!slackApiUrl.endsWith('/')) slackApiUrl += '/';
@@ -365,12 +391,20 @@ export function parseConfig(env: Env, earlier: readonly string[] = []): Config {
 
   const encryption = parseEncryptionKeys(read('HALO_ENCRYPTION_KEYS'));
   problems.push(...encryption.problems);
+  // A distributed app stores every workspace's bot token: it cannot start without a key to seal them with.
+  if (distributed && read('HALO_ENCRYPTION_KEYS') === undefined)
+    problems.push(
+      'HALO_ENCRYPTION_KEYS is missing: a distributed app stores each workspace’s bot token and Halo keys encrypted; set it to a key made with `openssl rand -base64 32`',
+    );
 
   const config: Config = {
-    slack: { botToken, signingSecret, appToken, apiUrl: slackApiUrl, adminUsers },
+    shape: shape.shape,
+    slack: { botToken, oauth: shape.oauth, signingSecret, appToken, apiUrl: slackApiUrl, adminUsers },
     halo: {
       apiKey,
       apiUrl: haloApiUrl,
+      allowedApiUrls: shape.allowedApiUrls,
+      accountName: shape.accountName,
       pollIntervalMs: pollIntervalMs ?? intervalSeconds * 1000,
       timeoutMs: haloTimeoutMs ?? timeoutSeconds * 1000,
       scanConcurrency,

@@ -119,3 +119,13 @@ export function escapeControls(text: string): string {
     return escaped;
   });
 }
+
+/** `log` with `fields` added to every line (an account's name on its pipeline's lines); a line's own win. */
+export function withFields(log: Logger, fields: LogFields): Logger {
+  return {
+    debug: (message, own) => log.debug(message, { ...fields, ...own }),
+    info: (message, own) => log.info(message, { ...fields, ...own }),
+    warn: (message, own) => log.warn(message, { ...fields, ...own }),
+    error: (message, own) => log.error(message, { ...fields, ...own }),
+  };
+}

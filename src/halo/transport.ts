@@ -54,8 +54,29 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * A transport with its own keep-alive agent, so that connections to Halo are reused from page to page. Node's
- * agent unrefs an idle connection, so none holds the process open at shutdown.
+ * One keep-alive agent per Halo origin (scheme, host and port), shared by every account's client: 1,000 accounts
+ * on one Halo host hold the sockets their requests in flight need, not 1,000 pools of idle ones.
+ */
+const agents = new Map<string, http.Agent>();
+
+function agentFor(base: URL): http.Agent {
+  let agent = agents.get(base.origin);
+  if (agent === undefined) {
+    agent =
+      base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    agents.set(base.origin, agent);
+  }
+  return agent;
+}
+
+/** How many keep-alive agents exist in this process: one per Halo origin ever asked (see {@link agentFor}). */
+export function haloAgentCount(): number {
+  return agents.size;
+}
+
+/**
+ * A transport on its origin's shared keep-alive agent, so that connections to Halo are reused from page to page
+ * and from account to account. Node's agent unrefs an idle connection, so none holds the process open at shutdown.
  */
 export function createHttpTransport(baseUrl: string, maxBodyBytes: number): HttpTransport {
   const base = new URL(baseUrl);
@@ -65,7 +86,7 @@ export function createHttpTransport(baseUrl: string, maxBodyBytes: number): Http
   const target: http.RequestOptions = {
     ...urlToHttpOptions(base),
     method: 'GET',
-    agent: protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true }),
+    agent: agentFor(base),
   };
   const send = protocol === 'https:' ? https.request : http.request;
   const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;

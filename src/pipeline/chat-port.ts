@@ -7,13 +7,16 @@
 /**
  * What a failed call means for delivery.
  * - `channel`: this channel can never receive until a person acts (bot removed, channel archived).
- * - `auth`: the token is bad everywhere; retrying may succeed once someone fixes it and restarts.
+ * - `auth`: the token lacks a permission (a scope); retrying may succeed once someone fixes it and restarts.
+ * - `revoked`: the token no longer works at all (the app was uninstalled, the token revoked, the workspace
+ *   deactivated): every post of that workspace waits, costing no attempt, until it is installed again.
  * - `message`: the service rejects this message itself (too long, bad blocks): retrying it cannot help.
  * - `thread`: the thread a reply was for is gone (its parent was deleted): post it in the channel instead.
  * - `rate_limited`: wait `retryAfterMs`, then the same call will do.
  * - `transient`: network, timeout, 5xx, the service's own hiccups.
  */
-export type ChatFailureKind = 'channel' | 'auth' | 'message' | 'thread' | 'rate_limited' | 'transient';
+export type ChatFailureKind =
+  'channel' | 'auth' | 'revoked' | 'message' | 'thread' | 'rate_limited' | 'transient';
 
 export interface ChatFailure {
   readonly kind: ChatFailureKind;

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from './store-port.ts';
 import type { ChatFailure, ChatPort } from './chat-port.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { goneTarget, markEventsGone } from './gone-tracking.ts';
 import { backlogDigest, parseEvent } from './outbox.ts';
 import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
@@ -38,11 +39,27 @@ export interface DeliveryOptions<M> {
     /** A thread's parent again, with the one-line summary its scan ended with. */
     readonly renderParent: (parentPayload: string, summary: string) => M;
   };
+  /**
+   * The channels' queues and pace, shared by the deliveries of one workspace's accounts (see
+   * {@link channelPacing}): two accounts posting to one channel keep Slack's pace for that channel together.
+   * Absent: this delivery's own.
+   */
+  readonly pacing?: ChannelPacing;
+  /** Its tick and pacing waits: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
+  readonly timers?: Timers;
+}
+
+/** Per channel of one workspace: its queue of drains and when it may next be posted to. */
+export type ChannelPacing = Map<string, ChannelState>;
+
+/** Pacing to share between the deliveries of one workspace (never between workspaces: see DeliveryOptions). */
+export function channelPacing(): ChannelPacing {
+  return new Map();
 }
 
 const NO_THREAD: ThreadStep = { kind: 'none' };
 
-interface ChannelState {
+export interface ChannelState {
   readonly queue: PQueue;
   /** Earliest time of the next post: pacing, Retry-After, or a failed row's backoff (kept in order). */
   notBefore: number;
@@ -53,12 +70,13 @@ interface ChannelState {
  * channels in parallel, so that a slow, rate-limited or broken channel never holds up the others.
  */
 export class Delivery<M> {
-  private readonly channels = new Map<string, ChannelState>();
+  private readonly channels: ChannelPacing;
   private readonly stopping = new AbortController();
   private readonly gapMs: number;
   private readonly backoffMs: number;
   private readonly backoffCapMs: number;
-  private ticker: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
+  private readonly timers: Timers;
   private kicking: Promise<void> | undefined;
   /** A kick that came while the outbox was being read: its rows may not have been visible yet. */
   private kickAgain = false;
@@ -69,18 +87,29 @@ export class Delivery<M> {
   private abandoned = false;
   /** Reasons already warned about for which an uncertain post could not be looked for. */
   private readonly uncheckable = new Set<string>();
+  /**
+   * While the workspace's token is refused (uninstalled, revoked, deactivated): no channel posts before this
+   * time. Each refusal doubles the wait up to the backoff cap; `resume` (a reinstall) or a post that goes
+   * through ends it.
+   */
+  private tokenWaitUntil = 0;
+  private tokenRefusals = 0;
 
   private readonly metrics: PipelineMetrics;
 
   constructor(private readonly options: DeliveryOptions<M>) {
     this.metrics = options.metrics ?? NO_METRICS;
+    this.channels = options.pacing ?? channelPacing();
+    this.timers = options.timers ?? OWN_TIMERS;
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
   }
 
   start(): void {
-    this.ticker = setInterval(() => this.kick(), this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs);
+    this.stopTicking = this.timers.every(this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs, () =>
+      this.kick(),
+    );
     this.kick();
   }
 
@@ -104,6 +133,7 @@ export class Delivery<M> {
 
   private async schedule(): Promise<void> {
     const now = this.options.clock.now();
+    if (now < this.tokenWaitUntil) return;
     for (const channel of await this.options.store.dueChannels(now)) {
       const state = this.state(channel);
       if (state.queue.size + state.queue.pending > 0 || state.notBefore - now > this.gapMs) continue;
@@ -129,8 +159,8 @@ export class Delivery<M> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       const wait = state.notBefore - clock.now();
-      if (wait > 0) await sleep(wait, signal);
-      if (this.stopped()) return;
+      if (wait > 0) await this.timers.sleep(wait, signal);
+      if (this.stopped() || clock.now() < this.tokenWaitUntil) return;
       const item = await store.nextDue(channel, clock.now());
       if (item === null) return;
 
@@ -198,6 +228,7 @@ export class Delivery<M> {
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
+        this.tokenRefusals = 0;
         await this.remember(item, result.ts);
         await this.afterPosted(item, step, result.ts);
         await store.markDelivered(item.id, now);
@@ -250,6 +281,15 @@ export class Delivery<M> {
         this.metrics.failed('message', 1);
         log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
         return true;
+      case 'revoked': {
+        // The workspace waits, every channel of it, and its rows stay exactly as they are: no attempt counted
+        // (a reinstall must not turn the backlog into a digest), nothing failed, nothing skipped. Slack refused
+        // the post outright, so it did not happen: the same row goes first once a token works again.
+        if (this.tokenRefusals === 0) log.error(chat.hint(result, channel), { channel });
+        this.tokenRefusals += 1;
+        this.tokenWaitUntil = now + backoffMs(this.tokenRefusals, this.backoffMs, this.backoffCapMs);
+        return false;
+      }
       case 'auth':
       case 'transient': {
         // Never given up: an outage or a token being rotated ends, and an alert must not be lost to it. Only
@@ -290,6 +330,7 @@ export class Delivery<M> {
     state.notBefore = now + this.gapMs;
     // Someone deleted the message in Slack: there is nothing left to keep true.
     if (result.ok || result.error === 'message_not_found') {
+      if (result.ok) this.tokenRefusals = 0;
       await store.markDelivered(item.id, now);
       if (result.ok) this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
       log.info(
@@ -431,9 +472,24 @@ export class Delivery<M> {
     return this.stopping.signal.aborted;
   }
 
+  /**
+   * The workspace's token works again (it was installed again): ends a wait for it at once rather than at the
+   * next probe, and posts what waited, in order.
+   */
+  resume(): void {
+    this.tokenWaitUntil = 0;
+    this.tokenRefusals = 0;
+    this.kick();
+  }
+
+  /** Whether posts wait for the workspace's token to work again. */
+  waitingForToken(): boolean {
+    return this.tokenRefusals > 0;
+  }
+
   /** Stops taking new work and waits (up to `deadlineMs`) for posts in flight; unsent rows stay in the outbox. */
   async stop(deadlineMs: number): Promise<void> {
-    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.stopTicking?.();
     this.stopping.abort();
     const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
     const finished = await Promise.race([idle.then(() => true), sleep(deadlineMs).then(() => false)]);

@@ -28,3 +28,31 @@ export class HaloBound extends PQueue {
     return super.add<T>(task, priority === undefined ? options : { priority, ...options });
   }
 }
+
+/**
+ * One account's bound (Halo's limits are per key), whose requests also take a slot of the process's `total`:
+ * an account with a million events holds at most its own concurrency of the total's slots, and waits in the
+ * total's line like every other account, so a small account's poll is never stuck behind the whole of a large
+ * one's scan. Polls still go before commands, in both bounds.
+ */
+export class AccountBound extends HaloBound {
+  constructor(
+    options: { readonly concurrency: number },
+    private readonly total: PQueue,
+  ) {
+    super(options);
+  }
+
+  override add<T>(task: (options: TaskOptions) => PromiseLike<T>, options: AddOptions = {}): Promise<T> {
+    const priority = options.priority ?? lane.getStore() ?? 0;
+    const { signal } = options;
+    return super.add<T>(
+      (taskOptions) =>
+        this.total.add<T>(
+          () => task(taskOptions),
+          signal === undefined ? { priority } : { priority, signal },
+        ),
+      { priority, ...options },
+    );
+  }
+}

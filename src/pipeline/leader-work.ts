@@ -1,19 +1,14 @@
 /**
  * What only the leader does, and the switch between leading and following. Every replica answers Slack; the
- * leader alone polls Halo, posts, announces the end of mutes and queues scheduled summaries. A Delivery and a MuteExpiry are made afresh for
- * each term of leadership, because a stopped one stays stopped; the Poller restarts in place.
+ * leader alone polls Halo, posts, announces the end of mutes and queues scheduled summaries: for one account
+ * ({@link AccountWork}) or for every account of the deployment (the Fleet). One election loop per process,
+ * whatever the number of accounts.
  */
 import type { Logger } from '../log.ts';
+import { AccountWork, type LeaderParts, type LedWork } from './account-work.ts';
 import { LeaderLoop, type LeaderElection, type LeaderView } from './leadership.ts';
 
-/** The pieces of the leader's work that the switch starts and stops. */
-export interface LeaderParts {
-  readonly poller: { start(): Promise<void>; stop(): Promise<void>; refreshLastSuccess(): Promise<void> };
-  readonly newDelivery: () => { start(): void; kick(): void; stop(deadlineMs: number): Promise<void> };
-  readonly newMuteExpiry: () => { start(): void; stop(): Promise<void> };
-  /** Scheduled summaries (see pipeline/summaries.ts); absent, none are sent. */
-  readonly newSummaries?: () => { start(): void; stop(): Promise<void> };
-}
+export type { LeaderParts, LedWork } from './account-work.ts';
 
 export interface LeaderWorkOptions {
   readonly election: LeaderElection;
@@ -25,10 +20,7 @@ export interface LeaderWorkOptions {
 
 export class LeaderWork {
   private leadingNow = false;
-  private parts: LeaderParts | undefined;
-  private delivery: ReturnType<LeaderParts['newDelivery']> | undefined;
-  private muteExpiry: ReturnType<LeaderParts['newMuteExpiry']> | undefined;
-  private summaries: { start(): void; stop(): Promise<void> } | undefined;
+  private work: LedWork | undefined;
   private readonly loop: LeaderLoop;
 
   constructor(private readonly options: LeaderWorkOptions) {
@@ -42,10 +34,10 @@ export class LeaderWork {
 
   /**
    * The work itself, handed over once it is built: the poller is told to kick delivery ({@link kick}) when it
-   * routes, so the two are made after this object.
+   * routes, so the two are made after this object. One account's parts, or a fleet's work.
    */
-  attach(parts: LeaderParts): void {
-    this.parts = parts;
+  attach(work: LeaderParts | LedWork): void {
+    this.work = 'lead' in work ? work : new AccountWork(work, this.options.drainMs);
   }
 
   get leading(): boolean {
@@ -54,7 +46,7 @@ export class LeaderWork {
 
   /** A new outbox row: post it now rather than at the next tick, when this replica posts at all. */
   kick(): void {
-    if (this.leadingNow) this.delivery?.kick();
+    if (this.leadingNow) this.work?.kick();
   }
 
   view(): LeaderView & { self: string } {
@@ -63,7 +55,7 @@ export class LeaderWork {
 
   /** What a standby knows of the last successful poll is the leader's, read from the store. */
   async refreshFollower(): Promise<void> {
-    if (!this.leadingNow) await this.required().poller.refreshLastSuccess();
+    if (!this.leadingNow) await this.required().refreshLastSuccess();
   }
 
   /** Resolves after the first election check, so that a lone replica leads before it says it started. */
@@ -78,28 +70,19 @@ export class LeaderWork {
   }
 
   private async lead(): Promise<void> {
-    const parts = this.required();
-    this.delivery = parts.newDelivery();
-    this.muteExpiry = parts.newMuteExpiry();
-    this.summaries = parts.newSummaries?.();
+    const work = this.required();
     this.leadingNow = true;
-    await parts.poller.start();
-    this.delivery.start();
-    this.muteExpiry.start();
-    this.summaries?.start();
+    await work.lead();
   }
 
   private async follow(): Promise<void> {
     this.leadingNow = false;
-    await this.required().poller.stop();
-    await this.muteExpiry?.stop();
-    await this.summaries?.stop();
-    await this.delivery?.stop(this.options.drainMs);
+    await this.required().follow();
   }
 
-  private required(): LeaderParts {
-    if (this.parts === undefined)
+  private required(): LedWork {
+    if (this.work === undefined)
       throw new Error('LeaderWork: attach() the poller and delivery before start()');
-    return this.parts;
+    return this.work;
   }
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Mute, NewOutboxItem, Store } from './store-port.ts';
 import { PeriodicJob } from './periodic.ts';
+import type { Timers } from './ticker.ts';
 
 /** The outbox payload of the line that says a mute has ended. */
 export interface MuteEndedNotice {
@@ -32,6 +33,7 @@ export class MuteExpiry extends PeriodicJob {
       readonly log: Logger;
       readonly intervalMs: number;
       readonly onRouted: () => void;
+      readonly timers?: Timers;
     },
   ) {
     super({ ...options, failure: 'mutes: could not end expired mutes' });

@@ -16,8 +16,37 @@ export interface ConnectedNotice {
   readonly route: Route;
 }
 
+/**
+ * The one message saying Halo refused an account's key (401/403): polling it slows to hourly until an admin
+ * gives it a new key (`/halo connect`, or HALO_API_KEY for the environment's account).
+ */
+export interface NeedsKeyNotice {
+  readonly notice: 'needs_key';
+  /** The account's name, as `account:NAME` and `/halo accounts` show it. */
+  readonly account: string;
+  /** The refused key's last 4 characters. */
+  readonly keyHint: string;
+  /** How the key is replaced: from Slack, or in the environment (the single-workspace shape's own account). */
+  readonly fix: 'connect' | 'env';
+}
+
 /** Every line the bot posts that is neither an alert nor a digest. */
-export type Notice = MuteEndedNotice | ConnectedNotice;
+export type Notice = MuteEndedNotice | ConnectedNotice | NeedsKeyNotice;
+
+/**
+ * The needs-key notice as an outbox row. Sent when an account turns `needs_key`; the key's hint in the dedup
+ * key makes a repeat for the same key (a crash between queueing it and recording the status) a no-op, while a
+ * later key refused in its turn gets its own notice.
+ */
+export function needsKeyItem(channel: string, notice: Omit<NeedsKeyNotice, 'notice'>): NewOutboxItem {
+  const payload: NeedsKeyNotice = { notice: 'needs_key', ...notice };
+  return {
+    channel,
+    kind: 'notice',
+    payload: JSON.stringify(payload),
+    dedupKey: `${channel}:needs-key:${notice.account}:${notice.keyHint}`,
+  };
+}
 
 /**
  * The connected message as an outbox row. It is queued once, on the poll that records the baseline, and its

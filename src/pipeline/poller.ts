@@ -1,5 +1,5 @@
 import type PQueue from 'p-queue';
-import { sleep, type Clock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import type { HaloClient, ScanMemo } from './halo-port.ts';
 import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from './halo-errors.ts';
 import type { HaloEvent } from '../domain/event.ts';
@@ -22,6 +22,7 @@ import {
   type RouteStart,
 } from './route-start.ts';
 import type { PipelineMetrics } from './telemetry.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { planScan, scopeId, type Route, type Scope } from './routes.ts';
 
 export interface PollerOptions {
@@ -77,6 +78,24 @@ export interface PollerOptions {
    * (a forced collection after a large poll, see src/runtime-memory.ts) lives at the edge, not here.
    */
   readonly afterPoll?: (events: number) => void;
+  /**
+   * Told each poll's outcome (null: it succeeded) before the loop waits for the next: an account's health is
+   * recorded here (see fleet-health.ts). Its failure is logged, never the poll's.
+   */
+  readonly onOutcome?: (error: unknown) => Promise<void>;
+  /**
+   * After Halo refused the key (401/403), the wait before the next poll instead of the doubling backoff: a person
+   * must give a new key, and asking every 30 s would only fill Halo's logs. Absent: the usual backoff.
+   */
+  readonly authRetryMs?: number;
+  /**
+   * How long after start the first poll waits: the fleet spreads its accounts' polls over the interval (see
+   * fleet-plan.ts `pollOffsetMs`), so that a thousand accounts do not all poll, and hold their pages, at once.
+   * Absent: at once.
+   */
+  readonly firstPollAfterMs?: number;
+  /** Its waits between polls and start checks: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
+  readonly timers?: Timers;
 }
 
 export interface PollStatus {
@@ -152,8 +171,11 @@ export class Poller {
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
 
+  private readonly timers: Timers;
+
   constructor(private readonly options: PollerOptions) {
     this.pages = options.pageMemo?.();
+    this.timers = options.timers ?? OWN_TIMERS;
   }
 
   async start(): Promise<void> {
@@ -175,35 +197,49 @@ export class Poller {
   private async run(): Promise<void> {
     const { clock, intervalMs } = this.options;
     const signal = this.stopping.signal;
+    if (this.options.firstPollAfterMs !== undefined)
+      await this.timers.sleep(this.options.firstPollAfterMs, signal);
     while (!signal.aborted) {
       const started = clock.now();
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) {
         // Not proven to lead: no side effect. The leader loop stops this poller within a heartbeat.
-        await sleep(intervalMs, signal);
+        await this.timers.sleep(intervalMs, signal);
         continue;
       }
+      let outcome: unknown = null;
       try {
         const report = await this.exclusive(() => inPollLane(() => this.pollOnce(signal)));
         this.options.metrics?.pollFinished('ok', report.ms / 1000, report.events);
         this.options.afterPoll?.(report.events);
       } catch (error) {
+        outcome = error;
         if (this.isStopping()) return;
         if (error instanceof FencedError) {
           // Not Halo's failure: the check before the next poll fails too, so nothing more is written or posted.
           this.options.log.error('poll: another replica leads now; this one stops polling', {
             error: error.message,
           });
-          await sleep(intervalMs, signal);
+          await this.timers.sleep(intervalMs, signal);
           continue;
         }
         this.options.metrics?.pollFinished('error', (clock.now() - started) / 1000, 0);
         this.recordFailure(error);
       }
+      await this.options
+        .onOutcome?.(outcome)
+        .catch((error: unknown) =>
+          this.options.log.error('poll: its outcome could not be recorded', { error }),
+        );
       const failures = this.status.consecutiveFailures;
+      const { authRetryMs } = this.options;
       // Start to start, so that an event waits at most one interval plus the scan itself.
       const delay =
-        failures > 0 ? this.failureDelay(failures) : Math.max(0, intervalMs - (clock.now() - started));
-      await sleep(delay, signal);
+        outcome instanceof HaloAuthError && authRetryMs !== undefined
+          ? authRetryMs
+          : failures > 0
+            ? this.failureDelay(failures)
+            : Math.max(0, intervalMs - (clock.now() - started));
+      await this.timers.sleep(delay, signal);
     }
   }
 
@@ -430,7 +466,7 @@ export class Poller {
   private async runStarts(everyMs: number): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      await sleep(everyMs, signal);
+      await this.timers.sleep(everyMs, signal);
       if (this.isStopping()) return;
       try {
         if (!this.startsWaitForPoll) await inPollLane(() => this.startPending());

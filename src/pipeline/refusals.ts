@@ -33,7 +33,7 @@ export class ChannelRefusals {
 
   note(channel: string, result: PostResult): void {
     if (result.ok) this.refused.delete(channel);
-    else if (result.kind === 'channel' || result.kind === 'auth') this.refused.set(channel, result.error);
+    else if (['channel', 'auth', 'revoked'].includes(result.kind)) this.refused.set(channel, result.error);
     // Other failures say nothing about the channel: they are retried, or concern one message.
   }
 

@@ -6,6 +6,7 @@
  * there), and never skips one: slots missed while no leader ran are owed from the recorded one on, and sent as
  * soon as a leader runs again, marked late.
  */
+import type { Timers } from './ticker.ts';
 import type { Clock } from '../clock.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
@@ -185,6 +186,8 @@ export interface SummarySchedulerOptions {
   /** How often it looks for a summary due; a summary queued later than this after its slot is marked late. */
   readonly intervalMs: number;
   readonly onRouted: () => void;
+  /** On a Ticker shared by every account (see ticker.ts). Default: Node's. */
+  readonly timers?: Timers;
 }
 
 /** The leader's periodic job that queues the summaries due, as {@link MuteExpiry} ends mutes. */

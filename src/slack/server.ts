@@ -36,6 +36,8 @@ const DROP_LOG_INTERVAL_MS = 60_000;
 export interface ServerOptions {
   /** Handles `POST /slack/events`; absent in Socket Mode, where Slack's requests come over the WebSocket. */
   readonly slack?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** The distributed shape's GET /slack/install and /slack/oauth_redirect; true when it took the request. */
+  readonly installs?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   readonly log: Logger;
   readonly limits: HttpLimits;
   /** The `/healthz` body; absent on the metrics server of its own (METRICS_PORT), which serves `/metrics` only. */
@@ -86,6 +88,10 @@ export function createHttpServer(options: ServerOptions): Server {
       }
       if (path === SLACK_PATH && req.method === 'POST' && options.slack !== undefined) {
         options.slack(req, res);
+        return;
+      }
+      if (options.installs?.(req, res) === true) {
+        req.resume();
         return;
       }
       send(res, 404, { error: 'not found' });

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { ChatPort, FoundResult } from '../pipeline/chat-port.ts';
+import type { ChatFailure, ChatPort, FoundResult } from '../pipeline/chat-port.ts';
 import { messageContent, type SlackMessage } from './blocks/index.ts';
 import { classifySlackError, failureHint } from './blocks/slack-errors.ts';
 
@@ -20,10 +20,33 @@ type HistoryPage = {
   response_metadata?: { next_cursor?: string };
 };
 
+/**
+ * A client, or where to get the current one: a workspace's client changes when it is installed again, and is
+ * null once it has been uninstalled.
+ */
+export type ClientSource = webApi.WebClient | (() => Promise<webApi.WebClient | null>);
+
+/** What a call gets when the workspace has no installation: it waits like one whose token Slack refuses. */
+const NOT_INSTALLED: ChatFailure = { kind: 'revoked', error: 'not_installed' };
+const LOOKUP_FAILED: ChatFailure = { kind: 'transient', error: 'token_lookup_failed' };
+
 /** The pipeline's chat port, on Slack's Web API. */
-export function createSlackChat(client: webApi.WebClient): ChatPort<SlackMessage> {
+export function createSlackChat(source: ClientSource): ChatPort<SlackMessage> {
+  // A lookup that fails (the store, for a moment) is a failure for now, not a refused token.
+  const current = async (): Promise<{ client: webApi.WebClient } | { failure: ChatFailure }> => {
+    if (typeof source !== 'function') return { client: source };
+    try {
+      const client = await source();
+      return client === null ? { failure: NOT_INSTALLED } : { client };
+    } catch {
+      return { failure: LOOKUP_FAILED };
+    }
+  };
   return {
     async post(channel, message, options) {
+      const got = await current();
+      if ('failure' in got) return { ok: false, ...got.failure };
+      const { client } = got;
       try {
         // Cast: the SDK's argument type is a union of exclusive shapes (text/blocks/attachments, threaded or not)
         // that an object built from parts cannot be narrowed to; Slack checks the shape itself.
@@ -47,6 +70,9 @@ export function createSlackChat(client: webApi.WebClient): ChatPort<SlackMessage
     },
 
     async update(channel, ts, message) {
+      const got = await current();
+      if ('failure' in got) return { ok: false, ...got.failure };
+      const { client } = got;
       try {
         await client.chat.update({ channel, ts, ...messageContent(message) });
         return { ok: true };
@@ -57,6 +83,9 @@ export function createSlackChat(client: webApi.WebClient): ChatPort<SlackMessage
 
     async find(channel, dedupKey, sinceMs, threadTs) {
       const oldest = ((sinceMs - CLOCK_SLACK_MS) / 1000).toFixed(6);
+      const got = await current();
+      if ('failure' in got) return { unknown: got.failure.error };
+      const { client } = got;
       try {
         let cursor: string | undefined;
         for (let page = 0; page < HISTORY_MAX_PAGES; page++) {

@@ -7,8 +7,14 @@ import { boltLogger } from './bolt-logger.ts';
  * A WebClient with a retry policy chosen on purpose: the default retries for about 30 minutes, which would hide
  * an outage and hold a channel. `retries: 0` is for delivery, which keeps its own schedule in the outbox.
  */
-export function createWebClient(config: Config, log: Logger, retries: number): webApi.WebClient {
-  return new webApi.WebClient(config.slack.botToken, {
+export function createWebClient(
+  config: Config,
+  log: Logger,
+  retries: number,
+  /** A workspace's installation's; the env one (SLACK_BOT_TOKEN) by default. */
+  token: string = config.slack.botToken,
+): webApi.WebClient {
+  return new webApi.WebClient(token, {
     slackApiUrl: config.slack.apiUrl,
     logger: boltLogger(log),
     logLevel: webApi.LogLevel.WARN,

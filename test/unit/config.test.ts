@@ -13,8 +13,10 @@ const OLD_KEY = Buffer.alloc(32, 9);
 const REQUIRED = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, HALO_API_KEY: API_KEY };
 
 const DEFAULTS: Config = {
+  shape: 'single',
   slack: {
     botToken: TOKEN,
+    oauth: null,
     signingSecret: SIGNING_SECRET,
     appToken: null,
     apiUrl: 'https://slack.com/api/',
@@ -23,6 +25,8 @@ const DEFAULTS: Config = {
   halo: {
     apiKey: API_KEY,
     apiUrl: 'https://api.halosecurity.com/api/v1',
+    allowedApiUrls: [],
+    accountName: 'Halo',
     pollIntervalMs: 60_000,
     timeoutMs: 10_000,
     scanConcurrency: 4,
@@ -140,10 +144,14 @@ describe('parseConfig: defaults and every variable', () => {
       HALO_COMMANDS_PER_MINUTE: '5',
       HALO_MAX_SUBSCRIPTIONS_PER_CHANNEL: '3',
       HALO_MAX_SUBSCRIPTIONS: '7',
+      HALO_ALLOWED_API_URLS: ' https://api.eu.example.com/api/v1/ ,https://halo.example.org',
+      HALO_ACCOUNT_NAME: 'acme-prod',
     });
     expect(config).toEqual({
+      shape: 'single',
       slack: {
         botToken: TOKEN,
+        oauth: null,
         signingSecret: SIGNING_SECRET,
         appToken: null,
         apiUrl: 'http://127.0.0.1:9999/api/',
@@ -152,6 +160,8 @@ describe('parseConfig: defaults and every variable', () => {
       halo: {
         apiKey: API_KEY,
         apiUrl: 'http://127.0.0.1:8888/api/v1',
+        allowedApiUrls: ['https://api.eu.example.com/api/v1', 'https://halo.example.org'],
+        accountName: 'acme-prod',
         pollIntervalMs: 15_000,
         timeoutMs: 300_000,
         scanConcurrency: 16,

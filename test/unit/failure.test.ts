@@ -2,7 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifySlackError, failureHint, type SlackFailure } from '../../src/slack/blocks/slack-errors.ts';
+import {
+  classifySlackError,
+  failureFix,
+  failureHint,
+  type SlackFailure,
+} from '../../src/slack/blocks/slack-errors.ts';
 
 /** What @slack/web-api 8 throws, written out field by field (see its dist/errors.js). */
 function platformError(error: string): unknown {
@@ -52,11 +57,11 @@ describe('classifySlackError: platform errors', () => {
     ['restricted_action_read_only_channel', 'channel'],
     ['team_access_not_granted', 'channel'],
     ['ekm_access_denied', 'channel'],
-    ['invalid_auth', 'auth'],
-    ['not_authed', 'auth'],
-    ['account_inactive', 'auth'],
-    ['token_revoked', 'auth'],
-    ['token_expired', 'auth'],
+    ['invalid_auth', 'revoked'],
+    ['not_authed', 'revoked'],
+    ['account_inactive', 'revoked'],
+    ['token_revoked', 'revoked'],
+    ['token_expired', 'revoked'],
     ['missing_scope', 'auth'],
     ['not_allowed_token_type', 'auth'],
     ['invalid_blocks', 'message'],
@@ -270,8 +275,18 @@ describe('failureHint', () => {
     expect(hint({ kind: 'channel', error: 'channel_not_found' })).toBe(
       'Slack will not accept posts to channel C0123ABCD (channel_not_found): check the channel ID (channel details, at the bottom) in HALO_ALERT_CHANNEL or the subscription; a private channel must add the bot first (/invite @halo there).',
     );
-    expect(hint({ kind: 'auth', error: 'token_revoked' })).toBe(
-      'Slack rejected the bot token (token_revoked): reinstall the app and set SLACK_BOT_TOKEN.',
+    expect(hint({ kind: 'auth', error: 'missing_scope' })).toBe(
+      'Slack rejected the bot token (missing_scope): reinstall the app and set SLACK_BOT_TOKEN.',
+    );
+    // Issue 19: a token that no longer works holds the workspace's alerts, which a reinstall posts.
+    expect(hint({ kind: 'revoked', error: 'token_revoked' })).toBe(
+      "Slack no longer accepts the workspace's bot token (token_revoked): its alerts wait in the outbox until the app is installed again (one workspace: set SLACK_BOT_TOKEN to the new token and restart).",
+    );
+    expect(failureFix('invalid_auth')).toBe(
+      'install the app again (Add to Slack; one workspace: set SLACK_BOT_TOKEN to its new bot token and restart): the alerts wait until then',
+    );
+    expect(failureFix('missing_scope')).toBe(
+      'reinstall the app and set SLACK_BOT_TOKEN to its new bot token',
     );
     expect(hint({ kind: 'message', error: 'invalid_blocks' })).toBe(
       'Slack rejected the message itself (invalid_blocks).',

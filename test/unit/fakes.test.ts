@@ -199,6 +199,23 @@ describe('fake Halo', () => {
     }
   });
 
+  it('serves other accounts, each with its own key and its own events; a changed key is refused', async () => {
+    const other = halo.addAccount('other-key', []);
+    const theirs = other.addEvent({ key: 'port-open' });
+    const as = async (key: string, path: string) => getJson(`${halo.url}/event/${path}`, { 'x-apikey': key });
+    const page = (await as('other-key', 'list.json')).body as HaloList;
+    expect(ids(page)).toEqual([theirs.event_id]);
+    expect(ids(await list('limit=1000'))).not.toContain(theirs.event_id);
+    expect((await as(halo.apiKey, `get.json?event_id=${theirs.event_id}`)).body).toEqual({
+      code: 404,
+      message: 'event not found',
+    });
+    expect(other.listRequests()).toHaveLength(1);
+    other.apiKey = 'rotated';
+    expect((await as('other-key', 'list.json')).status).toBe(401);
+    halo.accounts.splice(0);
+  });
+
   it('makes 50,000 events with unique ids', () => {
     const events = makeEvents(50_000, { keys: ['port-open'], targets: 3 });
     expect(new Set(events.map((e) => e.event_id)).size).toBe(50_000);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/usage.ts';
 import { WORKFLOW_STEPS } from '../../src/commands/workflow.ts';
 import { HALO_LINK_DOMAIN } from '../../src/domain/halo-link.ts';
+import { BOT_SCOPES, REDIRECT_PATH } from '../../src/slack/oauth.ts';
 
 // Paths come from this file, not the working directory, so the test runs from anywhere.
 const manifestUrl = new URL('../../manifest.yml', import.meta.url);
@@ -103,13 +104,24 @@ describe('manifest.yml', () => {
     expect(manifest.oauth_config?.scopes?.bot).toEqual(expect.arrayContaining(['links:read', 'links:write']));
   });
 
-  it('has a Home tab and subscribes to app_home_opened and link_shared at the Bolt endpoint', () => {
+  it('has a Home tab and subscribes to app_home_opened, link_shared and the uninstall events at the Bolt endpoint', () => {
     const settings = manifest.settings as
       { event_subscriptions?: { request_url?: string; bot_events?: string[] } } | undefined;
     const features = manifest.features as { app_home?: { home_tab_enabled?: boolean } } | undefined;
     expect(features?.app_home?.home_tab_enabled).toBe(true);
-    expect(settings?.event_subscriptions?.bot_events).toEqual(['app_home_opened', 'link_shared']);
+    expect(settings?.event_subscriptions?.bot_events).toEqual([
+      'app_home_opened',
+      'link_shared',
+      'app_uninstalled',
+      'tokens_revoked',
+    ]);
     expect(settings?.event_subscriptions?.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+  });
+
+  it('sends a distributed app’s installers back to the OAuth redirect path, asking for the scopes below', () => {
+    const oauth = manifest.oauth_config as { redirect_urls?: string[] } | undefined;
+    expect(oauth?.redirect_urls).toEqual([`https://YOUR-HOST${REDIRECT_PATH}`]);
+    expect(manifest.oauth_config?.scopes?.bot).toEqual([...BOT_SCOPES]);
   });
 
   it('asks for exactly the bot scopes the bot uses, and no user scopes', () => {
@@ -180,7 +192,9 @@ describe('manifest.socket.yml', () => {
   function withoutUrls(manifest: unknown): unknown {
     return JSON.parse(
       JSON.stringify(manifest, (key, value: unknown) =>
-        ['url', 'request_url', 'message_menu_options_url', 'socket_mode_enabled'].includes(key)
+        ['url', 'request_url', 'message_menu_options_url', 'socket_mode_enabled', 'redirect_urls'].includes(
+          key,
+        )
           ? undefined
           : value,
       ),

@@ -1,5 +1,6 @@
 import { defaultSeverityOf, type Severity } from '../../domain/severity.ts';
 import type { HaloEvent } from '../../domain/event.ts';
+import { accountLine } from './account-line.ts';
 import { ackButton, muteMenu } from './alert-actions.ts';
 import { cleanText, code, mentionUser, mrkdwn, mrkdwnLink, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
@@ -30,6 +31,8 @@ export interface AlertOptions {
   readonly severity?: Severity;
   /** The zone Halo's dates are in (`HALO_TIMEZONE`); default UTC. */
   readonly timeZone?: string;
+  /** The Halo account's name, shown when the workspace has several (see Display.accountName). */
+  readonly accountName?: string;
   /** One line under the header, e.g. a scan thread's "Scan complete · 3 new issues". Already safe mrkdwn. */
   readonly summary?: string;
   /**
@@ -37,6 +40,8 @@ export interface AlertOptions {
    * only Delete is offered there.
    */
   readonly inChannel?: boolean;
+  /** The event's account: its buttons name it, so that they act in that account only. Absent: the env account. */
+  readonly account?: string;
 }
 
 /**
@@ -58,6 +63,7 @@ export function renderAlert(event: HaloEvent, options: AlertOptions = {}): Slack
       },
     },
   ];
+  if (options.accountName !== undefined) blocks.push(accountLine(options.accountName));
   if (options.summary !== undefined && options.summary !== '') {
     blocks.push({ type: 'section', text: mrkdwnText(options.summary.slice(0, LIMITS.sectionText)) });
   }
@@ -75,11 +81,11 @@ export function renderAlert(event: HaloEvent, options: AlertOptions = {}): Slack
   if (link !== undefined && link.length <= LIMITS.contextText) {
     blocks.push({ type: 'context', elements: [mrkdwnText(link)] });
   }
-  const button = deleteButton(event, subject);
+  const button = deleteButton(event, subject, options.account);
   // Without an ID that travels whole, no action can name the event: none is offered.
   if (button !== undefined) {
-    const ack = inChannel ? ackButton(event.eventId) : undefined;
-    const menu = inChannel ? muteMenu(event) : undefined;
+    const ack = inChannel ? ackButton(event.eventId, options.account) : undefined;
+    const menu = inChannel ? muteMenu(event, options.account) : undefined;
     const elements = [...(ack === undefined ? [] : [ack]), button, ...(menu === undefined ? [] : [menu])];
     blocks.push({ type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements });
   }
@@ -165,8 +171,8 @@ export function targetText(event: HaloEvent, budget: number): string {
  * The Delete button, or nothing when the event cannot be deleted from it: the button's value is the only place
  * the ID travels to the interaction handler, and a cut ID would delete nothing, or worse, another event.
  */
-function deleteButton(event: HaloEvent, subject: string): ButtonElement | undefined {
-  const value = encodeDeleteValue(event.eventId);
+function deleteButton(event: HaloEvent, subject: string, account?: string): ButtonElement | undefined {
+  const value = encodeDeleteValue(event.eventId, account);
   if (value === undefined) return undefined;
   return {
     type: 'button',

@@ -1,6 +1,7 @@
 import type { DigestKeyCount, DigestSummary, DigestTargetCount } from '../../domain/digest.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
 import type { EventListFilter, HaloEvent } from '../../domain/event.ts';
+import { accountLine } from './account-line.ts';
 import { code, mrkdwn, mrkdwnLink, neutralizeBackticks, plain } from './escape.ts';
 import { LIMITS } from './limits.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
@@ -40,6 +41,7 @@ export function renderDigest(
     },
   ];
 
+  if (display.accountName !== undefined) blocks.push(accountLine(display.accountName));
   const sampleRow = (event: HaloEvent): string => exampleRow(event, display);
   const sections = [
     listSection('By event type', summary.byKey, summary.byKey.length, 'types', keyRow),

@@ -86,6 +86,8 @@ const VERBS: Readonly<Record<AuditEntry['action'], string>> = {
   subscribe: 'subscribed',
   unsubscribe: 'unsubscribed',
   summary: 'set the summary:',
+  connect: 'connected the Halo account',
+  disconnect: 'disconnected the Halo account',
 };
 
 function auditLine(entry: AuditEntry): string {

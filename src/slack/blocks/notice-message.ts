@@ -1,5 +1,5 @@
 import { formatEventsCommand } from '../../domain/command-text.ts';
-import type { ConnectedNotice, Notice } from '../../pipeline/notice-payloads.ts';
+import type { ConnectedNotice, NeedsKeyNotice, Notice } from '../../pipeline/notice-payloads.ts';
 import { describeRoute } from './answer-message.ts';
 import { renderMuteEnded, type SlackMessage } from './index.ts';
 import { mrkdwnText } from './text.ts';
@@ -11,7 +11,30 @@ export function renderNotice(notice: Notice): SlackMessage {
       return renderMuteEnded(notice.mute, formatEventsCommand);
     case 'connected':
       return renderConnected(notice);
+    case 'needs_key':
+      return renderNeedsKey(notice);
   }
+}
+
+/** Halo refused an account's key: what stopped, and who does what to resume it. */
+export function renderNeedsKey(notice: NeedsKeyNotice): SlackMessage {
+  const name = plainName(notice.account);
+  const fix =
+    notice.fix === 'env'
+      ? 'An admin must set a new key in `HALO_API_KEY` and restart the bot.'
+      : `An admin can give it a new key with \`/halo connect\` (same name, *${name}*): polling resumes where it stopped, without posting old events again.`;
+  const text =
+    `:warning: *Halo refused the API key of the account ${name}* (the key ending in \`${plainName(notice.keyHint)}\`). ` +
+    `I now check it only once an hour, so new events of this account are not posted. ${fix}`;
+  return {
+    text: `Halo refused the API key of the account ${name}`,
+    blocks: [{ type: 'section', text: mrkdwnText(text) }],
+  };
+}
+
+/** A name typed by a user, shown in mrkdwn without its control characters (`*`, `_`, `` ` ``, `<`, `>`, `&`). */
+function plainName(name: string): string {
+  return name.replace(/[*_`~<>&]/g, '');
 }
 
 /** The first start's message to HALO_ALERT_CHANNEL: it works, what became the starting point, what comes next. */

@@ -22,12 +22,17 @@ const CHANNEL_ERRORS = new Set([
   'team_access_not_granted',
   'ekm_access_denied',
 ]);
-const AUTH_ERRORS = new Set([
+/** The token itself is dead: uninstalled, revoked, expired, or its workspace deactivated. */
+const REVOKED_ERRORS = new Set([
   'invalid_auth',
   'not_authed',
   'account_inactive',
   'token_revoked',
   'token_expired',
+  // Ours: the workspace has no installation (it was uninstalled) and so no token to post with.
+  'not_installed',
+]);
+const AUTH_ERRORS = new Set([
   'no_permission',
   'missing_scope',
   'not_allowed_token_type',
@@ -71,6 +76,7 @@ export function classifySlackError(error: unknown): SlackFailure {
       const code = typeof raw === 'string' ? raw : 'unknown_error';
       if (code === 'ratelimited') return { kind: 'rate_limited', error: code, retryAfterMs: 1000 };
       if (CHANNEL_ERRORS.has(code)) return { kind: 'channel', error: code };
+      if (REVOKED_ERRORS.has(code)) return { kind: 'revoked', error: code };
       if (AUTH_ERRORS.has(code)) return { kind: 'auth', error: code };
       if (MESSAGE_ERRORS.has(code)) return { kind: 'message', error: code };
       if (THREAD_ERRORS.has(code)) return { kind: 'thread', error: code };
@@ -119,6 +125,8 @@ function hintFor(failure: SlackFailure, channel: string): string {
       return `Slack will not accept posts to channel ${channel} (${failure.error}): ${failureFix(failure.error)}.`;
     case 'auth':
       return `Slack rejected the bot token (${failure.error}): reinstall the app and set SLACK_BOT_TOKEN.`;
+    case 'revoked':
+      return `Slack no longer accepts the workspace's bot token (${failure.error}): its alerts wait in the outbox until the app is installed again (one workspace: set SLACK_BOT_TOKEN to the new token and restart).`;
     case 'message':
       return `Slack rejected the message itself (${failure.error}).`;
     case 'thread':
@@ -142,6 +150,8 @@ export function failureFix(error: string): string {
     return 'unarchive the channel, or remove its subscriptions with /halo unsubscribe all there';
   if (CHANNEL_ERRORS.has(error))
     return 'let the bot post in that channel (its posting permissions), or remove its subscriptions';
+  if (REVOKED_ERRORS.has(error))
+    return 'install the app again (Add to Slack; one workspace: set SLACK_BOT_TOKEN to its new bot token and restart): the alerts wait until then';
   if (AUTH_ERRORS.has(error)) return 'reinstall the app and set SLACK_BOT_TOKEN to its new bot token';
   if (MESSAGE_ERRORS.has(error)) return 'Slack refused the alert itself; the bot’s log has the details';
   return 'check the bot’s log; alerts are retried while Slack answers with this';

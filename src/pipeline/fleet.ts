@@ -1,0 +1,172 @@
+/**
+ * One process polling many Halo accounts, each on today's pipeline (poller, routing, outbox, delivery) over its
+ * own scoped store view. The fleet is the leader's work (LeaderWork attaches it): one election loop per process,
+ * not one per account. While it leads, it asks `accounts()` (the single question "which accounts do I poll",
+ * which the replica layer will answer next) every poll interval and reconciles: a new account starts, a removed
+ * one (disconnect, uninstall) stops within one interval, a new key or URL restarts it on a new client.
+ *
+ * Timers: each account's pipeline waits five ways (the poller's wait between polls and its start check, the
+ * delivery tick, the mute sweep, the summary sweep), and the fleet once (this reconcile). Given a shared Ticker
+ * (`timers`, see ticker.ts), all of them are entries of its one timer: the process holds one timer, not five per
+ * account (plus a transient one per channel waiting out Slack's pace or a retry, as before).
+ */
+import type { Logger } from '../log.ts';
+import type { LedWork } from './account-work.ts';
+import { planFleet, scopeKey, type FleetAccount } from './fleet-plan.ts';
+import type { Scope } from './tenancy-port.ts';
+import { OWN_TIMERS, type Timers } from './ticker.ts';
+
+export interface FleetOptions<P extends LedWork> {
+  /** Every account this process polls now: the environment's (single shape) and the connected ones. */
+  readonly accounts: () => Promise<FleetAccount[]>;
+  /** One account's pipeline on its scoped view, Halo client and Slack poster (built by the composition root). */
+  readonly build: (account: FleetAccount) => P;
+  /** How often the accounts are listed again: the poll interval, so that a removal stops within one. */
+  readonly intervalMs: number;
+  readonly log: Logger;
+  /** The shared Ticker the accounts' pipelines wait on too (see ticker.ts). Default: Node's timers. */
+  readonly timers?: Timers;
+}
+
+interface Running<P> {
+  account: FleetAccount;
+  readonly pipeline: P;
+  led: boolean;
+}
+
+export class Fleet<P extends LedWork> implements LedWork {
+  private readonly running = new Map<string, Running<P>>();
+  private leading = false;
+  private stopTimer: (() => void) | undefined;
+  private reconciling: Promise<void> | undefined;
+
+  constructor(private readonly options: FleetOptions<P>) {}
+
+  /** The accounts as last listed (running, or built while this replica follows). */
+  accounts(): FleetAccount[] {
+    return [...this.running.values()].map((entry) => entry.account);
+  }
+
+  /** The pipeline of `scope`, when the fleet has one. */
+  pipelineOf(scope: Scope): P | undefined {
+    return this.running.get(scopeKey(scope))?.pipeline;
+  }
+
+  /** Whether `workspace` has more than one account: its alerts and digests then name theirs. */
+  severalIn(workspace: string): boolean {
+    let count = 0;
+    for (const entry of this.running.values()) if (entry.account.scope.workspace === workspace) count++;
+    return count > 1;
+  }
+
+  async lead(): Promise<void> {
+    this.leading = true;
+    await this.reconcile();
+    this.stopTimer = (this.options.timers ?? OWN_TIMERS).every(
+      this.options.intervalMs,
+      () => void this.reconcile(),
+    );
+  }
+
+  async follow(): Promise<void> {
+    this.leading = false;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
+    await this.reconciling;
+    await Promise.all([...this.running.values()].map((entry) => this.stopEntry(entry)));
+  }
+
+  kick(): void {
+    for (const entry of this.running.values()) entry.pipeline.kick();
+  }
+
+  /** `workspace` was installed again: its accounts' deliveries stop waiting for its token. */
+  resumeWorkspace(workspace: string): void {
+    for (const entry of this.running.values())
+      if (entry.account.scope.workspace === workspace) entry.pipeline.resume?.();
+  }
+
+  async refreshLastSuccess(): Promise<void> {
+    await Promise.all([...this.running.values()].map((entry) => entry.pipeline.refreshLastSuccess()));
+  }
+
+  /** One reconcile, or the one in progress: never two at once. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.reconcileOnce().finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const { log } = this.options;
+    let listed: FleetAccount[] | null = null;
+    try {
+      listed = await this.options.accounts();
+    } catch (error) {
+      log.error('fleet: the accounts could not be listed; the running ones go on', { error });
+    }
+    if (listed !== null) {
+      const plan = planFleet(this.accounts(), listed);
+      await Promise.all(plan.stop.map((account) => this.remove(account, 'removed')));
+      await Promise.all(plan.restart.map((account) => this.remove(account, 'given a new key')));
+      for (const account of [...plan.start, ...plan.restart]) this.add(account);
+      for (const account of plan.keep) {
+        const entry = this.running.get(scopeKey(account.scope));
+        if (entry !== undefined) entry.account = account;
+      }
+    }
+    if (!this.leading) return;
+    await Promise.all(
+      [...this.running.values()].filter((entry) => !entry.led).map((entry) => this.startEntry(entry)),
+    );
+  }
+
+  private add(account: FleetAccount): void {
+    try {
+      this.running.set(scopeKey(account.scope), {
+        account,
+        pipeline: this.options.build(account),
+        led: false,
+      });
+    } catch (error) {
+      // Listed again next interval, and tried again then.
+      this.options.log.error('fleet: the account’s pipeline could not be built', { ...account.scope, error });
+    }
+  }
+
+  private async remove(account: FleetAccount, why: string): Promise<void> {
+    const key = scopeKey(account.scope);
+    const entry = this.running.get(key);
+    if (entry === undefined) return;
+    this.running.delete(key);
+    await this.stopEntry(entry);
+    this.options.log.info(`fleet: account ${why}; its polling stopped`, {
+      ...account.scope,
+      name: account.name,
+    });
+  }
+
+  private async startEntry(entry: Running<P>): Promise<void> {
+    const { account } = entry;
+    try {
+      entry.led = true;
+      await entry.pipeline.lead();
+      this.options.log.info('fleet: polling account', { ...account.scope, name: account.name });
+    } catch (error) {
+      entry.led = false;
+      this.options.log.error('fleet: the account could not start; retrying next interval', {
+        ...account.scope,
+        error,
+      });
+    }
+  }
+
+  private async stopEntry(entry: Running<P>): Promise<void> {
+    if (!entry.led) return;
+    entry.led = false;
+    try {
+      await entry.pipeline.follow();
+    } catch (error) {
+      this.options.log.error('fleet: the account did not stop cleanly', { ...entry.account.scope, error });
+    }
+  }
+}
