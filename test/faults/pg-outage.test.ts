@@ -38,7 +38,11 @@ const SAMPLE_EVERY_MS = 500;
 const server = pgServerForFile();
 const scenario = scenarioPerTest();
 const tcpProxies: TcpProxy[] = [];
+/** The outage under way, if a test failed during it: ended for the next test of the file. */
+let underWay: Outage | undefined;
 afterEach(async () => {
+  await underWay?.up();
+  underWay = undefined;
   await Promise.all(tcpProxies.splice(0).map((proxy) => proxy.close()));
 });
 
@@ -103,9 +107,11 @@ describePgServer('PostgreSQL unreachable, then back', { timeout: OUTAGE_MS + 90_
       const before = [add(), add()];
       await waitFor('the first alert posted, its answer held', () => proxy.holding() === 1);
 
+      underWay = outage;
       await outage.down();
       const downAt = Date.now();
       proxy.release();
+      let statusAnswerMs = 0;
       const samples: Sample[] = [];
       const sampling = { on: true };
       const sampler = (async () => {
@@ -120,6 +126,11 @@ describePgServer('PostgreSQL unreachable, then back', { timeout: OUTAGE_MS + 90_
       const during = add();
       await delay(OUTAGE_MS / 2);
       await Promise.all(bots.map((bot) => expectHelpAnswered(s, bot)));
+      // A command that needs the database says it cannot read it, rather than leave the user without an answer.
+      const asked = Date.now();
+      const status = await s.command(bots[0]!, 'status');
+      statusAnswerMs = Date.now() - asked;
+      expect(JSON.stringify(status.body)).toContain('cannot read its database');
       expectAlive(bots);
       await delay(downAt + OUTAGE_MS - Date.now());
       sampling.on = false;
@@ -128,6 +139,7 @@ describePgServer('PostgreSQL unreachable, then back', { timeout: OUTAGE_MS + 90_
       const postedWhileDown = slack.posts.filter((p) => alertEventId(p) !== undefined && p.at > downAt);
 
       await outage.up();
+      underWay = undefined;
       const backAt = Date.now();
       const after = add();
       const resumed = (await waitPosted(s, [...before, during, after], 60_000)) - backAt;
@@ -149,13 +161,14 @@ describePgServer('PostgreSQL unreachable, then back', { timeout: OUTAGE_MS + 90_
         `pg-outage (${kind}): ${seconds(OUTAGE_MS)} down; /healthz read ${samples.length} times, ${unanswered.length} unanswered, slowest answer ${seconds(slowest)}, ` +
           `"database: unreachable" in ${bots.map((_, i) => saidUnreachable(i).length).join(' and ')} reads of ` +
           `${bots.map((_, i) => samples.filter((x) => x.replica === i).length).join(' and ')}; ` +
-          `every alert posted ${seconds(resumed)} after the server was back\n`,
+          `every alert posted ${seconds(resumed)} after the server was back; /halo status answered in ${seconds(statusAnswerMs)}\n`,
       );
       record(context, {
         area: 'Database',
         fault: `PostgreSQL unreachable for ${seconds(OUTAGE_MS)}, then back: ${outage.how}`,
         behaviour:
-          `/healthz answered every read (slowest ${seconds(slowest)}) with database: unreachable, /halo help answered, no replica exited; ` +
+          `/healthz answered every read (slowest ${seconds(slowest)}) with database: unreachable; /halo help answered, ` +
+          `/halo status said the database cannot be read; no replica exited; ` +
           `the post in flight not repeated; alerts found before and during the outage posted ${seconds(resumed)} after the server was back`,
         ...countsRow(counts),
       });
