@@ -21,7 +21,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 
 /** The newest installed server's binaries (Debian's layout), or PG_BIN. */
 function findBin(): string | null {
@@ -111,11 +111,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs a server binary, as `postgres` when this process is root. */
-function run(bin: string, args: readonly string[], timeoutMs = 60_000): Promise<string> {
-  const [file, argv] = isRoot
+/** A server binary's command line, as `postgres` when this process is root. */
+function commandLine(bin: string, args: readonly string[]): [string, string[]] {
+  return isRoot
     ? ['runuser', ['-u', 'postgres', '--', join(BIN!, bin), ...args]]
     : [join(BIN!, bin), [...args]];
+}
+
+function run(bin: string, args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  const [file, argv] = commandLine(bin, args);
   return new Promise((resolve, reject) => {
     execFile(file, argv, { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error === null) resolve(stdout);
@@ -125,9 +129,7 @@ function run(bin: string, args: readonly string[], timeoutMs = 60_000): Promise<
 }
 
 function runSync(bin: string, args: readonly string[]): void {
-  const [file, argv] = isRoot
-    ? ['runuser', ['-u', 'postgres', '--', join(BIN!, bin), ...args]]
-    : [join(BIN!, bin), [...args]];
+  const [file, argv] = commandLine(bin, args);
   execFileSync(file, argv, { stdio: 'ignore', timeout: 30_000 });
 }
 
@@ -272,6 +274,13 @@ export function pgServerForFile(): { readonly current: PgServer } {
   beforeAll(async () => {
     if (missing === null) server = await startPgServer();
   }, 90_000);
+  // What the server said is often why a test failed: its last lines go with the failure.
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      if (server !== undefined)
+        process.stderr.write(`\nPostgreSQL server log (end):\n${server.log().slice(-4000)}\n`);
+    });
+  });
   afterAll(async () => {
     await server?.close();
   }, 90_000);
