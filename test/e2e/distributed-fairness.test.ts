@@ -7,7 +7,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeHaloAccount } from '../../fakes/halo.ts';
 import type { Scope } from '../../src/pipeline/tenancy-port.ts';
-import { inProcessBot, startFakes, waitFor, type Fakes, type InProcessBot } from '../harness.ts';
+import {
+  FAST,
+  FAST_DELAYS,
+  inProcessBot,
+  startFakes,
+  waitFor,
+  type Fakes,
+  type InProcessBot,
+} from '../harness.ts';
 import { distributedEnv, workspaces, type Workspaces } from './workspaces.ts';
 
 const A = { teamId: 'TA', teamName: 'Alpha' };
@@ -37,7 +45,7 @@ interface Setup {
 }
 
 /** Both installed, connected (account `prod` each) and subscribed to `port-open` (A in CA, B in CB); both polled. */
-async function setup(): Promise<Setup> {
+async function setup(pollIntervalMs: number = FAST.pollInterval): Promise<Setup> {
   fakes = await startFakes({ halo: { apiKey: KEY_A } });
   const haloB = fakes.halo.addAccount(KEY_B);
   bot = await inProcessBot(
@@ -45,7 +53,8 @@ async function setup(): Promise<Setup> {
       // Every event its own alert (A's 300 must not become one digest), none threaded.
       HALO_DIGEST_THRESHOLD: '1000',
       HALO_THREADS: 'off',
-      HALO_POLL_INTERVAL_SECONDS: String(POLL_INTERVAL_MS / 1000),
+      // The tests' short delays; the fairness test's interval is a whole second, its figure measured against it.
+      TEST_DELAYS: `${FAST_DELAYS},pollInterval=${pollIntervalMs}`,
     }),
   );
   const people = workspaces(fakes, bot);
@@ -84,7 +93,7 @@ const mentions = (post: { blocks: unknown[] }, eventId: string): boolean =>
 
 describe('fairness between workspaces', () => {
   it('workspace A throttled by Slack (300 alerts, 429 throughout) does not delay workspace B’s alert', async () => {
-    const { fakes, bot, haloB, tokenA, scopeA } = await setup();
+    const { fakes, bot, haloB, tokenA, scopeA } = await setup(POLL_INTERVAL_MS);
     fakes.slack.rateLimited.set('TA', 1);
     for (let i = 0; i < 300; i++) fakes.halo.addEvent({ key: 'port-open', subject: `Alpha port ${i}` });
     const outboxA = bot.bot.tenants.scoped(scopeA);
