@@ -16,7 +16,7 @@ import {
   type Fakes,
   type InProcessBot,
 } from '../harness.ts';
-import { distributedEnv, workspaces, type Workspaces } from './workspaces.ts';
+import { distributedEnv, until, workspaces, type Workspaces } from './workspaces.ts';
 
 const A = { teamId: 'TA', teamName: 'Alpha' };
 const B = { teamId: 'TB', teamName: 'Beta' };
@@ -77,15 +77,6 @@ async function setup(pollIntervalMs: number = FAST.pollInterval): Promise<Setup>
   const [a, b] = [polled(KEY_A), polled(KEY_B)];
   await waitFor('a poll of each account', () => polled(KEY_A) >= a + 2 && polled(KEY_B) >= b + 2);
   return { fakes, bot, people, haloB, tokenA, scopeA, scopeB };
-}
-
-/** `waitFor` for a probe that asks the store. */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const mentions = (post: { blocks: unknown[] }, eventId: string): boolean =>

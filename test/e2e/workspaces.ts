@@ -132,3 +132,12 @@ export function workspaces(fakes: Fakes, bot: InProcessBot): Workspaces {
     },
   };
 }
+
+/** `waitFor` for a probe that asks the store (the harness's takes a synchronous one). */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
