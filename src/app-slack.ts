@@ -24,6 +24,7 @@ import type { HaloClient } from './pipeline/halo-port.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { Store } from './pipeline/store-port.ts';
 import type { AccountHealth } from './pipeline/fleet-health.ts';
+import { workspaceStatus } from './pipeline/workspace-status.ts';
 import { ENV_ACCOUNT, ENV_WORKSPACE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
 import type { AccountLineView } from './slack/blocks/accounts-message.ts';
 import { homeChannels, type HomeData } from './slack/blocks/home-view.ts';
@@ -129,6 +130,16 @@ export function buildSlackApp(parts: SlackParts): Ingress {
   // Link previews and workflow steps ask which accounts the request's workspace holds, by name.
   const accountOf = async (workspace: RequestWorkspace): Promise<HaloAccount[]> =>
     ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({ ...a, id: a.account.id }));
+  // The workspace's health: its accounts' statuses as one (the env account's is the env pipeline's; a connected
+  // one's, its pipeline's once the fleet runs one); none running yet: the env pipeline's (no poll yet).
+  const homeStatus = async (accounts: readonly TenantAccount[]) => {
+    const running = accounts.flatMap((a) => {
+      const own = a.account.id === ENV_ACCOUNT ? views : parts.pipelineFor?.(a.scope)?.views;
+      return own === undefined ? [] : [own];
+    });
+    const merged = workspaceStatus(await Promise.all(running.map((own) => own.status())));
+    return merged ?? (await views.status());
+  };
   const way = createIngress(config, { log, socketTimings: parts.socketTimings });
   const authorize = authorizeOf(parts.installs);
   createBoltApp({
@@ -154,15 +165,15 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     }),
     display,
     commandAcked: (seconds) => parts.metrics.commandAcked(seconds),
-    // The workspace's subscriptions and mutes over all its accounts (each named when there are several); the
-    // health is the env pipeline's, and each connected account's is the fleet's.
+    // The workspace's subscriptions and mutes over all its accounts (each named when there are several); its
+    // health over all its accounts' pipelines, and each connected account's own from the fleet's book.
     home: async (workspace: TenantWorkspace, userId: string): Promise<HomeData> => {
       const accounts = await workspace.accounts();
       const named = <T extends object>(account: TenantAccount, rows: readonly T[]) =>
         accounts.length > 1 ? rows.map((row) => ({ ...row, accountName: account.account.name })) : rows;
       const [isAdmin, status, subscriptions, mutes, audit, health] = await Promise.all([
         workspace.canManage(userId),
-        views.status(),
+        homeStatus(accounts),
         Promise.all(accounts.map(async (a) => named(a, await a.store.subscriptions()))).then((all) =>
           all.flat(),
         ),

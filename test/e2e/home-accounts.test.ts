@@ -1,8 +1,8 @@
 /**
  * The App Home of a workspace with connected Halo accounts (issue 19), in the distributed shape over HTTP:
  * workspace A connects two accounts and B one, through `/halo connect`'s modal. A's App Home lists each account's
- * health (status, last poll, last error code, key …last4, never the key); once Halo refuses one account's key
- * (401), that account stands out as needing a new key. A's subscriptions and mutes name their account (A has
+ * health (status, last poll, last error code, key …last4, never the key), and its health section is its accounts'
+ * together; once Halo refuses one account's key (401), that account stands out as needing a new key. A's subscriptions and mutes name their account (A has
  * two); B's (one account) do not, and B's Home shows nothing of A's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,8 @@ describe('the App Home of a workspace with connected accounts', () => {
       return health.length === 2 && health.every((a) => a.lastPollAt !== null);
     });
     const text = shown(await people.home('TA'));
+    // The health section is the workspace's accounts' (the distributed shape has no environment's account).
+    expect(text).toContain('*:white_check_mark: Polling normally*');
     expect(text).toContain('Halo accounts');
     expect(text).toMatch(/\*lab\* — :white_check_mark: active · last poll .* · key …LAB2/);
     expect(text).toMatch(/\*prod\* — :white_check_mark: active · last poll .* · key …PRD1/);
@@ -84,6 +86,9 @@ describe('the App Home of a workspace with connected accounts', () => {
     );
     expect(rows[header + 1]).toContain('`/halo connect` and the same name');
     expect(rows[header + 2]).toMatch(/^\*prod\* — :white_check_mark: active/);
+    // The workspace's health says so too; the other workspace's does not.
+    expect(shown(view)).toMatch(/:warning: Halo polls are failing \(\d+ in a row\)/);
+    expect(shown(await people.home('TB'))).toContain('*:white_check_mark: Polling normally*');
   });
 
   it('shows another workspace its own account only, its rows unlabelled', async () => {
