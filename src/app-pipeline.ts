@@ -19,6 +19,7 @@ import type { HaloClient } from './pipeline/halo-port.ts';
 import type { AccountLeases, SharedPace } from './pipeline/lease-port.ts';
 import { Sharing, type LeaseMove } from './pipeline/sharing.ts';
 import type { Poller } from './pipeline/poller.ts';
+import { accountsCatalogue } from './pipeline/catalogue-source.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { StatusViews } from './pipeline/status-views.ts';
@@ -79,10 +80,18 @@ export interface Pipeline {
 
 export function buildPipeline(parts: PipelineParts): Pipeline {
   const { config, tenants, leases, env, clock, log, heartbeatMs } = parts;
-  // Halo's catalogue of event types, read at start-up and daily with the environment's key: it is Halo's, the same
-  // for every account, so one is read, not one per account.
-  const ratings = new TypeRatings({ halo: env.halo, overrides: config.alerts.severity, log });
+  // Halo's catalogue of event types, read at start-up and daily: it is Halo's, the same for every account, so one
+  // is read, not one per account. With the environment's key in the single shape; the distributed shape has none,
+  // and reads it with an active connected account's client (the one its pipeline polls with, once it has one).
   const late: { fleet?: Fleet<AccountPipeline> } = {};
+  const catalogue =
+    config.shape === 'single'
+      ? env.halo
+      : accountsCatalogue({
+          accounts: parts.accounts,
+          clientOf: (account) => late.fleet?.pipelineOf(account.scope)?.halo ?? parts.haloFor(account).halo,
+        });
+  const ratings = new TypeRatings({ halo: catalogue, overrides: config.alerts.severity, log });
   const work: Sharing = new Sharing({
     leases,
     accounts: parts.accounts,
@@ -141,7 +150,12 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
   const fleet = new Fleet<AccountPipeline>({
     // "Which accounts do I poll": those this replica holds a lease on.
     accounts: () => work.held(),
-    build: (account) => (isEnvScope(account) ? envPipeline : build(account, parts.haloFor(account), false)),
+    build: (account) => {
+      if (isEnvScope(account)) return envPipeline;
+      // The distributed shape's first account (or the first since start-up) reads the catalogue at once.
+      if (config.shape === 'distributed') ratings.readIfUnread();
+      return build(account, parts.haloFor(account), false);
+    },
     intervalMs: config.halo.pollIntervalMs,
     log,
     timers: ticker,

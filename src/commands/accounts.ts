@@ -1,38 +1,25 @@
 import type { HaloClient } from '../pipeline/halo-port.ts';
+import type { Store } from '../pipeline/store-port.ts';
+import type { Acknowledger } from './acknowledge.ts';
+import type { EventDeleter } from './delete.ts';
+import type { RequestWorkspace } from './workspace-accounts.ts';
 
-/** The Halo account behind a workspace: an opaque ID (never the key) and the client that speaks for it. */
+/** A Halo account of a workspace, as link previews and workflow steps use it: its ID (never its key) and services. */
 export interface HaloAccount {
   /** Tells one account's cached answers from another's. */
   readonly id: string;
   readonly halo: HaloClient;
+  /** The account's scoped view: the alerts it showed and the events deleted with the bot. */
+  readonly store: Pick<Store, 'eventMessages' | 'deletion'>;
+  readonly acknowledger: Acknowledger;
+  readonly deleter: EventDeleter;
 }
 
-/** The workspace (and Enterprise Grid organisation) a request from Slack came from, as its payload names them. */
-export interface Workspace {
-  readonly teamId: string | undefined;
-  readonly enterpriseId?: string | undefined;
-}
-
-/**
- * The one question link previews and workflow steps ask before they touch Halo: which account, if any, this
- * workspace holds. Null: none, and the request gets nothing from Halo. The tenancy work replaces this function.
- */
-export type AccountOf = (workspace: Workspace) => HaloAccount | null;
+/** The workspace (and Enterprise Grid organisation) a request came from, as Bolt's `authorize` resolved it. */
+export type Workspace = RequestWorkspace;
 
 /**
- * Today's answer: one workspace (or organisation), one account from the environment. A request from another
- * workspace holds no account. When the bot's own team is unknown (Slack unreachable at start-up), a signed
- * request can only come from the one installation, and gets the account.
+ * The one question link previews and workflow steps ask before they touch Halo: which accounts this workspace
+ * holds, by name. None: the request gets nothing from Halo. Answered by the tenancy seam (workspace-accounts.ts).
  */
-export function singleAccount(
-  own: { readonly teamId: string; readonly enterpriseId?: string | undefined } | undefined,
-  halo: HaloClient,
-): AccountOf {
-  const account: HaloAccount = { id: 'env', halo };
-  return ({ teamId, enterpriseId }) => {
-    if (own === undefined) return account;
-    const sameTeam = teamId !== undefined && teamId === own.teamId;
-    const sameOrg = own.enterpriseId !== undefined && enterpriseId === own.enterpriseId;
-    return sameTeam || sameOrg ? account : null;
-  };
-}
+export type AccountOf = (workspace: Workspace) => Promise<readonly HaloAccount[]>;

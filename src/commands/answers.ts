@@ -10,6 +10,7 @@ import type { Route } from '../pipeline/routes.ts';
 import type { AssumedHeld } from '../domain/severity.ts';
 import type { Mute, Subscription } from '../pipeline/store-port.ts';
 import type { SummaryPayload } from '../pipeline/summaries.ts';
+import type { AccountView } from './workspace-accounts.ts';
 
 export interface EventListPage {
   readonly filter: EventListFilter;
@@ -20,6 +21,8 @@ export interface EventListPage {
   /** Halo's total, which may exceed what was read. */
   readonly total: number;
   readonly truncated: boolean;
+  /** The account listed, which the Next page button names; absent: the env account. */
+  readonly account?: string;
 }
 
 export interface StatusView {
@@ -65,7 +68,8 @@ export type Answer =
   | { readonly kind: 'usage'; readonly error: string; readonly usage: string }
   | { readonly kind: 'help'; readonly help: string; readonly unknown?: string }
   | { readonly kind: 'events'; readonly list: EventListPage }
-  | { readonly kind: 'event'; readonly event: HaloEvent }
+  /** `account`: the event's, which its Delete button names; absent: the env account. */
+  | { readonly kind: 'event'; readonly event: HaloEvent; readonly account?: string }
   | { readonly kind: 'types'; readonly types: readonly RatedEventType[]; readonly query: string }
   | {
       readonly kind: 'subscriptions';
@@ -100,7 +104,11 @@ export type Answer =
     }
   | { readonly kind: 'mutes'; readonly channel: string; readonly mutes: readonly Mute[] }
   /** `/halo summary now`: the channel's summary so far, shown to the one who asked. */
-  | { readonly kind: 'summary'; readonly summary: SummaryPayload };
+  | { readonly kind: 'summary'; readonly summary: SummaryPayload }
+  /** `/halo accounts`: the workspace's accounts and their health; never a key, only its last 4 characters. */
+  | { readonly kind: 'accounts'; readonly accounts: readonly AccountView[] }
+  /** `/halo disconnect NAME`: what would go, and a button to confirm. */
+  | { readonly kind: 'disconnectConfirm'; readonly account: AccountView };
 
 export function notice(text: string): Answer {
   return { kind: 'notice', text };

@@ -1,10 +1,24 @@
 import { EVENTS_PAGE } from '../domain/paging.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../domain/severity.ts';
 import type { EventListFilter } from '../domain/event.ts';
-import { DOUBLE_QUOTES, MAX_VALUE_LENGTH, SINGLE_QUOTES, valueProblem } from '../domain/command-text.ts';
+import { MAX_VALUE_LENGTH, valueProblem } from '../domain/command-text.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { USAGE, type Subcommand } from './usage.ts';
+import { accountNameProblem } from '../domain/account-name.ts';
+import {
+  asciiLower,
+  decodeSlackEscapes,
+  err,
+  neutralise,
+  quoteFamily,
+  show,
+  takeAccount,
+  tokenize,
+  type Step,
+} from './command-tokens.ts';
 import { parseClockTime, parseWeekday, type SummarySchedule } from '../domain/summary-schedule.ts';
+
+export { takeAccount, tokenize, type TokenizeResult } from './command-tokens.ts';
 
 export type HaloCommand =
   | { kind: 'events'; filter: EventListFilter; limit: number }
@@ -20,112 +34,26 @@ export type HaloCommand =
   | { kind: 'test' }
   /** `show`: the channel's summary setting, changing nothing; `now`: the summary so far, to the one who asked. */
   | { kind: 'summary'; schedule: SummarySchedule | 'off' | 'show' | 'now' }
-  | { kind: 'help'; unknown?: string };
+  | { kind: 'help'; unknown?: string }
+  /** The workspace's Halo accounts: `connect` opens the modal, `disconnect` asks to confirm. */
+  | { kind: 'connect' }
+  | { kind: 'accounts' }
+  | { kind: 'disconnect'; name: string };
 
-export type ParseResult = { ok: true; command: HaloCommand } | { ok: false; error: string; usage: string };
-
-export type TokenizeResult = { ok: true; tokens: string[] } | { ok: false; error: string };
+/** `account`: the account `account:NAME` named, absent when none was (the workspace's only account then). */
+export type ParseResult =
+  { ok: true; command: HaloCommand; account?: string } | { ok: false; error: string; usage: string };
 
 export const DEFAULT_PAGE_SIZE: number = EVENTS_PAGE.defaultSize;
 const MAX_PAGE_SIZE = EVENTS_PAGE.maxSize;
 export const MAX_SUBSCRIBE_FILTERS = 20;
 const MAX_ID = 2 ** 31 - 1;
-const MAX_QUOTED_INPUT = 50;
-
-// Slack clients substitute smart quotes as the user types, and not always as a matched pair, so any quote
-// of the family that opened a value closes it.
-const WHITESPACE = /\s/u;
-
-type Step<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function err(error: string): { ok: false; error: string } {
-  return { ok: false, error };
-}
-
 function fail(subcommand: Subcommand, error: string): ParseResult {
   return { ok: false, error, usage: USAGE[subcommand] };
 }
 
 function ok(command: HaloCommand): ParseResult {
   return { ok: true, command };
-}
-
-// Single pass, so `&amp;lt;` (a user who typed `&lt;`) decodes to `&lt;`, not to `<`.
-function decodeSlackEscapes(text: string): string {
-  return text.replace(/&(amp|lt|gt);/g, (_match, name: string) =>
-    name === 'amp' ? '&' : name === 'lt' ? '<' : '>',
-  );
-}
-
-// Only ASCII folds: full Unicode folding maps e.g. the Kelvin sign to `k`, accepting look-alike names.
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-// Cut by code points so an emoji is never split into a lone surrogate.
-function clip(text: string): string {
-  const chars = Array.from(text);
-  return chars.length > MAX_QUOTED_INPUT ? `${chars.slice(0, MAX_QUOTED_INPUT - 1).join('')}…` : text;
-}
-
-/**
- * User input echoed back: clipped, and with line breaks, bidi overrides and lone surrogates neutralised so a
- * crafted input cannot reflow or visually reorder the rest of the message.
- */
-function neutralise(text: string): string {
-  return clip(text)
-    .replace(/\s/gu, ' ')
-    .replace(/[\p{Cc}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, '\uFFFD');
-}
-
-function show(text: string): string {
-  return `“${neutralise(text)}”`;
-}
-
-function quoteFamily(char: string): string | undefined {
-  if (DOUBLE_QUOTES.includes(char)) return DOUBLE_QUOTES;
-  if (SINGLE_QUOTES.includes(char)) return SINGLE_QUOTES;
-  return undefined;
-}
-
-/**
- * Splits on any whitespace; quotes may start anywhere in a token (`subject:"Scan Started"`) and are removed.
- * There is no escape character: a value holding both quote families is written as adjacent quoted parts.
- * Does not decode Slack's HTML escapes; `parseCommand` does that first.
- */
-export function tokenize(text: string): TokenizeResult {
-  const tokens: string[] = [];
-  let current = '';
-  let inToken = false;
-  let tokenStart = 0;
-  let openFamily: string | undefined;
-  let index = 0;
-  for (const char of text) {
-    if (openFamily !== undefined) {
-      if (openFamily.includes(char)) openFamily = undefined;
-      else current += char;
-    } else if (WHITESPACE.test(char)) {
-      if (inToken) tokens.push(current);
-      current = '';
-      inToken = false;
-    } else {
-      if (!inToken) tokenStart = index;
-      inToken = true;
-      const family = quoteFamily(char);
-      if (family === undefined) current += char;
-      else openFamily = family;
-    }
-    index += char.length;
-  }
-  if (openFamily !== undefined) {
-    const hint =
-      openFamily === SINGLE_QUOTES
-        ? ' An apostrophe counts as a quote: put such a value in double quotes.'
-        : '';
-    return err(`Unterminated quote in ${show(text.slice(tokenStart))}.${hint}`);
-  }
-  if (inToken) tokens.push(current);
-  return { ok: true, tokens };
 }
 
 function checkText(label: string, value: string, allowControl: boolean): Step<string> {
@@ -347,11 +275,39 @@ function parseSummary(rest: string): ParseResult {
   return ok({ kind: 'summary', schedule: { cadence, weekday, minute } });
 }
 
+/** `disconnect NAME`: the whole rest is the name (it may hold spaces), quotes around it removed. */
+function parseDisconnect(rest: string): ParseResult {
+  const family = quoteFamily(rest.charAt(0));
+  const name =
+    family !== undefined && rest.length >= 2 && family.includes(rest.charAt(rest.length - 1))
+      ? rest.slice(1, -1).trim()
+      : rest;
+  if (name === '') return fail('disconnect', 'Missing the account name (/halo accounts lists them).');
+  const problem = accountNameProblem(name);
+  return problem === null ? ok({ kind: 'disconnect', name }) : fail('disconnect', problem);
+}
+
 function noArguments(rest: string, subcommand: 'subscriptions' | 'mutes' | 'status' | 'test'): ParseResult {
   if (rest === '') return ok({ kind: subcommand });
   const extra = rest.split(/\s/u)[0] ?? rest;
   return fail(subcommand, `Unexpected extra argument ${show(extra)}: ${subcommand} takes none.`);
 }
+
+/** Every subcommand that acts in one Halo account, and so takes `account:NAME`. */
+const IN_ACCOUNT = new Set<string>([
+  'events',
+  'event',
+  'types',
+  'subscribe',
+  'unsubscribe',
+  'subscriptions',
+  'mute',
+  'mutes',
+  'unmute',
+  'summary',
+  'status',
+  'test',
+]);
 
 /** Parses the text Slack sends for `/halo` (without the command itself). Never throws. */
 export function parseCommand(text: string): ParseResult {
@@ -359,8 +315,16 @@ export function parseCommand(text: string): ParseResult {
   if (line === '') return ok({ kind: 'help' });
   const space = line.search(/\s/u);
   const word = space === -1 ? line : line.slice(0, space);
-  const rest = space === -1 ? '' : line.slice(space).trim();
+  const args = space === -1 ? '' : line.slice(space).trim();
   const subcommand = asciiLower(word);
+  if (!IN_ACCOUNT.has(subcommand)) return parseSubcommand(subcommand, word, args);
+  const taken = takeAccount(args);
+  if (!taken.ok) return fail(subcommand as Subcommand, taken.error);
+  const parsed = parseSubcommand(subcommand, word, taken.value.rest);
+  return parsed.ok && taken.value.account !== null ? { ...parsed, account: taken.value.account } : parsed;
+}
+
+function parseSubcommand(subcommand: string, word: string, rest: string): ParseResult {
   switch (subcommand) {
     case 'events':
       return parseEvents(rest);
@@ -385,6 +349,16 @@ export function parseCommand(text: string): ParseResult {
       return noArguments(rest, subcommand);
     case 'help':
       return ok({ kind: 'help' });
+    case 'connect':
+    case 'accounts':
+      return rest === ''
+        ? ok({ kind: subcommand })
+        : fail(
+            subcommand,
+            `Unexpected extra argument ${show(rest.split(/\s/u)[0] ?? rest)}: ${subcommand} takes none.`,
+          );
+    case 'disconnect':
+      return parseDisconnect(rest);
     default:
       return ok({ kind: 'help', unknown: neutralise(word) });
   }

@@ -10,19 +10,22 @@ import { HaloApiError } from '../pipeline/halo-errors.ts';
 import { redactEvent, type Redact } from '../pipeline/secrets.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
-import type { Acknowledgement, DeletionRecord, Store } from '../pipeline/store-port.ts';
-import type { AccountOf, Workspace } from './accounts.ts';
+import type { Acknowledgement, DeletionRecord } from '../pipeline/store-port.ts';
+import type { AccountOf, HaloAccount, Workspace } from './accounts.ts';
 import { parseEvent } from '../pipeline/outbox.ts';
 
 export type LinkPreview =
   | {
       readonly kind: 'event';
+      /** The account that holds it: an acknowledgement is recorded in its scope. */
+      readonly account: HaloAccount;
       readonly event: HaloEvent;
       /** Everyone who acknowledged the event, on its alerts or on a preview, each once, earliest first. */
       readonly acks: readonly Acknowledgement[];
     }
   | {
       readonly kind: 'gone';
+      readonly account: HaloAccount;
       readonly eventId: string;
       /** The event as an alert showed it, when one did. */
       readonly event: HaloEvent | null;
@@ -36,9 +39,8 @@ type Lookup = { readonly kind: 'found'; readonly event: HaloEvent } | { readonly
 export const PREVIEW_CACHE = { lifetimeMs: 10 * 60_000, entries: 1000 } as const;
 
 export interface LinkPreviewsOptions {
+  /** The workspace's accounts, each with its store view (its alerts and acknowledgements, its deletions). */
   readonly accountOf: AccountOf;
-  /** The alerts shown for an event, with their acknowledgements, and the bot's deletions. */
-  readonly store: Pick<Store, 'eventMessages' | 'deletion'>;
   readonly clock: Clock;
   /** Removes every secret from a text that may reach Slack: an event's subject can quote the bot's API key. */
   readonly redact: Redact;
@@ -68,28 +70,48 @@ export class LinkPreviews {
   ): Promise<LinkPreview | null> {
     const eventId = haloEventIdOf(link);
     if (eventId === null) return null;
-    const account = this.options.accountOf(workspace);
-    if (account === null) {
+    const accounts = await this.options.accountOf(workspace);
+    if (accounts.length === 0) {
       this.options.log.debug('preview: no Halo account for this workspace', { team: workspace.teamId });
       return null;
     }
+    // A link names an event, not an account: the first of the workspace's accounts that holds it shows it.
+    for (const account of accounts) {
+      const found = await this.previewIn(account, eventId, acks);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  private async previewIn(
+    account: HaloAccount,
+    eventId: string,
+    acks: readonly Acknowledgement[],
+  ): Promise<LinkPreview | null> {
     const [lookup, messages] = await Promise.all([
       this.lookup(`${account.id}\n${eventId}`, () => account.halo.getEvent(eventId)),
-      this.options.store.eventMessages([eventId]),
+      account.store.eventMessages([eventId]),
     ]);
     if (lookup.kind === 'found') {
       return {
         kind: 'event',
+        account,
         event: lookup.event,
         acks: firstPerUser([...messages.flatMap((m) => m.acks), ...acks]),
       };
     }
     if (lookup.kind === 'failed') return null;
     // Halo does not know it: an event the bot alerted or deleted is gone; any other ID is no business of ours.
-    const deletion = await this.options.store.deletion(eventId);
+    const deletion = await account.store.deletion(eventId);
     const shown = messages[0];
     if (shown === undefined && deletion === null) return null;
-    return { kind: 'gone', eventId, event: shown === undefined ? null : parseEvent(shown.payload), deletion };
+    return {
+      kind: 'gone',
+      account,
+      eventId,
+      event: shown === undefined ? null : parseEvent(shown.payload),
+      deletion,
+    };
   }
 
   private lookup(key: string, ask: () => Promise<HaloEvent>): Promise<Lookup> {

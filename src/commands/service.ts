@@ -63,6 +63,13 @@ export interface CommandServiceOptions {
   readonly redact?: Redact;
   /** HALO_TIMEZONE, which `/halo summary` times are read in; absent: UTC. */
   readonly timeZone?: string;
+  /**
+   * The per-user share of commands, when several services (one per Halo account) must count against one share;
+   * absent: a share of this service's own.
+   */
+  readonly perUser?: UserRateLimit;
+  /** The account this service acts in ({@link Scope.account}), which the answers' buttons name. */
+  readonly account?: string;
   /** HALO_COMMANDS_PER_MINUTE and the subscription caps; absent: {@link DEFAULT_LIMITS}. */
   readonly limits?: CommandLimits;
 }
@@ -88,6 +95,17 @@ const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found']);
 export const NOT_ALLOWED =
   'You are not allowed to do that: only the users in HALO_ADMIN_USERS (or, when it is empty, workspace admins and owners) may change subscriptions or delete events.';
 
+/** `/halo help`: the same in every account, and read from nothing (it answers while the database is down). */
+export function helpAnswer(command: Extract<HaloCommand, { kind: 'help' }>): Answer {
+  return command.unknown === undefined
+    ? { kind: 'help', help: helpText() }
+    : { kind: 'help', help: helpText(), unknown: command.unknown };
+}
+
+/** Said when the workspace's accounts cannot be read: nothing was done, and the user can simply try again. */
+export const STORE_UNAVAILABLE =
+  'The bot cannot read its database just now, so nothing was done. Try again in a minute; /halo help still works.';
+
 export class CommandService {
   readonly mutes: Mutes;
   private readonly listings: ListingCache;
@@ -96,7 +114,7 @@ export class CommandService {
 
   constructor(private readonly options: CommandServiceOptions) {
     this.limits = options.limits ?? DEFAULT_LIMITS;
-    this.perUser = new UserRateLimit(this.limits.commandsPerMinute, options.clock);
+    this.perUser = options.perUser ?? new UserRateLimit(this.limits.commandsPerMinute, options.clock);
     this.mutes = new Mutes(options);
     this.listings = new ListingCache(
       options.listingCacheMs ?? PRODUCTION_DELAYS.listingCacheMs,
@@ -139,13 +157,15 @@ export class CommandService {
     const { halo, store, clock } = this.options;
     switch (command.kind) {
       case 'help':
-        return command.unknown === undefined
-          ? { kind: 'help', help: helpText() }
-          : { kind: 'help', help: helpText(), unknown: command.unknown };
+        return helpAnswer(command);
       case 'events':
         return this.eventsPage(command.filter, command.limit, 0);
       case 'event':
-        return { kind: 'event', event: this.shown(await halo.getEvent(command.eventId)) };
+        return {
+          kind: 'event',
+          event: this.shown(await halo.getEvent(command.eventId)),
+          ...this.account(),
+        };
       case 'types': {
         const query = command.query.toLowerCase();
         const types = (await halo.listTypes())
@@ -258,6 +278,11 @@ export class CommandService {
         return { kind: 'status', status: await this.options.status() };
       case 'test':
         return this.postTest(context);
+      case 'connect':
+      case 'accounts':
+      case 'disconnect':
+        // The workspace's, not an account's: the account administration answers them (account-admin.ts).
+        return notice('This command is about the workspace’s accounts; it is not run in one account.');
       case 'summary':
         return summaryCommand(
           { ...this.options, timeZone: this.options.timeZone ?? 'UTC' },
@@ -388,6 +413,11 @@ export class CommandService {
     const events = listing.events.map((event, i) =>
       i >= start && i < start + pageSize ? this.shown(event) : event,
     );
-    return { kind: 'events', list: { filter, pageSize, page, ...listing, events } };
+    return { kind: 'events', list: { filter, pageSize, page, ...listing, events, ...this.account() } };
+  }
+
+  /** The account the answers' buttons name (absent: the env account, as before accounts). */
+  private account(): { account?: string } {
+    return this.options.account === undefined ? {} : { account: this.options.account };
   }
 }

@@ -11,6 +11,9 @@ export type Subcommand =
   | 'summary'
   | 'status'
   | 'test'
+  | 'connect'
+  | 'accounts'
+  | 'disconnect'
   | 'help';
 
 /** One line per subcommand; shown after every parse error so the user sees the right shape at once. */
@@ -27,6 +30,9 @@ export const USAGE: Readonly<Record<Subcommand, string>> = {
   summary: '/halo summary daily HH:MM|weekly DAY HH:MM|off|now',
   status: '/halo status',
   test: '/halo test',
+  connect: '/halo connect',
+  accounts: '/halo accounts',
+  disconnect: '/halo disconnect NAME',
   help: '/halo help',
 };
 
@@ -90,6 +96,24 @@ const HELP: readonly HelpEntry[] = [
       'Post a summary of what this channel was told, and of what is still open, every day or week at that time (in HALO_TIMEZONE); off stops it (both admins only), now shows you the summary so far, no argument shows the setting.',
     example: '/halo summary weekly mon 09:00',
   },
+  {
+    subcommand: 'accounts',
+    description:
+      "List this workspace's Halo accounts: status, last poll, last error, and the last 4 characters of each key.",
+    example: '/halo accounts',
+  },
+  {
+    subcommand: 'connect',
+    description:
+      'Connect a Halo account (admins only): a dialog asks its name, API key and API URL, and checks the key with Halo before saving it. The same name again gives that account a new key. The key is never shown again.',
+    example: '/halo connect',
+  },
+  {
+    subcommand: 'disconnect',
+    description:
+      'Disconnect an account (admins only, after a confirmation): its polling stops, and its key, subscriptions, mutes and history here are deleted.',
+    example: '/halo disconnect Staging',
+  },
   { subcommand: 'help', description: 'Show this help.', example: '/halo help' },
 ];
 
@@ -103,5 +127,6 @@ export function helpText(): string {
     'Halo Security commands:',
     ...sections,
     'Filters are name:value (name=value works too). Quote values with spaces: subject:"Scan Started".',
+    'With several Halo accounts, account:NAME says which one a command acts in (/halo accounts lists them); with one, it is not needed. Without it, subscriptions and mutes list every account’s, and unsubscribe and unmute find the ID in whichever account has it.',
   ].join('\n\n');
 }

@@ -10,7 +10,6 @@ import { redactEvent } from '../pipeline/secrets.ts';
 import type { EventListFilter, HaloEvent } from '../domain/event.ts';
 import type { Logger } from '../log.ts';
 import type { AccountOf, HaloAccount, Workspace } from './accounts.ts';
-import type { EventDeleter } from './delete.ts';
 import { readListing } from './listings.ts';
 import { NOT_ALLOWED } from './service.ts';
 
@@ -29,16 +28,18 @@ export const LIST_LIMIT = { max: 20, default: 10 } as const;
 const MAX_ID = 200;
 
 export const NO_ACCOUNT = 'This workspace has no Halo Security account connected to the bot.';
+export const SEVERAL_ACCOUNTS =
+  'This workspace has several Halo Security accounts connected: the workflow steps serve a workspace with one.';
 export const DELETE_OFF =
   'The Delete Halo event step is turned off: an admin of the bot can turn it on with HALO_WORKFLOW_DELETE=on.';
 export const NO_USER =
   'This step needs to know who ran the workflow: give its "Run by" input the interactivity of the trigger.';
 
 export interface WorkflowStepsOptions {
+  /** The workspace's accounts; each carries the deleter its Delete button uses, so both share one call per event. */
   readonly accountOf: AccountOf;
-  /** The deleter that speaks for this account (the Delete button's, so that both share one call per event). */
-  readonly deleterFor: (account: HaloAccount) => EventDeleter;
-  readonly canManage: (userId: string) => Promise<boolean>;
+  /** The admin rule of the workspace the step runs in. */
+  readonly canManage: (userId: string, workspace: Workspace) => Promise<boolean>;
   /** `HALO_WORKFLOW_DELETE`. */
   readonly deleteEnabled: boolean;
   readonly haloRequests: PQueue;
@@ -109,11 +110,11 @@ export class WorkflowSteps {
       if (eventId === null) return failed('The event ID is missing or not an event ID.');
       const userId = interactorOf(inputs.user);
       if (userId === null) return failed(NO_USER);
-      if (!(await this.options.canManage(userId))) {
+      if (!(await this.options.canManage(userId, workspace))) {
         this.options.log.warn('workflow: delete refused: user not allowed', { user: userId, event: eventId });
         return failed(NOT_ALLOWED);
       }
-      const outcome = await this.options.deleterFor(account).delete(eventId, userId);
+      const outcome = await account.deleter.delete(eventId, userId);
       if (outcome.kind === 'failed') return failed(`The event was not deleted: ${outcome.message}`);
       return {
         ok: true,
@@ -133,14 +134,17 @@ export class WorkflowSteps {
     run: (account: HaloAccount) => Promise<StepResult>,
   ): Promise<StepResult> {
     const { log, redact } = this.options;
-    const account = this.options.accountOf(workspace);
-    if (account === null) {
+    const accounts = await this.options.accountOf(workspace);
+    const account = accounts[0];
+    if (account === undefined) {
       log.warn('workflow: a step ran in a workspace without a Halo account', {
         step: name,
         team: workspace.teamId,
       });
       return failed(NO_ACCOUNT);
     }
+    // The steps have no account input: a workspace with several accounts would have them act on a guess.
+    if (accounts.length > 1) return failed(SEVERAL_ACCOUNTS);
     try {
       const result = await run(account);
       return result.ok ? result : failed(redact(result.error));

@@ -117,7 +117,17 @@ export interface Acknowledgement {
 }
 
 export type AuditAction =
-  'delete' | 'acknowledge' | 'mute' | 'unmute' | 'mute_expired' | 'subscribe' | 'unsubscribe' | 'summary';
+  | 'delete'
+  | 'acknowledge'
+  | 'mute'
+  | 'unmute'
+  | 'mute_expired'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'summary'
+  /** A Halo account connected (or given a new key), or disconnected: the workspace's, not an account's. */
+  | 'connect'
+  | 'disconnect';
 
 export interface NewAuditEntry {
   readonly at: number;

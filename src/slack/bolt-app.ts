@@ -3,12 +3,10 @@
  * listener, given the services they call. The composition root builds those services; this wires them to Slack.
  */
 import { App, type Authorize, type Receiver } from '@slack/bolt';
-import type { Acknowledger } from '../commands/acknowledge.ts';
-import type { EventDeleter } from '../commands/delete.ts';
+import type { AccountAdmin } from '../commands/account-admin.ts';
 import type { LinkPreviews } from '../commands/link-preview.ts';
+import type { TenantWorkspace, Tenants } from '../commands/workspace-accounts.ts';
 import type { WorkflowSteps } from '../commands/workflow.ts';
-import type { SubscribeDialog } from '../commands/subscribe-dialog.ts';
-import type { CommandService } from '../commands/service.ts';
 import type { Config } from '../config.ts';
 import type { Display } from '../domain/display.ts';
 import type { Logger } from '../log.ts';
@@ -22,6 +20,7 @@ import { registerFunctions } from './listeners/functions.ts';
 import { registerLinks } from './listeners/links.ts';
 import { registerHome } from './listeners/home-tab.ts';
 import { registerSubscribeDialog } from './listeners/dialog-listeners.ts';
+import { registerConnect } from './listeners/connect-listeners.ts';
 import { registerLifecycle, type OnRemoved } from './listeners/lifecycle.ts';
 
 export interface BoltAppDeps {
@@ -36,24 +35,24 @@ export interface BoltAppDeps {
   readonly removed: OnRemoved;
   readonly identity: BotIdentity;
   readonly log: Logger;
-  readonly commands: CommandService;
-  readonly acknowledger: Acknowledger;
-  readonly deleter: EventDeleter;
-  readonly canManage: (userId: string) => Promise<boolean>;
+  /** Every listener asks it for the request's workspace and account before it does anything. */
+  readonly tenants: Tenants;
+  /** `/halo connect`, `accounts` and `disconnect`. */
+  readonly admin: AccountAdmin;
   readonly display: Display;
-  /** What the Home tab shows to this user. */
-  readonly home: (userId: string) => Promise<HomeData>;
+  /** What the Home tab of a workspace shows to this user. */
+  readonly home: (workspace: TenantWorkspace, userId: string) => Promise<HomeData>;
   readonly commandAcked: (seconds: number) => void;
+  /** HALO_API_URL, which the connect dialog uses when its URL is left empty. */
+  readonly defaultApiUrl: string;
   /** Halo event links pasted in Slack, previewed. */
   readonly previews: LinkPreviews;
   /** The Workflow Builder steps. */
   readonly workflow: WorkflowSteps;
-  /** The subscribe dialog (`/halo subscribe` alone, and the App Home's New subscription and Edit). */
-  readonly dialog: SubscribeDialog;
 }
 
 export function createBoltApp(deps: BoltAppDeps): App {
-  const { config, log, commands, canManage, display } = deps;
+  const { config, log, tenants, display } = deps;
   const app = new App({
     ...(deps.authorize === undefined
       ? {
@@ -82,14 +81,23 @@ export function createBoltApp(deps: BoltAppDeps): App {
     log.error('slack: a listener failed', { error: error.message });
     return Promise.resolve();
   });
-  const dialog = { dialog: deps.dialog, commands, canManage, log, display };
-  registerCommands(app, commands, log, deps.commandAcked, display, dialog);
-  registerSubscribeDialog(app, dialog);
-  registerHome(app, { commands, canManage, log, data: deps.home });
-  registerAlertActions(app, { acknowledger: deps.acknowledger, commands, log });
-  registerLinks(app, { previews: deps.previews, acknowledger: deps.acknowledger, display, log });
+  const dialog = { log, display };
+  registerCommands(app, {
+    tenants,
+    admin: deps.admin,
+    defaultApiUrl: deps.defaultApiUrl,
+    log,
+    onAcked: deps.commandAcked,
+    display,
+    dialog,
+  });
+  registerSubscribeDialog(app, { ...dialog, tenants });
+  registerConnect(app, { tenants, admin: deps.admin, log });
+  registerHome(app, { tenants, log, data: deps.home });
+  registerAlertActions(app, { tenants, log });
+  registerLinks(app, { previews: deps.previews, display, log });
   registerFunctions(app, deps.workflow, log);
-  registerActions(app, { deleter: deps.deleter, commands, canManage, log, display });
+  registerActions(app, { tenants, log, display });
   registerLifecycle(app, deps.removed, log);
   return app;
 }

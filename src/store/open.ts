@@ -37,7 +37,7 @@ export async function openStore(
       pace: null,
     };
   }
-  const tenants = await openPostgresTenants(database.url, options.log, keys);
+  const tenants = await openPostgresTenants(database.url, options.log, keys, options.replicaId);
   return {
     tenants,
     leases: new PgLeases(database.url, tenants, options.replicaId, options.leaseTtlMs, options.log),

@@ -78,7 +78,7 @@ export class PgLeases implements AccountLeases {
    */
   private async sessionLock(): Promise<void> {
     if (this.session !== null) return;
-    const client = new pg.Client({ ...connectionConfig(this.url), query_timeout: 5000 });
+    const client = new pg.Client({ ...connectionConfig(this.url, this.self), query_timeout: 5000 });
     client.on('error', (error) => {
       this.log.warn('leases: the replica’s own connection was lost; taken again at the next heartbeat', {
         error,

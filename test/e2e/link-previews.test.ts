@@ -84,8 +84,11 @@ describe('link previews over HTTP', () => {
       eventCallbackBody(linkSharedEvent({ urls, channel: 'CCHAT', ts, userId: 'UAUTHOR' })),
     ) as {
       team_id: string;
+      authorizations: { team_id: string }[];
     };
+    // Another workspace's event names it in both: Bolt's authorize resolves the installation by `authorizations`.
     body.team_id = team;
+    body.authorizations[0]!.team_id = team;
     const ack = await postToBot(bot.url, JSON.stringify(body), json);
     expect(ack.status).toBe(200);
     return ts;

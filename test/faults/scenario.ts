@@ -377,7 +377,7 @@ export function alertEventId(post: SlackPost): string | undefined {
     const { type, elements } = block as { type?: unknown; elements?: unknown };
     if (type !== 'actions' || !Array.isArray(elements)) continue;
     for (const element of elements as { action_id?: unknown; value?: unknown }[]) {
-      if (element.action_id === DELETE_ACTION_ID) return decodeDeleteValue(element.value) ?? undefined;
+      if (element.action_id === DELETE_ACTION_ID) return decodeDeleteValue(element.value)?.eventId;
     }
   }
   return undefined;

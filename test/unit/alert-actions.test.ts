@@ -10,7 +10,8 @@ import {
 
 describe('alert action values', () => {
   it('round-trips the Acknowledge value, and refuses what no event ID is', () => {
-    expect(decodeAckValue(encodeAckValue('ev-1'))).toBe('ev-1');
+    expect(encodeAckValue('ev-1')).toBe('ev-1');
+    expect(decodeAckValue(encodeAckValue('ev-1'))).toEqual({ account: undefined, eventId: 'ev-1' });
     expect(encodeAckValue('')).toBeUndefined();
     expect(encodeAckValue('e'.repeat(2001))).toBeUndefined();
     for (const bad of [undefined, 7, '', 'a\u0000b']) expect(decodeAckValue(bad)).toBeNull();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { singleAccount } from '../../src/commands/accounts.ts';
+import type { HaloAccount } from '../../src/commands/accounts.ts';
 import { LinkPreviews } from '../../src/commands/link-preview.ts';
 import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import { HaloApiError, HaloNetworkError } from '../../src/pipeline/halo-errors.ts';
@@ -44,11 +44,23 @@ function previews(
   let now = 1_000_000;
   const clock = { now: () => now };
   const subject = new LinkPreviews({
-    accountOf: singleAccount(T1, halo),
-    store: {
-      eventMessages: (ids) => Promise.resolve((store.messages ?? []).filter((m) => ids.includes(m.eventId))),
-      deletion: (id) => Promise.resolve(store.deletion?.eventId === id ? store.deletion : null),
-    },
+    accountOf: (workspace) =>
+      Promise.resolve(
+        workspace.teamId === T1.teamId
+          ? [
+              {
+                id: 'env',
+                halo,
+                store: {
+                  eventMessages: (ids: string[]) =>
+                    Promise.resolve((store.messages ?? []).filter((m) => ids.includes(m.eventId))),
+                  deletion: (id: string) =>
+                    Promise.resolve(store.deletion?.eventId === id ? store.deletion : null),
+                },
+              } as unknown as HaloAccount,
+            ]
+          : [],
+      ),
     clock,
     // The redaction itself is the e2e tests' concern (test/e2e/link-previews.test.ts).
     redact: (text) => text,
@@ -134,32 +146,18 @@ describe('LinkPreviews', () => {
     const { subject } = previews(halo, { messages: [{ ...alerted, acks: [] }], deletion });
     expect(await subject.preview(T1, link('ev-a'))).toEqual({
       kind: 'gone',
+      account: expect.objectContaining({ id: 'env' }) as unknown,
       eventId: 'ev-a',
       event: event('ev-a'),
       deletion: null,
     });
     expect(await subject.preview(T1, link('ev-d'))).toEqual({
       kind: 'gone',
+      account: expect.objectContaining({ id: 'env' }) as unknown,
       eventId: 'ev-d',
       event: null,
       deletion,
     });
     expect(await subject.preview(T1, link('ev-other'))).toBeNull();
-  });
-});
-
-describe('singleAccount: the account of the workspace a request came from', () => {
-  const { halo } = fakeHalo([]);
-
-  it('serves the bot’s own workspace, or any of its Enterprise Grid organisation, and no other', () => {
-    const accountOf = singleAccount({ teamId: 'T1', enterpriseId: 'E1' }, halo);
-    expect(accountOf({ teamId: 'T1' })?.halo).toBe(halo);
-    expect(accountOf({ teamId: 'T9', enterpriseId: 'E1' })?.halo).toBe(halo);
-    expect(accountOf({ teamId: 'T2', enterpriseId: 'E2' })).toBeNull();
-    expect(accountOf({ teamId: undefined })).toBeNull();
-  });
-
-  it('serves a signed request when the bot could not learn its own team at start-up', () => {
-    expect(singleAccount(undefined, halo)({ teamId: 'T2' })?.halo).toBe(halo);
   });
 });

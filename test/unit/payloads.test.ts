@@ -22,6 +22,7 @@ describe('button payloads: one encoder and one decoder each', () => {
       homeNewSubscription: 'halo_home_new_subscription',
       homeEditSubscription: 'halo_home_edit_subscription',
       homePage: 'halo_home_page',
+      disconnectConfirm: 'halo_disconnect_confirm',
     });
     expect(new Set(Object.values(ACTION_IDS)).size).toBe(Object.values(ACTION_IDS).length);
   });
@@ -40,18 +41,18 @@ describe('button payloads: one encoder and one decoder each', () => {
 
   it('Delete: the value is the event ID, and what the encoder refuses the decoder refuses', () => {
     expect(encodeDeleteValue('ev-1')).toBe('ev-1');
-    expect(decodeDeleteValue('ev-1')).toBe('ev-1');
+    expect(decodeDeleteValue('ev-1')).toEqual({ account: undefined, eventId: 'ev-1' });
     for (const bad of ['', 'x'.repeat(2001)]) {
       expect(encodeDeleteValue(bad)).toBeUndefined();
       expect(decodeDeleteValue(bad)).toBeNull();
     }
     // Control characters travel quoted; the same characters unquoted are a forged value, not an event.
     expect(encodeDeleteValue('a\u0000b')).toBe('"a\\u0000b"');
-    expect(decodeDeleteValue('"a\\u0000b"')).toBe('a\u0000b');
+    expect(decodeDeleteValue('"a\\u0000b"')).toEqual({ account: undefined, eventId: 'a\u0000b' });
     expect(decodeDeleteValue('a\u0000b')).toBeNull();
     expect(decodeDeleteValue('"unterminated')).toBeNull();
     // An ID that starts with a quote is quoted too, so it can never be read as JSON by mistake.
-    expect(decodeDeleteValue(encodeDeleteValue('"x"'))).toBe('"x"');
+    expect(decodeDeleteValue(encodeDeleteValue('"x"'))).toEqual({ account: undefined, eventId: '"x"' });
     expect(decodeDeleteValue(42)).toBeNull();
     expect(decodeDeleteValue(undefined)).toBeNull();
   });

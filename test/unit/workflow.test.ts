@@ -1,6 +1,6 @@
 import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
-import { singleAccount } from '../../src/commands/accounts.ts';
+import type { HaloAccount } from '../../src/commands/accounts.ts';
 import type { EventDeleter } from '../../src/commands/delete.ts';
 import { DELETE_OFF, NO_ACCOUNT, NO_USER, WorkflowSteps } from '../../src/commands/workflow.ts';
 import type { HaloClient } from '../../src/pipeline/halo-port.ts';
@@ -18,8 +18,12 @@ function steps(options: { deleteEnabled?: boolean; halo?: Partial<HaloClient>; a
     },
   } as unknown as EventDeleter;
   const subject = new WorkflowSteps({
-    accountOf: singleAccount({ teamId: 'T1' }, options.halo as HaloClient),
-    deleterFor: () => deleter,
+    accountOf: (workspace) =>
+      Promise.resolve(
+        workspace.teamId === 'T1'
+          ? [{ id: 'env', halo: options.halo as HaloClient, deleter } as unknown as HaloAccount]
+          : [],
+      ),
     canManage: (userId) => Promise.resolve((options.admins ?? ['UADMIN']).includes(userId)),
     deleteEnabled: options.deleteEnabled ?? true,
     haloRequests: new PQueue({ concurrency: 1 }),

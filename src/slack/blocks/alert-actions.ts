@@ -3,9 +3,11 @@
  * for each value, and the alert as it looks once acknowledged. Pure.
  */
 import type { HaloEvent } from '../../domain/event.ts';
+import type { ENV_ACCOUNT } from '../../pipeline/tenancy-port.ts';
 import { cleanText, mentionUser, mrkdwn, plain, slackDate } from './escape.ts';
 import { LIMITS } from './limits.ts';
-import { ACTION_IDS } from './payloads.ts';
+import { ACTION_IDS, encodeAckValue } from './payloads.ts';
+export { decodeAckValue, encodeAckValue } from './payloads.ts';
 import { mrkdwnText, oneLine, plainText } from './text.ts';
 import type { Block, ButtonElement, ContextBlock, OptionGroup, StaticSelectElement } from './types.ts';
 
@@ -23,16 +25,7 @@ const DURATION_WORDS: Readonly<Record<MuteMenuDuration, string>> = {
   '7d': '7 d',
 };
 
-/** The Acknowledge button's value: the event ID, when it fits a button whole. */
-export function encodeAckValue(eventId: string): string | undefined {
-  return eventId !== '' && eventId.length <= LIMITS.buttonValue ? eventId : undefined;
-}
-
-export function decodeAckValue(value: unknown): string | null {
-  return typeof value === 'string' && /^[^\p{Cc}]{1,2000}$/u.test(value) ? value : null;
-}
-
-export type MuteChoice =
+export type MuteChoice = (
   | { readonly kind: 'key'; readonly key: string; readonly duration: MuteMenuDuration }
   | {
       readonly kind: 'target';
@@ -40,35 +33,60 @@ export type MuteChoice =
       /** The target's host as the alert showed it: only a label, cut to fit. */
       readonly label: string;
       readonly duration: MuteMenuDuration;
-    };
+    }
+) & {
+  /** The alert's account; absent: the env account (and every menu from before accounts). */
+  readonly account?: string;
+};
 
-/** A mute option's value: `k|1h|KEY` or `t|1h|ID|HOST`; undefined when the key does not fit (150 characters). */
+/** The env account's ID (pipeline/tenancy-port.ts): its menus keep the values of a release before accounts. */
+const ENV: typeof ENV_ACCOUNT = 'env';
+
+/**
+ * A mute option's value: `k|1h|KEY` or `t|1h|ID|HOST`, after `@ACCOUNT|` for another account than the env one;
+ * undefined when the key does not fit (150 characters).
+ */
 export function encodeMuteChoice(choice: MuteChoice): string | undefined {
+  const named = choice.account !== undefined && choice.account !== ENV;
+  if (named && (choice.account === '' || /[|\p{Cc}]/u.test(choice.account))) return undefined;
+  const account = named ? `@${choice.account}|` : '';
   if (choice.kind === 'key') {
-    const value = `k|${choice.duration}|${choice.key}`;
+    const value = `${account}k|${choice.duration}|${choice.key}`;
     return value.length <= LIMITS.optionValue ? value : undefined;
   }
-  const head = `t|${choice.duration}|${choice.targetId}|`;
-  return head + choice.label.slice(0, LIMITS.optionValue - head.length);
+  const head = `${account}t|${choice.duration}|${choice.targetId}|`;
+  return head.length < LIMITS.optionValue
+    ? head + choice.label.slice(0, LIMITS.optionValue - head.length)
+    : undefined;
 }
 
 export function decodeMuteChoice(value: unknown): MuteChoice | null {
   if (typeof value !== 'string' || value.length > LIMITS.optionValue || /\p{Cc}/u.test(value)) return null;
-  const [kind, duration, ...rest] = value.split('|');
+  const parts = value.split('|');
+  const account = parts[0]?.startsWith('@') === true ? parts.shift()!.slice(1) : undefined;
+  if (account === '') return null;
+  const with_ = account === undefined ? {} : { account };
+  const [kind, duration, ...rest] = parts;
   if (!MUTE_MENU_DURATIONS.includes(duration as MuteMenuDuration)) return null;
   const d = duration as MuteMenuDuration;
   if (kind === 'k') {
     const key = rest.join('|');
-    return key === '' ? null : { kind: 'key', key, duration: d };
+    return key === '' ? null : { kind: 'key', key, duration: d, ...with_ };
   }
   if (kind === 't' && /^[1-9][0-9]{0,9}$/.test(rest[0] ?? '') && Number(rest[0]) <= 2 ** 31 - 1) {
-    return { kind: 'target', targetId: Number(rest[0]), label: rest.slice(1).join('|'), duration: d };
+    return {
+      kind: 'target',
+      targetId: Number(rest[0]),
+      label: rest.slice(1).join('|'),
+      duration: d,
+      ...with_,
+    };
   }
   return null;
 }
 
-export function ackButton(eventId: string): ButtonElement | undefined {
-  const value = encodeAckValue(eventId);
+export function ackButton(eventId: string, account?: string): ButtonElement | undefined {
+  const value = encodeAckValue(eventId, account);
   if (value === undefined) return undefined;
   return {
     type: 'button',
@@ -80,14 +98,15 @@ export function ackButton(eventId: string): ButtonElement | undefined {
 }
 
 /** "Mute “<type name>” / <target> in this channel for 1 h, 24 h or 7 d", grouped so the menu reads as a sentence. */
-export function muteMenu(event: HaloEvent): StaticSelectElement | undefined {
+export function muteMenu(event: HaloEvent, account?: string): StaticSelectElement | undefined {
+  const of = account === undefined ? {} : { account };
   const groups: OptionGroup[] = [];
   // The labels are shown: cleaned like every text from Halo. The type goes by its name, as in the alert's header
   // (its key only when Halo sent no subject); the option's value carries the key exactly, to match events.
   const subject = oneLine(cleanText(event.subject));
   const type = subject === '' ? oneLine(cleanText(event.key)) : `“${subject}”`;
   const keyOptions = MUTE_MENU_DURATIONS.flatMap((duration) => {
-    const value = encodeMuteChoice({ kind: 'key', key: event.key, duration });
+    const value = encodeMuteChoice({ kind: 'key', key: event.key, duration, ...of });
     return value === undefined ? [] : [{ text: plainText(`for ${DURATION_WORDS[duration]}`), value }];
   });
   if (type !== '' && keyOptions.length > 0)
@@ -99,8 +118,8 @@ export function muteMenu(event: HaloEvent): StaticSelectElement | undefined {
       label: plainText(plain(`Mute ${label} here`, LIMITS.optionText)),
       options: MUTE_MENU_DURATIONS.map((duration) => ({
         text: plainText(`for ${DURATION_WORDS[duration]}`),
-        value: encodeMuteChoice({ kind: 'target', targetId: target.id!, label, duration })!,
-      })),
+        value: encodeMuteChoice({ kind: 'target', targetId: target.id!, label, duration, ...of }),
+      })).flatMap((option) => (option.value === undefined ? [] : [{ ...option, value: option.value }])),
     });
   }
   if (groups.length === 0) return undefined;

@@ -40,6 +40,8 @@ export interface AlertOptions {
    * only Delete is offered there.
    */
   readonly inChannel?: boolean;
+  /** The event's account: its buttons name it, so that they act in that account only. Absent: the env account. */
+  readonly account?: string;
 }
 
 /**
@@ -79,11 +81,11 @@ export function renderAlert(event: HaloEvent, options: AlertOptions = {}): Slack
   if (link !== undefined && link.length <= LIMITS.contextText) {
     blocks.push({ type: 'context', elements: [mrkdwnText(link)] });
   }
-  const button = deleteButton(event, subject);
+  const button = deleteButton(event, subject, options.account);
   // Without an ID that travels whole, no action can name the event: none is offered.
   if (button !== undefined) {
-    const ack = inChannel ? ackButton(event.eventId) : undefined;
-    const menu = inChannel ? muteMenu(event) : undefined;
+    const ack = inChannel ? ackButton(event.eventId, options.account) : undefined;
+    const menu = inChannel ? muteMenu(event, options.account) : undefined;
     const elements = [...(ack === undefined ? [] : [ack]), button, ...(menu === undefined ? [] : [menu])];
     blocks.push({ type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements });
   }
@@ -169,8 +171,8 @@ export function targetText(event: HaloEvent, budget: number): string {
  * The Delete button, or nothing when the event cannot be deleted from it: the button's value is the only place
  * the ID travels to the interaction handler, and a cut ID would delete nothing, or worse, another event.
  */
-function deleteButton(event: HaloEvent, subject: string): ButtonElement | undefined {
-  const value = encodeDeleteValue(event.eventId);
+function deleteButton(event: HaloEvent, subject: string, account?: string): ButtonElement | undefined {
+  const value = encodeDeleteValue(event.eventId, account);
   if (value === undefined) return undefined;
   return {
     type: 'button',

@@ -36,6 +36,7 @@ import {
 } from './index.ts';
 import { failureFix } from './slack-errors.ts';
 import { renderEventAlert } from './outbox-message.ts';
+import { renderAccounts, renderDisconnectConfirm } from './accounts-message.ts';
 import { renderSummary } from './summary-message.ts';
 
 export const NEXT_PAGE_ACTION_ID = ACTION_IDS.nextPage;
@@ -52,7 +53,7 @@ export function renderAnswer(answer: Answer, display: Display = DEFAULT_DISPLAY)
     case 'events':
       return renderEventList(answer.list, display);
     case 'event':
-      return renderEventAlert(answer.event, display, undefined, false);
+      return renderEventAlert(answer.event, display, undefined, false, answer.account);
     case 'types':
       return renderTypes(answer.types, answer.query);
     case 'subscriptions':
@@ -72,6 +73,10 @@ export function renderAnswer(answer: Answer, display: Display = DEFAULT_DISPLAY)
       return renderMutes(answer.channel, answer.mutes);
     case 'summary':
       return renderSummary(answer.summary);
+    case 'accounts':
+      return renderAccounts(answer.accounts);
+    case 'disconnectConfirm':
+      return renderDisconnectConfirm(answer.account);
     case 'testFailed':
       return answer.notMember
         ? renderMrkdwn(
@@ -255,7 +260,12 @@ export function renderEventList(list: EventListPage, display: Display = DEFAULT_
     });
   }
   if (page + 1 < pages) {
-    const value = encodeEventsPage({ filter: list.filter, pageSize, page: page + 1 });
+    const value = encodeEventsPage({
+      filter: list.filter,
+      pageSize,
+      page: page + 1,
+      ...(list.account === undefined ? {} : { account: list.account }),
+    });
     if (value !== undefined) {
       blocks.push({
         type: 'actions',

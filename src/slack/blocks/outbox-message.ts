@@ -11,13 +11,18 @@ import { renderNotice } from './notice-message.ts';
 import { renderSummary } from './summary-message.ts';
 
 /** Outbox rows hold data, not blocks: rendering happens at delivery, so a row written before an upgrade gets today's layout. */
-export function renderOutboxItem(item: OutboxItem, display: Display = DEFAULT_DISPLAY): SlackMessage {
+/** `account`: the outbox's account, which an alert's buttons name (absent: the env account). */
+export function renderOutboxItem(
+  item: OutboxItem,
+  display: Display = DEFAULT_DISPLAY,
+  account?: string,
+): SlackMessage {
   if (item.kind === 'digest')
     return renderDigest(JSON.parse(item.payload) as DigestSummary, formatEventsCommand, display);
   if (item.kind === 'notice') return renderNotice(JSON.parse(item.payload) as Notice);
   if (item.kind === 'summary') return renderSummary(JSON.parse(item.payload) as SummaryPayload);
   if (item.kind === 'gone') return renderGoneNotice(JSON.parse(item.payload) as GoneNotice, display);
-  return renderEventAlert(JSON.parse(item.payload) as HaloEvent, display);
+  return renderEventAlert(JSON.parse(item.payload) as HaloEvent, display, undefined, true, account);
 }
 
 /** A message whose event is gone from Halo, as it looked (thread summary included) with its actions removed. */
@@ -44,11 +49,15 @@ export function renderEventAlert(
   display: Display,
   summary?: string,
   inChannel = true,
+  account?: string,
 ): SlackMessage {
+  // The answer's own account, else the pipeline's (each account's pipeline renders with its own Display).
+  const named = account ?? display.account;
   return renderAlert(event, {
     severity: display.severityOf(event.key),
     timeZone: display.timeZone,
     inChannel,
+    ...(named === undefined ? {} : { account: named }),
     ...(summary === undefined ? {} : { summary }),
     ...(display.accountName === undefined ? {} : { accountName: display.accountName }),
   });

@@ -3,6 +3,9 @@ import { rateLimited } from '../../commands/rate-limit.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import type { DialogSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
 import type { Display } from '../../domain/display.ts';
+import type { TenantAccount, Tenants } from '../../commands/workspace-accounts.ts';
+import type { Context } from '@slack/bolt';
+import { ACCOUNT_GONE, requestWorkspace } from './tenancy.ts';
 import type { Logger } from '../../log.ts';
 import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import type { Block } from '../blocks/types.ts';
@@ -25,6 +28,14 @@ export interface DialogDeps {
   readonly canManage: (userId: string) => Promise<boolean>;
   readonly log: Logger;
   readonly display?: Display;
+}
+
+/** The dialog's dependencies that are not a request's (its workspace's admin rule, its account's services). */
+export type DialogBase = Omit<DialogDeps, 'dialog' | 'commands' | 'canManage'>;
+
+/** The listeners': each request's account (the one its dialog's metadata names) supplies `dialog` and `commands`. */
+export interface DialogListenerDeps extends DialogBase {
+  readonly tenants: Tenants;
 }
 
 /**
@@ -55,7 +66,7 @@ async function chargedPreview(
 
 /** Refuses a user the admin rule does not allow: told in the channel when there is one, else logged. */
 async function refused(
-  deps: DialogDeps,
+  deps: Pick<DialogDeps, 'canManage' | 'log'>,
   client: webApi.WebClient,
   userId: string,
   channel: string | undefined,
@@ -93,7 +104,7 @@ export async function openSubscribeDialog(
   ]);
   clearTimeout(timer);
   const view: DialogView = {
-    metadata: sub === null ? { editing: null } : start.metadata,
+    metadata: sub === null ? { ...start.metadata, editing: null } : start.metadata,
     channel: sub?.channel ?? start.channel,
     types,
     keys: sub?.keys ?? [],
@@ -129,10 +140,28 @@ export async function openSubscribeDialog(
  * The subscribe dialog: its preview as the fields change, the targets suggested as the user types, and saving,
  * which runs `/halo subscribe` in the chosen channel (for an edit, the core then removes the one it replaced).
  */
-export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
-  const { dialog, log } = deps;
+export function registerSubscribeDialog(app: App, base: DialogListenerDeps): void {
+  const { log } = base;
+  /** The dialog's account, of this request's workspace only: the one its metadata names. */
+  const of = async (context: Context, account: string | undefined): Promise<DialogDeps | null> => {
+    const workspace = requestWorkspace(base.tenants, context);
+    const found: TenantAccount | null = (await workspace?.byId(account)) ?? null;
+    if (workspace === null || found === null) {
+      log.warn('subscribe dialog: its account is not one of this workspace', { team: context.teamId });
+      return null;
+    }
+    const canManage = (userId: string) => workspace.canManage(userId);
+    return { ...base, canManage, dialog: found.dialog, commands: found.commands };
+  };
 
-  app.options(DIALOG_IDS.targets, async ({ ack, body, payload }) => {
+  app.options(DIALOG_IDS.targets, async ({ ack, body, payload, context }) => {
+    const metadata = decodeDialogMetadata(body.view?.private_metadata);
+    const deps = metadata === null ? null : await of(context, metadata.account);
+    if (deps === null) {
+      await ack({ options: [] });
+      return;
+    }
+    const { dialog } = deps;
     if (!(await deps.canManage(body.user.id))) {
       log.warn('subscribe dialog: options refused, user not allowed', { user: body.user.id });
       await ack({ options: [] });
@@ -145,14 +174,17 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
   });
 
   for (const field of [DIALOG_IDS.types, DIALOG_IDS.targets, DIALOG_IDS.severity]) {
-    app.action<BlockAction>(field, async ({ ack, body, client }) => {
+    app.action<BlockAction>(field, async ({ ack, body, client, context }) => {
       await ack();
       const view = body.view;
       if (view === undefined) return;
-      if (await refused(deps, client, body.user.id, undefined, 'field change')) return;
       const state = decodeDialogState(view.state.values);
       const metadata = decodeDialogMetadata(view.private_metadata);
       if (!state.ok || metadata === null) return;
+      const deps = await of(context, metadata.account);
+      if (deps === null) return;
+      const { dialog } = deps;
+      if (await refused(deps, client, body.user.id, undefined, 'field change')) return;
       const shown: DialogView = {
         metadata,
         channel: state.channel,
@@ -175,14 +207,19 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
     });
   }
 
-  app.view(DIALOG_IDS.callback, async ({ ack, body, view, client }) => {
+  app.view(DIALOG_IDS.callback, async ({ ack, body, view, client, context }) => {
     const state = decodeDialogState(view.state.values);
     const metadata = decodeDialogMetadata(view.private_metadata);
     if (!state.ok) {
       await ack({ response_action: 'errors', errors: state.errors });
       return;
     }
-    if (metadata === null) {
+    const deps = metadata === null ? null : await of(context, metadata.account);
+    if (metadata !== null && deps === null) {
+      await ack({ response_action: 'errors', errors: { [DIALOG_IDS.channel]: ACCOUNT_GONE } });
+      return;
+    }
+    if (metadata === null || deps === null) {
       await ack({
         response_action: 'errors',
         errors: { [DIALOG_IDS.channel]: 'This dialog is out of date; open it again.' },
@@ -202,7 +239,7 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
     let blocks: readonly Block[];
     try {
       // The core saves and, for an Edit, removes the subscription replaced.
-      const answer = await dialog.save(state, userId, metadata.editing ?? undefined);
+      const answer = await deps.dialog.save(state, userId, metadata.editing ?? undefined);
       log.info('subscribe dialog: saved', { user: userId, channel: state.channel, answer: answer.kind });
       blocks = renderAnswer(answer, deps.display).blocks;
     } catch (error) {
@@ -219,36 +256,83 @@ export function registerSubscribeDialog(app: App, deps: DialogDeps): void {
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.homeNewSubscription, async ({ ack, body, client }) => {
-    await ack();
-    if (await refused(deps, client, body.user.id, body.channel?.id, 'new subscription')) return;
-    await openSubscribeDialog(deps, client, body.trigger_id, {
-      channel: null,
-      metadata: { editing: null },
-      userId: body.user.id,
-    });
+  /** The request's workspace's admin rule (a workspace not served: nobody is an admin). */
+  const ruleOf = (context: Context): Pick<DialogDeps, 'canManage' | 'log'> => ({
+    log,
+    canManage: (userId) =>
+      requestWorkspace(base.tenants, context)?.canManage(userId) ?? Promise.resolve(false),
   });
+
+  /**
+   * The account the App Home's button acts in: the one holding the subscription an Edit names (IDs are numbered
+   * across accounts, each account's view holds its own), else the workspace's only account.
+   */
+  const accountFor = async (
+    context: Context,
+    editing?: { readonly channel: string; readonly id: number },
+  ): Promise<{ deps: DialogDeps; account: string } | null> => {
+    const workspace = requestWorkspace(base.tenants, context);
+    if (workspace === null) return null;
+    let account: TenantAccount | undefined;
+    if (editing !== undefined)
+      for (const candidate of await workspace.accounts())
+        if ((await candidate.dialog.find(editing.channel, editing.id)) !== null) account = candidate;
+    if (account === undefined) {
+      const chosen = await workspace.choose(undefined);
+      if (!chosen.ok) return null;
+      account = chosen.account;
+    }
+    const canManage = (userId: string) => workspace.canManage(userId);
+    return {
+      deps: { ...base, canManage, dialog: account.dialog, commands: account.commands },
+      account: account.scope.account,
+    };
+  };
+
+  app.action<BlockAction<ButtonAction>>(
+    ACTION_IDS.homeNewSubscription,
+    async ({ ack, body, client, context }) => {
+      await ack();
+      if (await refused(ruleOf(context), client, body.user.id, body.channel?.id, 'new subscription')) return;
+      const only = await accountFor(context);
+      if (only === null) {
+        log.info('home: New subscription needs one account; this workspace has none or several');
+        // The dialog has no account field: told in the user's messages with the bot, as the Home has no channel.
+        try {
+          await client.chat.postMessage({ channel: body.user.id, text: SEVERAL_ACCOUNTS });
+        } catch (error) {
+          log.debug('home: the explanation could not be sent', { error });
+        }
+        return;
+      }
+      await openSubscribeDialog(only.deps, client, body.trigger_id, {
+        channel: null,
+        metadata: { editing: null, account: only.account },
+        userId: body.user.id,
+      });
+    },
+  );
 
   app.action<BlockAction<ButtonAction>>(
     ACTION_IDS.homeEditSubscription,
-    async ({ ack, body, action, client }) => {
+    async ({ ack, body, action, client, context }) => {
       await ack();
-      if (await refused(deps, client, body.user.id, body.channel?.id, 'edit')) return;
+      if (await refused(ruleOf(context), client, body.user.id, body.channel?.id, 'edit')) return;
       const editing = decodeEditValue(action.value);
       if (editing === null) {
         log.warn('home: an Edit button without a subscription', { user: body.user.id });
         return;
       }
-      await openSubscribeDialog(deps, client, body.trigger_id, {
+      const only = await accountFor(context, editing);
+      if (only === null) return;
+      await openSubscribeDialog(only.deps, client, body.trigger_id, {
         channel: editing.channel,
-        metadata: { editing },
+        metadata: { editing, account: only.account },
         userId: body.user.id,
       });
     },
   );
 }
 
-/** `/halo subscribe` alone opens the dialog; with any filter it subscribes at once, as before. */
-export function opensDialog(text: string): boolean {
-  return /^\s*subscribe\s*$/i.test(text);
-}
+const SEVERAL_ACCOUNTS =
+  'This workspace has several Halo accounts (or none): open the subscribe dialog for one with `/halo subscribe account:NAME` in the channel (`/halo accounts` lists them).';

@@ -15,9 +15,16 @@ export function registerFunctions(app: App, steps: WorkflowSteps, log: Logger): 
     [WORKFLOW_STEPS.delete]: steps.delete.bind(steps),
   } satisfies Record<string, (workspace: Workspace, inputs: Record<string, unknown>) => Promise<StepResult>>;
   for (const [callbackId, step] of Object.entries(run)) {
-    app.function(callbackId, async ({ inputs, body, complete, fail }) => {
-      const envelope = body as { team_id?: string; enterprise_id?: string };
-      const result = await step({ teamId: envelope.team_id, enterpriseId: envelope.enterprise_id }, inputs);
+    app.function(callbackId, async ({ inputs, complete, fail, context }) => {
+      // The workspace as Bolt's `authorize` resolved it, never as the payload names it.
+      const result = await step(
+        {
+          teamId: context.teamId,
+          enterpriseId: context.enterpriseId,
+          isEnterpriseInstall: context.isEnterpriseInstall,
+        },
+        inputs,
+      );
       try {
         if (result.ok) await complete({ outputs: result.outputs });
         else await fail({ error: result.error });

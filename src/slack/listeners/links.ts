@@ -1,5 +1,4 @@
-import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import type { Acknowledger } from '../../commands/acknowledge.ts';
+import type { App, BlockAction, ButtonAction, Context, webApi } from '@slack/bolt';
 import type { Workspace } from '../../commands/accounts.ts';
 import type { LinkPreview, LinkPreviews } from '../../commands/link-preview.ts';
 import type { Acknowledgement } from '../../pipeline/store-port.ts';
@@ -11,7 +10,6 @@ import { reply } from './reply.ts';
 
 export interface LinkDeps {
   readonly previews: LinkPreviews;
-  readonly acknowledger: Acknowledger;
   readonly display: Display;
   readonly log: Logger;
 }
@@ -43,8 +41,8 @@ export function registerLinks(app: App, deps: LinkDeps): void {
     }
   };
 
-  app.event('link_shared', async ({ event, body, client }) => {
-    const workspace: Workspace = { teamId: body.team_id, enterpriseId: body.enterprise_id };
+  app.event('link_shared', async ({ event, client, context }) => {
+    const workspace = workspaceOf(context);
     const links = [...new Set(event.links.map((link) => link.url))];
     const cards: Record<string, ReturnType<typeof renderPreview>> = {};
     for (const link of links) {
@@ -63,7 +61,7 @@ export function registerLinks(app: App, deps: LinkDeps): void {
 
   app.action<BlockAction<ButtonAction>>(
     UNFURL_ACK_ACTION_ID,
-    async ({ ack, body, action, client, respond }) => {
+    async ({ ack, body, action, client, respond, context }) => {
       await ack();
       const decoded = decodeUnfurlAck(action.value);
       const container = body.container as {
@@ -91,17 +89,15 @@ export function registerLinks(app: App, deps: LinkDeps): void {
         );
         return;
       }
-      const workspace: Workspace = {
-        teamId: body.team?.id ?? body.user.team_id,
-        enterpriseId: body.enterprise?.id,
-      };
+      const workspace = workspaceOf(context);
       // Shown only for what this workspace's account holds: a forged button gets no preview of another account's event.
       const before = await previews.preview(workspace, decoded.link);
       if (before?.kind !== 'event') {
         await reply(respond, renderNotice('This Halo event can no longer be acknowledged here.'), log);
         return;
       }
-      const acks: Acknowledgement[] = await deps.acknowledger.acknowledge({
+      // Recorded in the account that holds the event, of this workspace (the preview was looked up in it).
+      const acks: Acknowledgement[] = await before.account.acknowledger.acknowledge({
         channel,
         messageTs,
         eventId: decoded.eventId,
@@ -113,6 +109,15 @@ export function registerLinks(app: App, deps: LinkDeps): void {
         await reply(respond, renderNotice('Acknowledged, but the preview could not be updated.'), log);
     },
   );
+}
+
+/** The workspace as Bolt's `authorize` resolved it, never as the payload names it. */
+function workspaceOf(context: Context): Workspace {
+  return {
+    teamId: context.teamId,
+    enterpriseId: context.enterpriseId,
+    isEnterpriseInstall: context.isEnterpriseInstall,
+  };
 }
 
 function view(preview: LinkPreview, display: Display): PreviewView {

@@ -1,0 +1,197 @@
+/**
+ * Proof that the isolation suite fails when one scoping clause of the store is removed (issue 19). For each
+ * mutation below, this copies the checkout's src/ and test/ to a temporary folder, removes that one clause from
+ * the copy (never from the checkout), runs the isolation suite there with a fixed seed (on SQLite, or on
+ * PostgreSQL for a clause of PostgreSQL's own), and reports how many leaks it found. A leak count counts every
+ * check that failed, so one missing clause is usually counted many times over. It exits 1 if any mutation went
+ * unnoticed.
+ *
+ *   node --import tsx test/isolation/mutate.ts                 # every mutation
+ *   node --import tsx test/isolation/mutate.ts markSending     # the mutations whose name contains a word
+ *
+ * ISOLATION_SEED (default 1) and ISOLATION_STEPS (default 2000) are passed on to the suite. First, as a control,
+ * the same run on an untouched copy must pass (exit 2 otherwise). The PostgreSQL mutation needs the server of
+ * test/postgres.ts; without it that suite is skipped and the mutation reported MISSED.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+interface Mutation {
+  readonly name: string;
+  readonly file: string;
+  /** Where the clause is: the first `search` after this text. */
+  readonly within: string;
+  readonly search: string;
+  readonly replace: string;
+  /** The suite it is run against: SQLite unless the clause is PostgreSQL's own. */
+  readonly database?: 'PostgreSQL';
+}
+
+const STORE = 'src/store/sql-store.ts';
+
+export const MUTATIONS: readonly Mutation[] = [
+  {
+    name: 'outbox marks by ID (markDelivered/Retry/Failed) lose the scope',
+    file: STORE,
+    within: 'private mark(id: number)',
+    search: '{ ...this.own, id }',
+    replace: '{ id }',
+  },
+  {
+    name: 'markSending (SQLite engine) loses the scope',
+    file: 'src/store/sqlite.ts',
+    within: 'markSending: async (scope, id, now)',
+    search: '{ ...scopeColumns(scope), id, state: ',
+    replace: '{ id, state: ',
+  },
+  {
+    name: 'markSending (PostgreSQL engine) loses the scope',
+    file: 'src/store/postgres.ts',
+    within: 'markSending: async (scope, id, now)',
+    search: 'WHERE workspace_id = ${scope.workspace} AND account_id = ${scope.account} AND id = ${id}',
+    replace: 'WHERE id = ${id}',
+    database: 'PostgreSQL',
+  },
+  {
+    name: 'failChannel loses the scope',
+    file: STORE,
+    within: 'async failChannel(',
+    search: '{ ...this.own, channel, state: ',
+    replace: '{ channel, state: ',
+  },
+  {
+    name: 'subscriptions() reads every scope',
+    file: STORE,
+    within: 'async subscriptions(channel?: string)',
+    search: '.where((eb) => eb.and(this.own))',
+    replace: '',
+  },
+  {
+    name: 'removeMute loses the scope',
+    file: STORE,
+    within: 'async removeMute(',
+    search: '{ ...this.own, id, ended_at: null }',
+    replace: '{ id, ended_at: null }',
+  },
+  {
+    name: 'countMuted loses the scope',
+    file: STORE,
+    within: 'async countMuted(',
+    search: '{ ...this.own, id }',
+    replace: '{ id }',
+  },
+  {
+    name: 'openThreads() reads every scope',
+    file: STORE,
+    within: 'async openThreads()',
+    search: 'all.where((eb) => eb.and(this.own))',
+    replace: 'all',
+  },
+  {
+    name: "eventMessages' acknowledgements lose the scope",
+    file: STORE,
+    within: 'async eventMessages(',
+    search:
+      ".where('a.workspace_id', '=', this.own.workspace_id)\n      .where('a.account_id', '=', this.own.account_id)",
+    replace: '',
+  },
+  {
+    name: 'setAccountHealth loses the workspace clause',
+    file: 'src/store/tenants.ts',
+    within: 'async setAccountHealth(',
+    search: '{ workspace_id: scope.workspace, id: scope.account }',
+    replace: '{ id: scope.account }',
+  },
+  {
+    name: 'disconnectAccount loses the workspace clause',
+    file: 'src/store/tenants.ts',
+    within: 'disconnectAccount(scope: Scope)',
+    search: '{ workspace_id: scope.workspace, id: scope.account }',
+    replace: '{ id: scope.account }',
+  },
+  {
+    name: "a disconnect's purge loses the account clause (purges the whole workspace)",
+    file: 'src/store/tenants.ts',
+    within: 'async function purge(',
+    search: ".$if(account !== undefined, (q) => q.where('account_id', '=', account!))",
+    replace: '',
+  },
+];
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** A copy of the checkout's sources, with `mutation` applied when given. */
+function copy(mutation?: Mutation): string {
+  const dir = mkdtempSync(join(tmpdir(), 'halo-mutant-'));
+  for (const part of ['src', 'test', 'fakes', 'package.json', 'tsconfig.json', 'vitest.config.ts'])
+    cpSync(join(root, part), join(dir, part), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  if (mutation === undefined) return dir;
+  const file = join(dir, mutation.file);
+  const text = readFileSync(file, 'utf8');
+  const from = text.indexOf(mutation.within);
+  const at = from === -1 ? -1 : text.indexOf(mutation.search, from);
+  if (at === -1)
+    throw new Error(
+      `${mutation.name}: "${mutation.search}" not found after "${mutation.within}" in ${mutation.file}`,
+    );
+  writeFileSync(file, text.slice(0, at) + mutation.replace + text.slice(at + mutation.search.length));
+  return dir;
+}
+
+const env = {
+  ...process.env,
+  ISOLATION_SEED: process.env.ISOLATION_SEED ?? '1',
+  ISOLATION_STEPS: process.env.ISOLATION_STEPS ?? '2000',
+};
+
+/** Runs the isolation suite of one database in a copy, and reads its outcome. */
+function suite(mutation: Mutation | undefined, database: 'SQLite' | 'PostgreSQL') {
+  const dir = copy(mutation);
+  try {
+    const run = spawnSync(
+      'node_modules/.bin/vitest',
+      ['run', 'test/isolation/store-isolation.test.ts', '-t', database, '--reporter=dot'],
+      { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const output = `${run.stdout}${run.stderr}`;
+    const leaks = new RegExp(`isolation ${database}: .*?, (\\d+) leaks`).exec(output)?.[1];
+    return {
+      status: run.status,
+      leaks: leaks === undefined ? undefined : Number(leaks),
+      first: /LEAK at step .*/.exec(output)?.[0].slice(0, 300),
+      // A leak may also surface as an error the suite did not expect (the test then fails without its count).
+      error: leaks === undefined ? /(\w*Error: .*)/.exec(output)?.[1]?.slice(0, 300) : undefined,
+      how: `${database}, seed ${env.ISOLATION_SEED}, ${env.ISOLATION_STEPS} steps, vitest exit ${run.status}`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The control: the same run on an untouched copy passes, so that a failure below is the mutation's doing.
+const control = suite(undefined, 'SQLite');
+process.stdout.write(`CONTROL no mutation: ${control.leaks ?? '?'} leaks (${control.how})\n`);
+if (control.status !== 0 || control.leaks !== 0) {
+  process.stdout.write(`The suite fails without a mutation: ${control.first ?? control.error ?? ''}\n`);
+  process.exit(2);
+}
+
+const filter = process.argv[2];
+const chosen = MUTATIONS.filter((m) => filter === undefined || m.name.includes(filter));
+let missed = 0;
+for (const mutation of chosen) {
+  const result = suite(mutation, mutation.database ?? 'SQLite');
+  const caught =
+    result.status === 1 && ((result.leaks !== undefined && result.leaks > 0) || result.error !== undefined);
+  if (!caught) missed++;
+  process.stdout.write(
+    `${caught ? 'CAUGHT' : 'MISSED'}  ${mutation.name}: ${result.leaks ?? '?'} leaks (${result.how})\n` +
+      (result.first === undefined ? '' : `        first: ${result.first}\n`) +
+      (result.error === undefined ? '' : `        error: ${result.error}\n`),
+  );
+}
+process.stdout.write(`${chosen.length - missed} of ${chosen.length} mutations caught\n`);
+process.exit(missed === 0 ? 0 : 1);
