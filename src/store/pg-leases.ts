@@ -73,47 +73,78 @@ export class PgLeases implements AccountLeases {
   }
 
   /**
-   * This replica's session lock, on a connection of its own (a pooled one could be handed back, and the lock with
-   * it); taken again at the next heartbeat when the connection was lost.
+   * This replica's connection of its own, with its session lock taken (a pooled connection could be handed back,
+   * and the lock with it); made again at the next statement when it was lost. Every statement of the leases runs
+   * on it, one at a time: the heartbeat's and the pollers' and deliveries' `holds` never take a pooled connection
+   * from the pipeline's writes and the commands, and a database that stops answering costs them none either.
    */
-  private async sessionLock(): Promise<void> {
-    if (this.session !== null) return;
+  private async connection(): Promise<pg.Client> {
+    if (this.session !== null) return this.session;
     const client = new pg.Client({ ...connectionConfig(this.url, this.self), query_timeout: 5000 });
     client.on('error', (error) => {
-      this.log.warn('leases: the replica’s own connection was lost; taken again at the next heartbeat', {
+      this.log.warn('leases: the replica’s own connection was lost; made again at the next heartbeat', {
         error,
       });
-      if (this.session === client) this.session = null;
-      client.end().catch(() => undefined);
+      this.drop(client);
     });
-    await client.connect();
-    const { rows } = await client.query<{ got: boolean }>(
-      `SELECT pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_schema() || ':replica:' || $1)) AS got`,
-      [this.self],
-    );
-    if (rows[0]?.got !== true) {
-      await client.end().catch(() => undefined);
-      throw new Error(
-        `another process holds this replica's lock: is a second replica running with REPLICA_ID=${this.self}? Give each replica its own REPLICA_ID`,
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ got: boolean }>(
+        `SELECT pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_schema() || ':replica:' || $1)) AS got`,
+        [this.self],
       );
+      if (rows[0]?.got !== true)
+        throw new Error(
+          `another process holds this replica's lock: is a second replica running with REPLICA_ID=${this.self}? Give each replica its own REPLICA_ID`,
+        );
+    } catch (error) {
+      client.end().catch(() => undefined);
+      throw error;
     }
     this.session = client;
+    return client;
+  }
+
+  private drop(client: pg.Client): void {
+    if (this.session === client) this.session = null;
+    client.end().catch(() => undefined);
+  }
+
+  /** One statement at a time on the connection: pg deprecates queueing a query behind a running one. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private run<R>(query: RawBuilder<R>): Promise<{ rows: R[] }> {
+    const work = async (): Promise<{ rows: R[] }> => {
+      const client = await this.connection();
+      const compiled = query.compile(this.db);
+      try {
+        const result = await client.query(compiled.sql, [...compiled.parameters]);
+        return { rows: result.rows as R[] };
+      } catch (error) {
+        // A refusal by the server (it has an SQLSTATE) leaves the connection usable; anything else (a timeout, a
+        // connection lost) does not: a new one, with the lock taken again, at the next statement.
+        if ((error as { code?: unknown }).code === undefined) this.drop(client);
+        throw error;
+      }
+    };
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   async beat(accounts: readonly Scope[]): Promise<LeaseSnapshot | null> {
     try {
-      await this.sessionLock();
       await this.ensureRows(accounts);
-      const { db, self } = this;
-      await sql`
+      const { self } = this;
+      await this.run(sql`
         INSERT INTO halo_replicas (id, expires_at, started_at) VALUES (${self}, ${DB_NOW} + ${this.ttlMs}, ${DB_NOW})
-        ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`.execute(db);
-      const replicas = await sql<{ id: string }>`
-        SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')} ORDER BY r.id`.execute(db);
+        ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`);
+      const replicas = await this.run(sql<{ id: string }>`
+        SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')} ORDER BY r.id`);
       // The live replicas first (a few rows, each looked for in pg_locks once), then their leases.
-      const leases = await sql<LeaseRow>`
+      const leases = await this.run(sql<LeaseRow>`
         SELECT l.workspace_id, l.account_id, l.holder, l.token FROM halo_leases l
-        JOIN (SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')}) live ON live.id = l.holder`.execute(db);
+        JOIN (SELECT r.id FROM halo_replicas r WHERE ${LIVE('r')}) live ON live.id = l.holder`);
       const listed = new Set(accounts.map(key));
       if (await this.earlierLeaderRuns()) {
         // A replica of an earlier release still polls everything under its single lead: every account is its,
@@ -146,14 +177,14 @@ export class PgLeases implements AccountLeases {
 
   /** Whether a replica of a release before per-account leases holds its leader lock on this schema. */
   private async earlierLeaderRuns(): Promise<boolean> {
-    const { rows } = await sql<{ runs: boolean }>`
+    const { rows } = await this.run(sql<{ runs: boolean }>`
       SELECT EXISTS (
         SELECT 1 FROM pg_locks k
         WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 2
           AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND k.classid = ${sql.raw(String(LOCK_CLASS))}::oid
           AND k.objid = hashtext(current_schema() || ':leader')::oid
-      ) AS runs`.execute(this.db);
+      ) AS runs`);
     const runs = rows[0]?.runs === true;
     if (runs && !this.warnedEarlier)
       this.log.warn(
@@ -167,11 +198,11 @@ export class PgLeases implements AccountLeases {
   private async ensureRows(accounts: readonly Scope[]): Promise<void> {
     const fresh = accounts.filter((scope) => !this.known.has(key(scope)));
     if (fresh.length === 0) return;
-    await sql`
+    await this.run(sql`
       INSERT INTO halo_leases (workspace_id, account_id, holder, token)
       SELECT w, a, NULL, coalesce((SELECT max(token) FROM halo_leader), 0)
       FROM unnest(${fresh.map((s) => s.workspace)}::text[], ${fresh.map((s) => s.account)}::text[]) AS t(w, a)
-      ON CONFLICT DO NOTHING`.execute(this.db);
+      ON CONFLICT DO NOTHING`);
     for (const scope of fresh) this.known.add(key(scope));
   }
 
@@ -180,7 +211,7 @@ export class PgLeases implements AccountLeases {
     const { self } = this;
     // The token is compared again by the UPDATE, on the row's latest version: a claim that committed between
     // this statement's read and its lock is never claimed over.
-    const { rows } = await sql<{ workspace_id: string; account_id: string; token: number }>`
+    const { rows } = await this.run(sql<{ workspace_id: string; account_id: string; token: number }>`
       WITH pick AS (
         SELECT l.workspace_id, l.account_id, l.token FROM halo_leases l
         JOIN unnest(${free.map((s) => s.workspace)}::text[], ${free.map((s) => s.account)}::text[]) AS c(w, a)
@@ -193,7 +224,7 @@ export class PgLeases implements AccountLeases {
       )
       UPDATE halo_leases l SET holder = ${self}, token = l.token + 1, since = ${DB_NOW}
       FROM pick WHERE l.workspace_id = pick.workspace_id AND l.account_id = pick.account_id AND l.token = pick.token
-      RETURNING l.workspace_id, l.account_id, l.token`.execute(this.db);
+      RETURNING l.workspace_id, l.account_id, l.token`);
     return rows.map((row) => {
       const scope = { workspace: row.workspace_id, account: row.account_id };
       this.tokens.set(key(scope), { scope, token: row.token });
@@ -206,10 +237,10 @@ export class PgLeases implements AccountLeases {
     const mine = this.tokens.get(key(scope));
     if (mine === undefined) return false;
     try {
-      const { rows } = await sql`
+      const { rows } = await this.run(sql`
         SELECT 1 FROM halo_leases l JOIN halo_replicas r ON r.id = l.holder
         WHERE l.workspace_id = ${scope.workspace} AND l.account_id = ${scope.account} AND l.token = ${mine.token}
-          AND l.holder = ${this.self} AND ${LIVE('r')}`.execute(this.db);
+          AND l.holder = ${this.self} AND ${LIVE('r')}`);
       return rows.length > 0;
     } catch {
       return false;
@@ -225,13 +256,11 @@ export class PgLeases implements AccountLeases {
     if (held.length === 0) return;
     try {
       // The token stays: the next holder's claim bumps it, and this process's views keep refusing their writes.
-      await sql`
+      await this.run(sql`
         UPDATE halo_leases l SET holder = NULL, since = ${DB_NOW}
         FROM unnest(${held.map((h) => h.scope.workspace)}::text[], ${held.map((h) => h.scope.account)}::text[],
           ${held.map((h) => h.token)}::bigint[]) AS t(w, a, token)
-        WHERE l.workspace_id = t.w AND l.account_id = t.a AND l.token = t.token AND l.holder = ${this.self}`.execute(
-        this.db,
-      );
+        WHERE l.workspace_id = t.w AND l.account_id = t.a AND l.token = t.token AND l.holder = ${this.self}`);
     } catch (error) {
       this.log.warn('leases: could not hand accounts over; they are free once this heartbeat expires', {
         error,
@@ -242,7 +271,7 @@ export class PgLeases implements AccountLeases {
   async releaseAll(): Promise<void> {
     await this.release([...this.tokens.values()].map((held) => held.scope));
     try {
-      await sql`DELETE FROM halo_replicas WHERE id = ${this.self}`.execute(this.db);
+      await this.run(sql`DELETE FROM halo_replicas WHERE id = ${this.self}`);
     } catch (error) {
       this.log.warn('leases: could not remove this replica’s heartbeat; it expires on its own', { error });
     }
