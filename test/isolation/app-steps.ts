@@ -251,8 +251,10 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
     }
     case 8: {
       // Authoritative fields A's, the others B's: user.team_id, view/team enterprise, a Grid organisation.
-      const safe = a.buttons.filter((x) => x.actionId !== DISCONNECT_ACTION_ID);
-      const button = pick(safe.length > 0 ? safe : b.buttons);
+      // Any button of A's (but its own disconnect confirmation) or of B's.
+      const safe = [...a.buttons.filter((x) => x.actionId !== DISCONNECT_ACTION_ID), ...b.buttons];
+      if (safe.length === 0) break;
+      const button = pick(safe);
       const { body, done } = click(button);
       const payload = JSON.parse(decodeURIComponent(body.slice('payload='.length))) as Record<
         string,
