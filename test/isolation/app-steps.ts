@@ -176,7 +176,8 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
       }
       default: {
         // Never the disconnect confirmation: the fixtures keep their accounts.
-        const buttons = a.buttons.filter((x) => x.actionId !== DISCONNECT_ACTION_ID);
+        const shown = random() < 0.5 ? a.alerts : a.buttons;
+        const buttons = shown.filter((x) => x.actionId !== DISCONNECT_ACTION_ID);
         if (buttons.length === 0) return step('types', command(`types account:${own.name}`), answered);
         const button = pick(buttons);
         const { body, done } = click(button, button.channel === undefined ? {} : { channel: button.channel });
@@ -195,8 +196,9 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
     case 0:
     case 1:
     case 2: {
-      if (b.buttons.length === 0) break;
-      const button = pick(b.buttons);
+      const shown = random() < 0.5 ? b.alerts : b.buttons;
+      if (shown.length === 0) break;
+      const button = pick(shown);
       // In A's channel, or in the very channel of B's message.
       const channel = random() < 0.5 || button.channel === undefined ? pick(a.channels) : button.channel;
       const { body, done } = click(button, { channel });
@@ -252,7 +254,12 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
     case 8: {
       // Authoritative fields A's, the others B's: user.team_id, view/team enterprise, a Grid organisation.
       // Any button of A's (but its own disconnect confirmation) or of B's.
-      const safe = [...a.buttons.filter((x) => x.actionId !== DISCONNECT_ACTION_ID), ...b.buttons];
+      const safe = [
+        ...a.alerts,
+        ...a.buttons.filter((x) => x.actionId !== DISCONNECT_ACTION_ID),
+        ...b.alerts,
+        ...b.buttons,
+      ];
       if (safe.length === 0) break;
       const button = pick(safe);
       const { body, done } = click(button);
@@ -297,7 +304,7 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
       if (random() < 0.5) {
         // The very request again, signature and all: it acts as B (if at all), as it first did.
         const replay = pick(earlier);
-        return { ...replay, name: `replay of B's ${replay.name}`, victim: a };
+        return { ...replay, name: `replay of B's ${replay.name.replace(/^replay of B's /, '')}`, victim: a };
       }
       // B's response_url in A's request: the answer is A's, on the URL A gave.
       const theirsUrl = fakes.slack.responseUrl(pick(earlier).responseIds[0]);

@@ -69,6 +69,8 @@ export interface WorkspaceFixture {
   readonly accounts: AccountFixture[];
   /** Buttons it was shown, newest last (a bounded pool). */
   readonly buttons: Shown[];
+  /** The buttons of the alerts the fleet posted in its channels (Delete, Acknowledge, the Mute menu). */
+  readonly alerts: Shown[];
   /** What would betray it in another workspace's view: channel and event IDs, account names and IDs, key hints, hosts. */
   marks: string[];
 }
@@ -278,6 +280,7 @@ export async function buildWorld(): Promise<AppWorld> {
       channels: [...accounts.map((a) => a.channel), `C${upper}9`],
       accounts,
       buttons: [],
+      alerts: [],
       marks: [],
     };
   });
@@ -312,9 +315,8 @@ export async function buildWorld(): Promise<AppWorld> {
       await fakes.slack.waitFor(() => fakes.slack.postsTo(account.channel).length >= 3, 20_000);
   for (const post of fakes.slack.posts) {
     const w = workspaces.find((x) => x.channels.includes(post.channel))!;
-    remember(
-      w,
-      buttonsOf(post.blocks, {
+    w.alerts.push(
+      ...buttonsOf(post.blocks, {
         on: 'message',
         channel: post.channel,
         messageTs: post.ts,
@@ -326,9 +328,7 @@ export async function buildWorld(): Promise<AppWorld> {
   await world.bot.stop();
   // Quiet: an hour between polls. Its first round runs at start; the steps begin once it is over.
   world.bot = await inProcessBot({ ...loud, TEST_DELAYS: `${FAST_DELAYS},pollInterval=3600000` });
-  const before = fakes.halo.requests.length;
   await quiet(world, 1000);
-  process.stdout.write(`after restart: ${fakes.halo.requests.length - before} Halo requests\n`);
   for (const w of workspaces)
     w.marks = [...w.channels, ...w.accounts.flatMap((a) => [a.name, a.id, a.hint, a.host, ...a.eventIds])];
   return world;
