@@ -199,7 +199,13 @@ export function buttonsOf(blocks: unknown, where: Omit<Shown, 'actionId' | 'valu
       if (typeof element.action_id === 'string') {
         if (typeof element.value === 'string')
           found.push({ ...where, actionId: element.action_id, value: element.value });
-        const options = Array.isArray(element.options) ? (element.options as Record<string, unknown>[]) : [];
+        // A select's options, or its groups' (the alert's Mute menu).
+        const groups = Array.isArray(element.option_groups)
+          ? (element.option_groups as { options?: unknown[] }[])
+          : [{ options: element.options as unknown[] | undefined }];
+        const options = groups.flatMap((g) =>
+          Array.isArray(g.options) ? (g.options as Record<string, unknown>[]) : [],
+        );
         for (const option of options.slice(0, 3))
           if (typeof option.value === 'string')
             found.push({
