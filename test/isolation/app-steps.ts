@@ -191,7 +191,7 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
     }
   }
   const forged = { victim: b } as const;
-  const forgery = Math.floor(random() * 14);
+  const forgery = Math.floor(random() * 15);
   switch (forgery) {
     case 0:
     case 1:
@@ -251,7 +251,8 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
       const { body, done } = dialog(theirs.id, pick([...a.channels, ...b.channels]));
       return step("forged dialog in B's account", body, done, { ...forged, responseIds: [] });
     }
-    case 8: {
+    case 8:
+    case 14: {
       // Authoritative fields A's, the others B's: user.team_id, view/team enterprise, a Grid organisation.
       // Any button of A's (but its own disconnect confirmation) or of B's.
       const safe = [
@@ -261,7 +262,8 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
         ...b.buttons,
       ];
       if (safe.length === 0) break;
-      const button = pick(safe);
+      // Mostly B's alert buttons: B's values with B's team where authorize does not look.
+      const button = random() < 0.6 && b.alerts.length > 0 ? pick(b.alerts) : pick(safe);
       const { body, done } = click(button);
       const payload = JSON.parse(decodeURIComponent(body.slice('payload='.length))) as Record<
         string,

@@ -130,12 +130,20 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   // The app's own checks, which the store cannot make: which workspace a request is, which account a button names.
   {
-    name: "the Delete button resolves the workspace from the payload's user.team_id instead of authorize's context",
+    name: "the alert's Delete and Acknowledge resolve the workspace from the payload's user.team_id, not authorize's context",
     suite: 'app',
     file: 'src/slack/listeners/actions.ts',
     within: 'const { eventId } = ref;',
     search: 'requestWorkspace(deps.tenants, context)',
     replace: 'requestWorkspace(deps.tenants, { ...context, teamId: body.user.team_id })',
+    more: [
+      {
+        file: 'src/slack/listeners/alert-buttons.ts',
+        within: 'const account = await requestWorkspace(',
+        search: 'requestWorkspace(deps.tenants, context)',
+        replace: 'requestWorkspace(deps.tenants, { ...context, teamId: body.user.team_id })',
+      },
+    ],
   },
   {
     name: "a button's account is looked up among every workspace's accounts instead of the request's workspace's",
@@ -219,7 +227,10 @@ function appSuite(mutation: Mutation | undefined) {
       status: run.status,
       leaks: leaks === undefined ? undefined : Number(leaks),
       first: /LEAK at step .*/.exec(output)?.[0].slice(0, 300),
-      error: leaks === undefined ? /(\w*Error: .*)/.exec(output)?.[1]?.slice(0, 300) : undefined,
+      error:
+        leaks === undefined
+          ? (/(\w*Error: .*)/.exec(output)?.[1]?.slice(0, 300) ?? output.slice(-600))
+          : undefined,
       how: `app, seed ${env.ISOLATION_SEED}, ${env.ISOLATION_APP_STEPS} steps, vitest exit ${run.status}`,
     };
   } finally {
