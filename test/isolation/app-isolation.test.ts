@@ -6,7 +6,7 @@
  *
  * The seed is random unless ISOLATION_SEED sets it, and printed; ISOLATION_APP_STEPS sets the number of steps
  * (ISOLATION_APP_STEPS=10000 runs issue 19's full figure, about 2 minutes on a loaded 2-core machine; the
- * default, 4,000, is what fits in about a minute there). test/isolation/mutate.ts shows this suite failing when one scoping check of the app is removed.
+ * default, 3,000, fits in under a minute there). test/isolation/mutate.ts shows this suite failing when one scoping check of the app is removed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAppIsolation } from './app-isolation.ts';
@@ -15,7 +15,7 @@ import { buildWorld, type AppWorld } from './app-world.ts';
 const env = process.env;
 const seed =
   env.ISOLATION_SEED !== undefined ? Number(env.ISOLATION_SEED) : Math.floor(Math.random() * 2 ** 31);
-const steps = env.ISOLATION_APP_STEPS !== undefined ? Number(env.ISOLATION_APP_STEPS) : 4_000;
+const steps = env.ISOLATION_APP_STEPS !== undefined ? Number(env.ISOLATION_APP_STEPS) : 3_000;
 
 let world: AppWorld | undefined;
 
