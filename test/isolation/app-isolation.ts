@@ -15,7 +15,8 @@
 import { postToBot } from '../../fakes/sign.ts';
 import { SIGNING_SECRET } from '../harness.ts';
 import { randomStep, type Sent } from './app-steps.ts';
-import { buttonsOf, remember, type AppWorld, type WorkspaceFixture } from './app-world.ts';
+import { buttonsOf, remember } from './app-shown.ts';
+import type { AppWorld, WorkspaceFixture } from './app-world.ts';
 import { prng } from './world.ts';
 
 export interface AppViolation {

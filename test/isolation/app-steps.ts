@@ -21,7 +21,8 @@ import {
   encodeDeleteValue,
   encodeDialogMetadata,
 } from '../../src/slack/blocks/payloads.ts';
-import { commandFrom, stampPayload, type AppWorld, type Shown, type WorkspaceFixture } from './app-world.ts';
+import type { Shown } from './app-shown.ts';
+import { commandFrom, stampPayload, type AppWorld, type WorkspaceFixture } from './app-world.ts';
 
 /** What ends a step: its answer on its response_url, a Home published, a dialog's update, or a quiet bot. */
 export type Done =
