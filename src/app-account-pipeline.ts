@@ -32,9 +32,6 @@ import type { SlackMessage } from './slack/blocks/index.ts';
 import { renderEventAlert, renderOutboxItem } from './slack/blocks/outbox-message.ts';
 import { createSlackChat, type ClientSource } from './slack/slack-chat.ts';
 
-/** After Halo refused an account's key, it is asked again this often until the key is replaced. */
-export const NEEDS_KEY_POLL_MS = 3_600_000;
-
 /** What every account's pipeline shares: the process's settings, services and its one Ticker. */
 export interface SharedParts {
   readonly config: Config;
@@ -119,7 +116,7 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
     pageMemo: () => new PageMemo(),
     afterPoll: memoryAfterLargePoll(accountLog),
     onOutcome: (error) => recorder.record(error),
-    authRetryMs: NEEDS_KEY_POLL_MS,
+    authRetryMs: delays.needsKeyPollMs,
     // The environment's account polls at once, as it always has; connected ones take their turn in the interval.
     ...(own.fix === 'env'
       ? {}

@@ -19,6 +19,7 @@ import type { HaloClient } from './pipeline/halo-port.ts';
 import { LeaderWork } from './pipeline/leader-work.ts';
 import type { LeaderElection } from './pipeline/leadership.ts';
 import type { Poller } from './pipeline/poller.ts';
+import { accountsCatalogue } from './pipeline/catalogue-source.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { StatusViews } from './pipeline/status-views.ts';
@@ -73,9 +74,18 @@ export interface Pipeline {
 
 export function buildPipeline(parts: PipelineParts): Pipeline {
   const { config, tenants, election, env, clock, log, heartbeatMs } = parts;
-  // Halo's catalogue of event types, read at start-up and daily with the environment's key: it is Halo's, the same
-  // for every account, so one is read, not one per account.
-  const ratings = new TypeRatings({ halo: env.halo, overrides: config.alerts.severity, log });
+  // Halo's catalogue of event types, read at start-up and daily: it is Halo's, the same for every account, so one
+  // is read, not one per account. With the environment's key in the single shape; the distributed shape has none,
+  // and reads it with an active connected account's client (the one its pipeline polls with, once it has one).
+  const late: { fleet?: Fleet<AccountPipeline> } = {};
+  const catalogue =
+    config.shape === 'single'
+      ? env.halo
+      : accountsCatalogue({
+          accounts: parts.accounts,
+          clientOf: (account) => late.fleet?.pipelineOf(account.scope)?.halo ?? parts.haloFor(account).halo,
+        });
+  const ratings = new TypeRatings({ halo: catalogue, overrides: config.alerts.severity, log });
   const work = new LeaderWork({ election, heartbeatMs, drainMs: config.delays.drainMs, log });
   const refusals = new ChannelRefusals();
   const health = new HealthBook(tenants, log);
@@ -101,7 +111,6 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     if (pacing === undefined) pacings.set(workspace, (pacing = channelPacing()));
     return pacing;
   };
-  const late: { fleet?: Fleet<AccountPipeline> } = {};
   const label = (account: FleetAccount) => (): string | undefined =>
     late.fleet?.severalIn(account.scope.workspace) === true ? account.name : undefined;
   const build = (account: FleetAccount, halo: AccountHalo, isEnv: boolean): AccountPipeline =>
@@ -121,7 +130,12 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     account.scope.workspace === ENV_SCOPE.workspace && account.scope.account === ENV_SCOPE.account;
   const fleet = new Fleet<AccountPipeline>({
     accounts: parts.accounts,
-    build: (account) => (isEnvScope(account) ? envPipeline : build(account, parts.haloFor(account), false)),
+    build: (account) => {
+      if (isEnvScope(account)) return envPipeline;
+      // The distributed shape's first account (or the first since start-up) reads the catalogue at once.
+      if (config.shape === 'distributed') ratings.readIfUnread();
+      return build(account, parts.haloFor(account), false);
+    },
     intervalMs: config.halo.pollIntervalMs,
     log,
     timers: ticker,

@@ -175,13 +175,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       serving.close();
       serving.closeAll();
     });
-    // Before the first poll, so that its guesses most likely read the catalogue's names too.
-    // The distributed shape has no env account to poll: each connected account gets its own work (the fleet).
-    // The distributed shape has no environment's key to read the catalogue or check HALO_ALERT_KEYS with.
-    if (config.shape === 'single') {
-      ratings.start();
-      undo.push(() => ratings.stop());
-    }
+    // Before the first poll, so that its guesses most likely read the catalogue's names too. The distributed shape
+    // reads it with a connected account's client (see app-pipeline.ts): at once if one exists, else when the first
+    // one is polled.
+    ratings.start();
+    undo.push(() => ratings.stop());
+    // The distributed shape has no environment's key to check HALO_ALERT_KEYS with (nor HALO_ALERT_KEYS).
     await work.start();
     if (config.shape === 'single') void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => work.stop());

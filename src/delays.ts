@@ -25,6 +25,8 @@ export interface Delays {
   readonly drainMs: number;
   /** How long a `/halo events` listing is kept for its Next page buttons, from when it was read. */
   readonly listingCacheMs: number;
+  /** How often an account whose key Halo refused (401/403) is tried again until it is given a new one. */
+  readonly needsKeyPollMs: number;
 }
 
 export const PRODUCTION_DELAYS: Delays = {
@@ -38,6 +40,7 @@ export const PRODUCTION_DELAYS: Delays = {
   haloBackoffMs: 300,
   drainMs: 6000,
   listingCacheMs: 300_000,
+  needsKeyPollMs: 3_600_000,
 };
 
 /**
@@ -60,6 +63,7 @@ const NAMES: Record<string, keyof DelayOverrides> = {
   haloBackoff: 'haloBackoffMs',
   drain: 'drainMs',
   listingCache: 'listingCacheMs',
+  needsKeyPoll: 'needsKeyPollMs',
   pollInterval: 'pollIntervalMs',
   haloTimeout: 'haloTimeoutMs',
 };

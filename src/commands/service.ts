@@ -95,6 +95,17 @@ const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found']);
 export const NOT_ALLOWED =
   'You are not allowed to do that: only the users in HALO_ADMIN_USERS (or, when it is empty, workspace admins and owners) may change subscriptions or delete events.';
 
+/** `/halo help`: the same in every account, and read from nothing (it answers while the database is down). */
+export function helpAnswer(command: Extract<HaloCommand, { kind: 'help' }>): Answer {
+  return command.unknown === undefined
+    ? { kind: 'help', help: helpText() }
+    : { kind: 'help', help: helpText(), unknown: command.unknown };
+}
+
+/** Said when the workspace's accounts cannot be read: nothing was done, and the user can simply try again. */
+export const STORE_UNAVAILABLE =
+  'The bot cannot read its database just now, so nothing was done. Try again in a minute; /halo help still works.';
+
 export class CommandService {
   readonly mutes: Mutes;
   private readonly listings: ListingCache;
@@ -146,9 +157,7 @@ export class CommandService {
     const { halo, store, clock } = this.options;
     switch (command.kind) {
       case 'help':
-        return command.unknown === undefined
-          ? { kind: 'help', help: helpText() }
-          : { kind: 'help', help: helpText(), unknown: command.unknown };
+        return helpAnswer(command);
       case 'events':
         return this.eventsPage(command.filter, command.limit, 0);
       case 'event':

@@ -228,6 +228,8 @@ export class Delivery<M> {
       const now = clock.now();
       state.notBefore = now + this.gapMs;
       if (result.ok) {
+        // A token that works again ends a wait as a failed row's retry does: the backlog may be too much to post.
+        const waited = this.tokenRefusals > 0;
         this.tokenRefusals = 0;
         await this.remember(item, result.ts);
         await this.afterPosted(item, step, result.ts);
@@ -235,7 +237,7 @@ export class Delivery<M> {
         this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
         log.info('alert posted', { channel, kind: item.kind, key: item.dedupKey, ts: result.ts });
         // A row that had failed is through: Slack is back, and what piled up behind it may be too much to post.
-        if (item.attempts > 0) await this.collapseBacklog(channel);
+        if (item.attempts > 0 || waited) await this.collapseBacklog(channel);
         continue;
       }
       if (!(await this.failed(item, result, step, state, now))) return;

@@ -3,6 +3,7 @@
  * the poller (this replica's view, or the leader's last success read from the store on a standby), the store,
  * the type ratings and the channels refusing posts.
  */
+import { sleep } from '../clock.ts';
 import type { HealthInput } from './health.ts';
 import type { LeaderWork } from './leader-work.ts';
 import type { PollStatus } from './poller.ts';
@@ -19,7 +20,12 @@ export interface StatusSources {
   /** Error text shown in Slack gets the same redaction as the logs (each source also redacts its own). */
   readonly redact: (text: string) => string;
   readonly pollIntervalMs: number;
+  /** How long /healthz waits for the database (default {@link HEALTH_READ_MS}). */
+  readonly healthReadMs?: number;
 }
+
+/** Below the 4 s the image's HEALTHCHECK waits, with room for the rest of the answer. */
+export const HEALTH_READ_MS = 2000;
 
 export class StatusViews {
   constructor(private readonly sources: StatusSources) {}
@@ -54,11 +60,20 @@ export class StatusViews {
     return this.sources.poller.getStatus().lastSuccessAt;
   }
 
-  /** /healthz must answer when the database does not: that is when a monitor most needs it. */
+  /**
+   * /healthz must answer when the database does not: that is when a monitor most needs it. A database that
+   * refuses fails the read at once; one cut off by the network leaves it hanging until the store's own timeouts
+   * (up to 15 s), longer than a monitor waits (the image's HEALTHCHECK gives up after 4 s). So the read gets
+   * {@link HEALTH_READ_MS}, and a database that has not answered by then is reported unreachable.
+   */
   async health(): Promise<HealthInput> {
     const { poller, work, refusals } = this.sources;
+    const answered = new AbortController();
     try {
-      return { ...(await this.status()), refusing: refusals.list() };
+      const late = sleep(this.sources.healthReadMs ?? HEALTH_READ_MS, answered.signal).then(() => {
+        throw new Error('the database did not answer in time');
+      });
+      return { ...(await Promise.race([this.status(), late])), refusing: refusals.list() };
     } catch {
       return {
         ...poller.getStatus(),
@@ -69,6 +84,9 @@ export class StatusViews {
         databaseReachable: false,
         leadership: work.view(),
       };
+    } finally {
+      // Ends the timer; the read left behind, if any, settles on its own (the race has handled its outcome).
+      answered.abort();
     }
   }
 }

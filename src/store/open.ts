@@ -31,7 +31,7 @@ export async function openStore(
     refuseDeepFolder(database.path);
     return { tenants: openSqliteTenants(database.path, keys), election: singleProcess(options.replicaId) };
   }
-  const tenants = await openPostgresTenants(database.url, options.log, keys);
+  const tenants = await openPostgresTenants(database.url, options.log, keys, options.replicaId);
   return {
     tenants,
     election: new PgLeaderElection(

@@ -42,7 +42,7 @@ export class PgLeaderElection implements LeaderElection {
 
   private async connection(): Promise<pg.Client> {
     if (this.client !== null) return this.client;
-    const client = new pg.Client({ ...connectionConfig(this.url), query_timeout: 5000 });
+    const client = new pg.Client({ ...connectionConfig(this.url, this.self), query_timeout: 5000 });
     // The lock lives and dies with this connection: losing it is losing the lead, at once.
     client.on('error', (error) => {
       this.log.warn('leadership: the leader connection was lost', { error });

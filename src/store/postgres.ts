@@ -11,8 +11,11 @@ import { FencedError, StoreError } from '../pipeline/store-port.ts';
 const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
-/** Connection settings shared by the pool and the leader's own connection. */
-export function connectionConfig(url: string): pg.ClientConfig {
+/**
+ * Connection settings shared by the pool and the leader's own connection. `application_name` names the replica,
+ * so that an operator (and the fault tests) can tell in `pg_stat_activity` which replica holds which session.
+ */
+export function connectionConfig(url: string, replicaId?: string): pg.ClientConfig {
   return {
     connectionString: url,
     types,
@@ -21,7 +24,8 @@ export function connectionConfig(url: string): pg.ClientConfig {
     query_timeout: 15_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 5000,
-    application_name: 'halo-slack',
+    // The server cuts it to 63 bytes; REPLICA_ID is at most 64 characters of [A-Za-z0-9._-].
+    application_name: replicaId === undefined ? 'halo-slack' : `halo-slack ${replicaId}`,
   };
 }
 
@@ -91,14 +95,15 @@ function guarded(pool: pg.Pool): PostgresPool {
 
 /**
  * Opens the PostgreSQL store: connects, migrates (or refuses a newer schema), and keeps a small pool. `keys`:
- * HALO_ENCRYPTION_KEYS, newest first (none: secrets cannot be saved).
+ * HALO_ENCRYPTION_KEYS, newest first (none: secrets cannot be saved). `replicaId` names its sessions.
  */
 export async function openPostgresTenants(
   url: string,
   log: Logger,
   keys: readonly Uint8Array[] = [],
+  replicaId?: string,
 ): Promise<SqlTenantStore> {
-  const pool = new pg.Pool({ ...connectionConfig(url), max: 6, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ ...connectionConfig(url, replicaId), max: 6, idleTimeoutMillis: 30_000 });
   // An idle pooled connection that the server drops emits 'error' on the pool; unhandled, it would end the process.
   pool.on('error', (error) =>
     log.warn('database: a pooled connection was lost; it will be replaced', { error }),

@@ -1,5 +1,6 @@
 // Halo not answering, or refusing the key, or answering slowly.
 import { describe, it } from 'vitest';
+import { FAST_DELAYS } from '../harness.ts';
 import { haloOutage, type HaloOutage } from './halo-outage.ts';
 import { onList, ROOMY, scenarioPerTest } from './scenario.ts';
 
@@ -30,6 +31,9 @@ const outages: HaloOutage[] = [
     },
     clear: (s) => (s.fakes.halo.apiKey = realKey),
     lastError: /rejected the API key/,
+    // The account then needs a new key: one notice, and Halo asked again hourly (shortened here).
+    env: { TEST_DELAYS: `${FAST_DELAYS},needsKeyPoll=300` },
+    notice: /key/i,
   },
   {
     fault: 'slow responses (1.5 s each, under the timeout)',

@@ -6,7 +6,7 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { FaultRow } from './row.ts';
 
 const FAULT_DIR = /[\\/]test[\\/]faults[\\/]/;
-const AREAS = ['Halo', 'Slack', 'Process', 'Input', 'Secrets'];
+const AREAS = ['Halo', 'Slack', 'Database', 'Process', 'Input', 'Secrets'];
 
 interface Line {
   readonly row: FaultRow;

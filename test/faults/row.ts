@@ -3,7 +3,7 @@
  * data). Counts are per alert, an alert being one event meant for one channel.
  */
 export interface FaultRow {
-  /** Halo, Slack, Process, Input or Secrets. */
+  /** Halo, Slack, Database, Process, Input or Secrets. */
   readonly area: string;
   readonly fault: string;
   /** What the bot did, in a phrase. */

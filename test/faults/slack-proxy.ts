@@ -16,11 +16,19 @@ export interface SlackProxy {
   hold: ((call: { method: string; channel: string | undefined }) => Hold) | undefined;
   /** Answers being held right now. */
   readonly holding: () => number;
+  /** Gives every answer held now (a `forever` one too). */
+  readonly release: () => void;
+  /**
+   * Every call Slack answered through this proxy, with the `ts` of the message it made, if any: which bot
+   * posted what, when several bots each have a proxy of their own.
+   */
+  readonly answered: { method: string; channel: string | undefined; ts: string | undefined; at: number }[];
   close(): Promise<void>;
 }
 
 export async function startSlackProxy(slack: FakeSlack): Promise<SlackProxy> {
-  const held = new Set<ServerResponse>();
+  /** Each held answer, with what gives it. */
+  const held = new Map<ServerResponse, () => void>();
   const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,14 +46,18 @@ export async function startSlackProxy(slack: FakeSlack): Promise<SlackProxy> {
           };
           const retryAfter = answer.headers.get('retry-after');
           if (retryAfter !== null) out['retry-after'] = retryAfter;
+          let given = false;
+          // Once: a held answer may be released by release() and by its timer.
           const reply = (): void => {
             held.delete(res);
-            if (!res.destroyed) res.writeHead(answer.status, out).end(text);
+            if (!given && !res.destroyed) res.writeHead(answer.status, out).end(text);
+            given = true;
           };
           const channel = new URLSearchParams(body).get('channel') ?? undefined;
+          proxy.answered.push({ method, channel, ts: answerTs(text), at: Date.now() });
           const hold = proxy.hold?.({ method, channel });
           if (hold === undefined || hold === 0) return reply();
-          held.add(res);
+          held.set(res, reply);
           res.on('close', () => held.delete(res));
           if (hold === 'forever') return;
           const timer = setTimeout(() => {
@@ -63,13 +75,26 @@ export async function startSlackProxy(slack: FakeSlack): Promise<SlackProxy> {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     hold: undefined,
     holding: () => held.size,
+    release: () => {
+      for (const reply of [...held.values()]) reply();
+    },
+    answered: [],
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
-        for (const res of held) res.destroy();
+        for (const res of held.keys()) res.destroy();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
   return proxy;
+}
+
+function answerTs(text: string): string | undefined {
+  try {
+    const { ts } = JSON.parse(text) as { ts?: unknown };
+    return typeof ts === 'string' ? ts : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -147,7 +147,7 @@ describe('Slack says "not now": retried, never posted twice', ROOMY, () => {
     const { halo, slack, bot } = await running(s);
     const release = failUntilReleased(s, 1, () => ({ kind: 'error', error: 'invalid_auth' }));
     const event = halo.addEvent();
-    await logMatch(bot, /Slack rejected the bot token \(invalid_auth\)/);
+    await logMatch(bot, /Slack no longer accepts the workspace's bot token \(invalid_auth\)/);
     const status = await s.command(bot, 'status');
     expect(JSON.stringify(status.body)).toContain('Alerts waiting to be posted: 1');
     release();
@@ -157,7 +157,7 @@ describe('Slack says "not now": retried, never posted twice', ROOMY, () => {
     record(context, {
       area: 'Slack',
       fault: 'invalid_auth on chat.postMessage',
-      behaviour: `logged "Slack rejected the bot token", kept the alert pending, retried after ${FAST.slackBackoff} ms, posted`,
+      behaviour: `logged "Slack no longer accepts the workspace's bot token", kept the alert pending (the workspace waits), tried again after ${FAST.slackBackoff} ms, posted`,
       ...countsRow(counts),
     });
     expectCounts(counts);

@@ -63,6 +63,7 @@ const DEFAULTS: Config = {
     haloBackoffMs: 300,
     drainMs: 6000,
     listingCacheMs: 300_000,
+    needsKeyPollMs: 3_600_000,
   },
   // Issue 23, items 7 and 8: what one user or channel may make the bot do.
   limits: { commandsPerMinute: 20, subscriptionsPerChannel: 10, subscriptions: 50 },
@@ -257,9 +258,9 @@ describe('parseConfig: TEST_DELAYS', () => {
 
   it('refuses an unknown name or a value that is not whole milliseconds, echoing no value', () => {
     expect(problems({ ...REQUIRED, TEST_DELAYS: 'slackBackof=20,drain=-1,xoxb-123-secret' })).toEqual([
-      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, pollInterval, haloTimeout; check "slackBackof" (leave TEST_DELAYS unset outside tests)',
-      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, pollInterval, haloTimeout; check "drain" (leave TEST_DELAYS unset outside tests)',
-      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, pollInterval, haloTimeout (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, needsKeyPoll, pollInterval, haloTimeout; check "slackBackof" (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, needsKeyPoll, pollInterval, haloTimeout; check "drain" (leave TEST_DELAYS unset outside tests)',
+      'TEST_DELAYS must be a comma list of name=milliseconds (0-9999999) with names from slackTimeout, slackGap, slackBackoff, slackBackoffCap, deliveryTick, pollBackoff, pollBackoffCap, haloBackoff, drain, listingCache, needsKeyPoll, pollInterval, haloTimeout (leave TEST_DELAYS unset outside tests)',
     ]);
   });
 });

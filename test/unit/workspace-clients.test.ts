@@ -140,7 +140,8 @@ describe('WorkspaceClients', () => {
       (c) => c.method === 'chat.postMessage' && c.args.channel === 'CA' && c.ok,
     );
     expect(new Set(posts.map((c) => c.token))).toEqual(new Set([r.tokens.TA]));
-    expect(await outboxes.TA.stats()).toMatchObject({ pending: 0, failed: 0, delivered: 2 });
+    // The fake sees the post before the delivery marks its row: wait for the mark.
+    await expect.poll(() => outboxes.TA.stats()).toMatchObject({ pending: 0, failed: 0, delivered: 2 });
   });
 
   it('makes an uninstalled workspace (no token at all) wait like a revoked one', async () => {

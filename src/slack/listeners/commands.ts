@@ -5,7 +5,7 @@ import { parseCommand, type HaloCommand } from '../../commands/command-parse.ts'
 import { NOT_SERVED, type TenantWorkspace, type Tenants } from '../../commands/workspace-accounts.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
 import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
-import { NOT_ALLOWED } from '../../commands/service.ts';
+import { helpAnswer, NOT_ALLOWED, STORE_UNAVAILABLE } from '../../commands/service.ts';
 import type { Answer } from '../../commands/answers.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
@@ -59,6 +59,11 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       return;
     }
     const { command: halo } = parsed;
+    // Before anything that reads the workspace's accounts: help needs none, so it answers with the database down.
+    if (halo.kind === 'help') {
+      await reply(respond, renderAnswer(helpAnswer(halo), display), log);
+      return;
+    }
     if (halo.kind === 'connect' || halo.kind === 'accounts' || halo.kind === 'disconnect') {
       const answer = await administer(deps, workspace, halo, {
         userId: command.user_id,
@@ -69,17 +74,29 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       return;
     }
     const asked = { userId: command.user_id, channelId: command.channel_id };
+    /** The workspace's accounts are in the database: when it cannot be read, say so rather than stay silent. */
+    const readable = async <T>(read: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await read();
+      } catch (error) {
+        log.error('command: the workspace’s accounts could not be read', { command: halo.kind, error });
+        await reply(respond, renderNotice(STORE_UNAVAILABLE), log);
+        return null;
+      }
+    };
     // A channel's subscriptions and mutes, named by ID or listed, are found in whichever account holds them.
     const across = parsed.account === undefined ? acrossAccounts(halo) : null;
     if (across !== null) {
-      const accounts = await workspace.accounts();
+      const accounts = await readable(() => workspace.accounts());
+      if (accounts === null) return;
       if (accounts.length > 1) {
         await reply(respond, renderAnswer(await runAcross(workspace, accounts, across, asked), display), log);
         return;
       }
     }
     // The sample alert is the same whichever account posts it: it needs none named.
-    const chosen = await workspace.choose(parsed.account, halo.kind === 'test');
+    const chosen = await readable(() => workspace.choose(parsed.account, halo.kind === 'test'));
+    if (chosen === null) return;
     if (!chosen.ok) {
       await reply(respond, renderNotice(chosen.error), log);
       return;
