@@ -5,7 +5,7 @@
  * app-isolation.ts read the fakes and the store; the goal is 0 leaks.
  *
  * The seed is random unless ISOLATION_SEED sets it, and printed; ISOLATION_APP_STEPS sets the number of steps
- * (ISOLATION_APP_STEPS=10000 runs issue 19's full figure, 1.5 to 3 minutes on a loaded 2-core machine; the
+ * (ISOLATION_APP_STEPS=10000 runs issue 19's full figure, 1.5 to 3.5 minutes on a loaded 2-core machine; the
  * default, 3,000, fits in under a minute there). `node --import tsx test/isolation/mutate.ts app` shows this suite
  * failing when one check of the Slack seam is removed.
  */
