@@ -67,8 +67,16 @@ interface Built {
   readonly services: AccountServices;
 }
 
+/**
+ * How long a request waits for its workspace's accounts before it is served from the list as last read: the
+ * database slow or away must not silence the commands that need none of it (`/halo help`, `/halo status`).
+ */
+export const ACCOUNTS_LOOKUP_WAIT_MS = 2000;
+
 export class Tenants {
   private readonly built = new Map<string, Built>();
+  /** Each workspace's accounts as last read, for when the database does not answer in time. */
+  private readonly known = new Map<string, readonly AccountRecord[]>();
 
   constructor(private readonly options: TenantsOptions) {}
 
@@ -81,11 +89,18 @@ export class Tenants {
   /** Drops an account's services (it was disconnected): the next request builds none for it. */
   forget(scope: Scope): void {
     this.built.delete(cacheKey(scope));
+    const known = this.known.get(scope.workspace);
+    if (known !== undefined)
+      this.known.set(
+        scope.workspace,
+        known.filter((record) => record.id !== scope.account),
+      );
   }
 
   /** Drops every account's services of a workspace (uninstalled). */
   forgetWorkspace(workspace: string): void {
     for (const key of [...this.built.keys()]) if (key.startsWith(`${workspace}\n`)) this.built.delete(key);
+    this.known.delete(workspace);
   }
 
   /** @internal The admin rule, asked in `workspace`. */
@@ -95,10 +110,27 @@ export class Tenants {
 
   /** @internal The workspace's accounts, each with its services. */
   async accountsOf(workspace: string): Promise<TenantAccount[]> {
-    const records = await this.options.accounts(workspace);
+    const records = await this.records(workspace);
     return records
       .filter((record) => record.workspace === workspace)
       .map((record) => this.serve({ workspace, account: record.id }, record));
+  }
+
+  /** The workspace's accounts, read now; the list as last read when the read fails or takes too long. */
+  private async records(workspace: string): Promise<readonly AccountRecord[]> {
+    const lookup = this.options.accounts(workspace).then((records) => {
+      this.known.set(workspace, records);
+      return records;
+    });
+    const last = this.known.get(workspace);
+    if (last === undefined) return lookup;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(resolve, ACCOUNTS_LOOKUP_WAIT_MS, null)));
+    try {
+      return (await Promise.race([lookup.catch(() => null), late])) ?? last;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private serve(scope: Scope, record: AccountRecord): TenantAccount {

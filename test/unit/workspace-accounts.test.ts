@@ -66,6 +66,32 @@ describe('Tenants: the seam every request goes through', () => {
     expect(singleWorkspace(undefined, 'env')({ teamId: 'T2' })).toBe('env');
   });
 
+  it('serves a workspace from its accounts as last read when the database does not answer', async () => {
+    const rows = [record('T1', 'a1', 'Prod')];
+    let answer: 'now' | 'never' | 'fail' = 'now';
+    const tenants = new Tenants({
+      workspaceOf: installedWorkspace,
+      accounts: () =>
+        answer === 'now'
+          ? Promise.resolve(rows)
+          : answer === 'fail'
+            ? Promise.reject(new Error('database unreachable'))
+            : new Promise<never>(() => undefined),
+      build: () => ({}) as unknown as AccountServices,
+      canManage: () => Promise.resolve(false),
+    });
+    const names = async () =>
+      (await tenants.workspace({ teamId: 'T1' })!.accounts()).map((a) => a.account.name);
+    expect(await names()).toEqual(['Prod']);
+    answer = 'fail';
+    expect(await names()).toEqual(['Prod']);
+    answer = 'never';
+    expect(await names()).toEqual(['Prod']);
+    // A disconnected account is not served from the old list.
+    tenants.forget({ workspace: 'T1', account: 'a1' });
+    expect(await names()).toEqual([]);
+  });
+
   it('chooses the named account, the only one, or says what to do', async () => {
     const { tenants, rows } = fixture();
     const t1 = tenants.workspace({ teamId: 'T1' })!;
