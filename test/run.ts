@@ -25,7 +25,32 @@ interface Outcome {
 const bin = (tool: string): string => `node_modules/.bin/${tool}`;
 
 const only = process.argv.slice(2);
-const TESTS: Step = { name: 'tests', command: bin('vitest'), args: ['run', ...only], live: true };
+/**
+ * The tests that run several bots, replicas or database servers at once, or thousands of steps: run after the
+ * others, with the CPU to themselves. Beside the type-check, the lint and four other test files, a 2-core
+ * machine made their processes wait seconds for a turn, which is what they measure (a replica's heartbeat, a
+ * failover), not what the bot does.
+ */
+const HEAVY = [
+  'test/isolation/',
+  'test/e2e/sharing',
+  'test/e2e/replicas',
+  'test/faults/pg-',
+  'test/faults/kill-',
+  'test/faults/lifecycle-',
+];
+const TESTS: Step = {
+  name: 'tests',
+  command: bin('vitest'),
+  args: ['run', ...only, ...(only.length > 0 ? [] : HEAVY.map((path) => `--exclude=${path}**`))],
+  live: true,
+};
+const HEAVY_TESTS: Step = {
+  name: 'heavy tests',
+  command: bin('vitest'),
+  args: ['run', '--maxWorkers=2', ...HEAVY],
+  live: true,
+};
 /** With arguments (`npm test -- FILE`), the tests they name only: the quick loop while working on them. */
 const STEPS: readonly Step[] =
   only.length > 0
@@ -78,6 +103,8 @@ function run(step: Step): Promise<Outcome> {
 }
 
 const outcomes = await Promise.all(STEPS.map(run));
+// Only after the rest, and only when it passed: a failure above is the one to read.
+if (only.length === 0 && outcomes.every((o) => o.code === 0)) outcomes.push(await run(HEAVY_TESTS));
 const summary = outcomes
   .map((o) => `${o.name} ${o.code === 0 ? 'ok' : `FAILED (exit ${o.code})`} in ${o.seconds.toFixed(1)} s`)
   .join(', ');
