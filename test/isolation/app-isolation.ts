@@ -67,7 +67,11 @@ interface Mark {
   readonly logs: number;
 }
 
-async function settle(world: AppWorld, sent: Sent, mark: Mark): Promise<boolean> {
+/**
+ * Waits for the step's end (`refusedInline`: a dialog refused in its acknowledgement, which has no other) and for
+ * the bot to be idle.
+ */
+async function settle(world: AppWorld, sent: Sent, mark: Mark, refusedInline: boolean): Promise<boolean> {
   const { slack } = world.fakes;
   const { done } = sent;
   const deadline = Date.now() + 10_000;
@@ -79,20 +83,25 @@ async function settle(world: AppWorld, sent: Sent, mark: Mark): Promise<boolean>
       last = total;
       quietSince = Date.now();
     }
+    // Its listeners returned and no Halo request of theirs (one outliving them, like the dialog's types read past
+    // its wait) is still in flight: only then is every call of this step in the fakes, and none of the next's.
+    const idle = world.listeners.pending === 0 && world.fakes.halo.inFlight === 0;
     const finished =
-      done.kind === 'response'
-        ? slack.responses.slice(mark.responses).some((r) => r.id === done.id)
-        : done.kind === 'publish'
-          ? slack.calls
-              .slice(mark.calls)
-              .some((c) => c.method === 'views.publish' && c.args.user_id === done.user)
-          : done.kind === 'submission'
+      idle &&
+      (refusedInline ||
+        (done.kind === 'response'
+          ? slack.responses.slice(mark.responses).some((r) => r.id === done.id)
+          : done.kind === 'publish'
             ? slack.calls
                 .slice(mark.calls)
-                .some((c) => c.method === 'views.update' && c.args.view_id === done.viewId)
-            : done.kind === 'refused'
-              ? world.bot.logs.slice(mark.logs).some((line) => line.includes(REFUSAL))
-              : Date.now() - quietSince >= 40;
+                .some((c) => c.method === 'views.publish' && c.args.user_id === done.user)
+            : done.kind === 'submission'
+              ? slack.calls
+                  .slice(mark.calls)
+                  .some((c) => c.method === 'views.update' && c.args.view_id === done.viewId)
+              : done.kind === 'refused'
+                ? world.bot.logs.slice(mark.logs).some((line) => line.includes(REFUSAL))
+                : Date.now() - quietSince >= 40));
     if (finished) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, done.kind === 'quiet' ? 10 : 1));
@@ -191,7 +200,7 @@ export async function runAppIsolation(
     });
     if (ack.status !== 200) fail(`HTTP ${ack.status}`);
     const errors = (ack.json as { response_action?: string } | undefined)?.response_action === 'errors';
-    const settled = (sent.done.kind === 'submission' && errors) || (await settle(world, sent, mark));
+    const settled = await settle(world, sent, mark, sent.done.kind === 'submission' && errors);
     if (!settled) fail(`no end seen (${sent.done.kind})`);
     if (sent.actor !== null) {
       // What the requester named is theirs to see again; what it was shown, it may click.

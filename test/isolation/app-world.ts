@@ -14,6 +14,7 @@ import type { FakeHaloAccount } from '../../fakes/halo.ts';
 import { postToBot, slashCommandBody, viewSubmissionPayload } from '../../fakes/sign.ts';
 import { CONNECT_IDS } from '../../src/slack/blocks/payloads.ts';
 import { INSTALL_PATH, REDIRECT_PATH } from '../../src/slack/oauth.ts';
+import { trackListeners } from './app-idle.ts';
 import { buttonsOf, type Shown } from './app-shown.ts';
 import {
   botEnv,
@@ -74,6 +75,8 @@ const HINTS = ['QWa1', 'QWb2', 'QWc3', 'QWd4', 'QWe5', 'QWf6'];
 export interface AppWorld {
   readonly fakes: Fakes;
   bot: InProcessBot;
+  /** Slack requests the bot's listeners are still working on (app-idle.ts). */
+  readonly listeners: { readonly pending: number };
   readonly workspaces: WorkspaceFixture[];
   stop(): Promise<void>;
 }
@@ -244,6 +247,7 @@ export async function buildWorld(): Promise<AppWorld> {
   const loud = distributedEnv(fakes, FAST_DELAYS);
   const world: AppWorld = {
     fakes,
+    listeners: trackListeners(),
     bot: await inProcessBot(loud),
     workspaces,
     stop: async () => {
