@@ -167,6 +167,8 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
   const tenants = new Tenants({
     workspaceOf: parts.workspaceOf ?? singleWorkspace(parts.identity.team, ENV_WORKSPACE),
     accounts,
+    offline: (workspace) =>
+      workspace === ENV_WORKSPACE && config.halo.apiKey !== '' ? [envAccount] : undefined,
     build,
     canManage: parts.canManageIn,
   });

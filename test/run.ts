@@ -31,14 +31,7 @@ const only = process.argv.slice(2);
  * machine made their processes wait seconds for a turn, which is what they measure (a replica's heartbeat, a
  * failover), not what the bot does.
  */
-const HEAVY = [
-  'test/isolation/',
-  'test/e2e/sharing',
-  'test/e2e/replicas',
-  'test/faults/pg-',
-  'test/faults/kill-',
-  'test/faults/lifecycle-',
-];
+const HEAVY = ['test/isolation/', 'test/e2e/sharing', 'test/e2e/replicas', 'test/faults/pg-'];
 const TESTS: Step = {
   name: 'tests',
   command: bin('vitest'),

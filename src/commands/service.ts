@@ -275,7 +275,13 @@ export class CommandService {
       case 'unmute':
         return this.mutes.unmute(command.id, context.userId, context.channelId);
       case 'status':
-        return { kind: 'status', status: await this.options.status() };
+        try {
+          return { kind: 'status', status: await this.options.status() };
+        } catch (error) {
+          // The status is read from the store alone: its failure is the database's, which the user is told.
+          this.options.log.warn('/halo status: the store could not be read', { error: String(error) });
+          return notice(STORE_UNAVAILABLE);
+        }
       case 'test':
         return this.postTest(context);
       case 'connect':

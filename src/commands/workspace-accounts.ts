@@ -48,6 +48,11 @@ export interface TenantsOptions {
   readonly workspaceOf: (request: RequestWorkspace) => string | null;
   /** The workspace's accounts with their keys, by name (the env account included in the single shape). */
   readonly accounts: (workspace: string) => Promise<readonly AccountRecord[]>;
+  /**
+   * What is known of a workspace's accounts without the database (the environment's account), served when the
+   * database does not answer before any read of it succeeded.
+   */
+  readonly offline?: (workspace: string) => readonly AccountRecord[] | undefined;
   /** Builds one account's services on `scope`'s store view and the account's own Halo client. */
   readonly build: (scope: Scope, account: AccountRecord) => AccountServices;
   /** May this user manage this workspace's subscriptions and accounts (its admins, or HALO_ADMIN_USERS)? */
@@ -122,7 +127,7 @@ export class Tenants {
       this.known.set(workspace, records);
       return records;
     });
-    const last = this.known.get(workspace);
+    const last = this.known.get(workspace) ?? this.options.offline?.(workspace);
     if (last === undefined) return lookup;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(resolve, ACCOUNTS_LOOKUP_WAIT_MS, null)));

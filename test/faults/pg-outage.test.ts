@@ -3,7 +3,7 @@
 // the database is unreachable; no replica exits. Two ways to be unreachable: the server stopped (connections
 // refused at once), and the network silent (a partition: connections open, nothing answers; through a TCP proxy).
 //
-// The outage lasts PG_OUTAGE_SECONDS (default 20, to keep the test near a minute); PG_OUTAGE_SECONDS=120 runs
+// The outage lasts PG_OUTAGE_SECONDS (default 10, to keep the test near half a minute); PG_OUTAGE_SECONDS=120 runs
 // the issue's 2 minutes:  PG_OUTAGE_SECONDS=120 npx vitest run test/faults/pg-outage.test.ts
 import { afterEach, expect, it } from 'vitest';
 import { delay, waitFor } from '../harness.ts';
@@ -30,7 +30,7 @@ import {
   to,
 } from './scenario.ts';
 
-const OUTAGE_MS = Number(process.env.PG_OUTAGE_SECONDS ?? '20') * 1000;
+const OUTAGE_MS = Number(process.env.PG_OUTAGE_SECONDS ?? '10') * 1000;
 if (!(OUTAGE_MS > 0)) throw new Error(`PG_OUTAGE_SECONDS must be a number of seconds > 0`);
 /** How often `/healthz` of each replica is read during the outage. */
 const SAMPLE_EVERY_MS = 500;

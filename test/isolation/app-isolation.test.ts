@@ -6,7 +6,7 @@
  *
  * The seed is random unless ISOLATION_SEED sets it, and printed; ISOLATION_APP_STEPS sets the number of steps
  * (ISOLATION_APP_STEPS=10000 runs issue 19's full figure, 1.5 to 3.5 minutes on a loaded 2-core machine; the
- * default, 3,000, fits in under a minute there); ISOLATION_HALO_LATENCY_MS slows every Halo answer while the
+ * default, 1,500, keeps `npm test` within its time); ISOLATION_HALO_LATENCY_MS slows every Halo answer while the
  * steps run. `node --import tsx test/isolation/mutate.ts app` shows this suite
  * failing when one check of the Slack seam is removed.
  */
@@ -17,7 +17,7 @@ import { buildWorld, type AppWorld } from './app-world.ts';
 const env = process.env;
 const seed =
   env.ISOLATION_SEED !== undefined ? Number(env.ISOLATION_SEED) : Math.floor(Math.random() * 2 ** 31);
-const steps = env.ISOLATION_APP_STEPS !== undefined ? Number(env.ISOLATION_APP_STEPS) : 3_000;
+const steps = env.ISOLATION_APP_STEPS !== undefined ? Number(env.ISOLATION_APP_STEPS) : 1_500;
 // A slow Halo stretches the work listeners do after acknowledging, as a loaded machine does: the step boundary
 // must hold (ISOLATION_HALO_LATENCY_MS=100 found false leaks in a driver that ended a step at the first quiet).
 const latency = Number(env.ISOLATION_HALO_LATENCY_MS ?? 0);
