@@ -132,7 +132,7 @@ const adapterRestrictions = (/** @type {string} */ self, /** @type {string} */ p
 ];
 
 export const haloRestrictions = adapterRestrictions('halo', 'halo-port|halo-errors');
-export const storeRestrictions = adapterRestrictions('store', 'store-port|tenancy-port|leadership');
+export const storeRestrictions = adapterRestrictions('store', 'store-port|tenancy-port|lease-port');
 
 /** The Slack adapter drives the core (commands, views), so it may import inward, but never the other adapters. */
 export const slackRestrictions = [

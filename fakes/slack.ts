@@ -127,6 +127,11 @@ export interface FakeSlack {
   users: Map<string, SlackUser>;
   channelErrors: Map<string, string>;
   rateLimitPerChannelMs: number;
+  /**
+   * Workspaces Slack is rate limiting now, by bot token, team ID or organisation ID: every Web API call made with
+   * such a token is answered HTTP 429 with this `Retry-After` (seconds), for as long as the entry stays.
+   */
+  rateLimited: Map<string, number>;
   fault: ((call: { method: string; args: Record<string, unknown> }) => SlackFault | undefined) | undefined;
   /** Consulted for each POST to a response_url; `error` answers HTTP 400 with the error as text. */
   responseFault:
@@ -532,6 +537,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     }
   };
 
+  /** The Retry-After of a call with `token`, when its token, team or organisation is rate limited. */
+  const rateLimitOf = (token: string | undefined): number | undefined => {
+    if (token === undefined || fake.rateLimited.size === 0) return undefined;
+    const install = fake.oauth.installs.get(token);
+    for (const key of [token, install?.teamId, install?.enterpriseId]) {
+      const seconds = key === undefined ? undefined : fake.rateLimited.get(key);
+      if (seconds !== undefined) return seconds;
+    }
+    return undefined;
+  };
+
   const onApiCall = async (method: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const at = Date.now();
     const text = await readBody(req);
@@ -560,10 +576,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       outcome = answer.ok ? okAnswer(answer.result) : errorAnswer(answer.error);
     } else {
       const refusal = fake.oauth.refusal(token);
+      const retryAfter = rateLimitOf(token);
       outcome =
         refusal !== undefined || token === undefined
           ? errorAnswer(refusal ?? 'not_authed')
-          : callMethod(method, args, at, token);
+          : retryAfter !== undefined
+            ? errorAnswer('ratelimited', 429, { 'retry-after': String(retryAfter) })
+            : callMethod(method, args, at, token);
     }
     call.ok = outcome.ok;
     if (!outcome.ok) call.error = outcome.error;
@@ -662,6 +681,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     users: new Map(),
     channelErrors: new Map(),
     rateLimitPerChannelMs: options.rateLimitPerChannelMs ?? 0,
+    rateLimited: new Map(),
     fault: undefined,
     responseFault: undefined,
     extraMethods: new Map(),

@@ -19,7 +19,8 @@ import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import { MuteExpiry } from './pipeline/mute-expiry.ts';
 import { Poller } from './pipeline/poller.ts';
-import type { LeaderWork } from './pipeline/leader-work.ts';
+import type { AccountLeases, SharedPace } from './pipeline/lease-port.ts';
+import type { Sharing } from './pipeline/sharing.ts';
 import type { ChannelRefusals } from './pipeline/refusals.ts';
 import { StatusViews } from './pipeline/status-views.ts';
 import type { Route } from './pipeline/routes.ts';
@@ -41,9 +42,12 @@ export interface SharedParts {
   readonly refusals: ChannelRefusals;
   readonly health: HealthBook;
   readonly ticker: Ticker;
-  readonly stillLeads: () => Promise<boolean>;
-  /** The process's one leader switch: each account's status says who leads. */
-  readonly leader: LeaderWork;
+  /** Whether this replica still holds an account's lease: asked before each poll and each post. */
+  readonly leases: Pick<AccountLeases, 'holds'>;
+  /** Who holds each account: each account's status says which replica polls it. */
+  readonly sharing: Pick<Sharing, 'viewOf'>;
+  /** The channels' pace across replicas (PostgreSQL); null: one process posts everything. */
+  readonly pace: SharedPace | null;
   readonly heartbeatMs: number;
   readonly clock: Clock;
   readonly log: Logger;
@@ -84,8 +88,12 @@ export interface AccountPipeline extends LedWork {
 }
 
 export function buildAccountPipeline(shared: SharedParts, own: AccountParts): AccountPipeline {
-  const { config, metrics, redact, ratings, ticker, clock, log, heartbeatMs, stillLeads } = shared;
+  const { config, metrics, redact, ratings, ticker, clock, log, heartbeatMs } = shared;
   const { account, store, halo, defaultRoute } = own;
+  // Every poll and post of the account first proves that this replica still holds its lease.
+  const stillLeads = (): Promise<boolean> => shared.leases.holds(account.scope);
+  const pace = shared.pace;
+  const workspace = account.scope.workspace;
   const { delays } = config;
   // The environment's account logs as before; a connected one's lines say whose they are.
   const accountLog =
@@ -168,6 +176,14 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
           metrics,
           stillLeads,
           pacing: own.pacing,
+          ...(pace === null
+            ? {}
+            : {
+                sharedPace: {
+                  take: (channel: string, gapMs: number) => pace.take(workspace, channel, gapMs),
+                  hold: (channel: string, ms: number) => pace.hold(workspace, channel, ms),
+                },
+              }),
           timers: ticker,
           gapMs: delays.slackGapMs,
           backoffMs: delays.slackBackoffMs,
@@ -203,10 +219,10 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
     store,
     poller,
     work: {
-      view: () => shared.leader.view(),
-      // A standby reports the leader's last poll of this account, read from the store.
+      view: () => shared.sharing.viewOf(account.scope),
+      // A replica that does not hold the account reports its holder's last poll, read from the store.
       refreshFollower: async () => {
-        if (!shared.leader.leading) await poller.refreshLastSuccess();
+        if (shared.sharing.viewOf(account.scope).role !== 'leader') await poller.refreshLastSuccess();
       },
     },
     ratings,

@@ -39,7 +39,10 @@ export function envAccount(config: Config, name: string): FleetAccount {
   };
 }
 
-/** "Which accounts do I poll": one function, which the replica layer (issue 20) will answer by leases. */
+/**
+ * Every account there is: what the sharing loop (pipeline/sharing.ts) spreads over the replicas. "Which accounts
+ * do I poll" is its `held()`: those of these this replica holds a lease on.
+ */
 export function listAccounts(
   tenants: Pick<TenantStore, 'accounts'>,
   env: FleetAccount | null,

@@ -1,6 +1,6 @@
 /**
  * The composition root's pipeline half: one pipeline per Halo account (app-account-pipeline.ts), run by the
- * fleet under the process's one leader loop, and the status views. Wiring only.
+ * fleet for the accounts this replica holds a lease on (the sharing loop), and the status views. Wiring only.
  */
 import type { ClientSource } from './slack/slack-chat.ts';
 import { buildAccountPipeline, type AccountPipeline, type SharedParts } from './app-account-pipeline.ts';
@@ -16,9 +16,10 @@ import { HealthBook, type AccountHealth } from './pipeline/fleet-health.ts';
 import type { FleetAccount } from './pipeline/fleet-plan.ts';
 import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
-import { LeaderWork } from './pipeline/leader-work.ts';
-import type { LeaderElection } from './pipeline/leadership.ts';
+import type { AccountLeases, SharedPace } from './pipeline/lease-port.ts';
+import { Sharing, type LeaseMove } from './pipeline/sharing.ts';
 import type { Poller } from './pipeline/poller.ts';
+import { accountsCatalogue } from './pipeline/catalogue-source.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { StatusViews } from './pipeline/status-views.ts';
@@ -29,7 +30,9 @@ import { TypeRatings } from './pipeline/type-ratings.ts';
 export interface PipelineParts {
   readonly config: Config;
   readonly tenants: TenantStore;
-  readonly election: LeaderElection;
+  readonly leases: AccountLeases;
+  /** The channels' pace across replicas (PostgreSQL); null with SQLite. */
+  readonly pace: SharedPace | null;
   /** The single shape's own account, with the client the commands share and HALO_ALERT_CHANNEL's route. */
   readonly env: {
     readonly account: FleetAccount;
@@ -37,7 +40,7 @@ export interface PipelineParts {
     readonly haloRequests: HaloBound;
     readonly defaultRoute: Route | null;
   };
-  /** "Which accounts do I poll": asked every poll interval (see app-accounts.ts). */
+  /** Every account there is, asked every heartbeat (see app-accounts.ts); the fleet polls those held. */
   readonly accounts: () => Promise<ListedAccount[]>;
   /** A connected account's Halo client, bounded (see app-accounts.ts). */
   readonly haloFor: (account: FleetAccount) => AccountHalo;
@@ -46,6 +49,9 @@ export interface PipelineParts {
   readonly metrics: Metrics;
   readonly redact: (text: string) => string;
   readonly heartbeatMs: number;
+  /** How long a heartbeat lasts: past it unanswered, this replica stops polling what it held. */
+  readonly leaseTtlMs: number;
+  readonly onLeaseMove?: (move: LeaseMove, count: number) => void;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -56,7 +62,8 @@ export interface Pipeline {
   readonly display: Display;
   /** The environment's account's poller (its subscriptions' starting points, its status). */
   readonly poller: Poller;
-  readonly work: LeaderWork;
+  /** Which accounts this replica polls: started and stopped with the bot. */
+  readonly work: Sharing;
   readonly views: StatusViews;
   readonly fleet: Fleet<AccountPipeline>;
   /** The one timer every account's waits share: its size is the number of waits pending. */
@@ -72,11 +79,32 @@ export interface Pipeline {
 }
 
 export function buildPipeline(parts: PipelineParts): Pipeline {
-  const { config, tenants, election, env, clock, log, heartbeatMs } = parts;
-  // Halo's catalogue of event types, read at start-up and daily with the environment's key: it is Halo's, the same
-  // for every account, so one is read, not one per account.
-  const ratings = new TypeRatings({ halo: env.halo, overrides: config.alerts.severity, log });
-  const work = new LeaderWork({ election, heartbeatMs, drainMs: config.delays.drainMs, log });
+  const { config, tenants, leases, env, clock, log, heartbeatMs } = parts;
+  // Halo's catalogue of event types, read at start-up and daily: it is Halo's, the same for every account, so one
+  // is read, not one per account. With the environment's key in the single shape; the distributed shape has none,
+  // and reads it with an active connected account's client (the one its pipeline polls with, once it has one).
+  const late: { fleet?: Fleet<AccountPipeline> } = {};
+  const catalogue =
+    config.shape === 'single'
+      ? env.halo
+      : accountsCatalogue({
+          accounts: parts.accounts,
+          clientOf: (account) => late.fleet?.pipelineOf(account.scope)?.halo ?? parts.haloFor(account).halo,
+        });
+  const ratings = new TypeRatings({ halo: catalogue, overrides: config.alerts.severity, log });
+  const work: Sharing = new Sharing({
+    leases,
+    accounts: parts.accounts,
+    fleet: {
+      lead: () => late.fleet!.lead(),
+      follow: () => late.fleet!.follow(),
+      reconcile: () => late.fleet!.reconcile(),
+    },
+    heartbeatMs,
+    leaseTtlMs: parts.leaseTtlMs,
+    ...(parts.onLeaseMove === undefined ? {} : { onMove: parts.onLeaseMove }),
+    log,
+  });
   const refusals = new ChannelRefusals();
   const health = new HealthBook(tenants, log);
   const ticker = new Ticker();
@@ -88,8 +116,9 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     refusals,
     health,
     ticker,
-    stillLeads: () => election.stillLeads(),
-    leader: work,
+    leases,
+    sharing: work,
+    pace: parts.pace,
     heartbeatMs,
     clock,
     log,
@@ -101,7 +130,6 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     if (pacing === undefined) pacings.set(workspace, (pacing = channelPacing()));
     return pacing;
   };
-  const late: { fleet?: Fleet<AccountPipeline> } = {};
   const label = (account: FleetAccount) => (): string | undefined =>
     late.fleet?.severalIn(account.scope.workspace) === true ? account.name : undefined;
   const build = (account: FleetAccount, halo: AccountHalo, isEnv: boolean): AccountPipeline =>
@@ -120,20 +148,19 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
   const isEnvScope = (account: FleetAccount): boolean =>
     account.scope.workspace === ENV_SCOPE.workspace && account.scope.account === ENV_SCOPE.account;
   const fleet = new Fleet<AccountPipeline>({
-    accounts: parts.accounts,
-    build: (account) => (isEnvScope(account) ? envPipeline : build(account, parts.haloFor(account), false)),
+    // "Which accounts do I poll": those this replica holds a lease on.
+    accounts: () => work.held(),
+    build: (account) => {
+      if (isEnvScope(account)) return envPipeline;
+      // The distributed shape's first account (or the first since start-up) reads the catalogue at once.
+      if (config.shape === 'distributed') ratings.readIfUnread();
+      return build(account, parts.haloFor(account), false);
+    },
     intervalMs: config.halo.pollIntervalMs,
     log,
     timers: ticker,
   });
   late.fleet = fleet;
-  work.attach({
-    lead: () => fleet.lead(),
-    follow: () => fleet.follow(),
-    kick: () => fleet.kick(),
-    // A standby's status is the environment's account's, read from the store: not one read per account.
-    refreshLastSuccess: () => envPipeline.poller.refreshLastSuccess(),
-  });
   const views = envPipeline.views;
   return {
     ratings,

@@ -11,6 +11,7 @@ import { LinkPreviews } from './commands/link-preview.ts';
 import {
   installedWorkspace,
   type RequestWorkspace,
+  type TenantAccount,
   type TenantWorkspace,
 } from './commands/workspace-accounts.ts';
 import { WorkflowSteps } from './commands/workflow.ts';
@@ -22,7 +23,10 @@ import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { Store } from './pipeline/store-port.ts';
-import { ENV_WORKSPACE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
+import type { AccountHealth } from './pipeline/fleet-health.ts';
+import { workspaceStatus } from './pipeline/workspace-status.ts';
+import { ENV_ACCOUNT, ENV_WORKSPACE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
+import type { AccountLineView } from './slack/blocks/accounts-message.ts';
 import { homeChannels, type HomeData } from './slack/blocks/home-view.ts';
 import { renderTestAlert, sampleEvent } from './slack/blocks/index.ts';
 import { createBoltApp } from './slack/bolt-app.ts';
@@ -126,6 +130,16 @@ export function buildSlackApp(parts: SlackParts): Ingress {
   // Link previews and workflow steps ask which accounts the request's workspace holds, by name.
   const accountOf = async (workspace: RequestWorkspace): Promise<HaloAccount[]> =>
     ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({ ...a, id: a.account.id }));
+  // The workspace's health: its accounts' statuses as one (the env account's is the env pipeline's; a connected
+  // one's, its pipeline's once the fleet runs one); none running yet: the env pipeline's (no poll yet).
+  const homeStatus = async (accounts: readonly TenantAccount[]) => {
+    const running = accounts.flatMap((a) => {
+      const own = a.account.id === ENV_ACCOUNT ? views : parts.pipelineFor?.(a.scope)?.views;
+      return own === undefined ? [] : [own];
+    });
+    const merged = workspaceStatus(await Promise.all(running.map((own) => own.status())));
+    return merged ?? (await views.status());
+  };
   const way = createIngress(config, { log, socketTimings: parts.socketTimings });
   const authorize = authorizeOf(parts.installs);
   createBoltApp({
@@ -151,28 +165,61 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     }),
     display,
     commandAcked: (seconds) => parts.metrics.commandAcked(seconds),
-    // The workspace's subscriptions and mutes over all its accounts; the health is the env pipeline's.
+    // The workspace's subscriptions and mutes over all its accounts (each named when there are several); its
+    // health over all its accounts' pipelines, and each connected account's own from the fleet's book.
     home: async (workspace: TenantWorkspace, userId: string): Promise<HomeData> => {
       const accounts = await workspace.accounts();
-      const [isAdmin, status, subscriptions, mutes, audit] = await Promise.all([
+      const named = <T extends object>(account: TenantAccount, rows: readonly T[]) =>
+        accounts.length > 1 ? rows.map((row) => ({ ...row, accountName: account.account.name })) : rows;
+      const [isAdmin, status, subscriptions, mutes, audit, health] = await Promise.all([
         workspace.canManage(userId),
-        views.status(),
-        Promise.all(accounts.map((a) => a.store.subscriptions())).then((all) => all.flat()),
-        Promise.all(accounts.map((a) => a.store.activeMutes(clock.now()))).then((all) => all.flat()),
+        homeStatus(accounts),
+        Promise.all(accounts.map(async (a) => named(a, await a.store.subscriptions()))).then((all) =>
+          all.flat(),
+        ),
+        Promise.all(accounts.map(async (a) => named(a, await a.store.activeMutes(clock.now())))).then((all) =>
+          all.flat(),
+        ),
         Promise.all(accounts.map((a) => a.store.recentAudit(20))).then((all) =>
           all
             .flat()
             .sort((a, b) => b.at - a.at)
             .slice(0, 20),
         ),
+        parts.pipeline.accountHealth(workspace.key),
       ]);
       return {
         isAdmin,
         health: { ...status, connection: way.describe() },
+        accounts: homeAccounts(accounts, health),
         channels: homeChannels(subscriptions, mutes, defaultRoute),
         audit,
       };
     },
   });
   return way;
+}
+
+/**
+ * The App Home's accounts: each of the workspace's accounts with the fleet's record of its polls, when it has a
+ * connected one (the single shape's env account alone is the health section). Only the key's last 4 characters.
+ */
+function homeAccounts(
+  accounts: readonly TenantAccount[],
+  health: readonly AccountHealth[],
+): AccountLineView[] {
+  if (!accounts.some((a) => a.account.id !== ENV_ACCOUNT)) return [];
+  return accounts.map(({ account }) => {
+    const polled = health.find((h) => h.scope.account === account.id);
+    const { name, keyHint } = account;
+    return polled === undefined
+      ? {
+          name,
+          keyHint,
+          status: account.status,
+          lastPollAt: account.lastPollAt,
+          lastError: account.lastError,
+        }
+      : { name, keyHint, status: polled.status, lastPollAt: polled.lastPollAt, lastError: polled.lastError };
+  });
 }

@@ -37,6 +37,15 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a replica's heartbeat lasts in the database: a replica killed with kill -9 has its accounts claimed by
+ * the others this long after its last heartbeat (5 s at a poll interval of 1 s or less, 10 s at 2 s and more).
+ * Five heartbeats at least: a pause of a few seconds (a GC, a slow query, a busy machine) moves no account.
+ */
+export function leaseTtl(heartbeatMs: number): number {
+  return Math.max(5000, 10 * heartbeatMs);
+}
+
 export interface StartOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
@@ -62,12 +71,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   // Error text shown in Slack gets the same redaction as the logs (each source also redacts its own).
   const redact = createRedactor(secrets);
 
-  // A standby looks for a free lead this often; at most a second, so that a failover or hand-over is quick.
+  // Replicas renew their heartbeat, and rebalance the accounts, this often: at most a second, so that a
+  // hand-over or a new replica's share comes within two poll intervals.
   const heartbeatMs = Math.min(1000, Math.max(50, Math.round(config.halo.pollIntervalMs / 2)));
-  const { tenants, election } = await openStore(config.database, {
+  const leaseTtlMs = leaseTtl(heartbeatMs);
+  const { tenants, leases, pace } = await openStore(config.database, {
     log,
     replicaId: config.replicaId,
-    heartbeatMs,
+    leaseTtlMs,
     encryptionKeys: config.encryptionKeys,
   });
   // The single-workspace shape: every row is the env scope's (see pipeline/tenancy-port.ts).
@@ -93,7 +104,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const metrics = createMetrics(
       {
         pending: () => store.pendingCount(),
-        isLeader: () => late.pipeline?.work.leading ?? false,
+        isLeader: () => late.pipeline?.work.holding ?? false,
+        sharing: () => late.pipeline?.work.counts() ?? { accountsHeld: 0, replicasSeen: 0 },
         lastSuccessAt: () => late.pipeline?.views.lastSuccessAt() ?? Promise.resolve(null),
       },
       clock,
@@ -115,7 +127,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     const built = buildPipeline({
       config,
       tenants,
-      election,
+      leases,
+      pace,
       env: { account, halo, haloRequests, defaultRoute },
       // The distributed shape has no environment's account: only those connected from Slack are polled.
       accounts: listAccounts(tenants, config.shape === 'single' ? account : null),
@@ -124,6 +137,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       metrics,
       redact,
       heartbeatMs,
+      leaseTtlMs,
+      onLeaseMove: (move, count) => metrics.leaseMoved(move, count),
       clock,
       log,
     });
@@ -163,7 +178,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       limits: options.httpLimits ?? HTTP_LIMITS,
       health: async () =>
         withIngressHealth(
-          healthBody(await views.health(), clock.now(), config.halo.pollIntervalMs),
+          healthBody(
+            { ...(await views.health()), sharing: work.counts() },
+            clock.now(),
+            config.halo.pollIntervalMs,
+          ),
           way.health(),
         ),
       at: { port: config.port, host: config.host },
@@ -175,13 +194,12 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       serving.close();
       serving.closeAll();
     });
-    // Before the first poll, so that its guesses most likely read the catalogue's names too.
-    // The distributed shape has no env account to poll: each connected account gets its own work (the fleet).
-    // The distributed shape has no environment's key to read the catalogue or check HALO_ALERT_KEYS with.
-    if (config.shape === 'single') {
-      ratings.start();
-      undo.push(() => ratings.stop());
-    }
+    // Before the first poll, so that its guesses most likely read the catalogue's names too. The distributed shape
+    // reads it with a connected account's client (see app-pipeline.ts): at once if one exists, else when the first
+    // one is polled.
+    ratings.start();
+    undo.push(() => ratings.stop());
+    // The distributed shape has no environment's key to check HALO_ALERT_KEYS with (nor HALO_ALERT_KEYS).
     await work.start();
     if (config.shape === 'single') void warnUnknownAlertKeys(halo, config.alerts.keys, log);
     undo.push(() => work.stop());
@@ -198,7 +216,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
           log.info('stopping: finishing posts in flight');
           serving.close();
           await way.stop();
-          // Stops polling and posting, then releases the lead: a standby takes over within a heartbeat.
+          // Stops polling and posting (each poll in flight ends first), then releases every lease: the other
+          // replicas take the accounts at their next heartbeat.
           await work.stop();
           ratings.stop();
           serving.closeAll();

@@ -11,12 +11,17 @@ import type { PipelineMetrics } from './pipeline/telemetry.ts';
 export interface MetricsSources {
   /** Alerts waiting in the outbox; throws when the database cannot be read. */
   readonly pending: () => Promise<number>;
+  /** Whether this replica polls any account. */
   readonly isLeader: () => boolean;
+  /** How many accounts this replica holds a lease on, and how many live replicas it sees. */
+  readonly sharing: () => { accountsHeld: number; replicasSeen: number };
   /** Milliseconds since the epoch of the last successful poll (by any replica), null before the first. */
   readonly lastSuccessAt: () => Promise<number | null>;
 }
 
 export interface Metrics extends PipelineMetrics {
+  /** An account's lease changed hands here: claimed, released (handed over), or lost to another replica. */
+  leaseMoved(move: 'claimed' | 'released' | 'lost', count: number): void;
   readonly contentType: string;
   render(): Promise<string>;
 }
@@ -113,9 +118,31 @@ export function createMetrics(sources: MetricsSources, clock: Clock = systemCloc
       if (count !== null) this.set(count);
     },
   });
+  const leaseMoves = new Counter({
+    name: 'halo_slack_lease_moves_total',
+    help: 'Account leases that changed hands at this replica, by move (claimed, released, lost).',
+    labelNames: ['move'],
+    registers: [register],
+  });
+  new Gauge({
+    name: 'halo_slack_accounts_held',
+    help: 'Halo accounts this replica holds a lease on (polls and posts for).',
+    registers: [register],
+    collect() {
+      this.set(sources.sharing().accountsHeld);
+    },
+  });
+  new Gauge({
+    name: 'halo_slack_replicas_seen',
+    help: 'Live replicas this one saw at its last heartbeat, itself included.',
+    registers: [register],
+    collect() {
+      this.set(sources.sharing().replicasSeen);
+    },
+  });
   new Gauge({
     name: 'halo_slack_is_leader',
-    help: '1 while this replica polls and posts, 0 on a standby.',
+    help: '1 while this replica polls and posts for at least one account, 0 otherwise.',
     registers: [register],
     collect() {
       this.set(sources.isLeader() ? 1 : 0);
@@ -149,6 +176,7 @@ export function createMetrics(sources: MetricsSources, clock: Clock = systemCloc
     },
     failed: (reason, count) => failed.inc({ reason }, count),
     rateLimited: () => rateLimited.inc(),
+    leaseMoved: (move, count) => leaseMoves.inc({ move }, count),
     commandAcked: (seconds) => commandAck.observe(seconds),
   };
 }

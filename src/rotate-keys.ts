@@ -31,7 +31,7 @@ async function rotate(): Promise<string> {
   const { tenants } = await openStore(config.database, {
     log,
     replicaId: config.replicaId,
-    heartbeatMs: 1000,
+    leaseTtlMs: 10_000,
     encryptionKeys: config.encryptionKeys,
   });
   try {

@@ -1,7 +1,8 @@
 /**
- * The leader's work for one Halo account: its poller, and a Delivery, a MuteExpiry and a SummaryScheduler made
- * afresh for each term of leadership (a stopped one stays stopped; the Poller restarts in place). LeaderWork
- * switches one of these in the single-account set-up, and the Fleet one per account (see fleet.ts).
+ * The work of the replica that holds one Halo account's lease: its poller, and a Delivery, a MuteExpiry and a
+ * SummaryScheduler made afresh for each term (a stopped one stays stopped; the Poller restarts in place). The
+ * Fleet switches one per account it holds (see fleet.ts and sharing.ts): the scheduled work (mute ends,
+ * summaries) runs under the account's lease too, so once, by its holder.
  */
 
 /** The pieces of one account's work that leading starts and following stops. */
@@ -19,7 +20,7 @@ export interface LeaderParts {
   readonly newSummaries?: () => { start(): void; stop(): Promise<void> };
 }
 
-/** What LeaderWork starts when this replica leads and stops when it follows: one account, or a fleet of them. */
+/** What starts when this replica takes an account (or several: the fleet) and stops when it gives it up. */
 export interface LedWork {
   lead(): Promise<void>;
   follow(): Promise<void>;

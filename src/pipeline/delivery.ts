@@ -45,6 +45,15 @@ export interface DeliveryOptions<M> {
    * Absent: this delivery's own.
    */
   readonly pacing?: ChannelPacing;
+  /**
+   * The channels' pace across replicas (PostgreSQL, see lease-port.ts), bound to this delivery's workspace: a
+   * turn is taken before each post, so that two replicas posting to one channel keep its pace together. Absent:
+   * one process posts everything (SQLite), and the pace in memory is enough.
+   */
+  readonly sharedPace?: {
+    take(channel: string, gapMs: number): Promise<number>;
+    hold(channel: string, ms: number): Promise<void>;
+  };
   /** Its tick and pacing waits: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
   readonly timers?: Timers;
 }
@@ -96,6 +105,8 @@ export class Delivery<M> {
   private tokenRefusals = 0;
 
   private readonly metrics: PipelineMetrics;
+  /** This delivery's drains queued or running (the queues they wait in are shared: see `pacing`). */
+  private readonly drains = new Set<Promise<void>>();
 
   constructor(private readonly options: DeliveryOptions<M>) {
     this.metrics = options.metrics ?? NO_METRICS;
@@ -137,11 +148,13 @@ export class Delivery<M> {
     for (const channel of await this.options.store.dueChannels(now)) {
       const state = this.state(channel);
       if (state.queue.size + state.queue.pending > 0 || state.notBefore - now > this.gapMs) continue;
-      void state.queue
+      const drained = state.queue
         .add(() => this.drain(channel, state))
         .catch((error: unknown) => {
           this.options.log.error('delivery: drain failed', { channel, error });
-        });
+        })
+        .finally(() => this.drains.delete(drained));
+      this.drains.add(drained);
     }
   }
 
@@ -200,6 +213,7 @@ export class Delivery<M> {
         if (this.stopped()) return;
       }
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) return;
+      if (!(await this.takeTurn(channel, state))) continue;
       if (!(await store.markSending(item.id, clock.now()))) {
         // Another replica leads now, or the row is no longer pending: posting it could repeat it.
         log.info('delivery: row not claimed; leaving it to whoever holds it', {
@@ -261,6 +275,7 @@ export class Delivery<M> {
       case 'rate_limited':
         // Costs no attempt: Slack told us exactly when to come back.
         state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
+        await this.options.sharedPace?.hold(channel, result.retryAfterMs ?? this.gapMs);
         this.metrics.rateLimited();
         log.warn('delivery: rate limited; pausing this channel only', {
           channel,
@@ -325,6 +340,8 @@ export class Delivery<M> {
       return true;
     }
     if (this.options.stillLeads !== undefined && !(await this.options.stillLeads())) return false;
+    // Not this channel's turn across replicas yet: the drain waits it out and comes back to this row.
+    if (!(await this.takeTurn(channel, state))) return true;
     if (!(await store.markSending(item.id, clock.now()))) return false;
     const result = await chat.update(channel, ts, message);
     if (this.abandoned) return false;
@@ -455,6 +472,19 @@ export class Delivery<M> {
     }
   }
 
+  /**
+   * The channel's turn across replicas: true to post now; false when another replica posted to it lately, the
+   * channel then waiting (in memory) for as long as the database says.
+   */
+  private async takeTurn(channel: string, state: ChannelState): Promise<boolean> {
+    const shared = this.options.sharedPace;
+    if (shared === undefined) return true;
+    const wait = await shared.take(channel, this.gapMs);
+    if (wait <= 0) return true;
+    state.notBefore = Math.max(state.notBefore, this.options.clock.now() + wait);
+    return false;
+  }
+
   /** Once per reason: a missing scope would otherwise repeat the same warning for every uncertain post. */
   private cannotCheck(reason: string, channel: string): void {
     if (this.uncheckable.has(reason)) return;
@@ -493,7 +523,8 @@ export class Delivery<M> {
   async stop(deadlineMs: number): Promise<void> {
     this.stopTicking?.();
     this.stopping.abort();
-    const idle = Promise.all([...this.channels.values()].map((state) => state.queue.onIdle()));
+    // Its own drains only: the channels' queues are shared with the workspace's other accounts, which go on.
+    const idle = Promise.all([...this.drains]);
     const finished = await Promise.race([idle.then(() => true), sleep(deadlineMs).then(() => false)]);
     if (!finished) this.abandoned = true;
   }

@@ -42,12 +42,17 @@ export function pollErrorCode(error: unknown): string {
   return 'internal_error';
 }
 
+/** How often an unchanged account's poll time is saved to the registry (what other replicas show). */
+export const HEALTH_SAVE_MS = 60_000;
+
 /**
  * The health of every account this process polls, as last recorded. Kept in memory as well as in the store: the
  * environment's account (single-workspace shape) has no row of the registry to record it in.
  */
 export class HealthBook {
   private readonly polled = new Map<string, Polled>();
+  /** When each account's poll time was last saved to the registry. */
+  private readonly saved = new Map<string, number>();
 
   constructor(
     private readonly tenants: Pick<TenantStore, 'setAccountHealth'>,
@@ -55,7 +60,21 @@ export class HealthBook {
   ) {}
 
   async record(scope: Scope, health: Polled): Promise<void> {
+    const before = this.polled.get(scopeKey(scope));
     this.polled.set(scopeKey(scope), health);
+    // A steady poll changes only the time: saved once a minute, not at every poll (this replica's view has it).
+    const saved = this.saved.get(scopeKey(scope));
+    if (
+      before !== undefined &&
+      saved !== undefined &&
+      before.status === health.status &&
+      before.lastError === health.lastError &&
+      health.lastPollAt !== null &&
+      health.lastPollAt - saved < HEALTH_SAVE_MS &&
+      health.lastPollAt >= saved
+    )
+      return;
+    if (health.lastPollAt !== null) this.saved.set(scopeKey(scope), health.lastPollAt);
     try {
       await this.tenants.setAccountHealth(scope, health);
     } catch (error) {

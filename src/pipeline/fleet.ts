@@ -1,9 +1,9 @@
 /**
  * One process polling many Halo accounts, each on today's pipeline (poller, routing, outbox, delivery) over its
- * own scoped store view. The fleet is the leader's work (LeaderWork attaches it): one election loop per process,
- * not one per account. While it leads, it asks `accounts()` (the single question "which accounts do I poll",
- * which the replica layer will answer next) every poll interval and reconciles: a new account starts, a removed
- * one (disconnect, uninstall) stops within one interval, a new key or URL restarts it on a new client.
+ * own scoped store view. The sharing loop (sharing.ts) runs it: at every heartbeat, the fleet asks `accounts()`
+ * (the single question "which accounts do I poll": those this replica holds a lease on) and reconciles: a new
+ * account starts, a removed or handed-over one stops (after its poll in flight ends) within a heartbeat, a new
+ * key or URL restarts it on a new client.
  *
  * Timers: each account's pipeline waits five ways (the poller's wait between polls and its start check, the
  * delivery tick, the mute sweep, the summary sweep), and the fleet once (this reconcile). Given a shared Ticker
@@ -17,11 +17,11 @@ import type { Scope } from './tenancy-port.ts';
 import { OWN_TIMERS, type Timers } from './ticker.ts';
 
 export interface FleetOptions<P extends LedWork> {
-  /** Every account this process polls now: the environment's (single shape) and the connected ones. */
+  /** Every account this process polls now: those it holds a lease on (sharing.ts `held`). */
   readonly accounts: () => Promise<FleetAccount[]>;
   /** One account's pipeline on its scoped view, Halo client and Slack poster (built by the composition root). */
   readonly build: (account: FleetAccount) => P;
-  /** How often the accounts are listed again: the poll interval, so that a removal stops within one. */
+  /** How often the fleet reconciles on its own too (the sharing loop asks it every heartbeat): the poll interval. */
   readonly intervalMs: number;
   readonly log: Logger;
   /** The shared Ticker the accounts' pipelines wait on too (see ticker.ts). Default: Node's timers. */

@@ -15,7 +15,9 @@ export interface HealthInput extends Pick<
   readonly databaseReachable?: boolean;
   /** Channels whose last post was refused for good (see refusals.ts). */
   readonly refusing?: readonly Refusal[];
-  /** This replica's role, the leader's name and its own. */
+  /** How many accounts this replica holds a lease on, and how many live replicas it sees. */
+  readonly sharing?: { readonly accountsHeld: number; readonly replicasSeen: number };
+  /** Whether this replica polls the account the status is of, which replica does, and its own name. */
   readonly leadership?: {
     readonly role: 'leader' | 'standby';
     readonly leader: string | null;
@@ -63,5 +65,8 @@ export function healthBody(input: HealthInput, now: number, pollIntervalMs: numb
     ...(input.leadership === undefined
       ? {}
       : { role: input.leadership.role, leader: input.leadership.leader, replica: input.leadership.self }),
+    ...(input.sharing === undefined
+      ? {}
+      : { accountsHeld: input.sharing.accountsHeld, replicasSeen: input.sharing.replicasSeen }),
   };
 }

@@ -216,7 +216,7 @@ export class Poller {
         if (this.isStopping()) return;
         if (error instanceof FencedError) {
           // Not Halo's failure: the check before the next poll fails too, so nothing more is written or posted.
-          this.options.log.error('poll: another replica leads now; this one stops polling', {
+          this.options.log.error('poll: another replica holds this account now; this one stops polling it', {
             error: error.message,
           });
           await this.timers.sleep(intervalMs, signal);

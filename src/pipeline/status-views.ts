@@ -1,11 +1,11 @@
 /**
  * What the bot says of itself: `/halo status`, the App Home's health and `/healthz` read the same numbers, from
- * the poller (this replica's view, or the leader's last success read from the store on a standby), the store,
+ * the poller (this replica's view, or the holder's last success read from the store on another replica), the store,
  * the type ratings and the channels refusing posts.
  */
 import { sleep } from '../clock.ts';
 import type { HealthInput } from './health.ts';
-import type { LeaderWork } from './leader-work.ts';
+import type { LeaseView } from './sharing.ts';
 import type { PollStatus } from './poller.ts';
 import type { ChannelRefusals } from './refusals.ts';
 import type { Store } from './store-port.ts';
@@ -14,7 +14,8 @@ import { assumedHeld, type TypeRatings } from './type-ratings.ts';
 export interface StatusSources {
   readonly store: Store;
   readonly poller: { getStatus(): PollStatus };
-  readonly work: Pick<LeaderWork, 'view' | 'refreshFollower'>;
+  /** Who holds the account's lease, and the holder's last poll when it is not this replica. */
+  readonly work: { view(): LeaseView; refreshFollower(): Promise<void> };
   readonly ratings: Pick<TypeRatings, 'list'>;
   readonly refusals: Pick<ChannelRefusals, 'list'>;
   /** Error text shown in Slack gets the same redaction as the logs (each source also redacts its own). */

@@ -385,8 +385,8 @@ export class StoreError extends Error {
 }
 
 /**
- * A write by a replica that no longer leads, refused (PostgreSQL): a newer leader's fencing token is in the
- * database. The replica must stop polling and posting; the new leader does both.
+ * A write for an account whose lease this replica no longer holds, refused (PostgreSQL): a newer holder's fencing
+ * token is in the account's lease row. The replica must stop polling and posting for it; the new holder does both.
  */
 export class FencedError extends Error {
   override name = 'FencedError' as const;
@@ -396,7 +396,7 @@ export class FencedError extends Error {
     readonly current: number | null,
   ) {
     super(
-      `This replica no longer leads (its fencing token is ${token}, the database holds ${current ?? 'none'}): its write was refused.`,
+      `This replica no longer holds this account (its fencing token is ${token}, the database holds ${current ?? 'none'}): its write was refused.`,
     );
   }
 }

@@ -32,12 +32,16 @@ export class TypeRatings {
   /** Keys already named in the log: each once a process, not every day. */
   private readonly logged = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Whether a read has succeeded, and the read in flight: `readIfUnread` starts none while either holds. */
+  private read = false;
+  private reading: Promise<void> | undefined;
   /** Ends a read in flight at stop: a stopped bot asks Halo nothing more. */
   private readonly stopped = new AbortController();
   readonly severityOf: SeverityOf;
 
   constructor(
     private readonly options: {
+      /** The environment's client (single shape), or an active connected account's (see catalogue-source.ts). */
       readonly halo: Pick<HaloClient, 'listTypes'>;
       /** `HALO_SEVERITY`. */
       readonly overrides: Readonly<Record<string, Severity>>;
@@ -65,6 +69,15 @@ export class TypeRatings {
     this.timer.unref();
   }
 
+  /**
+   * Reads the catalogue now unless it has been read (or is being read): for the distributed shape, whose first
+   * account appears after start-up, so that its severities need not wait for the next day's read.
+   */
+  readIfUnread(): void {
+    if (this.read || this.reading !== undefined || this.stopped.signal.aborted) return;
+    this.reading = this.refresh().finally(() => (this.reading = undefined));
+  }
+
   stop(): void {
     clearInterval(this.timer);
     this.stopped.abort();
@@ -81,6 +94,7 @@ export class TypeRatings {
       log.debug('event types could not be read to check their severities; retrying tomorrow', { error });
       return;
     }
+    this.read = true;
     this.subjects.clear();
     for (const type of types) this.subjects.set(type.key, type.subject);
     this.unrated = unratedTypes(types, overrides);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
-import { singleProcess, type LeaderElection } from '../pipeline/leadership.ts';
-import { PgLeaderElection } from './pg-leader.ts';
+import { singleProcessLeases, type AccountLeases, type SharedPace } from '../pipeline/lease-port.ts';
+import { PgLeases, PgPace } from './pg-leases.ts';
 import { openPostgresTenants } from './postgres.ts';
 import { openSqliteTenants } from './sqlite.ts';
 import { StoreError } from '../pipeline/store-port.ts';
@@ -13,34 +13,35 @@ export type StoreLocation =
   { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
 
 /**
- * The store DATABASE_URL names (the registry, and a view per scope), and how this process learns whether it leads: always with SQLite (one process),
- * by election with PostgreSQL. Throws a StoreError saying what to fix when the store cannot be opened.
+ * The store DATABASE_URL names (the registry, and a view per scope), and which accounts this process may poll:
+ * every one with SQLite (one process), those it holds a lease on with PostgreSQL, whose channels also keep a
+ * pace shared by the replicas. Throws a StoreError saying what to fix when the store cannot be opened.
  */
 export async function openStore(
   database: StoreLocation,
   options: {
     log: Logger;
     replicaId: string;
-    heartbeatMs: number;
+    /** How long a replica's heartbeat lasts (PostgreSQL): its leases are free once it has expired. */
+    leaseTtlMs: number;
     /** HALO_ENCRYPTION_KEYS, newest first; none: secrets cannot be saved (see secret-box.ts). */
     encryptionKeys?: readonly Uint8Array[];
   },
-): Promise<{ tenants: TenantStore; election: LeaderElection }> {
+): Promise<{ tenants: TenantStore; leases: AccountLeases; pace: SharedPace | null }> {
   const keys = options.encryptionKeys ?? [];
   if (database.kind === 'sqlite') {
     refuseDeepFolder(database.path);
-    return { tenants: openSqliteTenants(database.path, keys), election: singleProcess(options.replicaId) };
+    return {
+      tenants: openSqliteTenants(database.path, keys),
+      leases: singleProcessLeases(options.replicaId),
+      pace: null,
+    };
   }
   const tenants = await openPostgresTenants(database.url, options.log, keys, options.replicaId);
   return {
     tenants,
-    election: new PgLeaderElection(
-      database.url,
-      tenants,
-      options.replicaId,
-      options.heartbeatMs,
-      options.log,
-    ),
+    leases: new PgLeases(database.url, tenants, options.replicaId, options.leaseTtlMs, options.log),
+    pace: new PgPace(tenants.sql.db),
   };
 }
 

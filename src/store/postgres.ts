@@ -6,14 +6,16 @@ import { SecretBox } from './secret-box.ts';
 import type { Engine, Fence } from './sql-rows.ts';
 import { SqlTenantStore } from './tenants.ts';
 import { FencedError, StoreError } from '../pipeline/store-port.ts';
+import type { Scope } from '../pipeline/tenancy-port.ts';
 
 /** BIGINT and count(*) arrive as strings by default; every such value here is a millisecond time or a count. */
 const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 /**
- * Connection settings shared by the pool and the leader's own connection. `application_name` names the replica,
- * so that an operator (and the fault tests) can tell in `pg_stat_activity` which replica holds which session.
+ * Connection settings shared by the pool and the replica's own connection (its session lock, pg-leases.ts).
+ * `application_name` names the replica, so that an operator (and the fault tests) can tell in `pg_stat_activity`
+ * which replica holds which session.
  */
 export function connectionConfig(url: string, replicaId?: string): pg.ClientConfig {
   return {
@@ -57,8 +59,7 @@ const postgres: Dialect = {
 
 /** Advisory lock keys: one class for this program, the second key tells the locks apart per schema. */
 export const LOCK_CLASS = 0x48414c4f; // "HALO"
-export const lockKey = (purpose: 'migrate' | 'leader'): string =>
-  `hashtext(current_schema() || ':${purpose}')`;
+export const lockKey = (purpose: 'migrate'): string => `hashtext(current_schema() || ':${purpose}')`;
 
 /**
  * The pool as Kysely sees it. pg's pool stops listening for a checked-out connection's 'error': a connection lost
@@ -148,29 +149,36 @@ async function migrate(trx: Db, where: string): Promise<void> {
 }
 
 /**
- * The engine for several replicas. Outbox rows are claimed with the leader's fencing token: `markSending`
- * succeeds only while the token it carries is still the newest in `halo_leader`, and a row claimed by a newer
- * leader can no longer be marked by an older one. A store that never led (token null) is not fenced: tools and
- * tests. The token is one for the process (every view of every scope): it is the process that leads.
+ * The engine for several replicas. Each account has its own fencing token, the one of its lease's current term
+ * (`halo_leases`, see pg-leases.ts): the poller's writes and `markSending` succeed only while the token this
+ * process holds for the account is still the one in its lease row, and a row claimed by a newer holder can no
+ * longer be marked by an older one. A scope whose lease this process never held (token null) is not fenced:
+ * tools, tests, and commands answered by a replica that does not poll the account (they write none of these).
  */
 function postgresEngine(db: Db): Engine {
-  const fence: Fence = { token: null };
+  const fences = new Map<string, Fence>();
+  const fenceOf = (scope: Scope): Fence => {
+    const key = `${scope.workspace}\n${scope.account}`;
+    let fence = fences.get(key);
+    if (fence === undefined) fences.set(key, (fence = { token: null }));
+    return fence;
+  };
   return {
     db,
     d: postgres,
-    fence,
+    fenceOf,
     /**
-     * FOR SHARE on the leader row: a new leader's token bump waits for this transaction, and one begun after the
-     * bump sees the new token. Unfenced while this store never led.
+     * FOR SHARE on the account's lease row: a claim by another replica (which bumps the token) waits for this
+     * transaction, and one begun after the claim sees the new token. Unfenced while this process never held it.
      */
-    fenced: (work) => {
-      const token = fence.token;
+    fenced: (scope, work) => {
+      const token = fenceOf(scope).token;
       return db.transaction().execute(async (trx) => {
         if (token !== null) {
           const row = await trx
-            .selectFrom('halo_leader')
+            .selectFrom('halo_leases')
             .select('token')
-            .where('id', '=', 1)
+            .where((eb) => eb.and({ workspace_id: scope.workspace, account_id: scope.account }))
             .forShare()
             .executeTakeFirst();
           if (row?.token !== token) throw new FencedError(token, row?.token ?? null);
@@ -179,13 +187,17 @@ function postgresEngine(db: Db): Engine {
       });
     },
     markSending: async (scope, id, now) => {
-      // FOR SHARE on the leader row: a new leader's token bump waits for this claim, and a claim after the bump
-      // sees the new token and fails. SKIP LOCKED: a row another process is claiming is not ours to post.
-      const token = fence.token;
+      // FOR SHARE on the lease row: a claim by another replica waits for this one, and a claim after it sees the
+      // new token and fails. SKIP LOCKED: a row another process is claiming is not ours to post.
+      const token = fenceOf(scope).token;
+      const fence =
+        token === null
+          ? sql`SELECT 1`
+          : sql`SELECT 1 FROM halo_leases
+              WHERE workspace_id = ${scope.workspace} AND account_id = ${scope.account} AND token = ${token}
+              FOR SHARE`;
       const { rows } = await sql`
-        WITH fence AS (
-          SELECT 1 FROM halo_leader WHERE id = 1 AND (${token}::bigint IS NULL OR token = ${token}) FOR SHARE
-        ), claimable AS (
+        WITH fence AS (${fence}), claimable AS (
           SELECT id FROM halo_outbox
           WHERE workspace_id = ${scope.workspace} AND account_id = ${scope.account} AND id = ${id}
             AND state = 'pending' AND (${token}::bigint IS NULL OR coalesce(claim_token, 0) <= ${token})

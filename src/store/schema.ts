@@ -159,6 +159,23 @@ export interface Tables {
     created_by: string;
     created_at: Int;
   };
+  /**
+   * Step 8 (PostgreSQL's replicas; SQLite has the tables and never writes them). One row per account: the
+   * replica that holds it and the fencing token of its current term. The lease lasts while its holder's
+   * heartbeat (`halo_replicas`) is unexpired by the database's clock: one row a replica is renewed, not one an
+   * account.
+   */
+  halo_leases: {
+    workspace_id: string;
+    account_id: string;
+    holder: string | null;
+    token: Int;
+    since: Int | null;
+  };
+  /** One row per replica: renewed every heartbeat; live while `expires_at` (the database's ms) is ahead. */
+  halo_replicas: { id: string; expires_at: Int; started_at: Int };
+  /** A channel's pace across replicas: no post to it before `next_at` (the database's ms). */
+  halo_channel_pace: { workspace_id: string; channel: string; next_at: Int };
 }
 
 /** The tables whose every row belongs to a scope, in the order a purge reports them. */
@@ -327,11 +344,34 @@ function summaries(): RawBuilder<unknown>[] {
   ];
 }
 
+/**
+ * Step 8: per-account leases, the replicas' heartbeats and the channels' shared pace (see store/pg-leases.ts).
+ * `halo_leader` stays, unused but for the first token of each lease (so that outbox rows an earlier leader
+ * claimed keep comparing right): never edit an earlier step.
+ */
+function leases(): RawBuilder<unknown>[] {
+  return [
+    sql.raw(`CREATE TABLE IF NOT EXISTS halo_leases (
+      workspace_id TEXT NOT NULL, account_id TEXT NOT NULL, holder TEXT, token BIGINT NOT NULL, since BIGINT,
+      PRIMARY KEY (workspace_id, account_id)
+    )`),
+    sql.raw('CREATE INDEX IF NOT EXISTS halo_leases_holder ON halo_leases (holder)'),
+    sql.raw(`CREATE TABLE IF NOT EXISTS halo_replicas (
+      id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL, started_at BIGINT NOT NULL
+    )`),
+    sql.raw(`CREATE TABLE IF NOT EXISTS halo_channel_pace (
+      workspace_id TEXT NOT NULL, channel TEXT NOT NULL, next_at BIGINT NOT NULL,
+      PRIMARY KEY (workspace_id, channel)
+    )`),
+  ];
+}
+
 /** Each step compiles the queries it needs; step i brings a database to version LEGACY_VERSION + i + 1. */
 export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [
   baseline,
   summaries,
   tenancy,
+  leases,
 ];
 
 export const SCHEMA_VERSION = LEGACY_VERSION + MIGRATIONS.length;

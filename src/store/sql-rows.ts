@@ -51,9 +51,9 @@ export function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-/** The fencing token of this process's lead (PostgreSQL): one for every view of the database. */
+/** The fencing token of this process's term on one account (PostgreSQL): one for every view of that scope. */
 export interface Fence {
-  /** Set when this process wins, kept after it loses; null while it never led, and with SQLite. */
+  /** Set when this process claims the account, kept after it loses it; null while it never held it, and with SQLite. */
   token: number | null;
 }
 
@@ -61,9 +61,10 @@ export interface Fence {
 export interface Engine {
   readonly db: Db;
   readonly d: Dialect;
-  readonly fence: Fence;
-  /** A transaction of the poller's writes, refused with a FencedError once a newer leader took over. */
-  fenced<T>(work: (trx: Db) => Promise<T>): Promise<T>;
+  /** The scope's fence in this process (created on first use, with no token). */
+  fenceOf(scope: Scope): Fence;
+  /** A transaction of the poller's writes, refused with a FencedError once another replica took the account. */
+  fenced<T>(scope: Scope, work: (trx: Db) => Promise<T>): Promise<T>;
   /** {@link api.Store.markSending} of the scope's row `id`. */
   markSending(scope: Scope, id: number, now: number): Promise<boolean>;
 }

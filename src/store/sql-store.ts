@@ -3,7 +3,7 @@
  * query of every method filters by the scope's `workspace_id` and `account_id`, and every insert writes them, so
  * that an ID or a channel of another scope reads and changes nothing. What only one database does comes from its
  * {@link Engine}: the SQLite file lock (sqlite.ts), and PostgreSQL's fenced transactions and `SKIP LOCKED` claims
- * (postgres.ts), leader election (pg-leader.ts). The few spellings the two differ in come from the {@link Dialect}.
+ * (postgres.ts), per-account leases (pg-leases.ts). The few spellings the two differ in come from the {@link Dialect}.
  */
 import { sql } from 'kysely';
 import type { HaloEvent } from '../domain/event.ts';
@@ -52,7 +52,7 @@ export class SqlStore implements api.Store {
   }
 
   private fenced<T>(work: (trx: Db) => Promise<T>): Promise<T> {
-    return this.engine.fenced(work);
+    return this.engine.fenced(this.scope, work);
   }
 
   markSending(id: number, now: number): Promise<boolean> {
@@ -180,7 +180,9 @@ export class SqlStore implements api.Store {
         .onConflict((c) =>
           c
             .columns(['workspace_id', 'account_id', 'key'])
-            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))
+            // An unchanged value is not written again: a steady poll's plan and totals cost no row.
+            .where((eb) => eb('halo_state.value', '<>', eb.ref('excluded.value'))),
         )
         .execute(),
     );
@@ -239,9 +241,9 @@ export class SqlStore implements api.Store {
     }
   }
 
-  /** A mark applies unless a newer leader has claimed the row since: its outcome is then the newer one's. */
+  /** A mark applies unless a newer holder has claimed the row since: its outcome is then the newer one's. */
   private mark(id: number) {
-    const token = this.engine.fence.token;
+    const token = this.engine.fenceOf(this.scope).token;
     return this.db
       .updateTable('halo_outbox')
       .where((eb) => eb.and({ ...this.own, id }))

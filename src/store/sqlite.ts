@@ -141,8 +141,8 @@ function sqliteEngine(db: Db): Engine {
   return {
     db,
     d: sqlite,
-    fence: { token: null },
-    fenced: (work) => db.transaction().execute(work),
+    fenceOf: () => ({ token: null }),
+    fenced: (_scope, work) => db.transaction().execute(work),
     markSending: async (scope, id, now) => {
       const result = await db
         .updateTable('halo_outbox')

@@ -49,11 +49,17 @@ export class SqlTenantStore implements TenantStore {
   }
 
   /**
-   * Set by the leadership (PostgreSQL) when this process wins: every view's claims and poller writes carry it from
-   * then on. Kept after the lead is lost, so that a replaced leader's writes are refused.
+   * Set by the leases (PostgreSQL, pg-leases.ts) when this process claims `scope`: every view of that scope
+   * carries it in its claims and poller writes from then on. Kept after the account is lost, so that a replaced
+   * holder's writes are refused.
    */
-  setFence(token: number): void {
-    this.engine.fence.token = token;
+  setFence(scope: Scope, token: number): void {
+    this.engine.fenceOf(scope).token = token;
+  }
+
+  /** The database's own engine: for the leases and the shared pace of the same database (pg-leases.ts). */
+  get sql(): Engine {
+    return this.engine;
   }
 
   async saveInstallation(installation: InstallationRecord): Promise<void> {
@@ -153,6 +159,11 @@ export class SqlTenantStore implements TenantStore {
         .where((eb) => eb.and({ workspace_id: scope.workspace, id: scope.account }))
         .executeTakeFirst();
       if (removed.numDeletedRows === 0n) return null;
+      // Its holder's next fenced write finds no lease and is refused; its pipeline stops within a heartbeat.
+      await trx
+        .deleteFrom('halo_leases')
+        .where((eb) => eb.and({ workspace_id: scope.workspace, account_id: scope.account }))
+        .execute();
       const rows = await purge(trx, scope.workspace, scope.account);
       return { rows: { accounts: 1, ...rows } };
     });
@@ -165,6 +176,8 @@ export class SqlTenantStore implements TenantStore {
         const removed = await trx.deleteFrom(table).where('workspace_id', '=', workspace).executeTakeFirst();
         if (removed.numDeletedRows > 0n) counts[table.slice('halo_'.length)] = Number(removed.numDeletedRows);
       }
+      for (const table of ['halo_leases', 'halo_channel_pace'] as const)
+        await trx.deleteFrom(table).where('workspace_id', '=', workspace).execute();
       return { rows: { ...counts, ...(await purge(trx, workspace)) } };
     });
   }

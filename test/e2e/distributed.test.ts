@@ -3,7 +3,8 @@
  * gives the state and its cookie, Slack's redirect brings a code the stand-in exchanges in oauth.v2.access), each
  * signed request is resolved to its own installation before any listener runs (Slack is then called with that
  * installation's token), a workspace that never installed the app is refused with an empty answer, and
- * app_uninstalled removes one workspace and leaves the other.
+ * app_uninstalled removes one workspace and leaves the other: its accounts stop polling within one interval, and
+ * every row of it is purged (after the run, no table holds one).
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +18,12 @@ import {
 import { CONNECT_IDS } from '../../src/slack/blocks/payloads.ts';
 import type { FakeWorkspace } from '../../fakes/slack-oauth.ts';
 import type { SlackCall } from '../../fakes/slack.ts';
+import type { Scope } from '../../src/pipeline/tenancy-port.ts';
 import { INSTALL_PATH, REDIRECT_PATH } from '../../src/slack/oauth.ts';
 import { openSqliteTenants } from '../../src/store/sqlite.ts';
 import {
   botEnv,
+  FAST,
   inProcessBot,
   SIGNING_SECRET,
   startFakes,
@@ -124,6 +127,13 @@ async function connectThroughModal(team: string, token: string | undefined): Pro
   return ack.json;
 }
 
+const keyOf = (workspace: string): string => `halo-key-of-${workspace}`;
+/** Each seeded workspace's account. */
+const scopes = new Map<string, Scope>();
+/** The polls (event list requests) made with `workspace`'s key. */
+const haloCalls = (workspace: string) =>
+  fakes.halo.listRequests().filter((r) => r.apiKey === keyOf(workspace));
+
 let commands = 0;
 const REFUSAL = 'refused a request of a workspace that has not installed the app';
 const refusals = (): number => bot.logs.filter((line) => line.includes(REFUSAL)).length;
@@ -167,18 +177,30 @@ beforeAll(async () => {
   fakes = await startFakes();
   env = distributedEnv(fakes);
   databasePath = env.DATABASE_URL!.slice('sqlite:'.length);
-  // Each workspace has a connected Halo account already (what /halo connect makes): an uninstall must remove
-  // its own and leave the other's.
+  // Each workspace has a connected Halo account already (what /halo connect makes), polled with its own key, and
+  // a subscription: an uninstall must remove its own and leave the other's.
   const tenants = openSqliteTenants(databasePath, [KEY]);
-  for (const workspace of ['TACME', 'EGRID'])
-    await tenants.connectAccount({
+  for (const workspace of ['TACME', 'EGRID']) {
+    const halo = fakes.halo.addAccount(keyOf(workspace));
+    // Events its first poll records as its baseline: rows of its own to purge.
+    for (let i = 0; i < 3; i++) halo.addEvent({ key: 'port-open' });
+    const { account } = await tenants.connectAccount({
       workspace,
       name: 'prod',
       apiUrl: fakes.halo.url,
-      apiKey: `halo-key-of-${workspace}`,
+      apiKey: keyOf(workspace),
       createdBy: 'UADMIN',
       createdAt: Date.now(),
     });
+    scopes.set(workspace, { workspace, account: account.id });
+    await tenants.scoped(scopes.get(workspace)!).addSubscription({
+      channel: `C${workspace}`,
+      keys: ['port-open'],
+      targetIds: [],
+      createdBy: 'UADMIN',
+      createdAt: Date.now(),
+    });
+  }
   await tenants.close();
   bot = await inProcessBot(env);
 });
@@ -237,6 +259,14 @@ describe('the distributed shape over HTTP', () => {
   });
 
   it('app_uninstalled removes that workspace at once and leaves the other', async () => {
+    // Both accounts are being polled, their baselines recorded.
+    const polled = { acme: haloCalls('TACME').length, grid: haloCalls('EGRID').length };
+    await waitFor(
+      'both accounts polled',
+      () => haloCalls('TACME').length > polled.acme && haloCalls('EGRID').length > polled.grid,
+    );
+    expect((await bot.bot.tenants.scoped(scopes.get('TACME')!).stats()).seen).toBe(3);
+    const uninstalledAt = Date.now();
     const event = eventCallbackBody({ type: 'app_uninstalled' }, { teamId: 'TACME' });
     const ack = await postToBot(bot.url, event, {
       signingSecret: SIGNING_SECRET,
@@ -248,6 +278,40 @@ describe('the distributed shape over HTTP', () => {
     );
     expect((await openDialog('TACME')).opened).toBeUndefined();
     expect((await openDialog('TGRID1', { id: 'EGRID', orgWide: true })).opened?.token).toBe(grid);
+
+    // Its account stops polling within one interval (the fleet lists the accounts every interval); the other's
+    // goes on. After the stop, no poll of it and no Halo call with its key.
+    const stopped = await waitFor('its polling stopped', () =>
+      bot.logs.find((line) => line.includes('fleet: account removed') && line.includes('workspace=TACME')),
+    );
+    const stoppedAt = Date.parse(stopped.slice(0, stopped.indexOf(' ')));
+    await waitFor('the other account polled three intervals on', () =>
+      haloCalls('EGRID').some((r) => r.at > stoppedAt + 3 * FAST.pollInterval),
+    );
+    const polledAfter = bot.logs.filter(
+      (line) =>
+        / poll: (done|baseline)/.test(line) &&
+        line.includes('workspace=TACME') &&
+        Date.parse(line.slice(0, line.indexOf(' '))) > stoppedAt,
+    );
+    expect(polledAfter).toEqual([]);
+    expect(haloCalls('TACME').filter((r) => r.at > stoppedAt)).toEqual([]);
+    process.stdout.write(
+      `uninstall: the workspace's account stopped polling ${stoppedAt - uninstalledAt} ms after app_uninstalled ` +
+        `(poll interval ${FAST.pollInterval} ms)\n`,
+    );
+    // Generous: the figure is printed; timings belong to bench/.
+    expect(stoppedAt - uninstalledAt).toBeLessThan(FAST.pollInterval + 5000);
+    // Its data is gone at once: no account, and its account's view holds nothing; the other's is untouched.
+    const tenants = bot.bot.tenants;
+    expect(await tenants.accounts('TACME')).toEqual([]);
+    const acmeRows = tenants.scoped(scopes.get('TACME')!);
+    expect(await acmeRows.subscriptions()).toEqual([]);
+    expect(await acmeRows.stats()).toEqual({ seen: 0, pending: 0, failed: 0, delivered: 0, staged: 0 });
+    expect((await tenants.accounts('EGRID')).map((a) => a.name)).toEqual(['prod']);
+    expect((await tenants.scoped(scopes.get('EGRID')!).subscriptions()).map((s) => s.channel)).toEqual([
+      'CEGRID',
+    ]);
   });
 
   it('installs a removed workspace again, with a new token; tokens_revoked removes it again', async () => {
@@ -291,6 +355,27 @@ describe('the distributed shape over HTTP', () => {
       const stored = JSON.stringify(file.prepare('SELECT * FROM halo_installations').all());
       expect(stored).toContain('EGRID');
       expect(stored).not.toContain(grid!);
+      // No table keeps a row of the removed workspace; the other's rows are still there.
+      const tables = file
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'halo_%'")
+        .all() as { name: string }[];
+      const scoped = tables.filter(({ name }) =>
+        (file.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).some(
+          (column) => column.name === 'workspace_id',
+        ),
+      );
+      const rowsOf = (workspace: string): Record<string, number> => {
+        const rows: Record<string, number> = {};
+        for (const { name } of scoped) {
+          const { n } = file
+            .prepare(`SELECT COUNT(*) AS n FROM ${name} WHERE workspace_id = ?`)
+            .get(workspace) as { n: number };
+          if (n !== 0) rows[name] = n;
+        }
+        return rows;
+      };
+      expect(rowsOf('TACME')).toEqual({});
+      expect(rowsOf('EGRID')).toMatchObject({ halo_subscriptions: 1 });
     } finally {
       file.close();
     }

@@ -64,6 +64,11 @@ it('serves Prometheus metrics on the /healthz port whose counters match what the
   expect(samples.get('halo_slack_command_ack_seconds_count')).toBe(1);
   expect(samples.get('halo_slack_outbox_pending')).toBe(0);
   expect(samples.get('halo_slack_is_leader')).toBe(1);
+  // One process (SQLite) holds the one account; it claimed it once, and no lease moved since.
+  expect(samples.get('halo_slack_accounts_held')).toBe(1);
+  expect(samples.get('halo_slack_replicas_seen')).toBe(1);
+  expect(samples.get('halo_slack_lease_moves_total{move="claimed"}')).toBe(1);
+  expect(samples.get('halo_slack_lease_moves_total{move="lost"}')).toBeUndefined();
   expect(samples.get('halo_slack_slack_rate_limited_total')).toBe(rateLimited);
   expect(rateLimited).toBeGreaterThan(0);
   // A poll may finish between the scrape and the count of log lines.

@@ -1,7 +1,8 @@
 /**
- * Two real bot processes (`npm start`'s command) on one PostgreSQL database: one leads (polls and posts), the
- * other answers Slack. Drives a kill -9 of the leader, a restart, and a SIGTERM hand-over, and checks that every
- * event is posted exactly once and that the two never poll at the same moment.
+ * Two real bot processes (`npm start`'s command) on one PostgreSQL database and one Halo account: the replica that
+ * holds the account's lease polls and posts (`role: leader` in /healthz), the other answers Slack. Drives a kill
+ * -9 of the holder, a restart, and a SIGTERM hand-over, and checks that every event is posted exactly once and
+ * that the two never poll at the same moment. Many accounts over several replicas: sharing.test.ts.
  */
 import { afterAll, expect, it } from 'vitest';
 import { botEnv, getJson, spawnBot, startFakes, waitFor, type ChildBot, type Fakes } from '../harness.ts';

@@ -86,7 +86,7 @@ describe('architecture boundaries (eslint no-restricted-imports, one rule a fold
     ['src/slack/bolt-app.ts', `import type { Config } from '../config.ts';`],
     ['src/slack/blocks/digest-message.ts', `import type { DigestSummary } from '../../domain/digest.ts';`],
     ['src/store/sql-store.ts', `import { FencedError } from '../pipeline/store-port.ts';`],
-    ['src/store/open.ts', `import { singleProcess } from '../pipeline/leadership.ts';`],
+    ['src/store/open.ts', `import { singleProcessLeases } from '../pipeline/lease-port.ts';`],
     ['src/store/tenants.ts', `import type { TenantStore } from '../pipeline/tenancy-port.ts';`],
     ['src/store/sql-store.ts', `import { Kysely } from 'kysely';`],
     ['src/halo/transport.ts', `import { request } from 'node:http';`],

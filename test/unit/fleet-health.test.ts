@@ -90,12 +90,15 @@ describe('AccountHealthRecorder: health after each poll, and a refused key', () 
     now = 3_000;
     await health.record(new HaloAuthError('list', 401));
     now = 4_000;
+    // Unchanged but for the time: not saved again within a minute (HEALTH_SAVE_MS), then saved.
+    await health.record(new HaloAuthError('list', 401));
+    now = 63_000;
     await health.record(new HaloAuthError('list', 401));
     expect(saved).toEqual([
       { scope: account.scope, status: 'active', lastPollAt: 1_000, lastError: null },
       { scope: account.scope, status: 'active', lastPollAt: 2_000, lastError: 'halo_http_502' },
       { scope: account.scope, status: 'needs_key', lastPollAt: 3_000, lastError: 'halo_unauthorized' },
-      { scope: account.scope, status: 'needs_key', lastPollAt: 4_000, lastError: 'halo_unauthorized' },
+      { scope: account.scope, status: 'needs_key', lastPollAt: 63_000, lastError: 'halo_unauthorized' },
     ]);
     expect(routed).toBe(1);
     const due = await store.dueChannels(now);

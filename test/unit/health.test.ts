@@ -26,6 +26,29 @@ describe('healthBody', () => {
     });
   });
 
+  it('says which account this replica polls for, how many accounts it holds and how many replicas it sees', () => {
+    const shared = {
+      ...base,
+      lastSuccessAt: NOW - 1000,
+      leadership: { role: 'standby' as const, leader: 'halo-2', self: 'halo-1' },
+      sharing: { accountsHeld: 12, replicasSeen: 3 },
+    };
+    expect(healthBody(shared, NOW, 60_000)).toEqual({
+      status: 'ok',
+      lastPollAt: new Date(NOW - 1000).toISOString(),
+      lastErrorAt: null,
+      consecutiveFailures: 0,
+      alertsPending: 2,
+      alertsFailed: 1,
+      eventsSeen: 500,
+      role: 'standby',
+      leader: 'halo-2',
+      replica: 'halo-1',
+      accountsHeld: 12,
+      replicasSeen: 3,
+    });
+  });
+
   it('says ok after a recent poll, and degraded once it is older than three intervals and the backoff', () => {
     expect(healthBody({ ...base, lastSuccessAt: NOW - 60_000 }, NOW, 60_000)).toMatchObject({
       status: 'ok',

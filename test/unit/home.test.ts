@@ -157,4 +157,64 @@ describe('the Home tab renderer', () => {
     for (const bad of [undefined, 'C0AB', 'C0AB:0', '<!channel>:1', 'C0AB:1:2'])
       expect(decodeUnsubscribeValue(bad)).toBeNull();
   });
+
+  it('shows each account’s health when there are connected accounts, a refused key first and marked', () => {
+    const accounts = [
+      { name: 'prod', status: 'active', lastPollAt: null, lastError: null, keyHint: 'AAAA' },
+      { name: 'lab', status: 'needs_key', lastPollAt: 0, lastError: 'halo_unauthorized', keyHint: 'BBBB' },
+    ] as const;
+    const view = renderHome({ isAdmin: true, health, accounts, channels: [], audit: [] });
+    const texts = view.blocks.map((b) => JSON.stringify(b));
+    const header = texts.findIndex((t) => t.includes('"Halo accounts"'));
+    expect(header).toBeGreaterThan(0);
+    // Before the channels, the refused account first: it stands out with what to do.
+    expect(texts.findIndex((t) => t.includes('"Channels"'))).toBeGreaterThan(header + 2);
+    const [refused, active] = view.blocks.slice(header + 1, header + 3) as { text: { text: string } }[];
+    expect(refused!.text.text).toMatch(
+      /^:warning: \*lab\* — :red_circle: needs a new key · last poll .* · last error `halo_unauthorized` · key …BBBB\n/,
+    );
+    expect(refused!.text.text).toContain('`/halo connect` and the same name');
+    expect(active!.text.text).toBe('*prod* — :white_check_mark: active · not polled yet · key …AAAA');
+    // No accounts given (the single shape's env account alone): no section.
+    expect(JSON.stringify(renderHome({ isAdmin: true, health, channels: [], audit: [] }))).not.toContain(
+      'Halo accounts',
+    );
+  });
+
+  it('names each subscription’s and mute’s account when the rows say it', () => {
+    const sub = {
+      id: 4,
+      channel: 'CA',
+      keys: [],
+      targetIds: [],
+      minSeverity: null,
+      createdBy: 'U1',
+      createdAt: 0,
+    };
+    const mute = {
+      id: 5,
+      channel: 'CA',
+      key: 'k',
+      targetId: null,
+      targetLabel: '',
+      createdBy: 'U1',
+      createdAt: 0,
+      expiresAt: 1,
+      held: 0,
+    };
+    const labelled = renderHome({
+      isAdmin: false,
+      health,
+      channels: homeChannels([{ ...sub, accountName: 'lab' }], [{ ...mute, accountName: 'prod' }], null),
+      audit: [],
+    });
+    const text = JSON.stringify(labelled.blocks);
+    expect(text).toContain('Subscription *#4* (account *lab*): ');
+    expect(text).toContain(':mute: Mute (account *prod*) *#5*: ');
+    const plain = JSON.stringify(
+      renderHome({ isAdmin: false, health, channels: homeChannels([sub], [mute], null), audit: [] }).blocks,
+    );
+    expect(plain).toContain('Subscription *#4*: ');
+    expect(plain).not.toContain('(account ');
+  });
 });

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
-import { openPostgresStore, type PostgresStore } from '../stores.ts';
+import { openPostgresStore, type PostgresStore, setLeaseToken } from '../stores.ts';
 import { startFakeHalo, makeEvents, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 import { admin, describePg, freshSchema } from '../postgres.ts';
@@ -33,7 +33,7 @@ describePg('Poller on PostgreSQL, replaced while it polled', () => {
     store = await openPostgresStore(url, log);
     // This replica won with token 1; another one has won since (token 2) while this one was paused.
     store.setFence(1);
-    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+    await setLeaseToken(schema, 2);
     let checks = 0;
     poller = new Poller({
       halo: createHaloClient({ apiUrl: halo.url, apiKey: halo.apiKey, timeoutMs: 5000, clock: systemClock }),
@@ -52,11 +52,11 @@ describePg('Poller on PostgreSQL, replaced while it polled', () => {
       stillLeads: () => Promise.resolve(checks++ === 0),
     });
     await poller.start();
-    await waitFor('the refusal', () => logs.some((l) => /another replica leads now/.test(l)));
+    await waitFor('the refusal', () => logs.some((l) => /another replica holds this account now/.test(l)));
     await waitFor('more checks of the lead', () => checks >= 5);
 
-    expect(logs.find((l) => /another replica leads now/.test(l))).toContain(
-      'This replica no longer leads (its fencing token is 1, the database holds 2): its write was refused.',
+    expect(logs.find((l) => /another replica holds this account now/.test(l))).toContain(
+      'This replica no longer holds this account (its fencing token is 1, the database holds 2): its write was refused.',
     );
     // The first page's write was refused: its siblings were never asked for, and no later poll ran.
     expect(halo.listRequests()).toHaveLength(1);

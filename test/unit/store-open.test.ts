@@ -14,7 +14,7 @@ afterEach(() => {
 const options = {
   log: createLogger({ level: 'error', secrets: [], write: () => undefined }),
   replicaId: 'r',
-  heartbeatMs: 50,
+  leaseTtlMs: 3000,
 };
 
 function tempDir(): string {

@@ -2,8 +2,7 @@ import { expect, it } from 'vitest';
 import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
 import { SCHEMA_VERSION as PG_SCHEMA_VERSION } from '../../src/store/schema.ts';
-import { PgLeaderElection } from '../../src/store/pg-leader.ts';
-import { openPostgresStore, TEST_KEYS, type PostgresStore } from '../stores.ts';
+import { openPostgresStore, TEST_KEYS, type PostgresStore, setLeaseToken } from '../stores.ts';
 import { FencedError, StoreError } from '../../src/pipeline/store-port.ts';
 import { actionsContract } from '../contract/actions.contract.ts';
 import { messagesContract } from '../contract/messages.contract.ts';
@@ -110,7 +109,7 @@ describePg('fencing', () => {
     const current = await openPostgresStore(url, log);
     old.setFence(1);
     current.setFence(2);
-    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+    await setLeaseToken(schema, 2);
     return { old, current, schema, url };
   }
 
@@ -137,7 +136,7 @@ describePg('fencing', () => {
       );
       expect(error).toBeInstanceOf(FencedError);
       expect((error as Error).message).toBe(
-        'This replica no longer leads (its fencing token is 1, the database holds 2): its write was refused.',
+        'This replica no longer holds this account (its fencing token is 1, the database holds 2): its write was refused.',
       );
     };
     await refused(old.recordPage([event('a'), event('b')], [true, false]));
@@ -175,23 +174,28 @@ describePg('fencing', () => {
 });
 
 describePg('fencing, with many scopes', () => {
-  it('is one token for the process: every view of every scope is refused once a newer leader won', async () => {
+  it('is one token per account: another replica’s claim of one account refuses that account’s writes only', async () => {
     const { schema, url } = await freshSchema('fencescopes');
     const tenants = await openPostgresTenants(url, log);
-    const [a, b] = [
-      tenants.scoped({ workspace: 'T1', account: 'a1' }),
-      tenants.scoped({ workspace: 'T2', account: 'a1' }),
+    const [one, two] = [
+      { workspace: 'T1', account: 'a1' },
+      { workspace: 'T2', account: 'a1' },
     ];
+    const [a, b] = [tenants.scoped(one), tenants.scoped(two)];
     await b.recordPage([event('x')], [true]);
     await b.route([alert('C1', 'x')], ['x'], 1000);
     const [row] = await b.unattemptedAlerts('C1');
-    await admin(`UPDATE ${schema}.halo_leader SET token = 1`);
-    tenants.setFence(1);
-    // Views taken before and after the win carry it alike.
+    await setLeaseToken(schema, 1, one);
+    await setLeaseToken(schema, 1, two);
+    tenants.setFence(one, 1);
+    tenants.setFence(two, 1);
+    // Views taken before and after the claim carry it alike.
     expect(await b.markSending(row!.id, 1100)).toBe(true);
-    await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
-    for (const view of [a, b, tenants.scoped({ workspace: 'T3', account: 'a9' })])
+    await setLeaseToken(schema, 2, two);
+    for (const view of [b, tenants.scoped(two)])
       await expect(view.setState({ k: 'v' })).rejects.toThrow(FencedError);
+    await a.setState({ k: 'v' });
+    expect(await tenants.scoped(one).getState('k')).toBe('v');
     await tenants.close();
   });
 });
@@ -224,30 +228,5 @@ describePg('a connection lost inside a transaction', () => {
     await locker.end();
     expect(await store.recordPage([event('a')], [true])).toBe(1);
     await store.close();
-  });
-});
-
-describePg('the leader connection', () => {
-  it('runs one query at a time when the heartbeat and the poller ask at once (no pg warning)', async () => {
-    const { url } = await freshSchema('leaderturns');
-    const store = await openPostgresStore(url, log);
-    const election = new PgLeaderElection(url, store, 'replica-a', 1000, log);
-    const warnings: string[] = [];
-    const onWarning = (warning: Error): void => void warnings.push(warning.message);
-    process.on('warning', onWarning);
-    try {
-      expect(await election.check()).toEqual({ role: 'leader', leader: 'replica-a' });
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? election.stillLeads() : election.check())),
-      );
-      expect(answers.filter((a) => a === true)).toHaveLength(10);
-      await election.release();
-      // Warnings are emitted on the next tick.
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings.filter((w) => /already executing a query/.test(w))).toEqual([]);
-    } finally {
-      process.off('warning', onWarning);
-      await store.close();
-    }
   });
 });

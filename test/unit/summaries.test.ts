@@ -12,9 +12,9 @@ import type { Store } from '../../src/pipeline/store-port.ts';
 import { summarizeActivity, SummaryScheduler, type SummaryPayload } from '../../src/pipeline/summaries.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { renderSummary } from '../../src/slack/blocks/summary-message.ts';
-import { openPostgresStore, openSqliteStore } from '../stores.ts';
+import { openPostgresStore, openSqliteStore, setLeaseToken } from '../stores.ts';
 import { alert, event } from '../contract/store.contract.ts';
-import { admin, describePg, freshSchema } from '../postgres.ts';
+import { describePg, freshSchema } from '../postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halo-summaries-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -267,17 +267,17 @@ describePg('summaries across a replica hand-over (PostgreSQL)', () => {
       });
     try {
       old.setFence(1);
-      await admin(`UPDATE ${schema}.halo_leader SET token = 1`);
+      await setLeaseToken(schema, 1);
       const daily = { channel: 'C1', cadence: 'daily', weekday: null, minute: 540 } as const;
       await old.setSummary({ ...daily, createdBy: 'U1', createdAt: at('2026-03-10T08:00:00Z') });
       now = at('2026-03-10T08:59:00Z');
       await on(old).sweep();
       // The hour passes during the hand-over: the replaced leader sweeps once more, the new one after it.
       current.setFence(2);
-      await admin(`UPDATE ${schema}.halo_leader SET token = 2`);
+      await setLeaseToken(schema, 2);
       now = at('2026-03-10T09:00:20Z');
       await on(old).sweep();
-      expect(errors.join('\n')).toContain('This replica no longer leads');
+      expect(errors.join('\n')).toContain('This replica no longer holds this account');
       expect(await current.pendingCount()).toBe(0);
       await on(current).sweep();
       await on(current).sweep();

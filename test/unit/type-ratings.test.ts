@@ -3,6 +3,8 @@ import { createLogger } from '../../src/log.ts';
 import type { HaloEvent, HaloEventType } from '../../src/domain/event.ts';
 import { assumedHeld, countAssumedHeld, TypeRatings } from '../../src/pipeline/type-ratings.ts';
 import { openSqliteStore } from '../stores.ts';
+import { accountsCatalogue, NoCatalogueAccountError } from '../../src/pipeline/catalogue-source.ts';
+import type { FleetAccount } from '../../src/pipeline/fleet-plan.ts';
 
 function logger() {
   const lines: string[] = [];
@@ -69,6 +71,68 @@ describe('TypeRatings', () => {
     fail = true;
     await ratings.refresh();
     expect(ratings.list()).toEqual([{ key: 'x-1', subject: 'Issue', severity: 'high' }]);
+  });
+});
+
+describe('the catalogue read with a connected account (distributed shape)', () => {
+  const account = (name: string, status: 'active' | 'needs_key'): FleetAccount => ({
+    scope: { workspace: 'T1', account: name },
+    name,
+    apiUrl: 'http://127.0.0.1:1',
+    apiKey: `key-${name}`,
+    keyHint: name.slice(-4),
+    status,
+  });
+
+  it('reads with an active account’s client, asked anew each read; none: a typed error', async () => {
+    let listed: FleetAccount[] = [];
+    const used: string[] = [];
+    const catalogue = accountsCatalogue({
+      accounts: () => Promise.resolve(listed),
+      clientOf: (a) => ({
+        listTypes: () => {
+          used.push(a.name);
+          return Promise.resolve([{ key: 'net-17', subject: 'New Open Port' }]);
+        },
+      }),
+    });
+    await expect(catalogue.listTypes()).rejects.toBeInstanceOf(NoCatalogueAccountError);
+    listed = [account('refused', 'needs_key')];
+    await expect(catalogue.listTypes()).rejects.toBeInstanceOf(NoCatalogueAccountError);
+    listed = [account('refused', 'needs_key'), account('good', 'active')];
+    expect(await catalogue.listTypes()).toEqual([{ key: 'net-17', subject: 'New Open Port' }]);
+    expect(used).toEqual(['good']);
+  });
+
+  it('readIfUnread reads until one read has succeeded, once at a time', async () => {
+    let calls = 0;
+    let fail = true;
+    const ratings = new TypeRatings({
+      halo: {
+        listTypes: () => {
+          calls += 1;
+          return fail
+            ? Promise.reject(new NoCatalogueAccountError())
+            : Promise.resolve([{ key: 'net-17', subject: 'New Open Port' }]);
+        },
+      },
+      overrides: {},
+      log: logger().log,
+    });
+    const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+    ratings.readIfUnread();
+    await settled();
+    expect(ratings.severityOf('net-17')).toBe('medium');
+    fail = false;
+    ratings.readIfUnread();
+    ratings.readIfUnread();
+    await settled();
+    expect(calls).toBe(2);
+    // The catalogue's name counts now: an open port is high.
+    expect(ratings.severityOf('net-17')).toBe('high');
+    ratings.readIfUnread();
+    await settled();
+    expect(calls).toBe(2);
   });
 });
 

@@ -14,7 +14,11 @@ export const DISCONNECT_ACTION_ID = ACTION_IDS.disconnectConfirm;
 /** Accounts listed at most; a workspace has a handful. */
 const MAX_LISTED = 40;
 
-function line(account: AccountView): string {
+/** What an account's line shows: never its key, only the key's last 4 characters. */
+export type AccountLineView = Pick<AccountView, 'name' | 'status' | 'lastPollAt' | 'lastError' | 'keyHint'>;
+
+/** One account's health on one line: name, status, last poll, last error code, key …last4. */
+export function accountStatusLine(account: AccountLineView): string {
   const status = account.status === 'active' ? ':white_check_mark: active' : ':red_circle: needs a new key';
   const polled =
     account.lastPollAt === null
@@ -40,7 +44,7 @@ export function renderAccounts(accounts: readonly AccountView[]): SlackMessage {
     },
     ...shown.map((account): Block => ({
       type: 'section',
-      text: mrkdwnText(line(account).slice(0, LIMITS.sectionText)),
+      text: mrkdwnText(accountStatusLine(account).slice(0, LIMITS.sectionText)),
     })),
   ];
   const more = accounts.length - shown.length;

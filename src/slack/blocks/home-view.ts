@@ -1,7 +1,8 @@
 /**
- * The App Home tab: the bot's health, each channel's subscriptions and mutes, and the last actions people took.
- * Pure: the listener gathers the data and publishes what this returns. Admins get an Unmute or Unsubscribe
- * button beside each row; everyone else sees the same page read-only.
+ * The App Home tab: the bot's health, each connected Halo account's health (a key Halo refused stands out),
+ * each channel's subscriptions and mutes (named by account when the workspace has several), and the last actions
+ * people took. Pure: the listener gathers the data and publishes what this returns. Admins get an Unmute or
+ * Unsubscribe button beside each row; everyone else sees the same page read-only.
  */
 import type { UnratedType } from '../../domain/severity.ts';
 import type { Route } from '../../pipeline/routes.ts';
@@ -21,6 +22,8 @@ import {
 import { decodeSubscriptionRef, encodeEditValue, encodeHomePage, encodeSubscriptionRef } from './payloads.ts';
 import type { AuditEntry, Mute, Subscription } from '../../pipeline/store-port.ts';
 import { channelRef, describeRoute, heldHeadline, muteLine, severityNotes } from './answer-message.ts';
+import type { AccountLineView } from './accounts-message.ts';
+import { accountBlocks } from './home-accounts.ts';
 
 export const HOME_UNMUTE_ACTION_ID = ACTION_IDS.homeUnmute;
 export const HOME_UNSUBSCRIBE_ACTION_ID = ACTION_IDS.homeUnsubscribe;
@@ -42,17 +45,30 @@ export interface HomeHealth {
   readonly assumedHeld?: AssumedHeld;
 }
 
+/**
+ * A row's account, named when the workspace has more than one (the same channel may hold several accounts'
+ * subscriptions and mutes); absent otherwise.
+ */
+export interface OfAccount {
+  readonly accountName?: string;
+}
+
 export interface HomeChannel {
   readonly channel: string;
   /** HALO_ALERT_CHANNEL's route, when this is that channel. */
   readonly fromSettings: Route | null;
-  readonly subscriptions: readonly Subscription[];
-  readonly mutes: readonly Mute[];
+  readonly subscriptions: readonly (Subscription & OfAccount)[];
+  readonly mutes: readonly (Mute & OfAccount)[];
 }
 
 export interface HomeData {
   readonly isAdmin: boolean;
   readonly health: HomeHealth;
+  /**
+   * Each Halo account's health (from the fleet's book), shown when the workspace has connected accounts; absent
+   * or empty: the section is left out (the single shape's one account is the health section above).
+   */
+  readonly accounts?: readonly AccountLineView[];
   readonly channels: readonly HomeChannel[];
   readonly audit: readonly AuditEntry[];
 }
@@ -115,6 +131,11 @@ function healthText(health: HomeHealth): string {
   return lines.join('\n');
 }
 
+/** ` (account *NAME*)` when the row names its account. */
+function ofAccount(row: OfAccount): string {
+  return row.accountName === undefined ? '' : ` (account *${mrkdwn(row.accountName, 60)}*)`;
+}
+
 function row(text: string, button: ButtonElement | undefined): Block {
   return button === undefined
     ? { type: 'section', text: mrkdwnText(text) }
@@ -152,7 +173,7 @@ function channelGroups(channel: HomeChannel, isAdmin: boolean): Block[][] {
       : undefined;
     const group: Block[] = [
       row(
-        `Subscription *#${sub.id}*: ${describeRoute(sub.keys, sub.targetIds)}, by ${mentionUser(sub.createdBy)}`,
+        `Subscription *#${sub.id}*${ofAccount(sub)}: ${describeRoute(sub.keys, sub.targetIds)}, by ${mentionUser(sub.createdBy)}`,
         button,
       ),
     ];
@@ -180,7 +201,7 @@ function channelGroups(channel: HomeChannel, isAdmin: boolean): Block[][] {
           value: encodeUnmuteValue(mute.id),
         }
       : undefined;
-    rows.push([row(`:mute: Mute ${muteLine(mute)}`, button)]);
+    rows.push([row(`:mute: Mute${ofAccount(mute)} ${muteLine(mute)}`, button)]);
   }
   return rows;
 }
@@ -219,6 +240,7 @@ export function renderHome(data: HomeData, page = 0): HomeView {
       type: 'section',
       text: mrkdwnText(note),
     })),
+    ...accountBlocks(data.accounts ?? []),
     { type: 'divider' },
     { type: 'header', text: plainText('Channels') },
   ];
@@ -296,11 +318,14 @@ function fit(lines: readonly string[], max: number): string {
 
 /** Every channel that receives alerts or has a mute, with its rows, in a stable order (settings first). */
 export function homeChannels(
-  subscriptions: readonly Subscription[],
-  mutes: readonly Mute[],
+  subscriptions: readonly (Subscription & OfAccount)[],
+  mutes: readonly (Mute & OfAccount)[],
   defaultRoute: Route | null,
 ): HomeChannel[] {
-  const channels = new Map<string, { subscriptions: Subscription[]; mutes: Mute[] }>();
+  const channels = new Map<
+    string,
+    { subscriptions: (Subscription & OfAccount)[]; mutes: (Mute & OfAccount)[] }
+  >();
   const entry = (channel: string) => {
     let found = channels.get(channel);
     if (found === undefined) {
