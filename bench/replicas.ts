@@ -66,8 +66,8 @@ interface Replica {
 async function held(replica: Replica): Promise<number | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${replica.port}/healthz`);
-    const body = (await res.json()) as { sharing?: { accountsHeld?: number } };
-    return body.sharing?.accountsHeld;
+    const body = (await res.json()) as { accountsHeld?: number };
+    return body.accountsHeld;
   } catch {
     return undefined;
   }
