@@ -13,6 +13,7 @@ import { databasePassword, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { healthBody } from './pipeline/health.ts';
+import { leaseTtl } from './pipeline/sharing.ts';
 import type { Route } from './pipeline/routes.ts';
 import { createRedactor } from './redact.ts';
 import { withIngressHealth } from './slack/ingress.ts';
@@ -35,15 +36,6 @@ export interface RunningBot {
   readonly tenants: TenantStore;
   /** Stops polling, lets posts in flight finish (bounded), closes the server and the store. */
   stop(): Promise<void>;
-}
-
-/**
- * How long a replica's heartbeat lasts in the database: a replica killed with kill -9 has its accounts claimed by
- * the others this long after its last heartbeat (5 s at a poll interval of 1 s or less, 10 s at 2 s and more).
- * Five heartbeats at least: a pause of a few seconds (a GC, a slow query, a busy machine) moves no account.
- */
-export function leaseTtl(heartbeatMs: number): number {
-  return Math.max(5000, 10 * heartbeatMs);
 }
 
 export interface StartOptions {

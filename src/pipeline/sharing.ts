@@ -12,6 +12,16 @@ import type { AccountLeases, LeaseSnapshot } from './lease-port.ts';
 import { planShare, SHARE_MARGIN } from './shares.ts';
 import type { Scope } from './tenancy-port.ts';
 
+/**
+ * How long a replica's heartbeat lasts in the database: a replica frozen or cut off from it has its accounts
+ * claimed by the others this long after its last heartbeat (5 s at a poll interval of 1 s or less, 10 s at 2 s and
+ * more; one killed with kill -9 is seen at once, by its session lock). Five heartbeats at least: a pause of a few
+ * seconds (a GC, a slow query, a busy machine) moves no account.
+ */
+export function leaseTtl(heartbeatMs: number): number {
+  return Math.max(5000, 10 * heartbeatMs);
+}
+
 /** How a lease changed hands, for `/metrics`. */
 export type LeaseMove = 'claimed' | 'released' | 'lost';
 
