@@ -17,6 +17,8 @@ export interface CountingProxy {
   readonly counts: StatementCounts;
   /** The counts since the last call, and a fresh start. */
   take(): Map<string, number>;
+  /** The same by the statement's first 90 characters. */
+  takeTexts(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -25,9 +27,12 @@ const GSS_REQUEST = 80877104;
 
 export async function startCountingProxy(target: { host: string; port: number }): Promise<CountingProxy> {
   let byKind = new Map<string, number>();
+  let byText = new Map<string, number>();
   const count = (text: string): void => {
     const kind = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? '?';
     byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    const head = text.replace(/\s+/g, ' ').trim().slice(0, 90);
+    byText.set(head, (byText.get(head) ?? 0) + 1);
   };
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -60,11 +65,11 @@ export async function startCountingProxy(target: { host: string; port: number })
         const length = buffer.readInt32BE(1);
         if (buffer.length < 1 + length) break;
         const type = String.fromCharCode(buffer[0]!);
-        if (type === 'Q') count(buffer.toString('utf8', 5, Math.min(1 + length, 5 + 64)));
+        if (type === 'Q') count(buffer.toString('utf8', 5, Math.min(1 + length, 5 + 160)));
         else if (type === 'P') {
           // Parse: a statement name (NUL-terminated), then its text.
           const nameEnd = buffer.indexOf(0, 5);
-          count(buffer.toString('utf8', nameEnd + 1, Math.min(1 + length, nameEnd + 1 + 64)));
+          count(buffer.toString('utf8', nameEnd + 1, Math.min(1 + length, nameEnd + 1 + 160)));
         }
         buffer = buffer.subarray(1 + length);
       }
@@ -85,6 +90,11 @@ export async function startCountingProxy(target: { host: string; port: number })
     take() {
       const taken = byKind;
       byKind = new Map();
+      return taken;
+    },
+    takeTexts() {
+      const taken = byText;
+      byText = new Map();
       return taken;
     },
     close: () =>

@@ -186,7 +186,10 @@ export async function measureReplicas(options: {
       const quietMs = 2 * intervalS * 1000;
       const cpuBefore = replicas.map((r) => BenchBot.cpuMs(r.bot.pid));
       const pollsBefore = replicas.map((r) => r.bot.polls().length);
-      for (const r of replicas) r.proxy.take();
+      for (const r of replicas) {
+        r.proxy.take();
+        r.proxy.takeTexts();
+      }
       const rowsBefore = await rowsWritten(url);
       const serverBefore = await backendCpu(url);
       await sleep(quietMs);
@@ -196,8 +199,13 @@ export async function measureReplicas(options: {
       for (const [pid, ms] of serverAfter) serverCpu += ms - (serverBefore.get(pid) ?? ms);
       const polls = replicas.reduce((sum, r, k) => sum + r.bot.polls().length - pollsBefore[k]!, 0);
       const statements = new Map<string, number>();
-      for (const r of replicas)
+      const texts = new Map<string, number>();
+      for (const r of replicas) {
         for (const [kind, n] of r.proxy.take()) statements.set(kind, (statements.get(kind) ?? 0) + n);
+        for (const [text, n] of r.proxy.takeTexts()) texts.set(text, (texts.get(text) ?? 0) + n);
+      }
+      for (const [text, n] of [...texts].sort((a, b) => b[1] - a[1]).slice(0, 8))
+        say(`  ${(n / polls).toFixed(2)} per account-poll: ${text}`);
       // Each backend reports its table counts when idle, within 10 s (PostgreSQL 15).
       await sleep(11_000);
       const rowsAfter = await rowsWritten(url);
