@@ -104,7 +104,9 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
     const env = isEnv(scope);
     const store = env ? parts.store : registry!.scoped(scope);
     const halo = env ? parts.halo : haloFor(record);
-    const pipeline: AccountPipeline | null = env ? parts.pipeline : (parts.pipelineFor?.(scope) ?? null);
+    // Asked at each use, not once: these services may be built before the fleet first runs the account.
+    const pipelineNow = (): AccountPipeline | null =>
+      env ? parts.pipeline : (parts.pipelineFor?.(scope) ?? null);
     const commands = new CommandService({
       ...parts.commandOptions,
       postTest: parts.postTestFor(scope.workspace),
@@ -114,11 +116,15 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
       store,
       account: scope.account,
       defaultRoute: env ? parts.defaultRoute : null,
-      ratings: (pipeline ?? parts.pipeline).ratings,
-      status: () => (pipeline ?? parts.pipeline).views.status(),
+      ratings: parts.pipeline.ratings,
+      status: () => (pipelineNow() ?? parts.pipeline).views.status(),
       // Without a pipeline of its own yet, the account's poll sets the start when the fleet begins it.
-      startSubscription: (subscription) =>
-        pipeline === null ? Promise.resolve('pending') : pipeline.poller.startSubscription(subscription),
+      startSubscription: (subscription) => {
+        const pipeline = pipelineNow();
+        return pipeline === null
+          ? Promise.resolve('pending')
+          : pipeline.poller.startSubscription(subscription);
+      },
     });
     return {
       halo,
@@ -132,7 +138,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
         clock,
         log,
         haloRequests,
-        severityOf: (pipeline ?? parts.pipeline).ratings.severityOf,
+        severityOf: parts.pipeline.ratings.severityOf,
         run: (command, context) => commands.run(command, context),
       }),
     };

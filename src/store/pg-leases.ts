@@ -156,18 +156,22 @@ export class PgLeases implements AccountLeases {
       }
       const holders = new Map<string, string>();
       const stillMine = new Set<string>();
+      const strays: LeaseRow[] = [];
       for (const row of leases.rows) {
         const k = key({ workspace: row.workspace_id, account: row.account_id });
-        if (!listed.has(k)) continue;
-        if (row.holder === self) {
-          // A row under this name whose term this process did not start (an earlier process of the same
-          // REPLICA_ID): free, and claimed anew with a new token.
-          if (this.tokens.get(k)?.token !== row.token) continue;
-          stillMine.add(k);
+        if (row.holder === self && this.tokens.get(k)?.token !== row.token) {
+          // Under this replica's name, but not a term this process knows: a release that did not reach the
+          // database, or an earlier process of the same REPLICA_ID. Nobody else may take it while this replica
+          // lives, so it is freed now, for whoever's share it is.
+          strays.push(row);
+          continue;
         }
+        if (!listed.has(k)) continue;
+        if (row.holder === self) stillMine.add(k);
         holders.set(k, row.holder);
       }
       for (const k of [...this.tokens.keys()]) if (!stillMine.has(k)) this.tokens.delete(k);
+      if (strays.length > 0) await this.free(strays);
       return { replicas: replicas.rows.map((row) => row.id), holders };
     } catch (error) {
       this.log.warn('leases: the heartbeat could not be renewed', { error });
@@ -245,6 +249,15 @@ export class PgLeases implements AccountLeases {
     } catch {
       return false;
     }
+  }
+
+  /** Gives up `rows` of this replica's name whose token is still theirs. */
+  private async free(rows: readonly LeaseRow[]): Promise<void> {
+    await this.run(sql`
+      UPDATE halo_leases l SET holder = NULL, since = ${DB_NOW}
+      FROM unnest(${rows.map((r) => r.workspace_id)}::text[], ${rows.map((r) => r.account_id)}::text[],
+        ${rows.map((r) => r.token)}::bigint[]) AS t(w, a, token)
+      WHERE l.workspace_id = t.w AND l.account_id = t.a AND l.token = t.token AND l.holder = ${this.self}`);
   }
 
   async release(scopes: readonly Scope[]): Promise<void> {

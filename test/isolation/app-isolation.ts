@@ -1,294 +1,246 @@
 /**
- * UNFINISHED — the APP-LEVEL isolation suite's driver (issue 19, "Isolation: the part that must not fail"). Not a
- * test yet (no `.test.ts`): it needs the distributed shape (OAuth installs, per-workspace tokens, `/halo connect`)
- * being built on other branches, and fakes that tell apart whom each call was made for (the Slack stand-in by
- * token, the Halo stand-in by API key). It is written against {@link AppUnderTest}, so that it can be pointed at a
- * running bot once those exist; see "To finish" at the end.
- *
- * What it does: from a seed, random signed slash commands and button clicks, each from a user of workspace A.
- * Some are honest (A's channels, A's event IDs); some are forged at workspace B: B's event IDs in button values
- * (Delete, Acknowledge), B's channel IDs, B's subscription and mute references, a `team_id`/`enterprise_id` that
- * does not match the user's, a replay of one of B's signed requests, or B's `response_url` in A's request. After
- * each step, the oracles read the fakes: every Slack call made since the step began used the token of the
- * workspace the request resolved to and named only its channels; every Halo call used an API key of that
- * workspace's accounts (and deleted only that account's events); nothing shown (answers, App Home, posts)
- * contains another workspace's event IDs, channel IDs, account names or key hints.
+ * The app-level isolation suite's driver (issue 19, "Isolation: the part that must not fail"): random signed
+ * requests (app-steps.ts) against the real bot of app-world.ts, and after each, oracles that read the fakes and
+ * the store:
+ * - every Slack Web API call the step made carried the token of the workspace the request resolved to, and named
+ *   only that workspace's channels (or one the request itself named: Slack resolves a channel ID within the
+ *   token's workspace, so a forged foreign ID reaches nothing);
+ * - every Halo request carried a key of that workspace's accounts;
+ * - the bot answered only on the response_url the request carried;
+ * - nothing shown (answers, response_url posts, modals, App Home, messages) holds another workspace's event IDs,
+ *   channel IDs, account names or IDs, key hints or hosts, unless the requester itself named it before;
+ * - the store rows and the Halo events of the workspace a forged step aimed at are unchanged (after each forged
+ *   step), and so are every bystander's (every `fingerprintEvery` steps).
  */
-import { blockActionBody, buttonClickPayload, signRequest, slashCommandBody } from '../../fakes/sign.ts';
-import { ACTION_IDS, encodeDeleteValue, encodeSubscriptionRef } from '../../src/slack/blocks/payloads.ts';
+import { postToBot } from '../../fakes/sign.ts';
+import { SIGNING_SECRET } from '../harness.ts';
+import { randomStep, type Sent } from './app-steps.ts';
+import { buttonsOf, remember } from './app-shown.ts';
+import type { AppWorld, WorkspaceFixture } from './app-world.ts';
 import { prng } from './world.ts';
-
-/** One installed workspace as the driver knows it (what the test installed through OAuth and `/halo connect`). */
-export interface TenantFixture {
-  /** The workspace key: the enterprise ID of an org-wide install, the team ID otherwise. */
-  readonly workspace: string;
-  readonly teamId: string;
-  readonly enterpriseId: string | null;
-  readonly botToken: string;
-  readonly channels: readonly string[];
-  /** Users of the workspace; the first is an admin. */
-  readonly users: readonly string[];
-  /** Its Halo accounts: names and event IDs unique across the fleet, so that text that shows them is recognised. */
-  readonly accounts: readonly { name: string; apiKey: string; eventIds: readonly string[] }[];
-}
-
-/** The running bot and the fakes it talks to, whatever started them (in process, or a child over HTTP). */
-export interface AppUnderTest {
-  /** Where the bot listens (POST /slack/events). */
-  readonly url: string;
-  readonly signingSecret: string;
-  readonly tenants: readonly TenantFixture[];
-  /** Every Slack Web API call so far, oldest first, with the token it carried. */
-  slackCalls(): readonly { method: string; token: string | undefined; args: Record<string, unknown> }[];
-  /** Every Halo API request so far, oldest first, with the API key it carried. */
-  haloRequests(): readonly { path: string; apiKey: string | undefined; query: URLSearchParams }[];
-  /** Every post to a response_url so far, by the ID the URL was made with. */
-  responses(): readonly { id: string; body: Record<string, unknown> }[];
-  responseUrl(id: string): string;
-  /** Resolves once the bot has nothing in flight for the last request (its answer posted, its calls made). */
-  settle(): Promise<void>;
-}
 
 export interface AppViolation {
   readonly step: number;
+  readonly name: string;
   readonly what: string;
-  readonly request: string;
 }
 
-interface Sent {
-  /** The workspace the request resolves to by its team_id/enterprise_id: the only one it may touch. */
-  readonly actor: TenantFixture;
-  readonly body: string;
-  readonly timestamp: number;
-  readonly describe: string;
+export interface AppRun {
+  readonly seed: number;
+  readonly steps: number;
+  readonly forged: number;
+  readonly ran: Record<string, number>;
+  readonly violations: AppViolation[];
 }
 
-let ids = 0;
+const REFUSAL = 'refused a request of a workspace that has not installed the app';
 
-/** A random step: honest most of the time, forged at another workspace otherwise. */
-function randomRequest(app: AppUnderTest, random: () => number, history: readonly Sent[]): Sent {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const a = pick(app.tenants);
-  const b = pick(app.tenants.filter((t) => t !== a));
-  const user = pick(a.users);
-  const channel = pick(a.channels);
-  const eventOf = (t: TenantFixture) => pick(pick(t.accounts).eventIds);
-  const responseId = `iso-${++ids}`;
-  // Slack names the organisation of an Enterprise Grid team in every request; `org` says whose to name.
-  const command = (
-    text: string,
-    over: { channel?: string; team?: string; org?: TenantFixture; responseUrl?: string } = {},
-  ) => {
-    const org = over.org ?? a;
-    const body = slashCommandBody({
-      text,
-      user_id: user,
-      channel_id: over.channel ?? channel,
-      team_id: over.team ?? a.teamId,
-      response_url: over.responseUrl ?? app.responseUrl(responseId),
-    });
-    if (org.enterpriseId === null) return body;
-    const fields = new URLSearchParams(body);
-    fields.set('enterprise_id', org.enterpriseId);
-    fields.set('is_enterprise_install', String(org.workspace === org.enterpriseId));
-    return fields.toString();
-  };
-  const click = (actionId: string, value: string, over: { channel?: string } = {}) => {
-    const payload = buttonClickPayload({
-      actionId,
-      value,
-      userId: user,
-      channelId: over.channel ?? channel,
-      responseUrl: app.responseUrl(responseId),
-    });
-    // buttonClickPayload is of team T1: the click is A's.
-    payload.team = { id: a.teamId, domain: a.teamId.toLowerCase() };
-    payload.user = { ...(payload.user as Record<string, unknown>), team_id: a.teamId };
-    payload.enterprise = a.enterpriseId === null ? null : { id: a.enterpriseId, name: a.enterpriseId };
-    payload.is_enterprise_install = a.enterpriseId !== null && a.workspace === a.enterpriseId;
-    return blockActionBody(payload);
-  };
-  const now = Math.floor(Date.now() / 1000);
-  const sent = (body: string, describe: string, actor = a): Sent => ({
-    actor,
-    body,
-    timestamp: now,
-    describe,
-  });
-  const roll = Math.floor(random() * 13);
-  switch (roll) {
-    case 0:
-      return sent(command('events'), `${a.workspace}: /halo events`);
-    case 1:
-      return sent(command(`event ${eventOf(a)}`), `${a.workspace}: /halo event (its own)`);
-    case 2:
-      return sent(
-        command(`event ${eventOf(b)}`),
-        `${a.workspace}: /halo event with ${b.workspace}'s event ID`,
-      );
-    case 3:
-      return sent(
-        command('subscribe', { channel: pick(b.channels) }),
-        `${a.workspace}: subscribe in ${b.workspace}'s channel`,
-      );
-    case 4:
-      return sent(
-        click(ACTION_IDS.deleteEvent, encodeDeleteValue(eventOf(b)) ?? ''),
-        `${a.workspace}: Delete with ${b.workspace}'s event`,
-      );
-    case 5:
-      return sent(
-        click(ACTION_IDS.acknowledge, eventOf(b)),
-        `${a.workspace}: Acknowledge with ${b.workspace}'s event`,
-      );
-    case 6:
-      return sent(
-        click(
-          ACTION_IDS.homeUnsubscribe,
-          encodeSubscriptionRef(pick(b.channels), 1 + Math.floor(random() * 20)),
-        ),
-        `${a.workspace}: App Home Unsubscribe of ${b.workspace}'s channel`,
-      );
-    case 7:
-      return sent(
-        command(`unmute ${1 + Math.floor(random() * 20)}`),
-        `${a.workspace}: /halo unmute of a guessed ID`,
-      );
-    case 8:
-      // A's user and channel under B's team_id: the bot may act for B at most, never show or touch A's or C's.
-      return sent(
-        command('mutes', { team: b.teamId }),
-        `${a.workspace}'s user under ${b.workspace}'s team_id`,
-        b,
-      );
-    case 9: {
-      const earlier = history.filter((h) => h.actor === b);
-      if (earlier.length === 0) return sent(command('types'), `${a.workspace}: /halo types`);
-      // The very request again, signature and all: it acts (if at all) as B, as it first did.
-      const replay = pick(earlier);
-      return { ...replay, describe: `replay of ${replay.describe}` };
+/** One workspace's rows as its views read them, and its accounts' events in Halo. */
+async function fingerprint(world: AppWorld, w: WorkspaceFixture): Promise<string> {
+  const { tenants } = world.bot.bot;
+  // The workspace's own trail (its env-account scope: connects and disconnects), and each account's rows.
+  const trail = await tenants.scoped({ workspace: w.key, account: 'env' }).recentAudit(10);
+  const rows = await Promise.all(
+    w.accounts.map(async (account) => {
+      const view = tenants.scoped({ workspace: w.key, account: account.id });
+      return Promise.all([
+        view.subscriptions(),
+        view.activeMutes(0),
+        view.recentAudit(10),
+        view.stats(),
+        view.watchedEventIds(),
+        view.eventMessages(account.eventIds),
+        Promise.all(account.eventIds.map((id) => view.deletion(id))),
+      ]);
+    }),
+  );
+  const accounts = (await tenants.accounts(w.key)).map((a) => [a.id, a.name, a.apiKey, a.status]);
+  const installation = (await tenants.installation(w.key))?.botToken ?? null;
+  const halo = w.accounts.map((a) => a.halo.events.map((e) => e.event_id));
+  return JSON.stringify([trail, rows, accounts, installation, halo]);
+}
+
+interface Mark {
+  readonly calls: number;
+  readonly halo: number;
+  readonly responses: number;
+  readonly logs: number;
+}
+
+async function settle(world: AppWorld, sent: Sent, mark: Mark): Promise<boolean> {
+  const { slack } = world.fakes;
+  const { done } = sent;
+  const deadline = Date.now() + 10_000;
+  let quietSince = Date.now();
+  let last = -1;
+  for (;;) {
+    const total = slack.calls.length + slack.responses.length + world.fakes.halo.requests.length;
+    if (total !== last) {
+      last = total;
+      quietSince = Date.now();
     }
-    case 10: {
-      const theirs = app
-        .responses()
-        .find((r) =>
-          history.some((h) => h.actor === b && h.body.includes(encodeURIComponent(app.responseUrl(r.id)))),
-        );
-      const url = theirs === undefined ? app.responseUrl(responseId) : app.responseUrl(theirs.id);
-      return sent(
-        command('accounts', { responseUrl: url }),
-        `${a.workspace}: /halo accounts answered to ${b.workspace}'s response_url`,
-      );
-    }
-    case 11:
-      if (b.enterpriseId === null) return sent(command('types'), `${a.workspace}: /halo types`);
-      // A's team under B's organisation: it resolves to B's org-wide install, if to any.
-      return sent(
-        command('mutes', { org: b }),
-        `${a.workspace}'s team under ${b.workspace}'s enterprise_id`,
-        b,
-      );
-    default:
-      return sent(command(`mute key:port-open for:1h`), `${a.workspace}: /halo mute`);
+    const finished =
+      done.kind === 'response'
+        ? slack.responses.slice(mark.responses).some((r) => r.id === done.id)
+        : done.kind === 'publish'
+          ? slack.calls
+              .slice(mark.calls)
+              .some((c) => c.method === 'views.publish' && c.args.user_id === done.user)
+          : done.kind === 'submission'
+            ? slack.calls
+                .slice(mark.calls)
+                .some((c) => c.method === 'views.update' && c.args.view_id === done.viewId)
+            : done.kind === 'refused'
+              ? world.bot.logs.slice(mark.logs).some((line) => line.includes(REFUSAL))
+              : Date.now() - quietSince >= 40;
+    if (finished) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, done.kind === 'quiet' ? 10 : 1));
   }
 }
 
-/** What would betray another workspace in text: its event IDs, channel IDs, account names and key hints. */
-function foreignMarks(actor: TenantFixture, tenants: readonly TenantFixture[]): string[] {
-  return tenants
-    .filter((t) => t !== actor)
-    .flatMap((t) => [
-      ...t.channels,
-      ...t.accounts.flatMap((x) => [x.name, x.apiKey.slice(-4), ...x.eventIds]),
-    ]);
-}
-
-/** Checks what the step made the bot do, from the fakes' records since `mark`. */
+/** What the step made the bot do, read from the fakes since `mark`. */
 function oracle(
-  app: AppUnderTest,
+  world: AppWorld,
   sent: Sent,
-  mark: { slack: number; halo: number; responses: number },
+  mark: Mark,
+  known: Map<WorkspaceFixture, Set<string>>,
 ): string[] {
   const problems: string[] = [];
+  const { slack, halo } = world.fakes;
   const { actor } = sent;
-  const keys = new Set(actor.accounts.map((x) => x.apiKey));
-  for (const call of app.slackCalls().slice(mark.slack)) {
-    if (call.token !== actor.botToken) problems.push(`Slack ${call.method} with another workspace's token`);
-    const channel = call.args.channel;
-    if (typeof channel === 'string' && channel.startsWith('C') && !actor.channels.includes(channel))
-      problems.push(`Slack ${call.method} to ${channel}, not a channel of ${actor.workspace}`);
+  const calls = slack.calls.slice(mark.calls);
+  const responses = slack.responses.slice(mark.responses);
+  const named = (text: string) => sent.body.includes(text) || sent.body.includes(encodeURIComponent(text));
+  if (actor === null) {
+    if (calls.length + responses.length + halo.requests.length - mark.halo > 0)
+      problems.push('a request of no installed workspace made the bot call Slack or Halo');
+    return problems;
   }
-  for (const request of app.haloRequests().slice(mark.halo)) {
-    if (request.apiKey === undefined || !keys.has(request.apiKey))
-      problems.push(`Halo ${request.path} with a key that is not ${actor.workspace}'s`);
-    const id = request.query.get('id');
-    const account = actor.accounts.find((x) => x.apiKey === request.apiKey);
-    if (id !== null && account !== undefined && !account.eventIds.includes(id))
+  const mine = known.get(actor)!;
+  for (const call of calls) {
+    if (call.token !== actor.token)
       problems.push(
-        `Halo ${request.path} of event ${id} with the key of account ${account.name}, which does not hold it`,
+        `Slack ${call.method} with ${call.token === undefined ? 'no' : "another workspace's"} token`,
       );
+    const channel = call.args.channel;
+    if (
+      typeof channel === 'string' &&
+      /^C/.test(channel) &&
+      !actor.channels.includes(channel) &&
+      !mine.has(channel)
+    )
+      problems.push(`Slack ${call.method} to ${channel}, not a channel of ${actor.key}`);
   }
+  const keys = new Set(actor.accounts.map((a) => a.apiKey));
+  for (const request of halo.requests.slice(mark.halo))
+    if (request.apiKey === undefined || !keys.has(request.apiKey))
+      problems.push(`Halo ${request.path} with a key that is not ${actor.key}'s`);
+  for (const response of responses)
+    if (!sent.responseIds.includes(response.id))
+      problems.push(`answered on a response_url the request did not carry (${response.id})`);
   const shown = [
-    ...app
-      .responses()
-      .slice(mark.responses)
-      .map((r) => JSON.stringify(r.body)),
-    ...app
-      .slackCalls()
-      .slice(mark.slack)
-      .map((c) => JSON.stringify(c.args)),
+    ...responses.map((r) => JSON.stringify(r.body)),
+    ...calls.map((c) => JSON.stringify(c.args)),
   ].join('\n');
-  // What the request named itself (a forged event ID, a channel) may be echoed back ("not found"): not a leak.
-  const named = (mark: string) => sent.body.includes(mark) || sent.body.includes(encodeURIComponent(mark));
-  for (const foreign of foreignMarks(actor, app.tenants))
-    if (shown.includes(foreign) && !named(foreign))
-      problems.push(`shown: ${foreign}, which belongs to another workspace`);
+  for (const other of world.workspaces)
+    if (other !== actor)
+      for (const foreign of other.marks)
+        if (shown.includes(foreign) && !named(foreign) && !mine.has(foreign))
+          problems.push(`shown to ${actor.key}: ${foreign}, of ${other.key}`);
   return problems;
 }
 
 /** Runs `steps` random requests against the bot; every violation of the oracles is returned. */
 export async function runAppIsolation(
-  app: AppUnderTest,
-  options: { steps: number; seed: number },
-): Promise<AppViolation[]> {
+  world: AppWorld,
+  options: {
+    steps: number;
+    seed: number;
+    fingerprintEvery?: number;
+    onStep?: (step: number, sent: Sent, answers: readonly Record<string, unknown>[]) => void;
+  },
+): Promise<AppRun> {
   const random = prng(options.seed);
+  const every = options.fingerprintEvery ?? 25;
   const history: Sent[] = [];
   const violations: AppViolation[] = [];
+  const ran: Record<string, number> = {};
+  const known = new Map(world.workspaces.map((w) => [w, new Set<string>()]));
+  const prints = new Map<WorkspaceFixture, string>();
+  for (const w of world.workspaces) prints.set(w, await fingerprint(world, w));
+  let forged = 0;
+  const { slack, halo } = world.fakes;
   for (let step = 1; step <= options.steps; step++) {
-    const sent = randomRequest(app, random, history);
+    const sent = randomStep(world, random, history);
     history.push(sent);
-    const mark = {
-      slack: app.slackCalls().length,
-      halo: app.haloRequests().length,
-      responses: app.responses().length,
+    if (history.length > 200) history.shift();
+    ran[sent.name] = (ran[sent.name] ?? 0) + 1;
+    if (sent.victim !== null) forged++;
+    const fail = (what: string) => violations.push({ step, name: sent.name, what });
+    const mark: Mark = {
+      calls: slack.calls.length,
+      halo: halo.requests.length,
+      responses: slack.responses.length,
+      logs: world.bot.logs.length,
     };
-    const signed = signRequest(app.signingSecret, sent.body, sent.timestamp);
-    const response = await fetch(`${app.url.replace(/\/+$/, '')}/slack/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signed },
-      body: sent.body,
+    const ack = await postToBot(world.bot.url, sent.body, {
+      signingSecret: SIGNING_SECRET,
+      timestampSec: sent.timestamp,
+      ...(sent.json ? { contentType: 'application/json' } : {}),
     });
-    await response.arrayBuffer();
-    await app.settle();
-    for (const what of oracle(app, sent, mark)) violations.push({ step, what, request: sent.describe });
+    if (ack.status !== 200) fail(`HTTP ${ack.status}`);
+    const errors = (ack.json as { response_action?: string } | undefined)?.response_action === 'errors';
+    const settled = (sent.done.kind === 'submission' && errors) || (await settle(world, sent, mark));
+    if (!settled) fail(`no end seen (${sent.done.kind})`);
+    if (sent.actor !== null) {
+      // What the requester named is theirs to see again; what it was shown, it may click.
+      const mine = known.get(sent.actor)!;
+      for (const other of world.workspaces)
+        for (const foreign of other.marks)
+          if (sent.body.includes(foreign) || sent.body.includes(encodeURIComponent(foreign)))
+            mine.add(foreign);
+    }
+    for (const what of oracle(world, sent, mark, known)) fail(what);
+    if (ack.text !== '' && sent.actor !== null) {
+      for (const other of world.workspaces)
+        if (other !== sent.actor)
+          for (const foreign of other.marks)
+            if (ack.text.includes(foreign) && !known.get(sent.actor)!.has(foreign))
+              fail(`acknowledged with ${foreign}, of ${other.key}`);
+    }
+    if (sent.actor !== null) harvest(world, sent.actor, mark);
+    const checks = new Set<WorkspaceFixture>();
+    if (sent.victim !== null && sent.victim !== sent.actor) checks.add(sent.victim);
+    if (step % every === 0) for (const w of world.workspaces) if (w !== sent.actor) checks.add(w);
+    for (const w of checks)
+      if ((await fingerprint(world, w)) !== prints.get(w)) {
+        fail(`${w.key}'s rows or Halo events changed`);
+        prints.set(w, await fingerprint(world, w));
+      }
+    if (sent.actor !== null) prints.set(sent.actor, await fingerprint(world, sent.actor));
+    options.onStep?.(
+      step,
+      sent,
+      slack.responses.slice(mark.responses).map((r) => r.body),
+    );
   }
-  return violations;
+  return { seed: options.seed, steps: options.steps, forged, ran, violations };
 }
 
-/*
- * To finish (once wt-oauth, wt-cmds and wt-fleet are merged; main has the OAuth part already: fakes/slack-oauth.ts
- * issues a token per workspace through `fakes.slack.oauth.grant(workspace)`, and test/e2e/distributed.test.ts's
- * `install()` drives the flow; main's slashCommandBody takes `enterprise_id`, which makes `command`'s rewrite
- * above unnecessary):
- * - An AppUnderTest over test/harness.ts: a fake Slack that answers oauth.v2.access and auth.test per token and
- *   records each call's token (fakes/slack.ts records `token` already), and one fake Halo per account or one that
- *   keys its events by API key (fakes/halo.ts serves one key today). Install 3 workspaces (one org-wide) through
- *   /slack/install and /slack/oauth_redirect, `/halo connect` two accounts in each, let each post a few alerts, then
- *   read back the channels' messages to learn each workspace's event IDs and message timestamps.
- * - `settle()`: wait for the answer on the step's response_url (or a refusal's 2xx/4xx) and for the outboxes to be
- *   empty, so that calls made in the window are the step's (no background delivery runs once alerts are posted).
- * - App Home: a step that opens each workspace's home (app_home_opened) and checks `views.publish` by token.
- * - Then test/isolation/app-isolation.test.ts: 10,000 steps (fewer over HTTP if it must, said so), 0 violations,
- *   the seed printed, and a mutation like mutate.ts's (e.g. Bolt's authorize answering the first installation)
- *   that makes it fail.
- */
+/** The buttons the step showed its workspace (answers, modals, its Home), for later steps to click. */
+function harvest(world: AppWorld, w: WorkspaceFixture, mark: Mark): void {
+  const { slack } = world.fakes;
+  for (const response of slack.responses.slice(mark.responses)) {
+    const body = response.body as {
+      blocks?: unknown[];
+      attachments?: { blocks?: unknown[]; color?: string }[];
+    };
+    const blocks = body.blocks ?? body.attachments?.[0]?.blocks ?? [];
+    const color = body.attachments?.[0]?.color;
+    remember(w, buttonsOf(blocks, { on: 'message', blocks, ...(color === undefined ? {} : { color }) }));
+  }
+  for (const call of slack.calls.slice(mark.calls))
+    if (call.method === 'views.publish' && call.ok)
+      remember(w, buttonsOf((call.args.view as { blocks?: unknown[] }).blocks, { on: 'home' }));
+}

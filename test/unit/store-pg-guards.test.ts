@@ -111,6 +111,33 @@ describePg('a replica killed with kill -9', () => {
   });
 });
 
+describePg('a replica restarted under the same REPLICA_ID', () => {
+  it('frees the leases its earlier process held at its first heartbeat, for whoever’s share they are', async () => {
+    const { schema, url } = await freshSchema('restarted');
+    const [first, second] = [await openPostgresTenants(url, log), await openPostgresTenants(url, log)];
+    const before = new PgLeases(url, first, 'replica-a', 60_000, log);
+    const scope = { workspace: 'T1', account: 'a1' };
+    try {
+      await before.beat([scope]);
+      expect(await before.claim([scope], 1)).toEqual([scope]);
+      // The process dies; its session (and lock) with it. The new one starts at once, its heartbeat still live.
+      await admin(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+         WHERE locktype = 'advisory' AND objid = hashtext($1)::oid AND objsubid = 2`,
+        [`${schema}:replica:replica-a`],
+      );
+      const after = new PgLeases(url, second, 'replica-a', 60_000, log);
+      expect(await after.beat([scope])).toEqual({ replicas: ['replica-a'], holders: new Map() });
+      expect(await admin(`SELECT holder FROM ${schema}.halo_leases`)).toEqual([{ holder: null }]);
+      expect(await after.claim([scope], 1)).toEqual([scope]);
+      await expect(first.scoped(scope).setState({ by: 'the dead one' })).rejects.toThrow(FencedError);
+      await after.releaseAll();
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
 describePg('a rolling upgrade from the single leader', () => {
   it('leaves every account to a replica of an earlier release while it holds its leader lock', async () => {
     const { schema, url } = await freshSchema('upgrade');
