@@ -771,7 +771,11 @@ function replicaTableRows(fresh: ReplicaFigures | undefined): Row[] {
     fresh !== undefined
       ? ''
       : ` (not run now (\`--replicas\`); last run ${figures.at.slice(0, 16)}Z at ${figures.commit}, load ${figures.load})`;
-  return figures.rows.map((r) => ({ ...r, measured: `${r.measured}${when}`, ok: r.ok ?? undefined }));
+  return figures.rows.map((r, i) => ({
+    ...r,
+    measured: `${r.measured}${i === 0 ? when : ''}`,
+    ok: r.ok ?? undefined,
+  }));
 }
 
 // Run as a script; bench/store.ts imports runSize only.
