@@ -22,6 +22,8 @@ import { millionRows, networkFloorMs } from './million.ts';
 import { inside, scanWindows } from './windows.ts';
 import { measureStartup, startupRows } from './startup.ts';
 import { dialogRows, measureDialog } from './dialog.ts';
+import { measureFleet, type FleetOptions } from './fleet.ts';
+import { lastReplicaFigures, REPLICA_DEFAULTS, runReplicaBench, type ReplicaFigures } from './replicas.ts';
 
 const LATENCY_MS = 20;
 const PAGE = 1000;
@@ -29,7 +31,8 @@ const PAGE = 1000;
 const CONCURRENCY = 4;
 const floorMs = (events: number): number => networkFloorMs(events, PAGE, LATENCY_MS, CONCURRENCY);
 /** The whole bench is stopped after this, whatever it is doing. */
-const WATCHDOG_MS = (process.argv.includes('--soak') ? 30 : 10) * 60_000;
+const WATCHDOG_MS =
+  ((process.argv.includes('--soak') ? 30 : 10) + 3 + (process.argv.includes('--replicas') ? 40 : 0)) * 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const say = (text: string): void => void process.stderr.write(`[bench] ${text}\n`);
@@ -471,6 +474,22 @@ async function main(): Promise<void> {
     ? await attempt('the soak', () => measureSoak(1000, say))
     : undefined;
   if (soakFresh !== undefined) saveSoak(soakFresh);
+  // Many accounts on one process (issue 19), on each store.
+  const fleetOptions = { accounts: 100, events: 1000, workspaces: 20, seconds: 20 } as const;
+  const fleets = [];
+  for (const db of ['sqlite', 'postgres'] as const) {
+    const options: FleetOptions = { ...fleetOptions, db };
+    say(`${fleetOptions.accounts} accounts × ${fleetOptions.events} events on one process (${db})`);
+    fleets.push({ options, rows: await attempt(`the fleet (${db})`, () => measureFleet(options)) });
+  }
+  // The accounts over 1-3 replicas (issue 20): half an hour on 2 busy cores, so only with --replicas; otherwise
+  // the last figures, saying when.
+  const replicasFresh = process.argv.includes('--replicas')
+    ? await attempt('the replicas', () => {
+        say('1,000 accounts over 1, 2 and 3 replicas on PostgreSQL');
+        return runReplicaBench(REPLICA_DEFAULTS);
+      })
+    : undefined;
   const loadAfter = loadavg();
 
   const rows: Row[] = [];
@@ -633,6 +652,17 @@ async function main(): Promise<void> {
     rows.push(na(socketScanFigure, '≤ 20 ms'));
   }
   rows.push(soakRow(soakFresh ?? lastSoak(), soakFresh !== undefined));
+  for (const { options, rows: fleetRows } of fleets) {
+    const where = `${options.accounts} accounts × ${options.events} events in ${options.workspaces} workspaces, ${options.db}`;
+    rows.push(
+      ...(fleetRows ?? [
+        na(`${where}: bot CPU per account-poll`, '≤ ×1.2'),
+        na(`${where}: RSS`, '≤ 200 MB'),
+        na(`${where}: new event → post`, 'p99 ≤ 2000 ms'),
+      ]),
+    );
+  }
+  rows.push(...replicaTableRows(replicasFresh));
   rows.push(...startupRows(startup));
 
   const out: string[] = [''];
@@ -723,6 +753,29 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${out.join('\n')}\n`);
   if (errors.length > 0) process.exitCode = 1;
+}
+
+/** The replicas' rows: this run's, or the last `--replicas` run's, saying when and on which commit. */
+function replicaTableRows(fresh: ReplicaFigures | undefined): Row[] {
+  const figures = fresh ?? lastReplicaFigures();
+  if (figures === undefined)
+    return [
+      {
+        figure: 'replicas (1,000 accounts, 1-3 replicas)',
+        measured: 'never run (`--replicas`)',
+        target: '',
+        ok: undefined,
+      },
+    ];
+  const when =
+    fresh !== undefined
+      ? ''
+      : ` (not run now (\`--replicas\`); last run ${figures.at.slice(0, 16)}Z at ${figures.commit}, load ${figures.load})`;
+  return figures.rows.map((r, i) => ({
+    ...r,
+    measured: `${r.measured}${i === 0 ? when : ''}`,
+    ok: r.ok ?? undefined,
+  }));
 }
 
 // Run as a script; bench/store.ts imports runSize only.

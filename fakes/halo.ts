@@ -301,31 +301,39 @@ function contentTypeFor(body: string | Buffer): string {
     : 'application/json; charset=utf-8';
 }
 
-/** The list pages sent while the events looked unchanged (`FakeHaloOptions.pageCache`). */
+/**
+ * The list pages sent while the events looked unchanged (`FakeHaloOptions.pageCache`), per account's list of
+ * events (the bench of many accounts reads each account's pages again every poll).
+ */
 class PageCache {
-  private readonly pages = new Map<string, Answer>();
-  private stamp: { events: FakeHaloEvent[]; length: number; first: unknown; last: unknown } | undefined;
-  /** Bumped by every change made through the stand-in (`addEvent`, `delete.json`). */
-  changed(): void {
-    this.stamp = undefined;
+  private lists = new WeakMap<
+    FakeHaloEvent[],
+    { stamp: { length: number; first: unknown; last: unknown }; pages: Map<string, Answer> }
+  >();
+  /** Bumped by every change made through the stand-in (`addEvent`, `delete.json`): of one list, or of all. */
+  changed(events?: FakeHaloEvent[]): void {
+    if (events === undefined) this.lists = new WeakMap();
+    else this.lists.delete(events);
   }
   get(query: string, events: FakeHaloEvent[]): Answer | undefined {
-    const s = this.stamp;
+    const entry = this.lists.get(events);
+    const s = entry?.stamp;
     const same =
       s !== undefined &&
-      s.events === events &&
       s.length === events.length &&
       s.first === events[0] &&
       s.last === events[events.length - 1];
     if (!same) {
-      this.pages.clear();
-      this.stamp = { events, length: events.length, first: events[0], last: events[events.length - 1] };
+      this.lists.set(events, {
+        stamp: { length: events.length, first: events[0], last: events[events.length - 1] },
+        pages: new Map(),
+      });
       return undefined;
     }
-    return this.pages.get(query);
+    return entry!.pages.get(query);
   }
-  set(query: string, answer: Answer): void {
-    this.pages.set(query, { ...answer, body: Buffer.from(answer.body) });
+  set(query: string, answer: Answer, events: FakeHaloEvent[]): void {
+    this.lists.get(events)?.pages.set(query, { ...answer, body: Buffer.from(answer.body) });
   }
 }
 
@@ -412,7 +420,7 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     const cached = pageCache.get(query, events);
     if (cached !== undefined) return cached;
     const answer = listEventsAfresh(q, events);
-    if (answer.status === 200) pageCache.set(query, answer);
+    if (answer.status === 200) pageCache.set(query, answer, events);
     return answer;
   };
 
@@ -674,7 +682,8 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
         addEvent(partial = {}) {
           const event = newEvent(partial);
           account.events.push(event);
-          pageCache?.changed();
+          // Only this account's pages change: its list's new length tells the page cache so.
+          pageCache?.changed(account.events);
           return event;
         },
         requests: () => fake.requests.filter((r) => r.apiKey === account.apiKey),

@@ -199,6 +199,30 @@ describe('fake Halo', () => {
     }
   });
 
+  it('pageCache: keeps each account’s pages apart, and an event added to one changes only its pages', async () => {
+    const shared = makeEvents(3);
+    const cached = await startFakeHalo({ events: [], pageCache: true, apiKey: 'k' });
+    try {
+      const a = cached.addAccount('key-a', shared.slice());
+      const b = cached.addAccount('key-b', shared.slice());
+      const page = async (key: string): Promise<string[]> =>
+        (
+          (await getJson(`${cached.url}/event/list.json?limit=10`, { 'x-apikey': key })).body as HaloList
+        ).list.map((item) => item.event.event_id);
+      const first = shared.map((e) => e.event_id);
+      expect(await page('key-a')).toEqual(first);
+      expect(await page('key-b')).toEqual(first);
+      const added = a.addEvent();
+      expect(await page('key-a')).toEqual([...first, added.event_id]);
+      expect(await page('key-b')).toEqual(first);
+      const theirs = b.addEvent();
+      expect(await page('key-b')).toEqual([...first, theirs.event_id]);
+      expect(await page('key-a')).toEqual([...first, added.event_id]);
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('serves other accounts, each with its own key and its own events; a changed key is refused', async () => {
     const other = halo.addAccount('other-key', []);
     const theirs = other.addEvent({ key: 'port-open' });
