@@ -68,16 +68,15 @@ export interface AccountHalo {
 }
 
 /**
- * One account's Halo client: its URL and key, its own bound (Halo's limits are per key) inside the process's
- * `total`. The clients share one keep-alive agent per Halo host (see halo/transport.ts).
+ * One account's Halo client, unbounded: its URL and key, the process's timeouts, and its requests counted in the
+ * metrics. The clients share one keep-alive agent per Halo host (see halo/transport.ts).
  */
-export function haloFor(
+export function accountClient(
   config: Config,
-  deps: { readonly total: HaloBound; readonly metrics: Metrics; readonly clock: Clock },
-): (account: Pick<FleetAccount, 'apiUrl' | 'apiKey'>) => AccountHalo {
-  return (account) => {
-    const haloRequests = new AccountBound({ concurrency: config.halo.scanConcurrency }, deps.total);
-    const client = createHaloClient({
+  deps: { readonly metrics: Metrics; readonly clock: Clock },
+): (account: Pick<FleetAccount, 'apiUrl' | 'apiKey'>) => HaloClient {
+  return (account) =>
+    createHaloClient({
       onRequest: (outcome) => deps.metrics.haloRequest(outcome),
       apiUrl: account.apiUrl,
       apiKey: account.apiKey,
@@ -86,7 +85,17 @@ export function haloFor(
       ...(config.halo.bareTransport ? { bareTransport: true } : {}),
       clock: deps.clock,
     });
-    return { halo: boundedHaloClient(client, haloRequests), haloRequests };
+}
+
+/** One account's Halo client with its own bound (Halo's limits are per key) inside the process's `total`. */
+export function haloFor(
+  config: Config,
+  deps: { readonly total: HaloBound; readonly metrics: Metrics; readonly clock: Clock },
+): (account: Pick<FleetAccount, 'apiUrl' | 'apiKey'>) => AccountHalo {
+  const client = accountClient(config, deps);
+  return (account) => {
+    const haloRequests = new AccountBound({ concurrency: config.halo.scanConcurrency }, deps.total);
+    return { halo: boundedHaloClient(client(account), haloRequests), haloRequests };
   };
 }
 

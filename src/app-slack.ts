@@ -98,6 +98,7 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     // Distributed: Bolt's authorize found the installation; its key is the enterprise's for an org-wide one.
     workspaceOf: parts.workspaceOf ?? (config.shape === 'distributed' ? installedWorkspace : undefined),
     haloRequests,
+    metrics: parts.metrics,
     identity,
     canManageIn,
     commandOptions: {

@@ -18,10 +18,12 @@ import {
   type RequestWorkspace,
 } from './commands/workspace-accounts.ts';
 import type { Config } from './config.ts';
+import { accountClient } from './app-accounts.ts';
 import type { Pipeline } from './app-pipeline.ts';
 import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient } from './halo/client.ts';
 import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
 import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import type { Store } from './pipeline/store-port.ts';
@@ -52,6 +54,7 @@ export interface TenancyParts {
   /** The workspace of a request; default: the single shape's (the bot's own team is the env workspace). */
   readonly workspaceOf?: ((request: RequestWorkspace) => string | null) | undefined;
   readonly haloRequests: HaloBound;
+  readonly metrics: Metrics;
   readonly identity: BotIdentity;
   /** The options every account's CommandService shares (the per-account ones are set here). */
   readonly commandOptions: Omit<
@@ -83,17 +86,8 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
   const { config, registry, clock, log, haloRequests } = parts;
   const isEnv = (scope: Scope): boolean => scope.workspace === ENV_WORKSPACE && scope.account === ENV_ACCOUNT;
 
-  const haloFor = (record: AccountRecord): HaloClient =>
-    boundedHaloClient(
-      createHaloClient({
-        apiUrl: record.apiUrl,
-        apiKey: record.apiKey,
-        timeoutMs: config.halo.timeoutMs,
-        backoffMs: config.delays.haloBackoffMs,
-        clock,
-      }),
-      haloRequests,
-    );
+  const client = accountClient(config, { metrics: parts.metrics, clock });
+  const haloFor = (record: AccountRecord): HaloClient => boundedHaloClient(client(record), haloRequests);
 
   // One share of commands per user, whichever account each command acts in.
   const perUser = new UserRateLimit(
