@@ -18,6 +18,7 @@ import type { HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import type { AccountLeases, SharedPace } from './pipeline/lease-port.ts';
 import { Sharing, type LeaseMove } from './pipeline/sharing.ts';
+import { SubscriptionWatch } from './pipeline/subscription-watch.ts';
 import type { Poller } from './pipeline/poller.ts';
 import { accountsCatalogue } from './pipeline/catalogue-source.ts';
 import { ChannelRefusals } from './pipeline/refusals.ts';
@@ -92,12 +93,34 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
           clientOf: (account) => late.fleet?.pipelineOf(account.scope)?.halo ?? parts.haloFor(account).halo,
         });
   const ratings = new TypeRatings({ halo: catalogue, overrides: config.alerts.severity, log });
+  const ticker = new Ticker();
+  // One look per heartbeat at every account's subscriptions, for the pollers of those this replica polls.
+  const watch = new SubscriptionWatch({
+    marks: tenants,
+    targets: () =>
+      (late.fleet?.accounts() ?? []).flatMap((account) => {
+        const poller = late.fleet?.pipelineOf(account.scope)?.poller;
+        return poller === undefined
+          ? []
+          : [{ scope: account.scope, subscriptionsChanged: () => poller.subscriptionsChanged() }];
+      }),
+    log,
+  });
+  let unwatch: (() => void) | undefined;
   const work: Sharing = new Sharing({
     leases,
     accounts: parts.accounts,
     fleet: {
-      lead: () => late.fleet!.lead(),
-      follow: () => late.fleet!.follow(),
+      lead: async () => {
+        await late.fleet!.lead();
+        unwatch ??= ticker.every(heartbeatMs, () => void watch.tick());
+      },
+      follow: async () => {
+        unwatch?.();
+        unwatch = undefined;
+        watch.reset();
+        await late.fleet!.follow();
+      },
       reconcile: () => late.fleet!.reconcile(),
     },
     heartbeatMs,
@@ -107,7 +130,6 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
   });
   const refusals = new ChannelRefusals();
   const health = new HealthBook(tenants, log);
-  const ticker = new Ticker();
   const shared: SharedParts = {
     config,
     metrics: parts.metrics,

@@ -16,6 +16,7 @@ import {
   HaloResponseError,
 } from './halo-errors.ts';
 import { needsKeyItem } from './notice-payloads.ts';
+import { LAST_SUCCESS_SHARE_MS } from './poller.ts';
 import type { Route } from './routes.ts';
 import type { Store } from './store-port.ts';
 import type { AccountRecord, AccountStatus, Scope, TenantStore } from './tenancy-port.ts';
@@ -42,8 +43,12 @@ export function pollErrorCode(error: unknown): string {
   return 'internal_error';
 }
 
-/** How often an unchanged account's poll time is saved to the registry (what other replicas show). */
-export const HEALTH_SAVE_MS = 60_000;
+/**
+ * How often an unchanged account's poll time is saved to the registry (what other replicas show in `/halo
+ * accounts`): as rarely as its last success is shared (poller.ts), so that a steady poll writes no row. A change
+ * of status or error is saved at once.
+ */
+export const HEALTH_SAVE_MS = LAST_SUCCESS_SHARE_MS;
 
 /**
  * The health of every account this process polls, as last recorded. Kept in memory as well as in the store: the
@@ -62,7 +67,7 @@ export class HealthBook {
   async record(scope: Scope, health: Polled): Promise<void> {
     const before = this.polled.get(scopeKey(scope));
     this.polled.set(scopeKey(scope), health);
-    // A steady poll changes only the time: saved once a minute, not at every poll (this replica's view has it).
+    // A steady poll changes only the time: saved every HEALTH_SAVE_MS, not at every poll (this replica's view has it).
     const saved = this.saved.get(scopeKey(scope));
     if (
       before !== undefined &&

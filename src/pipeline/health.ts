@@ -1,4 +1,4 @@
-import type { PollReport, PollStatus } from './poller.ts';
+import { LAST_SUCCESS_SHARE_MS, type PollReport, type PollStatus } from './poller.ts';
 import type { Refusal } from './refusals.ts';
 
 export interface HealthInput extends Pick<
@@ -28,7 +28,8 @@ export interface HealthInput extends Pick<
 /**
  * The `/healthz` body. `degraded` when polls are failing, the database cannot be read (`database: unreachable`),
  * a channel refuses posts for good (`channelsRefusing`, each channel with the chat service's error code), the
- * last success is older than three intervals (plus the 30 s failure backoff), or the last poll cut a scan short
+ * last success is older than three intervals (plus the 30 s failure backoff; on a standby, plus the 5 minutes
+ * between the holder's shares of it, see poller.ts LAST_SUCCESS_SHARE_MS), or the last poll cut a scan short
  * (`scansCutShort` names why: `request-cap`, `repeated-page`, `past-promise`; events past the cut were not read):
  * a monitor should page someone before alerts go missing, not after.
  *
@@ -37,7 +38,10 @@ export interface HealthInput extends Pick<
  * `/halo status` and the logs. A field added here must be of those kinds too.
  */
 export function healthBody(input: HealthInput, now: number, pollIntervalMs: number): Record<string, unknown> {
-  const stale = input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000;
+  // A standby knows the holder's last success as shared every LAST_SUCCESS_SHARE_MS: that much older at most.
+  const shared = input.leadership?.role === 'standby' ? LAST_SUCCESS_SHARE_MS : 0;
+  const stale =
+    input.lastSuccessAt !== null && now - input.lastSuccessAt > 3 * pollIntervalMs + 30_000 + shared;
   const reachable = input.databaseReachable !== false;
   // Reason codes only: the details quote event IDs, which are Halo's text.
   const cutShort = [...new Set((input.lastPoll?.cutShort ?? []).map((cut) => cut.reason))];

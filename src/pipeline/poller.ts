@@ -4,6 +4,7 @@ import type { HaloClient, ScanMemo } from './halo-port.ts';
 import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from './halo-errors.ts';
 import type { HaloEvent } from '../domain/event.ts';
 import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
+import { LAST_SUCCESS_SHARE_MS } from '../domain/last-success.ts';
 import type { SeverityOf } from '../domain/severity.ts';
 import type { Logger } from '../log.ts';
 import { FencedError, type Store, type Subscription } from './store-port.ts';
@@ -13,14 +14,7 @@ import { connectedItem } from './notice-payloads.ts';
 import { inPollLane } from './halo-lane.ts';
 import { measureAll, routeStaged, scanScopes, type ScopeCutShort } from './poll-steps.ts';
 import { redactEvent, type Redact } from './secrets.ts';
-import {
-  awaitLeaderStart,
-  routeOf,
-  startedSubscriptions,
-  startKey,
-  STARTED_STATE,
-  type RouteStart,
-} from './route-start.ts';
+import { awaitLeaderStart, routeOf, startKey, STARTED_STATE, type RouteStart } from './route-start.ts';
 import type { PipelineMetrics } from './telemetry.ts';
 import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { planScan, scopeId, type Route, type Scope } from './routes.ts';
@@ -63,8 +57,8 @@ export interface PollerOptions {
   /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
   readonly stillLeads?: () => Promise<boolean>;
   /**
-   * While polling, how often to look for subscriptions made on other replicas that have no starting point yet
-   * (the leadership heartbeat). Absent: only at each poll.
+   * While polling, how often a start check that is due (see {@link Poller.subscriptionsChanged}) runs or is
+   * retried (the leadership heartbeat). Nothing is read unless one is due. Absent: only at each poll.
    */
   readonly startCheckMs?: number;
   readonly metrics?: PipelineMetrics;
@@ -143,6 +137,22 @@ const REMEASURE_POLLS = 10;
 const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
 
 /**
+ * `last_success_at` is written at once on the first success after this replica took the account, on the first
+ * after failures, with any other change of the poll's state, and when it stops polling the account; otherwise
+ * every LAST_SUCCESS_SHARE_MS (see domain/last-success.ts), so that a steady poll writes no row.
+ */
+export { LAST_SUCCESS_SHARE_MS };
+
+/** Delivered outbox rows older than a week are deleted, looked for at most this often (not at every poll). */
+const PRUNE_EVERY_MS = 3600_000;
+const KEEP_DELIVERED_MS = 7 * 24 * 3600 * 1000;
+
+/** An object's keys in order: the same totals are the same text, whichever scan ended first. */
+function sortedJson(record: Readonly<Record<string, number>>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/**
  * The poll loop. Halo cannot list "events since", so each poll scans what the routes need and compares it with
  * the store. An unseen event is news only when the previous successful poll's scans would have fetched it;
  * otherwise (first start, a scope a new subscription just added) it is a baseline and recorded silently.
@@ -170,6 +180,18 @@ export class Poller {
   private pollsSinceMeasure = 0;
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
+  /**
+   * The poll state (plan, totals, started subscriptions, last success) as this process last read or wrote it,
+   * while it polls the account: only the polling replica writes those keys (fenced), so what changed is known
+   * without reading them again, and an unchanged value is not written. Undefined: read at the next need (after
+   * every start, since another replica may have polled the account meanwhile).
+   */
+  private saved: Map<string, string | null> | undefined;
+  /** When this process last wrote `last_success_at`; null: not since it started polling. */
+  private sharedAt: number | null = null;
+  private prunedAt = -Infinity;
+  /** A start check is due: a subscription may lack its starting point (see {@link subscriptionsChanged}). */
+  private startsDue = true;
 
   private readonly timers: Timers;
 
@@ -179,6 +201,9 @@ export class Poller {
   }
 
   async start(): Promise<void> {
+    this.saved = undefined;
+    this.sharedAt = null;
+    this.startsDue = true;
     await this.refreshLastSuccess();
     this.loop = this.run();
     if (this.options.startCheckMs !== undefined) this.startLoop = this.runStarts(this.options.startCheckMs);
@@ -300,13 +325,15 @@ export class Poller {
     if (failures.length > 0) throw failures[0];
 
     const now = clock.now();
-    await store.setState({
-      [STATE.plan]: JSON.stringify(plan),
-      [STATE.totals]: JSON.stringify({ ...totals, ...scan.totals }),
-      [STATE.lastSuccess]: String(now),
-      // Every subscription this plan covered has its starting point from now on.
-      [STARTED_STATE]: JSON.stringify(subscriptions.map(startKey)),
-    });
+    await this.saveState(
+      {
+        [STATE.plan]: JSON.stringify(plan),
+        [STATE.totals]: sortedJson({ ...totals, ...scan.totals }),
+        // Every subscription this plan covered has its starting point from now on.
+        [STARTED_STATE]: JSON.stringify(subscriptions.map(startKey)),
+      },
+      now,
+    );
     const report: PollReport = {
       scopes: plan.length,
       requests: requests + measure.requests,
@@ -331,8 +358,55 @@ export class Poller {
         { ...cut },
       );
     if (invalid > 0) log.warn('poll: Halo sent malformed events; they were skipped', { invalid });
-    await store.prune(now - 7 * 24 * 3600 * 1000);
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      await store.prune(now - KEEP_DELIVERED_MS);
+    }
     return report;
+  }
+
+  /** The poll state as last read or written by this process (read once after each start). */
+  private async state(): Promise<Map<string, string | null>> {
+    if (this.saved !== undefined) return this.saved;
+    const keys = [STATE.plan, STATE.totals, STARTED_STATE, STATE.lastSuccess];
+    const values = await Promise.all(keys.map((key) => this.options.store.getState(key)));
+    this.saved = new Map(keys.map((key, i) => [key, values[i] ?? null]));
+    return this.saved;
+  }
+
+  /**
+   * Writes the values of `entries` that changed, after a successful poll at `now`, with `last_success_at` when
+   * it is due (see {@link LAST_SUCCESS_SHARE_MS}) or anything else is written anyway. A steady poll writes nothing.
+   */
+  private async saveState(entries: Readonly<Record<string, string>>, now: number): Promise<void> {
+    const saved = await this.state();
+    const changed = Object.entries(entries).filter(([key, value]) => saved.get(key) !== value);
+    const share =
+      changed.length > 0 ||
+      this.sharedAt === null ||
+      this.status.consecutiveFailures > 0 ||
+      now - this.sharedAt >= LAST_SUCCESS_SHARE_MS;
+    if (!share) return;
+    const write = Object.fromEntries([...changed, [STATE.lastSuccess, String(now)]]);
+    await this.options.store.setState(write);
+    for (const [key, value] of Object.entries(write)) saved.set(key, value);
+    this.sharedAt = now;
+  }
+
+  /** Writes this process's last success if the others have not seen it yet: when it stops polling the account. */
+  private async shareLastSuccess(): Promise<void> {
+    const last = this.status.lastSuccessAt;
+    if (this.saved === undefined || last === null || this.saved.get(STATE.lastSuccess) === String(last))
+      return;
+    try {
+      await this.options.store.setState({ [STATE.lastSuccess]: String(last) });
+    } catch (error) {
+      // Fenced: another replica holds the account now, and its polls say when it was last polled.
+      if (!(error instanceof FencedError))
+        this.options.log.warn('poll: the last success could not be shared with the other replicas', {
+          error,
+        });
+    }
   }
 
   /**
@@ -368,10 +442,8 @@ export class Poller {
 
   /** The scans of the last successful poll (null before the first) and the totals they found per scope. */
   private async lastPlan(): Promise<{ lastPlan: Scope[] | null; totals: Record<string, number> }> {
-    const [plan, totals] = await Promise.all([
-      this.options.store.getState(STATE.plan),
-      this.options.store.getState(STATE.totals),
-    ]);
+    const saved = await this.state();
+    const [plan, totals] = [saved.get(STATE.plan) ?? null, saved.get(STATE.totals) ?? null];
     return {
       lastPlan: plan === null ? null : (JSON.parse(plan) as Scope[]),
       totals: JSON.parse(totals ?? '{}') as Record<string, number>,
@@ -407,10 +479,8 @@ export class Poller {
   startPending(): Promise<{ started: ReadonlySet<string>; haloFailed: boolean }> {
     return this.exclusive(async () => {
       const { store, log } = this.options;
-      const [subscriptions, started] = await Promise.all([
-        store.subscriptions(),
-        startedSubscriptions(store),
-      ]);
+      const [subscriptions, saved] = await Promise.all([store.subscriptions(), this.state()]);
+      const started = new Set(JSON.parse(saved.get(STARTED_STATE) ?? '[]') as string[]);
       const pending = subscriptions.filter((sub) => !started.has(startKey(sub)));
       if (pending.length === 0) return { started, haloFailed: false };
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads()))
@@ -426,7 +496,7 @@ export class Poller {
                 !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
             );
       if (lastPlan === null || added.length === 0) {
-        await store.setState({ [STARTED_STATE]: JSON.stringify([...all]) });
+        await this.writeState({ [STARTED_STATE]: JSON.stringify([...all]) });
         return { started: all, haloFailed: false };
       }
       const routes = this.routes(subscriptions);
@@ -448,9 +518,9 @@ export class Poller {
         });
         return { started, haloFailed: true };
       }
-      await store.setState({
+      await this.writeState({
         [STATE.plan]: JSON.stringify([...lastPlan, ...added]),
-        [STATE.totals]: JSON.stringify({ ...totals, ...scan.totals }),
+        [STATE.totals]: sortedJson({ ...totals, ...scan.totals }),
         [STARTED_STATE]: JSON.stringify([...all]),
       });
       log.info('subscription: starting point recorded', {
@@ -462,19 +532,42 @@ export class Poller {
     });
   }
 
-  /** Between polls, sets the starting point of subscriptions that other replicas recorded. */
+  /** Writes `entries` (fenced) and remembers them as saved. */
+  private async writeState(entries: Readonly<Record<string, string>>): Promise<void> {
+    await this.options.store.setState(entries);
+    const saved = await this.state();
+    for (const [key, value] of Object.entries(entries)) saved.set(key, value);
+  }
+
+  /**
+   * The account's subscriptions changed (told by the fleet's one look at every account's subscriptions per
+   * heartbeat, see subscription-watch.ts): one made on another replica may need its starting point. Checked now
+   * while this replica polls, and retried every heartbeat until it succeeds; nothing is read while none is due.
+   */
+  subscriptionsChanged(): void {
+    this.startsDue = true;
+    if (this.loop !== undefined) void this.checkStarts();
+  }
+
+  private async checkStarts(): Promise<void> {
+    if (!this.startsDue || this.startsWaitForPoll || this.isStopping()) return;
+    this.startsDue = false;
+    try {
+      await inPollLane(() => this.startPending());
+    } catch (error) {
+      if (this.isStopping() || error instanceof FencedError) return;
+      this.startsDue = true;
+      this.options.log.warn('subscription: its starting point could not be set; retrying', { error });
+    }
+  }
+
+  /** Between polls, runs the start check when one is due (see {@link subscriptionsChanged}). */
   private async runStarts(everyMs: number): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       await this.timers.sleep(everyMs, signal);
       if (this.isStopping()) return;
-      try {
-        if (!this.startsWaitForPoll) await inPollLane(() => this.startPending());
-      } catch (error) {
-        if (this.isStopping()) return;
-        if (error instanceof FencedError) continue;
-        this.options.log.warn('subscription: its starting point could not be set; retrying', { error });
-      }
+      await this.checkStarts();
     }
   }
 
@@ -522,7 +615,9 @@ export class Poller {
   async stop(): Promise<void> {
     this.stopping.abort();
     await Promise.all([this.loop, this.startLoop]);
+    if (this.loop !== undefined) await this.exclusive(() => this.shareLastSuccess());
     this.loop = undefined;
+    this.saved = undefined;
     this.startLoop = undefined;
     // Ready to start again; meanwhile `startSubscription` waits for the leader.
     this.stopping = new AbortController();

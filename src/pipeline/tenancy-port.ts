@@ -111,6 +111,14 @@ export interface TenantStore {
     scope: Scope,
     health: Pick<AccountRecord, 'status' | 'lastPollAt' | 'lastError'>,
   ): Promise<void>;
+  /**
+   * A mark of every account's subscriptions together: a few numbers (count, highest ID, sums of IDs and creation
+   * times) that change when one is added or removed. One short read, asked every heartbeat by each replica that
+   * polls (see subscription-watch.ts) instead of every account's subscriptions.
+   */
+  subscriptionsMark(): Promise<string>;
+  /** The same mark per account that has subscriptions: read only when {@link subscriptionsMark} changed. */
+  subscriptionMarks(): Promise<{ scope: Scope; mark: string }[]>;
   /** Removes the account, its key and every row of its scope at once. Null when there was none. */
   disconnectAccount(scope: Scope): Promise<Purged | null>;
   /** Removes the installation, every account of the workspace and every row of it (uninstall, tokens revoked). */

@@ -152,6 +152,38 @@ export class SqlTenantStore implements TenantStore {
       .execute();
   }
 
+  async subscriptionsMark(): Promise<string> {
+    const row = await this.db
+      .selectFrom('halo_subscriptions')
+      .select((eb) => [
+        eb.fn.countAll().as('n'),
+        eb.fn.max('id').as('top'),
+        eb.fn.sum('id').as('ids'),
+        eb.fn.sum('created_at').as('at'),
+      ])
+      .executeTakeFirst();
+    return row === undefined ? '' : `${row.n}/${row.top}/${row.ids}/${row.at}`;
+  }
+
+  async subscriptionMarks(): Promise<{ scope: Scope; mark: string }[]> {
+    const rows = await this.db
+      .selectFrom('halo_subscriptions')
+      .select((eb) => [
+        'workspace_id',
+        'account_id',
+        eb.fn.countAll().as('n'),
+        eb.fn.max('id').as('top'),
+        eb.fn.sum('id').as('ids'),
+        eb.fn.sum('created_at').as('at'),
+      ])
+      .groupBy(['workspace_id', 'account_id'])
+      .execute();
+    return rows.map((row) => ({
+      scope: { workspace: row.workspace_id, account: row.account_id },
+      mark: `${row.n}/${row.top}/${row.ids}/${row.at}`,
+    }));
+  }
+
   disconnectAccount(scope: Scope): Promise<Purged | null> {
     return this.db.transaction().execute(async (trx) => {
       const removed = await trx

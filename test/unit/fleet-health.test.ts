@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { AccountHealthRecorder, HealthBook, pollErrorCode } from '../../src/pipeline/fleet-health.ts';
+import {
+  AccountHealthRecorder,
+  HEALTH_SAVE_MS,
+  HealthBook,
+  pollErrorCode,
+} from '../../src/pipeline/fleet-health.ts';
 import type { FleetAccount } from '../../src/pipeline/fleet-plan.ts';
 import { HaloAuthError, HaloHttpError, HaloNetworkError } from '../../src/pipeline/halo-errors.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
@@ -90,15 +95,22 @@ describe('AccountHealthRecorder: health after each poll, and a refused key', () 
     now = 3_000;
     await health.record(new HaloAuthError('list', 401));
     now = 4_000;
-    // Unchanged but for the time: not saved again within a minute (HEALTH_SAVE_MS), then saved.
+    // Unchanged but for the time: not saved again within HEALTH_SAVE_MS (5 minutes), then saved.
     await health.record(new HaloAuthError('list', 401));
-    now = 63_000;
+    now = 3_000 + HEALTH_SAVE_MS - 1;
+    await health.record(new HaloAuthError('list', 401));
+    now = 3_000 + HEALTH_SAVE_MS;
     await health.record(new HaloAuthError('list', 401));
     expect(saved).toEqual([
       { scope: account.scope, status: 'active', lastPollAt: 1_000, lastError: null },
       { scope: account.scope, status: 'active', lastPollAt: 2_000, lastError: 'halo_http_502' },
       { scope: account.scope, status: 'needs_key', lastPollAt: 3_000, lastError: 'halo_unauthorized' },
-      { scope: account.scope, status: 'needs_key', lastPollAt: 63_000, lastError: 'halo_unauthorized' },
+      {
+        scope: account.scope,
+        status: 'needs_key',
+        lastPollAt: 3_000 + HEALTH_SAVE_MS,
+        lastError: 'halo_unauthorized',
+      },
     ]);
     expect(routed).toBe(1);
     const due = await store.dueChannels(now);

@@ -3,6 +3,7 @@
  */
 import type { Answer, EventListPage, RatedEventType, StatusView } from '../../commands/answers.ts';
 import { formatDuration } from '../../domain/duration.ts';
+import { LAST_SUCCESS_SHARE_MS } from '../../domain/last-success.ts';
 import { formatEventsCommand, formatSubscribeCommand } from '../../domain/command-text.ts';
 import type { HaloEvent, EventListFilter } from '../../domain/event.ts';
 import { DEFAULT_DISPLAY, type Display } from '../../domain/display.ts';
@@ -476,7 +477,7 @@ export function renderStatus(status: StatusView): SlackMessage {
     lines.push(
       lead.role === 'leader'
         ? `Polling and posting: ${code(lead.self, 100)} (this replica leads)`
-        : `Polling and posting: ${lead.leader === null ? 'no replica right now (one takes over within seconds)' : code(lead.leader, 100)}; this answer came from ${code(lead.self, 100)} (standby)`,
+        : `Polling and posting: ${lead.leader === null ? 'no replica right now (one takes over within seconds)' : code(lead.leader, 100)}; this answer came from ${code(lead.self, 100)} (standby), which learns the last successful poll from the polling replica every ${LAST_SUCCESS_SHARE_MS / 60_000} minutes`,
     );
   }
   if (status.lastError !== null)
