@@ -209,6 +209,39 @@ export function tenancyContract(harness: TenancyHarness): void {
     });
   });
 
+  describe('the subscriptions’ marks (the route-start check, subscription-watch.ts)', () => {
+    it('move when a subscription is added or removed, per account and over the whole table', async () => {
+      const sub = (createdAt: number) => ({
+        channel: 'C1',
+        keys: [`k${createdAt}`],
+        targetIds: [],
+        minSeverity: null,
+        createdBy: 'U1',
+        createdAt,
+      });
+      const empty = await tenants.subscriptionsMark();
+      expect(await tenants.subscriptionMarks()).toEqual([]);
+      const { subscription: first } = await tenants.scoped(A).addSubscription(sub(100));
+      const one = await tenants.subscriptionsMark();
+      expect(one).not.toBe(empty);
+      const marksOfA = await tenants.subscriptionMarks();
+      expect(marksOfA.map((m) => m.scope)).toEqual([A]);
+      // Unchanged: the same marks.
+      expect(await tenants.subscriptionsMark()).toBe(one);
+      await tenants.scoped(B).addSubscription(sub(200));
+      const two = await tenants.subscriptionMarks();
+      expect(two.find((m) => m.scope.account === 'a1')).toEqual(marksOfA[0]);
+      const ofB = two.find((m) => m.scope.account === 'a2')!.mark;
+      // Removed and another added in its place: the marks move all the same.
+      await tenants.scoped(B).addSubscription(sub(300));
+      await tenants.scoped(A).removeSubscription('C1', first.id);
+      const three = await tenants.subscriptionMarks();
+      expect(three.map((m) => m.scope)).toEqual([B]);
+      expect(three[0]!.mark).not.toBe(ofB);
+      expect(await tenants.subscriptionsMark()).not.toBe(one);
+    });
+  });
+
   describe('the registry', () => {
     const installation = (workspace: string): InstallationRecord => ({
       workspace,

@@ -13,6 +13,8 @@ import { startFakeHalo, makeEvents, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 import { admin, describePg, freshSchema } from '../postgres.ts';
 
+const quiet = createLogger({ level: 'error', secrets: [], write: () => undefined });
+
 let halo: FakeHalo | undefined;
 let store: PostgresStore | undefined;
 let poller: Poller | undefined;
@@ -63,5 +65,58 @@ describePg('Poller on PostgreSQL, replaced while it polled', () => {
     expect(await store.stats()).toEqual({ seen: 0, staged: 0, pending: 0, failed: 0, delivered: 0 });
     expect(await admin(`SELECT key FROM ${schema}.halo_state`)).toEqual([]);
     expect(poller.getStatus()).toMatchObject({ lastSuccessAt: null, consecutiveFailures: 0 });
+  });
+
+  it('shares its last success when it stops polling, unless another replica holds the account by then', async () => {
+    halo = await startFakeHalo({ events: makeEvents(50) });
+    const { schema, url } = await freshSchema('pollshare');
+    store = await openPostgresStore(url, quiet);
+    store.setFence(1);
+    await setLeaseToken(schema, 1);
+    let now = 1_700_000_000_000;
+    const clock = { now: () => now };
+    const make = (): Poller =>
+      new Poller({
+        halo: createHaloClient({ apiUrl: halo!.url, apiKey: halo!.apiKey, timeoutMs: 5000, clock }),
+        store: store!,
+        clock,
+        log: quiet,
+        intervalMs: 3_600_000,
+        haloRequests: new PQueue({ concurrency: 2 }),
+        pageSize: MAX_PAGE_SIZE,
+        backfill: 0,
+        digestThreshold: 20,
+        defaultRoute: { channel: 'CALERTS', keys: [], targetIds: [] },
+        isCritical: () => false,
+        onRouted: () => undefined,
+      });
+    const lastShared = async (): Promise<string | undefined> =>
+      (
+        await admin<{ value: string }>(`SELECT value FROM ${schema}.halo_state WHERE key = 'last_success_at'`)
+      )[0]?.value;
+
+    // Polled (the first success after the start is shared at once), then polled again: not shared yet.
+    poller = make();
+    await poller.start();
+    await waitFor('the first poll', () => poller!.getStatus().lastSuccessAt !== null);
+    expect(await lastShared()).toBe(String(now));
+    now += 20_000;
+    await poller.pollOnce();
+    expect(await lastShared()).toBe(String(now - 20_000));
+    // Stopping while it still holds the account: shared, for the next holder and the other replicas.
+    await poller.stop();
+    expect(await lastShared()).toBe(String(now));
+
+    // Again, but another replica took the account before this one stopped: it writes nothing.
+    now += 20_000;
+    await poller.start();
+    await waitFor('the first poll after the restart', () => poller!.getStatus().lastSuccessAt === now);
+    now += 20_000;
+    await poller.pollOnce();
+    const before = await lastShared();
+    await setLeaseToken(schema, 2);
+    await poller.stop();
+    expect(await lastShared()).toBe(before);
+    expect(before).not.toBe(String(now));
   });
 });
