@@ -17,6 +17,15 @@ import { makeEvents, startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
 import { waitFor } from '../harness.ts';
 import { openSqliteStore } from '../stores.ts';
 
+/** Waits until the asynchronous `probe` says yes (the harness's waitFor takes a synchronous one). */
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 const quiet = createLogger({ level: 'error', secrets: [], write: () => undefined });
 
 describe('SubscriptionWatch', () => {
@@ -162,7 +171,7 @@ describe('the poller’s start check', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await startedSubscriptions(real)).has(startKey(subscription))).toBe(false);
     poller.subscriptionsChanged();
-    await waitFor('its starting point', async () =>
+    await until('its starting point', async () =>
       (await startedSubscriptions(real)).has(startKey(subscription)),
     );
     // Now, not at the next poll (an hour away).
