@@ -3,8 +3,9 @@
  * not be serialised with the leader's poll in another process, whose older plan, written when it ends, would then
  * drop the new scope, and the next poll would take that scope's new events for a silent baseline. So a standby
  * records the subscription and waits (bounded) for the leader, which looks for subscriptions without a starting
- * point every heartbeat, between its polls. The subscriptions that have one are listed in the state key below,
- * written only by the polling replica (fenced on PostgreSQL).
+ * point between its polls, within a heartbeat or two of being told that the account's subscriptions changed (one
+ * look at the whole table per heartbeat, see subscription-watch.ts). The subscriptions that have one are listed in
+ * the state key below, written only by the polling replica (fenced on PostgreSQL), which keeps the list in memory.
  */
 import { sleep, type Clock } from '../clock.ts';
 import type { Store, Subscription } from './store-port.ts';
