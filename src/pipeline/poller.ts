@@ -17,6 +17,7 @@ import { redactEvent, type Redact } from './secrets.ts';
 import { awaitLeaderStart, routeOf, startKey, STARTED_STATE, type RouteStart } from './route-start.ts';
 import type { PipelineMetrics } from './telemetry.ts';
 import { OWN_TIMERS, type Timers } from './ticker.ts';
+import { PollState, sortedJson, STATE } from './poll-state.ts';
 import { planScan, scopeId, type Route, type Scope } from './routes.ts';
 
 export interface PollerOptions {
@@ -134,23 +135,12 @@ function throwIfFenced(failures: readonly unknown[]): void {
 /** The total of all events drifts: measured again after this many polls that scanned per key. */
 const REMEASURE_POLLS = 10;
 
-const STATE = { plan: 'last_plan', totals: 'scan_totals', lastSuccess: 'last_success_at' } as const;
-
-/**
- * `last_success_at` is written at once on the first success after this replica took the account, on the first
- * after failures, with any other change of the poll's state, and when it stops polling the account; otherwise
- * every LAST_SUCCESS_SHARE_MS (see domain/last-success.ts), so that a steady poll writes no row.
- */
+/** How often the last success is shared when nothing else is written (see poll-state.ts). */
 export { LAST_SUCCESS_SHARE_MS };
 
 /** Delivered outbox rows older than a week are deleted, looked for at most this often (not at every poll). */
 const PRUNE_EVERY_MS = 3600_000;
 const KEEP_DELIVERED_MS = 7 * 24 * 3600 * 1000;
-
-/** An object's keys in order: the same totals are the same text, whichever scan ended first. */
-function sortedJson(record: Readonly<Record<string, number>>): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1))));
-}
 
 /**
  * The poll loop. Halo cannot list "events since", so each poll scans what the routes need and compares it with
@@ -180,15 +170,8 @@ export class Poller {
   private pollsSinceMeasure = 0;
   /** Serialises polls and {@link startRoute}: never two scans at once. */
   private lock: Promise<unknown> = Promise.resolve();
-  /**
-   * The poll state (plan, totals, started subscriptions, last success) as this process last read or wrote it,
-   * while it polls the account: only the polling replica writes those keys (fenced), so what changed is known
-   * without reading them again, and an unchanged value is not written. Undefined: read at the next need (after
-   * every start, since another replica may have polled the account meanwhile).
-   */
-  private saved: Map<string, string | null> | undefined;
-  /** When this process last wrote `last_success_at`; null: not since it started polling. */
-  private sharedAt: number | null = null;
+  /** The poll's state in the store, kept in memory while this replica polls the account. */
+  private readonly state: PollState;
   private prunedAt = -Infinity;
   /** A start check is due: a subscription may lack its starting point (see {@link subscriptionsChanged}). */
   private startsDue = true;
@@ -198,11 +181,11 @@ export class Poller {
   constructor(private readonly options: PollerOptions) {
     this.pages = options.pageMemo?.();
     this.timers = options.timers ?? OWN_TIMERS;
+    this.state = new PollState(options.store, options.log);
   }
 
   async start(): Promise<void> {
-    this.saved = undefined;
-    this.sharedAt = null;
+    this.state.reset();
     this.startsDue = true;
     await this.refreshLastSuccess();
     this.loop = this.run();
@@ -275,7 +258,7 @@ export class Poller {
     const subscriptions = await store.subscriptions();
     const routes = this.routes(subscriptions);
     // null: no poll has ever completed, so everything found now is the baseline.
-    const { lastPlan, totals: known } = await this.lastPlan();
+    const { lastPlan, totals: known } = await this.state.lastPlan();
     const measure = await measureAll(
       this.options,
       routes,
@@ -325,7 +308,7 @@ export class Poller {
     if (failures.length > 0) throw failures[0];
 
     const now = clock.now();
-    await this.saveState(
+    await this.state.afterSuccess(
       {
         [STATE.plan]: JSON.stringify(plan),
         [STATE.totals]: sortedJson({ ...totals, ...scan.totals }),
@@ -333,6 +316,7 @@ export class Poller {
         [STARTED_STATE]: JSON.stringify(subscriptions.map(startKey)),
       },
       now,
+      this.status.consecutiveFailures > 0,
     );
     const report: PollReport = {
       scopes: plan.length,
@@ -363,50 +347,6 @@ export class Poller {
       await store.prune(now - KEEP_DELIVERED_MS);
     }
     return report;
-  }
-
-  /** The poll state as last read or written by this process (read once after each start). */
-  private async state(): Promise<Map<string, string | null>> {
-    if (this.saved !== undefined) return this.saved;
-    const keys = [STATE.plan, STATE.totals, STARTED_STATE, STATE.lastSuccess];
-    const values = await Promise.all(keys.map((key) => this.options.store.getState(key)));
-    this.saved = new Map(keys.map((key, i) => [key, values[i] ?? null]));
-    return this.saved;
-  }
-
-  /**
-   * Writes the values of `entries` that changed, after a successful poll at `now`, with `last_success_at` when
-   * it is due (see {@link LAST_SUCCESS_SHARE_MS}) or anything else is written anyway. A steady poll writes nothing.
-   */
-  private async saveState(entries: Readonly<Record<string, string>>, now: number): Promise<void> {
-    const saved = await this.state();
-    const changed = Object.entries(entries).filter(([key, value]) => saved.get(key) !== value);
-    const share =
-      changed.length > 0 ||
-      this.sharedAt === null ||
-      this.status.consecutiveFailures > 0 ||
-      now - this.sharedAt >= LAST_SUCCESS_SHARE_MS;
-    if (!share) return;
-    const write = Object.fromEntries([...changed, [STATE.lastSuccess, String(now)]]);
-    await this.options.store.setState(write);
-    for (const [key, value] of Object.entries(write)) saved.set(key, value);
-    this.sharedAt = now;
-  }
-
-  /** Writes this process's last success if the others have not seen it yet: when it stops polling the account. */
-  private async shareLastSuccess(): Promise<void> {
-    const last = this.status.lastSuccessAt;
-    if (this.saved === undefined || last === null || this.saved.get(STATE.lastSuccess) === String(last))
-      return;
-    try {
-      await this.options.store.setState({ [STATE.lastSuccess]: String(last) });
-    } catch (error) {
-      // Fenced: another replica holds the account now, and its polls say when it was last polled.
-      if (!(error instanceof FencedError))
-        this.options.log.warn('poll: the last success could not be shared with the other replicas', {
-          error,
-        });
-    }
   }
 
   /**
@@ -440,16 +380,6 @@ export class Poller {
     if (messages > 0) this.options.onRouted();
   }
 
-  /** The scans of the last successful poll (null before the first) and the totals they found per scope. */
-  private async lastPlan(): Promise<{ lastPlan: Scope[] | null; totals: Record<string, number> }> {
-    const saved = await this.state();
-    const [plan, totals] = [saved.get(STATE.plan) ?? null, saved.get(STATE.totals) ?? null];
-    return {
-      lastPlan: plan === null ? null : (JSON.parse(plan) as Scope[]),
-      totals: JSON.parse(totals ?? '{}') as Record<string, number>,
-    };
-  }
-
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.lock.then(task, task);
     this.lock = run.catch(() => undefined);
@@ -479,14 +409,13 @@ export class Poller {
   startPending(): Promise<{ started: ReadonlySet<string>; haloFailed: boolean }> {
     return this.exclusive(async () => {
       const { store, log } = this.options;
-      const [subscriptions, saved] = await Promise.all([store.subscriptions(), this.state()]);
-      const started = new Set(JSON.parse(saved.get(STARTED_STATE) ?? '[]') as string[]);
+      const [subscriptions, started] = await Promise.all([store.subscriptions(), this.state.started()]);
       const pending = subscriptions.filter((sub) => !started.has(startKey(sub)));
       if (pending.length === 0) return { started, haloFailed: false };
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads()))
         return { started, haloFailed: false };
       const all = new Set(subscriptions.map(startKey));
-      const { lastPlan, totals } = await this.lastPlan();
+      const { lastPlan, totals } = await this.state.lastPlan();
       // Before the first completed poll everything is baseline anyway.
       const added =
         lastPlan === null
@@ -496,7 +425,7 @@ export class Poller {
                 !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
             );
       if (lastPlan === null || added.length === 0) {
-        await this.writeState({ [STARTED_STATE]: JSON.stringify([...all]) });
+        await this.state.write({ [STARTED_STATE]: JSON.stringify([...all]) });
         return { started: all, haloFailed: false };
       }
       const routes = this.routes(subscriptions);
@@ -518,7 +447,7 @@ export class Poller {
         });
         return { started, haloFailed: true };
       }
-      await this.writeState({
+      await this.state.write({
         [STATE.plan]: JSON.stringify([...lastPlan, ...added]),
         [STATE.totals]: sortedJson({ ...totals, ...scan.totals }),
         [STARTED_STATE]: JSON.stringify([...all]),
@@ -530,13 +459,6 @@ export class Poller {
       });
       return { started: all, haloFailed: false };
     });
-  }
-
-  /** Writes `entries` (fenced) and remembers them as saved. */
-  private async writeState(entries: Readonly<Record<string, string>>): Promise<void> {
-    await this.options.store.setState(entries);
-    const saved = await this.state();
-    for (const [key, value] of Object.entries(entries)) saved.set(key, value);
   }
 
   /**
@@ -615,9 +537,10 @@ export class Poller {
   async stop(): Promise<void> {
     this.stopping.abort();
     await Promise.all([this.loop, this.startLoop]);
-    if (this.loop !== undefined) await this.exclusive(() => this.shareLastSuccess());
+    if (this.loop !== undefined)
+      await this.exclusive(() => this.state.shareOnStop(this.status.lastSuccessAt));
     this.loop = undefined;
-    this.saved = undefined;
+    this.state.reset();
     this.startLoop = undefined;
     // Ready to start again; meanwhile `startSubscription` waits for the leader.
     this.stopping = new AbortController();
