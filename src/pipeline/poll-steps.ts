@@ -58,6 +58,11 @@ export interface ScanOutcome {
   readonly conclusive: Scope[];
   /** The scans that stopped before their end; none of them is conclusive. */
   readonly cutShort: ScopeCutShort[];
+  /**
+   * The watched events the pages listed: told to `countMisses` after the poll, not written page by page, so that a
+   * steady poll writes no row.
+   */
+  readonly listed: string[];
 }
 
 /**
@@ -75,8 +80,8 @@ export async function scanScopes(
     /** Pages already read and recorded (see halo/page-memo.ts); undefined: none kept. */
     memo: ScanMemo | undefined;
     /**
-     * The alerted events to look for, recorded as listed at `at` (the poll's start). Null: not looked for, and
-     * the memo is not used either, since a page it remembered could later hide one of them.
+     * The alerted events to look for (as of `at`, the poll's start), returned as `listed` when a page lists them.
+     * Null: not looked for, and the memo is not used either, since a page it remembered could later hide one.
      */
     watched: { readonly at: number; readonly ids: ReadonlySet<string> } | null;
   },
@@ -88,6 +93,7 @@ export async function scanScopes(
   const failures: unknown[] = [];
   const conclusive: Scope[] = [];
   const cutShort: ScopeCutShort[] = [];
+  const listedWatched = new Set<string>();
   const budget =
     deps.maxRequestsPerPoll === undefined
       ? undefined
@@ -127,7 +133,7 @@ export async function scanScopes(
               result.staged += await store.recordPage(kept, news);
             }
             const listed = watched === null ? [] : page.ids.filter((id) => watched.ids.has(id));
-            if (watched !== null && listed.length > 0) await store.markListed(listed, watched.at);
+            for (const id of listed) listedWatched.add(id);
             // A page that shows an alerted event is read in full every time: a remembered page comes back
             // without its IDs, and that event would look gone (see `Poller.watchedNow`).
             if (listed.length === 0) page.recorded?.();
@@ -145,7 +151,7 @@ export async function scanScopes(
       }
     }),
   ).finally(() => link.release());
-  return { ...result, failures, conclusive, cutShort };
+  return { ...result, failures, conclusive, cutShort, listed: [...listedWatched] };
 }
 
 /**

@@ -304,7 +304,8 @@ export class Poller {
     const routed = await routeStaged(this.options, routes);
     // Likewise, a scope whose scan was conclusive proves absences even if another scope failed. Nothing watched
     // at the start: nothing this poll could count (alerts posted since are too new for it).
-    if (!signal.aborted && watched.ids.size > 0) await this.settleAbsences(scan.conclusive, started);
+    if (!signal.aborted && watched.ids.size > 0)
+      await this.settleAbsences(scan.conclusive, scan.listed, started);
     if (failures.length > 0) throw failures[0];
 
     const now = clock.now();
@@ -368,9 +369,13 @@ export class Poller {
    * messages of those that missed {@link MISSES_TO_GONE} in a row. Costs no Halo request: the scans were made
    * anyway. An alerted event that no scan covers (its route was removed) is never counted, so never marked.
    */
-  private async settleAbsences(conclusive: readonly Scope[], startedAt: number): Promise<void> {
+  private async settleAbsences(
+    conclusive: readonly Scope[],
+    listed: readonly string[],
+    startedAt: number,
+  ): Promise<void> {
     const { store, clock, log } = this.options;
-    const gone = await store.countMisses(coverageOf(conclusive), startedAt, MISSES_TO_GONE);
+    const gone = await store.countMisses(coverageOf(conclusive), startedAt, MISSES_TO_GONE, listed);
     if (gone.length === 0) return;
     const messages = await markEventsGone(store, gone, clock.now());
     log.info('poll: alerted events no longer in Halo; their messages will say so', {

@@ -222,10 +222,17 @@ export interface MessageStore {
   markListed(eventIds: readonly string[], scanStartedAt: number): Promise<void>;
   /**
    * After a poll whose scans began at `scanStartedAt`: each watched event not gone that `coverage` covers and that
-   * was not listed since then has missed one more conclusive scan. Returns every watched event not yet marked
-   * gone that has missed `threshold` or more in a row (a listing resets the count).
+   * was not listed since then (by {@link markListed}, or in `listed`) has missed one more conclusive scan. Returns
+   * every watched event not yet marked gone that has missed `threshold` or more in a row (a listing resets the
+   * count). `listed`: the watched events this poll listed, told here rather than by {@link markListed} so that a
+   * steady poll writes no row (only a count that was not 0 is reset).
    */
-  countMisses(coverage: ScanCoverage, scanStartedAt: number, threshold: number): Promise<string[]>;
+  countMisses(
+    coverage: ScanCoverage,
+    scanStartedAt: number,
+    threshold: number,
+    listed?: readonly string[],
+  ): Promise<string[]>;
   /** The messages showing these events, oldest first, each with its acknowledgements. */
   eventMessages(eventIds: readonly string[]): Promise<(EventMessage & { acks: Acknowledgement[] })[]>;
   /**

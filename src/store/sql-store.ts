@@ -581,8 +581,23 @@ export class SqlStore implements api.Store {
     );
   }
 
-  countMisses(coverage: api.ScanCoverage, scanStartedAt: number, threshold: number): Promise<string[]> {
+  countMisses(
+    coverage: api.ScanCoverage,
+    scanStartedAt: number,
+    threshold: number,
+    listed: readonly string[] = [],
+  ): Promise<string[]> {
     return this.fenced(async (trx) => {
+      if (listed.length > 0) {
+        // Listed again: a count that is not 0 starts over; one that is 0 is not written again.
+        await trx
+          .updateTable('halo_watched_events')
+          .set({ misses: 0 })
+          .where((eb) => eb.and(this.own))
+          .where('misses', '>', 0)
+          .where(this.d.oneOf('event_id', listed))
+          .execute();
+      }
       if (coverage.all || coverage.keys.length > 0 || coverage.targetIds.length > 0) {
         // What the conclusive scans covered: every event, or those with one of these keys or targets.
         const scope = [this.d.oneOf('key', coverage.keys), this.d.oneOf('target_id', coverage.targetIds)];
@@ -592,6 +607,7 @@ export class SqlStore implements api.Store {
           .where((eb) => eb.and({ ...this.own, gone_at: null }))
           .where('listed_at', '<', scanStartedAt)
           .$if(!coverage.all, (q) => q.where((eb) => eb.or(scope)))
+          .$if(listed.length > 0, (q) => q.where((eb) => eb.not(this.d.oneOf('event_id', listed))))
           .execute();
       }
       const missed = trx

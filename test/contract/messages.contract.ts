@@ -55,6 +55,21 @@ export function messagesContract(harness: StoreHarness): void {
       expect(await store.countMisses(NONE, 900, 2)).toEqual(['a', 'b', 'c']);
     });
 
+    it('takes the events a poll listed with the count, and writes no row for them unless a count starts over', async () => {
+      await store.recordMessage(message('a', { key: 'k1' }), 100);
+      await store.recordMessage(message('b', { key: 'k1' }), 100);
+      // Listed: not a miss; b, not listed, misses.
+      expect(await store.countMisses(keys('k1'), 200, 2, ['a', 'never-alerted'])).toEqual([]);
+      expect(await store.countMisses(keys('k1'), 300, 2, ['a'])).toEqual(['b']);
+      // a misses once, then is listed again: its count starts over.
+      expect(await store.countMisses(keys('k1'), 400, 2, [])).toEqual(['b']);
+      expect(await store.countMisses(keys('k1'), 500, 2, ['a'])).toEqual(['b']);
+      expect(await store.countMisses(keys('k1'), 600, 2, [])).toEqual(['b']);
+      expect(await store.countMisses(keys('k1'), 700, 2, [])).toEqual(['a', 'b']);
+      // Listing leaves the posting time as it was: what "posted since" counts.
+      expect((await store.postedSince([], [], 101)).counts).toEqual([]);
+    });
+
     it('does not count a scan that began before the message was posted', async () => {
       await store.recordMessage(message('a'), 1000);
       expect(await store.countMisses(ALL, 999, 1)).toEqual([]);

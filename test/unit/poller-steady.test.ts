@@ -129,8 +129,23 @@ async function steadyPolls(store: SqlTenantStore, pg: boolean, shape: Shape): Pr
     now += 20_000;
   };
   await poll(); // the baseline
+  // An event alerted (as delivery records it): every poll lists it again, and that writes nothing either.
+  const alerted = halo.events.find((e) => e.key === 'domain-add')!;
+  await view.recordMessage(
+    {
+      channel: 'CSUB',
+      ts: '1700000000.000100',
+      eventId: alerted.event_id,
+      payload: '{}',
+      key: alerted.key,
+      targetId: null,
+    },
+    now,
+  );
+  now += 20_000;
   await poll();
   expect(await writes()).not.toEqual({});
+  expect(await view.watchedEventIds()).toEqual([alerted.event_id]);
 
   // Nothing new in Halo: ten polls over 200 s, and not one row written.
   for (let i = 0; i < 10; i++) await poll();
