@@ -90,7 +90,12 @@ export class HealthBook {
   /** `accounts` with the health recorded since they were listed laid over theirs. */
   view(accounts: readonly (FleetAccount & Partial<Polled>)[]): AccountHealth[] {
     return accounts.map((account) => {
-      const polled = this.polled.get(scopeKey(account.scope));
+      const mine = this.polled.get(scopeKey(account.scope));
+      // What this replica recorded, unless the listing is newer: the account moved to another replica since, and
+      // that one has saved its polls (every HEALTH_SAVE_MS) after this one's last.
+      const listedAt = account.lastPollAt ?? null;
+      const polled =
+        mine !== undefined && listedAt !== null && listedAt > (mine.lastPollAt ?? 0) ? undefined : mine;
       return {
         scope: account.scope,
         name: account.name,

@@ -166,6 +166,17 @@ describe('HealthBook.view: what /halo accounts and the App Home show', () => {
       },
     ]);
   });
+
+  it('shows the listed health when it is newer: the account moved to another replica, which saved its polls', async () => {
+    const book = new HealthBook({ setAccountHealth: () => Promise.resolve() }, quiet);
+    await book.record(account.scope, { status: 'active', lastPollAt: 5_000, lastError: 'halo_timeout' });
+    const listed = { ...account, lastPollAt: 400_000, lastError: null };
+    expect(book.view([listed])[0]).toMatchObject({ lastPollAt: 400_000, lastError: null });
+    expect(book.view([{ ...listed, lastPollAt: 4_000 }])[0]).toMatchObject({
+      lastPollAt: 5_000,
+      lastError: 'halo_timeout',
+    });
+  });
 });
 
 describe('the account named in what it posts', () => {
