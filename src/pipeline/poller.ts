@@ -409,16 +409,17 @@ export class Poller {
    * silent baseline: an event created between "Subscribed" and that poll would never be posted. Scans the scopes
    * the plan does not cover yet, staging what is news for the existing routes and recording the rest as seen.
    * When Halo fails, they stay without a starting point and the next successful poll sets it. Returns the start
-   * keys of the subscriptions that have one, and whether Halo failed.
+   * keys of the subscriptions that have one, whether Halo failed, and `notLeading` when some were left pending
+   * because this replica could not prove it holds the account.
    */
-  startPending(): Promise<{ started: ReadonlySet<string>; haloFailed: boolean }> {
+  startPending(): Promise<{ started: ReadonlySet<string>; haloFailed: boolean; notLeading?: true }> {
     return this.exclusive(async () => {
       const { store, log } = this.options;
       const [subscriptions, started] = await Promise.all([store.subscriptions(), this.state.started()]);
       const pending = subscriptions.filter((sub) => !started.has(startKey(sub)));
       if (pending.length === 0) return { started, haloFailed: false };
       if (this.options.stillLeads !== undefined && !(await this.options.stillLeads()))
-        return { started, haloFailed: false };
+        return { started, haloFailed: false, notLeading: true };
       const all = new Set(subscriptions.map(startKey));
       const { lastPlan, totals } = await this.state.lastPlan();
       // Before the first completed poll everything is baseline anyway.
@@ -480,7 +481,9 @@ export class Poller {
     if (!this.startsDue || this.startsWaitForPoll || this.isStopping()) return;
     this.startsDue = false;
     try {
-      await inPollLane(() => this.startPending());
+      // Not proven to lead right now (the lease check failed, or the account is being handed over): again at the
+      // next heartbeat, until this poller stops.
+      if ((await inPollLane(() => this.startPending())).notLeading === true) this.startsDue = true;
     } catch (error) {
       if (this.isStopping() || error instanceof FencedError) return;
       this.startsDue = true;
