@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatPort, PostResult } from '../../src/pipeline/chat-port.ts';
+import { LAST_SUCCESS_SHARE_MS } from '../../src/domain/last-success.ts';
 import { healthBody } from '../../src/pipeline/health.ts';
 import { ChannelRefusals } from '../../src/pipeline/refusals.ts';
 
@@ -14,6 +15,21 @@ const base = {
 };
 
 describe('healthBody', () => {
+  it('on a standby, allows for the 5 minutes between the holder’s shares of its last success', () => {
+    const at = (role: 'leader' | 'standby', agoMs: number) =>
+      healthBody(
+        { ...base, lastSuccessAt: NOW - agoMs, leadership: { role, leader: 'halo-2', self: 'halo-1' } },
+        NOW,
+        1000,
+      ).status;
+    // 3 intervals plus 30 s: 33 s at a 1 s interval.
+    expect(at('leader', 33_000)).toBe('ok');
+    expect(at('leader', 34_000)).toBe('degraded');
+    expect(at('standby', 34_000)).toBe('ok');
+    expect(at('standby', 33_000 + LAST_SUCCESS_SHARE_MS)).toBe('ok');
+    expect(at('standby', 34_000 + LAST_SUCCESS_SHARE_MS)).toBe('degraded');
+  });
+
   it('says starting before the first poll', () => {
     expect(healthBody(base, NOW, 60_000)).toEqual({
       status: 'starting',
