@@ -545,7 +545,8 @@ export class Poller {
   async stop(): Promise<void> {
     this.stopping.abort();
     await Promise.all([this.loop, this.startLoop]);
-    if (this.loop !== undefined)
+    // Not after failed polls: the database may be what failed, and a stop must not wait for it to time out.
+    if (this.loop !== undefined && this.status.consecutiveFailures === 0)
       await this.exclusive(() => this.state.shareOnStop(this.status.lastSuccessAt));
     this.loop = undefined;
     this.state.reset();
