@@ -383,8 +383,9 @@ export function replicaRows(run: ReplicaRun, single: number): ReplicaRow[] {
       measured:
         `${sum(run.statements).toFixed(2)} statements (${fmtMap(run.statements)}); ` +
         `${sum(run.rowsWritten).toFixed(3)} rows written (${fmtMap(run.rowsWritten)})`,
-      target: '0 rows written',
-      ok: sum(run.rowsWritten) === 0,
+      // The replicas' own heartbeat rows (halo_replicas: one a replica a heartbeat) are not the polls'.
+      target: '0 rows written (halo_replicas aside)',
+      ok: sum(new Map([...run.rowsWritten].filter(([table]) => table !== 'halo_replicas'))) === 0,
     },
     {
       figure: `${where}: baselines of every account`,
