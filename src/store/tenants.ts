@@ -4,7 +4,7 @@
  * they leave it. A purge deletes a scope's or a workspace's rows from every tenant table in one transaction.
  */
 import { randomBytes } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type {
   AccountRecord,
   InstallationRecord,
@@ -180,6 +180,19 @@ export class SqlTenantStore implements TenantStore {
         await trx.deleteFrom(table).where('workspace_id', '=', workspace).execute();
       return { rows: { ...counts, ...(await purge(trx, workspace)) } };
     });
+  }
+
+  async dueScopes(now: number): Promise<Scope[]> {
+    // `state` written out, not a parameter: so both databases see that the partial index of pending rows
+    // (schema.ts, step 9) covers the query; the rows it reads are then the backlog, never the week's delivered.
+    const due = await this.db
+      .selectFrom('halo_outbox')
+      .select(['workspace_id', 'account_id'])
+      .distinct()
+      .where('state', '=', sql.lit('pending'))
+      .where('next_attempt_at', '<=', now)
+      .execute();
+    return due.map((row) => ({ workspace: row.workspace_id, account: row.account_id }));
   }
 
   reencryptSecrets(): Promise<number> {
