@@ -114,7 +114,7 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
         sweep.start();
       },
       follow: async () => {
-        sweep.stop();
+        await sweep.stop();
         await late.fleet!.follow();
       },
       reconcile: () => late.fleet!.reconcile(),

@@ -46,10 +46,14 @@ export class DueSweep {
     });
   }
 
-  /** Stops sweeping; a sweep in flight still wakes what it found (a woken delivery that stopped ignores it). */
-  stop(): void {
+  /**
+   * Stops sweeping, and waits for a sweep in flight (the store closes next); what it found is still woken, which
+   * a stopped delivery ignores.
+   */
+  async stop(): Promise<void> {
     this.stopTimer?.();
     this.stopTimer = undefined;
+    await this.sweeping;
   }
 
   /** One sweep, or the one in flight: a slow database never stacks them up. */

@@ -110,7 +110,7 @@ function replica(answer?: (n: number) => PostResult) {
     log,
   });
   cleanups.push(async () => {
-    sweep.stop();
+    await sweep.stop();
     await delivery.stop(200);
     await tenants.close();
   });
@@ -180,6 +180,26 @@ describe('DueSweep', () => {
     led.clear();
     await sweep.sweep();
     expect(reads).toHaveLength(2);
+  });
+
+  it('waits for the sweep in flight when stopped: the store closes next', async () => {
+    let answer: (scopes: Scope[]) => void = () => undefined;
+    const sweep = new DueSweep({
+      dueScopes: () => new Promise<Scope[]>((resolve) => (answer = resolve)),
+      wake: () => undefined,
+      leadsAny: () => true,
+      intervalMs: 20,
+      clock: systemClock,
+      log,
+    });
+    void sweep.sweep();
+    let stopped = false;
+    const stopping = sweep.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(stopped).toBe(false);
+    answer([]);
+    await stopping;
+    expect(stopped).toBe(true);
   });
 
   it('says once that the outbox cannot be read, and once that it can again', async () => {
