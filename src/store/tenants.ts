@@ -183,15 +183,7 @@ export class SqlTenantStore implements TenantStore {
   }
 
   async dueScopes(now: number): Promise<Scope[]> {
-    // `state` written out, not a parameter: so both databases see that the partial index of pending rows
-    // (schema.ts, step 9) covers the query; the rows it reads are then the backlog, never the week's delivered.
-    const due = await this.db
-      .selectFrom('halo_outbox')
-      .select(['workspace_id', 'account_id'])
-      .distinct()
-      .where('state', '=', sql.lit('pending'))
-      .where('next_attempt_at', '<=', now)
-      .execute();
+    const due = await dueScopesQuery(this.db, now).execute();
     return due.map((row) => ({ workspace: row.workspace_id, account: row.account_id }));
   }
 
@@ -263,6 +255,18 @@ export class SqlTenantStore implements TenantStore {
       createdAt: row.created_at,
     };
   }
+}
+
+/** The due sweep's read ({@link SqlTenantStore.dueScopes}); apart, so that a test can see how it is planned. */
+export function dueScopesQuery(db: Db, now: number) {
+  // Served by the partial index of pending rows (schema.ts, step 9): the rows read are the backlog, never the
+  // week's delivered ones. `state` is written out so that no planner has to see a bound value to know it applies.
+  return db
+    .selectFrom('halo_outbox')
+    .select(['workspace_id', 'account_id'])
+    .distinct()
+    .where('state', '=', sql.lit('pending'))
+    .where('next_attempt_at', '<=', now);
 }
 
 /** Deletes a workspace's rows (of one account, when given) from every tenant table: the counts, by table. */
