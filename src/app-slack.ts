@@ -130,7 +130,11 @@ export function buildSlackApp(parts: SlackParts): Ingress {
   });
   // Link previews and workflow steps ask which accounts the request's workspace holds, by name.
   const accountOf = async (workspace: RequestWorkspace): Promise<HaloAccount[]> =>
-    ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({ ...a, id: a.account.id }));
+    ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({
+      ...a,
+      id: a.account.id,
+      name: a.account.name,
+    }));
   // The workspace's health: its accounts' statuses as one (the env account's is the env pipeline's; a connected
   // one's, its pipeline's once the fleet runs one); none running yet: the env pipeline's (no poll yet).
   const homeStatus = async (accounts: readonly TenantAccount[]) => {

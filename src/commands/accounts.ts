@@ -8,6 +8,8 @@ import type { RequestWorkspace } from './workspace-accounts.ts';
 export interface HaloAccount {
   /** Tells one account's cached answers from another's. */
   readonly id: string;
+  /** Its name in the workspace: what `account:NAME` and a workflow step's account input name. */
+  readonly name: string;
   readonly halo: HaloClient;
   /** The account's scoped view: the alerts it showed and the events deleted with the bot. */
   readonly store: Pick<Store, 'eventMessages' | 'deletion'>;

@@ -8,7 +8,7 @@
  * Services are built on first use, kept, and rebuilt when the account's key or URL changes (`/halo connect`
  * again); `forget` drops them when the account is disconnected.
  */
-import { accountFilter } from '../domain/account-name.ts';
+import { accountFilter, findNamed } from '../domain/account-name.ts';
 import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
 import { ENV_ACCOUNT, type AccountRecord, type Scope } from '../pipeline/tenancy-port.ts';
@@ -212,14 +212,7 @@ export class TenantWorkspace {
 }
 
 function findByName(accounts: readonly TenantAccount[], name: string): TenantAccount | undefined {
-  const exact = accounts.find((a) => a.account.name === name);
-  if (exact !== undefined) return exact;
-  const folded = accounts.filter((a) => asciiLower(a.account.name) === asciiLower(name));
-  return folded.length === 1 ? folded[0] : undefined;
-}
-
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return findNamed(accounts, name, (a) => a.account.name);
 }
 
 function listNames(names: readonly string[]): string {
