@@ -4,7 +4,6 @@
  * answers either the outputs or a reason fit to show in Workflow Builder's activity log: Halo's
  * failures are put in words, never passed on raw, and never carry the key.
  */
-import type PQueue from 'p-queue';
 import { findNamed } from '../domain/account-name.ts';
 import { haloDateToUnix } from '../domain/halo-time.ts';
 import { HaloApiError, HaloError } from '../pipeline/halo-errors.ts';
@@ -54,7 +53,6 @@ export interface WorkflowStepsOptions {
   readonly canManage: (userId: string, workspace: Workspace) => Promise<boolean>;
   /** `HALO_WORKFLOW_DELETE`. */
   readonly deleteEnabled: boolean;
-  readonly haloRequests: PQueue;
   /** The zone Halo's dates are in (`HALO_TIMEZONE`). */
   readonly timeZone: string;
   /** Removes every secret from a text that may reach Slack. */
@@ -77,7 +75,7 @@ export class WorkflowSteps {
       if (target !== undefined) filter.target_id = target;
       const limit = optionalInteger(inputs.limit, 1, LIST_LIMIT.max);
       if (limit === null) return failed(`The limit must be a whole number from 1 to ${LIST_LIMIT.max}.`);
-      const listing = await readListing(account.halo, filter, this.options.haloRequests);
+      const listing = await readListing(account.halo, filter, account.haloRequests);
       const shown = listing.events.slice(0, limit ?? LIST_LIMIT.default);
       // An event's texts can quote the bot's API key: redacted before they become outputs Slack keeps.
       const lines = shown.map((event) => `• ${this.describe(redactEvent(event, this.options.redact))}`);

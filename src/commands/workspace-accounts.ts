@@ -8,6 +8,7 @@
  * Services are built on first use, kept, and rebuilt when the account's key or URL changes (`/halo connect`
  * again); `forget` drops them when the account is disconnected.
  */
+import type PQueue from 'p-queue';
 import { accountFilter, findNamed } from '../domain/account-name.ts';
 import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
@@ -30,6 +31,8 @@ export type AccountView = Omit<AccountRecord, 'apiKey'>;
 /** What one account's requests are served by. */
 export interface AccountServices {
   readonly halo: HaloClient;
+  /** The account's bound on Halo requests in flight (the one its polls take): a scan queues its pages on it. */
+  readonly haloRequests: PQueue;
   readonly store: Store;
   readonly commands: CommandService;
   readonly acknowledger: Acknowledger;

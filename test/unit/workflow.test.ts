@@ -29,12 +29,19 @@ function steps(options: { deleteEnabled?: boolean; halo?: Partial<HaloClient>; a
     accountOf: (workspace) =>
       Promise.resolve(
         workspace.teamId === 'T1'
-          ? [{ id: 'env', halo: options.halo as HaloClient, deleter } as unknown as HaloAccount]
+          ? [
+              {
+                id: 'env',
+                name: 'Halo',
+                halo: options.halo as HaloClient,
+                haloRequests: new PQueue({ concurrency: 1 }),
+                deleter,
+              } as unknown as HaloAccount,
+            ]
           : [],
       ),
     canManage: (userId) => Promise.resolve((options.admins ?? ['UADMIN']).includes(userId)),
     deleteEnabled: options.deleteEnabled ?? true,
-    haloRequests: new PQueue({ concurrency: 1 }),
     timeZone: 'UTC',
     redact: (text) => text.replaceAll(KEY, '[redacted]'),
     log: createLogger({ level: 'error', secrets: [], write: () => undefined }),
@@ -132,7 +139,6 @@ describe('WorkflowSteps: inputs checked, failures in words', () => {
       accountOf: () => Promise.resolve([account('lab'), account('Prod')]),
       canManage: () => Promise.resolve(true),
       deleteEnabled: true,
-      haloRequests: new PQueue({ concurrency: 1 }),
       timeZone: 'UTC',
       redact: (text) => text,
       log: createLogger({ level: 'error', secrets: [], write: (line) => asked.push(line) }),
