@@ -8,28 +8,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeHaloAccount } from '../../fakes/halo.ts';
-import {
-  blockActionBody,
-  blockSuggestionPayload,
-  homeClickPayload,
-  modalActionPayload,
-  postToBot,
-  slashCommandBody,
-  viewSubmissionPayload,
-  type ModalState,
-} from '../../fakes/sign.ts';
-import type { SlackCall } from '../../fakes/slack.ts';
+import { blockSuggestionPayload, homeClickPayload, modalActionPayload } from '../../fakes/sign.ts';
 import { NO_SUCH_ACCOUNT } from '../../src/slack/listeners/dialog-listeners.ts';
 import { DIALOG_IDS } from '../../src/slack/blocks/dialog-payloads.ts';
 import { ACTION_IDS } from '../../src/slack/blocks/payloads.ts';
+import { inProcessBot, startFakes, visibleText, type Fakes, type InProcessBot } from '../harness.ts';
 import {
-  inProcessBot,
-  SIGNING_SECRET,
-  startFakes,
-  visibleText,
-  type Fakes,
-  type InProcessBot,
-} from '../harness.ts';
+  block,
+  dialogDriver,
+  fields,
+  modalOf,
+  option,
+  type DialogDriver,
+  type Modal,
+} from './dialog-driver.ts';
 import { distributedEnv, until, workspaces, type Workspaces } from './workspaces.ts';
 
 const KEYS = {
@@ -44,7 +36,7 @@ let people: Workspaces;
 let prod: FakeHaloAccount;
 let lab: FakeHaloAccount;
 const ids = { prod: '', lab: '', beta: '' };
-let sent = 0;
+let driver: DialogDriver;
 
 beforeAll(async () => {
   fakes = await startFakes();
@@ -61,6 +53,7 @@ beforeAll(async () => {
   fakes.halo.addAccount(KEYS.beta);
   bot = await inProcessBot(distributedEnv(fakes));
   people = workspaces(fakes, bot);
+  driver = dialogDriver(fakes, bot);
   await people.install({ teamId: 'TA', teamName: 'Alpha' });
   await people.install({ teamId: 'TB', teamName: 'Beta' });
   for (const [team, name, key] of [
@@ -108,120 +101,11 @@ afterAll(async () => {
   await fakes.close();
 });
 
-/** A payload as `team`'s Slack sends it: its team, its user's and its view's. */
-function from(team: string, payload: Record<string, unknown>): Record<string, unknown> {
-  payload.team = { id: team, domain: team.toLowerCase() };
-  (payload.user as { team_id: string }).team_id = team;
-  if (typeof payload.view === 'object' && payload.view !== null)
-    (payload.view as { team_id: string }).team_id = team;
-  return payload;
-}
-
-async function send(team: string, payload: Record<string, unknown>) {
-  const ack = await postToBot(bot.url, blockActionBody(from(team, payload)), {
-    signingSecret: SIGNING_SECRET,
-  });
-  expect(ack.status).toBe(200);
-  return ack.json;
-}
-
-type Modal = Record<string, unknown> & { blocks: Record<string, unknown>[]; private_metadata: string };
-const modalOf = (call: SlackCall) => call.args.view as Modal;
-const block = (view: Modal, id: string) =>
-  view.blocks.find((b) => b.block_id === id) as
-    | {
-        type: string;
-        element: Record<string, unknown> & { options?: { value: string; text: { text: string } }[] };
-      }
-    | undefined;
-
-/** `/halo TEXT` from `team`'s admin in `channel`, and the modal it opened. */
-async function openFrom(team: string, text: string, channel: string): Promise<{ id: string; view: Modal }> {
-  const before = fakes.slack.modals.length;
-  const id = `dlg-${++sent}`;
-  const body = slashCommandBody({
-    text,
-    user_id: 'UADMIN',
-    channel_id: channel,
-    team_id: team,
-    response_url: fakes.slack.responseUrl(id),
-    trigger_id: `trigger-${id}`,
-  });
-  expect((await postToBot(bot.url, body, { signingSecret: SIGNING_SECRET })).status).toBe(200);
-  const call = await fakes.slack.waitFor(() =>
-    fakes.slack.modals
-      .slice(before)
-      .find((c) => c.method === 'views.open' && c.args.trigger_id === `trigger-${id}`),
-  );
-  return { id: [...fakes.slack.openModals.keys()].at(-1)!, view: modalOf(call) };
-}
-
-function current(id: string, values: ModalState['values']): ModalState {
-  const shown = fakes.slack.openModals.get(id)!;
-  return { id, hash: shown.hash, view: shown.view, values };
-}
-
-const option = (value: string, label = value) => ({ text: { type: 'plain_text', text: label }, value });
-
-function fields(opts: { channel?: string; account?: string; keys?: string[]; targets?: number[] }) {
-  return {
-    [DIALOG_IDS.channel]: {
-      [DIALOG_IDS.channel]: { type: 'conversations_select', selected_conversation: opts.channel ?? null },
-    },
-    ...(opts.account === undefined
-      ? {}
-      : {
-          [DIALOG_IDS.account]: {
-            [DIALOG_IDS.account]: { type: 'static_select', selected_option: option(opts.account) },
-          },
-        }),
-    [DIALOG_IDS.types]: {
-      [DIALOG_IDS.types]: {
-        type: 'multi_static_select',
-        selected_options: (opts.keys ?? []).map((k) => option(k)),
-      },
-    },
-    [DIALOG_IDS.targets]: {
-      [DIALOG_IDS.targets]: {
-        type: 'multi_external_select',
-        selected_options: (opts.targets ?? []).map((t) => option(String(t))),
-      },
-    },
-    [DIALOG_IDS.severity]: { [DIALOG_IDS.severity]: { type: 'static_select', selected_option: null } },
-  };
-}
-
-/** Picks `account` in the account field: the views.update it brings. */
-async function pickAccount(team: string, id: string, account: string, keys: string[] = []): Promise<Modal> {
-  const before = fakes.slack.modals.length;
-  const values = fields({ account, keys });
-  await send(
-    team,
-    modalActionPayload({
-      userId: 'UADMIN',
-      modal: current(id, values),
-      actionId: DIALOG_IDS.account,
-      action: { type: 'static_select', selected_option: option(account) },
-    }),
-  );
-  return modalOf(
-    await fakes.slack.waitFor(() =>
-      fakes.slack.modals
-        .slice(before)
-        .find((c) => c.method === 'views.update' && c.ok && c.args.view_id === id),
-    ),
-  );
-}
-
-async function submit(team: string, id: string, values: ModalState['values']): Promise<unknown> {
-  return send(team, viewSubmissionPayload({ userId: 'UADMIN', modal: current(id, values) }));
-}
-
 const typeKeys = (view: Modal) => block(view, DIALOG_IDS.types)!.element.options!.map((o) => o.value);
 
 describe('the subscribe dialog in a workspace of several accounts', () => {
   it('has an account field listing this workspace’s accounts only, starting on the first by name', async () => {
-    const { view } = await openFrom('TA', 'subscribe', 'CDLG');
+    const { view } = await driver.openFrom('TA', 'subscribe', 'CDLG');
     const field = block(view, DIALOG_IDS.account)!;
     expect(field.type).toBe('input');
     expect(field.element).toEqual({
@@ -242,16 +126,16 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
   });
 
   it('`account:NAME` starts it on that account, with its catalogue', async () => {
-    const { view } = await openFrom('TA', 'subscribe account:prod', 'CDLG');
+    const { view } = await driver.openFrom('TA', 'subscribe account:prod', 'CDLG');
     expect(block(view, DIALOG_IDS.account)!.element.initial_option).toEqual(option(ids.prod, 'prod'));
     expect(typeKeys(view)).toEqual(['port-open', 'prod-only']);
   });
 
   it('picking an account shows its types, previews and suggests from its Halo, and saves in it', async () => {
-    const { id } = await openFrom('TA', 'subscribe', 'CDLG');
+    const { id } = await driver.openFrom('TA', 'subscribe', 'CDLG');
     const prodLists = prod.listRequests().length;
     const labLists = lab.listRequests().length;
-    const shown = await pickAccount('TA', id, ids.prod, ['port-open']);
+    const shown = await driver.pickAccount('TA', id, ids.prod, ['port-open']);
     expect(typeKeys(shown)).toEqual(['port-open', 'prod-only']);
     expect(block(shown, DIALOG_IDS.account)!.element.initial_option).toEqual(option(ids.prod, 'prod'));
     // Prod's figures: its one port-open event, on its own target.
@@ -270,11 +154,11 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
     expect(lab.listRequests().slice(labLists)).toEqual([]);
 
     // The targets field suggests prod's targets (as picked in the field, whatever the metadata says).
-    const suggested = (await send(
+    const suggested = (await driver.send(
       'TA',
       blockSuggestionPayload({
         userId: 'UADMIN',
-        modal: current(id, fields({ account: ids.prod })),
+        modal: driver.current(id, fields({ account: ids.prod })),
         actionId: DIALOG_IDS.targets,
         blockId: DIALOG_IDS.targets,
         value: '',
@@ -283,7 +167,7 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
     expect(suggested.options.map((o) => o.text.text)).toEqual(['shop (71)']);
 
     expect(
-      await submit(
+      await driver.submit(
         'TA',
         id,
         fields({ channel: 'CDLG', account: ids.prod, keys: ['port-open', 'prod-only'] }),
@@ -307,16 +191,18 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
   });
 
   it('refuses a forged account ID (another workspace’s, or none) in the field, and saves nothing', async () => {
-    const { id } = await openFrom('TA', 'subscribe', 'CFORGED');
+    const { id } = await driver.openFrom('TA', 'subscribe', 'CFORGED');
     for (const forged of [ids.beta, 'no-such-account']) {
       expect(
-        await submit('TA', id, fields({ channel: 'CFORGED', account: forged, keys: ['port-open'] })),
+        await driver.submit('TA', id, fields({ channel: 'CFORGED', account: forged, keys: ['port-open'] })),
       ).toEqual({
         response_action: 'errors',
         errors: { [DIALOG_IDS.account]: NO_SUCH_ACCOUNT },
       });
     }
-    expect(await submit('TA', id, fields({ channel: 'CFORGED', account: '', keys: ['port-open'] }))).toEqual({
+    expect(
+      await driver.submit('TA', id, fields({ channel: 'CFORGED', account: '', keys: ['port-open'] })),
+    ).toEqual({
       response_action: 'errors',
       errors: { [DIALOG_IDS.account]: 'Pick a Halo account from the list.' },
     });
@@ -326,20 +212,20 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
     const seen = refusals();
     const before = fakes.slack.modals.length;
     const asked = fakes.halo.requests.length;
-    await send(
+    await driver.send(
       'TA',
       modalActionPayload({
         userId: 'UADMIN',
-        modal: current(id, fields({ account: ids.beta, keys: ['port-open'] })),
+        modal: driver.current(id, fields({ account: ids.beta, keys: ['port-open'] })),
         actionId: DIALOG_IDS.account,
         action: { type: 'static_select', selected_option: option(ids.beta) },
       }),
     );
-    const suggested = await send(
+    const suggested = await driver.send(
       'TA',
       blockSuggestionPayload({
         userId: 'UADMIN',
-        modal: current(id, fields({ account: ids.beta })),
+        modal: driver.current(id, fields({ account: ids.beta })),
         actionId: DIALOG_IDS.targets,
         blockId: DIALOG_IDS.targets,
         value: '',
@@ -364,7 +250,7 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
     const before = fakes.slack.modals.length;
     const home = await people.home('TA');
     const blocks = (home.args.view as { blocks: unknown[] }).blocks;
-    await send(
+    await driver.send(
       'TA',
       homeClickPayload({ actionId: ACTION_IDS.homeNewSubscription, value: '', userId: 'UADMIN', blocks }),
     );
@@ -392,7 +278,7 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
       (b) => b.action_id === ACTION_IDS.homeEditSubscription && b.value?.startsWith('CLAB:'),
     )!;
     const before = fakes.slack.modals.length;
-    await send(
+    await driver.send(
       'TA',
       homeClickPayload({ actionId: edit.action_id, value: edit.value!, userId: 'UADMIN', blocks }),
     );
@@ -415,7 +301,7 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
 
 describe('the subscribe dialog in a workspace of one account', () => {
   it('has no account field, as before accounts', async () => {
-    const { id, view } = await openFrom('TB', 'subscribe', 'CBETA');
+    const { id, view } = await driver.openFrom('TB', 'subscribe', 'CBETA');
     expect(view.blocks.map((b) => b.block_id)).toEqual([
       DIALOG_IDS.channel,
       DIALOG_IDS.types,
@@ -425,12 +311,12 @@ describe('the subscribe dialog in a workspace of one account', () => {
     ]);
     // A's account ID in B's dialog is refused: B's own is the only one there.
     expect(
-      await submit('TB', id, fields({ channel: 'CBETA', account: ids.prod, keys: ['port-open'] })),
+      await driver.submit('TB', id, fields({ channel: 'CBETA', account: ids.prod, keys: ['port-open'] })),
     ).toEqual({
       response_action: 'errors',
       errors: { [DIALOG_IDS.account]: NO_SUCH_ACCOUNT },
     });
-    expect(await submit('TB', id, fields({ channel: 'CBETA', keys: ['port-open'] }))).toMatchObject({
+    expect(await driver.submit('TB', id, fields({ channel: 'CBETA', keys: ['port-open'] }))).toMatchObject({
       response_action: 'update',
     });
     await fakes.slack.waitFor(() =>

@@ -80,6 +80,17 @@ describe('the dialog’s account field', () => {
       ],
     });
   });
+  it('starts on the environment’s account when the metadata names none (as before accounts)', () => {
+    const modal = renderSubscribeModal({
+      ...base,
+      accounts: [{ id: 'env', name: 'Halo' }, two[0]!],
+      metadata: { editing: null },
+    });
+    expect((modal.blocks[1] as { element: { initial_option: unknown } }).element.initial_option).toEqual({
+      text: { type: 'plain_text', text: 'Halo' },
+      value: 'env',
+    });
+  });
 });
 
 describe('the account field’s payloads', () => {

@@ -17,6 +17,7 @@ import {
   encodeTargetOption,
   type DialogMetadata,
 } from './dialog-payloads.ts';
+import { ENV } from './payloads.ts';
 import { SEVERITY_STYLE } from './severity-style.ts';
 import type { Block, PlainText } from './types.ts';
 
@@ -206,7 +207,9 @@ export function renderSubscribeModal(view: DialogView): ModalView {
  */
 function accountField(view: DialogView, editing: boolean): (Block | InputBlock)[] {
   if (view.accounts.length < 2) return [];
-  const chosen = view.accounts.find((a) => a.id === view.metadata.account);
+  // No account in the metadata: the env account's dialog (its metadata is as before accounts).
+  const current = view.metadata.account ?? ENV;
+  const chosen = view.accounts.find((a) => a.id === current);
   if (editing)
     return chosen === undefined
       ? []
