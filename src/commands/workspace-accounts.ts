@@ -62,8 +62,10 @@ export interface TenantsOptions {
   readonly canManage: (workspace: string, userId: string) => Promise<boolean>;
 }
 
+/** The account chosen, with all the workspace's as read to choose it (by name); or what to say. */
 export type AccountChoice =
-  { readonly ok: true; readonly account: TenantAccount } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly account: TenantAccount; readonly all: readonly TenantAccount[] }
+  | { readonly ok: false; readonly error: string };
 
 export const NO_ACCOUNTS =
   'This workspace has no Halo Security account connected: an admin connects one with /halo connect.';
@@ -194,14 +196,14 @@ export class TenantWorkspace {
     const names = accounts.map((a) => a.account.name);
     if (accounts.length === 0) return { ok: false, error: NO_ACCOUNTS };
     if (name === undefined) {
-      if (accounts.length === 1 || anyOne) return { ok: true, account: accounts[0]! };
+      if (accounts.length === 1 || anyOne) return { ok: true, account: accounts[0]!, all: accounts };
       return {
         ok: false,
         error: `This workspace has ${accounts.length} Halo accounts: say which with account:NAME (${listNames(names)}).`,
       };
     }
     const found = findByName(accounts, name);
-    if (found !== undefined) return { ok: true, account: found };
+    if (found !== undefined) return { ok: true, account: found, all: accounts };
     return {
       ok: false,
       error: `This workspace has no Halo account named “${name}”; its accounts: ${listNames(names)}.`,

@@ -66,7 +66,7 @@ export interface ModalView {
 }
 
 /** A Halo account the dialog offers: its ID (the option's value) and its name (what the user reads). */
-export interface AccountChoice {
+export interface AccountOption {
   readonly id: string;
   readonly name: string;
 }
@@ -77,7 +77,7 @@ export interface DialogView {
   readonly metadata: DialogMetadata;
   readonly channel: string | null;
   /** The workspace's accounts: the account field is shown when there are several (none with one). */
-  readonly accounts: readonly AccountChoice[];
+  readonly accounts: readonly AccountOption[];
   readonly types: readonly HaloEventType[];
   readonly keys: readonly string[];
   readonly targets: readonly TargetOption[];

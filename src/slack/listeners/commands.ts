@@ -9,7 +9,7 @@ import { helpAnswer, NOT_ALLOWED, STORE_UNAVAILABLE } from '../../commands/servi
 import type { Answer } from '../../commands/answers.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
-import { openSubscribeDialog, type DialogBase } from './dialog-open.ts';
+import { accountOptions, openSubscribeDialog, type DialogBase } from './dialog-open.ts';
 import { openConnectModal } from './connect-listeners.ts';
 import { requestWorkspace } from './tenancy.ts';
 
@@ -119,6 +119,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
             channel: command.channel_id,
             metadata: { editing: null, account: account.scope.account },
             userId: command.user_id,
+            accounts: accountOptions(chosen.all),
           },
         ));
       await reply(

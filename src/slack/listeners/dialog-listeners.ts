@@ -14,9 +14,15 @@ import {
   DIALOG_IDS,
   encodeTargetOption,
 } from '../blocks/dialog-payloads.ts';
-import { renderDialogResult, renderSubscribeModal, type DialogView } from '../blocks/subscribe-modal.ts';
+import {
+  renderDialogResult,
+  renderSubscribeModal,
+  type AccountOption,
+  type DialogView,
+} from '../blocks/subscribe-modal.ts';
 import {
   accountChoices,
+  accountOptions,
   chargedPreview,
   openSubscribeDialog,
   refused,
@@ -198,19 +204,20 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
   const accountFor = async (
     context: Context,
     editing?: { readonly channel: string; readonly id: number },
-  ): Promise<{ deps: DialogDeps; account: string } | null> => {
+  ): Promise<{ deps: DialogDeps; account: string; accounts: AccountOption[] } | null> => {
     const workspace = requestWorkspace(base.tenants, context);
     if (workspace === null) return null;
-    let account: TenantAccount | undefined;
+    const chosen = await workspace.choose(undefined, true);
+    if (!chosen.ok) return null;
+    let account: TenantAccount = chosen.account;
     if (editing !== undefined)
-      for (const candidate of await workspace.accounts())
+      for (const candidate of chosen.all)
         if ((await candidate.dialog.find(editing.channel, editing.id)) !== null) account = candidate;
-    if (account === undefined) {
-      const chosen = await workspace.choose(undefined, true);
-      if (!chosen.ok) return null;
-      account = chosen.account;
-    }
-    return { deps: depsOf(workspace, account), account: account.scope.account };
+    return {
+      deps: depsOf(workspace, account),
+      account: account.scope.account,
+      accounts: accountOptions(chosen.all),
+    };
   };
 
   app.action<BlockAction<ButtonAction>>(
@@ -233,6 +240,7 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
         channel: null,
         metadata: { editing: null, account: first.account },
         userId: body.user.id,
+        accounts: first.accounts,
       });
     },
   );
@@ -253,6 +261,7 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
         channel: editing.channel,
         metadata: { editing, account: only.account },
         userId: body.user.id,
+        accounts: only.accounts,
       });
     },
   );

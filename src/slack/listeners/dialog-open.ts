@@ -7,11 +7,11 @@ import type { webApi } from '@slack/bolt';
 import { rateLimited } from '../../commands/rate-limit.ts';
 import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
 import type { PreviewSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
-import type { TenantWorkspace } from '../../commands/workspace-accounts.ts';
+import type { TenantAccount, TenantWorkspace } from '../../commands/workspace-accounts.ts';
 import type { Display } from '../../domain/display.ts';
 import type { Logger } from '../../log.ts';
 import type { DialogMetadata } from '../blocks/dialog-payloads.ts';
-import { renderSubscribeModal, type AccountChoice, type DialogView } from '../blocks/subscribe-modal.ts';
+import { renderSubscribeModal, type AccountOption, type DialogView } from '../blocks/subscribe-modal.ts';
 
 export interface DialogDeps {
   /** The account's dialog and commands: the account the dialog acts in. */
@@ -38,8 +38,13 @@ const OPEN_WAIT_MS = 1500;
 const PREVIEW_COMING = ':hourglass: Computing the preview…';
 
 /** The account field's choices: the request's workspace's accounts, by name (one or none: no field). */
-export async function accountChoices(workspace: TenantWorkspace): Promise<AccountChoice[]> {
-  return (await workspace.accounts()).map((a) => ({ id: a.account.id, name: a.account.name }));
+export function accountOptions(accounts: readonly TenantAccount[]): AccountOption[] {
+  return accounts.map((a) => ({ id: a.account.id, name: a.account.name }));
+}
+
+/** The choices, read now (a field's change: no trigger ID to beat). */
+export async function accountChoices(workspace: TenantWorkspace): Promise<AccountOption[]> {
+  return accountOptions(await workspace.accounts());
 }
 
 /**
@@ -86,27 +91,31 @@ export async function openSubscribeDialog(
   deps: DialogDeps,
   client: webApi.WebClient,
   triggerId: string,
-  start: { readonly channel: string | null; readonly metadata: DialogMetadata; readonly userId: string },
+  start: {
+    readonly channel: string | null;
+    readonly metadata: DialogMetadata;
+    readonly userId: string;
+    /** The workspace's accounts as read to pick this one: not read again before the trigger ID expires. */
+    readonly accounts: readonly AccountOption[];
+  },
 ): Promise<boolean> {
   const { userId } = start;
   const { dialog, log } = deps;
   let timer: NodeJS.Timeout | undefined;
   const edited = start.metadata.editing;
-  // Concurrently, and without the preview: the trigger ID would expire behind a slow Halo. The accounts were
-  // just read to pick this one: this read is served at once, or from that list when the database is slow.
-  const [types, sub, accounts] = await Promise.all([
+  // Concurrently, and without the preview: the trigger ID would expire behind a slow Halo.
+  const [types, sub] = await Promise.all([
     Promise.race([
       dialog.eventTypes(),
       new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), OPEN_WAIT_MS))),
     ]),
     edited === null ? null : dialog.find(edited.channel, edited.id),
-    accountChoices(deps.workspace),
   ]);
   clearTimeout(timer);
   const view: DialogView = {
     metadata: sub === null ? { ...start.metadata, editing: null } : start.metadata,
     channel: sub?.channel ?? start.channel,
-    accounts,
+    accounts: start.accounts,
     types,
     keys: sub?.keys ?? [],
     targets: await dialog.targetLabels(sub?.targetIds ?? []),
