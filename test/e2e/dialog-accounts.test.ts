@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeHaloAccount } from '../../fakes/halo.ts';
 import { blockSuggestionPayload, homeClickPayload, modalActionPayload } from '../../fakes/sign.ts';
 import { NO_SUCH_ACCOUNT } from '../../src/slack/listeners/dialog-listeners.ts';
-import { DIALOG_IDS } from '../../src/slack/blocks/dialog-payloads.ts';
+import { DIALOG_IDS, targetsBlockId } from '../../src/slack/blocks/dialog-payloads.ts';
 import { ACTION_IDS } from '../../src/slack/blocks/payloads.ts';
 import { inProcessBot, startFakes, visibleText, type Fakes, type InProcessBot } from '../harness.ts';
 import {
@@ -151,7 +151,13 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
         .slice(prodLists)
         .some((r) => r.query.get('limit') === '1'),
     ).toBe(true);
-    expect(lab.listRequests().slice(labLists)).toEqual([]);
+    // (Lab's own polls go on meanwhile: only a preview's total, one entry, would be the dialog's.)
+    expect(
+      lab
+        .listRequests()
+        .slice(labLists)
+        .filter((r) => r.query.get('limit') === '1'),
+    ).toEqual([]);
 
     // The targets field suggests prod's targets (as picked in the field, whatever the metadata says).
     const suggested = (await driver.send(
@@ -188,6 +194,44 @@ describe('the subscribe dialog in a workspace of several accounts', () => {
     );
     await fakes.slack.waitFor(() => posted('CPROD', 'Prod port opened'), 20_000);
     expect(posted('CDLG', 'Lab port opened')).toBe(false);
+  });
+
+  it('drops the targets picked in one account when another is picked, and refuses to save them in it', async () => {
+    const { id, view } = await driver.openFrom('TA', 'subscribe', 'CSTALE');
+    const targetsOf = (modal: Modal) =>
+      modal.blocks.find((b) => String(b.block_id).startsWith(DIALOG_IDS.targets)) as {
+        block_id: string;
+        element: Record<string, unknown>;
+      };
+    expect(targetsOf(view).block_id).toBe(targetsBlockId(ids.lab));
+    // Lab's target 5 picked, then prod: the update shows prod's targets field, empty (another block, which Slack
+    // shows without the picks of lab's).
+    const shown = await driver.pickAccount('TA', id, ids.prod, [], { targets: [5], targetsOf: ids.lab });
+    expect(targetsOf(shown).block_id).toBe(targetsBlockId(ids.prod));
+    expect(targetsOf(shown).element.initial_options).toBeUndefined();
+    // Saved before that update landed: lab's target in prod is refused in its field, and nothing is saved.
+    expect(
+      await driver.submit(
+        'TA',
+        id,
+        fields({
+          channel: 'CSTALE',
+          account: ids.prod,
+          keys: ['port-open'],
+          targets: [5],
+          targetsOf: ids.lab,
+        }),
+      ),
+    ).toEqual({
+      response_action: 'errors',
+      errors: {
+        [targetsBlockId(ids.lab)]: 'These targets were picked in another Halo account: pick this account’s.',
+      },
+    });
+    for (const account of ['lab', 'prod'])
+      expect(await people.slash('TA', `subscriptions account:${account}`, 'CSTALE')).not.toContain(
+        'port-open',
+      );
   });
 
   it('refuses a forged account ID (another workspace’s, or none) in the field, and saves nothing', async () => {

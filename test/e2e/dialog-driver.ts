@@ -13,7 +13,7 @@ import {
   type ModalState,
 } from '../../fakes/sign.ts';
 import type { SlackCall } from '../../fakes/slack.ts';
-import { DIALOG_IDS } from '../../src/slack/blocks/dialog-payloads.ts';
+import { DIALOG_IDS, targetsBlockId } from '../../src/slack/blocks/dialog-payloads.ts';
 import { SIGNING_SECRET, type Fakes, type InProcessBot } from '../harness.ts';
 
 export type Modal = Record<string, unknown> & { blocks: Record<string, unknown>[]; private_metadata: string };
@@ -32,7 +32,14 @@ export const option = (value: string, label = value) => ({
 });
 
 /** The fields as Slack reports them; `account` only when the dialog has an account field. */
-export function fields(opts: { channel?: string; account?: string; keys?: string[]; targets?: number[] }) {
+export function fields(opts: {
+  channel?: string;
+  account?: string;
+  keys?: string[];
+  targets?: number[];
+  /** The account whose targets field holds `targets` (the view shown): default, `account`'s. */
+  targetsOf?: string;
+}) {
   return {
     [DIALOG_IDS.channel]: {
       [DIALOG_IDS.channel]: { type: 'conversations_select', selected_conversation: opts.channel ?? null },
@@ -50,7 +57,7 @@ export function fields(opts: { channel?: string; account?: string; keys?: string
         selected_options: (opts.keys ?? []).map((k) => option(k)),
       },
     },
-    [DIALOG_IDS.targets]: {
+    [targetsBlockId(opts.targetsOf ?? opts.account)]: {
       [DIALOG_IDS.targets]: {
         type: 'multi_external_select',
         selected_options: (opts.targets ?? []).map((t) => option(String(t))),
@@ -77,7 +84,14 @@ export interface DialogDriver {
   /** The modal Slack now shows for this view ID, with `values` as the user's fields hold them. */
   current(id: string, values: ModalState['values']): ModalState;
   /** Picks `account` in the account field: the views.update it brings. */
-  pickAccount(team: string, id: string, account: string, keys?: string[]): Promise<Modal>;
+  /** Picks `account` in the field; `picked`: targets the user had picked, and in which account's field. */
+  pickAccount(
+    team: string,
+    id: string,
+    account: string,
+    keys?: string[],
+    picked?: { targets?: number[]; targetsOf?: string },
+  ): Promise<Modal>;
   /** Presses the modal's submit button with `values`: the bot's ack. */
   submit(team: string, id: string, values: ModalState['values']): Promise<unknown>;
 }
@@ -117,13 +131,13 @@ export function dialogDriver(fakes: Fakes, bot: InProcessBot): DialogDriver {
       );
       return { id: [...fakes.slack.openModals.keys()].at(-1)!, view: modalOf(call) };
     },
-    async pickAccount(team, id, account, keys = []) {
+    async pickAccount(team, id, account, keys = [], picked = {}) {
       const before = fakes.slack.modals.length;
       await send(
         team,
         modalActionPayload({
           userId: 'UADMIN',
-          modal: current(id, fields({ account, keys })),
+          modal: current(id, fields({ account, keys, ...picked })),
           actionId: DIALOG_IDS.account,
           action: { type: 'static_select', selected_option: option(account) },
         }),

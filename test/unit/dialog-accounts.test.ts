@@ -10,6 +10,7 @@ import {
   dialogAccount,
   DIALOG_IDS,
   encodeAccountOption,
+  targetsBlockId,
 } from '../../src/slack/blocks/dialog-payloads.ts';
 import { renderSubscribeModal, type DialogView } from '../../src/slack/blocks/subscribe-modal.ts';
 
@@ -135,6 +136,47 @@ describe('the account field’s payloads', () => {
       errors: { [DIALOG_IDS.channel]: 'Pick the channel the alerts go to.' },
     });
     expect(decodeDialogChange(values('acc-1', 'not a channel'))).toMatchObject({ ok: false });
+  });
+
+  it('the targets field is a block of its account’s: picks made in another account’s are not this one’s', () => {
+    expect(targetsBlockId(undefined)).toBe('halo_sub_targets');
+    expect(targetsBlockId('env')).toBe('halo_sub_targets');
+    expect(targetsBlockId('acc-2')).toBe('halo_sub_targets.acc-2');
+    const picked = (account: string, block: string) => ({
+      ...values(account),
+      [block]: {
+        [DIALOG_IDS.targets]: {
+          type: 'multi_external_select',
+          selected_options: [{ value: '5', text: { type: 'plain_text', text: 'lab (5)' } }],
+        },
+      },
+    });
+    expect(decodeDialogState(picked('acc-1', 'halo_sub_targets.acc-1'))).toMatchObject({
+      ok: true,
+      targetIds: [5],
+    });
+    // acc-2 picked while the field shown is still acc-1's: a change drops them, a submission is refused.
+    expect(decodeDialogChange(picked('acc-2', 'halo_sub_targets.acc-1'))).toMatchObject({
+      ok: true,
+      account: 'acc-2',
+      targetIds: [],
+      targets: [],
+    });
+    expect(decodeDialogState(picked('acc-2', 'halo_sub_targets.acc-1'))).toEqual({
+      ok: false,
+      errors: {
+        'halo_sub_targets.acc-1': 'These targets were picked in another Halo account: pick this account’s.',
+      },
+    });
+  });
+
+  it('renders the targets field as the picked account’s block only where the account can be switched', () => {
+    const targets = (view: DialogView) =>
+      renderSubscribeModal(view).blocks.map((b) => (b as { block_id?: string }).block_id)[3];
+    expect(targets({ ...base, accounts: two })).toBe('halo_sub_targets.acc-2');
+    expect(
+      targets({ ...base, metadata: { editing: { channel: 'C1', id: 7 }, account: 'acc-2' }, accounts: two }),
+    ).toBe('halo_sub_targets');
   });
 
   it('the account acted in: an edit’s own, else the pick, else the metadata’s', () => {

@@ -32,6 +32,23 @@ export const DIALOG_IDS = {
 } as const;
 
 /**
+ * The targets field's block ID names its account (none for the env account): a field of another account is
+ * another block, which Slack shows empty, since it keeps what the user picked only in a block of the same ID.
+ * So targets picked in one account (their IDs are that account's) never stay picked, or get saved, in another.
+ */
+export function targetsBlockId(account: string | undefined): string {
+  return account === undefined || account === ENV ? DIALOG_IDS.targets : `${DIALOG_IDS.targets}.${account}`;
+}
+
+/** The targets field among the state's blocks, and the account its block ID names. */
+function targetsBlock(values: unknown): { readonly id: string; readonly account: string } {
+  const prefix = `${DIALOG_IDS.targets}.`;
+  const keys = typeof values === 'object' && values !== null ? Object.keys(values) : [];
+  const id = keys.find((k) => k === DIALOG_IDS.targets || k.startsWith(prefix)) ?? DIALOG_IDS.targets;
+  return { id, account: id === DIALOG_IDS.targets ? ENV : id.slice(prefix.length) };
+}
+
+/**
  * The dialog's `private_metadata`: the subscription it edits (its channel and ID), or none for a new one, and
  * the account whose catalogue and preview it shows (absent: the env account, as in a dialog opened before
  * accounts). With an account field, the field's pick is the account saved in; an edit stays in its own.
@@ -134,8 +151,8 @@ export function decodeDialogChange(values: unknown): DialogChange {
 }
 
 function readFields(values: unknown, channelRequired: boolean): DialogChange {
-  const field = (id: string): Record<string, unknown> => {
-    const block = (values as Record<string, unknown> | undefined)?.[id];
+  const field = (id: string, blockId: string = id): Record<string, unknown> => {
+    const block = (values as Record<string, unknown> | undefined)?.[blockId];
     const element = (block as Record<string, unknown> | undefined)?.[id];
     return typeof element === 'object' && element !== null ? (element as Record<string, unknown>) : {};
   };
@@ -162,7 +179,11 @@ function readFields(values: unknown, channelRequired: boolean): DialogChange {
   if (keys.length !== rawKeys.length) errors[DIALOG_IDS.types] = 'An event type is not valid; pick it again.';
   else if (keys.length > MAX_PICKED)
     errors[DIALOG_IDS.types] = `At most ${MAX_PICKED} event types, got ${keys.length}.`;
-  const rawTargets = (field(DIALOG_IDS.targets).selected_options ?? []) as unknown[];
+  const shown = targetsBlock(values);
+  // Picked in the field of another account than the one picked now (the update that swapped the field has not
+  // landed yet): a change drops them from its preview, a submission is refused.
+  const otherAccount = account !== null && shown.account !== account;
+  const rawTargets = (field(DIALOG_IDS.targets, shown.id).selected_options ?? []) as unknown[];
   const targets = (Array.isArray(rawTargets) ? rawTargets : []).flatMap((o) => {
     const { value, text } = (o ?? {}) as { value?: unknown; text?: { text?: unknown } };
     const id = decodeTargetOption(value);
@@ -171,15 +192,17 @@ function readFields(values: unknown, channelRequired: boolean): DialogChange {
   });
   const targetIds = targets.map((t) => t.id);
   if (!Array.isArray(rawTargets) || targetIds.length !== rawTargets.length)
-    errors[DIALOG_IDS.targets] = 'A target is not a valid ID; pick it again.';
+    errors[shown.id] = 'A target is not a valid ID; pick it again.';
   else if (targetIds.length > MAX_PICKED)
-    errors[DIALOG_IDS.targets] = `At most ${MAX_PICKED} targets, got ${targetIds.length}.`;
+    errors[shown.id] = `At most ${MAX_PICKED} targets, got ${targetIds.length}.`;
+  else if (otherAccount && targetIds.length > 0 && channelRequired)
+    errors[shown.id] = 'These targets were picked in another Halo account: pick this account’s.';
   const severity = chosen(DIALOG_IDS.severity);
   const minSeverity = typeof severity === 'string' && isSeverity(severity) ? severity : null;
   if (severity !== undefined && severity !== null && minSeverity === null)
     errors[DIALOG_IDS.severity] = 'Pick a severity from the list.';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  const unique = targets.filter((t, i) => targetIds.indexOf(t.id) === i);
+  const unique = otherAccount ? [] : targets.filter((t, i) => targetIds.indexOf(t.id) === i);
   return {
     ok: true,
     channel,

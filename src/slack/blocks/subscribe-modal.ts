@@ -15,6 +15,7 @@ import {
   encodeAccountOption,
   encodeDialogMetadata,
   encodeTargetOption,
+  targetsBlockId,
   type DialogMetadata,
 } from './dialog-payloads.ts';
 import { ENV } from './payloads.ts';
@@ -146,7 +147,8 @@ export function renderSubscribeModal(view: DialogView): ModalView {
     },
     {
       type: 'input',
-      block_id: DIALOG_IDS.targets,
+      // Only a field that can switch accounts needs its block to name one: the dialog is otherwise as before.
+      block_id: targetsBlockId(view.accounts.length > 1 && !editing ? view.metadata.account : undefined),
       label: plainText('Targets'),
       optional: true,
       dispatch_action: true,
