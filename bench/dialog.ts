@@ -23,7 +23,7 @@ import {
   type ModalState,
 } from '../fakes/sign.ts';
 import { openSqliteTenants } from '../src/store/sqlite.ts';
-import { DIALOG_IDS } from '../src/slack/blocks/payloads.ts';
+import { DIALOG_IDS } from '../src/slack/blocks/dialog-payloads.ts';
 import { botEnv, inProcessBot, SIGNING_SECRET, tempDatabase } from '../test/harness.ts';
 
 const EVENTS = 100_000;

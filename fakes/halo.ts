@@ -64,6 +64,8 @@ export interface FakeHaloAccount {
   /** Tests may change it: the old key is then refused with 401, as a revoked key is. */
   apiKey: string;
   events: FakeHaloEvent[];
+  /** This account's catalogue of event types, when a test gives it one of its own (else the stand-in's). */
+  types?: { subject: string; key: string }[];
   addEvent(partial?: Partial<FakeHaloEvent> & { target_id?: number }): FakeHaloEvent;
   /** The requests made with this account's key. */
   requests(): HaloRequest[];
@@ -498,10 +500,10 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
     return json(200, `{"list":[${items.join(',')}]}`);
   };
 
-  const listTypes = (q: URLSearchParams): Answer => {
+  const listTypes = (q: URLSearchParams, types: readonly { subject: string; key: string }[]): Answer => {
     const { start, limit } = paging(q);
-    const total = fake.types.length;
-    const items = fake.types.slice(start, start + limit).map((t) => JSON.stringify(t));
+    const total = types.length;
+    const items = types.slice(start, start + limit).map((t) => JSON.stringify(t));
     return json(200, listBody(items, { sort: 0, start, limit, total }));
   };
 
@@ -527,7 +529,10 @@ export async function startFakeHalo(options: FakeHaloOptions = {}): Promise<Fake
       case '/event/list.json':
         return listEvents(req.query, events);
       case '/event/types.json':
-        return listTypes(req.query);
+        return listTypes(
+          req.query,
+          fake.accounts.find((account) => account.apiKey === req.apiKey)?.types ?? fake.types,
+        );
       case '/event/get.json': {
         const found = findEvent(req.query, events);
         if (!('index' in found)) return found;

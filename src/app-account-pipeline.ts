@@ -188,7 +188,8 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
           gapMs: delays.slackGapMs,
           backoffMs: delays.slackBackoffMs,
           backoffCapMs: delays.slackBackoffCapMs,
-          tickMs: delays.deliveryTickMs,
+          // No tick of its own: rows nothing kicked are found by the process's one due sweep (app-pipeline.ts).
+          tickMs: null,
           digestThreshold: config.alerts.digestThreshold,
         }),
       newMuteExpiry: () =>

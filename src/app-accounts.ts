@@ -8,7 +8,7 @@ import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient } from './halo/client.ts';
 import type { Metrics } from './metrics.ts';
 import type { FleetAccount } from './pipeline/fleet-plan.ts';
-import { AccountBound, HaloBound } from './pipeline/halo-lane.ts';
+import { AccountBounds, HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import { ENV_SCOPE, type AccountRecord, type TenantStore } from './pipeline/tenancy-port.ts';
 
@@ -25,6 +25,11 @@ export const TOTAL_HALO_REQUESTS_PER_ACCOUNT_BOUND = 4;
 /** The process's bound on Halo requests in flight, which every account's bound sits inside. */
 export function totalHaloBound(config: Config): HaloBound {
   return new HaloBound({ concurrency: config.halo.scanConcurrency * TOTAL_HALO_REQUESTS_PER_ACCOUNT_BOUND });
+}
+
+/** Each account's bound (HALO_SCAN_CONCURRENCY), inside the process's total: one per account, polls and commands. */
+export function accountBounds(config: Config): AccountBounds {
+  return new AccountBounds(config.halo.scanConcurrency, totalHaloBound(config));
 }
 
 /** The environment's account (HALO_API_KEY) in the single shape. */
@@ -87,14 +92,17 @@ export function accountClient(
     });
 }
 
-/** One account's Halo client with its own bound (Halo's limits are per key) inside the process's `total`. */
+/**
+ * One account's Halo client with its own bound (Halo's limits are per key) inside the process's total: the one
+ * `bounds` keeps for its scope, which its commands take too.
+ */
 export function haloFor(
   config: Config,
-  deps: { readonly total: HaloBound; readonly metrics: Metrics; readonly clock: Clock },
-): (account: Pick<FleetAccount, 'apiUrl' | 'apiKey'>) => AccountHalo {
+  deps: { readonly bounds: AccountBounds; readonly metrics: Metrics; readonly clock: Clock },
+): (account: Pick<FleetAccount, 'scope' | 'apiUrl' | 'apiKey'>) => AccountHalo {
   const client = accountClient(config, deps);
   return (account) => {
-    const haloRequests = new AccountBound({ concurrency: config.halo.scanConcurrency }, deps.total);
+    const haloRequests = deps.bounds.of(account.scope);
     return { halo: boundedHaloClient(client(account), haloRequests), haloRequests };
   };
 }

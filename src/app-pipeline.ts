@@ -1,6 +1,7 @@
 /**
  * The composition root's pipeline half: one pipeline per Halo account (app-account-pipeline.ts), run by the
- * fleet for the accounts this replica holds a lease on (the sharing loop), and the status views. Wiring only.
+ * fleet for the accounts this replica holds a lease on (the sharing loop), the one due sweep that wakes their
+ * deliveries, and the status views. Wiring only.
  */
 import type { ClientSource } from './slack/slack-chat.ts';
 import { buildAccountPipeline, type AccountPipeline, type SharedParts } from './app-account-pipeline.ts';
@@ -11,6 +12,7 @@ import type { Display } from './domain/display.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { channelPacing, type ChannelPacing } from './pipeline/delivery.ts';
+import { DueSweep } from './pipeline/due-sweep.ts';
 import { Fleet } from './pipeline/fleet.ts';
 import { HealthBook, type AccountHealth } from './pipeline/fleet-health.ts';
 import type { FleetAccount } from './pipeline/fleet-plan.ts';
@@ -94,6 +96,16 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
         });
   const ratings = new TypeRatings({ halo: catalogue, overrides: config.alerts.severity, log });
   const ticker = new Ticker();
+  // One read of the whole outbox a tick for the process, not one per account: see pipeline/due-sweep.ts.
+  const sweep = new DueSweep({
+    dueScopes: (now) => tenants.dueScopes(now),
+    wake: (scope) => late.fleet?.pipelineOf(scope)?.kick(),
+    leadsAny: () => (late.fleet?.accounts().length ?? 0) > 0,
+    intervalMs: config.delays.deliveryTickMs,
+    clock,
+    log,
+    timers: ticker,
+  });
   // One look per heartbeat at every account's subscriptions, for the pollers of those this replica polls.
   const watch = new SubscriptionWatch({
     marks: tenants,
@@ -113,12 +125,14 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     fleet: {
       lead: async () => {
         await late.fleet!.lead();
+        sweep.start();
         unwatch ??= ticker.every(heartbeatMs, () => void watch.tick());
       },
       follow: async () => {
         unwatch?.();
         unwatch = undefined;
         watch.reset();
+        await sweep.stop();
         await late.fleet!.follow();
       },
       reconcile: () => late.fleet!.reconcile(),

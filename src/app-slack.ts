@@ -19,7 +19,7 @@ import type { Config } from './config.ts';
 import type { Pipeline } from './app-pipeline.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import type { HaloBound } from './pipeline/halo-lane.ts';
+import type { AccountBounds, HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import type { Route } from './pipeline/routes.ts';
 import type { Store } from './pipeline/store-port.ts';
@@ -61,6 +61,8 @@ export interface SlackParts {
   readonly pipelineFor?: (scope: Scope) => AccountPipeline | null;
   /** Which workspace a request is; default: the single shape's. */
   readonly workspaceOf?: (request: RequestWorkspace) => string | null;
+  /** Each account's bound on Halo requests in flight, which its polls take too; default: `haloRequests`. */
+  readonly bounds?: Pick<AccountBounds, 'of' | 'forget'>;
 }
 
 /** Builds the use cases and the Bolt app; the ingress it returns is started and stopped by the root. */
@@ -95,6 +97,7 @@ export function buildSlackApp(parts: SlackParts): Ingress {
     registry: parts.registry ?? null,
     canStoreKeys: parts.canStoreKeys ?? false,
     ...(parts.pipelineFor === undefined ? {} : { pipelineFor: parts.pipelineFor }),
+    ...(parts.bounds === undefined ? {} : { bounds: parts.bounds }),
     // Distributed: Bolt's authorize found the installation; its key is the enterprise's for an org-wide one.
     workspaceOf: parts.workspaceOf ?? (config.shape === 'distributed' ? installedWorkspace : undefined),
     haloRequests,
@@ -130,7 +133,11 @@ export function buildSlackApp(parts: SlackParts): Ingress {
   });
   // Link previews and workflow steps ask which accounts the request's workspace holds, by name.
   const accountOf = async (workspace: RequestWorkspace): Promise<HaloAccount[]> =>
-    ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({ ...a, id: a.account.id }));
+    ((await tenants.workspace(workspace)?.accounts()) ?? []).map((a) => ({
+      ...a,
+      id: a.account.id,
+      name: a.account.name,
+    }));
   // The workspace's health: its accounts' statuses as one (the env account's is the env pipeline's; a connected
   // one's, its pipeline's once the fleet runs one); none running yet: the env pipeline's (no poll yet).
   const homeStatus = async (accounts: readonly TenantAccount[]) => {
@@ -159,7 +166,6 @@ export function buildSlackApp(parts: SlackParts): Ingress {
       canManage: (userId, workspace) =>
         tenants.workspace(workspace)?.canManage(userId) ?? Promise.resolve(false),
       deleteEnabled: config.workflowDelete,
-      haloRequests,
       timeZone: config.halo.timeZone,
       redact,
       log,

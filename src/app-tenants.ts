@@ -24,7 +24,7 @@ import { boundedHaloClient } from './halo/bounded.ts';
 import { createHaloClient } from './halo/client.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import type { HaloBound } from './pipeline/halo-lane.ts';
+import type { AccountBounds, HaloBound } from './pipeline/halo-lane.ts';
 import type { HaloClient } from './pipeline/halo-port.ts';
 import type { Store } from './pipeline/store-port.ts';
 import {
@@ -53,7 +53,13 @@ export interface TenancyParts {
   readonly pipelineFor?: (scope: Scope) => AccountPipeline | null;
   /** The workspace of a request; default: the single shape's (the bot's own team is the env workspace). */
   readonly workspaceOf?: ((request: RequestWorkspace) => string | null) | undefined;
+  /** The environment's account's bound on Halo requests in flight (its polls' too). */
   readonly haloRequests: HaloBound;
+  /**
+   * A connected account's bound, the one its polls take (Halo's limits are per key: its commands count against it
+   * too); default: `haloRequests`.
+   */
+  readonly bounds?: Pick<AccountBounds, 'of' | 'forget'>;
   readonly metrics: Metrics;
   readonly identity: BotIdentity;
   /** The options every account's CommandService shares (the per-account ones are set here). */
@@ -87,7 +93,6 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
   const isEnv = (scope: Scope): boolean => scope.workspace === ENV_WORKSPACE && scope.account === ENV_ACCOUNT;
 
   const client = accountClient(config, { metrics: parts.metrics, clock });
-  const haloFor = (record: AccountRecord): HaloClient => boundedHaloClient(client(record), haloRequests);
 
   // One share of commands per user, whichever account each command acts in.
   const perUser = new UserRateLimit(
@@ -97,12 +102,14 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
   const build = (scope: Scope, record: AccountRecord): AccountServices => {
     const env = isEnv(scope);
     const store = env ? parts.store : registry!.scoped(scope);
-    const halo = env ? parts.halo : haloFor(record);
+    const bound = env ? haloRequests : (parts.bounds?.of(scope) ?? haloRequests);
+    const halo = env ? parts.halo : boundedHaloClient(client(record), bound);
     // Asked at each use, not once: these services may be built before the fleet first runs the account.
     const pipelineNow = (): AccountPipeline | null =>
       env ? parts.pipeline : (parts.pipelineFor?.(scope) ?? null);
     const commands = new CommandService({
       ...parts.commandOptions,
+      haloRequests: bound,
       postTest: parts.postTestFor(scope.workspace),
       canManage: (userId) => parts.canManageIn(scope.workspace, userId),
       perUser,
@@ -122,6 +129,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
     });
     return {
       halo,
+      haloRequests: bound,
       store,
       commands,
       acknowledger: new Acknowledger(store, clock, log),
@@ -131,7 +139,7 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
         store,
         clock,
         log,
-        haloRequests,
+        haloRequests: bound,
         severityOf: parts.pipeline.ratings.severityOf,
         run: (command, context) => commands.run(command, context),
       }),
@@ -190,7 +198,10 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
         ? parts.store
         : registry.scoped({ workspace, account: ENV_ACCOUNT })
       ).audit(entry),
-    forget: (scope) => tenants.forget(scope),
+    forget: (scope) => {
+      tenants.forget(scope);
+      parts.bounds?.forget(scope);
+    },
     // The fleet's book of each account's polls: fresher than the registry's, and the env account's only source.
     health: async (account) => {
       const polled = (await parts.pipeline.accountHealth(account.workspace)).find(

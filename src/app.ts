@@ -3,7 +3,7 @@
  * Slack app (app-slack.ts) to them, then starts and stops them in order. Nothing here holds state or decides
  * anything. `main.ts` calls it with the parsed configuration; tests call it the same way.
  */
-import { envAccount, haloFor as haloClients, listAccounts, totalHaloBound } from './app-accounts.ts';
+import { accountBounds, envAccount, haloFor as haloClients, listAccounts } from './app-accounts.ts';
 import { buildInstalls } from './app-installs.ts';
 import { buildPipeline, type Pipeline } from './app-pipeline.ts';
 import { buildSlackApp } from './app-slack.ts';
@@ -104,7 +104,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     );
     // Each account's bound on Halo requests in flight, for its polls and commands together (scans queue their
     // pages on it; a poll's requests go first, see pipeline/halo-lane.ts), inside the process's total.
-    const haloFor = haloClients(config, { total: totalHaloBound(config), metrics, clock });
+    const bounds = accountBounds(config);
+    const haloFor = haloClients(config, { bounds, metrics, clock });
     const account = envAccount(config, config.halo.accountName);
     const { halo, haloRequests } = haloFor(account);
     const defaultRoute: Route | null =
@@ -155,8 +156,10 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       log,
       registry: tenants,
       canStoreKeys: config.encryptionKeys.length > 0,
-      // A connected account's commands use the pipeline the fleet runs for it (its status, its subscriptions' start).
+      // A connected account's commands use the pipeline the fleet runs for it (its status, its subscriptions' start),
+      // and its bound on Halo requests (the one its polls take, whether or not this replica polls it).
       pipelineFor: (scope) => built.pipelineFor(scope),
+      bounds,
     });
 
     // Socket Mode connects here; a rejected app token stops start-up like a rejected bot token.

@@ -1,3 +1,4 @@
+import type PQueue from 'p-queue';
 import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
 import type { Acknowledger } from './acknowledge.ts';
@@ -8,7 +9,11 @@ import type { RequestWorkspace } from './workspace-accounts.ts';
 export interface HaloAccount {
   /** Tells one account's cached answers from another's. */
   readonly id: string;
+  /** Its name in the workspace: what `account:NAME` and a workflow step's account input name. */
+  readonly name: string;
   readonly halo: HaloClient;
+  /** The account's bound on Halo requests in flight, its polls' too: a listing's scan queues its pages on it. */
+  readonly haloRequests: PQueue;
   /** The account's scoped view: the alerts it showed and the events deleted with the bot. */
   readonly store: Pick<Store, 'eventMessages' | 'deletion'>;
   readonly acknowledger: Acknowledger;

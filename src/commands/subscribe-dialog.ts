@@ -39,6 +39,9 @@ export interface DialogSelection {
   readonly minSeverity: Severity | null;
 }
 
+/** What a preview reads: the filters, whether a channel is picked yet or not. */
+export type PreviewSelection = Omit<DialogSelection, 'channel'> & { readonly channel?: string | null };
+
 export interface TargetOption {
   readonly id: number;
   readonly label: string;
@@ -142,8 +145,8 @@ export class SubscribeDialog {
     return this.targets.list;
   }
 
-  /** The preview line's figures for `selection`, within the budget. */
-  async preview(selection: DialogSelection): Promise<Preview> {
+  /** The preview line's figures for `selection` (whichever channel), within the budget. */
+  async preview(selection: PreviewSelection): Promise<Preview> {
     const { clock, store, severityOf } = this.options;
     const now = clock.now();
     const keys = selection.keys.filter((key) => atLeast(severityOf(key), selection.minSeverity));

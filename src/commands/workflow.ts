@@ -1,9 +1,10 @@
 /**
- * The Workflow Builder steps (custom functions): list events, get one, delete one. Each takes the inputs Slack
- * sends and answers either the outputs or a reason fit to show in Workflow Builder's activity log: Halo's
+ * The Workflow Builder steps (custom functions): list events, get one, delete one, each in the Halo account its
+ * optional `account` input names (the workspace's only one when empty). Each takes the inputs Slack sends and
+ * answers either the outputs or a reason fit to show in Workflow Builder's activity log: Halo's
  * failures are put in words, never passed on raw, and never carry the key.
  */
-import type PQueue from 'p-queue';
+import { findNamed } from '../domain/account-name.ts';
 import { haloDateToUnix } from '../domain/halo-time.ts';
 import { HaloApiError, HaloError } from '../pipeline/halo-errors.ts';
 import { redactEvent } from '../pipeline/secrets.ts';
@@ -28,8 +29,18 @@ export const LIST_LIMIT = { max: 20, default: 10 } as const;
 const MAX_ID = 200;
 
 export const NO_ACCOUNT = 'This workspace has no Halo Security account connected to the bot.';
-export const SEVERAL_ACCOUNTS =
-  'This workspace has several Halo Security accounts connected: the workflow steps serve a workspace with one.';
+/** A workspace of several accounts, and the step names none: which one would be a guess. */
+export function severalAccounts(names: readonly string[]): string {
+  return `This workspace has ${names.length} Halo Security accounts connected: give the step’s “Halo account” input one of ${names.join(', ')}.`;
+}
+
+/** The step names an account this workspace does not have (another workspace's are never looked at). */
+export function noAccountNamed(name: string, names: readonly string[]): string {
+  return `This workspace has no Halo Security account named “${name}”; its accounts: ${names.join(', ')}.`;
+}
+
+export const BAD_ACCOUNT_INPUT =
+  'The Halo account must be an account’s name, as /halo accounts lists them (or empty when the workspace has one).';
 export const DELETE_OFF =
   'The Delete Halo event step is turned off: an admin of the bot can turn it on with HALO_WORKFLOW_DELETE=on.';
 export const NO_USER =
@@ -42,7 +53,6 @@ export interface WorkflowStepsOptions {
   readonly canManage: (userId: string, workspace: Workspace) => Promise<boolean>;
   /** `HALO_WORKFLOW_DELETE`. */
   readonly deleteEnabled: boolean;
-  readonly haloRequests: PQueue;
   /** The zone Halo's dates are in (`HALO_TIMEZONE`). */
   readonly timeZone: string;
   /** Removes every secret from a text that may reach Slack. */
@@ -55,7 +65,7 @@ export class WorkflowSteps {
 
   /** Inputs `type` (an event key), `target` (a target ID) and `limit`, all optional; outputs `count` and `events`. */
   list(workspace: Workspace, inputs: Readonly<Record<string, unknown>>): Promise<StepResult> {
-    return this.step(WORKFLOW_STEPS.list, workspace, async (account) => {
+    return this.step(WORKFLOW_STEPS.list, workspace, inputs, async (account) => {
       const filter: { -readonly [K in keyof EventListFilter]: EventListFilter[K] } = {};
       const type = optionalText(inputs.type);
       if (type === null) return failed('The event type must be an event key such as target-scan-start.');
@@ -65,7 +75,7 @@ export class WorkflowSteps {
       if (target !== undefined) filter.target_id = target;
       const limit = optionalInteger(inputs.limit, 1, LIST_LIMIT.max);
       if (limit === null) return failed(`The limit must be a whole number from 1 to ${LIST_LIMIT.max}.`);
-      const listing = await readListing(account.halo, filter, this.options.haloRequests);
+      const listing = await readListing(account.halo, filter, account.haloRequests);
       const shown = listing.events.slice(0, limit ?? LIST_LIMIT.default);
       // An event's texts can quote the bot's API key: redacted before they become outputs Slack keeps.
       const lines = shown.map((event) => `• ${this.describe(redactEvent(event, this.options.redact))}`);
@@ -82,7 +92,7 @@ export class WorkflowSteps {
 
   /** Input `event_id`; outputs `subject`, `type`, `target`, `time` and `link`. */
   get(workspace: Workspace, inputs: Readonly<Record<string, unknown>>): Promise<StepResult> {
-    return this.step(WORKFLOW_STEPS.get, workspace, async (account) => {
+    return this.step(WORKFLOW_STEPS.get, workspace, inputs, async (account) => {
       const eventId = eventIdOf(inputs.event_id);
       if (eventId === null) return failed('The event ID is missing or not an event ID.');
       const event = redactEvent(await account.halo.getEvent(eventId), this.options.redact);
@@ -104,7 +114,7 @@ export class WorkflowSteps {
    * rule applies to them); output `result`. Refused unless HALO_WORKFLOW_DELETE=on.
    */
   delete(workspace: Workspace, inputs: Readonly<Record<string, unknown>>): Promise<StepResult> {
-    return this.step(WORKFLOW_STEPS.delete, workspace, async (account) => {
+    return this.step(WORKFLOW_STEPS.delete, workspace, inputs, async (account) => {
       if (!this.options.deleteEnabled) return failed(DELETE_OFF);
       const eventId = eventIdOf(inputs.event_id);
       if (eventId === null) return failed('The event ID is missing or not an event ID.');
@@ -127,24 +137,38 @@ export class WorkflowSteps {
     });
   }
 
-  /** Runs a step for the workspace's account, turning every failure into a sentence for Workflow Builder. */
+  /**
+   * Runs a step in the account its `account` input names (or the workspace's only one), turning every failure
+   * into a sentence for Workflow Builder. The accounts are the workflow's own workspace's: a name is looked up
+   * there and nowhere else.
+   */
   private async step(
     name: string,
     workspace: Workspace,
+    inputs: Readonly<Record<string, unknown>>,
     run: (account: HaloAccount) => Promise<StepResult>,
   ): Promise<StepResult> {
     const { log, redact } = this.options;
+    const wanted = optionalText(inputs.account);
+    if (wanted === null) return failed(BAD_ACCOUNT_INPUT);
     const accounts = await this.options.accountOf(workspace);
-    const account = accounts[0];
-    if (account === undefined) {
+    if (accounts.length === 0) {
       log.warn('workflow: a step ran in a workspace without a Halo account', {
         step: name,
         team: workspace.teamId,
       });
       return failed(NO_ACCOUNT);
     }
-    // The steps have no account input: a workspace with several accounts would have them act on a guess.
-    if (accounts.length > 1) return failed(SEVERAL_ACCOUNTS);
+    const names = accounts.map((a) => a.name);
+    const account =
+      wanted === undefined
+        ? accounts.length === 1
+          ? accounts[0]
+          : undefined
+        : findNamed(accounts, wanted, (a) => a.name);
+    if (account === undefined)
+      // None named in a workspace of several: acting on one would be a guess.
+      return failed(wanted === undefined ? severalAccounts(names) : noAccountNamed(clean(wanted), names));
     try {
       const result = await run(account);
       return result.ok ? result : failed(redact(result.error));

@@ -8,7 +8,8 @@
  * Services are built on first use, kept, and rebuilt when the account's key or URL changes (`/halo connect`
  * again); `forget` drops them when the account is disconnected.
  */
-import { accountFilter } from '../domain/account-name.ts';
+import type PQueue from 'p-queue';
+import { accountFilter, findNamed } from '../domain/account-name.ts';
 import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
 import { ENV_ACCOUNT, type AccountRecord, type Scope } from '../pipeline/tenancy-port.ts';
@@ -30,6 +31,8 @@ export type AccountView = Omit<AccountRecord, 'apiKey'>;
 /** What one account's requests are served by. */
 export interface AccountServices {
   readonly halo: HaloClient;
+  /** The account's bound on Halo requests in flight (the one its polls take): a scan queues its pages on it. */
+  readonly haloRequests: PQueue;
   readonly store: Store;
   readonly commands: CommandService;
   readonly acknowledger: Acknowledger;
@@ -59,8 +62,10 @@ export interface TenantsOptions {
   readonly canManage: (workspace: string, userId: string) => Promise<boolean>;
 }
 
+/** The account chosen, with all the workspace's as read to choose it (by name); or what to say. */
 export type AccountChoice =
-  { readonly ok: true; readonly account: TenantAccount } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly account: TenantAccount; readonly all: readonly TenantAccount[] }
+  | { readonly ok: false; readonly error: string };
 
 export const NO_ACCOUNTS =
   'This workspace has no Halo Security account connected: an admin connects one with /halo connect.';
@@ -191,14 +196,14 @@ export class TenantWorkspace {
     const names = accounts.map((a) => a.account.name);
     if (accounts.length === 0) return { ok: false, error: NO_ACCOUNTS };
     if (name === undefined) {
-      if (accounts.length === 1 || anyOne) return { ok: true, account: accounts[0]! };
+      if (accounts.length === 1 || anyOne) return { ok: true, account: accounts[0]!, all: accounts };
       return {
         ok: false,
         error: `This workspace has ${accounts.length} Halo accounts: say which with account:NAME (${listNames(names)}).`,
       };
     }
     const found = findByName(accounts, name);
-    if (found !== undefined) return { ok: true, account: found };
+    if (found !== undefined) return { ok: true, account: found, all: accounts };
     return {
       ok: false,
       error: `This workspace has no Halo account named “${name}”; its accounts: ${listNames(names)}.`,
@@ -212,14 +217,7 @@ export class TenantWorkspace {
 }
 
 function findByName(accounts: readonly TenantAccount[], name: string): TenantAccount | undefined {
-  const exact = accounts.find((a) => a.account.name === name);
-  if (exact !== undefined) return exact;
-  const folded = accounts.filter((a) => asciiLower(a.account.name) === asciiLower(name));
-  return folded.length === 1 ? folded[0] : undefined;
-}
-
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return findNamed(accounts, name, (a) => a.account.name);
 }
 
 function listNames(names: readonly string[]): string {

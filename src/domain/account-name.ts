@@ -18,3 +18,18 @@ export function accountNameProblem(name: string): string | null {
 export function accountFilter(name: string): string {
   return /\s/u.test(name) ? `account:"${name}"` : `account:${name}`;
 }
+
+/**
+ * The one of `items` named `name`: exactly, or ignoring ASCII case when only one matches so (what `account:NAME`
+ * and a workflow step's account input both mean by a name).
+ */
+export function findNamed<T>(items: readonly T[], name: string, nameOf: (item: T) => string): T | undefined {
+  const exact = items.find((item) => nameOf(item) === name);
+  if (exact !== undefined) return exact;
+  const folded = items.filter((item) => asciiLower(nameOf(item)) === asciiLower(name));
+  return folded.length === 1 ? folded[0] : undefined;
+}
+
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}

@@ -24,7 +24,7 @@ export interface LeaderParts {
 export interface LedWork {
   lead(): Promise<void>;
   follow(): Promise<void>;
-  /** A new outbox row: post it now rather than at the next tick (a no-op while following). */
+  /** A new outbox row: post it now rather than at the next due sweep (a no-op while following). */
   kick(): void;
   /** A standby's view of the last successful poll, read from the store. */
   refreshLastSuccess(): Promise<void>;

@@ -31,8 +31,12 @@ export interface DeliveryOptions<M> {
    * (HALO_DIGEST_THRESHOLD). Unset: never.
    */
   readonly digestThreshold?: number;
-  /** How often due rows (retries, rows left by a crash) are looked for. */
-  readonly tickMs?: number;
+  /**
+   * How often this delivery looks for due rows (retries, rows left by a crash) on its own. Null: never; it is
+   * woken instead (`kick`), as the fleet's deliveries are by the one due sweep of the process (due-sweep.ts).
+   * Default: deliveryTickMs, for a delivery used alone.
+   */
+  readonly tickMs?: number | null;
   /** Scan threads (HALO_THREADS); absent: every alert is posted in the channel. */
   readonly threads?: {
     readonly severityOf: SeverityOf;
@@ -117,10 +121,10 @@ export class Delivery<M> {
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
   }
 
+  /** Posts what is due now (rows left by a crash or an earlier holder), and then whenever kicked. */
   start(): void {
-    this.stopTicking = this.timers.every(this.options.tickMs ?? PRODUCTION_DELAYS.deliveryTickMs, () =>
-      this.kick(),
-    );
+    const tickMs = this.options.tickMs === undefined ? PRODUCTION_DELAYS.deliveryTickMs : this.options.tickMs;
+    if (tickMs !== null) this.stopTicking = this.timers.every(tickMs, () => this.kick());
     this.kick();
   }
 

@@ -5,10 +5,11 @@
  * account starts, a removed or handed-over one stops (after its poll in flight ends) within a heartbeat, a new
  * key or URL restarts it on a new client.
  *
- * Timers: each account's pipeline waits five ways (the poller's wait between polls and its start check, the
- * delivery tick, the mute sweep, the summary sweep), and the fleet once (this reconcile). Given a shared Ticker
- * (`timers`, see ticker.ts), all of them are entries of its one timer: the process holds one timer, not five per
- * account (plus a transient one per channel waiting out Slack's pace or a retry, as before).
+ * Timers: each account's pipeline waits four ways (the poller's wait between polls and its start check, the
+ * mute sweep, the summary sweep), and the process twice (this reconcile, and the one due sweep that wakes the
+ * deliveries: due-sweep.ts; a delivery has no tick of its own). Given a shared Ticker (`timers`, see ticker.ts),
+ * all of them are entries of its one timer: the process holds one timer, not four per account (plus a transient
+ * one per channel waiting out Slack's pace or a retry, as before).
  */
 import type { Logger } from '../log.ts';
 import type { LedWork } from './account-work.ts';

@@ -56,3 +56,33 @@ export class AccountBound extends HaloBound {
     );
   }
 }
+
+/**
+ * Each account's one bound in this process, by its scope: its polls (the fleet's pipeline, rebuilt at each lease
+ * move) and its commands (the services a Slack request acts through, built apart and kept) take the same one, so
+ * that Halo's per-key limits see the account's requests together, whichever side made them.
+ */
+export class AccountBounds {
+  private readonly bounds = new Map<string, AccountBound>();
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly total: PQueue,
+  ) {}
+
+  /** The account's bound, made on first use. */
+  of(scope: { readonly workspace: string; readonly account: string }): AccountBound {
+    const key = `${scope.workspace}\n${scope.account}`;
+    let bound = this.bounds.get(key);
+    if (bound === undefined) {
+      bound = new AccountBound({ concurrency: this.concurrency }, this.total);
+      this.bounds.set(key, bound);
+    }
+    return bound;
+  }
+
+  /** The account was disconnected: what still holds its bound keeps it, the next user gets a new one. */
+  forget(scope: { readonly workspace: string; readonly account: string }): void {
+    this.bounds.delete(`${scope.workspace}\n${scope.account}`);
+  }
+}

@@ -123,6 +123,12 @@ export interface TenantStore {
   disconnectAccount(scope: Scope): Promise<Purged | null>;
   /** Removes the installation, every account of the workspace and every row of it (uninstall, tokens revoked). */
   purgeWorkspace(workspace: string): Promise<Purged>;
+  /**
+   * The scopes with an outbox row due at `now` (pending, its next attempt reached): those whose view's
+   * `dueChannels(now)` is not empty, found in one read over every scope. What the due sweep asks (see
+   * pipeline/due-sweep.ts), instead of each account's delivery asking its own view.
+   */
+  dueScopes(now: number): Promise<Scope[]>;
   /** Re-encrypts every secret under the newest encryption key; returns how many it rewrote. */
   reencryptSecrets(): Promise<number>;
 

@@ -1,6 +1,6 @@
 /**
- * Waits and repeats for many accounts on one timer. Each account's pipeline waits between polls, ticks its
- * delivery, sweeps its mutes and summaries: five timers an account with Node's own, five thousand for a thousand
+ * Waits and repeats for many accounts on one timer. Each account's pipeline waits between polls, checks when to
+ * start, sweeps its mutes and summaries: four timers an account with Node's own, four thousand for a thousand
  * accounts. On a {@link Ticker} they are entries in one set, and the process holds one timer, armed for the
  * earliest of them.
  */

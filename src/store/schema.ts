@@ -366,12 +366,27 @@ function leases(): RawBuilder<unknown>[] {
   ];
 }
 
+/**
+ * Step 9: the due sweep (pipeline/due-sweep.ts) asks every second which scopes have a due outbox row, over every
+ * scope at once, which `halo_outbox_due` (scope first) cannot answer without reading the whole table: the week of
+ * delivered rows and every failed one (38 ms for 200,000 rows on PostgreSQL, 10 ms on SQLite). This index holds
+ * the pending rows only, so the sweep reads the backlog (0.4 ms). Scope first, as the query's DISTINCT: SQLite,
+ * which has no statistics unless ANALYZE ran, then picks it over `halo_outbox_due` too.
+ */
+function dueSweep(): RawBuilder<unknown>[] {
+  return [
+    sql.raw(`CREATE INDEX IF NOT EXISTS halo_outbox_pending
+      ON halo_outbox (workspace_id, account_id, next_attempt_at) WHERE state = 'pending'`),
+  ];
+}
+
 /** Each step compiles the queries it needs; step i brings a database to version LEGACY_VERSION + i + 1. */
 export const MIGRATIONS: readonly ((context: MigrationContext) => RawBuilder<unknown>[])[] = [
   baseline,
   summaries,
   tenancy,
   leases,
+  dueSweep,
 ];
 
 export const SCHEMA_VERSION = LEGACY_VERSION + MIGRATIONS.length;

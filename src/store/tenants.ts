@@ -4,7 +4,7 @@
  * they leave it. A purge deletes a scope's or a workspace's rows from every tenant table in one transaction.
  */
 import { randomBytes } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type {
   AccountRecord,
   InstallationRecord,
@@ -214,6 +214,11 @@ export class SqlTenantStore implements TenantStore {
     });
   }
 
+  async dueScopes(now: number): Promise<Scope[]> {
+    const due = await dueScopesQuery(this.db, now).execute();
+    return due.map((row) => ({ workspace: row.workspace_id, account: row.account_id }));
+  }
+
   reencryptSecrets(): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       let rewritten = 0;
@@ -282,6 +287,18 @@ export class SqlTenantStore implements TenantStore {
       createdAt: row.created_at,
     };
   }
+}
+
+/** The due sweep's read ({@link SqlTenantStore.dueScopes}); apart, so that a test can see how it is planned. */
+export function dueScopesQuery(db: Db, now: number) {
+  // Served by the partial index of pending rows (schema.ts, step 9): the rows read are the backlog, never the
+  // week's delivered ones. `state` is written out so that no planner has to see a bound value to know it applies.
+  return db
+    .selectFrom('halo_outbox')
+    .select(['workspace_id', 'account_id'])
+    .distinct()
+    .where('state', '=', sql.lit('pending'))
+    .where('next_attempt_at', '<=', now);
 }
 
 /** Deletes a workspace's rows (of one account, when given) from every tenant table: the counts, by table. */

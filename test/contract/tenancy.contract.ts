@@ -242,6 +242,47 @@ export function tenancyContract(harness: TenancyHarness): void {
     });
   });
 
+  describe('the due sweep', () => {
+    /** Sorted, as a set: the order of the scopes found means nothing. */
+    const dueAt = async (now: number): Promise<string[]> =>
+      (await tenants.dueScopes(now)).map((scope) => `${scope.workspace}/${scope.account}`).sort();
+
+    it('finds every scope with a due row, once each, and exactly those whose own view finds a due channel', async () => {
+      expect(await dueAt(5000)).toEqual([]);
+      const [a, b, c] = [tenants.scoped(A), tenants.scoped(B), tenants.scoped(C)];
+      // A: two channels due at 1000; B: one row, retried at 3000; C: one row, delivered.
+      await a.route([alert('C1', 'n1'), alert('C1', 'n2'), alert('C2', 'n1')], [], 1000);
+      await b.route([alert('C1', 'n1')], [], 1000);
+      const [retried] = await b.unattemptedAlerts('C1');
+      await b.markRetry(retried!.id, 3000, 'http_503');
+      await c.route([alert('C9', 'n1')], [], 1000);
+      const [posted] = await c.unattemptedAlerts('C9');
+      expect(await c.markSending(posted!.id, 1100)).toBe(true);
+      await c.markDelivered(posted!.id, 1200);
+      expect(await dueAt(2000)).toEqual(['T1/a1']);
+      expect(await dueAt(3000)).toEqual(['T1/a1', 'T1/a2']);
+      for (const now of [999, 2000, 3000, 9000])
+        for (const [scope, view] of [
+          [A, a],
+          [B, b],
+          [C, c],
+        ] as const)
+          expect((await dueAt(now)).includes(`${scope.workspace}/${scope.account}`)).toBe(
+            (await view.dueChannels(now)).length > 0,
+          );
+    });
+
+    it('leaves out failed rows and a channel Slack refused', async () => {
+      const a = tenants.scoped(A);
+      await a.route([alert('C1', 'n1'), alert('C2', 'n1')], [], 1000);
+      const [row] = await a.unattemptedAlerts('C1');
+      await a.markFailed(row!.id, 'msg_too_long', 1100);
+      expect(await dueAt(2000)).toEqual(['T1/a1']);
+      expect(await a.failChannel('C2', 'channel_not_found', 1200)).toBe(1);
+      expect(await dueAt(2000)).toEqual([]);
+    });
+  });
+
   describe('the registry', () => {
     const installation = (workspace: string): InstallationRecord => ({
       workspace,

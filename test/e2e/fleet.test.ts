@@ -16,6 +16,7 @@ import {
   type InProcessBot,
 } from '../harness.ts';
 import { describePg, freshSchema } from '../postgres.ts';
+import { alert } from '../contract/store.contract.ts';
 import { TEST_KEYS } from '../stores.ts';
 
 let fakes: Fakes | undefined;
@@ -126,6 +127,32 @@ async function refusedKeyResumes({ fakes, second, bot, tenants, scope }: Setup):
   expect(await tenants.accounts('env')).toMatchObject([{ status: 'active', lastError: null }]);
 }
 
+/**
+ * Rows that no poll of this process wrote, so that nothing kicked a delivery for them: written straight into the
+ * store, as a command on another replica, a replica that died or an earlier holder leaves them. The accounts'
+ * deliveries have no tick of their own: the one due sweep of the process finds them (pipeline/due-sweep.ts).
+ */
+async function rowsFromElsewhere({ fakes, bot, tenants, scope }: Setup): Promise<void> {
+  const texts = (channel: string): string[] => fakes.slack.postsTo(channel).map((post) => post.text);
+  await tenants.scoped(scope).route([alert('CSECOND', 'now')], [], Date.now());
+  await tenants.scoped({ workspace: 'env', account: 'env' }).route([alert('CALERTS', 'now')], [], Date.now());
+  await fakes.slack.waitFor(() => texts('CSECOND').length === 1 && texts('CALERTS').length === 1);
+
+  // A failed post's retry, due shortly (left by a replica that died while it waited): posted once it is due.
+  const second = tenants.scoped(scope);
+  await second.route([alert('CSECOND', 'retry')], [], Date.now());
+  const [row] = await second.unattemptedAlerts('CSECOND');
+  const due = Date.now() + 600;
+  await second.markRetry(row!.id, due, 'http_503');
+  await fakes.slack.waitFor(() => texts('CSECOND').length === 2);
+  expect(Date.now()).toBeGreaterThanOrEqual(due);
+
+  await polls(bot, 4);
+  expect(texts('CSECOND')).toHaveLength(2);
+  expect(texts('CALERTS')).toHaveLength(1);
+  expect(await second.pendingCount()).toBe(0);
+}
+
 describe('several Halo accounts in one process', () => {
   it('posts each account’s new events to its own channels, naming the account, and nothing old', async () => {
     const { fakes, second, bot } = await setup();
@@ -157,6 +184,10 @@ describe('several Halo accounts in one process', () => {
     await refusedKeyResumes(await setup());
   });
 
+  it('posts rows nothing kicked (another replica’s, a dead one’s, a retry come due), once, for each account', async () => {
+    await rowsFromElsewhere(await setup());
+  });
+
   it('stops polling a disconnected account within one interval, and the other goes on', async () => {
     const { fakes, second, bot, tenants, scope } = await setup();
     await tenants.disconnectAccount(scope);
@@ -175,6 +206,10 @@ describe('several Halo accounts in one process', () => {
 });
 
 describePg('several Halo accounts in one process, on PostgreSQL', () => {
+  it('posts rows nothing kicked (another replica’s, a dead one’s, a retry come due), once, for each account', async () => {
+    await rowsFromElsewhere(await setup({ DATABASE_URL: (await freshSchema('fleet')).url }));
+  });
+
   it('a 401 on one account: needs_key, one notice, the other unaffected; a new key resumes without replaying', async () => {
     await refusedKeyResumes(await setup({ DATABASE_URL: (await freshSchema('fleet')).url }));
   });

@@ -16,7 +16,8 @@ import {
   type ModalState,
 } from '../../fakes/sign.ts';
 import type { SlackCall } from '../../fakes/slack.ts';
-import { ACTION_IDS, DIALOG_IDS } from '../../src/slack/blocks/payloads.ts';
+import { ACTION_IDS } from '../../src/slack/blocks/payloads.ts';
+import { DIALOG_IDS } from '../../src/slack/blocks/dialog-payloads.ts';
 import {
   botEnv,
   inProcessBot,

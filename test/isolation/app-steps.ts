@@ -14,13 +14,12 @@ import {
   viewSubmissionPayload,
 } from '../../fakes/sign.ts';
 import { DISCONNECT_ACTION_ID } from '../../src/slack/blocks/accounts-message.ts';
+import { ACTION_IDS, encodeAckValue, encodeDeleteValue } from '../../src/slack/blocks/payloads.ts';
 import {
-  ACTION_IDS,
   DIALOG_IDS,
-  encodeAckValue,
-  encodeDeleteValue,
+  encodeAccountOption,
   encodeDialogMetadata,
-} from '../../src/slack/blocks/payloads.ts';
+} from '../../src/slack/blocks/dialog-payloads.ts';
 import type { Shown } from './app-shown.ts';
 import { commandFrom, stampPayload, type AppWorld, type WorkspaceFixture } from './app-world.ts';
 
@@ -105,9 +104,13 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
     return { body: blockActionBody(stampPayload(payload, a)), done: answered };
   };
 
-  /** The subscribe dialog's submission, in `account` (by ID) for `channel`. */
+  /**
+   * The subscribe dialog's submission, in `account` (by ID) for `channel`: named by its metadata, or, half the
+   * time, picked in its account field (a workspace of several accounts has one).
+   */
   const dialog = (account: string, channel: string): { body: string; done: Done } => {
     const viewId = `VSUB${counter}`;
+    const inField = random() < 0.5;
     const payload = viewSubmissionPayload({
       userId: user,
       modal: {
@@ -116,7 +119,7 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
         view: {
           type: 'modal',
           callback_id: DIALOG_IDS.callback,
-          private_metadata: encodeDialogMetadata({ editing: null, account }),
+          private_metadata: encodeDialogMetadata({ editing: null, ...(inField ? {} : { account }) }),
           blocks: [],
           title: { type: 'plain_text', text: 'Subscribe' },
         },
@@ -124,6 +127,16 @@ export function randomStep(world: AppWorld, random: () => number, history: reado
           [DIALOG_IDS.channel]: {
             [DIALOG_IDS.channel]: { type: 'conversations_select', selected_conversation: channel },
           },
+          ...(inField
+            ? {
+                [DIALOG_IDS.account]: {
+                  [DIALOG_IDS.account]: {
+                    type: 'static_select',
+                    selected_option: { value: encodeAccountOption(account) },
+                  },
+                },
+              }
+            : {}),
           [DIALOG_IDS.severity]: {
             [DIALOG_IDS.severity]: { type: 'static_select', selected_option: { value: 'high' } },
           },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccountBound, HaloBound, inPollLane } from '../../src/pipeline/halo-lane.ts';
+import { AccountBound, AccountBounds, HaloBound, inPollLane } from '../../src/pipeline/halo-lane.ts';
 
 /** A request that stays in flight until released, recording the order requests started in. */
 function gate(started: string[]) {
@@ -57,5 +57,17 @@ describe('AccountBound: per account, inside the process’s total', () => {
     await releaseAll();
     await Promise.all(done);
     expect(started).toEqual(['first', 'poll', 'command']);
+  });
+});
+
+describe('AccountBounds: one bound per account in the process', () => {
+  it('gives an account’s polls and commands the same bound, another account its own, a new one after forget', () => {
+    const bounds = new AccountBounds(2, new HaloBound({ concurrency: 8 }));
+    const lab = bounds.of({ workspace: 'TA', account: 'lab' });
+    expect(bounds.of({ workspace: 'TA', account: 'lab' })).toBe(lab);
+    expect(lab.concurrency).toBe(2);
+    expect(bounds.of({ workspace: 'TB', account: 'lab' })).not.toBe(lab);
+    bounds.forget({ workspace: 'TA', account: 'lab' });
+    expect(bounds.of({ workspace: 'TA', account: 'lab' })).not.toBe(lab);
   });
 });

@@ -5,42 +5,17 @@
  */
 import type { Installation, InstallationStore } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/log.ts';
 import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import { createInstallationStore, NotInstalledError } from '../../src/slack/installation-store.ts';
 import { openPostgresTenants } from '../../src/store/postgres.ts';
 import { openSqliteTenants } from '../../src/store/sqlite.ts';
 import { describePg, freshSchema } from '../postgres.ts';
 import { TEST_KEYS } from '../stores.ts';
+import { ORG_INSTALL, QUIET, TEAM_INSTALL } from '../fixtures/installations.ts';
 
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
-const TEAM: Installation = {
-  team: { id: 'T1', name: 'Acme' },
-  enterprise: undefined,
-  user: { token: undefined, scopes: undefined, id: 'U1' },
-  bot: { token: 'xoxb-team-token-0001', scopes: ['commands', 'chat:write'], id: 'B1', userId: 'UB1' },
-  tokenType: 'bot',
-  isEnterpriseInstall: false,
-  appId: 'A1',
-  authVersion: 'v2',
-};
-const ORG: Installation = {
-  team: undefined,
-  enterprise: { id: 'E1', name: 'Grid' },
-  user: { token: undefined, scopes: undefined, id: 'W1' },
-  bot: { token: 'xoxb-org-token-0002', scopes: ['commands'], id: 'B2', userId: 'UB2' },
-  tokenType: 'bot',
-  isEnterpriseInstall: true,
-  enterpriseUrl: 'https://grid.enterprise.slack.com/',
-  appId: 'A1',
-  authVersion: 'v2',
-};
+const TEAM = TEAM_INSTALL;
+const ORG = ORG_INSTALL;
+const quiet = QUIET;
 
 /** JSON drops `undefined`: what Bolt gets back is the installation as stored. */
 const asStored = (installation: Installation): unknown => JSON.parse(JSON.stringify(installation));

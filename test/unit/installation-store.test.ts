@@ -1,6 +1,5 @@
 import type { Installation } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/log.ts';
 import type { InstallationRecord, Purged } from '../../src/pipeline/tenancy-port.ts';
 import {
   candidateWorkspaces,
@@ -11,36 +10,11 @@ import {
   toRecord,
   type InstallationRegistry,
 } from '../../src/slack/installation-store.ts';
+import { ORG_INSTALL, QUIET, TEAM_INSTALL } from '../fixtures/installations.ts';
 
-const TEAM: Installation = {
-  team: { id: 'T1', name: 'Acme' },
-  enterprise: undefined,
-  user: { token: undefined, scopes: undefined, id: 'U1' },
-  bot: { token: 'xoxb-team-token', scopes: ['commands', 'chat:write'], id: 'B1', userId: 'UB1' },
-  tokenType: 'bot',
-  isEnterpriseInstall: false,
-  appId: 'A1',
-  authVersion: 'v2',
-};
-
-const ORG: Installation = {
-  team: undefined,
-  enterprise: { id: 'E1', name: 'Grid' },
-  user: { token: undefined, scopes: undefined, id: 'W1' },
-  bot: { token: 'xoxb-org-token', scopes: ['commands'], id: 'B2', userId: 'UB2' },
-  tokenType: 'bot',
-  isEnterpriseInstall: true,
-  enterpriseUrl: 'https://grid.enterprise.slack.com/',
-  appId: 'A1',
-  authVersion: 'v2',
-};
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+const TEAM = TEAM_INSTALL;
+const ORG = ORG_INSTALL;
+const silent = QUIET;
 
 function memoryRegistry(): InstallationRegistry & {
   rows: Map<string, InstallationRecord>;
@@ -73,7 +47,7 @@ describe('installation store: the mapping', () => {
       isEnterpriseInstall: false,
       botUserId: 'UB1',
       botId: 'B1',
-      botToken: 'xoxb-team-token',
+      botToken: 'xoxb-team-token-0001',
       raw: JSON.stringify(TEAM),
       installedBy: 'U1',
       installedAt: 1_700_000_000_000,
@@ -88,7 +62,7 @@ describe('installation store: the mapping', () => {
       isEnterpriseInstall: true,
       botUserId: 'UB2',
       botId: 'B2',
-      botToken: 'xoxb-org-token',
+      botToken: 'xoxb-org-token-0002',
       raw: JSON.stringify(ORG),
       installedBy: 'W1',
       installedAt: 5,
@@ -153,14 +127,14 @@ describe('installation store: Bolt’s InstallationStore on the registry', () =>
       enterpriseId: undefined,
       isEnterpriseInstall: false,
     });
-    expect(team.bot?.token).toBe('xoxb-team-token');
+    expect(team.bot?.token).toBe('xoxb-team-token-0001');
     // A team of the organisation that did not install the app itself: the org-wide install serves it.
     const ofOrg = await store.fetchInstallation({
       teamId: 'T7',
       enterpriseId: 'E1',
       isEnterpriseInstall: false,
     });
-    expect(ofOrg.bot?.token).toBe('xoxb-org-token');
+    expect(ofOrg.bot?.token).toBe('xoxb-org-token-0002');
     await expect(
       store.fetchInstallation({ teamId: 'T9', enterpriseId: undefined, isEnterpriseInstall: false }),
     ).rejects.toThrow(new NotInstalledError('T9').message);

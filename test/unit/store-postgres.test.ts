@@ -10,6 +10,7 @@ import { alert, event, storeContract, type StoreHarness } from '../contract/stor
 import { tenancyContract } from '../contract/tenancy.contract.ts';
 import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import { openPostgresTenants } from '../../src/store/postgres.ts';
+import { dueScopesQuery } from '../../src/store/tenants.ts';
 import { admin, describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 
 const logs: string[] = [];
@@ -54,6 +55,23 @@ describePg('the PostgreSQL store passes the tenancy contract', () => {
 });
 
 describePg('the PostgreSQL schema', () => {
+  it('can answer the due sweep from the index of pending rows, not by reading the whole outbox', async () => {
+    const { url } = await freshSchema('due');
+    const tenants = await openPostgresTenants(url, log);
+    const { sql: text, parameters } = dueScopesQuery(tenants.sql.db, 5000).compile();
+    await tenants.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // An empty table is cheapest read whole: forbidding that shows whether the index can serve the query.
+      await client.query('SET enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, [...parameters]);
+      expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/halo_outbox_pending\b/);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('is migrated once when two replicas start at the same moment, and keeps its version', async () => {
     const { schema, url } = await freshSchema('migrate');
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url, log)));

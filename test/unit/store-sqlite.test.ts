@@ -11,6 +11,7 @@ import { messagesContract } from '../contract/messages.contract.ts';
 import { event, storeContract } from '../contract/store.contract.ts';
 import { tenancyContract } from '../contract/tenancy.contract.ts';
 import { openSqliteTenants } from '../../src/store/sqlite.ts';
+import { dueScopesQuery } from '../../src/store/tenants.ts';
 import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import { TEST_KEYS } from '../stores.ts';
 
@@ -197,6 +198,22 @@ describe('the file', () => {
     const message = { channel: 'C1', ts: '1.0', eventId: 'e', payload: '{}', key: 'k', targetId: null };
     expect(await store.recordMessage(message, 5)).toEqual({ goneAt: null });
     expect(await store.watchedEventIds()).toEqual(['e']);
+  });
+
+  it('answers the due sweep from the index of pending rows, not by reading the whole outbox', async () => {
+    const path = freshPath();
+    const tenants = openSqliteTenants(path);
+    const { sql: text, parameters } = dueScopesQuery(tenants.sql.db, 5000).compile();
+    await tenants.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...parameters) as { detail: string }[];
+      expect(plan.map((step) => step.detail).join('; ')).toMatch(
+        /USING COVERING INDEX halo_outbox_pending\b/,
+      );
+    } finally {
+      db.close();
+    }
   });
 
   it('works in memory', async () => {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { decodeEditValue, encodeEditValue } from '../../src/slack/blocks/payloads.ts';
 import {
   decodeDialogMetadata,
   decodeDialogState,
-  decodeEditValue,
   decodeTargetOption,
   DIALOG_IDS,
   encodeDialogMetadata,
-  encodeEditValue,
   encodeTargetOption,
-} from '../../src/slack/blocks/payloads.ts';
+} from '../../src/slack/blocks/dialog-payloads.ts';
 import { checkLimits } from '../../src/slack/blocks/limits.ts';
 import { parseCommand } from '../../src/commands/command-parse.ts';
 import { previewText, renderSubscribeModal } from '../../src/slack/blocks/subscribe-modal.ts';
@@ -159,6 +158,7 @@ describe('the subscribe modal', () => {
     const view = renderSubscribeModal({
       metadata: { editing: { channel: 'C1', id: 3 } },
       channel: 'C1',
+      accounts: [],
       types,
       keys: ['gone-key'],
       targets: [{ id: 7, label: 'api (7)' }],

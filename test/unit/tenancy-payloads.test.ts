@@ -15,12 +15,11 @@ import {
   CONNECT_IDS,
   decodeConnectMetadata,
   decodeConnectState,
-  decodeDialogMetadata,
   decodeDisconnectValue,
   encodeConnectMetadata,
-  encodeDialogMetadata,
   encodeDisconnectValue,
 } from '../../src/slack/blocks/payloads.ts';
+import { decodeDialogMetadata, encodeDialogMetadata } from '../../src/slack/blocks/dialog-payloads.ts';
 
 describe('payloads that name an account', () => {
   it('Delete and Acknowledge: the env account keeps the old value, another account is named', () => {

@@ -2,7 +2,15 @@ import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
 import type { HaloAccount } from '../../src/commands/accounts.ts';
 import type { EventDeleter } from '../../src/commands/delete.ts';
-import { DELETE_OFF, NO_ACCOUNT, NO_USER, WorkflowSteps } from '../../src/commands/workflow.ts';
+import {
+  BAD_ACCOUNT_INPUT,
+  DELETE_OFF,
+  NO_ACCOUNT,
+  noAccountNamed,
+  NO_USER,
+  severalAccounts,
+  WorkflowSteps,
+} from '../../src/commands/workflow.ts';
 import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import { HaloNetworkError } from '../../src/pipeline/halo-errors.ts';
 import { createLogger } from '../../src/log.ts';
@@ -21,12 +29,19 @@ function steps(options: { deleteEnabled?: boolean; halo?: Partial<HaloClient>; a
     accountOf: (workspace) =>
       Promise.resolve(
         workspace.teamId === 'T1'
-          ? [{ id: 'env', halo: options.halo as HaloClient, deleter } as unknown as HaloAccount]
+          ? [
+              {
+                id: 'env',
+                name: 'Halo',
+                halo: options.halo as HaloClient,
+                haloRequests: new PQueue({ concurrency: 1 }),
+                deleter,
+              } as unknown as HaloAccount,
+            ]
           : [],
       ),
     canManage: (userId) => Promise.resolve((options.admins ?? ['UADMIN']).includes(userId)),
     deleteEnabled: options.deleteEnabled ?? true,
-    haloRequests: new PQueue({ concurrency: 1 }),
     timeZone: 'UTC',
     redact: (text) => text.replaceAll(KEY, '[redacted]'),
     log: createLogger({ level: 'error', secrets: [], write: () => undefined }),
@@ -110,5 +125,46 @@ describe('WorkflowSteps: inputs checked, failures in words', () => {
         link: '',
       },
     });
+  });
+
+  it('acts in the account its input names; with several and none named, lists the names', async () => {
+    const account = (name: string): HaloAccount =>
+      ({
+        id: `id-${name}`,
+        name,
+        halo: { getEvent: () => Promise.reject(new Error(`asked ${name}`)) },
+      }) as unknown as HaloAccount;
+    const asked: string[] = [];
+    const subject = new WorkflowSteps({
+      accountOf: () => Promise.resolve([account('lab'), account('Prod')]),
+      canManage: () => Promise.resolve(true),
+      deleteEnabled: true,
+      timeZone: 'UTC',
+      redact: (text) => text,
+      log: createLogger({ level: 'error', secrets: [], write: (line) => asked.push(line) }),
+    });
+    expect(await subject.get(T1, { event_id: 'ev-1' })).toEqual({
+      ok: false,
+      error:
+        'This workspace has 2 Halo Security accounts connected: give the step’s “Halo account” input one of lab, Prod.',
+    });
+    expect(severalAccounts(['lab', 'Prod'])).toBe(
+      'This workspace has 2 Halo Security accounts connected: give the step’s “Halo account” input one of lab, Prod.',
+    );
+    expect(await subject.get(T1, { event_id: 'ev-1', account: 'nope<' })).toEqual({
+      ok: false,
+      error: 'This workspace has no Halo Security account named “nope&lt;”; its accounts: lab, Prod.',
+    });
+    expect(noAccountNamed('x', ['a'])).toBe(
+      'This workspace has no Halo Security account named “x”; its accounts: a.',
+    );
+    expect(await subject.get(T1, { event_id: 'ev-1', account: 7 })).toEqual({
+      ok: false,
+      error: BAD_ACCOUNT_INPUT,
+    });
+    // Named exactly, or in another ASCII case: that account's Halo is asked.
+    await subject.get(T1, { event_id: 'ev-1', account: 'prod' });
+    await subject.get(T1, { event_id: 'ev-1', account: 'lab' });
+    expect(asked.join('\n')).toMatch(/asked Prod[^]*asked lab/);
   });
 });

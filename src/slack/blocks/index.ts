@@ -31,7 +31,6 @@ export { SEVERITY_STYLE, severityLabel } from './severity-style.ts';
 export { haloDate } from './slack-date.ts';
 export {
   ACTION_IDS,
-  DIALOG_IDS,
   decodeDeleteValue,
   decodeEventsPage,
   decodeUnfurlAck,
@@ -40,6 +39,7 @@ export {
   encodeUnfurlAck,
   type EventsPageRequest,
 } from './payloads.ts';
+export { DIALOG_IDS } from './dialog-payloads.ts';
 export {
   ACK_ACTION_ID,
   ACKED_BLOCK_ID,

@@ -1,13 +1,12 @@
 /**
  * Every interactive payload the bot puts in a message: its `action_id` and one encoder and one decoder for its
  * value. Renderers encode, listeners decode, so the two can never drift apart. A value comes back from Slack
- * verbatim but anyone who can sign a request can forge it: decoders check every field and answer `null`.
+ * verbatim but anyone who can sign a request can forge it: decoders check every field and answer `null`. The
+ * subscribe dialog's are in dialog-payloads.ts.
  */
-import { valueProblem } from '../../domain/command-text.ts';
 import { haloEventIdOf } from '../../domain/halo-link.ts';
 import { EVENTS_PAGE } from '../../domain/paging.ts';
 import type { EventListFilter } from '../../domain/event.ts';
-import { isSeverity, type Severity } from '../../domain/severity.ts';
 import type { ENV_ACCOUNT } from '../../pipeline/tenancy-port.ts';
 import { LIMITS } from './limits.ts';
 
@@ -29,7 +28,7 @@ export const ACTION_IDS = {
 const PLAIN_ID = /^[^\p{Cc}"][^\p{Cc}]*$/u;
 
 /** The env account's ID: its buttons keep the values of a release before accounts, which mean it. */
-const ENV: typeof ENV_ACCOUNT = 'env';
+export const ENV: typeof ENV_ACCOUNT = 'env';
 
 /** An event of an account, as the alert's buttons name it. `account` undefined: a button from before accounts. */
 export interface EventRef {
@@ -38,7 +37,7 @@ export interface EventRef {
 }
 
 /** An account ID as it travels: opaque, short, no control characters. */
-function isAccountId(value: unknown): value is string {
+export function isAccountId(value: unknown): value is string {
   return typeof value === 'string' && /^[^\p{Cc}]{1,100}$/u.test(value);
 }
 
@@ -172,31 +171,9 @@ export function decodeUnfurlAck(value: unknown): { readonly link: string; readon
   return eventId === null ? null : { link: value, eventId };
 }
 
-/**
- * The subscribe dialog: its callback ID, and one block and action ID per field (the same for both, so that the
- * state Slack sends back is read at `values[id][id]`). The account field would sit between channel and types:
- * today a deployment has one Halo account, so it is left out.
- */
-export const DIALOG_IDS = {
-  callback: 'halo_subscribe_dialog',
-  channel: 'halo_sub_channel',
-  types: 'halo_sub_types',
-  targets: 'halo_sub_targets',
-  severity: 'halo_sub_severity',
-  preview: 'halo_sub_preview',
-} as const;
-
-/**
- * The dialog's `private_metadata`: the subscription it edits (its channel and ID), or none for a new one, and
- * the account it subscribes in (absent: the env account, as in a dialog opened before accounts).
- */
-export interface DialogMetadata {
-  readonly editing: { readonly channel: string; readonly id: number } | null;
-  readonly account?: string;
-}
-
-const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
-const POSITIVE_ID = /^[1-9][0-9]{0,9}$/;
+/** A channel ID as Slack writes it, and a positive 32-bit-or-less ID as the bot numbers subscriptions. */
+export const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
+export const POSITIVE_ID = /^[1-9][0-9]{0,9}$/;
 
 const SUBSCRIPTION_REF = new RegExp(
   `^(${CHANNEL_ID.source.slice(1, -1)}):(${POSITIVE_ID.source.slice(1, -1)})$`,
@@ -215,115 +192,9 @@ export function decodeSubscriptionRef(value: unknown): { channel: string; id: nu
   return match === null ? null : { channel: match[1]!, id: Number(match[2]) };
 }
 
-/** `''` or `C1:7` for the env account; `{"a":ACCOUNT,"e":"C1:7"|null}` for another. */
-export function encodeDialogMetadata(metadata: DialogMetadata): string {
-  const ref =
-    metadata.editing === null ? null : encodeSubscriptionRef(metadata.editing.channel, metadata.editing.id);
-  if (metadata.account !== undefined && metadata.account !== ENV)
-    return JSON.stringify({ a: metadata.account, e: ref });
-  return ref ?? '';
-}
-
-export function decodeDialogMetadata(value: unknown): DialogMetadata | null {
-  if (value === '' || value === undefined) return { editing: null };
-  if (typeof value === 'string' && value.startsWith('{')) {
-    let data: { a?: unknown; e?: unknown } | null;
-    try {
-      data = JSON.parse(value) as { a?: unknown; e?: unknown } | null;
-    } catch {
-      return null;
-    }
-    const { a, e } = data ?? {};
-    if (!isAccountId(a)) return null;
-    if (e === null) return { editing: null, account: a };
-    const editing = decodeSubscriptionRef(e);
-    return editing === null ? null : { editing, account: a };
-  }
-  const editing = decodeSubscriptionRef(value);
-  return editing === null ? null : { editing };
-}
-
-/** A target option's value: the target's ID. */
-export function encodeTargetOption(id: number): string {
-  return String(id);
-}
-
-export function decodeTargetOption(value: unknown): number | null {
-  return typeof value === 'string' && POSITIVE_ID.test(value) && Number(value) <= 2 ** 31 - 1
-    ? Number(value)
-    : null;
-}
-
 /** The Edit button's value on the App Home: the same `channel:ID` as Unsubscribe's. */
 export const encodeEditValue = encodeSubscriptionRef;
 export const decodeEditValue = decodeSubscriptionRef;
-
-/** What the dialog's fields hold, read from `view.state.values`; each field's problem when one is invalid. */
-export type DialogState =
-  | {
-      readonly ok: true;
-      readonly channel: string;
-      readonly keys: string[];
-      readonly targetIds: number[];
-      /** The targets with the names their options showed, to show them again. */
-      readonly targets: { readonly id: number; readonly label: string }[];
-      readonly minSeverity: Severity | null;
-    }
-  | { readonly ok: false; readonly errors: Record<string, string> };
-
-/** Limits of the command (command-parse.ts): at most this many keys and targets. */
-const MAX_PICKED = 20;
-
-export function decodeDialogState(values: unknown): DialogState {
-  const field = (id: string): Record<string, unknown> => {
-    const block = (values as Record<string, unknown> | undefined)?.[id];
-    const element = (block as Record<string, unknown> | undefined)?.[id];
-    return typeof element === 'object' && element !== null ? (element as Record<string, unknown>) : {};
-  };
-  const picked = (id: string): unknown[] => {
-    const options = field(id).selected_options;
-    return Array.isArray(options) ? options.map((o) => (o as { value?: unknown } | null)?.value) : [];
-  };
-  const errors: Record<string, string> = {};
-  const channel = field(DIALOG_IDS.channel).selected_conversation;
-  if (typeof channel !== 'string' || !CHANNEL_ID.test(channel))
-    errors[DIALOG_IDS.channel] = 'Pick the channel the alerts go to.';
-  const rawKeys = picked(DIALOG_IDS.types);
-  // A key as the command takes it (`key:K`): no control characters, at most 200 characters.
-  const keys = rawKeys.filter(
-    (k): k is string => typeof k === 'string' && valueProblem('key', k, false) === null,
-  );
-  if (keys.length !== rawKeys.length) errors[DIALOG_IDS.types] = 'An event type is not valid; pick it again.';
-  else if (keys.length > MAX_PICKED)
-    errors[DIALOG_IDS.types] = `At most ${MAX_PICKED} event types, got ${keys.length}.`;
-  const rawTargets = (field(DIALOG_IDS.targets).selected_options ?? []) as unknown[];
-  const targets = (Array.isArray(rawTargets) ? rawTargets : []).flatMap((o) => {
-    const { value, text } = (o ?? {}) as { value?: unknown; text?: { text?: unknown } };
-    const id = decodeTargetOption(value);
-    const label = typeof text?.text === 'string' && text.text !== '' ? text.text : `Target ${id}`;
-    return id === null ? [] : [{ id, label: label.slice(0, LIMITS.optionText) }];
-  });
-  const targetIds = targets.map((t) => t.id);
-  if (!Array.isArray(rawTargets) || targetIds.length !== rawTargets.length)
-    errors[DIALOG_IDS.targets] = 'A target is not a valid ID; pick it again.';
-  else if (targetIds.length > MAX_PICKED)
-    errors[DIALOG_IDS.targets] = `At most ${MAX_PICKED} targets, got ${targetIds.length}.`;
-  const severity = (field(DIALOG_IDS.severity).selected_option as { value?: unknown } | null | undefined)
-    ?.value;
-  const minSeverity = typeof severity === 'string' && isSeverity(severity) ? severity : null;
-  if (severity !== undefined && severity !== null && minSeverity === null)
-    errors[DIALOG_IDS.severity] = 'Pick a severity from the list.';
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  const unique = targets.filter((t, i) => targetIds.indexOf(t.id) === i);
-  return {
-    ok: true,
-    channel: channel as string,
-    keys: [...new Set(keys)],
-    targetIds: unique.map((t) => t.id),
-    targets: unique,
-    minSeverity,
-  };
-}
 
 /** The App Home's Previous and Next buttons: the page they show, from 0. */
 export function encodeHomePage(page: number): string {

@@ -1,7 +1,8 @@
 /**
- * The subscribe dialog (a modal): channel, event types, targets and minimum severity, with a preview line of what
- * the subscription would post. Pure: the listener gathers the catalogue and the preview and opens what this
- * returns. Every field dispatches its changes, so that the preview follows the inputs.
+ * The subscribe dialog (a modal): channel, Halo account (in a workspace of several), event types, targets and
+ * minimum severity, with a preview line of what the subscription would post. Pure: the listener gathers the
+ * accounts, the catalogue and the preview and opens what this returns. Every field but the channel dispatches its
+ * changes, so that the preview (and, for the account, the types offered) follows the inputs.
  */
 import type { HaloEventType } from '../../domain/event.ts';
 import { SEVERITIES, type Severity } from '../../domain/severity.ts';
@@ -9,7 +10,15 @@ import type { Preview, TargetOption } from '../../commands/subscribe-dialog.ts';
 import { oneLine, plainText, mrkdwnText } from './text.ts';
 import { mrkdwn, truncate } from './escape.ts';
 import { LIMITS } from './limits.ts';
-import { DIALOG_IDS, encodeDialogMetadata, encodeTargetOption, type DialogMetadata } from './payloads.ts';
+import {
+  DIALOG_IDS,
+  encodeAccountOption,
+  encodeDialogMetadata,
+  encodeTargetOption,
+  targetsBlockId,
+  type DialogMetadata,
+} from './dialog-payloads.ts';
+import { ENV } from './payloads.ts';
 import { SEVERITY_STYLE } from './severity-style.ts';
 import type { Block, PlainText } from './types.ts';
 
@@ -57,10 +66,19 @@ export interface ModalView {
   readonly blocks: readonly (Block | InputBlock)[];
 }
 
+/** A Halo account the dialog offers: its ID (the option's value) and its name (what the user reads). */
+export interface AccountOption {
+  readonly id: string;
+  readonly name: string;
+}
+
 /** What the dialog shows: the choices it offers and what is picked. */
 export interface DialogView {
+  /** Its `account` is the account picked (an edit's own), whose catalogue `types` is. */
   readonly metadata: DialogMetadata;
   readonly channel: string | null;
+  /** The workspace's accounts: the account field is shown when there are several (none with one). */
+  readonly accounts: readonly AccountOption[];
   readonly types: readonly HaloEventType[];
   readonly keys: readonly string[];
   readonly targets: readonly TargetOption[];
@@ -110,7 +128,7 @@ export function renderSubscribeModal(view: DialogView): ModalView {
         filter: { include: ['public', 'private'], exclude_bot_users: true },
       },
     },
-    // An "Account" select goes here once a deployment serves several Halo accounts.
+    ...accountField(view, editing),
     {
       type: 'input',
       block_id: DIALOG_IDS.types,
@@ -129,7 +147,8 @@ export function renderSubscribeModal(view: DialogView): ModalView {
     },
     {
       type: 'input',
-      block_id: DIALOG_IDS.targets,
+      // Only a field that can switch accounts needs its block to name one: the dialog is otherwise as before.
+      block_id: targetsBlockId(view.accounts.length > 1 && !editing ? view.metadata.account : undefined),
       label: plainText('Targets'),
       optional: true,
       dispatch_action: true,
@@ -182,6 +201,51 @@ export function renderSubscribeModal(view: DialogView): ModalView {
     private_metadata: encodeDialogMetadata(view.metadata),
     blocks,
   };
+}
+
+/**
+ * The account field, in a workspace of several accounts: a select of them (its pick drives the types offered,
+ * the targets suggested and the preview), or, for an edit, which stays in its account, that account's name.
+ */
+function accountField(view: DialogView, editing: boolean): (Block | InputBlock)[] {
+  if (view.accounts.length < 2) return [];
+  // No account in the metadata: the env account's dialog (its metadata is as before accounts).
+  const current = view.metadata.account ?? ENV;
+  const chosen = view.accounts.find((a) => a.id === current);
+  if (editing)
+    return chosen === undefined
+      ? []
+      : [
+          {
+            type: 'context',
+            block_id: DIALOG_IDS.account,
+            elements: [
+              mrkdwnText(`Halo account: *${mrkdwn(chosen.name, 100)}* (an edit stays in its account)`),
+            ],
+          },
+        ];
+  const options = view.accounts.slice(0, LIMITS.selectOptions).flatMap((account) => {
+    const value = encodeAccountOption(account.id);
+    return value === undefined ? [] : [option(account.name, value)];
+  });
+  const initial = options.find((o) => o.value === chosen?.id);
+  return [
+    {
+      type: 'input',
+      block_id: DIALOG_IDS.account,
+      label: plainText('Halo account'),
+      optional: false,
+      dispatch_action: true,
+      hint: plainText('The event types, targets and preview below are this account’s.'),
+      element: {
+        type: 'static_select',
+        action_id: DIALOG_IDS.account,
+        placeholder: plainText('Pick an account'),
+        options,
+        ...(initial === undefined ? {} : { initial_option: initial }),
+      },
+    },
+  ];
 }
 
 /** The dialog after saving: what `/halo subscribe` answered, in place of the fields. */

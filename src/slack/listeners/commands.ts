@@ -9,7 +9,7 @@ import { helpAnswer, NOT_ALLOWED, STORE_UNAVAILABLE } from '../../commands/servi
 import type { Answer } from '../../commands/answers.ts';
 import type { Logger } from '../../log.ts';
 import { reply } from './reply.ts';
-import { openSubscribeDialog, type DialogBase } from './dialog-listeners.ts';
+import { accountOptions, openSubscribeDialog, type DialogBase } from './dialog-open.ts';
 import { openConnectModal } from './connect-listeners.ts';
 import { requestWorkspace } from './tenancy.ts';
 
@@ -94,27 +94,32 @@ export function registerCommands(app: App, deps: CommandDeps): void {
         return;
       }
     }
-    // The sample alert is the same whichever account posts it: it needs none named.
-    const chosen = await readable(() => workspace.choose(parsed.account, halo.kind === 'test'));
+    const dialog = deps.dialog !== undefined && isBareSubscribe(halo) ? deps.dialog : undefined;
+    // The sample alert is the same whichever account posts it: it needs none named. The dialog starts on the
+    // first account by name when none is named, and its account field offers the others.
+    const chosen = await readable(() =>
+      workspace.choose(parsed.account, halo.kind === 'test' || dialog !== undefined),
+    );
     if (chosen === null) return;
     if (!chosen.ok) {
       await reply(respond, renderNotice(chosen.error), log);
       return;
     }
     const { account } = chosen;
-    if (deps.dialog !== undefined && isBareSubscribe(halo)) {
+    if (dialog !== undefined) {
       const canManage = (userId: string) => workspace.canManage(userId);
       const allowed = await canManage(command.user_id);
       const opened =
         allowed &&
         (await openSubscribeDialog(
-          { ...deps.dialog, canManage, dialog: account.dialog, commands: account.commands },
+          { ...dialog, workspace, canManage, dialog: account.dialog, commands: account.commands },
           client,
           command.trigger_id,
           {
             channel: command.channel_id,
             metadata: { editing: null, account: account.scope.account },
             userId: command.user_id,
+            accounts: accountOptions(chosen.all),
           },
         ));
       await reply(

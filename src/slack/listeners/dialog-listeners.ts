@@ -1,148 +1,64 @@
-import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import { rateLimited } from '../../commands/rate-limit.ts';
-import { NOT_ALLOWED, type CommandService } from '../../commands/service.ts';
-import type { DialogSelection, SubscribeDialog } from '../../commands/subscribe-dialog.ts';
-import type { Display } from '../../domain/display.ts';
-import type { TenantAccount, Tenants } from '../../commands/workspace-accounts.ts';
-import type { Context } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, Context } from '@slack/bolt';
+import type { TenantAccount, TenantWorkspace, Tenants } from '../../commands/workspace-accounts.ts';
+import { NO_ACCOUNTS } from '../../commands/workspace-accounts.ts';
 import { ACCOUNT_GONE, requestWorkspace } from './tenancy.ts';
-import type { Logger } from '../../log.ts';
 import { renderAnswer, renderNotice } from '../blocks/answer-message.ts';
 import type { Block } from '../blocks/types.ts';
 import { plainText, mrkdwnText } from '../blocks/text.ts';
+import { ACTION_IDS, decodeEditValue } from '../blocks/payloads.ts';
 import {
-  ACTION_IDS,
+  decodeDialogChange,
   decodeDialogMetadata,
   decodeDialogState,
-  decodeEditValue,
+  dialogAccount,
   DIALOG_IDS,
   encodeTargetOption,
-  type DialogMetadata,
-} from '../blocks/payloads.ts';
-import { renderDialogResult, renderSubscribeModal, type DialogView } from '../blocks/subscribe-modal.ts';
+} from '../blocks/dialog-payloads.ts';
+import {
+  renderDialogResult,
+  renderSubscribeModal,
+  type AccountOption,
+  type DialogView,
+} from '../blocks/subscribe-modal.ts';
+import {
+  accountChoices,
+  accountOptions,
+  chargedPreview,
+  openSubscribeDialog,
+  refused,
+  type DialogBase,
+  type DialogDeps,
+} from './dialog-open.ts';
 
-export interface DialogDeps {
-  readonly dialog: SubscribeDialog;
-  readonly commands: CommandService;
-  /** The admin rule: the dialog does no work (no Halo request, no store read) for a user not allowed. */
-  readonly canManage: (userId: string) => Promise<boolean>;
-  readonly log: Logger;
-  readonly display?: Display;
-}
+export { openSubscribeDialog, type DialogBase, type DialogDeps } from './dialog-open.ts';
 
-/** The dialog's dependencies that are not a request's (its workspace's admin rule, its account's services). */
-export type DialogBase = Omit<DialogDeps, 'dialog' | 'commands' | 'canManage'>;
-
-/** The listeners': each request's account (the one its dialog's metadata names) supplies `dialog` and `commands`. */
+/** The listeners': each request's account (the one its dialog picks) supplies `dialog` and `commands`. */
 export interface DialogListenerDeps extends DialogBase {
   readonly tenants: Tenants;
 }
 
-/**
- * A trigger ID is good for 3 s: the dialog opens within this even when Halo's catalogue is slow, and says so;
- * the catalogue, once read, serves the next opening.
- */
-const OPEN_WAIT_MS = 1500;
-
-/** An Edit opens with this in the preview line; the figures follow by `views.update`. */
-const PREVIEW_COMING = ':hourglass: Computing the preview…';
-
-/**
- * The preview, charged to the user's per-minute share of commands: each costs Halo requests, and a user
- * changing fields as fast as they can must not take Halo from everyone else. Over the share: the line says so.
- */
-async function chargedPreview(
-  deps: DialogDeps,
-  userId: string,
-  selection: DialogSelection,
-): Promise<DialogView['preview']> {
-  const share = deps.commands.allow(userId);
-  if (!share.ok) {
-    deps.log.info('subscribe dialog: preview skipped, the user is over their share', { user: userId });
-    return `:hourglass: No preview: ${rateLimited(share.asked, share.retryInSeconds)}`;
-  }
-  return deps.dialog.preview(selection);
-}
-
-/** Refuses a user the admin rule does not allow: told in the channel when there is one, else logged. */
-async function refused(
-  deps: Pick<DialogDeps, 'canManage' | 'log'>,
-  client: webApi.WebClient,
-  userId: string,
-  channel: string | undefined,
-  what: string,
-): Promise<boolean> {
-  if (await deps.canManage(userId)) return false;
-  deps.log.warn('subscribe dialog: refused, user not allowed', { user: userId, what });
-  if (channel !== undefined)
-    try {
-      await client.chat.postEphemeral({ channel, user: userId, text: NOT_ALLOWED });
-    } catch (error) {
-      deps.log.debug('subscribe dialog: the refusal could not be shown', { error });
-    }
-  return true;
-}
-
-/** Opens the dialog, empty (in `channel`, or none) or filled in with the subscription `editing` names. */
-export async function openSubscribeDialog(
-  deps: DialogDeps,
-  client: webApi.WebClient,
-  triggerId: string,
-  start: { readonly channel: string | null; readonly metadata: DialogMetadata; readonly userId: string },
-): Promise<boolean> {
-  const { userId } = start;
-  const { dialog, log } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  const edited = start.metadata.editing;
-  // Concurrently, and without the preview: the trigger ID would expire behind a slow Halo.
-  const [types, sub] = await Promise.all([
-    Promise.race([
-      dialog.eventTypes(),
-      new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), OPEN_WAIT_MS))),
-    ]),
-    edited === null ? null : dialog.find(edited.channel, edited.id),
-  ]);
-  clearTimeout(timer);
-  const view: DialogView = {
-    metadata: sub === null ? { ...start.metadata, editing: null } : start.metadata,
-    channel: sub?.channel ?? start.channel,
-    types,
-    keys: sub?.keys ?? [],
-    targets: await dialog.targetLabels(sub?.targetIds ?? []),
-    minSeverity: sub?.minSeverity ?? null,
-    preview: sub === null ? null : PREVIEW_COMING,
-  };
-  let opened: { id?: string; hash?: string } | undefined;
-  try {
-    opened = (await client.views.open({ trigger_id: triggerId, view: renderSubscribeModal(view) as never }))
-      .view;
-  } catch (error) {
-    log.warn('subscribe dialog: could not be opened', { error });
-    return false;
-  }
-  if (sub !== null && opened?.id !== undefined) {
-    const preview = await chargedPreview(deps, userId, sub);
-    try {
-      // The hash refuses it over a change the user made meanwhile: that change brings its own preview.
-      await client.views.update({
-        view_id: opened.id,
-        ...(opened.hash === undefined ? {} : { hash: opened.hash }),
-        view: renderSubscribeModal({ ...view, preview }) as never,
-      });
-    } catch (error) {
-      log.debug('subscribe dialog: the first preview was not shown', { error });
-    }
-  }
-  return true;
-}
+/** A picked account that is none of this workspace's (forged, or disconnected since): refused in its field. */
+export const NO_SUCH_ACCOUNT =
+  'This workspace has no such Halo account (any more): pick one from the list. Nothing was saved.';
 
 /**
  * The subscribe dialog: its preview as the fields change, the targets suggested as the user types, and saving,
- * which runs `/halo subscribe` in the chosen channel (for an edit, the core then removes the one it replaced).
+ * which runs `/halo subscribe` in the chosen channel and account (for an edit, the core then removes the one it
+ * replaced).
  */
 export function registerSubscribeDialog(app: App, base: DialogListenerDeps): void {
   const { log } = base;
-  /** The dialog's account, of this request's workspace only: the one its metadata names. */
+  const depsOf = (workspace: TenantWorkspace, account: TenantAccount): DialogDeps => ({
+    ...base,
+    workspace,
+    canManage: (userId: string) => workspace.canManage(userId),
+    dialog: account.dialog,
+    commands: account.commands,
+  });
+  /**
+   * The dialog's account, among this request's workspace's only (the workspace is Bolt's `authorize`'s, never the
+   * payload's): an ID of another workspace's account, or of none, finds nothing.
+   */
   const of = async (context: Context, account: string | undefined): Promise<DialogDeps | null> => {
     const workspace = requestWorkspace(base.tenants, context);
     const found: TenantAccount | null = (await workspace?.byId(account)) ?? null;
@@ -150,13 +66,15 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
       log.warn('subscribe dialog: its account is not one of this workspace', { team: context.teamId });
       return null;
     }
-    const canManage = (userId: string) => workspace.canManage(userId);
-    return { ...base, canManage, dialog: found.dialog, commands: found.commands };
+    return depsOf(workspace, found);
   };
 
   app.options(DIALOG_IDS.targets, async ({ ack, body, payload, context }) => {
     const metadata = decodeDialogMetadata(body.view?.private_metadata);
-    const deps = metadata === null ? null : await of(context, metadata.account);
+    const fields = decodeDialogChange(body.view?.state.values);
+    // The targets of the account picked now, even before the views.update its pick asked for has landed.
+    const picked = fields.ok ? fields.account : undefined;
+    const deps = metadata === null ? null : await of(context, dialogAccount(metadata, picked));
     if (deps === null) {
       await ack({ options: [] });
       return;
@@ -173,26 +91,35 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
     });
   });
 
-  for (const field of [DIALOG_IDS.types, DIALOG_IDS.targets, DIALOG_IDS.severity]) {
+  for (const field of [DIALOG_IDS.account, DIALOG_IDS.types, DIALOG_IDS.targets, DIALOG_IDS.severity]) {
     app.action<BlockAction>(field, async ({ ack, body, client, context }) => {
       await ack();
       const view = body.view;
       if (view === undefined) return;
-      const state = decodeDialogState(view.state.values);
-      const metadata = decodeDialogMetadata(view.private_metadata);
-      if (!state.ok || metadata === null) return;
-      const deps = await of(context, metadata.account);
+      const state = decodeDialogChange(view.state.values);
+      const opened = decodeDialogMetadata(view.private_metadata);
+      if (!state.ok || opened === null) return;
+      const account = dialogAccount(opened, state.account);
+      const deps = await of(context, account);
       if (deps === null) return;
       const { dialog } = deps;
       if (await refused(deps, client, body.user.id, undefined, 'field change')) return;
+      // The view now shows the account picked: its catalogue, and its account in the metadata.
+      const metadata = { ...opened, ...(account === undefined ? {} : { account }) };
+      const [types, accounts, preview] = await Promise.all([
+        dialog.eventTypes(),
+        accountChoices(deps.workspace),
+        chargedPreview(deps, body.user.id, state),
+      ]);
       const shown: DialogView = {
         metadata,
         channel: state.channel,
-        types: await dialog.eventTypes(),
+        accounts,
+        types,
         keys: state.keys,
         targets: state.targets,
         minSeverity: state.minSeverity,
-        preview: await chargedPreview(deps, body.user.id, state),
+        preview,
       };
       try {
         // The hash refuses an update over a newer change: that change brings its own preview.
@@ -214,16 +141,22 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
       await ack({ response_action: 'errors', errors: state.errors });
       return;
     }
-    const deps = metadata === null ? null : await of(context, metadata.account);
-    if (metadata !== null && deps === null) {
-      await ack({ response_action: 'errors', errors: { [DIALOG_IDS.channel]: ACCOUNT_GONE } });
-      return;
-    }
-    if (metadata === null || deps === null) {
+    if (metadata === null) {
       await ack({
         response_action: 'errors',
         errors: { [DIALOG_IDS.channel]: 'This dialog is out of date; open it again.' },
       });
+      return;
+    }
+    const picked = dialogAccount(metadata, state.account);
+    const deps = await of(context, picked);
+    if (deps === null) {
+      // The account field's pick when it made one (forged, or gone since); else the dialog's own account.
+      const errors =
+        metadata.editing === null && state.account !== undefined
+          ? { [DIALOG_IDS.account]: NO_SUCH_ACCOUNT }
+          : { [DIALOG_IDS.channel]: ACCOUNT_GONE };
+      await ack({ response_action: 'errors', errors });
       return;
     }
     const editing = metadata.editing !== null;
@@ -265,27 +198,25 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
 
   /**
    * The account the App Home's button acts in: the one holding the subscription an Edit names (IDs are numbered
-   * across accounts, each account's view holds its own), else the workspace's only account.
+   * across accounts, each account's view holds its own), else the workspace's first by name (with several, the
+   * dialog's account field starts on it).
    */
   const accountFor = async (
     context: Context,
     editing?: { readonly channel: string; readonly id: number },
-  ): Promise<{ deps: DialogDeps; account: string } | null> => {
+  ): Promise<{ deps: DialogDeps; account: string; accounts: AccountOption[] } | null> => {
     const workspace = requestWorkspace(base.tenants, context);
     if (workspace === null) return null;
-    let account: TenantAccount | undefined;
+    const chosen = await workspace.choose(undefined, true);
+    if (!chosen.ok) return null;
+    let account: TenantAccount = chosen.account;
     if (editing !== undefined)
-      for (const candidate of await workspace.accounts())
+      for (const candidate of chosen.all)
         if ((await candidate.dialog.find(editing.channel, editing.id)) !== null) account = candidate;
-    if (account === undefined) {
-      const chosen = await workspace.choose(undefined);
-      if (!chosen.ok) return null;
-      account = chosen.account;
-    }
-    const canManage = (userId: string) => workspace.canManage(userId);
     return {
-      deps: { ...base, canManage, dialog: account.dialog, commands: account.commands },
+      deps: depsOf(workspace, account),
       account: account.scope.account,
+      accounts: accountOptions(chosen.all),
     };
   };
 
@@ -294,21 +225,22 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
     async ({ ack, body, client, context }) => {
       await ack();
       if (await refused(ruleOf(context), client, body.user.id, body.channel?.id, 'new subscription')) return;
-      const only = await accountFor(context);
-      if (only === null) {
-        log.info('home: New subscription needs one account; this workspace has none or several');
-        // The dialog has no account field: told in the user's messages with the bot, as the Home has no channel.
+      const first = await accountFor(context);
+      if (first === null) {
+        log.info('home: New subscription in a workspace without a Halo account');
+        // Told in the user's messages with the bot, as the Home has no channel.
         try {
-          await client.chat.postMessage({ channel: body.user.id, text: SEVERAL_ACCOUNTS });
+          await client.chat.postMessage({ channel: body.user.id, text: NO_ACCOUNTS });
         } catch (error) {
           log.debug('home: the explanation could not be sent', { error });
         }
         return;
       }
-      await openSubscribeDialog(only.deps, client, body.trigger_id, {
+      await openSubscribeDialog(first.deps, client, body.trigger_id, {
         channel: null,
-        metadata: { editing: null, account: only.account },
+        metadata: { editing: null, account: first.account },
         userId: body.user.id,
+        accounts: first.accounts,
       });
     },
   );
@@ -329,10 +261,8 @@ export function registerSubscribeDialog(app: App, base: DialogListenerDeps): voi
         channel: editing.channel,
         metadata: { editing, account: only.account },
         userId: body.user.id,
+        accounts: only.accounts,
       });
     },
   );
 }
-
-const SEVERAL_ACCOUNTS =
-  'This workspace has several Halo accounts (or none): open the subscribe dialog for one with `/halo subscribe account:NAME` in the channel (`/halo accounts` lists them).';
