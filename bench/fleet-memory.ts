@@ -122,6 +122,16 @@ function growth(from: Census, to: Census, accounts: number, top = 30): string {
     .join('\n');
 }
 
+const gcLines = (lines: readonly string[], kind: string): number =>
+  lines.filter((t) => t.includes(`: ${kind} `)).length;
+/** The pause of each `--trace-gc` line (`…, 12.3 / 0.0 ms …`), summed. */
+const gcMs = (lines: readonly string[], kind: string): number =>
+  Math.round(
+    lines
+      .filter((t) => t.includes(`: ${kind} `))
+      .reduce((sum, t) => sum + Number(/, ([\d.]+) \/ [\d.]+ ms/.exec(t)?.[1] ?? 0), 0),
+  );
+
 async function measure(accounts: number, url: string | undefined): Promise<Sample> {
   const halo = await startFakeHalo({ latencyMs: 20, pageCache: true });
   const slack = await startFakeSlack({ rateLimitPerChannelMs: 0 });
@@ -166,7 +176,12 @@ async function measure(accounts: number, url: string | undefined): Promise<Sampl
       process.stdout.write(
         `  settle ${settleSeconds} s: ${polls} polls (p50 ${pollMs[Math.floor(polls / 2)]} ms, p99 ${pollMs[Math.floor(polls * 0.99)]} ms), bot CPU ${((BenchBot.cpuMs(bot.pid) - cpuFrom) / polls).toFixed(2)} ms a poll, ` +
           `${collections.length} forced collections of ${collections.reduce((a, b) => a + b.ms, 0)} ms ` +
-          `(CPU ${collections.reduce((a, b) => a + b.cpu, 0)} ms) in all\n`,
+          `(CPU ${collections.reduce((a, b) => a + b.cpu, 0)} ms) in all` +
+          // With --node=--trace-gc: V8's own collections too.
+          (nodeFlags.includes('--trace-gc')
+            ? `; V8: ${gcLines(settled, 'Mark-Compact')} mark-compacts (${gcMs(settled, 'Mark-Compact')} ms), ${gcLines(settled, 'Scavenge')} scavenges (${gcMs(settled, 'Scavenge')} ms)`
+            : '') +
+          '\n',
       );
       const sample: Sample = {
         accounts,

@@ -148,7 +148,11 @@ describe("Poller: memory after polls (the process's hook from src/runtime-memory
     for (let i = 0; i < 10_000; i++) halo.addEvent();
     poller = pollerWith(
       logs,
-      memoryAfterPolls(logger(logs), () => ({ gc, usage: () => process.memoryUsage() })),
+      memoryAfterPolls(logger(logs), () => ({
+        gc,
+        usage: () => process.memoryUsage(),
+        now: () => performance.now(),
+      })),
     );
     await poller.start();
     await waitFor('a memory line', () => logs.some((line) => line.includes('poll: memory')));
@@ -166,7 +170,11 @@ describe("Poller: memory after polls (the process's hook from src/runtime-memory
     };
     for (let i = 0; i < 5_000; i++) halo.addEvent();
     // One hook for the process, as app-pipeline.ts gives every account's pipeline.
-    const hook = memoryAfterPolls(logger(logs), () => ({ gc, usage: () => process.memoryUsage() }));
+    const hook = memoryAfterPolls(logger(logs), () => ({
+      gc,
+      usage: () => process.memoryUsage(),
+      now: () => performance.now(),
+    }));
     const otherStore = openSqliteStore(':memory:');
     const other = pollerWith(logs, hook, otherStore);
     poller = pollerWith(logs, hook);

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { LARGE_POLL_EVENTS, memoryAfterPolls } from '../../src/runtime-memory.ts';
+import { LARGE_POLL_EVENTS, memoryAfterPolls, MS_BETWEEN_COLLECTIONS } from '../../src/runtime-memory.ts';
 
 const MB = 1024 * 1024;
 
 describe('memoryAfterPolls', () => {
-  it('collects again only when the polls since the last collection left 16 MB or more', () => {
+  it('collects again only when the polls since the last collection left 16 MB or more, a second or more later', () => {
     const lines: string[] = [];
     let heapUsed = 20 * MB;
+    let time = 0;
     let collections = 0;
     const hook = memoryAfterPolls(
       createLogger({ level: 'debug', secrets: [], write: (line) => lines.push(line) }),
@@ -16,6 +17,7 @@ describe('memoryAfterPolls', () => {
           collections++;
         },
         usage: () => ({ rss: 150 * MB, heapUsed, heapTotal: 30 * MB, external: 4 * MB, arrayBuffers: 0 }),
+        now: () => time,
       }),
     );
     hook(LARGE_POLL_EVENTS - 1);
@@ -26,9 +28,13 @@ describe('memoryAfterPolls', () => {
     hook(LARGE_POLL_EVENTS);
     expect(collections).toBe(1);
     heapUsed += 1 * MB;
+    time += MS_BETWEEN_COLLECTIONS - 1; // garbage enough, but too soon after the last
+    hook(LARGE_POLL_EVENTS);
+    expect(collections).toBe(1);
+    time += 1;
     hook(LARGE_POLL_EVENTS);
     expect(collections).toBe(2);
-    expect(lines.filter((l) => l.includes('poll: memory'))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes('poll: memory'))).toHaveLength(4);
   });
 
   it('adds up the polls of every account: a hundred polls of 1,000 events are one look, however many accounts made them', () => {
@@ -47,6 +53,7 @@ describe('memoryAfterPolls', () => {
           external: 4 * MB,
           arrayBuffers: 0,
         }),
+        now: () => 0,
       }),
     );
     for (let poll = 0; poll < 9; poll++) hook(1_000);
