@@ -1,13 +1,13 @@
 /**
- * Runtime tuning after a large poll, kept out of the core: the poller only tells how many events a poll read
- * (`PollerOptions.afterPoll`), and the composition root hands it this hook. The forced collection and the
+ * Runtime tuning after polls, kept out of the core: each poller only tells how many events a poll read
+ * (`PollerOptions.afterPoll`), and the composition root hands every account's poller the process's one hook. The forced collection and the
  * memory reads are about this process and its V8 flags, not about polling Halo.
  */
 import type { Logger } from './log.ts';
 
 /** Polls that read this many events in all (one account's, or many's) are worth a look at the memory after them. */
 export const LARGE_POLL_EVENTS = 10_000;
-/** Garbage a large poll must have left for a full collection after it to be worth its cost. */
+/** Garbage the polls must have left since the last collection for a full one to be worth its cost. */
 const GARBAGE_WORTH_COLLECTING = 16 * 1024 * 1024;
 /**
  * The least time between two forced collections. A fleet of many small accounts reads its pages without pause
