@@ -28,7 +28,6 @@ import type { Store } from './pipeline/store-port.ts';
 import { SummaryScheduler } from './pipeline/summaries.ts';
 import type { Ticker } from './pipeline/ticker.ts';
 import type { TypeRatings } from './pipeline/type-ratings.ts';
-import { memoryAfterLargePoll } from './runtime-memory.ts';
 import type { SlackMessage } from './slack/blocks/index.ts';
 import { renderEventAlert, renderOutboxItem } from './slack/blocks/outbox-message.ts';
 import { createSlackChat, type ClientSource } from './slack/slack-chat.ts';
@@ -51,6 +50,8 @@ export interface SharedParts {
   readonly heartbeatMs: number;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The process's memory policy after polls (runtime-memory.ts), told every account's polls: one for all. */
+  readonly afterPoll: (events: number) => void;
 }
 
 /** What is one account's own. */
@@ -122,7 +123,7 @@ export function buildAccountPipeline(shared: SharedParts, own: AccountParts): Ac
   const sweepMs = Math.min(config.halo.pollIntervalMs, 60_000);
   const poller = new Poller({
     pageMemo: () => new PageMemo(),
-    afterPoll: memoryAfterLargePoll(accountLog),
+    afterPoll: shared.afterPoll,
     onOutcome: (error) => recorder.record(error),
     authRetryMs: delays.needsKeyPollMs,
     // The environment's account polls at once, as it always has; connected ones take their turn in the interval.

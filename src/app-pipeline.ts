@@ -29,6 +29,7 @@ import type { StatusViews } from './pipeline/status-views.ts';
 import { ENV_SCOPE, type Scope, type TenantStore } from './pipeline/tenancy-port.ts';
 import { Ticker } from './pipeline/ticker.ts';
 import { TypeRatings } from './pipeline/type-ratings.ts';
+import { memoryAfterPolls } from './runtime-memory.ts';
 
 export interface PipelineParts {
   readonly config: Config;
@@ -158,6 +159,7 @@ export function buildPipeline(parts: PipelineParts): Pipeline {
     heartbeatMs,
     clock,
     log,
+    afterPoll: memoryAfterPolls(log),
   };
   // One pace per channel of a workspace, shared by its accounts; never between workspaces.
   const pacings = new Map<string, ChannelPacing>();

@@ -6,7 +6,7 @@ import { createHaloClient, MAX_PAGE_SIZE } from '../../src/halo/client.ts';
 import type { HaloClient } from '../../src/pipeline/halo-port.ts';
 import { createLogger } from '../../src/log.ts';
 import { Poller } from '../../src/pipeline/poller.ts';
-import { memoryAfterLargePoll } from '../../src/runtime-memory.ts';
+import { memoryAfterPolls } from '../../src/runtime-memory.ts';
 import { openSqliteStore } from '../stores.ts';
 import type { Store } from '../../src/pipeline/store-port.ts';
 import { startFakeHalo, type FakeHalo } from '../../fakes/halo.ts';
@@ -118,14 +118,16 @@ describe('Poller: a subscription made while a poll is scanning', () => {
   });
 });
 
-describe('Poller: memory after a large poll (the hook from src/runtime-memory.ts, as app.ts wires it)', () => {
-  function pollerWith(logLines: string[], gc: () => void): Poller {
-    const log = createLogger({ level: 'debug', secrets: [], write: (line) => logLines.push(line) });
+describe("Poller: memory after polls (the process's hook from src/runtime-memory.ts, as app-pipeline.ts wires it)", () => {
+  const logger = (logLines: string[]) =>
+    createLogger({ level: 'debug', secrets: [], write: (line) => logLines.push(line) });
+
+  function pollerWith(logLines: string[], afterPoll: (events: number) => void, on: Store = store): Poller {
     return new Poller({
       halo: createHaloClient({ apiUrl: halo.url, apiKey: halo.apiKey, timeoutMs: 5000, clock: systemClock }),
-      store,
+      store: on,
       clock: systemClock,
-      log,
+      log: logger(logLines),
       intervalMs: 10,
       haloRequests: new PQueue({ concurrency: 4 }),
       pageSize: MAX_PAGE_SIZE,
@@ -134,32 +136,59 @@ describe('Poller: memory after a large poll (the hook from src/runtime-memory.ts
       defaultRoute: { channel: 'CALERTS', keys: [], targetIds: [] },
       isCritical: () => false,
       onRouted: () => undefined,
-      afterPoll: memoryAfterLargePoll(log, () => ({ gc, usage: () => process.memoryUsage() })),
+      afterPoll,
     });
   }
 
-  it('collects after the first poll of 10,000 events or more, says where the memory is, and never below that', async () => {
+  it('collects after the first poll of 10,000 events or more and says where the memory is', async () => {
     let collections = 0;
     const gc = (): void => {
       collections++;
     };
-    for (let i = 0; i < 9_999; i++) halo.addEvent();
-    poller = pollerWith(logs, gc);
-    await poller.start();
-    await waitFor('three polls', () => polls() >= 3);
-    expect(collections).toBe(0);
-    expect(logs.some((line) => line.includes('poll: memory'))).toBe(false);
-    await poller.stop();
-
-    halo.addEvent(); // 10,000 events: a large poll
-    const large: string[] = [];
-    poller = pollerWith(large, gc);
-    await poller.start();
-    await waitFor('a memory line', () => large.some((line) => line.includes('poll: memory')));
-    expect(collections).toBe(1);
-    const line = large.find((l) => l.includes('poll: memory'))!;
-    expect(line).toMatch(
-      /collectedMs=\d+ rssMb=[\d.]+ heapUsedMb=[\d.]+ heapTotalMb=[\d.]+ externalMb=[\d.]+ arrayBuffersMb=[\d.]+/,
+    for (let i = 0; i < 10_000; i++) halo.addEvent();
+    poller = pollerWith(
+      logs,
+      memoryAfterPolls(logger(logs), () => ({
+        gc,
+        usage: () => process.memoryUsage(),
+        now: () => performance.now(),
+      })),
     );
+    await poller.start();
+    await waitFor('a memory line', () => logs.some((line) => line.includes('poll: memory')));
+    expect(collections).toBe(1);
+    const line = logs.find((l) => l.includes('poll: memory'))!;
+    expect(line).toMatch(
+      /collectedMs=\d+ collectedCpuMs=\d+ rssMb=[\d.]+ heapUsedMb=[\d.]+ heapTotalMb=[\d.]+ externalMb=[\d.]+ arrayBuffersMb=[\d.]+/,
+    );
+  });
+
+  it("counts every account's polls together: two accounts of 5,000 events look after every 10,000 read in all", async () => {
+    let collections = 0;
+    const gc = (): void => {
+      collections++;
+    };
+    for (let i = 0; i < 5_000; i++) halo.addEvent();
+    // One hook for the process, as app-pipeline.ts gives every account's pipeline.
+    const hook = memoryAfterPolls(logger(logs), () => ({
+      gc,
+      usage: () => process.memoryUsage(),
+      now: () => performance.now(),
+    }));
+    const otherStore = openSqliteStore(':memory:');
+    const other = pollerWith(logs, hook, otherStore);
+    poller = pollerWith(logs, hook);
+    try {
+      await Promise.all([poller.start(), other.start()]);
+      await waitFor('six polls', () => polls() >= 6);
+    } finally {
+      await Promise.all([poller.stop(), other.stop()]);
+      await otherStore.close();
+    }
+    // Neither account alone ever read 10,000 events in a poll; every second poll of the two makes 10,000.
+    const looks = logs.filter((line) => line.includes('poll: memory')).length;
+    expect(looks).toBe(Math.floor(polls() / 2));
+    expect(looks).toBeGreaterThanOrEqual(3);
+    expect(collections).toBeGreaterThanOrEqual(1);
   });
 });
