@@ -22,13 +22,16 @@ import {
   type DialogDriver,
   type Modal,
 } from './dialog-driver.ts';
-import { distributedEnv, until, workspaces, type Workspaces } from './workspaces.ts';
+import {
+  ALPHA_BETA_KEYS,
+  installAlphaBeta,
+  distributedEnv,
+  until,
+  workspaces,
+  type Workspaces,
+} from './workspaces.ts';
 
-const KEYS = {
-  prod: 'alpha-prod-halo-key-0000000000-PRD1',
-  lab: 'alpha-lab-halo-key-00000000000-LAB2',
-  beta: 'beta-prod-halo-key-0000000000-BET3',
-};
+const KEYS = ALPHA_BETA_KEYS;
 
 let fakes: Fakes;
 let bot: InProcessBot;
@@ -54,14 +57,7 @@ beforeAll(async () => {
   bot = await inProcessBot(distributedEnv(fakes));
   people = workspaces(fakes, bot);
   driver = dialogDriver(fakes, bot);
-  await people.install({ teamId: 'TA', teamName: 'Alpha' });
-  await people.install({ teamId: 'TB', teamName: 'Beta' });
-  for (const [team, name, key] of [
-    ['TA', 'prod', KEYS.prod],
-    ['TA', 'lab', KEYS.lab],
-    ['TB', 'prod', KEYS.beta],
-  ] as const)
-    expect(await people.connect(team, name, key)).toMatchObject({ response_action: 'update' });
+  await installAlphaBeta(people);
   for (const [team, name] of [
     ['TA', 'prod'],
     ['TA', 'lab'],

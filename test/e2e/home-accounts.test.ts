@@ -8,13 +8,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeHaloAccount } from '../../fakes/halo.ts';
 import { inProcessBot, startFakes, visibleText, type Fakes, type InProcessBot } from '../harness.ts';
-import { distributedEnv, until, workspaces, type Workspaces } from './workspaces.ts';
+import {
+  ALPHA_BETA_KEYS,
+  installAlphaBeta,
+  distributedEnv,
+  until,
+  workspaces,
+  type Workspaces,
+} from './workspaces.ts';
 
-const KEYS = {
-  prod: 'alpha-prod-halo-key-0000000000-PRD1',
-  lab: 'alpha-lab-halo-key-00000000000-LAB2',
-  beta: 'beta-prod-halo-key-0000000000-BET3',
-};
+const KEYS = ALPHA_BETA_KEYS;
 
 let fakes: Fakes;
 let bot: InProcessBot;
@@ -28,14 +31,7 @@ beforeAll(async () => {
   fakes.halo.addAccount(KEYS.beta);
   bot = await inProcessBot(distributedEnv(fakes));
   people = workspaces(fakes, bot);
-  await people.install({ teamId: 'TA', teamName: 'Alpha' });
-  await people.install({ teamId: 'TB', teamName: 'Beta' });
-  for (const [team, name, key] of [
-    ['TA', 'prod', KEYS.prod],
-    ['TA', 'lab', KEYS.lab],
-    ['TB', 'prod', KEYS.beta],
-  ] as const)
-    expect(await people.connect(team, name, key)).toMatchObject({ response_action: 'update' });
+  await installAlphaBeta(people);
   expect(await people.slash('TA', 'subscribe key:port-open account:prod', 'CA')).toContain('Subscribed');
   expect(await people.slash('TA', 'subscribe key:domain-add account:lab', 'CA')).toContain('Subscribed');
   expect(await people.slash('TA', 'mute key:port-open for:1h account:lab', 'CA')).toContain('Muted');

@@ -10,13 +10,9 @@ import { eventCallbackBody, postToBot } from '../../fakes/sign.ts';
 import type { FunctionCompletion } from '../../fakes/slack.ts';
 import { noAccountNamed, severalAccounts } from '../../src/commands/workflow.ts';
 import { inProcessBot, SIGNING_SECRET, startFakes, type Fakes, type InProcessBot } from '../harness.ts';
-import { distributedEnv, workspaces } from './workspaces.ts';
+import { ALPHA_BETA_KEYS, installAlphaBeta, distributedEnv, workspaces } from './workspaces.ts';
 
-const KEYS = {
-  prod: 'alpha-prod-halo-key-0000000000-PRD1',
-  lab: 'alpha-lab-halo-key-00000000000-LAB2',
-  beta: 'beta-prod-halo-key-0000000000-BET3',
-};
+const KEYS = ALPHA_BETA_KEYS;
 
 let fakes: Fakes;
 let bot: InProcessBot;
@@ -35,14 +31,7 @@ beforeAll(async () => {
   beta.addEvent({ event_id: 'ev-beta', key: 'domain-add', subject: 'Beta domain added' });
   bot = await inProcessBot(distributedEnv(fakes, { HALO_WORKFLOW_DELETE: 'on' }));
   const people = workspaces(fakes, bot);
-  await people.install({ teamId: 'TA', teamName: 'Alpha' });
-  await people.install({ teamId: 'TB', teamName: 'Beta' });
-  for (const [team, name, key] of [
-    ['TA', 'prod', KEYS.prod],
-    ['TA', 'lab', KEYS.lab],
-    ['TB', 'prod', KEYS.beta],
-  ] as const)
-    expect(await people.connect(team, name, key)).toMatchObject({ response_action: 'update' });
+  await installAlphaBeta(people);
 });
 
 afterAll(async () => {

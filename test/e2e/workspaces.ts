@@ -141,3 +141,25 @@ export async function until(what: string, probe: () => Promise<boolean>, timeout
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** The Halo keys of the tests of several accounts: workspace A's `prod` and `lab`, B's one account (`prod` too). */
+export const ALPHA_BETA_KEYS = {
+  prod: 'alpha-prod-halo-key-0000000000-PRD1',
+  lab: 'alpha-lab-halo-key-00000000000-LAB2',
+  beta: 'beta-prod-halo-key-0000000000-BET3',
+} as const;
+
+/**
+ * Installs workspaces A (TA, Alpha) and B (TB, Beta) through the OAuth flow, then connects A's `prod` and `lab`
+ * and B's `prod` through `/halo connect`'s modal (each key added to the Halo stand-in before the bot started).
+ */
+export async function installAlphaBeta(people: Workspaces): Promise<void> {
+  await people.install({ teamId: 'TA', teamName: 'Alpha' });
+  await people.install({ teamId: 'TB', teamName: 'Beta' });
+  for (const [team, name, key] of [
+    ['TA', 'prod', ALPHA_BETA_KEYS.prod],
+    ['TA', 'lab', ALPHA_BETA_KEYS.lab],
+    ['TB', 'prod', ALPHA_BETA_KEYS.beta],
+  ] as const)
+    expect(await people.connect(team, name, key)).toMatchObject({ response_action: 'update' });
+}
