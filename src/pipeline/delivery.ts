@@ -1,15 +1,26 @@
 import PQueue from 'p-queue';
 import { sleep, type Clock } from '../clock.ts';
-import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
-import type { Severity, SeverityOf } from '../domain/severity.ts';
+import { PRODUCTION_DELAYS } from '../delays.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem, Store } from './store-port.ts';
-import type { ChatFailure, ChatPort } from './chat-port.ts';
+import type { ChatPort } from './chat-port.ts';
 import { NO_METRICS, type PipelineMetrics } from './telemetry.ts';
 import { OWN_TIMERS, type Timers } from './ticker.ts';
-import { goneTarget, markEventsGone } from './gone-tracking.ts';
-import { backlogDigest, parseEvent } from './outbox.ts';
-import { scanSummary, stepFor, threadStep, threadTarget, type ThreadStep } from './threads.ts';
+import { goneTarget } from './gone-tracking.ts';
+import {
+  afterPosted,
+  NO_THREAD,
+  remember,
+  threadStepOf,
+  type DeliveryThreads,
+} from './delivery-bookkeeping.ts';
+import {
+  collapseBacklog,
+  failed,
+  type FailureContext,
+  type SharedPace,
+  type TokenWait,
+} from './delivery-failures.ts';
 
 /** `M` is the chat service's rendered message: the renderer and the port come from the same adapter. */
 export interface DeliveryOptions<M> {
@@ -38,11 +49,7 @@ export interface DeliveryOptions<M> {
    */
   readonly tickMs?: number | null;
   /** Scan threads (HALO_THREADS); absent: every alert is posted in the channel. */
-  readonly threads?: {
-    readonly severityOf: SeverityOf;
-    /** A thread's parent again, with the one-line summary its scan ended with. */
-    readonly renderParent: (parentPayload: string, summary: string) => M;
-  };
+  readonly threads?: DeliveryThreads<M>;
   /**
    * The channels' queues and pace, shared by the deliveries of one workspace's accounts (see
    * {@link channelPacing}): two accounts posting to one channel keep Slack's pace for that channel together.
@@ -54,10 +61,7 @@ export interface DeliveryOptions<M> {
    * turn is taken before each post, so that two replicas posting to one channel keep its pace together. Absent:
    * one process posts everything (SQLite), and the pace in memory is enough.
    */
-  readonly sharedPace?: {
-    take(channel: string, gapMs: number): Promise<number>;
-    hold(channel: string, ms: number): Promise<void>;
-  };
+  readonly sharedPace?: SharedPace;
   /** Its tick and pacing waits: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
   readonly timers?: Timers;
 }
@@ -69,8 +73,6 @@ export type ChannelPacing = Map<string, ChannelState>;
 export function channelPacing(): ChannelPacing {
   return new Map();
 }
-
-const NO_THREAD: ThreadStep = { kind: 'none' };
 
 export interface ChannelState {
   readonly queue: PQueue;
@@ -100,13 +102,10 @@ export class Delivery<M> {
   private abandoned = false;
   /** Reasons already warned about for which an uncertain post could not be looked for. */
   private readonly uncheckable = new Set<string>();
-  /**
-   * While the workspace's token is refused (uninstalled, revoked, deactivated): no channel posts before this
-   * time. Each refusal doubles the wait up to the backoff cap; `resume` (a reinstall) or a post that goes
-   * through ends it.
-   */
-  private tokenWaitUntil = 0;
-  private tokenRefusals = 0;
+  /** While the workspace's token is refused: no channel posts before `until` (see TokenWait). */
+  private readonly token: TokenWait = { until: 0, refusals: 0 };
+  /** What the failure handling (delivery-failures.ts) reads of this delivery, and its token wait. */
+  private readonly failures: FailureContext<M>;
 
   private readonly metrics: PipelineMetrics;
   /** This delivery's drains queued or running (the queues they wait in are shared: see `pacing`). */
@@ -119,6 +118,17 @@ export class Delivery<M> {
     this.gapMs = options.gapMs ?? PRODUCTION_DELAYS.slackGapMs;
     this.backoffMs = options.backoffMs ?? PRODUCTION_DELAYS.slackBackoffMs;
     this.backoffCapMs = options.backoffCapMs ?? PRODUCTION_DELAYS.slackBackoffCapMs;
+    this.failures = {
+      store: options.store,
+      chat: options.chat,
+      log: options.log,
+      metrics: this.metrics,
+      sharedPace: options.sharedPace,
+      gapMs: this.gapMs,
+      backoffMs: this.backoffMs,
+      backoffCapMs: this.backoffCapMs,
+      token: this.token,
+    };
   }
 
   /** Posts what is due now (rows left by a crash or an earlier holder), and then whenever kicked. */
@@ -148,7 +158,7 @@ export class Delivery<M> {
 
   private async schedule(): Promise<void> {
     const now = this.options.clock.now();
-    if (now < this.tokenWaitUntil) return;
+    if (now < this.token.until) return;
     for (const channel of await this.options.store.dueChannels(now)) {
       const state = this.state(channel);
       if (state.queue.size + state.queue.pending > 0 || state.notBefore - now > this.gapMs) continue;
@@ -177,7 +187,7 @@ export class Delivery<M> {
     while (!signal.aborted) {
       const wait = state.notBefore - clock.now();
       if (wait > 0) await this.timers.sleep(wait, signal);
-      if (this.stopped() || clock.now() < this.tokenWaitUntil) return;
+      if (this.stopped() || clock.now() < this.token.until) return;
       const item = await store.nextDue(channel, clock.now());
       if (item === null) return;
 
@@ -190,7 +200,7 @@ export class Delivery<M> {
         log.error('delivery: a stored alert could not be rendered; recorded as failed', { channel, error });
         continue;
       }
-      const step = await this.threadStep(item);
+      const step = await threadStepOf(this.options, item);
       const threadTs = step.kind === 'reply' ? step.parentTs : undefined;
       if (item.kind === 'gone') {
         await this.update(item, message, state);
@@ -202,15 +212,15 @@ export class Delivery<M> {
         const earlier = await chat.find(channel, item.dedupKey, item.sentAt, threadTs);
         if (this.abandoned) return;
         if ('found' in earlier && earlier.found) {
-          await this.remember(item, earlier.ts);
-          await this.afterPosted(item, step, earlier.ts);
+          await remember(this.options, item, earlier.ts);
+          await afterPosted(this.options, item, step, earlier.ts);
           await store.markDelivered(item.id, clock.now());
           log.info('delivery: an earlier attempt had posted it', {
             channel,
             key: item.dedupKey,
             ts: earlier.ts,
           });
-          if (item.attempts > 0) await this.collapseBacklog(channel);
+          if (item.attempts > 0) await collapseBacklog(this.options, channel);
           continue;
         }
         if ('unknown' in earlier) this.cannotCheck(earlier.unknown, channel);
@@ -247,86 +257,18 @@ export class Delivery<M> {
       state.notBefore = now + this.gapMs;
       if (result.ok) {
         // A token that works again ends a wait as a failed row's retry does: the backlog may be too much to post.
-        const waited = this.tokenRefusals > 0;
-        this.tokenRefusals = 0;
-        await this.remember(item, result.ts);
-        await this.afterPosted(item, step, result.ts);
+        const waited = this.token.refusals > 0;
+        this.token.refusals = 0;
+        await remember(this.options, item, result.ts);
+        await afterPosted(this.options, item, step, result.ts);
         await store.markDelivered(item.id, now);
         this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
         log.info('alert posted', { channel, kind: item.kind, key: item.dedupKey, ts: result.ts });
         // A row that had failed is through: Slack is back, and what piled up behind it may be too much to post.
-        if (item.attempts > 0 || waited) await this.collapseBacklog(channel);
+        if (item.attempts > 0 || waited) await collapseBacklog(this.options, channel);
         continue;
       }
-      if (!(await this.failed(item, result, step, state, now))) return;
-    }
-  }
-
-  /**
-   * What a failed post or update means for its row and its channel. True: go on with the channel's next row;
-   * false: leave the channel for now (it waits for a retry, or can never receive).
-   */
-  private async failed(
-    item: OutboxItem,
-    result: ChatFailure,
-    step: ThreadStep,
-    state: ChannelState,
-    now: number,
-  ): Promise<boolean> {
-    const { store, chat, log } = this.options;
-    const channel = item.channel;
-    switch (result.kind) {
-      case 'rate_limited':
-        // Costs no attempt: Slack told us exactly when to come back.
-        state.notBefore = now + (result.retryAfterMs ?? this.gapMs);
-        await this.options.sharedPace?.hold(channel, result.retryAfterMs ?? this.gapMs);
-        this.metrics.rateLimited();
-        log.warn('delivery: rate limited; pausing this channel only', {
-          channel,
-          retryAfterMs: result.retryAfterMs,
-        });
-        return true;
-      case 'channel': {
-        const failed = await store.failChannel(channel, result.error, now);
-        this.metrics.failed('channel', failed);
-        log.error(chat.hint(result, channel), { channel, error: result.error, alertsFailed: failed });
-        return false;
-      }
-      case 'thread':
-        // Its parent was deleted: end the thread, and the same row goes to the channel on the next turn.
-        if (step.kind === 'reply') await store.closeThread(channel, step.targetId);
-        log.warn(chat.hint(result, channel), { channel, key: item.dedupKey });
-        return true;
-      case 'message':
-        await store.markFailed(item.id, result.error, now);
-        this.metrics.failed('message', 1);
-        log.error(chat.hint(result, channel), { channel, key: item.dedupKey });
-        return true;
-      case 'revoked': {
-        // The workspace waits, every channel of it, and its rows stay exactly as they are: no attempt counted
-        // (a reinstall must not turn the backlog into a digest), nothing failed, nothing skipped. Slack refused
-        // the post outright, so it did not happen: the same row goes first once a token works again.
-        if (this.tokenRefusals === 0) log.error(chat.hint(result, channel), { channel });
-        this.tokenRefusals += 1;
-        this.tokenWaitUntil = now + backoffMs(this.tokenRefusals, this.backoffMs, this.backoffCapMs);
-        return false;
-      }
-      case 'auth':
-      case 'transient': {
-        // Never given up: an outage or a token being rotated ends, and an alert must not be lost to it. Only
-        // Slack refusing the channel or the message itself (above) fails a row.
-        const attempts = item.attempts + 1;
-        const backoff = backoffMs(attempts, this.backoffMs, this.backoffCapMs);
-        await store.markRetry(item.id, now + backoff, result.error);
-        // Holding the channel keeps its alerts in order: the next one waits for this one's retry.
-        state.notBefore = now + backoff;
-        log[result.kind === 'auth' ? 'error' : 'warn'](chat.hint(result, channel), {
-          channel,
-          attempts,
-          retryInMs: backoff,
-        });
-        return false;
-      }
+      if (!(await failed(this.failures, item, result, step, state, now))) return;
     }
   }
 
@@ -353,7 +295,7 @@ export class Delivery<M> {
     state.notBefore = now + this.gapMs;
     // Someone deleted the message in Slack: there is nothing left to keep true.
     if (result.ok || result.error === 'message_not_found') {
-      if (result.ok) this.tokenRefusals = 0;
+      if (result.ok) this.token.refusals = 0;
       await store.markDelivered(item.id, now);
       if (result.ok) this.metrics.posted(item.kind, (now - item.createdAt) / 1000);
       log.info(
@@ -364,116 +306,7 @@ export class Delivery<M> {
       );
       return true;
     }
-    return this.failed(item, result, NO_THREAD, state, now);
-  }
-
-  /**
-   * Remembers the message an alert became, so that it can be updated once its event is gone from Halo. An alert
-   * posted after its event was found gone (it waited out a Slack outage) is updated at once.
-   */
-  private async remember(item: OutboxItem, ts: string): Promise<void> {
-    if (item.kind !== 'alert' || ts === '') return;
-    const event = parseEvent(item.payload);
-    if (event === null) return;
-    const { store, clock } = this.options;
-    const now = clock.now();
-    const { goneAt } = await store.recordMessage(
-      {
-        channel: item.channel,
-        ts,
-        eventId: event.eventId,
-        payload: item.payload,
-        key: event.key,
-        targetId: event.target?.id ?? null,
-      },
-      now,
-    );
-    if (goneAt !== null) await markEventsGone(store, [event.eventId], goneAt);
-  }
-
-  /** Whether the row opens a scan thread, replies in one, or neither. */
-  private async threadStep(item: OutboxItem): Promise<ThreadStep> {
-    const threads = this.options.threads;
-    if (threads === undefined) return NO_THREAD;
-    const now = this.options.clock.now();
-    if (item.kind === 'digest') {
-      // A digest of one thread's replies (routing made it) goes into that thread.
-      const summary = JSON.parse(item.payload) as { thread?: unknown; highest?: Severity };
-      if (typeof summary.thread !== 'number') return NO_THREAD;
-      const open = await this.options.store.thread(item.channel, summary.thread);
-      return stepFor(summary.thread, undefined, summary.highest ?? 'info', open, now);
-    }
-    if (item.kind !== 'alert') return NO_THREAD;
-    const event = parseEvent(item.payload);
-    const targetId = event === null ? null : threadTarget(event);
-    if (event === null || targetId === null) return NO_THREAD;
-    const open = await this.options.store.thread(item.channel, targetId);
-    return threadStep(event, threads.severityOf(event.key), open, now);
-  }
-
-  /** Thread bookkeeping once a row is in Slack: record a new parent, count a reply, or end the scan's thread. */
-  private async afterPosted(item: OutboxItem, step: ThreadStep, ts: string): Promise<void> {
-    const { store, clock, chat, log } = this.options;
-    const threads = this.options.threads;
-    if (threads === undefined || step.kind === 'none') return;
-    const channel = item.channel;
-    if (step.kind === 'open') {
-      await store.openThread({
-        channel,
-        targetId: step.targetId,
-        parentTs: ts,
-        parent: item.payload,
-        openedAt: clock.now(),
-      });
-      return;
-    }
-    if (item.kind === 'digest') {
-      const summary = JSON.parse(item.payload) as { byKey?: { key: string; count: number }[] };
-      for (const entry of summary.byKey ?? [])
-        await store.countReply(channel, step.targetId, entry.key, entry.count);
-      return;
-    }
-    const event = parseEvent(item.payload)!;
-    if (!step.closes) {
-      await store.countReply(channel, step.targetId, event.key, 1);
-      return;
-    }
-    const closed = await store.closeThread(channel, step.targetId);
-    if (closed === null || closed.parentTs !== step.parentTs) return;
-    const summary = scanSummary(event.key, closed.counts);
-    const { goneAt } = await store.setMessageSummary(channel, closed.parentTs, summary);
-    const parentEvent = parseEvent(closed.parent);
-    if (goneAt !== null && parentEvent !== null) {
-      // Its event is gone from Halo: the parent keeps saying so, with the summary, and gets no buttons back.
-      await markEventsGone(store, [parentEvent.eventId], goneAt, ':summary');
-      return;
-    }
-    let parent: M;
-    try {
-      parent = threads.renderParent(closed.parent, summary);
-    } catch (error) {
-      log.warn('delivery: a scan thread parent could not be rendered again', { channel, error });
-      return;
-    }
-    // Best effort: the summary is a convenience, the alerts themselves are all in the thread.
-    const updated = await chat.update(channel, closed.parentTs, parent);
-    if (!updated.ok)
-      log.warn(`delivery: the scan thread's parent could not be updated (${updated.error})`, { channel });
-  }
-
-  /** Replaces a channel's unposted alerts by one digest when there are more than the digest threshold. */
-  private async collapseBacklog(channel: string): Promise<void> {
-    const { store, clock, log } = this.options;
-    const threshold = this.options.digestThreshold;
-    if (threshold === undefined) return;
-    const collapse = backlogDigest(channel, await store.unattemptedAlerts(channel), threshold);
-    if (collapse === null) return;
-    if (await store.replaceWithDigest(collapse.ids, collapse.digest, clock.now())) {
-      log.info('delivery: Slack is answering again; the alerts that waited go as one digest', {
-        channel,
-        alerts: collapse.ids.length,
-      });
-    }
+    return failed(this.failures, item, result, NO_THREAD, state, now);
   }
 
   /**
@@ -513,14 +346,14 @@ export class Delivery<M> {
    * next probe, and posts what waited, in order.
    */
   resume(): void {
-    this.tokenWaitUntil = 0;
-    this.tokenRefusals = 0;
+    this.token.until = 0;
+    this.token.refusals = 0;
     this.kick();
   }
 
   /** Whether posts wait for the workspace's token to work again. */
   waitingForToken(): boolean {
-    return this.tokenRefusals > 0;
+    return this.token.refusals > 0;
   }
 
   /** Stops taking new work and waits (up to `deadlineMs`) for posts in flight; unsent rows stay in the outbox. */
