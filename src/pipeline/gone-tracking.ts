@@ -5,7 +5,9 @@
  * is updated through the outbox. One miss is not enough: a scan's pages are read at offsets, so an event deleted
  * while the scan runs shifts the next ones back and one of them can fall between two pages unread.
  */
+import type { Clock } from '../clock.ts';
 import type { HaloEvent } from '../domain/event.ts';
+import type { Logger } from '../log.ts';
 import type {
   Acknowledgement,
   DeletionRecord,
@@ -130,4 +132,33 @@ export async function markEventsGone(
   const items = goneItems(messages, deletions, now, again);
   await store.markGone(eventIds, items, now);
   return items.length;
+}
+
+/**
+ * After a poll: counts a miss for each alerted event that a conclusive scan covered without listing it, and
+ * updates the messages of those that missed {@link MISSES_TO_GONE} in a row. Costs no Halo request: the scans
+ * were made anyway. An alerted event that no scan covers (its route was removed) is never counted, so never
+ * marked.
+ */
+export async function settleAbsences(
+  deps: {
+    readonly store: Store;
+    readonly clock: Clock;
+    readonly log: Logger;
+    /** Called when new rows are in the outbox. */
+    readonly onRouted: () => void;
+  },
+  conclusive: readonly Scope[],
+  listed: readonly string[],
+  startedAt: number,
+): Promise<void> {
+  const { store, clock, log } = deps;
+  const gone = await store.countMisses(coverageOf(conclusive), startedAt, MISSES_TO_GONE, listed);
+  if (gone.length === 0) return;
+  const messages = await markEventsGone(store, gone, clock.now());
+  log.info('poll: alerted events no longer in Halo; their messages will say so', {
+    events: gone.length,
+    messages,
+  });
+  if (messages > 0) deps.onRouted();
 }

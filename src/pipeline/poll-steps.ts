@@ -243,3 +243,9 @@ async function openThreads(
   );
   return (channel, targetId) => open.has(`${channel} ${targetId}`);
 }
+
+/** A refused write is not a scan failure to report or retry: it ends what this replica was doing. */
+export function throwIfFenced(failures: readonly unknown[]): void {
+  const fenced = failures.find((failure) => failure instanceof FencedError);
+  if (fenced !== undefined) throw fenced;
+}

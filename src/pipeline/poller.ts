@@ -1,136 +1,27 @@
-import type PQueue from 'p-queue';
-import type { Clock } from '../clock.ts';
-import type { HaloClient, ScanMemo } from './halo-port.ts';
-import { HaloApiError, HaloAuthError, HaloError, HaloHttpError } from './halo-errors.ts';
-import type { HaloEvent } from '../domain/event.ts';
-import { backoffMs, PRODUCTION_DELAYS } from '../delays.ts';
+import type { ScanMemo } from './halo-port.ts';
+import { HaloAuthError, HaloError } from './halo-errors.ts';
 import { LAST_SUCCESS_SHARE_MS } from '../domain/last-success.ts';
-import type { SeverityOf } from '../domain/severity.ts';
-import type { Logger } from '../log.ts';
-import { FencedError, type Store, type Subscription } from './store-port.ts';
-import { coverageOf, markEventsGone, MISSES_TO_GONE } from './gone-tracking.ts';
+import { FencedError, type Subscription } from './store-port.ts';
+import { settleAbsences } from './gone-tracking.ts';
 import { Newest } from './newest.ts';
 import { connectedItem } from './notice-payloads.ts';
 import { inPollLane } from './halo-lane.ts';
-import { measureAll, routeStaged, scanScopes, type ScopeCutShort } from './poll-steps.ts';
-import { redactEvent, type Redact } from './secrets.ts';
-import { awaitLeaderStart, routeOf, startKey, STARTED_STATE, type RouteStart } from './route-start.ts';
-import type { PipelineMetrics } from './telemetry.ts';
+import { measureAll, routeStaged, scanScopes, throwIfFenced } from './poll-steps.ts';
+import { scanPendingStarts, type StartScan } from './poll-starts.ts';
+import { redactEvent } from './secrets.ts';
+import { allRoutes, awaitLeaderStart, startKey, STARTED_STATE, type RouteStart } from './route-start.ts';
 import { OWN_TIMERS, type Timers } from './ticker.ts';
 import { PollState, sortedJson, STATE } from './poll-state.ts';
-import { planScan, scopeId, type Route, type Scope } from './routes.ts';
+import { planScan, scopeId } from './routes.ts';
+import {
+  failureDelayMs,
+  shownError,
+  type PollerOptions,
+  type PollReport,
+  type PollStatus,
+} from './poller-api.ts';
 
-export interface PollerOptions {
-  readonly halo: HaloClient;
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly intervalMs: number;
-  /** Wait after the first failed poll, doubling per failure up to the cap (see `failureDelayMs`). */
-  readonly failureBackoffMs?: number;
-  readonly failureBackoffCapMs?: number;
-  /** HALO_MAX_REQUESTS_PER_POLL: list requests one poll may make; a scan past it is cut short. */
-  readonly maxRequestsPerPoll?: number;
-  /**
-   * The one bound on Halo requests in flight, shared with commands (HALO_SCAN_CONCURRENCY). Required: a poll that
-   * made its own would double the requests Halo sees while a command runs.
-   */
-  readonly haloRequests: PQueue;
-  readonly pageSize: number;
-  /** On the very first poll, how many existing events to post anyway. */
-  readonly backfill: number;
-  /** More new events than this for one channel in one poll become one digest. */
-  readonly digestThreshold: number;
-  /** The channel from HALO_ALERT_CHANNEL with its filters, if set. */
-  readonly defaultRoute: Route | null;
-  /** Critical events are held back only by a mute that names their exact key. */
-  readonly isCritical: (event: HaloEvent) => boolean;
-  /** Each event's severity (the built-in table with HALO_SEVERITY on top): routes may ask for a minimum. */
-  readonly severityOf?: SeverityOf;
-  /** Whether a key's severity is only guessed: a minimum severity holding such an event back counts it. */
-  readonly isAssumed?: (key: string) => boolean;
-  /** HALO_THREADS: a scan's events go into its thread, where they do not count towards a digest. */
-  readonly threads?: boolean;
-  /** Called when new rows are in the outbox. */
-  readonly onRouted: () => void;
-  /** Replaces known secrets in events' texts before they reach the outbox (see secrets.ts). */
-  readonly redact?: Redact;
-  /** Asked before each poll: a replica that cannot prove it leads does not poll. Absent: always leads. */
-  readonly stillLeads?: () => Promise<boolean>;
-  /**
-   * While polling, how often a start check that is due (see {@link Poller.subscriptionsChanged}) runs or is
-   * retried (the leadership heartbeat). Nothing is read unless one is due. Absent: only at each poll.
-   */
-  readonly startCheckMs?: number;
-  readonly metrics?: PipelineMetrics;
-  /**
-   * Makes the memo of list pages already read (built by the composition root: the memo is the Halo client's
-   * business). Absent: every page is read every poll.
-   */
-  readonly pageMemo?: () => ScanMemo;
-  /**
-   * Told the number of events after each successful poll of the loop: the composition root's runtime tuning
-   * (a forced collection after a large poll, see src/runtime-memory.ts) lives at the edge, not here.
-   */
-  readonly afterPoll?: (events: number) => void;
-  /**
-   * Told each poll's outcome (null: it succeeded) before the loop waits for the next: an account's health is
-   * recorded here (see fleet-health.ts). Its failure is logged, never the poll's.
-   */
-  readonly onOutcome?: (error: unknown) => Promise<void>;
-  /**
-   * After Halo refused the key (401/403), the wait before the next poll instead of the doubling backoff: a person
-   * must give a new key, and asking every 30 s would only fill Halo's logs. Absent: the usual backoff.
-   */
-  readonly authRetryMs?: number;
-  /**
-   * How long after start the first poll waits: the fleet spreads its accounts' polls over the interval (see
-   * fleet-plan.ts `pollOffsetMs`), so that a thousand accounts do not all poll, and hold their pages, at once.
-   * Absent: at once.
-   */
-  readonly firstPollAfterMs?: number;
-  /** Its waits between polls and start checks: on a Ticker shared by every account (see ticker.ts). Default: Node's. */
-  readonly timers?: Timers;
-}
-
-export interface PollStatus {
-  readonly lastSuccessAt: number | null;
-  readonly lastError: string | null;
-  readonly lastErrorAt: number | null;
-  readonly consecutiveFailures: number;
-  readonly lastPoll: PollReport | null;
-}
-
-export interface PollReport {
-  readonly scopes: number;
-  readonly requests: number;
-  readonly events: number;
-  readonly invalid: number;
-  readonly staged: number;
-  readonly routed: number;
-  readonly baseline: boolean;
-  readonly ms: number;
-  /** The scans that stopped before their end (see `ScanResult.cutShort`); empty when every one finished. */
-  readonly cutShort: readonly ScopeCutShort[];
-}
-
-/**
- * Backoff after failed polls: doubling from 1 s, capped so that polling resumes within 30 s of Halo recovering
- * (production delays; tests shorten both).
- */
-export function failureDelayMs(
-  consecutiveFailures: number,
-  first = PRODUCTION_DELAYS.pollBackoffMs,
-  cap = PRODUCTION_DELAYS.pollBackoffCapMs,
-): number {
-  return backoffMs(consecutiveFailures, first, cap);
-}
-
-/** A refused write is not a scan failure to report or retry: it ends what this replica was doing. */
-function throwIfFenced(failures: readonly unknown[]): void {
-  const fenced = failures.find((failure) => failure instanceof FencedError);
-  if (fenced !== undefined) throw fenced;
-}
+export { failureDelayMs, shownError, type PollerOptions, type PollReport, type PollStatus };
 
 /** The total of all events drifts: measured again after this many polls that scanned per key. */
 const REMEASURE_POLLS = 10;
@@ -256,7 +147,7 @@ export class Poller {
     const { store, clock, log } = this.options;
     const started = clock.now();
     const subscriptions = await store.subscriptions();
-    const routes = this.routes(subscriptions);
+    const routes = allRoutes(subscriptions, this.options.defaultRoute);
     // null: no poll has ever completed, so everything found now is the baseline.
     const { lastPlan, totals: known } = await this.state.lastPlan();
     const measure = await measureAll(
@@ -305,7 +196,7 @@ export class Poller {
     // Likewise, a scope whose scan was conclusive proves absences even if another scope failed. Nothing watched
     // at the start: nothing this poll could count (alerts posted since are too new for it).
     if (!signal.aborted && watched.ids.size > 0)
-      await this.settleAbsences(scan.conclusive, scan.listed, started);
+      await settleAbsences(this.options, scan.conclusive, scan.listed, started);
     if (failures.length > 0) throw failures[0];
 
     const now = clock.now();
@@ -364,27 +255,6 @@ export class Poller {
     return { at, ids };
   }
 
-  /**
-   * Counts a miss for each alerted event that a conclusive scan covered without listing it, and updates the
-   * messages of those that missed {@link MISSES_TO_GONE} in a row. Costs no Halo request: the scans were made
-   * anyway. An alerted event that no scan covers (its route was removed) is never counted, so never marked.
-   */
-  private async settleAbsences(
-    conclusive: readonly Scope[],
-    listed: readonly string[],
-    startedAt: number,
-  ): Promise<void> {
-    const { store, clock, log } = this.options;
-    const gone = await store.countMisses(coverageOf(conclusive), startedAt, MISSES_TO_GONE, listed);
-    if (gone.length === 0) return;
-    const messages = await markEventsGone(store, gone, clock.now());
-    log.info('poll: alerted events no longer in Halo; their messages will say so', {
-      events: gone.length,
-      messages,
-    });
-    if (messages > 0) this.options.onRouted();
-  }
-
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.lock.then(task, task);
     this.lock = run.catch(() => undefined);
@@ -405,65 +275,15 @@ export class Poller {
   }
 
   /**
-   * Makes new subscriptions' scopes covered now rather than at the next poll, whose first look at them would be a
-   * silent baseline: an event created between "Subscribed" and that poll would never be posted. Scans the scopes
-   * the plan does not cover yet, staging what is news for the existing routes and recording the rest as seen.
-   * When Halo fails, they stay without a starting point and the next successful poll sets it. Returns the start
-   * keys of the subscriptions that have one, whether Halo failed, and `notLeading` when some were left pending
-   * because this replica could not prove it holds the account.
+   * Makes new subscriptions' scopes covered now rather than at the next poll (see poll-starts.ts), serialised with
+   * the polls. When Halo fails, the start checks wait for the next successful poll, which sets the starting points.
    */
-  startPending(): Promise<{ started: ReadonlySet<string>; haloFailed: boolean; notLeading?: true }> {
+  startPending(): Promise<StartScan> {
     return this.exclusive(async () => {
-      const { store, log } = this.options;
-      const [subscriptions, started] = await Promise.all([store.subscriptions(), this.state.started()]);
-      const pending = subscriptions.filter((sub) => !started.has(startKey(sub)));
-      if (pending.length === 0) return { started, haloFailed: false };
-      if (this.options.stillLeads !== undefined && !(await this.options.stillLeads()))
-        return { started, haloFailed: false, notLeading: true };
-      const all = new Set(subscriptions.map(startKey));
-      const { lastPlan, totals } = await this.state.lastPlan();
-      // Before the first completed poll everything is baseline anyway.
-      const added =
-        lastPlan === null
-          ? []
-          : planScan(pending.map(routeOf), totals, this.options.pageSize).filter(
-              (scope) =>
-                !lastPlan.some((known) => scopeId(known) === 'all' || scopeId(known) === scopeId(scope)),
-            );
-      if (lastPlan === null || added.length === 0) {
-        await this.state.write({ [STARTED_STATE]: JSON.stringify([...all]) });
-        return { started: all, haloFailed: false };
-      }
-      const routes = this.routes(subscriptions);
-      const scan = await scanScopes(this.options, added, {
-        memo: this.pages,
-        routes,
-        lastPlan,
-        backfill: null,
-        signal: this.stopping.signal,
-        watched: null,
-      });
-      throwIfFenced(scan.failures);
-      await routeStaged(this.options, routes);
-      if (scan.failures.length > 0) {
-        // Not retried every heartbeat while Halo fails: the next successful poll sets the starting point.
-        this.startsWaitForPoll = true;
-        log.warn('subscription: Halo could not be scanned now; the next poll sets its starting point', {
-          error: scan.failures[0] instanceof Error ? scan.failures[0].message : String(scan.failures[0]),
-        });
-        return { started, haloFailed: true };
-      }
-      await this.state.write({
-        [STATE.plan]: JSON.stringify([...lastPlan, ...added]),
-        [STATE.totals]: sortedJson({ ...totals, ...scan.totals }),
-        [STARTED_STATE]: JSON.stringify([...all]),
-      });
-      log.info('subscription: starting point recorded', {
-        subscriptions: pending.map((sub) => `#${sub.id}`).join(','),
-        scopes: added.map(scopeId).join(','),
-        events: scan.events,
-      });
-      return { started: all, haloFailed: false };
+      const result = await scanPendingStarts(this.options, this.state, this.pages, this.stopping.signal);
+      // Not retried every heartbeat while Halo fails: the next successful poll sets the starting point.
+      if (result.haloFailed) this.startsWaitForPoll = true;
+      return result;
     });
   }
 
@@ -499,12 +319,6 @@ export class Poller {
       if (this.isStopping()) return;
       await this.checkStarts();
     }
-  }
-
-  private routes(subscriptions: readonly Subscription[]): Route[] {
-    const routes: Route[] = subscriptions.map(routeOf);
-    if (this.options.defaultRoute !== null) routes.unshift(this.options.defaultRoute);
-    return routes;
   }
 
   private failureDelay(failures: number): number {
@@ -554,17 +368,4 @@ export class Poller {
     // Ready to start again; meanwhile `startSubscription` waits for the leader.
     this.stopping = new AbortController();
   }
-}
-
-/**
- * A failed poll as `/halo status` and the App Home show it: never text Halo wrote (its error message, a
- * redirect's address), which may quote the API key in forms no redaction knows; the log keeps that, redacted.
- */
-export function shownError(error: unknown): string {
-  if (error instanceof HaloApiError)
-    return `Halo ${error.endpoint} refused the request (error code ${error.code}, HTTP ${error.status}); Halo’s message is in the bot’s log`;
-  if (error instanceof HaloHttpError && error.redirectedTo !== undefined)
-    return `Halo ${error.endpoint} answered HTTP ${error.status}, a redirect the bot does not follow; set HALO_API_URL to the address in the bot’s log`;
-  if (error instanceof HaloError) return error.message;
-  return 'The poll failed on the bot’s side; the details are in its log';
 }

@@ -31,6 +31,13 @@ export function routeOf(sub: Subscription): Route {
   return { channel: sub.channel, keys: sub.keys, targetIds: sub.targetIds, minSeverity: sub.minSeverity };
 }
 
+/** Every route of the account: its subscriptions', and the default channel's (HALO_ALERT_CHANNEL) first. */
+export function allRoutes(subscriptions: readonly Subscription[], defaultRoute: Route | null): Route[] {
+  const routes: Route[] = subscriptions.map(routeOf);
+  if (defaultRoute !== null) routes.unshift(defaultRoute);
+  return routes;
+}
+
 /** How long a standby waits for the leader, and how often it looks. */
 export const STANDBY_START_WAIT = { totalMs: 10_000, everyMs: 100 } as const;
 
