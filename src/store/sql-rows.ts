@@ -1,6 +1,6 @@
 /**
- * What the scoped views (sql-store.ts) share: the {@link Engine} of one open database, the scope as columns, and
- * the rows as the interface names them.
+ * What the scoped views (sql-store.ts and its parts, sql-scoped.ts) share: the {@link Engine} of one open database,
+ * the scope as columns, and the rows as the interface names them.
  */
 import type { Selectable } from 'kysely';
 import { isSeverity } from '../domain/severity.ts';

@@ -39,12 +39,10 @@ interface Mutation extends Edit {
   readonly more?: readonly Edit[];
 }
 
-const STORE = 'src/store/sql-store.ts';
-
 export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'outbox marks by ID (markDelivered/Retry/Failed) lose the scope',
-    file: STORE,
+    file: 'src/store/sql-outbox.ts',
     within: 'private mark(id: number)',
     search: '{ ...this.own, id }',
     replace: '{ id }',
@@ -66,42 +64,42 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'failChannel loses the scope',
-    file: STORE,
+    file: 'src/store/sql-outbox.ts',
     within: 'async failChannel(',
     search: '{ ...this.own, channel, state: ',
     replace: '{ channel, state: ',
   },
   {
     name: 'subscriptions() reads every scope',
-    file: STORE,
+    file: 'src/store/sql-channels.ts',
     within: 'async subscriptions(channel?: string)',
     search: '.where((eb) => eb.and(this.own))',
     replace: '',
   },
   {
     name: 'removeMute loses the scope',
-    file: STORE,
+    file: 'src/store/sql-channels.ts',
     within: 'async removeMute(',
     search: '{ ...this.own, id, ended_at: null }',
     replace: '{ id, ended_at: null }',
   },
   {
     name: 'countMuted loses the scope',
-    file: STORE,
+    file: 'src/store/sql-channels.ts',
     within: 'async countMuted(',
     search: '{ ...this.own, id }',
     replace: '{ id }',
   },
   {
     name: 'openThreads() reads every scope',
-    file: STORE,
+    file: 'src/store/sql-channels.ts',
     within: 'async openThreads()',
     search: 'all.where((eb) => eb.and(this.own))',
     replace: 'all',
   },
   {
     name: "eventMessages' acknowledgements lose the scope",
-    file: STORE,
+    file: 'src/store/sql-events.ts',
     within: 'async eventMessages(',
     search:
       ".where('a.workspace_id', '=', this.own.workspace_id)\n      .where('a.account_id', '=', this.own.account_id)",
