@@ -92,14 +92,55 @@ export interface InstallationStoreOptions {
   readonly log: Logger;
   /** Told of each install, reinstall and removal: cached clients of that workspace are stale. */
   readonly changed: (workspace: string) => void;
+  /** How long `authorize` waits for the database before it answers from the installation as last read. */
+  readonly lookupWaitMs?: number;
 }
+
+/**
+ * How long a request's `authorize` waits for the database when this process has read the workspace's installation
+ * before: the database slow or away must not leave Slack's requests unacknowledged (Slack gives up after 3 s), and
+ * the commands that need none of it (`/halo help`) answered, as in the single shape.
+ */
+export const INSTALLATION_LOOKUP_WAIT_MS = 2000;
 
 export function createInstallationStore(options: InstallationStoreOptions): InstallationStore {
   const { registry, clock, log, changed } = options;
+  const waitMs = options.lookupWaitMs ?? INSTALLATION_LOOKUP_WAIT_MS;
+  /**
+   * Each workspace's installation as last read or stored. Served only when the database fails or is late; every
+   * answer it gives replaces it, so an uninstall (read as no installation) is never served from here afterwards.
+   */
+  const known = new Map<string, InstallationRecord>();
+  const lookup = async (workspace: string): Promise<InstallationRecord | null> => {
+    const read = registry.installation(workspace).then((record) => {
+      if (record === null) known.delete(workspace);
+      else known.set(workspace, record);
+      return record;
+    });
+    const last = known.get(workspace);
+    if (last === undefined) return read;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, waitMs, 'late')));
+    try {
+      const answer = await Promise.race([read.catch((error: unknown) => ({ error })), late]);
+      if (answer !== 'late' && !(answer !== null && 'error' in answer)) return answer;
+      log.warn(
+        'slack: the database did not give the installation in time; answering from the last one read',
+        {
+          workspace,
+          ...(answer === 'late' ? { waitedMs: waitMs } : { error: answer.error }),
+        },
+      );
+      return last;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
     async storeInstallation(installation) {
       const record = toRecord(installation, clock.now());
       await registry.saveInstallation(record);
+      known.set(record.workspace, record);
       changed(record.workspace);
       log.info('slack: app installed', {
         workspace: record.workspace,
@@ -111,7 +152,7 @@ export function createInstallationStore(options: InstallationStoreOptions): Inst
     async fetchInstallation(query) {
       const candidates = candidateWorkspaces(query);
       for (const workspace of candidates) {
-        const record = await registry.installation(workspace);
+        const record = await lookup(workspace);
         // An organisation's key serves its teams only through an org-wide install.
         if (record !== null && (workspace === query.teamId || record.isEnterpriseInstall))
           return fromRecord(record);
@@ -122,6 +163,7 @@ export function createInstallationStore(options: InstallationStoreOptions): Inst
     async deleteInstallation(query) {
       const workspace = candidateWorkspaces(query)[0];
       if (workspace === undefined) return;
+      known.delete(workspace);
       await removeWorkspace(registry, workspace, log, changed);
     },
   };

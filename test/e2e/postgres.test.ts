@@ -10,6 +10,7 @@ import {
 } from '../harness.ts';
 import { describePg, freshSchema, TEST_DATABASE_URL } from '../postgres.ts';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.ts';
+import { distributedEnv, workspaces } from './workspaces.ts';
 
 let fakes: Fakes | undefined;
 let bot: InProcessBot | undefined;
@@ -71,5 +72,27 @@ describePg('the bot on PostgreSQL', () => {
     const posted = fakes.slack.postsTo('CALERTS').map((p) => JSON.stringify(p.blocks));
     expect(posted).toHaveLength(3);
     for (const [i, event] of [first, during, after].entries()) expect(posted[i]).toContain(event.event_id);
+  });
+
+  it('distributed: an installed workspace’s commands are acknowledged and answered while the database is away', async () => {
+    fakes = await startFakes();
+    const target = new URL(TEST_DATABASE_URL);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const url = new URL((await freshSchema('authorize')).url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    bot = await inProcessBot(distributedEnv(fakes, { DATABASE_URL: url.toString() }));
+    const people = workspaces(fakes, bot);
+    await people.install({ teamId: 'TA', teamName: 'Alpha' });
+    expect(await people.slash('TA', 'help', 'CA')).toContain('/halo');
+
+    // Refused connections, then a silent network: Bolt's authorize reads the installation from the database,
+    // and answers from the one last read once the database fails or is late (2 s; Slack waits 3 s).
+    for (const away of [() => proxy!.cut(), () => proxy!.silence()]) {
+      away();
+      expect(await people.slash('TA', 'help', 'CA')).toContain('/halo');
+      proxy.restore();
+    }
+    expect(bot.logs.some((line) => line.includes('answering from the last one read'))).toBe(true);
+    expect(await people.slash('TA', 'help', 'CA')).toContain('/halo');
   });
 });

@@ -162,3 +162,64 @@ describe('installation store: Bolt’s InstallationStore on the registry', () =>
     ).rejects.toBeInstanceOf(NotInstalledError);
   });
 });
+
+describe('installation store: the database slow or away', () => {
+  const T1 = { teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false } as const;
+  const T2 = { teamId: 'T2', enterpriseId: undefined, isEnterpriseInstall: false } as const;
+  /** The memory registry, with its reads made to fail or hang at will. */
+  function flakyRegistry() {
+    const registry = memoryRegistry();
+    const state = { mode: 'up' as 'up' | 'down' | 'hung', reads: 0 };
+    const read = registry.installation;
+    registry.installation = (workspace) => {
+      state.reads += 1;
+      if (state.mode === 'down') return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      if (state.mode === 'hung') return new Promise(() => undefined);
+      return read(workspace);
+    };
+    return { registry, state };
+  }
+  const storeOn = (registry: InstallationRegistry) =>
+    createInstallationStore({
+      registry,
+      clock: { now: () => 42 },
+      log: silent,
+      changed: () => undefined,
+      lookupWaitMs: 50,
+    });
+
+  it('answers from the installation last read when the database fails or is late, and only then', async () => {
+    const { registry, state } = flakyRegistry();
+    registry.rows.set('T1', toRecord(TEAM, 1));
+    registry.rows.set('T2', { ...toRecord(TEAM, 1), workspace: 'T2', teamId: 'T2' });
+    const store = storeOn(registry);
+    expect((await store.fetchInstallation(T1)).bot?.token).toBe('xoxb-team-token-0001');
+
+    state.mode = 'down';
+    expect((await store.fetchInstallation(T1)).bot?.token).toBe('xoxb-team-token-0001');
+    state.mode = 'hung';
+    const asked = Date.now();
+    expect((await store.fetchInstallation(T1)).bot?.token).toBe('xoxb-team-token-0001');
+    expect(Date.now() - asked).toBeLessThan(5000);
+    // Never read by this process: nothing to answer from, so the database's own failure.
+    state.mode = 'down';
+    await expect(store.fetchInstallation(T2)).rejects.toThrow('ECONNREFUSED');
+    // Each read asked the database first.
+    expect(state.reads).toBe(4);
+  });
+
+  it('never answers from memory for a workspace read as uninstalled, or uninstalled here', async () => {
+    const { registry, state } = flakyRegistry();
+    const store = storeOn(registry);
+    await store.storeInstallation(TEAM);
+    await store.storeInstallation({ ...TEAM, team: { id: 'T2', name: 'Other' } });
+    // Uninstalled by another replica: this one reads it as gone, and forgets it.
+    registry.rows.delete('T1');
+    await expect(store.fetchInstallation(T1)).rejects.toThrow(new NotInstalledError('T1').message);
+    // Uninstalled through this process.
+    await store.deleteInstallation!(T2);
+    state.mode = 'down';
+    for (const query of [T1, T2])
+      await expect(store.fetchInstallation(query)).rejects.toThrow('ECONNREFUSED');
+  });
+});
