@@ -176,10 +176,21 @@ export function buildTenancy(parts: TenancyParts): { tenants: Tenants; admin: Ac
   });
 
   const admin = new AccountAdmin({
-    registry: registry ?? {
-      connectAccount: () => Promise.reject(new Error('no accounts registry')),
-      disconnectAccount: () => Promise.resolve(null),
-    },
+    registry:
+      registry === null
+        ? {
+            connectAccount: () => Promise.reject(new Error('no accounts registry')),
+            disconnectAccount: () => Promise.resolve(null),
+          }
+        : {
+            connectAccount: (account) => registry.connectAccount(account),
+            // Its polling stopped here first, so that nothing of it is written again after the purge.
+            disconnectAccount: (scope) =>
+              parts.pipeline.fleet.whileRetired(
+                (other) => other.workspace === scope.workspace && other.account === scope.account,
+                () => registry.disconnectAccount(scope),
+              ),
+          },
     // One `types.json` call, no retry: a wrong key is told at once, within the modal's 3 s.
     checkKey: async ({ apiUrl, apiKey }) => {
       await createHaloClient({

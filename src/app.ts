@@ -83,16 +83,31 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     // The distributed shape has no env token to check: each installation's was checked when it was made.
     const identity: BotIdentity =
       config.shape === 'single' ? await identify(slack, log) : { botId: 'B_UNKNOWN', botUserId: 'U_UNKNOWN' };
+    // The pipeline is built below; the metrics read it at scrape time, and an uninstall when it comes, by which
+    // point it exists.
+    const late: { pipeline?: Pipeline } = {};
     const installs = buildInstalls({
       config,
-      // Only the distributed shape keeps installations: the single shape's token is SLACK_BOT_TOKEN.
-      registry: config.shape === 'distributed' ? tenants : null,
+      // Only the distributed shape keeps installations: the single shape's token is SLACK_BOT_TOKEN. An uninstall
+      // stops the workspace's polling here first, so that nothing of it is written again after its purge.
+      registry:
+        config.shape === 'distributed'
+          ? {
+              saveInstallation: (record) => tenants.saveInstallation(record),
+              installation: (workspace) => tenants.installation(workspace),
+              purgeWorkspace: (workspace) =>
+                late.pipeline === undefined
+                  ? tenants.purgeWorkspace(workspace)
+                  : late.pipeline.fleet.whileRetired(
+                      (scope) => scope.workspace === workspace,
+                      () => tenants.purgeWorkspace(workspace),
+                    ),
+            }
+          : null,
       client: (token) => createWebClient(config, log, 0, token),
       clock,
       log,
     });
-    // The pipeline is built below; the metrics read it at scrape time, by which point it exists.
-    const late: { pipeline?: Pipeline } = {};
     const metrics = createMetrics(
       {
         pending: () => store.pendingCount(),

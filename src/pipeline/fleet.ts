@@ -37,6 +37,8 @@ interface Running<P> {
 
 export class Fleet<P extends LedWork> implements LedWork {
   private readonly running = new Map<string, Running<P>>();
+  /** What purges under way remove (see {@link whileRetired}): not started again, whatever a listing says. */
+  private readonly retiring = new Set<(scope: Scope) => boolean>();
   private leading = false;
   private stopTimer: (() => void) | undefined;
   private reconciling: Promise<void> | undefined;
@@ -91,6 +93,26 @@ export class Fleet<P extends LedWork> implements LedWork {
     await Promise.all([...this.running.values()].map((entry) => entry.pipeline.refreshLastSuccess()));
   }
 
+  /**
+   * Runs `purge` (a disconnect, an uninstall) with the accounts `matches` picks stopped first, and kept stopped
+   * until it has ended: a poll in flight writes its rows, and a stop shares the account's last success, so either
+   * after the purge would leave rows of an account or a workspace that no longer exists. Once the purge is done,
+   * the listing no longer has them. (Another replica's writes for them are refused by their leases, purged too.)
+   */
+  async whileRetired<T>(matches: (scope: Scope) => boolean, purge: () => Promise<T>): Promise<T> {
+    this.retiring.add(matches);
+    try {
+      await this.reconciling;
+      const gone = this.accounts().filter((account) => matches(account.scope));
+      await Promise.all(gone.map((account) => this.remove(account, 'removed')));
+      return await purge();
+    } finally {
+      // A reconcile that listed them before the purge ended must not start them after it.
+      await this.reconciling;
+      this.retiring.delete(matches);
+    }
+  }
+
   /** One reconcile, or the one in progress: never two at once. */
   reconcile(): Promise<void> {
     this.reconciling ??= this.reconcileOnce().finally(() => (this.reconciling = undefined));
@@ -106,6 +128,8 @@ export class Fleet<P extends LedWork> implements LedWork {
       log.error('fleet: the accounts could not be listed; the running ones go on', { error });
     }
     if (listed !== null) {
+      const retiring = [...this.retiring];
+      listed = listed.filter((account) => !retiring.some((matches) => matches(account.scope)));
       const plan = planFleet(this.accounts(), listed);
       await Promise.all(plan.stop.map((account) => this.remove(account, 'removed')));
       await Promise.all(plan.restart.map((account) => this.remove(account, 'given a new key')));

@@ -129,6 +129,39 @@ describe('Fleet: one pipeline per listed account', () => {
     expect(calls).toEqual(['kick env-env', 'kick T1-a2', 'follow env-env', 'follow T1-a2']);
   });
 
+  it('stops what a purge removes before the purge, and starts none of it again while the purge runs', async () => {
+    const calls: string[] = [];
+    let listed = [account('T1', 'a1'), account('T1', 'a2'), account('T2', 'b1')];
+    const fleet = new Fleet({
+      accounts: () => Promise.resolve(listed),
+      build: recording(calls),
+      intervalMs: 60_000,
+      log: quiet,
+    });
+    await fleet.lead();
+    calls.length = 0;
+    const purged = await fleet.whileRetired(
+      (scope) => scope.workspace === 'T1',
+      async () => {
+        calls.push('purge T1');
+        // A reconcile meanwhile still lists T1's accounts (not purged yet): it must not start them again.
+        await fleet.reconcile();
+        listed = [account('T2', 'b1')];
+        return 'purged';
+      },
+    );
+    expect(purged).toBe('purged');
+    expect(calls).toEqual(['follow T1-a1', 'follow T1-a2', 'purge T1']);
+    await fleet.reconcile();
+    expect(names(fleet.accounts())).toEqual(['T2-b1']);
+    expect(calls).toEqual(['follow T1-a1', 'follow T1-a2', 'purge T1']);
+    // T1 installed and connected again: its new account starts as any other.
+    listed = [account('T2', 'b1'), account('T1', 'a3')];
+    await fleet.reconcile();
+    expect(calls.at(-1)).toBe('lead T1-a3 key-T1-a3');
+    await fleet.follow();
+  });
+
   it('keeps polling the running accounts when the list cannot be read', async () => {
     const calls: string[] = [];
     let fail = false;
