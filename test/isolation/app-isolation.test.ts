@@ -36,7 +36,10 @@ afterAll(async () => {
 describe('app isolation (distributed shape over HTTP)', () => {
   it('no request of one workspace touches, shows or calls anything of another', async () => {
     const started = Date.now();
-    const run = await runAppIsolation(world!, { steps, seed });
+    // Any failure names its seed, a thrown one too: a rerun with ISOLATION_SEED makes the same steps.
+    const run = await runAppIsolation(world!, { steps, seed }).catch((error: unknown) => {
+      throw new Error(`app isolation failed with ISOLATION_SEED=${seed}`, { cause: error });
+    });
     const kinds = Object.entries(run.ran)
       .sort(([x], [y]) => x.localeCompare(y))
       .map(([name, n]) => `${name} ${n}`)
