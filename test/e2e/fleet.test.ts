@@ -3,7 +3,7 @@
  * (HALO_API_KEY) and a second one connected by calling the TenantStore directly, as `/halo connect` will.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeHaloAccount } from '../../fakes/halo.ts';
+import { makeEvents, type FakeHaloAccount } from '../../fakes/halo.ts';
 import type { Scope } from '../../src/pipeline/tenancy-port.ts';
 import type { TenantStore } from '../../src/pipeline/tenancy-port.ts';
 import {
@@ -157,6 +157,58 @@ async function rowsFromElsewhere({ fakes, bot, tenants, scope }: Setup): Promise
   await until('every row of the account posted', async () => (await second.pendingCount()) === 0);
 }
 
+/**
+ * One account's long poll (100,000 events: 100 pages, a slow Halo) never holds up another's: while one poll of
+ * the large account is under way, the small account polls, and its new event is posted, before that poll ends.
+ * Each account's requests queue on its own bound (Halo's limits are per key), inside the process's total.
+ */
+async function largeAccountHoldsNoneUp(): Promise<void> {
+  fakes = await startFakes();
+  fakes.halo.addEvent({ key: 'target-scan-start' });
+  const large = fakes.halo.addAccount(SECOND_KEY, makeEvents(100_000));
+  bot = await inProcessBot(
+    botEnv(fakes, { HALO_ENCRYPTION_KEYS: Buffer.from(TEST_KEYS[0]!).toString('base64') }),
+  );
+  const running = bot;
+  const { account } = await running.bot.tenants.connectAccount({
+    workspace: 'env',
+    name: 'Large',
+    apiUrl: fakes.halo.url,
+    apiKey: SECOND_KEY,
+    createdBy: 'UADMIN',
+    createdAt: Date.now(),
+  });
+  // Every event of it, so that each of its polls reads all its pages (its baseline posts none of them).
+  await running.bot.tenants.scoped({ workspace: 'env', account: account.id }).addSubscription({
+    channel: 'CLARGE',
+    keys: [],
+    targetIds: [],
+    createdBy: 'UADMIN',
+    createdAt: Date.now(),
+  });
+  const largePolls = (): number =>
+    running.logs.filter((line) => / poll: (done|baseline)/.test(line) && line.includes('account=Large'))
+      .length;
+  await waitFor('the large account’s baseline', () => largePolls() >= 1, 60_000);
+  // Slow from here: each page takes 100 ms, so a poll of the large account lasts seconds.
+  fakes.halo.latencyMs = 100;
+  // At the end of one of its polls, the large account's next poll begins: its first page is asked for.
+  const before = largePolls();
+  await waitFor('a poll of the large account ended', () => largePolls() > before, 60_000);
+  const ended = largePolls();
+  const asked = large.listRequests().length;
+  await waitFor('its next poll under way', () => large.listRequests().length > asked, 30_000);
+  const event = fakes.halo.addEvent({ key: 'target-scan-start' });
+  const post = await fakes.slack.waitFor(() =>
+    fakes!.slack.postsTo('CALERTS').find((p) => JSON.stringify(p.blocks).includes(event.event_id)),
+  );
+  expect(post).toBeDefined();
+  // Posted while the large account's poll was still reading its pages.
+  expect(largePolls()).toBe(ended);
+  expect(large.listRequests().length).toBeLessThan(asked + 100);
+  expect(fakes.slack.postsTo('CLARGE')).toEqual([]);
+}
+
 describe('several Halo accounts in one process', () => {
   it('posts each account’s new events to its own channels, naming the account, and nothing old', async () => {
     const { fakes, second, bot } = await setup();
@@ -187,6 +239,12 @@ describe('several Halo accounts in one process', () => {
   it('a 401 on one account: needs_key, exactly one notice, the other unaffected; a new key resumes without replaying', async () => {
     await refusedKeyResumes(await setup());
   });
+
+  it(
+    'never lets one account’s long poll hold up another account’s poll or post',
+    largeAccountHoldsNoneUp,
+    90_000,
+  );
 
   it('posts rows nothing kicked (another replica’s, a dead one’s, a retry come due), once, for each account', async () => {
     await rowsFromElsewhere(await setup());
