@@ -9,6 +9,7 @@
  * again); `forget` drops them when the account is disconnected.
  */
 import type PQueue from 'p-queue';
+import { timely } from '../clock.ts';
 import { accountFilter, findNamed } from '../domain/account-name.ts';
 import type { HaloClient } from '../pipeline/halo-port.ts';
 import type { Store } from '../pipeline/store-port.ts';
@@ -134,13 +135,8 @@ export class Tenants {
     });
     const last = this.known.get(workspace) ?? this.options.offline?.(workspace);
     if (last === undefined) return lookup;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => (timer = setTimeout(resolve, ACCOUNTS_LOOKUP_WAIT_MS, null)));
-    try {
-      return (await Promise.race([lookup.catch(() => null), late])) ?? last;
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await timely(lookup, ACCOUNTS_LOOKUP_WAIT_MS);
+    return answer.ok ? answer.value : last;
   }
 
   private serve(scope: Scope, record: AccountRecord): TenantAccount {

@@ -5,7 +5,7 @@
  * an org-wide install, its team ID otherwise.
  */
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
-import type { Clock } from '../clock.ts';
+import { timely, type Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { InstallationRecord, TenantStore } from '../pipeline/tenancy-port.ts';
 
@@ -119,22 +119,13 @@ export function createInstallationStore(options: InstallationStoreOptions): Inst
     });
     const last = known.get(workspace);
     if (last === undefined) return read;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, waitMs, 'late')));
-    try {
-      const answer = await Promise.race([read.catch((error: unknown) => ({ error })), late]);
-      if (answer !== 'late' && !(answer !== null && 'error' in answer)) return answer;
-      log.warn(
-        'slack: the database did not give the installation in time; answering from the last one read',
-        {
-          workspace,
-          ...(answer === 'late' ? { waitedMs: waitMs } : { error: answer.error }),
-        },
-      );
-      return last;
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await timely(read, waitMs);
+    if (answer.ok) return answer.value;
+    log.warn('slack: the database did not give the installation in time; answering from the last one read', {
+      workspace,
+      ...(answer.late ? { waitedMs: waitMs } : { error: answer.error }),
+    });
+    return last;
   };
   return {
     async storeInstallation(installation) {
