@@ -39,6 +39,11 @@ export class Fleet<P extends LedWork> implements LedWork {
   private readonly running = new Map<string, Running<P>>();
   /** What purges under way remove (see {@link whileRetired}): not started again, whatever a listing says. */
   private readonly retiring = new Set<(scope: Scope) => boolean>();
+  /**
+   * The accounts a purge removed (scope keys): not started again while a listing still has them. The listing may
+   * lag the purge (the sharing loop's, read at its last heartbeat); a purged account's ID is never given again.
+   */
+  private readonly retired = new Set<string>();
   private leading = false;
   private stopTimer: (() => void) | undefined;
   private reconciling: Promise<void> | undefined;
@@ -95,19 +100,20 @@ export class Fleet<P extends LedWork> implements LedWork {
 
   /**
    * Runs `purge` (a disconnect, an uninstall) with the accounts `matches` picks stopped first, and kept stopped
-   * until it has ended: a poll in flight writes its rows, and a stop shares the account's last success, so either
-   * after the purge would leave rows of an account or a workspace that no longer exists. Once the purge is done,
-   * the listing no longer has them. (Another replica's writes for them are refused by their leases, purged too.)
+   * until a listing no longer has them: a poll in flight writes its rows, and a stop shares the account's last
+   * success, so either after the purge would leave rows of an account or a workspace that no longer exists, and a
+   * listing read before the purge would start them again. (Another replica's writes for them are refused by their
+   * leases, purged too.)
    */
   async whileRetired<T>(matches: (scope: Scope) => boolean, purge: () => Promise<T>): Promise<T> {
     this.retiring.add(matches);
     try {
       await this.reconciling;
       const gone = this.accounts().filter((account) => matches(account.scope));
+      for (const account of gone) this.retired.add(scopeKey(account.scope));
       await Promise.all(gone.map((account) => this.remove(account, 'removed')));
       return await purge();
     } finally {
-      // A reconcile that listed them before the purge ended must not start them after it.
       await this.reconciling;
       this.retiring.delete(matches);
     }
@@ -128,8 +134,7 @@ export class Fleet<P extends LedWork> implements LedWork {
       log.error('fleet: the accounts could not be listed; the running ones go on', { error });
     }
     if (listed !== null) {
-      const retiring = [...this.retiring];
-      listed = listed.filter((account) => !retiring.some((matches) => matches(account.scope)));
+      listed = this.notRetired(listed);
       const plan = planFleet(this.accounts(), listed);
       await Promise.all(plan.stop.map((account) => this.remove(account, 'removed')));
       await Promise.all(plan.restart.map((account) => this.remove(account, 'given a new key')));
@@ -143,6 +148,19 @@ export class Fleet<P extends LedWork> implements LedWork {
     await Promise.all(
       [...this.running.values()].filter((entry) => !entry.led).map((entry) => this.startEntry(entry)),
     );
+  }
+
+  /**
+   * The listing without what purges removed: an account a purge under way matches is retired with those it
+   * stopped, and one retired is forgotten once a listing no longer has it.
+   */
+  private notRetired(listed: FleetAccount[]): FleetAccount[] {
+    const retiring = [...this.retiring];
+    for (const account of listed)
+      if (retiring.some((matches) => matches(account.scope))) this.retired.add(scopeKey(account.scope));
+    const keys = new Set(listed.map((account) => scopeKey(account.scope)));
+    for (const key of this.retired) if (!keys.has(key)) this.retired.delete(key);
+    return listed.filter((account) => !this.retired.has(scopeKey(account.scope)));
   }
 
   private add(account: FleetAccount): void {

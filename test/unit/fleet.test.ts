@@ -146,12 +146,15 @@ describe('Fleet: one pipeline per listed account', () => {
         calls.push('purge T1');
         // A reconcile meanwhile still lists T1's accounts (not purged yet): it must not start them again.
         await fleet.reconcile();
-        listed = [account('T2', 'b1')];
         return 'purged';
       },
     );
     expect(purged).toBe('purged');
     expect(calls).toEqual(['follow T1-a1', 'follow T1-a2', 'purge T1']);
+    // A listing that lags the purge (read before it) still has T1's accounts: they stay stopped.
+    await fleet.reconcile();
+    expect(names(fleet.accounts())).toEqual(['T2-b1']);
+    listed = [account('T2', 'b1')];
     await fleet.reconcile();
     expect(names(fleet.accounts())).toEqual(['T2-b1']);
     expect(calls).toEqual(['follow T1-a1', 'follow T1-a2', 'purge T1']);
